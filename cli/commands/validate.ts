@@ -1,0 +1,40 @@
+// derivc validate [FILE…] [--format pretty|json|github|sarif] [--strict]
+
+import { join } from 'node:path';
+import { dedupeDiagnostics, isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
+import { ValidationSession } from '../../compiler/validate/index.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { formatDiagnostics, type FormatName } from '../format/index.js';
+import { wantsColor, type CliIO } from '../io.js';
+import { VERSION } from '../version.js';
+
+export const FORMATS: readonly FormatName[] = ['pretty', 'json', 'github', 'sarif'];
+
+export interface ValidateArgs {
+  files: string[];
+  format: string;
+  strict: boolean;
+}
+
+/** FILE defaults to ./derivative.yaml; a directory means the derivative.yaml inside it. */
+export function manifestPaths(files: string[], io: CliIO): string[] {
+  const list = files.length ? files : ['derivative.yaml'];
+  return list.map((f) => (io.host.kind(f) === 'directory' ? join(f, 'derivative.yaml') : f));
+}
+
+export function checkFormat(format: string): FormatName {
+  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown --format \`${format}\`; use one of ${FORMATS.join(', ')}`);
+  return format as FormatName;
+}
+
+export function validateCommand(args: ValidateArgs, io: CliIO): number {
+  const format = checkFormat(args.format);
+  const session = new ValidationSession(io.host);
+  const all: Diagnostic[] = [];
+  for (const path of manifestPaths(args.files, io)) all.push(...session.validate(path).diagnostics);
+  const diagnostics = sortDiagnostics(dedupeDiagnostics(all));
+  const text = formatDiagnostics(format, { diagnostics, sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION });
+  // People read pretty output on stderr when it reports problems; machine formats always go to stdout.
+  io.stdout(text);
+  return diagnostics.some((d) => isFailing(d, args.strict)) ? EXIT.failed : EXIT.ok;
+}

@@ -1,0 +1,29 @@
+// Entry point of the diagnostic formatters: the CLI picks one by its `--format` name.
+
+import { formatGithub } from './github.js';
+import { formatJson } from './json.js';
+import { formatPretty } from './pretty.js';
+import { formatSarif } from './sarif.js';
+import type { FormatInput, FormatOptions } from './types.js';
+
+export type { FormatInput, FormatOptions } from './types.js';
+
+export type FormatName = 'pretty' | 'json' | 'github' | 'sarif';
+
+export const FORMAT_NAMES: readonly FormatName[] = ['pretty', 'json', 'github', 'sarif'];
+
+const FORMATTERS: Record<FormatName, (input: FormatInput, options: FormatOptions) => string> = {
+  pretty: formatPretty,
+  json: formatJson,
+  github: formatGithub,
+  sarif: formatSarif,
+};
+
+export function isFormatName(name: string): name is FormatName {
+  return (FORMAT_NAMES as readonly string[]).includes(name);
+}
+
+/** The text the CLI writes to stdout, trailing newline included (empty for `github` with nothing to say). */
+export function formatDiagnostics(name: FormatName, input: FormatInput, options: FormatOptions): string {
+  return FORMATTERS[name](input, options);
+}

@@ -1,0 +1,72 @@
+// derivc entry point: parse the command line, run one command, map the outcome to an exit code.
+
+import { parseArgs } from 'node:util';
+import { explainCommand } from './commands/explain.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT, UsageError } from './exit-codes.js';
+import type { CliIO } from './io.js';
+import { VERSION } from './version.js';
+
+export const USAGE = `derivc ${VERSION} — derivative-as-code for the cOS toolkit
+
+Usage:
+  derivc validate [FILE…] [--format pretty|json|github|sarif] [--strict]
+                                  check manifests (default ./derivative.yaml) and print diagnostics
+  derivc schema [--cloud-config]  print the JSON Schema of the manifest (or of a cloud-config file)
+  derivc explain [CODE]           what a diagnostic code means and how to fix it (no CODE: list all)
+
+Options:
+  -h, --help       show this help
+  -v, --version    print the version
+
+Exit codes: 0 ok, 1 problems found (errors; warnings too with --strict), 2 changes found,
+3 usage error, 4 internal error.
+`;
+
+const OPTIONS = {
+  format: { type: 'string', default: 'pretty' },
+  strict: { type: 'boolean', default: false },
+  'cloud-config': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} as const;
+
+/** Which options each command accepts: anything else is a usage error, not silently ignored. */
+const ACCEPTS: Record<string, readonly string[]> = {
+  validate: ['format', 'strict'],
+  schema: ['cloud-config'],
+  explain: [],
+};
+
+export function run(argv: string[], io: CliIO): number {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    if (values.version) return io.stdout(`${VERSION}\n`), EXIT.ok;
+    const [command, ...rest] = positionals;
+    if (values.help || command === undefined || command === 'help') return io.stdout(USAGE), command === undefined && !values.help ? EXIT.usage : EXIT.ok;
+    const accepted = ACCEPTS[command];
+    if (!accepted) throw new UsageError(`unknown command \`${command}\``);
+    for (const name of Object.keys(values) as (keyof typeof values)[]) {
+      if (argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)) && !accepted.includes(name)) throw new UsageError(`\`${command}\` does not take --${name}`);
+    }
+    switch (command) {
+      case 'validate':
+        return validateCommand({ files: rest, format: values.format, strict: values.strict }, io);
+      case 'schema':
+        if (rest.length) throw new UsageError('`schema` takes no arguments');
+        return schemaCommand({ cloudConfig: values['cloud-config'] }, io);
+      case 'explain':
+        if (rest.length > 1) throw new UsageError('`explain` takes one CODE');
+        return explainCommand({ code: rest[0] }, io);
+    }
+    throw new UsageError(`unknown command \`${command}\``);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`derivc: ${(err as Error).message}\nRun \`derivc --help\` for usage.\n`);
+      return EXIT.usage;
+    }
+    io.stderr(`derivc: internal error: ${(err as Error).stack ?? String(err)}\nThis is a bug in derivc; please report it with the input that caused it.\n`);
+    return EXIT.internal;
+  }
+}

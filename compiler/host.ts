@@ -1,0 +1,16 @@
+// The only way the pure compiler sees the file system: injected by the CLI (node:fs) and by
+// tests (an in-memory fake). Paths are passed as the manifest names them, relative to the
+// process's working directory or absolute; the host resolves them.
+
+export type PathKind = 'file' | 'directory' | 'other' | 'missing';
+
+export interface Host {
+  /** File bytes, or undefined when it cannot be read. */
+  readFile(path: string): Uint8Array | undefined;
+  /** Absolute path with every symlink resolved, or undefined when it does not exist. */
+  realpath(path: string): string | undefined;
+  /** What is at `path`, following symlinks. */
+  kind(path: string): PathKind;
+  /** Entry names of a directory, sorted; empty when unreadable. */
+  readDir(path: string): string[];
+}

@@ -1,0 +1,47 @@
+// What a semantic rule sees, and the one helper that turns a finding into a positioned diagnostic.
+
+import type { Diagnostic, Severity } from '../diagnostics.js';
+import { describeCode } from '../codes.js';
+import type { Family } from '../family.js';
+import type { Host } from '../host.js';
+import type { Obj } from '../data.js';
+import type { SourceFile } from '../source-file.js';
+
+/** What a downstream manifest inherits from its upstream, once that one validated. */
+export interface UpstreamFacts {
+  path: string;
+  family: Family | undefined;
+  /** The upstream (or one of its upstreams) installs or carries the cOS toolkit. */
+  hasToolkit: boolean;
+}
+
+export interface RuleContext {
+  source: SourceFile;
+  manifest: Obj;
+  host: Host;
+  /** The manifest's directory as a display path (`.` for the working directory). */
+  dir: string;
+  /** Set for a downstream derivative whose upstream could be read. */
+  upstream?: UpstreamFacts;
+}
+
+export type Rule = (ctx: RuleContext) => Diagnostic[];
+
+export interface Finding {
+  severity?: Severity;
+  hint?: string;
+  /** Point at the key instead of the value (unknown or misplaced keys). */
+  at?: 'key' | 'value';
+}
+
+export function finding(ctx: Pick<RuleContext, 'source'>, code: string, pointer: string, message: string, opts: Finding = {}): Diagnostic {
+  return {
+    code,
+    severity: opts.severity ?? 'error',
+    message,
+    file: ctx.source.path,
+    pointer,
+    range: ctx.source.locate(pointer, opts.at ?? 'value'),
+    hint: opts.hint ?? describeCode(code)?.hint,
+  };
+}

@@ -1,0 +1,192 @@
+// `derivc validate`: parse → apiVersion → schema → semantic rules, for a manifest, its upstream
+// derivatives (cycles detected across files) and its oemDir files, each at its own file:line:col.
+
+import { dirname, join, normalize } from 'node:path';
+import type { Diagnostic, Result } from '../diagnostics.js';
+import { dedupeDiagnostics, hasErrors, sortDiagnostics } from '../diagnostics.js';
+import { obj, str, type Obj } from '../data.js';
+import type { Family } from '../family.js';
+import type { Host } from '../host.js';
+import type { Manifest } from '../generated/manifest-types.js';
+import { parseYaml } from '../parse.js';
+import type { SourceFile } from '../source-file.js';
+import { checkApiVersion } from './api-version.js';
+import { stageDiagnostics } from './cloud-config-rules.js';
+import { finding, type Rule, type RuleContext, type UpstreamFacts } from './context.js';
+import { baseRules } from './rules/base.js';
+import { labelRules } from './rules/labels.js';
+import { layoutRules } from './rules/layout.js';
+import { packageRules } from './rules/packages.js';
+import { checkLocalPath, pathRules } from './rules/paths.js';
+import { systemRules } from './rules/system.js';
+import { targetRules } from './rules/targets.js';
+import { effectiveFamily, hasToolkit, toolkitRules } from './rules/toolkit.js';
+import { checkCloudConfigSchema, checkManifestSchema } from './schema.js';
+
+const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, packageRules, systemRules, targetRules];
+
+/** yip reads only these; anything else in oemDir is ignored at boot. */
+const CLOUD_CONFIG_FILE = /\.ya?ml$/;
+const MAX_OEM_FILES = 500;
+const MAX_OEM_DEPTH = 8;
+
+export interface OemFile {
+  /** Path inside oemDir, with `/` separators (`sub/10_x.yaml`). */
+  relative: string;
+  path: string;
+  data: unknown;
+}
+
+/** A manifest that passed validation (warnings allowed), with what later stages need. */
+export interface ValidatedManifest {
+  path: string;
+  dir: string;
+  source: SourceFile;
+  manifest: Manifest;
+  family: Family | undefined;
+  hasToolkit: boolean;
+  upstream?: ValidatedManifest;
+  oemFiles: OemFile[];
+}
+
+/** A manifest on the way from the file being validated to its furthest upstream. */
+interface StackEntry {
+  real: string;
+  display: string;
+}
+
+/** What one manifest file yielded: facts whenever it parsed, `validated` only without errors. */
+interface Checked {
+  validated?: ValidatedManifest;
+  facts?: UpstreamFacts;
+}
+
+export interface Validation {
+  /** Undefined when any file (this one, an upstream, an oemDir file) has an error. */
+  manifest: ValidatedManifest | undefined;
+  /** Every file read, by display path: what formatters need for code frames. */
+  sources: Map<string, string>;
+}
+
+/** Shared across the files of one run, so an upstream named twice is read once. */
+export class ValidationSession {
+  readonly sources = new Map<string, string>();
+  private readonly done = new Map<string, Result<Checked>>();
+  constructor(readonly host: Host) {}
+
+  validate(path: string): Result<Validation> {
+    const r = this.one(path, []);
+    return { value: { manifest: r.value.validated, sources: this.sources }, diagnostics: sortDiagnostics(dedupeDiagnostics(r.diagnostics)) };
+  }
+
+  private one(path: string, stack: StackEntry[]): Result<Checked> {
+    const key = this.host.realpath(path) ?? normalize(path);
+    const cached = this.done.get(key);
+    if (cached) return cached;
+    const result = this.read(path, [...stack, { real: key, display: path }]);
+    this.done.set(key, result);
+    return result;
+  }
+
+  private read(path: string, stack: StackEntry[]): Result<Checked> {
+    const bytes = this.host.readFile(path);
+    if (!bytes) {
+      const kind = this.host.kind(path);
+      const message = kind === 'directory' ? `\`${path}\` is a directory; a manifest file is expected` : kind === 'missing' ? `\`${path}\` does not exist` : `\`${path}\` cannot be read`;
+      return { value: {}, diagnostics: [{ code: 'io/unreadable', severity: 'error', message, file: path, pointer: '', hint: kind === 'directory' ? `name the manifest inside it, e.g. ${join(path, 'derivative.yaml')}` : 'check the path' }] };
+    }
+    const parsed = parseYaml(path, bytes, { yipOctal: 'stages' });
+    const { source, data } = parsed.value;
+    this.sources.set(path, source.text);
+    if (parsed.diagnostics.length) return { value: {}, diagnostics: parsed.diagnostics };
+    const api = checkApiVersion(data, source);
+    if (api) return { value: {}, diagnostics: [api] };
+
+    const manifest = data as Obj;
+    const ctx: RuleContext = { source, manifest, host: this.host, dir: dirname(path) };
+    const diagnostics: Diagnostic[] = [];
+    const upstream = this.upstream(ctx, stack, diagnostics);
+    if (upstream) ctx.upstream = upstream.facts;
+
+    diagnostics.push(...checkManifestSchema(manifest, source));
+    for (const rule of RULES) diagnostics.push(...rule(ctx));
+    if (manifest['stages'] !== undefined) diagnostics.push(...stageDiagnostics(source, manifest['stages'], '/stages'));
+    const oemFiles = this.oemDir(ctx, diagnostics);
+
+    const facts: UpstreamFacts = { path, family: effectiveFamily(ctx) as Family | undefined, hasToolkit: hasToolkit(ctx) };
+    const validated: ValidatedManifest | undefined = hasErrors(diagnostics)
+      ? undefined
+      : { path, dir: ctx.dir, source, manifest: manifest as unknown as Manifest, family: facts.family, hasToolkit: facts.hasToolkit, upstream: upstream?.validated, oemFiles };
+    return { value: { validated, facts }, diagnostics };
+  }
+
+  /** Reads `base.derivative`, reporting a cycle at the reference that closes it. */
+  private upstream(ctx: RuleContext, stack: StackEntry[], out: Diagnostic[]): { facts: UpstreamFacts; validated?: ValidatedManifest } | undefined {
+    const ref = str(obj(ctx.manifest['base'])?.['derivative']);
+    if (ref === undefined) return undefined;
+    const pointer = '/base/derivative';
+    const path = normalize(join(ctx.dir, ref));
+    const real = this.host.realpath(path);
+    if (real === undefined || this.host.kind(path) !== 'file') {
+      out.push(finding(ctx, 'base/derivative-not-found', pointer, `upstream manifest \`${ref}\` does not exist (looked for ${path})`, { hint: 'the path is relative to this manifest' }));
+      return undefined;
+    }
+    const at = stack.findIndex((s) => s.real === real);
+    if (at >= 0) {
+      const names = [...stack.slice(at).map((s) => s.display), path];
+      out.push(finding(ctx, 'base/derivative-cycle', pointer, `upstream derivatives form a cycle: ${names.join(' → ')}`, { hint: 'a derivative cannot be built from itself; point one of them at a base `image:`' }));
+      return undefined;
+    }
+    const r = this.one(path, stack);
+    out.push(...r.diagnostics);
+    // An upstream with errors (reported in its own file) still passes on what could be read.
+    return r.value.facts ? { facts: r.value.facts, validated: r.value.validated } : undefined;
+  }
+
+  /** Every cloud-config file under oemDir, recursively as yip walks it. */
+  private oemDir(ctx: RuleContext, out: Diagnostic[]): OemFile[] {
+    const dir = str(ctx.manifest['oemDir']);
+    if (dir === undefined) return [];
+    const root = checkLocalPath(ctx, '/oemDir', dir, 'directory', out);
+    if (root === undefined) return [];
+    const files: OemFile[] = [];
+    const walk = (abs: string, rel: string, depth: number) => {
+      for (const name of this.host.readDir(abs)) {
+        const childPath = join(abs, name);
+        const childRel = rel ? `${rel}/${name}` : name;
+        const kind = this.host.kind(childPath);
+        if (kind === 'directory' && depth < MAX_OEM_DEPTH) walk(childPath, childRel, depth + 1);
+        else if (kind === 'file' && CLOUD_CONFIG_FILE.test(name)) {
+          if (files.length >= MAX_OEM_FILES) continue;
+          const checked = this.cloudConfigFile(childPath);
+          out.push(...checked.diagnostics);
+          files.push({ relative: childRel, path: childPath, data: checked.value });
+        } else {
+          out.push(
+            finding(ctx, 'oemDir/ignored-file', '/oemDir', `\`${childRel}\` in oemDir is not a .yaml/.yml file: the toolkit ignores it at boot`, {
+              severity: 'warning',
+              hint: 'rename it to end in .yaml, or move it out of oemDir (use `files:` for other files)',
+            }),
+          );
+        }
+      }
+    };
+    walk(root, '', 0);
+    return files;
+  }
+
+  cloudConfigFile(path: string): Result<unknown> {
+    const bytes = this.host.readFile(path) ?? new Uint8Array();
+    const parsed = parseYaml(path, bytes, { yipOctal: 'document' });
+    const { source, data } = parsed.value;
+    this.sources.set(path, source.text);
+    if (parsed.diagnostics.length) {
+      // An empty file does nothing at boot: worth a warning, not a failed build.
+      return { value: undefined, diagnostics: parsed.diagnostics.map((d) => (d.code === 'parse/empty' ? { ...d, severity: 'warning' as const, message: 'cloud-config file is empty', hint: 'remove it, or add `stages:`' } : d)) };
+    }
+    const diagnostics = checkCloudConfigSchema(data, source);
+    const stages = obj(data)?.['stages'];
+    if (stages !== undefined) diagnostics.push(...stageDiagnostics(source, stages, '/stages'));
+    return { value: data, diagnostics };
+  }
+}

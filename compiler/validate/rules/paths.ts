@@ -1,0 +1,70 @@
+// Local paths a manifest names (files[].source, overlay, oemDir, targets.iso.overlay) must stay
+// inside the manifest's folder — lexically and after symlinks — so a build context can never
+// pull in `~/.ssh` or `/etc/shadow`.
+
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import type { Diagnostic } from '../../diagnostics.js';
+import { arr, obj, str } from '../../data.js';
+import { joinPointer } from '../../source-file.js';
+import { finding, type Rule, type RuleContext } from '../context.js';
+
+type Want = 'file' | 'directory';
+
+/** Checks one local path; returns the display path when it is usable. */
+export function checkLocalPath(ctx: RuleContext, pointer: string, value: string, want: Want, out: Diagnostic[]): string | undefined {
+  const target = normalize(join(ctx.dir, value));
+  const lexical = relative(normalize(ctx.dir), target);
+  if (isAbsolute(value) || lexical === '..' || lexical.startsWith('..' + sep)) {
+    out.push(
+      finding(ctx, 'path/outside-manifest-dir', pointer, `\`${value}\` is outside the manifest's folder`, {
+        hint: 'paths are relative to the manifest and must stay inside its folder: move the content next to the manifest',
+      }),
+    );
+    return undefined;
+  }
+  const kind = ctx.host.kind(target);
+  if (kind === 'missing') {
+    out.push(finding(ctx, 'path/not-found', pointer, `\`${value}\` does not exist (looked for ${target})`, { hint: `create the ${want}, or fix the path (it is relative to the manifest's folder)` }));
+    return undefined;
+  }
+  const realDir = ctx.host.realpath(ctx.dir);
+  const realTarget = ctx.host.realpath(target);
+  if (realDir === undefined || realTarget === undefined || (realTarget !== realDir && !realTarget.startsWith(realDir.endsWith(sep) ? realDir : realDir + sep))) {
+    out.push(
+      finding(ctx, 'path/outside-manifest-dir', pointer, `\`${value}\` resolves through a symlink to ${realTarget ?? 'an unreadable place'}, outside the manifest's folder`, {
+        hint: 'copy the content into the manifest\'s folder instead of linking to it',
+      }),
+    );
+    return undefined;
+  }
+  if (kind !== want) {
+    out.push(finding(ctx, 'path/wrong-kind', pointer, `\`${value}\` is ${kind === 'directory' ? 'a directory' : kind === 'file' ? 'a file' : 'not a regular file or directory'}; a ${want} is expected`));
+    return undefined;
+  }
+  return target;
+}
+
+export const pathRules: Rule = (ctx) => {
+  const out: Diagnostic[] = [];
+  const seen = new Map<string, number>();
+  arr(ctx.manifest['files']).forEach((item, i) => {
+    const f = obj(item);
+    const at = joinPointer('/files', i);
+    const source = str(f?.['source']);
+    if (source !== undefined) checkLocalPath(ctx, `${at}/source`, source, 'file', out);
+    // Form (absolute, normalized) is the schema's job; here only what needs the whole list.
+    const path = str(f?.['path']);
+    if (path === undefined) return;
+    if (seen.has(path)) {
+      out.push(finding(ctx, 'files/duplicate-path', `${at}/path`, `\`${path}\` is already written by files[${seen.get(path)}]`, { hint: 'keep one entry per path: the later one would silently replace the earlier' }));
+    } else seen.set(path, i);
+  });
+  for (const [pointer, value] of [
+    ['/overlay', ctx.manifest['overlay']],
+    ['/oemDir', ctx.manifest['oemDir']],
+    ['/targets/iso/overlay', obj(obj(ctx.manifest['targets'])?.['iso'])?.['overlay']],
+  ] as const) {
+    if (typeof value === 'string') checkLocalPath(ctx, pointer, value, 'directory', out);
+  }
+  return out;
+};

@@ -1,0 +1,280 @@
+// Raw Ajv errors never reach a user: this turns them into deduplicated diagnostics with stable
+// codes, positions from the YAML source, and hints ("did you mean", the expected form).
+
+import { posix } from 'node:path';
+import type { ErrorObject } from 'ajv';
+import type { Diagnostic } from '../diagnostics.js';
+import { describeCode } from '../codes.js';
+import type { SourceFile } from '../source-file.js';
+import { joinPointer, parsePointer } from '../source-file.js';
+import { didYouMean } from '../suggest.js';
+
+type SchemaNode = Record<string, unknown>;
+
+export interface SchemaContext {
+  /** `schema` for manifests, `cloud-config` for /system/oem files: the prefix of generic codes. */
+  prefix: 'schema' | 'cloud-config';
+}
+
+export function schemaDiagnostics(errors: readonly ErrorObject[], source: SourceFile, data: unknown, ctx: SchemaContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const e of errors) {
+    if (isNoise(e)) continue;
+    const d = toDiagnostic(e, source, data, ctx);
+    if (d) out.push(d);
+  }
+  return out;
+}
+
+/** Errors that only restate another one: branch failures of an "exactly one of", `if`, propertyNames wrappers. */
+function isNoise(e: ErrorObject): boolean {
+  if (e.keyword === 'if' || e.keyword === 'propertyNames') return true;
+  return e.keyword === 'required' && isExactlyOneBranch(e.parentSchema);
+}
+
+function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: SchemaContext): Diagnostic | undefined {
+  const here = e.instancePath;
+  // Compiled with `verbose`, every error carries the schema object that holds the failing keyword.
+  const parent = e.parentSchema as SchemaNode | undefined;
+  const custom = typeof parent?.['x-derivc-code'] === 'string' ? (parent['x-derivc-code'] as string) : undefined;
+  const base = { severity: 'error' as const, file: source.path };
+  const where = describePointer(here);
+  // Errors inside a propertyNames schema are about the key itself.
+  const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
+  if (propertyName !== undefined) {
+    const pointer = joinPointer(here, propertyName);
+    const code = custom ?? `${ctx.prefix}/invalid-key`;
+    const info = describeCode(code);
+    return { ...base, code, pointer, range: source.locate(pointer, 'key'), message: `${info?.summary ?? 'invalid key'}: \`${propertyName}\``, hint: info?.hint };
+  }
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const pointer = joinPointer(here, key);
+      const allowed = Object.keys((parent?.['properties'] as SchemaNode | undefined) ?? {});
+      const special = specialUnknownKey(key, here, ctx);
+      if (special) return { ...base, ...special, pointer, range: source.locate(pointer, 'key') };
+      return {
+        ...base,
+        code: `${ctx.prefix}/unknown-key`,
+        pointer,
+        range: source.locate(pointer, 'key'),
+        message: `unknown key \`${key}\` in ${where}`,
+        hint: didYouMean(key, allowed) ?? (allowed.length ? `allowed keys here: ${allowed.map((k) => `\`${k}\``).join(', ')}` : undefined),
+      };
+    }
+    case 'required': {
+      const key = String((e.params as { missingProperty: string }).missingProperty);
+      const pointer = joinPointer(here, key);
+      const described = (parent?.['properties'] as Record<string, SchemaNode> | undefined)?.[key]?.['description'];
+      return {
+        ...base,
+        code: `${ctx.prefix}/missing-key`,
+        pointer,
+        range: source.locate(pointer, 'key'),
+        message: `missing required key \`${key}\` in ${where}`,
+        hint: typeof described === 'string' ? `add \`${key}:\` — ${lowerFirst(described)}` : `add \`${key}:\``,
+      };
+    }
+    case 'type':
+      // x-derivc-code names what a pattern or oneOf means, never a wrong type: that stays generic.
+      return typeDiagnostic(e, source, data, ctx);
+    case 'enum':
+    case 'const': {
+      const allowed = e.keyword === 'enum' ? ((e.params as { allowedValues: unknown[] }).allowedValues ?? []) : [(e.params as { allowedValue: unknown }).allowedValue];
+      const value = valueAt(data, here);
+      const code = custom ?? `${ctx.prefix}/${e.keyword === 'enum' ? 'invalid-value' : 'invalid-value'}`;
+      const list = allowed.map((v) => `\`${String(v)}\``).join(', ');
+      return {
+        ...base,
+        code,
+        pointer: here,
+        range: source.locate(here),
+        message: `${where} must be ${allowed.length > 1 ? `one of ${list}` : list}; found ${show(value)}`,
+        hint: typeof value === 'string' ? didYouMean(value, allowed.map(String)) : undefined,
+      };
+    }
+    case 'discriminator': {
+      const p = e.params as { tag: string; tagValue?: unknown };
+      const pointer = joinPointer(here, p.tag);
+      const branches = ((parent?.['oneOf'] as SchemaNode[] | undefined) ?? []).map((b) => String((b['properties'] as Record<string, SchemaNode>)?.[p.tag]?.['const']));
+      const value = p.tagValue;
+      return {
+        ...base,
+        code: `${ctx.prefix}/invalid-value`,
+        pointer,
+        range: source.locate(pointer),
+        message: `${describePointer(pointer)} must be one of ${branches.map((b) => `\`${b}\``).join(', ')}; found ${show(value)}`,
+        hint: typeof value === 'string' ? didYouMean(value, branches) : undefined,
+      };
+    }
+    case 'uniqueItems': {
+      const { i, j } = e.params as { i: number; j: number };
+      const pointer = joinPointer(here, Math.max(i, j));
+      return {
+        ...base,
+        code: custom ?? `${ctx.prefix}/duplicate-item`,
+        pointer,
+        range: source.locate(pointer),
+        message: `${show(valueAt(data, pointer))} is listed twice in ${where}`,
+        hint: 'name each item once',
+      };
+    }
+    case 'oneOf': {
+      if (isExactlyOneOf(parent)) return exactlyOne(e, source, data, parent!, custom, ctx);
+      return { ...base, code: custom ?? `${ctx.prefix}/invalid-value`, pointer: here, range: source.locate(here), message: `${where} matches none of the allowed forms` };
+    }
+    default: {
+      const code = custom ?? `${ctx.prefix}/${genericCode(e.keyword)}`;
+      const info = describeCode(code);
+      const value = valueAt(data, here);
+      const specific = custom && info;
+      return {
+        ...base,
+        code,
+        pointer: here,
+        range: source.locate(here),
+        message: specific ? `${info.summary}: ${show(value)}` : `${where} ${ajvMessage(e)}; found ${show(value)}`,
+        hint: betterHint(code, value) ?? info?.hint,
+      };
+    }
+  }
+}
+
+function typeDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: SchemaContext): Diagnostic {
+  const here = e.instancePath;
+  const value = valueAt(data, here);
+  const expected = String((e.params as { type: string | string[] }).type).replace(/,/g, ' or ');
+  const key = parsePointer(here).at(-1);
+  const base = { severity: 'error' as const, file: source.path, pointer: here, range: source.locate(here) };
+  if (ctx.prefix === 'schema' && key === 'mode' && typeof value === 'number' && !here.startsWith('/stages')) {
+    const written = source.scalarSource(here) ?? String(value);
+    return { ...base, code: 'files/mode-not-string', message: `mode must be a quoted octal string; found the number ${written}`, hint: `write \`mode: "${written.padStart(4, '0')}"\` — YAML 1.1 and 1.2 read an unquoted ${written} differently` };
+  }
+  if (key === 'permissions' && typeof value === 'string') {
+    return { ...base, code: 'cloud-config/quoted-permissions', message: `permissions must be an unquoted octal number; found the string "${value}"`, hint: `write \`permissions: ${value}\` without quotes — yip skips the whole file when a mode is quoted` };
+  }
+  const hint =
+    expected === 'array' ? 'write a list: one `- item` per line, or `[a, b]`' :
+    expected === 'object' ? 'indent the keys that belong to it under it' :
+    value === null ? 'give it a value, or remove the key' : undefined;
+  return { ...base, code: `${ctx.prefix}/wrong-type`, message: `${describePointer(here)} must be ${article(expected)}; found ${kindOf(value)}${value !== null && typeof value !== 'object' ? ` ${show(value)}` : ''}`, hint };
+}
+
+function exactlyOne(e: ErrorObject, source: SourceFile, data: unknown, parent: SchemaNode, custom: string | undefined, ctx: SchemaContext): Diagnostic {
+  const here = e.instancePath;
+  const names = (parent['oneOf'] as SchemaNode[]).map((b) => String((b['required'] as string[])[0]));
+  const value = valueAt(data, here);
+  const present = names.filter((n) => value && typeof value === 'object' && Object.hasOwn(value, n));
+  const list = names.map((n) => `\`${n}\``).join(' or ');
+  const both = present.length > 1;
+  const pointer = both ? joinPointer(here, present[1]!) : here;
+  return {
+    severity: 'error',
+    file: source.path,
+    code: custom ?? `${ctx.prefix}/exactly-one`,
+    pointer,
+    range: source.locate(pointer, 'key'),
+    message: both ? `${describePointer(here)} sets both ${present.map((n) => `\`${n}\``).join(' and ')}; exactly one is allowed` : `${describePointer(here)} needs exactly one of ${list}`,
+    hint: both ? `keep one of ${list} and remove the other` : `add ${list}`,
+  };
+}
+
+/** Unknown keys that are really a known mistake get their own code and a precise hint. */
+function specialUnknownKey(key: string, at: string, ctx: SchemaContext): Pick<Diagnostic, 'code' | 'message' | 'hint'> | undefined {
+  if (ctx.prefix === 'schema' && key === 'password' && /^\/system\/users\/\d+$/.test(at)) {
+    return {
+      code: 'system/plaintext-password',
+      message: 'plaintext `password` in a user: a manifest is committed to git, so only a hash belongs here',
+      hint: 'replace it with `passwordHash:` — make one with `openssl passwd -6` or `mkpasswd -m sha-512`',
+    };
+  }
+  if (ctx.prefix === 'schema' && at.startsWith('/targets/packer') && /(secret|password|token|accesskey|credential|clientid|privatekey)/i.test(key.replace(/[-_]/g, ''))) {
+    return {
+      code: 'targets/packer-credential',
+      message: `\`${key}\` looks like a credential; derivc never writes credentials into templates`,
+      hint: 'credentials are packer variables: set them at build time, e.g. `PKR_VAR_<name>=…` or your cloud CLI\'s environment',
+    };
+  }
+  return undefined;
+}
+
+/** The house convention for "exactly one of A / B": `oneOf: [{required: [A]}, {required: [B]}]`. */
+function isExactlyOneOf(node: SchemaNode | undefined): boolean {
+  const oneOf = node?.['oneOf'];
+  return Array.isArray(oneOf) && oneOf.length > 1 && oneOf.every(isExactlyOneBranch);
+}
+
+/** `{required: [A]}`, optionally with `properties: {A: true}` (kept for type generation). */
+function isExactlyOneBranch(b: unknown): boolean {
+  if (!b || typeof b !== 'object') return false;
+  const { required, properties, ...rest } = b as SchemaNode;
+  const props = Object.values((properties as SchemaNode | undefined) ?? {});
+  return Object.keys(rest).length === 0 && Array.isArray(required) && required.length === 1 && props.every((v) => v === true);
+}
+
+function valueAt(data: unknown, pointer: string): unknown {
+  let v = data;
+  for (const seg of parsePointer(pointer)) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[seg];
+  }
+  return v;
+}
+
+/** `/system/users/0` → "`system.users[0]`", "" → "the top level". */
+export function describePointer(pointer: string): string {
+  const segs = parsePointer(pointer);
+  if (segs.length === 0) return 'the top level';
+  return '`' + segs.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : (i ? '.' : '') + s)).join('') + '`';
+}
+
+/** Hints that can name the exact fix for a given value. */
+function betterHint(code: string, value: unknown): string | undefined {
+  if (code === 'files/invalid-path' && typeof value === 'string' && value.startsWith('/')) {
+    const clean = posix.normalize(value).replace(/(.)\/+$/, '$1');
+    if (clean !== value && clean !== '/') return `write the normalized path \`${clean}\``;
+  }
+  return undefined;
+}
+
+function genericCode(keyword: string): string {
+  const map: Record<string, string> = {
+    pattern: 'invalid-format', format: 'invalid-format', minItems: 'too-few-items', maxItems: 'too-many-items', uniqueItems: 'duplicate-item',
+    minimum: 'out-of-range', maximum: 'out-of-range', exclusiveMinimum: 'out-of-range', exclusiveMaximum: 'out-of-range',
+    minLength: 'too-short', maxLength: 'too-long', minProperties: 'too-few-items', maxProperties: 'too-many-items', not: 'invalid-value', anyOf: 'invalid-value',
+  };
+  return map[keyword] ?? 'invalid-value';
+}
+
+function ajvMessage(e: ErrorObject): string {
+  if (e.keyword === 'pattern') return `must match ${String((e.params as { pattern: string }).pattern)}`;
+  if (e.keyword === 'uniqueItems') return `must not repeat an item (items ${(e.params as { j: number; i: number }).j} and ${(e.params as { i: number }).i} are equal)`;
+  return e.message ?? 'is invalid';
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return 'null (an empty value)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a number';
+  return typeof v === 'boolean' ? 'a boolean' : 'a string';
+}
+
+function article(type: string): string {
+  return type
+    .split(' or ')
+    .map((t) => ({ object: 'a mapping', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean (true/false)', null: 'empty' })[t] ?? t)
+    .join(' or ');
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return `\`${v.length > 60 ? v.slice(0, 57) + '…' : v}\``;
+  if (v === undefined) return 'nothing';
+  if (v !== null && typeof v === 'object') return kindOf(v);
+  return `\`${String(v)}\``;
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
