@@ -96,7 +96,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   "layout/invalid-path": { summary: "invalid layout path", explanation: "Layout paths are absolute directories such as `/var/lib/myapp`.", hint: "write an absolute path, e.g. `/var/lib/myapp`" },
   "layout/invalid-overlay": { summary: "invalid overlay setting", explanation: "`layout.overlay` is `tmpfs:<n>%`, `tmpfs:<size>`, `LABEL=<label>` or `UUID=<uuid>`.", hint: "write e.g. `tmpfs:25%` or `LABEL=COS_OVERLAY`" },
   "layout/label-xor-uuid": { summary: "a volume needs exactly one of label or uuid", explanation: "Each `layout.volumes` entry is found either by filesystem label or by UUID." },
-  "layout/path-overlap": { summary: "a path is both ephemeral and persistent", explanation: "The cOS layout mounts `rwPaths` as ephemeral overlays and `persistentPaths` from the persistent partition; a path in both (or nested in the other) is hidden by one of the mounts." },
+  "layout/path-overlap": { summary: "a path is both ephemeral and persistent", explanation: "The cOS layout mounts `rwPaths` as ephemeral overlays first and `persistentPaths` on top. A path in both lists, or an ephemeral path inside a persistent one, loses its persistence. A persistent path inside an ephemeral one (rw `/etc`, persistent `/etc/ssh`) works only with bind-mounted state: set `persistentBind: true`." },
   "layout/nested-path": { summary: "a layout path is covered by another one in the same list", explanation: "The outer path already covers it; the inner entry is redundant." },
   "boot/invalid-cmdline": { summary: "invalid kernel argument", explanation: "Each `boot.cmdline` item is one kernel argument: no spaces, quotes, `;`, `$`, backslashes or braces, because it is written into a GRUB script.", hint: "write one token per item, e.g. `net.ifnames=0`" },
   "boot/invalid-console": { summary: "invalid console", explanation: "Consoles are device names with optional options, such as `tty1` or `ttyS0,115200n8`.", hint: "write e.g. `ttyS0,115200`" },
@@ -142,6 +142,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   "cloud-config/invalid-filesystem": { summary: "invalid filesystem", explanation: "Partitions created by `layout` are ext2, ext3, ext4, xfs, btrfs or vfat.", hint: "use e.g. `filesystem: ext4`" },
   "cloud-config/invalid-size": { summary: "invalid partition size", explanation: "`layout` sizes are MiB as integers; 0 means all free space.", hint: "write a number of MiB, e.g. `size: 8192`" },
   "cloud-config/invalid-uid": { summary: "invalid uid", explanation: "yip user ids are numbers (written as a number or a string of digits).", hint: "write e.g. `uid: 1000`" },
+  "oemDir/too-deep": { summary: "a folder in oemDir is nested too deeply", explanation: "derivc reads oemDir up to 8 folders deep; deeper folders are not validated or copied. Flatten the structure." },
 };
 
 export function describeCode(code: string): CodeInfo | undefined {

@@ -58,12 +58,16 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
   );
 }
 
-/** Drops exact repeats (the same node reached through a YAML alias reports once). */
+/**
+ * Drops repeats: the same finding at the same place. A node reached through YAML aliases has one
+ * place but several pointers (and so messages); it reports once.
+ */
 export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return diagnostics.filter((d) => {
     const r = d.range;
-    const key = [d.file, d.code, d.message, r ? `${r.start.line}:${r.start.column}` : d.pointer].join('\0');
+    const where = r ? `${r.start.line}:${r.start.column}-${r.end.line}:${r.end.column}` : `${d.pointer}\0${d.message}`;
+    const key = [d.file, d.code, where].join('\0');
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

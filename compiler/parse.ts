@@ -25,10 +25,8 @@ export interface ParseOptions {
 }
 
 export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions): Result<Parsed> {
-  const lines = new LineCounter();
-  const empty = (text: string) => new SourceFile(path, text, undefined, lines);
   if (bytes.length > MAX_FILE_BYTES) {
-    return fail(empty(''), 'parse/too-large', `file is ${bytes.length} bytes; the limit is ${MAX_FILE_BYTES}`, 'split it, or move large content into `files[].source`');
+    return fail(bareSource(path, ''), 'parse/too-large', `file is ${bytes.length} bytes; the limit is ${MAX_FILE_BYTES}`, 'split it, or move large content into `files[].source`');
   }
   const decoded = decodeUtf8(bytes);
   if (decoded.badOffset !== undefined) {
@@ -51,6 +49,7 @@ export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions
     };
   }
   const text = decoded.text;
+  const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
   const list: Document[] = Array.isArray(docs) ? docs : [];
   const doc = list[0];
@@ -128,8 +127,10 @@ function fail(source: SourceFile, code: string, message: string, hint: string, r
   return { value: { source, data: undefined }, diagnostics: [{ code, severity: 'error', message, file: source.path, pointer: '', range, hint }] };
 }
 
+/** A source for text the YAML parser never saw: line starts counted here instead. */
 function bareSource(path: string, text: string): SourceFile {
   const lines = new LineCounter();
+  lines.addNewLine(0);
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
   return new SourceFile(path, text, undefined, lines);
 }

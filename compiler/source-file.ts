@@ -107,7 +107,8 @@ export function joinPointer(base: string, ...segments: (string | number)[]): str
 }
 
 function keyText(key: unknown): string | undefined {
-  if (isScalar(key)) return String(key.value);
+  // With merge keys on, yaml reads `<<` as a symbol; its source text is still `<<`.
+  if (isScalar(key)) return typeof key.value === 'symbol' ? key.source : String(key.value);
   return typeof key === 'string' ? key : undefined;
 }
 

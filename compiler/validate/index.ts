@@ -49,6 +49,12 @@ export interface ValidatedManifest {
   oemFiles: OemFile[];
 }
 
+/** No apiVersion, and only the keys of a yip file (or the cloud-init header). */
+function looksLikeCloudConfig(data: unknown, text: string): boolean {
+  const keys = Object.keys(obj(data) ?? {});
+  return /^#cloud-config\s/.test(text) || (keys.includes('stages') && keys.every((k) => k === 'stages' || k === 'name'));
+}
+
 /** A manifest on the way from the file being validated to its furthest upstream. */
 interface StackEntry {
   real: string;
@@ -100,6 +106,8 @@ export class ValidationSession {
     this.sources.set(path, source.text);
     if (parsed.diagnostics.length) return { value: {}, diagnostics: parsed.diagnostics };
     const api = checkApiVersion(data, source);
+    // `derivc validate system/oem/*.yaml` checks existing cloud-config files directly.
+    if (api?.code === 'api/missing-version' && looksLikeCloudConfig(data, source.text)) return { value: {}, diagnostics: this.cloudConfigFile(path).diagnostics };
     if (api) return { value: {}, diagnostics: [api] };
 
     const manifest = data as Obj;
@@ -155,8 +163,10 @@ export class ValidationSession {
         const childPath = join(abs, name);
         const childRel = rel ? `${rel}/${name}` : name;
         const kind = this.host.kind(childPath);
-        if (kind === 'directory' && depth < MAX_OEM_DEPTH) walk(childPath, childRel, depth + 1);
-        else if (kind === 'file' && CLOUD_CONFIG_FILE.test(name)) {
+        if (kind === 'directory') {
+          if (depth < MAX_OEM_DEPTH) walk(childPath, childRel, depth + 1);
+          else out.push(finding(ctx, 'oemDir/too-deep', '/oemDir', `\`${childRel}\` is nested deeper than ${MAX_OEM_DEPTH} folders; derivc does not read it`, { severity: 'warning', hint: 'flatten the folder structure of oemDir' }));
+        } else if (kind === 'file' && CLOUD_CONFIG_FILE.test(name)) {
           if (files.length >= MAX_OEM_FILES) continue;
           const checked = this.cloudConfigFile(childPath);
           out.push(...checked.diagnostics);
@@ -187,6 +197,7 @@ export class ValidationSession {
     const diagnostics = checkCloudConfigSchema(data, source);
     const stages = obj(data)?.['stages'];
     if (stages !== undefined) diagnostics.push(...stageDiagnostics(source, stages, '/stages'));
-    return { value: data, diagnostics };
+    // A step reused through `<<: *anchor` reports once, at the anchor.
+    return { value: data, diagnostics: dedupeDiagnostics(diagnostics) };
   }
 }

@@ -1,5 +1,9 @@
-// `layout`: a path may be ephemeral (rwPaths) or persistent (persistentPaths), never both, and
-// never one nested in the other — the cOS layout script mounts them in an order that would hide one.
+// `layout`: a path is ephemeral (rwPaths) or persistent (persistentPaths), never both. Nesting:
+// the cOS layout script mounts the ephemeral overlays first and the persistent paths on top, so
+// - an rwPath inside a persistent path hides the persistence beneath it: always an error;
+// - a persistent path inside an rwPath works with bind mounts (`persistentBind: true`, Harvester's
+//   layout: rw /etc, persistent /etc/ssh) and is an error with overlay state, which would stack an
+//   overlay on an overlay.
 
 import type { Diagnostic } from '../../diagnostics.js';
 import { obj, strings } from '../../data.js';
@@ -16,15 +20,27 @@ export const layoutRules: Rule = (ctx) => {
   const out: Diagnostic[] = [];
   const rw = strings(layout['rwPaths']);
   const persistent = strings(layout['persistentPaths']);
+  const bind = layout['persistentBind'] === true;
   persistent.forEach((p, i) => {
-    const clash = rw.find((r) => within(p, r) || within(r, p));
-    if (clash === undefined) return;
-    const how = clash === p ? 'is also in `rwPaths`' : within(p, clash) ? `is inside \`${clash}\` from \`rwPaths\`` : `contains \`${clash}\` from \`rwPaths\``;
-    out.push(
-      finding(ctx, 'layout/path-overlap', `/layout/persistentPaths/${i}`, `persistent path \`${p}\` ${how}`, {
-        hint: 'a path is either ephemeral (`rwPaths`) or persistent (`persistentPaths`): remove it from one list, or persist a sibling path instead',
-      }),
-    );
+    const at = `/layout/persistentPaths/${i}`;
+    const same = rw.find((r) => r === p);
+    const inner = rw.find((r) => r !== p && within(r, p));
+    const outer = rw.find((r) => r !== p && within(p, r));
+    if (same !== undefined) {
+      out.push(finding(ctx, 'layout/path-overlap', at, `\`${p}\` is both persistent and in \`rwPaths\` (ephemeral)`, { hint: 'remove it from one of the two lists' }));
+    } else if (inner !== undefined) {
+      out.push(
+        finding(ctx, 'layout/path-overlap', at, `persistent path \`${p}\` contains \`${inner}\` from \`rwPaths\`: the ephemeral overlay would hide what persists beneath it`, {
+          hint: `remove \`${inner}\` from \`rwPaths\` (it persists with \`${p}\`), or persist narrower paths`,
+        }),
+      );
+    } else if (outer !== undefined && !bind) {
+      out.push(
+        finding(ctx, 'layout/path-overlap', at, `persistent path \`${p}\` is inside \`${outer}\` from \`rwPaths\`, which needs bind-mounted state`, {
+          hint: 'set `persistentBind: true` (state is bind-mounted over the ephemeral parent), or remove the parent from `rwPaths`',
+        }),
+      );
+    }
   });
   for (const key of ['rwPaths', 'persistentPaths'] as const) {
     const list = strings(layout[key]);

@@ -1,0 +1,64 @@
+// npm run bench: every figure is a ratio against a baseline measured in the same run, because the
+// machines are shared and noisy (absolute times drift; ratios much less).
+//   (a) cold `derivc validate` of the largest example, a whole process, vs `node -e 0`
+//   (b) 1,000 distinct manifests validated in one process (manifests/s), vs parsing them with `yaml`
+//   (c) peak memory (max RSS) of (b), vs the max RSS of `node -e 0`
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const LARGEST = 'examples/opensuse-luet/derivative.yaml';
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function wall(cmd, args) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+// (a) Interleave the two commands so drift hits both alike.
+const cold = [];
+const baseline = [];
+for (let i = 0; i < RUNS; i++) {
+  baseline.push(wall(process.execPath, ['-e', '0']));
+  cold.push(wall(process.execPath, ['dist/derivc.mjs', 'validate', '--strict', LARGEST]));
+}
+const coldMs = median(cold);
+const nodeMs = median(baseline);
+
+// (b)+(c) Bundle the throughput driver like the CLI is bundled, then run it in a fresh process.
+const dir = mkdtempSync(join(tmpdir(), 'derivc-bench-'));
+try {
+  const out = join(dir, 'throughput.mjs');
+  await build({ entryPoints: ['bench/throughput.ts'], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'warning', banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' } });
+  const t = JSON.parse(execFileSync(process.execPath, [out, LARGEST, '1000'], { encoding: 'utf8' }));
+  if (t.errors !== 0) throw new Error(`the variants must be valid, got ${t.errors} errors`);
+  const nodeRss = JSON.parse(execFileSync(process.execPath, ['-e', 'console.log(JSON.stringify(process.resourceUsage().maxRSS))'], { encoding: 'utf8' }));
+
+  const perSec = (t.count / t.validateMs) * 1000;
+  const rows = [
+    ['(a) cold validate, largest example', `${coldMs.toFixed(1)} ms`, `node -e 0: ${nodeMs.toFixed(1)} ms`, (coldMs / nodeMs).toFixed(2), '≤ 3.0 (aim 2.0)'],
+    ['(b) 1,000 manifests in one process', `${Math.round(perSec)} manifests/s`, `yaml.parse alone: ${Math.round((t.count / t.parseMs) * 1000)}/s`, (t.validateMs / t.parseMs).toFixed(2), 'aim ≥ 5,000/s'],
+    ['(c) peak memory of (b)', `${(t.maxRssKiB / 1024).toFixed(1)} MiB`, `node -e 0: ${(nodeRss / 1024).toFixed(1)} MiB`, (t.maxRssKiB / nodeRss).toFixed(2), ''],
+  ];
+  console.log(`derivc bench — ${new Date().toISOString()}, node ${process.version}, ${RUNS} runs each for (a), medians`);
+  console.log('| figure | measured | baseline (same run) | ratio | target |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  if (coldMs / nodeMs > 3.0) {
+    console.error('FAIL: cold validate is above 3.0× node -e 0');
+    process.exitCode = 1;
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
