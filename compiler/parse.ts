@@ -50,7 +50,7 @@ export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions
   }
   const text = decoded.text;
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true });
   const list: Document[] = Array.isArray(docs) ? docs : [];
   const doc = list[0];
   const source = new SourceFile(path, text, doc, lines);

@@ -78,6 +78,7 @@ export interface Validation {
 export class ValidationSession {
   readonly sources = new Map<string, string>();
   private readonly done = new Map<string, Result<Checked>>();
+  private readonly cloudConfigDone = new Map<string, Result<unknown>>();
   constructor(readonly host: Host) {}
 
   validate(path: string): Result<Validation> {
@@ -185,7 +186,16 @@ export class ValidationSession {
     return files;
   }
 
+  /** Validates one /system/oem file; manifests sharing an oemDir read it once per session. */
   cloudConfigFile(path: string): Result<unknown> {
+    const cached = this.cloudConfigDone.get(path);
+    if (cached) return cached;
+    const result = this.readCloudConfig(path);
+    this.cloudConfigDone.set(path, result);
+    return result;
+  }
+
+  private readCloudConfig(path: string): Result<unknown> {
     const bytes = this.host.readFile(path) ?? new Uint8Array();
     const parsed = parseYaml(path, bytes, { yipOctal: 'document' });
     const { source, data } = parsed.value;
