@@ -31,7 +31,8 @@ export function checkLocalPath(ctx: RuleContext, pointer: string, value: string,
   const realTarget = ctx.host.realpath(target);
   if (realDir === undefined || realTarget === undefined || (realTarget !== realDir && !realTarget.startsWith(realDir.endsWith(sep) ? realDir : realDir + sep))) {
     out.push(
-      finding(ctx, 'path/outside-manifest-dir', pointer, `\`${value}\` resolves through a symlink to ${realTarget ?? 'an unreadable place'}, outside the manifest's folder`, {
+      // Shown relative to the manifest's folder: the same on every machine and in every checkout.
+      finding(ctx, 'path/outside-manifest-dir', pointer, `\`${value}\` resolves through a symlink to ${realDir && realTarget ? `\`${relative(realDir, realTarget)}\`` : 'an unreadable place'}, outside the manifest's folder`, {
         hint: 'copy the content into the manifest\'s folder instead of linking to it',
       }),
     );
