@@ -13,4 +13,6 @@ export interface Host {
   kind(path: string): PathKind;
   /** Entry names of a directory, sorted; empty when unreadable. */
   readDir(path: string): string[];
+  /** Permission bits of a file (overlay trees keep executables executable); absent: 0o644. */
+  mode?(path: string): number | undefined;
 }

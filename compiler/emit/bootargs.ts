@@ -1,0 +1,32 @@
+// /etc/cos/bootargs.cfg: the GRUB script fragment GRUB sources from inside the image. It sets
+// `kernel`, `kernelcmd` and `initramfs`; `$img`, `$label` and `$recoverylabel` come from the menu
+// entry that sources it. Manifest values enter only through the quoting module.
+
+import type { Build } from '../normalize/build.js';
+import { grubQuoted, kernelArg } from '../quote.js';
+import { generatedBy } from './header.js';
+
+export const BOOTARGS_PATH = 'rootfs/etc/cos/bootargs.cfg';
+
+export function bootargs(build: Build): string {
+  const b = build.boot;
+  const consoles = b.console.map((c) => kernelArg(`console=${c}`));
+  const selinux = b.selinux ? ['security=selinux', 'selinux=1'] : ['selinux=0'];
+  const common = [`rd.cos.oemlabel=${grubQuoted(b.labels.oem)}`, 'rd.neednet=1', 'panic=5', ...selinux];
+  const extra = b.cmdline.map(kernelArg);
+  // Both branches of the cOS contract: a squashfs recovery booted by dmsquash-live, or an ext2
+  // image on a partition loop-mounted by cos-immutable-rootfs.
+  const recovery = [...consoles, 'root=live:LABEL=$recoverylabel', 'rd.live.dir=/', 'rd.live.squashimg=$img', ...common, ...extra];
+  const image = [...consoles, 'root=LABEL=$label', 'cos-img/filename=$img', ...common, 'fsck.mode=force', 'fsck.repair=yes', ...extra];
+  return [
+    generatedBy(build),
+    'set kernel=/boot/vmlinuz',
+    'if [ -n "$recoverylabel" ]; then',
+    `  set kernelcmd="${recovery.join(' ')}"`,
+    'else',
+    `  set kernelcmd="${image.join(' ')}"`,
+    'fi',
+    'set initramfs=/boot/initrd',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,122 @@
+// The Dockerfile: layers ordered from least to most often changed — boot glue, repositories,
+// packages, toolkit, files, overlay, /system/oem and config, build-time system settings — and the
+// initrd built last. Every manifest value is an exec-form argument or a quoted Dockerfile string.
+
+import Handlebars from 'handlebars';
+import { FAMILY_INFO, repoPath } from '../families.js';
+import type { Build } from '../normalize/build.js';
+import { dockerExec, dockerPath, dockerString, envAssignment } from '../quote.js';
+import { generatedBy } from './header.js';
+import { buildTimeSystem } from './system-build-time.js';
+
+export interface Step {
+  comment: string;
+  lines: string[];
+}
+
+const TEMPLATE = Handlebars.compile(
+  `{{header}}
+{{#each stages}}
+FROM {{this}}
+{{/each}}
+
+FROM {{from}}
+{{#each args}}
+ARG {{this}}
+{{/each}}
+{{#each steps}}
+
+# {{comment}}
+{{#each lines}}
+{{this}}
+{{/each}}
+{{/each}}
+`,
+  { noEscape: true, strict: true },
+);
+
+const sh = (script: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])}`;
+const script = (path: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', path, ...args])}`;
+
+export function dockerfile(build: Build, buildId: string): string {
+  const family = FAMILY_INFO[build.family];
+  const stages: string[] = [];
+  const steps: Step[] = [];
+
+  if (build.bootPackages.length) {
+    steps.push({ comment: `boot glue: kernel, dracut, GRUB, systemd, squashfs (${build.family})`, lines: [sh(family.install, ...build.bootPackages)] });
+  }
+  if (build.packages.repositories.length) {
+    const keys = build.packages.repositories.filter((r) => r.gpgKeyUrl && family.repoFile === 'apt');
+    steps.push({
+      comment: 'package repositories',
+      lines: [`COPY repos/ /`, ...keys.map((r) => `ADD ${dockerExec([r.gpgKeyUrl!, `/etc/apt/keyrings/${r.name}.asc`])}`)],
+    });
+  }
+  if (build.packages.install.length) steps.push({ comment: 'packages', lines: [sh(family.install, ...build.packages.install)] });
+  if (build.packages.remove.length) steps.push({ comment: 'packages removed', lines: [sh(family.remove, ...build.packages.remove)] });
+
+  const t = build.toolkit;
+  if (t.source === 'luet') {
+    stages.push(`${dockerPath(t.luetImage)} AS luet`);
+    steps.push({
+      comment: 'cOS toolkit from luet',
+      lines: [
+        'ENV LUET_NOLOCK=true',
+        'COPY --from=luet /usr/bin/luet /usr/bin/luet',
+        'COPY luet/luet.yaml /etc/luet/luet.yaml',
+        sh('set -eu; mkdir -p /run/lock; luet install -y "$@"; luet cleanup; rm -rf /var/cache/luet /var/luet', ...t.packages),
+      ],
+    });
+  } else if (t.source === 'image') {
+    stages.push(`${dockerPath(t.image)} AS toolkit`);
+    steps.push(
+      t.mode === 'framework'
+        ? { comment: 'toolkit framework image', lines: ['COPY --from=toolkit / /'] }
+        : { comment: 'Elemental toolkit', lines: [`COPY --from=toolkit ${dockerPath(t.binary)} ${dockerPath(t.binary)}`, `RUN ${dockerExec([t.binary, 'init', '--force'])}`] },
+    );
+  }
+
+  if (build.files.length) {
+    const owners = new Map<string, string[]>();
+    for (const f of build.files) if (f.owner !== 'root:root') owners.set(f.owner, [...(owners.get(f.owner) ?? []), f.path]);
+    steps.push({ comment: 'files', lines: ['COPY files/ /', ...[...owners].map(([owner, paths]) => `RUN ${dockerExec(['chown', owner, ...paths])}`)] });
+  }
+  if (build.overlay.length) steps.push({ comment: 'overlay', lines: ['COPY overlay/ /'] });
+  steps.push({ comment: '/system/oem, boot arguments, upgrade defaults, dracut configuration', lines: ['COPY rootfs/ /'] });
+
+  if (!build.runtimeToolkit) {
+    const system = buildTimeSystem(build);
+    if (system.length) steps.push({ comment: 'system settings applied at build time (no toolkit runs /system/oem)', lines: system });
+  }
+  const persistent = build.layout?.persistentPaths ?? [];
+  if (persistent.length) steps.push({ comment: 'persistent paths exist in the image, so boot never waits for a missing one', lines: [`RUN ${dockerExec(['mkdir', '-p', ...persistent])}`] });
+  if (build.boot.grubEntryName) {
+    steps.push({ comment: 'GRUB menu title, read from /etc/os-release by the installer and upgrades', lines: [script('/usr/lib/derivc/os-release.sh', envAssignment('GRUB_ENTRY_NAME', build.boot.grubEntryName))] });
+  }
+  steps.push({ comment: 'initrd for the one installed kernel; fails unless /boot/vmlinuz and /boot/initrd resolve', lines: [script('/usr/lib/derivc/initrd.sh')] });
+  steps.push({ comment: 'image labels', lines: [...build.labels, ['derivc.build-id', buildId] as [string, string]].map(([k, v]) => `LABEL ${dockerString(k)}=${dockerString(v)}`) });
+
+  return TEMPLATE({
+    header: generatedBy(build),
+    stages,
+    from: dockerPath(build.from.ref),
+    args: build.args.map(([k, v]) => `${k}=${dockerString(v)}`),
+    steps,
+  });
+}
+
+/** Repository definitions in the family's own format, copied into the image before packages. */
+export function repoFiles(build: Build): { path: string; text: string }[] {
+  const header = generatedBy(build);
+  return build.packages.repositories.map((r) => {
+    const path = repoPath(build.family, r.name);
+    if (FAMILY_INFO[build.family].repoFile === 'rpm') {
+      const gpg = r.gpgKeyUrl ? [`gpgcheck=1`, `gpgkey=${r.gpgKeyUrl}`] : ['gpgcheck=0'];
+      return { path, text: [header, `[${r.name}]`, `name=${r.name}`, `baseurl=${r.url}`, 'enabled=1', 'autorefresh=1', ...gpg, ''].join('\n') };
+    }
+    // deb822: the manifest names a URL only, so the repository is a flat one (Suites: /).
+    const signed = r.gpgKeyUrl ? [`Signed-By: /etc/apt/keyrings/${r.name}.asc`] : [];
+    return { path, text: [header, 'Types: deb', `URIs: ${r.url}`, 'Suites: /', ...signed, ''].join('\n') };
+  });
+}

@@ -1,0 +1,101 @@
+// Build → the files of the build context. Pure and deterministic: same Build, same bytes.
+
+import type { Diagnostic, Result } from '../diagnostics.js';
+import type { Build } from '../normalize/build.js';
+import { parseYaml } from '../parse.js';
+import { checkCloudConfigSchema } from '../validate/schema.js';
+import { bootargs, BOOTARGS_PATH } from './bootargs.js';
+import { sha256 } from './build-id.js';
+import { dockerfile, repoFiles } from './dockerfile.js';
+import { generatedBy } from './header.js';
+import { OEM_DIR, oemFiles } from './oem.js';
+import { ADD_USER_SH } from './scripts/add-user.js';
+import { INITRD_SH } from './scripts/initrd.js';
+import { OS_RELEASE_SH } from './scripts/os-release.js';
+import { buildTimeSystemFiles } from './system-build-time.js';
+import { MANIFEST_FILE, type CompileOutput, type GeneratedFile } from './types.js';
+import { cosUpgradeImage, elementalUpgradeConfig } from './upgrade.js';
+import { stringify } from 'yaml';
+
+export interface EmitOptions {
+  /** derivc's version, recorded in derivc.json. */
+  version: string;
+  buildId: string;
+  /** Where a manifest pointer is, for diagnostics about what it produced. */
+  at(pointer: string): Pick<Diagnostic, 'file' | 'pointer' | 'range'>;
+}
+
+export function emit(build: Build, options: EmitOptions): Result<CompileOutput> {
+  const diagnostics: Diagnostic[] = [];
+  const files: GeneratedFile[] = [];
+  const origin = (pointer: string) => ({ file: build.manifestName, pointer });
+  const text = (path: string, content: string, pointer = '', mode = 0o644) => files.push({ path, content, mode, origin: origin(pointer) });
+  const header = generatedBy(build);
+
+  text('Dockerfile', dockerfile(build, options.buildId));
+  for (const r of repoFiles(build)) text(`repos${r.path}`, r.text, '/packages/repositories');
+  if (build.toolkit.source === 'luet') {
+    const luet = { repositories: [{ name: 'cos', type: 'docker', enable: true, priority: 1, urls: [build.toolkit.repository] }] };
+    text('luet/luet.yaml', `${header}\n${stringify(luet)}`, '/toolkit');
+  }
+  for (const f of build.files) files.push({ path: `files${f.path}`, content: f.content, mode: f.mode, origin: origin(f.pointer) });
+  for (const f of build.overlay) files.push({ path: `overlay/${f.relative}`, content: f.content, mode: f.mode, origin: origin('/overlay') });
+
+  // /system/oem: generated files, re-validated as cloud-config, then the oemDir files as written.
+  const generated = oemFiles(build);
+  for (const o of generated) {
+    diagnostics.push(...revalidate(o.name, o.text, options.at(o.pointer)));
+    text(`${OEM_DIR}/${o.name}`, o.text, o.pointer);
+  }
+  for (const f of build.oemFiles) {
+    if (generated.some((g) => g.name === f.relative)) {
+      diagnostics.push({ code: 'compile/oem-conflict', severity: 'error', message: `oemDir file \`${f.relative}\` has the name of a file derivc generates`, ...options.at('/oemDir'), hint: 'rename it: derivc uses 02_upgrades.yaml (luet toolkit with upgrade), 20_derivc_layout.yaml, 21_derivc_system.yaml and 50_derivc_stages.yaml' });
+      continue;
+    }
+    files.push({ path: `${OEM_DIR}/${f.relative}`, content: f.content, mode: 0o644, origin: origin('/oemDir') });
+  }
+
+  text(BOOTARGS_PATH, bootargs(build), '/boot');
+  if (build.upgrade) {
+    text('rootfs/etc/cos-upgrade-image', `${header}\n${cosUpgradeImage(build.upgrade)}`, '/upgrade');
+    text('rootfs/etc/elemental/config.d/20_derivc_upgrade.yaml', `${header}\n${elementalUpgradeConfig(build.upgrade)}`, '/upgrade');
+  }
+  text('rootfs/etc/dracut.conf.d/50-derivc.conf', [header, 'hostonly="no"', 'hostonly_cmdline="no"', 'add_dracutmodules+=" dmsquash-live "', ''].join('\n'));
+  for (const f of buildTimeSystemFiles(build)) text(`rootfs${f.path}`, f.text, '/system', f.mode);
+
+  const script = (name: string, body: string) => text(`rootfs/usr/lib/derivc/${name}`, body.replace('\n', `\n${header}\n`), '', 0o755);
+  script('initrd.sh', INITRD_SH);
+  if (build.boot.grubEntryName) script('os-release.sh', OS_RELEASE_SH);
+  if (!build.runtimeToolkit && build.system.users.length) script('add-user.sh', ADD_USER_SH);
+
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  files.push({ path: MANIFEST_FILE, content: derivcJson(build, options, files), mode: 0o644 });
+  return { value: { files, buildId: options.buildId, tags: build.tags }, diagnostics };
+}
+
+function derivcJson(build: Build, options: EmitOptions, files: GeneratedFile[]): string {
+  const doc = {
+    generatedBy: `derivc ${options.version}`,
+    manifest: build.manifestName,
+    name: build.name,
+    version: build.version,
+    buildId: options.buildId,
+    from: build.from.ref,
+    tags: build.tags,
+    files: files.map((f) => ({ path: f.path, sha256: sha256(f.content), mode: `0${f.mode.toString(8)}` })),
+  };
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** A generated cloud-config file must pass the same schema as hand-written ones. */
+function revalidate(name: string, text: string, at: Pick<Diagnostic, 'file' | 'pointer' | 'range'>): Diagnostic[] {
+  const parsed = parseYaml(name, new TextEncoder().encode(text), { yipOctal: 'document' });
+  const found = [...parsed.diagnostics, ...checkCloudConfigSchema(parsed.value.data, parsed.value.source)];
+  return found.map((d) => ({
+    code: 'compile/invalid-cloud-config',
+    severity: 'error' as const,
+    message: `generated ${name} would be invalid cloud-config: ${d.message}`,
+    ...at,
+    ...(d.hint ? { hint: d.hint } : {}),
+  }));
+}

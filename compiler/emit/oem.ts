@@ -1,0 +1,115 @@
+// /system/oem: the manifest's `layout`, `system` (with a toolkit) and `stages` as yip
+// cloud-config with derivc's numbered names, a replacement 02_upgrades.yaml for the luet toolkit,
+// and the hand-written oemDir files byte for byte.
+
+import { stringify } from 'yaml';
+import type { Build } from '../normalize/build.js';
+import { cloudConfigYaml } from './cloud-config-yaml.js';
+import { generatedBy } from './header.js';
+import { cosUpgradeImage, elementalUpgradeConfig } from './upgrade.js';
+
+export const OEM_DIR = 'rootfs/system/oem';
+
+/** A generated cloud-config file, with the manifest part it comes from. */
+export interface OemOutput {
+  name: string;
+  text: string;
+  pointer: string;
+}
+
+export function oemFiles(build: Build): OemOutput[] {
+  const out: OemOutput[] = [];
+  const header = generatedBy(build);
+  if (build.toolkit.source === 'luet' && build.upgrade) out.push({ name: '02_upgrades.yaml', text: cloudConfigYaml(header, luetUpgrades(build)), pointer: '/upgrade' });
+  if (build.layout) out.push({ name: '20_derivc_layout.yaml', text: cloudConfigYaml(header, layout(build)), pointer: build.boot.customLabels ? '/boot/labels' : '/layout' });
+  if (build.runtimeToolkit) {
+    const step = systemStep(build);
+    if (Object.keys(step).length > 1) out.push({ name: '21_derivc_system.yaml', text: cloudConfigYaml(header, { name: 'derivc system settings', stages: { initramfs: [step] } }), pointer: '/system' });
+  }
+  if (build.stages) out.push({ name: '50_derivc_stages.yaml', text: cloudConfigYaml(header, { name: 'derivc stages', stages: build.stages }), pointer: '/stages' });
+  return out;
+}
+
+/** The cOS layout contract: /run/cos/cos-layout.env, written in the rootfs stage (after 00_rootfs). */
+function layout(build: Build) {
+  const l = build.layout!;
+  const env: Record<string, string> = { VOLUMES: l.volumes.join(' ') };
+  if (l.overlay) env['OVERLAY'] = l.overlay.startsWith('tmpfs:') ? l.overlay.replace(/(KiB|MiB|GiB|TiB)$/, (u) => u[0]!) : l.overlay;
+  if (l.rwPaths) env['RW_PATHS'] = l.rwPaths.join(' ');
+  if (l.persistentPaths.length) env['PERSISTENT_STATE_PATHS'] = l.persistentPaths.join(' ');
+  if (l.persistentTarget) env['PERSISTENT_STATE_TARGET'] = l.persistentTarget;
+  if (l.persistentBind !== undefined) env['PERSISTENT_STATE_BIND'] = String(l.persistentBind);
+  const recovery: Record<string, string> = { VOLUMES: `LABEL=${build.boot.labels.oem}:/oem` };
+  if (env['OVERLAY']) recovery['OVERLAY'] = env['OVERLAY'];
+  return {
+    name: 'derivc layout',
+    stages: {
+      rootfs: [
+        { name: 'layout of the active system', if: '[ ! -f /run/cos/recovery_mode ]', environment_file: '/run/cos/cos-layout.env', environment: env },
+        { name: 'layout in recovery', if: '[ -f /run/cos/recovery_mode ]', environment_file: '/run/cos/cos-layout.env', environment: recovery },
+      ],
+    },
+  };
+}
+
+/** One initramfs step: yip runs its directives in a fixed order (users before authorized keys…). */
+function systemStep(build: Build): Record<string, unknown> {
+  const s = build.system;
+  const step: Record<string, unknown> = { name: 'system settings from the manifest' };
+  if (s.hostname) step['hostname'] = s.hostname;
+  if (s.users.length) {
+    step['users'] = Object.fromEntries(
+      s.users.map((u) => [
+        u.name,
+        {
+          ...(u.passwordHash ? { passwd: u.passwordHash } : {}),
+          ...(u.sshAuthorizedKeys.length ? { ssh_authorized_keys: u.sshAuthorizedKeys } : {}),
+          ...(u.groups.length ? { groups: u.groups } : {}),
+          ...(u.shell ? { shell: u.shell } : {}),
+          homedir: u.homeDir,
+          ...(u.uid !== undefined ? { uid: String(u.uid) } : {}),
+          ...(u.system ? { system: true } : {}),
+        },
+      ]),
+    );
+  }
+  if (s.sysctl.length) step['sysctl'] = Object.fromEntries(s.sysctl);
+  if (s.modules.length) step['modules'] = s.modules;
+  const sc = s.services;
+  if (sc.enable.length || sc.disable.length || sc.mask.length) {
+    step['systemctl'] = { ...(sc.enable.length ? { enable: sc.enable } : {}), ...(sc.disable.length ? { disable: sc.disable } : {}), ...(sc.mask.length ? { mask: sc.mask } : {}) };
+  }
+  if (s.environment.length) step['environment'] = Object.fromEntries(s.environment);
+  if (s.dns) step['dns'] = { ...(s.dns.nameservers.length ? { nameservers: s.dns.nameservers } : {}), ...(s.dns.search.length ? { search: s.dns.search } : {}), ...(s.dns.options.length ? { options: s.dns.options } : {}) };
+  const firstboot = { ...(s.timezone ? { timezone: s.timezone } : {}), ...(s.keymap ? { keymap: s.keymap } : {}), ...(s.locale ? { locale: s.locale } : {}) };
+  if (Object.keys(firstboot).length) step['systemd_firstboot'] = firstboot;
+  return step;
+}
+
+/**
+ * Replaces the toolkit's 02_upgrades.yaml, which rewrites the upgrade defaults to the cOS
+ * channel at every boot; this one writes the manifest's (both eras) and the luet repository.
+ */
+function luetUpgrades(build: Build) {
+  const u = build.upgrade!;
+  const t = build.toolkit.source === 'luet' ? build.toolkit : undefined;
+  const luetYaml = stringify({
+    logging: { color: false, enable_emoji: false },
+    repositories: [{ name: 'cos', description: 'cOS toolkit', type: 'docker', enable: true, cached: true, priority: 1, verify: u.verify, urls: [t?.repository ?? ''] }],
+  });
+  return {
+    name: 'derivc upgrade defaults',
+    stages: {
+      initramfs: [
+        {
+          name: 'upgrade defaults from the manifest',
+          files: [
+            { path: '/etc/cos-upgrade-image', permissions: 0o644, owner: 0, group: 0, content: cosUpgradeImage(u) },
+            { path: '/etc/elemental/config.d/upgrade_channel.yaml', permissions: 0o644, owner: 0, group: 0, content: elementalUpgradeConfig(u) },
+            { path: '/etc/luet/luet.yaml', permissions: 0o644, owner: 0, group: 0, content: luetYaml },
+          ],
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// /usr/lib/derivc/initrd.sh — the last RUN of every derivative (a static script: no manifest data).
+export const INITRD_SH = `#!/bin/sh
+# Builds the initrd for the one kernel in the image and makes /boot/vmlinuz and /boot/initrd
+# resolve: the cOS boot contract. derivc runs it as the last RUN step of the image build, after
+# the toolkit and every file are in place (dracut's modules and configuration come from them).
+set -eu
+cd /lib/modules
+set -- */
+if [ "$#" -ne 1 ] || [ ! -d "$1" ]; then
+  echo "derivc: expected exactly one kernel under /lib/modules, found: $*" >&2
+  exit 1
+fi
+kver=\${1%/}
+kernel=
+for candidate in /boot/vmlinuz-"$kver" /boot/Image-"$kver" /lib/modules/"$kver"/vmlinuz; do
+  if [ -e "$candidate" ]; then kernel=$candidate; break; fi
+done
+if [ -z "$kernel" ]; then
+  echo "derivc: no kernel image for $kver in /boot or /lib/modules/$kver" >&2
+  exit 1
+fi
+# Some kernel packages keep the image only under /lib/modules inside containers.
+if [ "$kernel" = /lib/modules/"$kver"/vmlinuz ]; then
+  cp "$kernel" /boot/vmlinuz-"$kver"
+  kernel=/boot/vmlinuz-"$kver"
+fi
+depmod -a "$kver"
+dracut --force --no-hostonly /boot/initrd-"$kver" "$kver"
+ln -sfn "\${kernel##*/}" /boot/vmlinuz
+ln -sfn initrd-"$kver" /boot/initrd
+for link in /boot/vmlinuz /boot/initrd; do
+  if [ ! -e "$link" ]; then
+    echo "derivc: $link does not resolve" >&2
+    exit 1
+  fi
+done
+echo "derivc: kernel $kver: /boot/vmlinuz -> $(readlink /boot/vmlinuz), /boot/initrd -> $(readlink /boot/initrd)"
+`;

@@ -1,0 +1,23 @@
+// What compile produces: the build context as a list of files, written by the CLI (or compared
+// with what is on disk for --check, or diffed for `derivc diff`).
+
+export interface GeneratedFile {
+  /** Path inside the output directory: `/`-separated, relative, normalized (`rootfs/etc/cos/bootargs.cfg`). */
+  path: string;
+  content: string | Uint8Array;
+  /** Permission bits (0o644 by default). The build context carries them into the image. */
+  mode: number;
+  /** Where in which manifest it comes from, for plans and diagnostics. */
+  origin?: { file: string; pointer: string };
+}
+
+export interface CompileOutput {
+  files: GeneratedFile[];
+  /** Digest of the normalized manifest, every referenced file and the derivc version. */
+  buildId: string;
+  /** Image tags the build will apply; the first is the one downstream derivatives build FROM. */
+  tags: string[];
+}
+
+/** The file derivc writes into every output directory; lists what it wrote (for stale-file removal). */
+export const MANIFEST_FILE = 'derivc.json';

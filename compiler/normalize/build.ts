@@ -1,0 +1,120 @@
+// The IR every emitter reads: the manifest with defaults applied, the family resolved, labels
+// resolved from one place and the upstream derivative resolved. Logic lives here, not in templates.
+
+import type { Family } from '../family.js';
+import type { Arch } from '../families.js';
+
+export interface Labels {
+  oem: string;
+  state: string;
+  recovery: string;
+  persistent: string;
+  active: string;
+  passive: string;
+  system: string;
+}
+
+export const DEFAULT_LABELS: Readonly<Labels> = {
+  oem: 'COS_OEM',
+  state: 'COS_STATE',
+  recovery: 'COS_RECOVERY',
+  persistent: 'COS_PERSISTENT',
+  active: 'COS_ACTIVE',
+  passive: 'COS_PASSIVE',
+  system: 'COS_SYSTEM',
+};
+
+export type ToolkitIR =
+  | { source: 'luet'; luetImage: string; repository: string; packages: string[] }
+  | { source: 'image'; image: string; mode: 'elemental'; binary: string }
+  | { source: 'image'; image: string; mode: 'framework' }
+  | { source: 'base' }
+  | { source: 'none' };
+
+export interface FileIR {
+  path: string;
+  mode: number;
+  owner: string;
+  /** Inline content, or the bytes of `source` read from the manifest's folder. */
+  content: Uint8Array;
+  pointer: string;
+}
+
+export interface UserIR {
+  name: string;
+  passwordHash?: string;
+  sshAuthorizedKeys: string[];
+  groups: string[];
+  shell?: string;
+  homeDir: string;
+  uid?: number;
+  system: boolean;
+}
+
+export interface SystemIR {
+  hostname?: string;
+  timezone?: string;
+  keymap?: string;
+  locale?: string;
+  users: UserIR[];
+  /** Sorted by key: the manifest's key order must not change the output. */
+  sysctl: [string, string][];
+  modules: string[];
+  services: { enable: string[]; disable: string[]; mask: string[] };
+  environment: [string, string][];
+  dns?: { nameservers: string[]; search: string[]; options: string[] };
+}
+
+export interface LayoutIR {
+  volumes: string[];
+  overlay?: string;
+  rwPaths?: string[];
+  persistentPaths: string[];
+  persistentTarget?: string;
+  persistentBind?: boolean;
+}
+
+export interface UpgradeIR {
+  /** Full reference with tag: what `upgrade` installs by default. */
+  image: string;
+  recoveryImage: string;
+  channel: boolean;
+  verify: boolean;
+}
+
+export interface OemFileIR {
+  /** Path under /system/oem. */
+  relative: string;
+  content: Uint8Array;
+}
+
+export interface Build {
+  /** The manifest file name, for "generated from" headers (never a machine-specific path). */
+  manifestName: string;
+  name: string;
+  version: string;
+  family: Family;
+  platform: 'linux/amd64' | 'linux/arm64';
+  arch: Arch;
+  /** What the Dockerfile builds FROM. */
+  from: { kind: 'image'; ref: string } | { kind: 'derivative'; ref: string; upstreamName: string };
+  toolkit: ToolkitIR;
+  /** Someone runs /system/oem at boot: this toolkit or an upstream's. */
+  runtimeToolkit: boolean;
+  /** Kernel, dracut, GRUB… installed here (not in a downstream: the upstream image has them). */
+  bootPackages: string[];
+  packages: { install: string[]; remove: string[]; repositories: { name: string; url: string; gpgKeyUrl?: string }[] };
+  files: FileIR[];
+  overlay: { relative: string; content: Uint8Array; mode: number }[];
+  system: SystemIR;
+  layout?: LayoutIR;
+  /** Raw yip stages as the manifest wrote them (keys sorted on output). */
+  stages?: Record<string, unknown>;
+  oemFiles: OemFileIR[];
+  boot: { grubEntryName?: string; cmdline: string[]; console: string[]; labels: Labels; customLabels: boolean; selinux: boolean };
+  upgrade?: UpgradeIR;
+  tags: string[];
+  args: [string, string][];
+  /** OCI labels, sorted by key, without the build id (added by the emitter). */
+  labels: [string, string][];
+}

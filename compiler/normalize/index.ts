@@ -1,0 +1,228 @@
+// ValidatedManifest → Build: defaults applied, family and labels resolved, upstream resolved
+// (a downstream builds FROM its upstream's first tag), referenced files read through the Host.
+
+import { basename, join, relative, sep } from 'node:path';
+import type { Diagnostic, Result } from '../diagnostics.js';
+import { FAMILY_INFO, type Arch } from '../families.js';
+import type { Host } from '../host.js';
+import { finding } from '../validate/context.js';
+import type { ValidatedManifest } from '../validate/index.js';
+import { unitName } from '../validate/rules/system.js';
+import { DEFAULT_LABELS, type Build, type FileIR, type Labels, type LayoutIR, type SystemIR, type ToolkitIR, type UpgradeIR } from './build.js';
+
+export const DEFAULT_LUET_IMAGE = 'quay.io/luet/base:0.32.0';
+export const DEFAULT_LUET_PACKAGES = ['meta/cos-minimal'];
+export const DEFAULT_ELEMENTAL_BINARY = '/usr/bin/elemental';
+const MAX_OVERLAY_FILES = 10_000;
+
+/** OCI tags cannot carry `+` (semver build metadata); `_` is the usual stand-in. */
+export function tagOf(version: string): string {
+  return version.replace(/\+/g, '_');
+}
+
+export function defaultTags(v: ValidatedManifest): string[] {
+  const m = v.manifest;
+  if (m.build?.tags) return [...m.build.tags];
+  return [`${m.upgrade?.image ?? `derivc.local/${m.metadata.name}`}:${tagOf(m.metadata.version)}`];
+}
+
+export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
+  const m = v.manifest;
+  const diagnostics: Diagnostic[] = [];
+  const platform = m.base.platform ?? upstreamChain(v).find((u) => u.manifest.base.platform)?.manifest.base.platform ?? 'linux/amd64';
+  const arch: Arch = platform === 'linux/arm64' ? 'arm64' : 'amd64';
+  // Validation guarantees a family (stated, inferred or inherited) for a valid manifest.
+  const family = v.family!;
+  const upstream = v.upstream;
+  const labels = resolveLabels(v);
+  const tags = defaultTags(v);
+
+  const toolkit: ToolkitIR = upstream ? { source: 'none' } : toolkitOf(v);
+  const files: FileIR[] = (m.files ?? []).map((f, i) => {
+    const pointer = `/files/${i}`;
+    let content: Uint8Array;
+    if (f.source !== undefined) {
+      content = host.readFile(join(v.dir, f.source)) ?? new Uint8Array();
+    } else content = new TextEncoder().encode(f.content ?? '');
+    return { path: f.path, mode: parseInt(f.mode ?? '0644', 8), owner: f.owner ?? 'root:root', content, pointer };
+  });
+
+  const overlay = m.overlay !== undefined ? readTree(host, v, m.overlay, '/overlay', diagnostics) : [];
+  const oemFiles = v.oemFiles.map((f) => ({ relative: f.relative, content: host.readFile(f.path) ?? new Uint8Array() }));
+
+  const upgrade = upgradeOf(v, tags);
+  const layout = layoutOf(v, labels);
+  const build: Build = {
+    manifestName: basename(v.path),
+    name: m.metadata.name,
+    version: m.metadata.version,
+    family,
+    platform,
+    arch,
+    from: upstream ? { kind: 'derivative', ref: defaultTags(upstream)[0]!, upstreamName: upstream.manifest.metadata.name } : { kind: 'image', ref: m.base.image! },
+    toolkit,
+    runtimeToolkit: v.hasToolkit,
+    bootPackages: upstream ? [] : FAMILY_INFO[family].bootPackages(arch),
+    packages: {
+      install: [...(m.packages?.install ?? [])],
+      remove: [...(m.packages?.remove ?? [])],
+      repositories: (m.packages?.repositories ?? []).map((r) => ({ name: r.name, url: r.url, ...(r.gpgKeyUrl ? { gpgKeyUrl: r.gpgKeyUrl } : {}) })),
+    },
+    files,
+    overlay,
+    system: systemOf(v),
+    ...(layout ? { layout } : {}),
+    ...(m.stages ? { stages: m.stages as Record<string, unknown> } : {}),
+    oemFiles,
+    boot: {
+      ...(m.boot?.grubEntryName ? { grubEntryName: m.boot.grubEntryName } : {}),
+      cmdline: [...(m.boot?.cmdline ?? [])],
+      console: [...(m.boot?.console ?? ['tty1', 'ttyS0'])],
+      labels,
+      customLabels: Object.entries(labels).some(([k, l]) => DEFAULT_LABELS[k as keyof Labels] !== l),
+      selinux: m.boot?.selinux ?? false,
+    },
+    ...(upgrade ? { upgrade } : {}),
+    tags,
+    args: sorted(Object.entries(m.build?.args ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
+    labels: ociLabels(v),
+  };
+  return { value: build, diagnostics };
+}
+
+/** This manifest, then its upstream, then that one's upstream… */
+function upstreamChain(v: ValidatedManifest): ValidatedManifest[] {
+  const chain: ValidatedManifest[] = [];
+  for (let u = v.upstream; u; u = u.upstream) chain.push(u);
+  return chain;
+}
+
+/** Labels come from one place: the nearest manifest that sets each, else the cOS defaults. */
+function resolveLabels(v: ValidatedManifest): Labels {
+  const out = { ...DEFAULT_LABELS };
+  for (const m of [...upstreamChain(v)].reverse().concat(v).map((x) => x.manifest)) {
+    for (const [k, l] of Object.entries(m.boot?.labels ?? {})) if (l !== undefined) out[k as keyof Labels] = l;
+  }
+  return out;
+}
+
+function toolkitOf(v: ValidatedManifest): ToolkitIR {
+  const t = v.manifest.toolkit;
+  if (!t || t.source === 'none') return { source: 'none' };
+  if (t.source === 'base') return { source: 'base' };
+  if (t.source === 'luet') {
+    const flavor = FAMILY_INFO[v.family!].luetFlavor;
+    const suffix = v.manifest.base.platform === 'linux/arm64' ? '-arm64' : '';
+    return {
+      source: 'luet',
+      luetImage: t.luetImage ?? DEFAULT_LUET_IMAGE,
+      // Validation requires `repository` where the family has no published flavor.
+      repository: t.repository ?? `quay.io/costoolkit/releases-${flavor}${suffix}`,
+      packages: [...(t.packages ?? DEFAULT_LUET_PACKAGES)],
+    };
+  }
+  if (t.mode === 'framework') return { source: 'image', image: t.image, mode: 'framework' };
+  return { source: 'image', image: t.image, mode: 'elemental', binary: t.binary ?? DEFAULT_ELEMENTAL_BINARY };
+}
+
+function systemOf(v: ValidatedManifest): SystemIR {
+  const s = v.manifest.system ?? {};
+  return {
+    ...(s.hostname ? { hostname: s.hostname } : {}),
+    ...(s.timezone ? { timezone: s.timezone } : {}),
+    ...(s.keymap ? { keymap: s.keymap } : {}),
+    ...(s.locale ? { locale: s.locale } : {}),
+    users: (s.users ?? []).map((u) => ({
+      name: u.name,
+      ...(u.passwordHash ? { passwordHash: u.passwordHash } : {}),
+      sshAuthorizedKeys: [...(u.sshAuthorizedKeys ?? [])],
+      groups: [...(u.groups ?? [])],
+      ...(u.shell ? { shell: u.shell } : {}),
+      homeDir: u.homeDir ?? (u.name === 'root' ? '/root' : `/home/${u.name}`),
+      ...(u.uid !== undefined ? { uid: u.uid } : {}),
+      system: u.system ?? false,
+    })),
+    sysctl: sorted(Object.entries(s.sysctl ?? {}).filter((e) => e[1] !== undefined).map(([k, x]) => [k, String(x)])),
+    modules: [...(s.modules ?? [])],
+    services: {
+      enable: (s.services?.enable ?? []).map(unitName),
+      disable: (s.services?.disable ?? []).map(unitName),
+      mask: (s.services?.mask ?? []).map(unitName),
+    },
+    environment: sorted(Object.entries(s.environment ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
+    ...(s.dns ? { dns: { nameservers: [...(s.dns.nameservers ?? [])], search: [...(s.dns.search ?? [])], options: [...(s.dns.options ?? [])] } } : {}),
+  };
+}
+
+/** A layout file is needed for a `layout:` section, or to carry custom labels into VOLUMES. */
+function layoutOf(v: ValidatedManifest, labels: Labels): LayoutIR | undefined {
+  const l = v.manifest.layout;
+  const custom = labels.oem !== DEFAULT_LABELS.oem || labels.persistent !== DEFAULT_LABELS.persistent;
+  if (!l && !custom) return undefined;
+  const volumes = l?.volumes
+    ? l.volumes.map((vol) => `${vol.label !== undefined ? `LABEL=${vol.label}` : `UUID=${vol.uuid}`}:${vol.mountpoint}`)
+    : [`LABEL=${labels.oem}:/oem`, `LABEL=${labels.persistent}:/usr/local`];
+  return {
+    volumes,
+    ...(l?.overlay ? { overlay: l.overlay } : {}),
+    ...(l?.rwPaths ? { rwPaths: [...l.rwPaths] } : {}),
+    persistentPaths: [...(l?.persistentPaths ?? [])],
+    ...(l?.persistentTarget ? { persistentTarget: l.persistentTarget } : {}),
+    ...(l?.persistentBind !== undefined ? { persistentBind: l.persistentBind } : {}),
+  };
+}
+
+function upgradeOf(v: ValidatedManifest, tags: string[]): UpgradeIR | undefined {
+  const u = v.manifest.upgrade;
+  if (!u) return undefined;
+  const tag = tagOf(v.manifest.metadata.version);
+  const image = u.image ? `${u.image}:${tag}` : tags[0]!;
+  return { image, recoveryImage: u.recoveryImage ? `${u.recoveryImage}:${tag}` : image, channel: u.channel ?? false, verify: u.verify ?? false };
+}
+
+function ociLabels(v: ValidatedManifest): [string, string][] {
+  const md = v.manifest.metadata;
+  const labels = new Map<string, string>([
+    ['org.opencontainers.image.title', md.name],
+    ['org.opencontainers.image.version', md.version],
+  ]);
+  if (md.description) labels.set('org.opencontainers.image.description', md.description);
+  if (md.vendor) labels.set('org.opencontainers.image.vendor', md.vendor);
+  if (md.url) labels.set('org.opencontainers.image.url', md.url);
+  for (const extra of [md.labels, v.manifest.build?.labels]) for (const [k, x] of Object.entries(extra ?? {})) if (x !== undefined) labels.set(k, x);
+  return sorted([...labels]);
+}
+
+/**
+ * Every regular file under a local directory, with its bytes and mode bits, sorted by path.
+ * Entries reached through a symlink that leaves the manifest's folder are refused.
+ */
+function readTree(host: Host, v: ValidatedManifest, dir: string, pointer: string, out: Diagnostic[]): { relative: string; content: Uint8Array; mode: number }[] {
+  const root = join(v.dir, dir);
+  const realBase = host.realpath(v.dir) ?? v.dir;
+  const files: { relative: string; content: Uint8Array; mode: number }[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const name of host.readDir(abs)) {
+      const childAbs = join(abs, name);
+      const childRel = rel ? `${rel}/${name}` : name;
+      const real = host.realpath(childAbs);
+      if (real === undefined || (real !== realBase && !real.startsWith(realBase + sep))) {
+        out.push(finding({ source: v.source }, 'path/outside-manifest-dir', pointer, `\`${childRel}\` in ${dir} resolves to \`${real ? relative(realBase, real) : '?'}\`, outside the manifest's folder`));
+        continue;
+      }
+      const kind = host.kind(childAbs);
+      if (kind === 'directory') walk(childAbs, childRel);
+      else if (kind === 'file' && files.length < MAX_OVERLAY_FILES) {
+        // Only the executable bit carries over (as git keeps it), so output does not depend on umask.
+        const mode = (host.mode?.(childAbs) ?? 0o644) & 0o111 ? 0o755 : 0o644;
+        files.push({ relative: childRel, content: host.readFile(childAbs) ?? new Uint8Array(), mode });
+      }
+    }
+  };
+  walk(root, '');
+  return files;
+}
+
+function sorted<T extends [string, unknown]>(entries: T[]): T[] {
+  return [...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}

@@ -1,0 +1,70 @@
+// The one quoting module: everything from a manifest that lands in a Dockerfile, a shell script
+// or a GRUB script goes through here — never through string concatenation. Each function either
+// returns text that the target language reads back as exactly the input, or throws for input
+// that cannot be represented (validation has already refused such values; the throw is a last
+// line of defence, not a user-facing error).
+
+/** Characters no generated file may carry from a manifest: NUL and the other C0/C1 controls but tab. */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+
+export class UnquotableError extends Error {}
+
+function refuseControl(value: string, where: string): void {
+  if (CONTROL.test(value)) throw new UnquotableError(`control character in a value for ${where}: ${JSON.stringify(value)}`);
+}
+
+/**
+ * A Dockerfile exec-form array: `["a", "b"]`. Docker parses it as JSON, runs it without a shell,
+ * so `$`, quotes, `;` and newlines in arguments are inert.
+ */
+export function dockerExec(args: readonly string[]): string {
+  for (const a of args) if (a.includes('\u0000')) throw new UnquotableError('NUL in a Dockerfile argument');
+  return JSON.stringify(args).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/**
+ * A double-quoted Dockerfile word (LABEL values, ARG defaults): backslash, quote and `$` escaped,
+ * so the Dockerfile lexer neither ends the string nor expands variables. Single line only.
+ */
+export function dockerString(value: string): string {
+  refuseControl(value, 'a Dockerfile string');
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+}
+
+/** A path in a Dockerfile COPY/ADD: no whitespace or quoting tricks allowed at all. */
+export function dockerPath(path: string): string {
+  if (!/^[A-Za-z0-9._@+,:=~/-]+$/.test(path)) throw new UnquotableError(`unsafe path for a Dockerfile: ${JSON.stringify(path)}`);
+  return path;
+}
+
+/** A POSIX shell word: single-quoted, with embedded `'` as `'\''`. Multi-line values are allowed. */
+export function shellWord(value: string): string {
+  if (value.includes('\u0000')) throw new UnquotableError('NUL in a shell word');
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `KEY="value"` for env files that shells source (/etc/environment, /etc/os-release, /etc/cos-upgrade-image). */
+export function envAssignment(key: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UnquotableError(`invalid variable name ${JSON.stringify(key)}`);
+  refuseControl(value, 'an env file');
+  return `${key}="${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * Text inside a GRUB double-quoted string: `\`, `"`, `$` and backtick escaped, so GRUB neither
+ * expands variables nor ends the string. Variables derivc means to expand (`$label`) are added
+ * by the template, outside this function.
+ */
+export function grubQuoted(value: string): string {
+  refuseControl(value, 'a GRUB script');
+  return value.replace(/[\\"$`]/g, (c) => `\\${c}`);
+}
+
+/**
+ * One kernel argument inside a GRUB `set kernelcmd="…"`: one token (whitespace would split it
+ * into several arguments), GRUB-escaped.
+ */
+export function kernelArg(arg: string): string {
+  if (arg === '' || /\s/.test(arg)) throw new UnquotableError(`a kernel argument must be one token: ${JSON.stringify(arg)}`);
+  return grubQuoted(arg);
+}
