@@ -1,11 +1,13 @@
 // derivc entry point: parse the command line, run one command, map the outcome to an exit code.
 
 import { parseArgs } from 'node:util';
+import { compileCommand } from './commands/compile.js';
 import { explainCommand } from './commands/explain.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import type { CliIO } from './io.js';
+import { OutputDirError } from './output-dir.js';
 import { VERSION } from './version.js';
 
 export const USAGE = `derivc ${VERSION} — derivative-as-code for the cOS toolkit
@@ -13,6 +15,9 @@ export const USAGE = `derivc ${VERSION} — derivative-as-code for the cOS toolk
 Usage:
   derivc validate [FILE…] [--format pretty|json|github|sarif] [--strict]
                                   check manifests (default ./derivative.yaml) and print diagnostics
+  derivc compile [FILE] -o DIR [--check] [--strict] [--format …]
+                                  generate the build context (Dockerfile, rootfs/, files/, derivc.json)
+                                  into DIR; --check writes nothing and exits 2 with a diff when DIR is stale
   derivc schema [--cloud-config]  print the JSON Schema of the manifest (or of a cloud-config file)
   derivc explain [CODE]           what a diagnostic code means and how to fix it (no CODE: list all)
 
@@ -28,6 +33,8 @@ const OPTIONS = {
   format: { type: 'string', default: 'pretty' },
   strict: { type: 'boolean', default: false },
   'cloud-config': { type: 'boolean', default: false },
+  out: { type: 'string', short: 'o' },
+  check: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -35,24 +42,27 @@ const OPTIONS = {
 /** Which options each command accepts: anything else is a usage error, not silently ignored. */
 const ACCEPTS: Record<string, readonly string[]> = {
   validate: ['format', 'strict'],
+  compile: ['out', 'check', 'strict', 'format'],
   schema: ['cloud-config'],
   explain: [],
 };
 
 export function run(argv: string[], io: CliIO): number {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals, tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
     if (values.version) return io.stdout(`${VERSION}\n`), EXIT.ok;
     const [command, ...rest] = positionals;
     if (values.help || command === undefined || command === 'help') return io.stdout(USAGE), command === undefined && !values.help ? EXIT.usage : EXIT.ok;
     const accepted = ACCEPTS[command];
     if (!accepted) throw new UsageError(`unknown command \`${command}\``);
-    for (const name of Object.keys(values) as (keyof typeof values)[]) {
-      if (argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`)) && !accepted.includes(name)) throw new UsageError(`\`${command}\` does not take --${name}`);
+    for (const t of tokens) {
+      if (t.kind === 'option' && !accepted.includes(t.name)) throw new UsageError(`\`${command}\` does not take ${t.rawName}`);
     }
     switch (command) {
       case 'validate':
         return validateCommand({ files: rest, format: values.format, strict: values.strict }, io);
+      case 'compile':
+        return compileCommand({ files: rest, out: values.out, check: values.check, strict: values.strict, format: values.format }, io);
       case 'schema':
         if (rest.length) throw new UsageError('`schema` takes no arguments');
         return schemaCommand({ cloudConfig: values['cloud-config'] }, io);
@@ -62,6 +72,10 @@ export function run(argv: string[], io: CliIO): number {
     }
     throw new UsageError(`unknown command \`${command}\``);
   } catch (err) {
+    if (err instanceof OutputDirError) {
+      io.stderr(`derivc: ${err.message}\n`);
+      return EXIT.failed;
+    }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`derivc: ${(err as Error).message}\nRun \`derivc --help\` for usage.\n`);
       return EXIT.usage;

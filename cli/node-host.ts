@@ -26,6 +26,13 @@ export const nodeHost: Host = {
       return 'missing';
     }
   },
+  mode(path) {
+    try {
+      return statSync(path).mode & 0o7777;
+    } catch {
+      return undefined;
+    }
+  },
   readDir(path) {
     try {
       return readdirSync(path).sort();

@@ -1,0 +1,65 @@
+// derivc compile [FILE] -o DIR [--check] [--strict] [--format …]
+// Validates, compiles, then writes the build context into DIR atomically — or, with --check,
+// writes nothing and exits 2 with a unified diff when DIR is stale.
+
+import { compile } from '../../compiler/compile.js';
+import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
+import type { CompileOutput } from '../../compiler/emit/types.js';
+import { ValidationSession } from '../../compiler/validate/index.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { formatDiagnostics } from '../format/index.js';
+import { wantsColor, type CliIO } from '../io.js';
+import { checkOutputDir, writeOutputDir } from '../output-dir.js';
+import { VERSION } from '../version.js';
+import { checkFormat, manifestPaths } from './validate.js';
+
+export interface CompileArgs {
+  files: string[];
+  out: string | undefined;
+  check: boolean;
+  strict: boolean;
+  format: string;
+}
+
+/** Validate + compile one manifest; diagnostics are printed, the output returned when usable. */
+export function compileToMemory(path: string, io: CliIO, opts: { strict: boolean; format: string }): CompileOutput | undefined {
+  const format = checkFormat(opts.format);
+  const session = new ValidationSession(io.host);
+  const validated = session.validate(path);
+  const diagnostics: Diagnostic[] = [...validated.diagnostics];
+  let output: CompileOutput | undefined;
+  if (validated.value.manifest) {
+    const compiled = compile(validated.value.manifest, io.host, { version: VERSION });
+    diagnostics.push(...compiled.diagnostics);
+    output = compiled.value;
+  }
+  const failing = diagnostics.some((d) => isFailing(d, opts.strict));
+  if (diagnostics.length) {
+    const text = formatDiagnostics(format, { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION });
+    (format === 'pretty' ? io.stderr : io.stdout)(text);
+  }
+  return failing ? undefined : output;
+}
+
+export function compileCommand(args: CompileArgs, io: CliIO): number {
+  if (!args.out) throw new UsageError('`compile` needs an output directory: -o DIR');
+  if (args.files.length > 1) throw new UsageError('`compile` takes one manifest');
+  const [path] = manifestPaths(args.files, io);
+  const output = compileToMemory(path!, io, args);
+  if (!output) return EXIT.failed;
+  if (args.check) {
+    const { stale, diff } = checkOutputDir(args.out, output.files);
+    if (!stale) {
+      io.stderr(`${args.out} is up to date\n`);
+      return EXIT.ok;
+    }
+    io.stdout(diff);
+    io.stderr(`${args.out} is stale: run \`derivc compile ${path} -o ${args.out}\`\n`);
+    return EXIT.changed;
+  }
+  const report = writeOutputDir(args.out, output.files);
+  io.stderr(
+    `compiled ${path} → ${args.out}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed (build ${output.buildId.slice(0, 19)}…)\n`,
+  );
+  return EXIT.ok;
+}
