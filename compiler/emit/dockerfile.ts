@@ -38,7 +38,7 @@ ARG {{this}}
 const sh = (script: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])}`;
 const script = (path: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', path, ...args])}`;
 
-export function dockerfile(build: Build, buildId: string): string {
+export function dockerfile(build: Build, buildId: string): { text: string; steps: Step[] } {
   const family = FAMILY_INFO[build.family];
   const stages: string[] = [];
   const steps: Step[] = [];
@@ -97,13 +97,14 @@ export function dockerfile(build: Build, buildId: string): string {
   steps.push({ comment: 'initrd for the one installed kernel; fails unless /boot/vmlinuz and /boot/initrd resolve', lines: [script('/usr/lib/derivc/initrd.sh')] });
   steps.push({ comment: 'image labels', lines: [...build.labels, ['derivc.build-id', buildId] as [string, string]].map(([k, v]) => `LABEL ${dockerString(k)}=${dockerString(v)}`) });
 
-  return TEMPLATE({
+  const text = TEMPLATE({
     header: generatedBy(build),
     stages,
     from: dockerPath(build.from.ref),
     args: build.args.map(([k, v]) => `${k}=${dockerString(v)}`),
     steps,
   });
+  return { text, steps };
 }
 
 /** Repository definitions in the family's own format, copied into the image before packages. */

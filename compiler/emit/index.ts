@@ -32,7 +32,8 @@ export function emit(build: Build, options: EmitOptions): Result<CompileOutput> 
   const text = (path: string, content: string, pointer = '', mode = 0o644) => files.push({ path, content, mode, origin: origin(pointer) });
   const header = generatedBy(build);
 
-  text('Dockerfile', dockerfile(build, options.buildId));
+  const docker = dockerfile(build, options.buildId);
+  text('Dockerfile', docker.text);
   for (const r of repoFiles(build)) text(`repos${r.path}`, r.text, '/packages/repositories');
   if (build.toolkit.source === 'luet') {
     const luet = { repositories: [{ name: 'cos', type: 'docker', enable: true, priority: 1, urls: [build.toolkit.repository] }] };
@@ -70,7 +71,7 @@ export function emit(build: Build, options: EmitOptions): Result<CompileOutput> 
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   files.push({ path: MANIFEST_FILE, content: derivcJson(build, options, files), mode: 0o644 });
-  return { value: { files, buildId: options.buildId, tags: build.tags }, diagnostics };
+  return { value: { files, buildId: options.buildId, tags: build.tags, from: build.from.ref, steps: docker.steps }, diagnostics };
 }
 
 function derivcJson(build: Build, options: EmitOptions, files: GeneratedFile[]): string {

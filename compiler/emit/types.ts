@@ -17,6 +17,10 @@ export interface CompileOutput {
   buildId: string;
   /** Image tags the build will apply; the first is the one downstream derivatives build FROM. */
   tags: string[];
+  /** The image the Dockerfile builds FROM. */
+  from: string;
+  /** The Dockerfile's steps after FROM, in order: what `derivc plan` shows. */
+  steps: { comment: string; lines: string[] }[];
 }
 
 /** The file derivc writes into every output directory; lists what it wrote (for stale-file removal). */
