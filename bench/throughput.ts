@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { nodeHost } from '../cli/node-host.js';
 import type { Host } from '../compiler/host.js';
+import { compile } from '../compiler/compile.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 
 const [countArg = '1000', ...seeds] = process.argv.slice(2);
@@ -47,7 +48,16 @@ const validateMs = time(() => {
   const session = new ValidationSession(host);
   for (const name of variants.keys()) errors += session.validate(name).diagnostics.filter((d) => d.severity === 'error').length;
 });
+// Compile throughput: validate + normalize + emit every variant (nothing written to disk).
+let files = 0;
+const compileMs = time(() => {
+  const session = new ValidationSession(host);
+  for (const name of variants.keys()) {
+    const manifest = session.validate(name).value.manifest;
+    if (manifest) files += compile(manifest, host, { version: 'bench' }).value.files.length;
+  }
+});
 const parseMs = time(() => {
   for (const bytes of variants.values()) parse(new TextDecoder().decode(bytes));
 });
-console.log(JSON.stringify({ count, errors, validateMs, parseMs, maxRssKiB: process.resourceUsage().maxRSS }));
+console.log(JSON.stringify({ count, errors, files, validateMs, compileMs, parseMs, maxRssKiB: process.resourceUsage().maxRSS }));

@@ -2,7 +2,9 @@
 
 import { parseArgs } from 'node:util';
 import { compileCommand } from './commands/compile.js';
+import { diffCommand } from './commands/diff.js';
 import { explainCommand } from './commands/explain.js';
+import { planCommand } from './commands/plan.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, UsageError } from './exit-codes.js';
@@ -18,6 +20,11 @@ Usage:
   derivc compile [FILE] -o DIR [--check] [--strict] [--format …]
                                   generate the build context (Dockerfile, rootfs/, files/, derivc.json)
                                   into DIR; --check writes nothing and exits 2 with a diff when DIR is stale
+  derivc plan [FILE] [--format pretty|json]
+                                  what compile and build would do, as one JSON plan or a view of it
+  derivc diff OLD NEW | --base GIT_REV [FILE]  [--format pretty|github]
+                                  diff of the compiled outputs of two manifests, or of FILE in the
+                                  working tree against GIT_REV; exits 2 when they differ
   derivc schema [--cloud-config]  print the JSON Schema of the manifest (or of a cloud-config file)
   derivc explain [CODE]           what a diagnostic code means and how to fix it (no CODE: list all)
 
@@ -35,6 +42,7 @@ const OPTIONS = {
   'cloud-config': { type: 'boolean', default: false },
   out: { type: 'string', short: 'o' },
   check: { type: 'boolean', default: false },
+  base: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -43,6 +51,8 @@ const OPTIONS = {
 const ACCEPTS: Record<string, readonly string[]> = {
   validate: ['format', 'strict'],
   compile: ['out', 'check', 'strict', 'format'],
+  plan: ['format'],
+  diff: ['base', 'format'],
   schema: ['cloud-config'],
   explain: [],
 };
@@ -63,6 +73,10 @@ export function run(argv: string[], io: CliIO): number {
         return validateCommand({ files: rest, format: values.format, strict: values.strict }, io);
       case 'compile':
         return compileCommand({ files: rest, out: values.out, check: values.check, strict: values.strict, format: values.format }, io);
+      case 'plan':
+        return planCommand({ files: rest, format: values.format }, io);
+      case 'diff':
+        return diffCommand({ files: rest, base: values.base, format: values.format }, io);
       case 'schema':
         if (rest.length) throw new UsageError('`schema` takes no arguments');
         return schemaCommand({ cloudConfig: values['cloud-config'] }, io);

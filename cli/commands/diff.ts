@@ -1,0 +1,162 @@
+// derivc diff OLD NEW | --base GIT_REV [FILE]  [--format pretty|github]
+// The PR review view: compiles two manifests (or one manifest at two git revisions) in memory and
+// prints how the compiled outputs differ, file by file. Exit 2 when they differ, 0 when identical.
+
+import type { GeneratedFile } from '../../compiler/emit/types.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { GitError, GitHost } from '../git-host.js';
+import type { CliIO } from '../io.js';
+import { gitMode, modeChangeLine, unifiedDiff } from '../unified-diff.js';
+import { compileToMemory } from './compile.js';
+import { manifestPaths } from './validate.js';
+
+export const DIFF_FORMATS = ['pretty', 'github'] as const;
+
+export interface DiffArgs {
+  files: string[];
+  base: string | undefined;
+  format: string;
+}
+
+/** How one output file differs between the two sides. */
+export interface FileChange {
+  path: string;
+  /** `added`, `removed`, `modified`, `mode 100644 → 100755` or `modified, mode …`. */
+  change: string;
+  /** The unified diff (with a mode line first when the mode changed), as `pretty` prints it. */
+  text: string;
+  /** Changed lines; null for binary content. */
+  lines: { added: number; removed: number } | null;
+}
+
+const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function bytesOf(content: string | Uint8Array): Uint8Array {
+  return typeof content === 'string' ? new TextEncoder().encode(content) : content;
+}
+
+/** Lines added and removed in a unified diff's hunks (headers excluded); null for binary files. */
+function lineCounts(diff: string): FileChange['lines'] {
+  if (diff.startsWith('Binary files ')) return null;
+  let added = 0;
+  let removed = 0;
+  for (const line of diff.split('\n').slice(2)) {
+    if (line.startsWith('+')) added++;
+    else if (line.startsWith('-')) removed++;
+  }
+  return { added, removed };
+}
+
+/** Every file that differs between two compiled outputs (absent side: []), sorted by path. */
+export function diffOutputs(before: readonly GeneratedFile[], after: readonly GeneratedFile[]): FileChange[] {
+  const old = new Map(before.map((f) => [f.path, f]));
+  const now = new Map(after.map((f) => [f.path, f]));
+  const changes: FileChange[] = [];
+  for (const path of [...new Set([...old.keys(), ...now.keys()])].sort(byPath)) {
+    const a = old.get(path);
+    const b = now.get(path);
+    const content = unifiedDiff(path, a ? bytesOf(a.content) : null, b ? bytesOf(b.content) : null);
+    const modeChanged = a !== undefined && b !== undefined && a.mode !== b.mode;
+    if (!content && !modeChanged) continue;
+    const modeText = modeChanged ? `mode ${gitMode(a.mode)} → ${gitMode(b.mode)}` : '';
+    const change = !a ? 'added' : !b ? 'removed' : content && modeChanged ? `modified, ${modeText}` : modeChanged ? modeText : 'modified';
+    changes.push({
+      path,
+      change,
+      text: (modeChanged ? modeChangeLine(path, a.mode, b.mode) : '') + content,
+      lines: content ? lineCounts(content) : { added: 0, removed: 0 },
+    });
+  }
+  return changes;
+}
+
+/** Inline code that survives backticks in the text (CommonMark: a longer delimiter run). */
+function code(text: string): string {
+  const flat = text.replace(/[\r\n]/g, ' ');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+function html(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\r\n]/g, ' ');
+}
+
+function counts(lines: FileChange['lines']): string {
+  return lines ? `+${lines.added} −${lines.removed}` : 'binary';
+}
+
+/** Markdown for a PR comment or $GITHUB_STEP_SUMMARY: heading, table, one collapsible diff per file. */
+export function renderGithub(title: string, changes: readonly FileChange[]): string {
+  const out = [`## ${title}`, ''];
+  if (!changes.length) return [...out, 'No changes in the compiled output.', ''].join('\n');
+  const tally = (word: string) => changes.filter((c) => c.change === word).length;
+  const kinds = [['added', tally('added')], ['removed', tally('removed')], ['modified', changes.length - tally('added') - tally('removed')]] as const;
+  out.push(`${changes.length} file${changes.length === 1 ? '' : 's'} differ: ${kinds.filter(([, n]) => n).map(([w, n]) => `${n} ${w}`).join(', ')}.`, '');
+  out.push('| File | Change | Lines |', '| --- | --- | --- |');
+  for (const c of changes) out.push(`| ${code(c.path).replace(/\|/g, '\\|')} | ${c.change} | ${counts(c.lines)} |`);
+  out.push('');
+  for (const c of changes) {
+    // The fence must be longer than any backtick run in the diff, or the diff could close it.
+    const fence = '`'.repeat(Math.max(3, ...(c.text.match(/`+/g) ?? []).map((run) => run.length + 1)));
+    out.push(`<details><summary><code>${html(c.path)}</code> (${counts(c.lines)})</summary>`, '', `${fence}diff`, c.text.replace(/\n$/, ''), fence, '', '</details>', '');
+  }
+  return out.join('\n');
+}
+
+/** Compiles one side; [] when the manifest does not exist there (`absentIsEmpty`), undefined on errors. */
+function compileSide(path: string, io: CliIO, absentIsEmpty: boolean): GeneratedFile[] | undefined {
+  if (absentIsEmpty && io.host.kind(path) === 'missing') return [];
+  return compileToMemory(path, io, { strict: false, format: 'pretty' })?.files;
+}
+
+/**
+ * Compiles the REV side. Its diagnostics are about the past and would repeat the working tree's,
+ * so they are shown only when they stop the diff, under a line saying which revision they are from.
+ */
+function compileBase(path: string, io: CliIO, rev: string): GeneratedFile[] | undefined {
+  let held = '';
+  const files = compileSide(path, { ...io, stderr: (text) => void (held += text) }, true);
+  if (!files && held) io.stderr(`${path} at ${rev}:\n${held}`);
+  return files;
+}
+
+export function diffCommand(args: DiffArgs, io: CliIO): number {
+  if (!(DIFF_FORMATS as readonly string[]).includes(args.format)) throw new UsageError(`unknown --format \`${args.format}\` for diff; use one of ${DIFF_FORMATS.join(', ')}`);
+  let before: GeneratedFile[] | undefined;
+  let after: GeneratedFile[] | undefined;
+  let title: string;
+  if (args.base !== undefined) {
+    if (args.files.length > 1) throw new UsageError('`diff --base REV` takes one manifest');
+    if (args.base === '' || args.base.startsWith('-')) throw new UsageError(`\`${args.base}\` is not a git revision`);
+    const [path] = manifestPaths(args.files, io);
+    let git: GitHost;
+    try {
+      git = GitHost.open(path!, args.base);
+    } catch (err) {
+      if (!(err instanceof GitError)) throw err;
+      io.stderr(`derivc: ${err.message}\n`);
+      return EXIT.failed;
+    }
+    // A manifest added (or deleted) since REV: one side has no output, so every file shows.
+    if (git.kind(path!) === 'missing' && io.host.kind(path!) === 'missing') {
+      io.stderr(`derivc: ${path} exists neither in the working tree nor at ${args.base}\n`);
+      return EXIT.failed;
+    }
+    before = compileBase(path!, { ...io, host: git }, args.base);
+    after = compileSide(path!, io, true);
+    title = `derivc diff: ${code(path!)} since ${code(args.base)}`;
+  } else {
+    if (args.files.length !== 2) throw new UsageError('`diff` takes two manifests (OLD NEW), or --base REV [FILE]');
+    const [oldPath, newPath] = manifestPaths(args.files, io);
+    before = compileSide(oldPath!, io, false);
+    after = compileSide(newPath!, io, false);
+    title = `derivc diff: ${code(oldPath!)} → ${code(newPath!)}`;
+  }
+  if (!before || !after) return EXIT.failed;
+  const changes = diffOutputs(before, after);
+  if (args.format === 'github') io.stdout(renderGithub(title, changes));
+  else io.stdout(changes.map((c) => c.text).join(''));
+  return changes.length ? EXIT.changed : EXIT.ok;
+}

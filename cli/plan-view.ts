@@ -1,0 +1,63 @@
+// The plan (`derivc plan`): one versioned JSON object saying what derivc would do, and the human
+// view rendered from it alone — so the two can never disagree.
+
+/** Version 1 of the plan JSON. Fields are added in later versions, never renamed or removed. */
+export interface Plan {
+  planVersion: 1;
+  /** The manifest as named on the command line. */
+  manifest: string;
+  name: string;
+  version: string;
+  buildId: string;
+  from: string;
+  tags: string[];
+  compile: { files: PlanFile[] };
+  build: { steps: { comment: string; lines: string[] }[] };
+  /** Media derivc would produce: always empty until derivc builds targets (then the type grows). */
+  targets: never[];
+}
+
+export interface PlanFile {
+  path: string;
+  sha256: string;
+  /** Octal, as in derivc.json: `"0644"`. */
+  mode: string;
+  bytes: number;
+  /** The manifest part that produced the file; null for files derivc adds on its own (derivc.json). */
+  origin: { file: string; pointer: string } | null;
+}
+
+/** The human view of a plan: a pure function of the JSON. */
+export function renderPlan(plan: Plan): string {
+  const out: string[] = [];
+  out.push(`Plan for ${plan.manifest}: ${plan.name} ${plan.version}`);
+  out.push(`  build ID  ${plan.buildId}`);
+  out.push(`  from      ${plan.from}`);
+  plan.tags.forEach((tag, i) => out.push(`  ${i === 0 ? 'tags' : '    '}      ${tag}`));
+
+  const files = plan.compile.files;
+  out.push('', `compile: ${count(files.length, 'file')}`);
+  const bytesWidth = Math.max(0, ...files.map((f) => String(f.bytes).length));
+  const pathWidth = Math.max(0, ...files.map((f) => f.path.length));
+  for (const f of files) {
+    const line = `  ${f.mode}  ${String(f.bytes).padStart(bytesWidth)}  ${f.path}`;
+    // The pointer says which part of the manifest to edit to change the file.
+    const pointer = f.origin?.pointer ?? '';
+    out.push(pointer ? `${line.padEnd(line.length - f.path.length + pathWidth)}  ← ${pointer}` : line);
+  }
+
+  const steps = plan.build.steps;
+  out.push('', `build: ${count(steps.length, 'step')} after FROM ${plan.from}`);
+  steps.forEach((step, i) => {
+    out.push(`  ${i + 1}. ${step.comment}`);
+    for (const line of step.lines) for (const part of line.split('\n')) out.push(`       ${part}`);
+  });
+
+  // Truthful for every manifest: `targets:` in it are validated but not built by this derivc.
+  out.push('', 'targets: none (this derivc does not build media yet)');
+  return out.join('\n') + '\n';
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
