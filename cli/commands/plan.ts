@@ -3,7 +3,7 @@
 // rendered from that JSON. Diagnostics go to stderr, so stdout is only ever the plan.
 
 import { sha256 } from '../../compiler/emit/build-id.js';
-import { MANIFEST_FILE, type CompileOutput } from '../../compiler/emit/types.js';
+import type { CompileOutput } from '../../compiler/emit/types.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { renderPlan, type Plan } from '../plan-view.js';
@@ -19,14 +19,11 @@ export interface PlanArgs {
 
 /** The plan of one compiled manifest. Pure: same output, same plan. */
 export function planOf(manifest: string, output: CompileOutput): Plan {
-  // derivc.json is the compiled record of name and version (CompileOutput does not carry them).
-  const record = output.files.find((f) => f.path === MANIFEST_FILE);
-  const { name, version } = JSON.parse(text(record?.content ?? '{}')) as { name: string; version: string };
   return {
     planVersion: 1,
     manifest,
-    name,
-    version,
+    name: output.name,
+    version: output.version,
     buildId: output.buildId,
     from: output.from,
     tags: [...output.tags],
@@ -44,9 +41,6 @@ export function planOf(manifest: string, output: CompileOutput): Plan {
   };
 }
 
-function text(content: string | Uint8Array): string {
-  return typeof content === 'string' ? content : new TextDecoder().decode(content);
-}
 
 export function planCommand(args: PlanArgs, io: CliIO): number {
   if (!(PLAN_FORMATS as readonly string[]).includes(args.format)) throw new UsageError(`unknown --format \`${args.format}\` for plan; use one of ${PLAN_FORMATS.join(', ')}`);

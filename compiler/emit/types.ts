@@ -12,6 +12,9 @@ export interface GeneratedFile {
 }
 
 export interface CompileOutput {
+  /** `metadata.name` and `metadata.version` of the manifest. */
+  name: string;
+  version: string;
   files: GeneratedFile[];
   /** Digest of the normalized manifest, every referenced file and the derivc version. */
   buildId: string;
