@@ -142,9 +142,11 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   "cloud-config/invalid-filesystem": { summary: "invalid filesystem", explanation: "Partitions created by `layout` are ext2, ext3, ext4, xfs, btrfs or vfat.", hint: "use e.g. `filesystem: ext4`" },
   "cloud-config/invalid-size": { summary: "invalid partition size", explanation: "`layout` sizes are MiB as integers; 0 means all free space.", hint: "write a number of MiB, e.g. `size: 8192`" },
   "cloud-config/invalid-uid": { summary: "invalid uid", explanation: "yip user ids are numbers (written as a number or a string of digits).", hint: "write e.g. `uid: 1000`" },
-  "oemDir/too-deep": { summary: "a folder in oemDir is nested too deeply", explanation: "derivc reads oemDir up to 8 folders deep; deeper folders are not validated or copied. Flatten the structure." },
   "compile/oem-conflict": { summary: "an oemDir file has the name of a generated file", explanation: "derivc writes 02_upgrades.yaml (luet toolkit with `upgrade`), 20_derivc_layout.yaml, 21_derivc_system.yaml and 50_derivc_stages.yaml into /system/oem. An oemDir file with one of those names would silently replace the generated one; rename it." },
   "compile/invalid-cloud-config": { summary: "a generated cloud-config file would be invalid", explanation: "derivc re-validates every cloud-config file it generates with the same schema as hand-written ones. This points at the manifest part that produced the invalid file; it usually means a value the manifest schema accepts that yip does not." },
+  "parse/complex-key": { summary: "a mapping key is a list or a mapping", explanation: "YAML allows `? [a, b]: value`, but a manifest's keys are plain names; such a key cannot be addressed or validated." },
+  "path/too-deep": { summary: "a folder is nested too deeply", explanation: "derivc reads oemDir and overlay folders up to 16 levels deep; deeper folders are not validated or copied. Flatten the structure." },
+  "path/too-many-files": { summary: "a folder holds too many files", explanation: "derivc reads at most 10,000 files from oemDir or an overlay; the rest would be silently missing from the image, so this is an error. Ship large trees as a package or an image layer." },
 };
 
 export function describeCode(code: string): CodeInfo | undefined {

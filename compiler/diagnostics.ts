@@ -59,17 +59,25 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
 }
 
 /**
- * Drops repeats: the same finding at the same place. A node reached through YAML aliases has one
- * place but several pointers (and so messages); it reports once.
+ * Drops repeats: the same finding about the same node. A node reached through YAML aliases has
+ * one place but several pointers; it reports once. Findings at the same place about different
+ * keys or entries (two missing keys, two ignored files) all stay.
  */
 export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
+  const exact = new Set<string>();
+  const firstPointer = new Map<string, string>();
   return diagnostics.filter((d) => {
     const r = d.range;
-    const where = r ? `${r.start.line}:${r.start.column}-${r.end.line}:${r.end.column}` : `${d.pointer}\0${d.message}`;
-    const key = [d.file, d.code, where].join('\0');
-    if (seen.has(key)) return false;
-    seen.add(key);
+    const where = r ? `${r.start.line}:${r.start.column}-${r.end.line}:${r.end.column}` : d.pointer;
+    const last = d.pointer.slice(d.pointer.lastIndexOf('/') + 1);
+    const place = [d.file, d.code, where, last].join('\0');
+    const seenAt = firstPointer.get(place);
+    // Same node through another alias path: a repeat whatever its message says.
+    if (seenAt !== undefined && seenAt !== d.pointer) return false;
+    firstPointer.set(place, d.pointer);
+    const key = [place, d.pointer, d.message].join('\0');
+    if (exact.has(key)) return false;
+    exact.add(key);
     return true;
   });
 }

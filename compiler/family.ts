@@ -5,7 +5,7 @@ export const FAMILIES = ['opensuse', 'fedora', 'ubuntu', 'debian'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 const BY_COMPONENT: [RegExp, Family][] = [
-  [/^(opensuse|leap|tumbleweed|suse|sle[a-z0-9.-]*|bci[a-z0-9.-]*|sl-micro)$/, 'opensuse'],
+  [/^(opensuse|leap|tumbleweed|suse|sles|sle-micro(-rancher)?|sl-micro|bci-(base|minimal|micro|init|busybox))$/, 'opensuse'],
   [/^(fedora|fedora-minimal|fedora-toolbox)$/, 'fedora'],
   [/^ubuntu$/, 'ubuntu'],
   [/^debian$/, 'debian'],

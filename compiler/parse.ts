@@ -54,7 +54,8 @@ export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions
   const list: Document[] = Array.isArray(docs) ? docs : [];
   const doc = list[0];
   const source = new SourceFile(path, text, doc, lines);
-  if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && text.trim() === '')) {
+  // No document, only comments, or a bare `---`: nothing was written.
+  if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && (doc.contents.source ?? '') === '')) {
     return fail(source, 'parse/empty', 'file is empty', 'a manifest starts with `apiVersion: derivc.dev/v1alpha1`; run `derivc init` to scaffold one');
   }
   const diagnostics: Diagnostic[] = [];
@@ -83,6 +84,14 @@ export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions
       hint: 'remove the `---` separator and the documents after it, or put each in its own file',
     });
   }
+  // A mapping key that is a list or mapping has no JSON pointer and no meaning in a manifest.
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) || pair.key === null || !(pair.key as Node).range) return;
+      const r = (pair.key as Node).range!;
+      diagnostics.push({ code: 'parse/complex-key', severity: 'error', message: 'a mapping key must be a plain value, not a list or mapping', file: path, pointer: '', range: source.rangeOf(r[0], r[1]), hint: 'write the key as a word, e.g. `name:`' });
+    },
+  });
   if (diagnostics.length > 0) return { value: { source, data: undefined }, diagnostics };
 
   applyYipOctal(options.yipOctal === 'document' ? doc.contents : doc.get('stages', true));

@@ -108,7 +108,7 @@ export function joinPointer(base: string, ...segments: (string | number)[]): str
 
 function keyText(key: unknown): string | undefined {
   // With merge keys on, yaml reads `<<` as a symbol; its source text is still `<<`.
-  if (isScalar(key)) return typeof key.value === 'symbol' ? key.source : String(key.value);
+  if (isScalar(key)) return typeof key.value === 'symbol' ? key.source : key.value === null ? '' : String(key.value);
   return typeof key === 'string' ? key : undefined;
 }
 

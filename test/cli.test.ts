@@ -101,3 +101,19 @@ describe('derivc schema / explain / --version', () => {
     expect(runCli(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });
+
+describe('derivc schema output is self-contained', () => {
+  it('resolves every $ref inside the printed document, and validates the examples', async () => {
+    const { Ajv } = await import('ajv');
+    const schema = JSON.parse(runCli(['schema']).stdout);
+    const refs = JSON.stringify(schema).match(/"\$ref":"[^"]+"/g) ?? [];
+    expect(refs.length).toBeGreaterThan(10);
+    expect(refs.filter((r) => !r.startsWith('"$ref":"#/definitions/'))).toEqual([]);
+    const ajv = new Ajv({ strict: false, discriminator: true });
+    const validate = ajv.compile(schema);
+    const { parse } = await import('yaml');
+    const { readFileSync } = await import('node:fs');
+    expect(validate(parse(readFileSync('examples/opensuse-luet/derivative.yaml', 'utf8')))).toBe(true);
+    expect(validate({ apiVersion: 'derivc.dev/v1alpha1', kind: 'Derivative', metadata: { name: 'x', version: '1' }, base: { image: 'a:1' }, stages: { boot: [{ systctl: {} }] } })).toBe(false);
+  });
+});

@@ -31,7 +31,7 @@ export function validateCommand(args: ValidateArgs, io: CliIO): number {
   const format = checkFormat(args.format);
   const session = new ValidationSession(io.host);
   const all: Diagnostic[] = [];
-  for (const path of manifestPaths(args.files, io)) all.push(...session.validate(path).diagnostics);
+  for (const path of manifestPaths(args.files, io)) for (const d of session.validate(path).diagnostics) all.push(d);
   const diagnostics = sortDiagnostics(dedupeDiagnostics(all));
   const text = formatDiagnostics(format, { diagnostics, sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION });
   // People read pretty output on stderr when it reports problems; machine formats always go to stdout.

@@ -242,11 +242,15 @@ export interface Packages {
   /**
    * Packages to install.
    *
+   * @maxItems 5000
+   *
    * Items: Package name.
    */
   install?: string[];
   /**
    * Packages to remove.
+   *
+   * @maxItems 5000
    *
    * Items: Package name.
    */
@@ -309,6 +313,8 @@ export interface System {
   /**
    * Kernel modules to load at boot.
    *
+   * @maxItems 1000
+   *
    * Items: Kernel module name.
    */
   modules?: string[];
@@ -319,17 +325,23 @@ export interface System {
     /**
      * Units to enable.
      *
+     * @maxItems 1000
+     *
      * Items: Unit name.
      */
     enable?: string[];
     /**
      * Units to disable.
      *
+     * @maxItems 1000
+     *
      * Items: Unit name.
      */
     disable?: string[];
     /**
      * Units to mask.
+     *
+     * @maxItems 1000
      *
      * Items: Unit name.
      */
@@ -424,11 +436,15 @@ export interface Layout {
   /**
    * Paths overlaid ephemerally on the read-only image.
    *
+   * @maxItems 256
+   *
    * Items: Absolute path.
    */
   rwPaths?: string[];
   /**
    * Paths whose changes persist under `persistentTarget`.
+   *
+   * @maxItems 256
    *
    * Items: Absolute path.
    */
@@ -921,6 +937,8 @@ export interface Boot {
   grubEntryName?: string;
   /**
    * Extra kernel arguments, appended in /etc/cos/bootargs.cfg.
+   *
+   * @maxItems 256
    *
    * Items: One kernel argument: no whitespace, quotes, backslash, ; $ ` { } #.
    */

@@ -1,11 +1,10 @@
 // ValidatedManifest → Build: defaults applied, family and labels resolved, upstream resolved
 // (a downstream builds FROM its upstream's first tag), referenced files read through the Host.
 
-import { basename, join, relative, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Diagnostic, Result } from '../diagnostics.js';
 import { FAMILY_INFO, type Arch } from '../families.js';
 import type { Host } from '../host.js';
-import { finding } from '../validate/context.js';
 import type { ValidatedManifest } from '../validate/index.js';
 import { unitName } from '../validate/rules/system.js';
 import { DEFAULT_LABELS, type Build, type FileIR, type Labels, type LayoutIR, type SystemIR, type ToolkitIR, type UpgradeIR } from './build.js';
@@ -13,7 +12,6 @@ import { DEFAULT_LABELS, type Build, type FileIR, type Labels, type LayoutIR, ty
 export const DEFAULT_LUET_IMAGE = 'quay.io/luet/base:0.32.0';
 export const DEFAULT_LUET_PACKAGES = ['meta/cos-minimal'];
 export const DEFAULT_ELEMENTAL_BINARY = '/usr/bin/elemental';
-const MAX_OVERLAY_FILES = 10_000;
 
 /** OCI tags cannot carry `+` (semver build metadata); `_` is the usual stand-in. */
 export function tagOf(version: string): string {
@@ -47,7 +45,8 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     return { path: f.path, mode: parseInt(f.mode ?? '0644', 8), owner: f.owner ?? 'root:root', content, pointer };
   });
 
-  const overlay = m.overlay !== undefined ? readTree(host, v, m.overlay, '/overlay', diagnostics) : [];
+  // Only the executable bit carries over (as git keeps it), so output does not depend on umask.
+  const overlay = v.overlayFiles.map((f) => ({ relative: f.relative, content: host.readFile(f.path) ?? new Uint8Array(), mode: (host.mode?.(f.path) ?? 0o644) & 0o111 ? 0o755 : 0o644 }));
   const oemFiles = v.oemFiles.map((f) => ({ relative: f.relative, content: host.readFile(f.path) ?? new Uint8Array() }));
 
   const upgrade = upgradeOf(v, tags);
@@ -191,36 +190,6 @@ function ociLabels(v: ValidatedManifest): [string, string][] {
   if (md.url) labels.set('org.opencontainers.image.url', md.url);
   for (const extra of [md.labels, v.manifest.build?.labels]) for (const [k, x] of Object.entries(extra ?? {})) if (x !== undefined) labels.set(k, x);
   return sorted([...labels]);
-}
-
-/**
- * Every regular file under a local directory, with its bytes and mode bits, sorted by path.
- * Entries reached through a symlink that leaves the manifest's folder are refused.
- */
-function readTree(host: Host, v: ValidatedManifest, dir: string, pointer: string, out: Diagnostic[]): { relative: string; content: Uint8Array; mode: number }[] {
-  const root = join(v.dir, dir);
-  const realBase = host.realpath(v.dir) ?? v.dir;
-  const files: { relative: string; content: Uint8Array; mode: number }[] = [];
-  const walk = (abs: string, rel: string) => {
-    for (const name of host.readDir(abs)) {
-      const childAbs = join(abs, name);
-      const childRel = rel ? `${rel}/${name}` : name;
-      const real = host.realpath(childAbs);
-      if (real === undefined || (real !== realBase && !real.startsWith(realBase + sep))) {
-        out.push(finding({ source: v.source }, 'path/outside-manifest-dir', pointer, `\`${childRel}\` in ${dir} resolves to \`${real ? relative(realBase, real) : '?'}\`, outside the manifest's folder`));
-        continue;
-      }
-      const kind = host.kind(childAbs);
-      if (kind === 'directory') walk(childAbs, childRel);
-      else if (kind === 'file' && files.length < MAX_OVERLAY_FILES) {
-        // Only the executable bit carries over (as git keeps it), so output does not depend on umask.
-        const mode = (host.mode?.(childAbs) ?? 0o644) & 0o111 ? 0o755 : 0o644;
-        files.push({ relative: childRel, content: host.readFile(childAbs) ?? new Uint8Array(), mode });
-      }
-    }
-  };
-  walk(root, '');
-  return files;
 }
 
 function sorted<T extends [string, unknown]>(entries: T[]): T[] {

@@ -28,7 +28,9 @@ export function stageDiagnostics(source: SourceFile, stages: unknown, at: string
         }),
       );
     }
-    arr(steps).forEach((step, i) => out.push(...stepDiagnostics(source, obj(step), joinPointer(stageAt, i))));
+    arr(steps).forEach((step, i) => {
+      for (const d of stepDiagnostics(source, obj(step), joinPointer(stageAt, i))) out.push(d);
+    });
   }
   return out;
 }

@@ -9,6 +9,7 @@ import type { Family } from '../family.js';
 import type { Host } from '../host.js';
 import type { Manifest } from '../generated/manifest-types.js';
 import { parseYaml } from '../parse.js';
+import type { TreeFile } from '../local-tree.js';
 import type { SourceFile } from '../source-file.js';
 import { checkApiVersion } from './api-version.js';
 import { stageDiagnostics } from './cloud-config-rules.js';
@@ -17,7 +18,7 @@ import { baseRules } from './rules/base.js';
 import { labelRules } from './rules/labels.js';
 import { layoutRules } from './rules/layout.js';
 import { packageRules } from './rules/packages.js';
-import { checkLocalPath, pathRules } from './rules/paths.js';
+import { checkLocalTree, pathRules } from './rules/paths.js';
 import { systemRules } from './rules/system.js';
 import { targetRules } from './rules/targets.js';
 import { effectiveFamily, hasToolkit, toolkitRules } from './rules/toolkit.js';
@@ -27,8 +28,8 @@ const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules,
 
 /** yip reads only these; anything else in oemDir is ignored at boot. */
 const CLOUD_CONFIG_FILE = /\.ya?ml$/;
-const MAX_OEM_FILES = 500;
-const MAX_OEM_DEPTH = 8;
+/** How far derivc reads the directories a manifest names (oemDir, overlay). */
+export const TREE_LIMITS = { maxDepth: 16, maxFiles: 10_000 };
 
 export interface OemFile {
   /** Path inside oemDir, with `/` separators (`sub/10_x.yaml`). */
@@ -47,6 +48,13 @@ export interface ValidatedManifest {
   hasToolkit: boolean;
   upstream?: ValidatedManifest;
   oemFiles: OemFile[];
+  /** The files of `overlay`, walked and checked. */
+  overlayFiles: TreeFile[];
+}
+
+/** `push(...list)` overflows the stack for very long lists (a manifest can yield 100k findings). */
+function append<T>(into: T[], items: readonly T[]): void {
+  for (const item of items) into.push(item);
 }
 
 /** No apiVersion, and only the keys of a yip file (or the cloud-init header). */
@@ -117,15 +125,19 @@ export class ValidationSession {
     const upstream = this.upstream(ctx, stack, diagnostics);
     if (upstream) ctx.upstream = upstream.facts;
 
-    diagnostics.push(...checkManifestSchema(manifest, source));
-    for (const rule of RULES) diagnostics.push(...rule(ctx));
-    if (manifest['stages'] !== undefined) diagnostics.push(...stageDiagnostics(source, manifest['stages'], '/stages'));
+    append(diagnostics, checkManifestSchema(manifest, source));
+    for (const rule of RULES) append(diagnostics, rule(ctx));
+    if (manifest['stages'] !== undefined) append(diagnostics, stageDiagnostics(source, manifest['stages'], '/stages'));
     const oemFiles = this.oemDir(ctx, diagnostics);
+    const overlay = str(manifest['overlay']);
+    const overlayFiles = overlay !== undefined ? (checkLocalTree(ctx, '/overlay', overlay, TREE_LIMITS, diagnostics) ?? []) : [];
+    const isoOverlay = str(obj(obj(manifest['targets'])?.['iso'])?.['overlay']);
+    if (isoOverlay !== undefined) checkLocalTree(ctx, '/targets/iso/overlay', isoOverlay, TREE_LIMITS, diagnostics);
 
     const facts: UpstreamFacts = { path, family: effectiveFamily(ctx) as Family | undefined, hasToolkit: hasToolkit(ctx) };
     const validated: ValidatedManifest | undefined = hasErrors(diagnostics)
       ? undefined
-      : { path, dir: ctx.dir, source, manifest: manifest as unknown as Manifest, family: facts.family, hasToolkit: facts.hasToolkit, upstream: upstream?.validated, oemFiles };
+      : { path, dir: ctx.dir, source, manifest: manifest as unknown as Manifest, family: facts.family, hasToolkit: facts.hasToolkit, upstream: upstream?.validated, oemFiles, overlayFiles };
     return { value: { validated, facts }, diagnostics };
   }
 
@@ -147,7 +159,7 @@ export class ValidationSession {
       return undefined;
     }
     const r = this.one(path, stack);
-    out.push(...r.diagnostics);
+    append(out, r.diagnostics);
     // An upstream with errors (reported in its own file) still passes on what could be read.
     return r.value.facts ? { facts: r.value.facts, validated: r.value.validated } : undefined;
   }
@@ -156,33 +168,21 @@ export class ValidationSession {
   private oemDir(ctx: RuleContext, out: Diagnostic[]): OemFile[] {
     const dir = str(ctx.manifest['oemDir']);
     if (dir === undefined) return [];
-    const root = checkLocalPath(ctx, '/oemDir', dir, 'directory', out);
-    if (root === undefined) return [];
     const files: OemFile[] = [];
-    const walk = (abs: string, rel: string, depth: number) => {
-      for (const name of this.host.readDir(abs)) {
-        const childPath = join(abs, name);
-        const childRel = rel ? `${rel}/${name}` : name;
-        const kind = this.host.kind(childPath);
-        if (kind === 'directory') {
-          if (depth < MAX_OEM_DEPTH) walk(childPath, childRel, depth + 1);
-          else out.push(finding(ctx, 'oemDir/too-deep', '/oemDir', `\`${childRel}\` is nested deeper than ${MAX_OEM_DEPTH} folders; derivc does not read it`, { severity: 'warning', hint: 'flatten the folder structure of oemDir' }));
-        } else if (kind === 'file' && CLOUD_CONFIG_FILE.test(name)) {
-          if (files.length >= MAX_OEM_FILES) continue;
-          const checked = this.cloudConfigFile(childPath);
-          out.push(...checked.diagnostics);
-          files.push({ relative: childRel, path: childPath, data: checked.value });
-        } else {
-          out.push(
-            finding(ctx, 'oemDir/ignored-file', '/oemDir', `\`${childRel}\` in oemDir is not a .yaml/.yml file: the toolkit ignores it at boot`, {
-              severity: 'warning',
-              hint: 'rename it to end in .yaml, or move it out of oemDir (use `files:` for other files)',
-            }),
-          );
-        }
+    for (const f of checkLocalTree(ctx, '/oemDir', dir, TREE_LIMITS, out) ?? []) {
+      if (!CLOUD_CONFIG_FILE.test(f.relative)) {
+        out.push(
+          finding(ctx, 'oemDir/ignored-file', '/oemDir', `\`${f.relative}\` in oemDir is not a .yaml/.yml file: the toolkit ignores it at boot`, {
+            severity: 'warning',
+            hint: 'rename it to end in .yaml, or move it out of oemDir (use `files:` for other files)',
+          }),
+        );
+        continue;
       }
-    };
-    walk(root, '', 0);
+      const checked = this.cloudConfigFile(f.path);
+      append(out, checked.diagnostics);
+      files.push({ relative: f.relative, path: f.path, data: checked.value });
+    }
     return files;
   }
 
@@ -206,7 +206,7 @@ export class ValidationSession {
     }
     const diagnostics = checkCloudConfigSchema(data, source);
     const stages = obj(data)?.['stages'];
-    if (stages !== undefined) diagnostics.push(...stageDiagnostics(source, stages, '/stages'));
+    if (stages !== undefined) append(diagnostics, stageDiagnostics(source, stages, '/stages'));
     // A step reused through `<<: *anchor` reports once, at the anchor.
     return { value: data, diagnostics: dedupeDiagnostics(diagnostics) };
   }

@@ -7,7 +7,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { describeCode } from '../codes.js';
 import type { SourceFile } from '../source-file.js';
 import { joinPointer, parsePointer } from '../source-file.js';
-import { didYouMean } from '../suggest.js';
+import { closest, didYouMean } from '../suggest.js';
 
 type SchemaNode = Record<string, unknown>;
 
@@ -18,10 +18,30 @@ export interface SchemaContext {
 
 export function schemaDiagnostics(errors: readonly ErrorObject[], source: SourceFile, data: unknown, ctx: SchemaContext): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const e of errors) {
+  for (const e of collapseAnyOf(errors)) {
     if (isNoise(e)) continue;
     const d = toDiagnostic(e, source, data, ctx);
     if (d) out.push(d);
+  }
+  return out;
+}
+
+/**
+ * Ajv reports an `anyOf` as each branch's failure followed by the `anyOf` itself (the branch
+ * errors come right before it, at the same node or deeper). One finding is enough: the branch
+ * error that names a specific code for a string (e.g. "invalid size" for `5G`), else the anyOf.
+ */
+function collapseAnyOf(errors: readonly ErrorObject[]): ErrorObject[] {
+  const out: ErrorObject[] = [];
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf') {
+      out.push(e);
+      continue;
+    }
+    const inner: ErrorObject[] = [];
+    while (out.length && out.at(-1)!.instancePath.startsWith(e.instancePath) && out.at(-1)!.keyword !== 'anyOf') inner.unshift(out.pop()!);
+    const specific = inner.find((i) => i.instancePath === e.instancePath && i.keyword === 'pattern' && typeof (i.parentSchema as SchemaNode | undefined)?.['x-derivc-code'] === 'string');
+    out.push(specific ?? e);
   }
   return out;
 }
@@ -67,6 +87,13 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Sc
       const key = String((e.params as { missingProperty: string }).missingProperty);
       const pointer = joinPointer(here, key);
       const described = (parent?.['properties'] as Record<string, SchemaNode> | undefined)?.[key]?.['description'];
+      // `sourc:` for `source:` — point at the typo, which is where the fix goes.
+      const present = Object.keys((valueAt(data, here) as Record<string, unknown> | undefined) ?? {});
+      const typo = present.find((k) => !Object.hasOwn((parent?.['properties'] as object | undefined) ?? {}, k) && closest(k, [key]) === key);
+      if (typo !== undefined) {
+        const at = joinPointer(here, typo);
+        return { ...base, code: `${ctx.prefix}/missing-key`, pointer: at, range: source.locate(at, 'key'), message: `missing required key \`${key}\` in ${where}; \`${typo}\` is not a key here`, hint: `did you mean \`${key}\`?` };
+      }
       return {
         ...base,
         code: `${ctx.prefix}/missing-key`,
@@ -96,6 +123,7 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Sc
     }
     case 'discriminator': {
       const p = e.params as { tag: string; tagValue?: unknown };
+      if (p.tagValue === undefined) return undefined;
       const pointer = joinPointer(here, p.tag);
       const branches = ((parent?.['oneOf'] as SchemaNode[] | undefined) ?? []).map((b) => String((b['properties'] as Record<string, SchemaNode>)?.[p.tag]?.['const']));
       const value = p.tagValue;
@@ -119,6 +147,11 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Sc
         message: `${show(valueAt(data, pointer))} is listed twice in ${where}`,
         hint: 'name each item once',
       };
+    }
+    case 'anyOf': {
+      const value = valueAt(data, here);
+      const forms = ((parent?.['anyOf'] as SchemaNode[] | undefined) ?? []).map(describeForm);
+      return { ...base, code: custom ?? `${ctx.prefix}/wrong-type`, pointer: here, range: source.locate(here), message: `${where} must be ${forms.join(' or ')}; found ${kindOf(value)}${value !== null && typeof value !== 'object' ? ` ${show(value)}` : ''}` };
     }
     case 'oneOf': {
       if (isExactlyOneOf(parent)) return exactlyOne(e, source, data, parent!, custom, ctx);
@@ -149,16 +182,25 @@ function typeDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: 
   const base = { severity: 'error' as const, file: source.path, pointer: here, range: source.locate(here) };
   if (ctx.prefix === 'schema' && key === 'mode' && typeof value === 'number' && !here.startsWith('/stages')) {
     const written = source.scalarSource(here) ?? String(value);
-    return { ...base, code: 'files/mode-not-string', message: `mode must be a quoted octal string; found the number ${written}`, hint: `write \`mode: "${written.padStart(4, '0')}"\` — YAML 1.1 and 1.2 read an unquoted ${written} differently` };
+    const octal = /^0?[0-7]{3,4}$/.test(written);
+    return {
+      ...base,
+      code: 'files/mode-not-string',
+      message: `mode must be a quoted octal string; found the number ${written}`,
+      hint: octal ? `write \`mode: "${written.padStart(4, '0')}"\` — YAML 1.1 and 1.2 read an unquoted ${written} differently` : 'write the mode as a quoted octal string, e.g. `mode: "0644"`',
+    };
   }
   if (key === 'permissions' && typeof value === 'string') {
     return { ...base, code: 'cloud-config/quoted-permissions', message: `permissions must be an unquoted octal number; found the string "${value}"`, hint: `write \`permissions: ${value}\` without quotes — yip skips the whole file when a mode is quoted` };
   }
+  const written = source.scalarSource(here);
   const hint =
+    expected === 'string' && written !== undefined && (typeof value === 'number' || typeof value === 'boolean') ? `quote it: \`"${written}"\` — unquoted, YAML reads it as a ${typeof value}` :
     expected === 'array' ? 'write a list: one `- item` per line, or `[a, b]`' :
     expected === 'object' ? 'indent the keys that belong to it under it' :
     value === null ? 'give it a value, or remove the key' : undefined;
-  return { ...base, code: `${ctx.prefix}/wrong-type`, message: `${describePointer(here)} must be ${article(expected)}; found ${kindOf(value)}${value !== null && typeof value !== 'object' ? ` ${show(value)}` : ''}`, hint };
+  const found = written !== undefined && typeof value !== 'string' ? `\`${written}\`` : show(value);
+  return { ...base, code: `${ctx.prefix}/wrong-type`, message: `${describePointer(here)} must be ${article(expected)}; found ${kindOf(value)}${value !== null && typeof value !== 'object' ? ` ${found}` : ''}`, hint };
 }
 
 function exactlyOne(e: ErrorObject, source: SourceFile, data: unknown, parent: SchemaNode, custom: string | undefined, ctx: SchemaContext): Diagnostic {
@@ -227,6 +269,17 @@ export function describePointer(pointer: string): string {
   const segs = parsePointer(pointer);
   if (segs.length === 0) return 'the top level';
   return '`' + segs.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : (i ? '.' : '') + s)).join('') + '`';
+}
+
+/** One alternative of an anyOf, for a person: `rest`, "a string", "a size such as `8GiB`". */
+function describeForm(branch: SchemaNode): string {
+  if ('const' in branch) return `\`${String(branch['const'])}\``;
+  if (Array.isArray(branch['enum'])) return (branch['enum'] as unknown[]).map((v) => `\`${String(v)}\``).join(' or ');
+  const ref = typeof branch['$ref'] === 'string' ? (branch['$ref'] as string).split('/').at(-1) : undefined;
+  const named: Record<string, string> = { size: 'a size such as `8GiB`', duration: 'a duration such as `5m`' };
+  if (ref && named[ref]) return named[ref]!;
+  if (typeof branch['type'] === 'string') return article(branch['type'] as string);
+  return 'another form';
 }
 
 /** Hints that can name the exact fix for a given value. */

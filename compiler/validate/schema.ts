@@ -27,3 +27,22 @@ export function checkCloudConfigSchema(data: unknown, source: SourceFile): Diagn
 }
 
 export { manifestSchema, cloudConfigSchema };
+
+/**
+ * The manifest schema as one self-contained document (what `derivc schema` prints): the
+ * cloud-config definitions it references are copied in, so editors and other tools need no
+ * second file and no network.
+ */
+export function bundledManifestSchema(): Record<string, unknown> {
+  const prefix = 'cloudConfig_';
+  const local = (ref: string) => ref.replace(/^#\/definitions\//, `#/definitions/${prefix}`);
+  const rewrite = (node: unknown, refFix: (ref: string) => string): unknown => {
+    if (Array.isArray(node)) return node.map((n) => rewrite(n, refFix));
+    if (!node || typeof node !== 'object') return node;
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? refFix(v) : rewrite(v, refFix)]));
+  };
+  const cc = cloudConfigSchema as { definitions: Record<string, unknown> };
+  const copied = Object.fromEntries(Object.entries(cc.definitions).map(([k, v]) => [`${prefix}${k}`, rewrite(v, local)]));
+  const main = rewrite(manifestSchema, (ref) => ref.replace(/^cloud-config\.schema\.json#\/definitions\//, `#/definitions/${prefix}`)) as { definitions: Record<string, unknown> };
+  return { ...main, definitions: { ...main.definitions, ...copied } };
+}

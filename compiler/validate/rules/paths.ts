@@ -5,6 +5,7 @@
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import type { Diagnostic } from '../../diagnostics.js';
 import { arr, obj, str } from '../../data.js';
+import { walkLocalTree, type TreeFile, type TreeLimits } from '../../local-tree.js';
 import { joinPointer } from '../../source-file.js';
 import { finding, type Rule, type RuleContext } from '../context.js';
 
@@ -60,12 +61,29 @@ export const pathRules: Rule = (ctx) => {
       out.push(finding(ctx, 'files/duplicate-path', `${at}/path`, `\`${path}\` is already written by files[${seen.get(path)}]`, { hint: 'keep one entry per path: the later one would silently replace the earlier' }));
     } else seen.set(path, i);
   });
-  for (const [pointer, value] of [
-    ['/overlay', ctx.manifest['overlay']],
-    ['/oemDir', ctx.manifest['oemDir']],
-    ['/targets/iso/overlay', obj(obj(ctx.manifest['targets'])?.['iso'])?.['overlay']],
-  ] as const) {
-    if (typeof value === 'string') checkLocalPath(ctx, pointer, value, 'directory', out);
-  }
   return out;
 };
+
+/**
+ * A directory the manifest names, walked: its files, or undefined when unusable. Every entry
+ * that leaves the manifest's folder, dangles, loops or exceeds the limits is a diagnostic.
+ */
+export function checkLocalTree(ctx: RuleContext, pointer: string, value: string, limits: TreeLimits, out: Diagnostic[]): TreeFile[] | undefined {
+  const root = checkLocalPath(ctx, pointer, value, 'directory', out);
+  if (root === undefined) return undefined;
+  const { files, problems } = walkLocalTree(ctx.host, ctx.dir, root, limits);
+  for (const p of problems) {
+    if (p.kind === 'outside') {
+      out.push(finding(ctx, 'path/outside-manifest-dir', pointer, `\`${p.relative}\` in \`${value}\` resolves through a symlink to \`${p.target}\`, outside the manifest's folder`, { hint: "copy the content into the manifest's folder instead of linking to it" }));
+    } else if (p.kind === 'dangling') {
+      out.push(finding(ctx, 'path/not-found', pointer, `\`${p.relative}\` in \`${value}\` is a symlink to nothing`, { hint: 'remove the link, or create what it points to' }));
+    } else if (p.kind === 'not-a-file') {
+      out.push(finding(ctx, 'path/wrong-kind', pointer, `\`${p.relative}\` in \`${value}\` is neither a regular file nor a directory`, { hint: 'only regular files and directories can go into the image this way' }));
+    } else if (p.kind === 'too-deep') {
+      out.push(finding(ctx, 'path/too-deep', pointer, `\`${p.relative}\` in \`${value}\` is nested deeper than ${limits.maxDepth} folders; derivc does not read it`, { hint: 'flatten the folder structure' }));
+    } else {
+      out.push(finding(ctx, 'path/too-many-files', pointer, `\`${value}\` holds more than ${p.limit} files; derivc reads only the first ${p.limit}`, { hint: 'ship large trees as a package or an image layer instead' }));
+    }
+  }
+  return files;
+}

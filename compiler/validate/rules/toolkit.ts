@@ -11,10 +11,13 @@ export function effectiveFamily(ctx: RuleContext): string | undefined {
   return str(base?.['family']) ?? ctx.upstream?.family ?? (image !== undefined ? inferFamily(image) : undefined);
 }
 
-/** Whoever runs /system/oem at boot: a toolkit here or in an upstream. */
+/**
+ * Whoever runs /system/oem at boot. A downstream derivative never installs a toolkit (its
+ * upstream image decides); otherwise any `toolkit.source` but `none` brings one.
+ */
 export function hasToolkit(ctx: RuleContext): boolean {
-  const source = str(obj(ctx.manifest['toolkit'])?.['source']) ?? 'none';
-  return source !== 'none' || ctx.upstream?.hasToolkit === true;
+  if (str(obj(ctx.manifest['base'])?.['derivative']) !== undefined) return ctx.upstream?.hasToolkit === true;
+  return (str(obj(ctx.manifest['toolkit'])?.['source']) ?? 'none') !== 'none';
 }
 
 export const toolkitRules: Rule = (ctx) => {
