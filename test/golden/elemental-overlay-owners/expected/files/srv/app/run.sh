@@ -1,0 +1,2 @@
+#!/bin/sh
+exec /srv/app/bin/app --config /srv/app/config.toml
