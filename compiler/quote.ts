@@ -51,13 +51,13 @@ export function envAssignment(key: string, value: string): string {
 }
 
 /**
- * Text inside a GRUB double-quoted string: `\`, `"`, `$` and backtick escaped, so GRUB neither
- * expands variables nor ends the string. Variables derivc means to expand (`$label`) are added
- * by the template, outside this function.
+ * Text inside a GRUB double-quoted string: `\`, `"` and `$` escaped — the only characters a
+ * backslash escapes there (any other keeps its backslash) — so GRUB neither expands variables
+ * nor ends the string. Variables derivc means to expand (`$label`) are added by the template.
  */
 export function grubQuoted(value: string): string {
   refuseControl(value, 'a GRUB script');
-  return value.replace(/[\\"$`]/g, (c) => `\\${c}`);
+  return value.replace(/[\\"$]/g, (c) => `\\${c}`);
 }
 
 /**
@@ -65,6 +65,7 @@ export function grubQuoted(value: string): string {
  * into several arguments), GRUB-escaped.
  */
 export function kernelArg(arg: string): string {
-  if (arg === '' || /\s/.test(arg)) throw new UnquotableError(`a kernel argument must be one token: ${JSON.stringify(arg)}`);
+  // Whitespace splits an argument; `"` is the kernel command line's own quoting.
+  if (arg === '' || /[\s"]/.test(arg)) throw new UnquotableError(`a kernel argument must be one token without quotes: ${JSON.stringify(arg)}`);
   return grubQuoted(arg);
 }

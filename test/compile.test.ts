@@ -73,7 +73,7 @@ describe('derivc compile', () => {
   it('an oemDir file named like a generated one is an error at the oemDir line', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'oem'));
-    writeFileSync(join(dir, 'oem', '21_derivc_system.yaml'), 'stages: {boot: [{commands: ["true"]}]}\n');
+    writeFileSync(join(dir, 'oem', '30_derivc_system.yaml'), 'stages: {boot: [{commands: ["true"]}]}\n');
     writeFileSync(join(dir, 'derivative.yaml'), HEAD + 'toolkit: {source: luet}\nsystem: {hostname: acme}\noemDir: oem\n');
     const r = runCli(['compile', '--format', 'json', dir, '-o', join(dir, 'out')]);
     expect(r.code).toBe(1);

@@ -47,10 +47,11 @@ export function dockerfile(build: Build, buildId: string): { text: string; steps
     steps.push({ comment: `boot glue: kernel, dracut, GRUB, systemd, squashfs (${build.family})`, lines: [sh(family.install, ...build.bootPackages)] });
   }
   if (build.packages.repositories.length) {
-    const keys = build.packages.repositories.filter((r) => r.gpgKeyUrl && family.repoFile === 'apt');
+    // apt reads keys as the unprivileged _apt user; ADD from a URL creates them 0600.
+    const keys = build.packages.repositories.filter((r) => r.gpgKeyUrl && family.repoFile === 'apt').map((r) => [r.gpgKeyUrl!, aptKeyPath(r.name, r.gpgKeyUrl!)] as const);
     steps.push({
       comment: 'package repositories',
-      lines: [`COPY repos/ /`, ...keys.map((r) => `ADD ${dockerExec([r.gpgKeyUrl!, `/etc/apt/keyrings/${r.name}.asc`])}`)],
+      lines: [`COPY repos/ /`, ...keys.map(([url, path]) => `ADD ${dockerExec([url, path])}`), ...(keys.length ? [`RUN ${dockerExec(['chmod', '0644', ...keys.map(([, path]) => path)])}`] : [])],
     });
   }
   if (build.packages.install.length) steps.push({ comment: 'packages', lines: [sh(family.install, ...build.packages.install)] });
@@ -77,17 +78,21 @@ export function dockerfile(build: Build, buildId: string): { text: string; steps
     );
   }
 
-  if (build.files.length) {
-    const owners = new Map<string, string[]>();
-    for (const f of build.files) if (f.owner !== 'root:root') owners.set(f.owner, [...(owners.get(f.owner) ?? []), f.path]);
-    steps.push({ comment: 'files', lines: ['COPY files/ /', ...[...owners].map(([owner, paths]) => `RUN ${dockerExec(['chown', owner, ...paths])}`)] });
-  }
+  if (build.files.length) steps.push({ comment: 'files', lines: ['COPY files/ /'] });
   if (build.overlay.length) steps.push({ comment: 'overlay', lines: ['COPY overlay/ /'] });
   steps.push({ comment: '/system/oem, boot arguments, upgrade defaults, dracut configuration', lines: ['COPY rootfs/ /'] });
 
   if (!build.runtimeToolkit) {
     const system = buildTimeSystem(build);
     if (system.length) steps.push({ comment: 'system settings applied at build time (no toolkit runs /system/oem)', lines: system });
+  }
+  // After users are created (without a toolkit), so owners given by name exist.
+  const owners = new Map<string, string[]>();
+  for (const f of build.files) if (f.owner !== 'root:root') owners.set(f.owner, [...(owners.get(f.owner) ?? []), f.path]);
+  if (owners.size) steps.push({ comment: 'file owners', lines: [...owners].map(([owner, paths]) => `RUN ${dockerExec(['chown', owner, ...paths])}`) });
+  if ((build.family === 'ubuntu' || build.family === 'debian') && build.runtimeToolkit && build.depth === 0) {
+    // The cOS installer and boot assessment call the grub2-* names; Debian's GRUB has grub-*.
+    steps.push({ comment: 'grub2-* names the cOS toolkit calls', lines: [`RUN ${dockerExec(['/bin/sh', '-c', 'ln -sf grub-install /usr/sbin/grub2-install && ln -sf grub-editenv /usr/bin/grub2-editenv'])}`] });
   }
   const persistent = build.layout?.persistentPaths ?? [];
   if (persistent.length) steps.push({ comment: 'persistent paths exist in the image, so boot never waits for a missing one', lines: [`RUN ${dockerExec(['mkdir', '-p', ...persistent])}`] });
@@ -107,6 +112,11 @@ export function dockerfile(build: Build, buildId: string): { text: string; steps
   return { text, steps };
 }
 
+/** apt tells armored from binary keys by extension: `.asc` or `.gpg`. */
+function aptKeyPath(name: string, url: string): string {
+  return `/etc/apt/keyrings/${name}${/\.gpg$/i.test(url.split(/[?#]/)[0]!) ? '.gpg' : '.asc'}`;
+}
+
 /** Repository definitions in the family's own format, copied into the image before packages. */
 export function repoFiles(build: Build): { path: string; text: string }[] {
   const header = generatedBy(build);
@@ -114,10 +124,12 @@ export function repoFiles(build: Build): { path: string; text: string }[] {
     const path = repoPath(build.family, r.name);
     if (FAMILY_INFO[build.family].repoFile === 'rpm') {
       const gpg = r.gpgKeyUrl ? [`gpgcheck=1`, `gpgkey=${r.gpgKeyUrl}`] : ['gpgcheck=0'];
-      return { path, text: [header, `[${r.name}]`, `name=${r.name}`, `baseurl=${r.url}`, 'enabled=1', 'autorefresh=1', ...gpg, ''].join('\n') };
+      // autorefresh is zypper's; dnf refreshes by metadata age.
+      const refresh = build.family === 'opensuse' ? ['autorefresh=1'] : [];
+      return { path, text: [header, `[${r.name}]`, `name=${r.name}`, `baseurl=${r.url}`, 'enabled=1', ...refresh, ...gpg, ''].join('\n') };
     }
     // deb822: the manifest names a URL only, so the repository is a flat one (Suites: /).
-    const signed = r.gpgKeyUrl ? [`Signed-By: /etc/apt/keyrings/${r.name}.asc`] : [];
+    const signed = r.gpgKeyUrl ? [`Signed-By: ${aptKeyPath(r.name, r.gpgKeyUrl)}`] : [];
     return { path, text: [header, 'Types: deb', `URIs: ${r.url}`, 'Suites: /', ...signed, ''].join('\n') };
   });
 }

@@ -50,7 +50,7 @@ export function emit(build: Build, options: EmitOptions): Result<CompileOutput> 
   }
   for (const f of build.oemFiles) {
     if (generated.some((g) => g.name === f.relative)) {
-      diagnostics.push({ code: 'compile/oem-conflict', severity: 'error', message: `oemDir file \`${f.relative}\` has the name of a file derivc generates`, ...options.at('/oemDir'), hint: 'rename it: derivc uses 02_upgrades.yaml (luet toolkit with upgrade), 20_derivc_layout.yaml, 21_derivc_system.yaml and 50_derivc_stages.yaml' });
+      diagnostics.push({ code: 'compile/oem-conflict', severity: 'error', message: `oemDir file \`${f.relative}\` has the name of a file derivc generates`, ...options.at('/oemDir'), hint: `rename it: derivc generates ${generated.map((g) => g.name).join(', ')} here` });
       continue;
     }
     files.push({ path: `${OEM_DIR}/${f.relative}`, content: f.content, mode: 0o644, origin: origin('/oemDir') });
@@ -59,7 +59,8 @@ export function emit(build: Build, options: EmitOptions): Result<CompileOutput> 
   text(BOOTARGS_PATH, bootargs(build), '/boot');
   if (build.upgrade) {
     text('rootfs/etc/cos-upgrade-image', `${header}\n${cosUpgradeImage(build.upgrade)}`, '/upgrade');
-    text('rootfs/etc/elemental/config.d/20_derivc_upgrade.yaml', `${header}\n${elementalUpgradeConfig(build.upgrade)}`, '/upgrade');
+    // 90_: after the toolkit's own config.d files, which elemental merges in name order.
+    text('rootfs/etc/elemental/config.d/90_derivc_upgrade.yaml', `${header}\n${elementalUpgradeConfig(build.upgrade)}`, '/upgrade');
   }
   text('rootfs/etc/dracut.conf.d/50-derivc.conf', [header, 'hostonly="no"', 'hostonly_cmdline="no"', 'add_dracutmodules+=" dmsquash-live "', ''].join('\n'));
   for (const f of buildTimeSystemFiles(build)) text(`rootfs${f.path}`, f.text, '/system', f.mode);

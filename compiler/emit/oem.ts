@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import type { Build } from '../normalize/build.js';
 import { cloudConfigYaml } from './cloud-config-yaml.js';
 import { generatedBy } from './header.js';
+import { envAssignment, shellWord } from '../quote.js';
 import { cosUpgradeImage, elementalUpgradeConfig } from './upgrade.js';
 
 export const OEM_DIR = 'rootfs/system/oem';
@@ -17,16 +18,26 @@ export interface OemOutput {
   pointer: string;
 }
 
+/**
+ * The names derivc generates. The digit after the tens is the derivative's depth (0 built from an
+ * image, 1 its downstream…): a downstream's files sort after, and never replace, its upstream's.
+ */
+export function generatedOemNames(depth: number): { layout: string; system: string; stages: string } {
+  return { layout: `2${depth}_derivc_layout.yaml`, system: `3${depth}_derivc_system.yaml`, stages: `5${depth}_derivc_stages.yaml` };
+}
+
 export function oemFiles(build: Build): OemOutput[] {
   const out: OemOutput[] = [];
   const header = generatedBy(build);
-  if (build.toolkit.source === 'luet' && build.upgrade) out.push({ name: '02_upgrades.yaml', text: cloudConfigYaml(header, luetUpgrades(build)), pointer: '/upgrade' });
-  if (build.layout) out.push({ name: '20_derivc_layout.yaml', text: cloudConfigYaml(header, layout(build)), pointer: build.boot.customLabels ? '/boot/labels' : '/layout' });
+  const names = generatedOemNames(build.depth);
+  // Replaces the stock 02_upgrades.yaml (and an upstream's replacement): the nearest manifest's upgrade wins.
+  if (build.luetRepository !== undefined && build.upgrade) out.push({ name: '02_upgrades.yaml', text: cloudConfigYaml(header, luetUpgrades(build, build.luetRepository)), pointer: '/upgrade' });
+  if (build.layout) out.push({ name: names.layout, text: cloudConfigYaml(header, layout(build)), pointer: build.boot.customLabels ? '/boot/labels' : '/layout' });
   if (build.runtimeToolkit) {
     const step = systemStep(build);
-    if (Object.keys(step).length > 1) out.push({ name: '21_derivc_system.yaml', text: cloudConfigYaml(header, { name: 'derivc system settings', stages: { initramfs: [step] } }), pointer: '/system' });
+    if (Object.keys(step).length > 1) out.push({ name: names.system, text: cloudConfigYaml(header, { name: `derivc system settings (${build.name})`, stages: { initramfs: [step] } }), pointer: '/system' });
   }
-  if (build.stages) out.push({ name: '50_derivc_stages.yaml', text: cloudConfigYaml(header, { name: 'derivc stages', stages: build.stages }), pointer: '/stages' });
+  if (build.stages) out.push({ name: names.stages, text: cloudConfigYaml(header, { name: `derivc stages (${build.name})`, stages: build.stages }), pointer: '/stages' });
   return out;
 }
 
@@ -42,7 +53,7 @@ function layout(build: Build) {
   const recovery: Record<string, string> = { VOLUMES: `LABEL=${build.boot.labels.oem}:/oem` };
   if (env['OVERLAY']) recovery['OVERLAY'] = env['OVERLAY'];
   return {
-    name: 'derivc layout',
+    name: `derivc layout (${build.name})`,
     stages: {
       rootfs: [
         { name: 'layout of the active system', if: '[ ! -f /run/cos/recovery_mode ]', environment_file: '/run/cos/cos-layout.env', environment: env },
@@ -81,8 +92,14 @@ function systemStep(build: Build): Record<string, unknown> {
   }
   if (s.environment.length) step['environment'] = Object.fromEntries(s.environment);
   if (s.dns) step['dns'] = { ...(s.dns.nameservers.length ? { nameservers: s.dns.nameservers } : {}), ...(s.dns.search.length ? { search: s.dns.search } : {}), ...(s.dns.options.length ? { options: s.dns.options } : {}) };
-  const firstboot = { ...(s.timezone ? { timezone: s.timezone } : {}), ...(s.keymap ? { keymap: s.keymap } : {}), ...(s.locale ? { locale: s.locale } : {}) };
-  if (Object.keys(firstboot).length) step['systemd_firstboot'] = firstboot;
+  // Not `systemd_firstboot`: yip runs it without --force, and it never replaces the time zone,
+  // keymap and locale the base image and the toolkit's 01_defaults.yaml already set.
+  const files = [
+    ...(s.locale ? [{ path: '/etc/locale.conf', permissions: 0o644, owner: 0, group: 0, content: `${envAssignment('LANG', s.locale)}\n` }] : []),
+    ...(s.keymap ? [{ path: '/etc/vconsole.conf', permissions: 0o644, owner: 0, group: 0, content: `${envAssignment('KEYMAP', s.keymap)}\n` }] : []),
+  ];
+  if (files.length) step['files'] = files;
+  if (s.timezone) step['commands'] = [`ln -sfn ${shellWord(`../usr/share/zoneinfo/${s.timezone}`)} /etc/localtime`];
   return step;
 }
 
@@ -90,12 +107,11 @@ function systemStep(build: Build): Record<string, unknown> {
  * Replaces the toolkit's 02_upgrades.yaml, which rewrites the upgrade defaults to the cOS
  * channel at every boot; this one writes the manifest's (both eras) and the luet repository.
  */
-function luetUpgrades(build: Build) {
+function luetUpgrades(build: Build, repository: string) {
   const u = build.upgrade!;
-  const t = build.toolkit.source === 'luet' ? build.toolkit : undefined;
   const luetYaml = stringify({
     logging: { color: false, enable_emoji: false },
-    repositories: [{ name: 'cos', description: 'cOS toolkit', type: 'docker', enable: true, cached: true, priority: 1, verify: u.verify, urls: [t?.repository ?? ''] }],
+    repositories: [{ name: 'cos', description: 'cOS toolkit', type: 'docker', enable: true, cached: true, priority: 1, verify: u.verify, urls: [repository] }],
   });
   return {
     name: 'derivc upgrade defaults',

@@ -101,6 +101,10 @@ export interface Build {
   toolkit: ToolkitIR;
   /** Someone runs /system/oem at boot: this toolkit or an upstream's. */
   runtimeToolkit: boolean;
+  /** The luet repository of the toolkit in the image (this one's or an upstream's), if it came from luet. */
+  luetRepository?: string;
+  /** 0 for a derivative built from an image, 1 for its downstream, and so on: orders /system/oem files. */
+  depth: number;
   /** Kernel, dracut, GRUB… installed here (not in a downstream: the upstream image has them). */
   bootPackages: string[];
   packages: { install: string[]; remove: string[]; repositories: { name: string; url: string; gpgKeyUrl?: string }[] };

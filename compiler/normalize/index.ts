@@ -36,6 +36,11 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
   const tags = defaultTags(v);
 
   const toolkit: ToolkitIR = upstream ? { source: 'none' } : toolkitOf(v);
+  // The toolkit in the image: this manifest's, or the one the nearest upstream installed.
+  const installed = [v, ...upstreamChain(v)].find((x) => !x.upstream);
+  const imageToolkit = installed ? toolkitOf(installed) : toolkit;
+  const chain = [...upstreamChain(v)].reverse().concat(v).map((x) => x.manifest);
+  const nearest = <T,>(pick: (m: ValidatedManifest['manifest']) => T | undefined): T | undefined => [...chain].reverse().map(pick).find((x) => x !== undefined);
   const files: FileIR[] = (m.files ?? []).map((f, i) => {
     const pointer = `/files/${i}`;
     let content: Uint8Array;
@@ -61,6 +66,8 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     from: upstream ? { kind: 'derivative', ref: defaultTags(upstream)[0]!, upstreamName: upstream.manifest.metadata.name } : { kind: 'image', ref: m.base.image! },
     toolkit,
     runtimeToolkit: v.hasToolkit,
+    ...(imageToolkit.source === 'luet' ? { luetRepository: imageToolkit.repository } : {}),
+    depth: upstreamChain(v).length,
     bootPackages: upstream ? [] : FAMILY_INFO[family].bootPackages(arch),
     packages: {
       install: [...(m.packages?.install ?? [])],
@@ -73,13 +80,15 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     ...(layout ? { layout } : {}),
     ...(m.stages ? { stages: m.stages as Record<string, unknown> } : {}),
     oemFiles,
+    // bootargs.cfg is written whole, so a downstream carries its upstreams' kernel arguments on;
+    // GRUB_ENTRY_NAME is only set where stated (an upstream's stays in /etc/os-release).
     boot: {
       ...(m.boot?.grubEntryName ? { grubEntryName: m.boot.grubEntryName } : {}),
-      cmdline: [...(m.boot?.cmdline ?? [])],
-      console: [...(m.boot?.console ?? ['tty1', 'ttyS0'])],
+      cmdline: chain.flatMap((x) => x.boot?.cmdline ?? []),
+      console: [...(nearest((x) => x.boot?.console) ?? ['tty1', 'ttyS0'])],
       labels,
       customLabels: Object.entries(labels).some(([k, l]) => DEFAULT_LABELS[k as keyof Labels] !== l),
-      selinux: m.boot?.selinux ?? false,
+      selinux: nearest((x) => x.boot?.selinux) ?? false,
     },
     ...(upgrade ? { upgrade } : {}),
     tags,
@@ -153,10 +162,14 @@ function systemOf(v: ValidatedManifest): SystemIR {
   };
 }
 
-/** A layout file is needed for a `layout:` section, or to carry custom labels into VOLUMES. */
+/**
+ * A layout file is needed for this manifest's `layout:` section, or to carry labels it changed
+ * into VOLUMES. An upstream's layout file stays in the image (yip merges both into the env file).
+ */
 function layoutOf(v: ValidatedManifest, labels: Labels): LayoutIR | undefined {
   const l = v.manifest.layout;
-  const custom = labels.oem !== DEFAULT_LABELS.oem || labels.persistent !== DEFAULT_LABELS.persistent;
+  const own = v.manifest.boot?.labels ?? {};
+  const custom = (own.oem !== undefined && labels.oem !== DEFAULT_LABELS.oem) || (own.persistent !== undefined && labels.persistent !== DEFAULT_LABELS.persistent);
   if (!l && !custom) return undefined;
   const volumes = l?.volumes
     ? l.volumes.map((vol) => `${vol.label !== undefined ? `LABEL=${vol.label}` : `UUID=${vol.uuid}`}:${vol.mountpoint}`)
