@@ -147,6 +147,7 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   "parse/complex-key": { summary: "a mapping key is a list or a mapping", explanation: "YAML allows `? [a, b]: value`, but a manifest's keys are plain names; such a key cannot be addressed or validated." },
   "path/too-deep": { summary: "a folder is nested too deeply", explanation: "derivc reads oemDir and overlay folders up to 16 levels deep; deeper folders are not validated or copied. Flatten the structure." },
   "path/too-many-files": { summary: "a folder holds too many files", explanation: "derivc reads at most 10,000 files from oemDir or an overlay; the rest would be silently missing from the image, so this is an error. Ship large trees as a package or an image layer." },
+  "files/owner-created-at-boot": { summary: "a file is owned by a user that only exists at boot", explanation: "With a toolkit, `system.users` are created by cloud-config when the system boots; the image build runs `chown` earlier, when those names do not exist, and fails. Use numeric ids." },
 };
 
 export function describeCode(code: string): CodeInfo | undefined {
