@@ -2,7 +2,7 @@
 // UTF-8, syntax errors, duplicate keys, alias bombs (bounded, never expanded), empty files.
 
 import { LineCounter, isScalar, parseAllDocuments, visit, type Document, type Node } from 'yaml';
-import type { Diagnostic, Result } from './diagnostics.js';
+import { dedupeDiagnostics, type Diagnostic, type Result } from './diagnostics.js';
 import { SourceFile } from './source-file.js';
 
 /** Aliases a document may expand while converting to data; a billion-laughs file hits it at once. */
@@ -50,7 +50,8 @@ export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions
   }
   const text = decoded.text;
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true });
+  // resolveKnownTags off: `!!binary`, `!!set`… stay plain strings (a manifest has no use for them).
+  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true, resolveKnownTags: false });
   const list: Document[] = Array.isArray(docs) ? docs : [];
   const doc = list[0];
   const source = new SourceFile(path, text, doc, lines);
@@ -92,7 +93,7 @@ export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions
       diagnostics.push({ code: 'parse/complex-key', severity: 'error', message: 'a mapping key must be a plain value, not a list or mapping', file: path, pointer: '', range: source.rangeOf(r[0], r[1]), hint: 'write the key as a word, e.g. `name:`' });
     },
   });
-  if (diagnostics.length > 0) return { value: { source, data: undefined }, diagnostics };
+  if (diagnostics.length > 0) return { value: { source, data: undefined }, diagnostics: dedupeDiagnostics(diagnostics) };
 
   applyYipOctal(options.yipOctal === 'document' ? doc.contents : doc.get('stages', true));
   try {

@@ -40,7 +40,7 @@ function collapseAnyOf(errors: readonly ErrorObject[]): ErrorObject[] {
     }
     const inner: ErrorObject[] = [];
     while (out.length && out.at(-1)!.instancePath.startsWith(e.instancePath) && out.at(-1)!.keyword !== 'anyOf') inner.unshift(out.pop()!);
-    const specific = inner.find((i) => i.instancePath === e.instancePath && i.keyword === 'pattern' && typeof (i.parentSchema as SchemaNode | undefined)?.['x-derivc-code'] === 'string');
+    const specific = inner.find((i) => i.instancePath === e.instancePath && i.keyword === 'pattern');
     out.push(specific ?? e);
   }
   return out;
@@ -129,7 +129,7 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Sc
       const value = p.tagValue;
       return {
         ...base,
-        code: `${ctx.prefix}/invalid-value`,
+        code: custom ?? `${ctx.prefix}/invalid-value`,
         pointer,
         range: source.locate(pointer),
         message: `${describePointer(pointer)} must be one of ${branches.map((b) => `\`${b}\``).join(', ')}; found ${show(value)}`,
@@ -160,14 +160,17 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Sc
     default: {
       const code = custom ?? `${ctx.prefix}/${genericCode(e.keyword)}`;
       const info = describeCode(code);
-      const value = valueAt(data, here);
+      const raw = valueAt(data, here);
+      // Show what the user wrote (`017777`), not what YAML made of it (8191).
+      const written = typeof raw === 'number' ? source.scalarSource(here) : undefined;
+      const value = written ?? raw;
       const specific = custom && info;
       return {
         ...base,
         code,
         pointer: here,
         range: source.locate(here),
-        message: specific ? `${info.summary}: ${show(value)}` : `${where} ${ajvMessage(e)}; found ${show(value)}`,
+        message: specific ? `${info.summary}: ${show(value)}` : `${where} ${ajvMessage(e)}${value !== null && typeof value === 'object' ? '' : `; found ${show(value)}`}`,
         hint: betterHint(code, value) ?? info?.hint,
       };
     }
@@ -200,7 +203,8 @@ function typeDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: 
     expected === 'object' ? 'indent the keys that belong to it under it' :
     value === null ? 'give it a value, or remove the key' : undefined;
   const found = written !== undefined && typeof value !== 'string' ? `\`${written}\`` : show(value);
-  return { ...base, code: `${ctx.prefix}/wrong-type`, message: `${describePointer(here)} must be ${article(expected)}; found ${kindOf(value)}${value !== null && typeof value !== 'object' ? ` ${found}` : ''}`, hint };
+  const kind = typeof value === 'number' && written !== undefined && /[.eE]/.test(written) ? 'a number' : kindOf(value);
+  return { ...base, code: `${ctx.prefix}/wrong-type`, message: `${describePointer(here)} must be ${article(expected)}; found ${kind}${value !== null && typeof value !== 'object' ? ` ${found}` : ''}`, hint };
 }
 
 function exactlyOne(e: ErrorObject, source: SourceFile, data: unknown, parent: SchemaNode, custom: string | undefined, ctx: SchemaContext): Diagnostic {
@@ -301,6 +305,12 @@ function genericCode(keyword: string): string {
 }
 
 function ajvMessage(e: ErrorObject): string {
+  const limit = (e.params as { limit?: number }).limit;
+  if (e.keyword === 'minItems') return limit === 1 ? 'must not be empty' : `must have at least ${limit} items`;
+  if (e.keyword === 'maxItems') return `must have at most ${limit} items`;
+  if (e.keyword === 'minLength') return limit === 1 ? 'must not be empty' : `must be at least ${limit} characters long`;
+  if (e.keyword === 'maxLength') return `must be at most ${limit} characters long`;
+  if (e.keyword === 'minimum' || e.keyword === 'maximum') return `must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${limit}`;
   if (e.keyword === 'pattern') return `must match ${String((e.params as { pattern: string }).pattern)}`;
   if (e.keyword === 'uniqueItems') return `must not repeat an item (items ${(e.params as { j: number; i: number }).j} and ${(e.params as { i: number }).i} are equal)`;
   return e.message ?? 'is invalid';
@@ -322,7 +332,10 @@ function article(type: string): string {
 }
 
 function show(v: unknown): string {
-  if (typeof v === 'string') return `\`${v.length > 60 ? v.slice(0, 57) + '…' : v}\``;
+  if (typeof v === 'string') {
+    const visible = v.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => JSON.stringify(c).slice(1, -1));
+    return `\`${visible.length > 60 ? visible.slice(0, 57) + '…' : visible}\``;
+  }
   if (v === undefined) return 'nothing';
   if (v !== null && typeof v === 'object') return kindOf(v);
   return `\`${String(v)}\``;
