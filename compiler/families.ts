@@ -18,9 +18,11 @@ export interface FamilyInfo {
   luetFlavor?: string;
 }
 
+// INITRD=No: Debian's kernel hooks would build an initrd on every kernel install; derivc builds
+// the one that counts once, later (initrd.sh).
 const apt = (kernel: (arch: Arch) => string): Omit<FamilyInfo, 'luetFlavor'> => ({
   install:
-    'set -eu; export DEBIAN_FRONTEND=noninteractive; apt-get update; apt-get install -y --no-install-recommends "$@"; apt-get clean; rm -rf /var/lib/apt/lists/*',
+    'set -eu; export DEBIAN_FRONTEND=noninteractive INITRD=No; apt-get update; apt-get install -y --no-install-recommends "$@"; apt-get clean; rm -rf /var/lib/apt/lists/*',
   remove: 'set -eu; export DEBIAN_FRONTEND=noninteractive; apt-get purge -y --auto-remove "$@"; apt-get clean',
   bootPackages: (arch) => [
     kernel(arch),

@@ -70,9 +70,13 @@ describe('golden Dockerfiles', () => {
         if (ins.getKeyword() === 'RUN') expect(execArgs(ins).length).toBeGreaterThan(0);
         if (ins.getKeyword() === 'LABEL' || ins.getKeyword() === 'ARG') dockerPair(raw);
       }
-      // The last instruction before the labels builds the initrd.
-      const lastRun = instructions.filter((i) => i.getKeyword() === 'RUN').at(-1)!;
-      expect(execArgs(lastRun)).toEqual(['/bin/sh', '/usr/lib/derivc/initrd.sh']);
+      // The initrd is built once, right after `COPY boot/ /`, and after everything that can
+      // change it: no package, toolkit, files or overlay instruction follows it.
+      const at = instructions.findIndex((i) => i.getKeyword() === 'RUN' && JSON.stringify(execArgs(i)) === JSON.stringify(['/bin/sh', '/usr/lib/derivc/initrd.sh']));
+      expect(at).toBeGreaterThan(0);
+      expect(instructions[at - 1]!.getRawArgumentsContent()).toBe('boot/ /');
+      const after = instructions.slice(at + 1).map((i) => `${i.getKeyword()} ${i.getRawArgumentsContent()}`);
+      expect(after.filter((t) => /^COPY (files|overlay|repos)\/|^COPY --from|^ADD |^ENV /.test(t) || /"derivc","[^"]/.test(t))).toEqual([]);
     });
 
     it(`${c.name}: bootargs.cfg sets kernel, kernelcmd (both branches) and initramfs, and GRUB accepts it`, (ctx) => {

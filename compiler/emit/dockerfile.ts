@@ -12,6 +12,8 @@ import { buildTimeSystem } from './system-build-time.js';
 export interface Step {
   comment: string;
   lines: string[];
+  /** The manifest part this step comes from: where a failing step is reported. */
+  pointer: string;
 }
 
 const TEMPLATE = Handlebars.compile(
@@ -44,24 +46,26 @@ export function dockerfile(build: Build, buildId: string): { text: string; steps
   const steps: Step[] = [];
 
   if (build.bootPackages.length) {
-    steps.push({ comment: `boot glue: kernel, dracut, GRUB, systemd, squashfs (${build.family})`, lines: [sh(family.install, ...build.bootPackages)] });
+    steps.push({ comment: `boot glue: kernel, dracut, GRUB, systemd, squashfs (${build.family})`, lines: [sh(family.install, ...build.bootPackages)], pointer: '/base' });
   }
   if (build.packages.repositories.length) {
     // apt reads keys as the unprivileged _apt user; ADD from a URL creates them 0600.
     const keys = build.packages.repositories.filter((r) => r.gpgKeyUrl && family.repoFile === 'apt').map((r) => [r.gpgKeyUrl!, aptKeyPath(r.name, r.gpgKeyUrl!)] as const);
     steps.push({
       comment: 'package repositories',
+      pointer: '/packages/repositories',
       lines: [`COPY repos/ /`, ...keys.map(([url, path]) => `ADD ${dockerExec([url, path])}`), ...(keys.length ? [`RUN ${dockerExec(['chmod', '0644', ...keys.map(([, path]) => path)])}`] : [])],
     });
   }
-  if (build.packages.install.length) steps.push({ comment: 'packages', lines: [sh(family.install, ...build.packages.install)] });
-  if (build.packages.remove.length) steps.push({ comment: 'packages removed', lines: [sh(family.remove, ...build.packages.remove)] });
+  if (build.packages.install.length) steps.push({ comment: 'packages', lines: [sh(family.install, ...build.packages.install)], pointer: '/packages/install' });
+  if (build.packages.remove.length) steps.push({ comment: 'packages removed', lines: [sh(family.remove, ...build.packages.remove)], pointer: '/packages/remove' });
 
   const t = build.toolkit;
   if (t.source === 'luet') {
     stages.push(`${dockerPath(t.luetImage)} AS luet`);
     steps.push({
       comment: 'cOS toolkit from luet',
+      pointer: '/toolkit',
       lines: [
         'ENV LUET_NOLOCK=true',
         'COPY --from=luet /usr/bin/luet /usr/bin/luet',
@@ -73,34 +77,42 @@ export function dockerfile(build: Build, buildId: string): { text: string; steps
     stages.push(`${dockerPath(t.image)} AS toolkit`);
     steps.push(
       t.mode === 'framework'
-        ? { comment: 'toolkit framework image', lines: ['COPY --from=toolkit / /'] }
-        : { comment: 'Elemental toolkit', lines: [`COPY --from=toolkit ${dockerPath(t.binary)} ${dockerPath(t.binary)}`, `RUN ${dockerExec([t.binary, 'init', '--force'])}`] },
+        ? { comment: 'toolkit framework image', lines: ['COPY --from=toolkit / /'], pointer: '/toolkit' }
+        : { comment: 'Elemental toolkit', lines: [`COPY --from=toolkit ${dockerPath(t.binary)} ${dockerPath(t.binary)}`, `RUN ${dockerExec([t.binary, 'init', '--force'])}`], pointer: '/toolkit' },
     );
   }
 
-  if (build.files.length) steps.push({ comment: 'files', lines: ['COPY files/ /'] });
-  if (build.overlay.length) steps.push({ comment: 'overlay', lines: ['COPY overlay/ /'] });
-  steps.push({ comment: '/system/oem, boot arguments, upgrade defaults, dracut configuration', lines: ['COPY rootfs/ /'] });
+  if (build.files.length) steps.push({ comment: 'files', lines: ['COPY files/ /'], pointer: '/files' });
+  if (build.overlay.length) steps.push({ comment: 'overlay', lines: ['COPY overlay/ /'], pointer: '/overlay' });
+  // The initrd comes right after everything that can change it (packages, toolkit, files,
+  // overlay, dracut configuration); what only the booted root filesystem reads (/system/oem,
+  // bootargs, upgrade defaults, users, services) comes after it, so changing a setting does not
+  // rebuild the initrd.
+  steps.push({
+    comment: 'initrd for the one installed kernel; fails unless /boot/vmlinuz and /boot/initrd resolve',
+    lines: ['COPY boot/ /', script('/usr/lib/derivc/initrd.sh')],
+    pointer: '/base',
+  });
+  steps.push({ comment: '/system/oem, boot arguments, upgrade defaults', lines: ['COPY rootfs/ /'], pointer: '' });
 
   if (!build.runtimeToolkit) {
     const system = buildTimeSystem(build);
-    if (system.length) steps.push({ comment: 'system settings applied at build time (no toolkit runs /system/oem)', lines: system });
+    if (system.length) steps.push({ comment: 'system settings applied at build time (no toolkit runs /system/oem)', lines: system, pointer: '/system' });
   }
   // After users are created (without a toolkit), so owners given by name exist.
   const owners = new Map<string, string[]>();
   for (const f of build.files) if (f.owner !== 'root:root') owners.set(f.owner, [...(owners.get(f.owner) ?? []), f.path]);
-  if (owners.size) steps.push({ comment: 'file owners', lines: [...owners].map(([owner, paths]) => `RUN ${dockerExec(['chown', owner, ...paths])}`) });
+  if (owners.size) steps.push({ comment: 'file owners', lines: [...owners].map(([owner, paths]) => `RUN ${dockerExec(['chown', owner, ...paths])}`), pointer: '/files' });
   if ((build.family === 'ubuntu' || build.family === 'debian') && build.runtimeToolkit && build.depth === 0) {
     // The cOS installer and boot assessment call the grub2-* names; Debian's GRUB has grub-*.
-    steps.push({ comment: 'grub2-* names the cOS toolkit calls', lines: [`RUN ${dockerExec(['/bin/sh', '-c', 'ln -sf grub-install /usr/sbin/grub2-install && ln -sf grub-editenv /usr/bin/grub2-editenv'])}`] });
+    steps.push({ comment: 'grub2-* names the cOS toolkit calls', lines: [`RUN ${dockerExec(['/bin/sh', '-c', 'ln -sf grub-install /usr/sbin/grub2-install && ln -sf grub-editenv /usr/bin/grub2-editenv'])}`], pointer: '/toolkit' });
   }
   const persistent = build.layout?.persistentPaths ?? [];
-  if (persistent.length) steps.push({ comment: 'persistent paths exist in the image, so boot never waits for a missing one', lines: [`RUN ${dockerExec(['mkdir', '-p', ...persistent])}`] });
+  if (persistent.length) steps.push({ comment: 'persistent paths exist in the image, so boot never waits for a missing one', lines: [`RUN ${dockerExec(['mkdir', '-p', ...persistent])}`], pointer: '/layout/persistentPaths' });
   if (build.boot.grubEntryName) {
-    steps.push({ comment: 'GRUB menu title, read from /etc/os-release by the installer and upgrades', lines: [script('/usr/lib/derivc/os-release.sh', envAssignment('GRUB_ENTRY_NAME', build.boot.grubEntryName))] });
+    steps.push({ comment: 'GRUB menu title, read from /etc/os-release by the installer and upgrades', lines: [script('/usr/lib/derivc/os-release.sh', envAssignment('GRUB_ENTRY_NAME', build.boot.grubEntryName))], pointer: '/boot/grubEntryName' });
   }
-  steps.push({ comment: 'initrd for the one installed kernel; fails unless /boot/vmlinuz and /boot/initrd resolve', lines: [script('/usr/lib/derivc/initrd.sh')] });
-  steps.push({ comment: 'image labels', lines: [...build.labels, ['derivc.build-id', buildId] as [string, string]].map(([k, v]) => `LABEL ${dockerString(k)}=${dockerString(v)}`) });
+  steps.push({ comment: 'image labels', lines: [...build.labels, ['derivc.build-id', buildId] as [string, string]].map(([k, v]) => `LABEL ${dockerString(k)}=${dockerString(v)}`), pointer: '/metadata' });
 
   const text = TEMPLATE({
     header: generatedBy(build),

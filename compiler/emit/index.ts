@@ -62,13 +62,14 @@ export function emit(build: Build, options: EmitOptions): Result<CompileOutput> 
     // 90_: after the toolkit's own config.d files, which elemental merges in name order.
     text('rootfs/etc/elemental/config.d/90_derivc_upgrade.yaml', `${header}\n${elementalUpgradeConfig(build.upgrade)}`, '/upgrade');
   }
-  text('rootfs/etc/dracut.conf.d/50-derivc.conf', [header, 'hostonly="no"', 'hostonly_cmdline="no"', 'add_dracutmodules+=" dmsquash-live "', ''].join('\n'));
+  // boot/: what the initrd step needs, copied in just before it (rootfs/ comes after the initrd).
+  text('boot/etc/dracut.conf.d/50-derivc.conf', [header, 'hostonly="no"', 'hostonly_cmdline="no"', 'add_dracutmodules+=" dmsquash-live "', ''].join('\n'));
   for (const f of buildTimeSystemFiles(build)) text(`rootfs${f.path}`, f.text, '/system', f.mode);
 
-  const script = (name: string, body: string) => text(`rootfs/usr/lib/derivc/${name}`, body.replace('\n', `\n${header}\n`), '', 0o755);
-  script('initrd.sh', INITRD_SH);
-  if (build.boot.grubEntryName) script('os-release.sh', OS_RELEASE_SH);
-  if (!build.runtimeToolkit && build.system.users.length) script('add-user.sh', ADD_USER_SH);
+  const script = (dir: string, name: string, body: string) => text(`${dir}/usr/lib/derivc/${name}`, body.replace('\n', `\n${header}\n`), '', 0o755);
+  script('boot', 'initrd.sh', INITRD_SH);
+  if (build.boot.grubEntryName) script('rootfs', 'os-release.sh', OS_RELEASE_SH);
+  if (!build.runtimeToolkit && build.system.users.length) script('rootfs', 'add-user.sh', ADD_USER_SH);
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   files.push({ path: MANIFEST_FILE, content: derivcJson(build, options, files), mode: 0o644 });

@@ -23,7 +23,7 @@ export interface CompileOutput {
   /** The image the Dockerfile builds FROM. */
   from: string;
   /** The Dockerfile's steps after FROM, in order: what `derivc plan` shows. */
-  steps: { comment: string; lines: string[] }[];
+  steps: { comment: string; lines: string[]; pointer: string }[];
 }
 
 /** The file derivc writes into every output directory; lists what it wrote (for stale-file removal). */

@@ -1,8 +1,8 @@
 // /usr/lib/derivc/initrd.sh — the last RUN of every derivative (a static script: no manifest data).
 export const INITRD_SH = `#!/bin/sh
 # Builds the initrd for the one kernel in the image and makes /boot/vmlinuz and /boot/initrd
-# resolve: the cOS boot contract. derivc runs it as the last RUN step of the image build, after
-# the toolkit and every file are in place (dracut's modules and configuration come from them).
+# resolve: the cOS boot contract. derivc runs it after the packages, the toolkit, your files and
+# overlay are in place (dracut's modules and configuration come from them).
 set -eu
 cd /lib/modules
 set -- */
