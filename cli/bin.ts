@@ -1,12 +1,25 @@
 // The `derivc` executable: the real process wired into the CLI.
 
+import type { DockerEngine } from '../targets/io/engine.js';
+import { lazyEngine } from '../targets/io/lazy-engine.js';
 import { run } from './main.js';
 import { nodeHost } from './node-host.js';
 
-process.exitCode = run(process.argv.slice(2), {
+// Ctrl-C cancels: commands watch the signal and clean up (a second Ctrl-C exits at once).
+const abort = new AbortController();
+process.once('SIGINT', () => {
+  abort.abort();
+  process.once('SIGINT', () => process.exit(130));
+});
+
+let engine: DockerEngine | undefined;
+const code = await run(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   isTTY: process.stdout.isTTY === true,
   env: process.env,
   host: nodeHost,
+  docker: () => (engine ??= lazyEngine(process.env)),
+  signal: abort.signal,
 });
+process.exitCode = abort.signal.aborted && code !== 0 ? 130 : code;

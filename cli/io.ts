@@ -2,6 +2,7 @@
 // tests run in-process without touching the real ones.
 
 import type { Host } from '../compiler/host.js';
+import type { DockerEngine } from '../targets/io/engine.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -10,6 +11,10 @@ export interface CliIO {
   isTTY: boolean;
   env: Readonly<Record<string, string | undefined>>;
   host: Host;
+  /** The Docker Engine, created on first use (only build-like commands need one). */
+  docker?: () => DockerEngine;
+  /** Cancelled on Ctrl-C: long-running commands stop cleanly. */
+  signal?: AbortSignal;
 }
 
 export function wantsColor(io: CliIO): boolean {

@@ -25,8 +25,15 @@ Usage:
   derivc diff OLD NEW | --base GIT_REV [FILE]  [--format pretty|github]
                                   diff of the compiled outputs of two manifests, or of FILE in the
                                   working tree against GIT_REV; exits 2 when they differ
+  derivc build [FILE] [-o DIR] [--quiet | --json]
+                                  compile into DIR (default .derivc/NAME), then build the image through
+                                  the Docker Engine (DOCKER_HOST or the default socket): upstreams first,
+                                  nothing when the image is up to date; check it against the contract
   derivc schema [--cloud-config]  print the JSON Schema of the manifest (or of a cloud-config file)
   derivc explain [CODE]           what a diagnostic code means and how to fix it (no CODE: list all)
+  derivc doctor [--format pretty|json]
+                                  which daemons and host tools are here, their versions, and the apt-get
+                                  line for the rest; exits 1 when no Docker Engine answers
 
 Options:
   -h, --help       show this help
@@ -41,6 +48,8 @@ const OPTIONS = {
   strict: { type: 'boolean', default: false },
   'cloud-config': { type: 'boolean', default: false },
   out: { type: 'string', short: 'o' },
+  quiet: { type: 'boolean', short: 'q', default: false },
+  json: { type: 'boolean', default: false },
   check: { type: 'boolean', default: false },
   base: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -51,14 +60,26 @@ const OPTIONS = {
 const ACCEPTS: Record<string, readonly string[]> = {
   validate: ['format', 'strict'],
   compile: ['out', 'check', 'strict', 'format'],
+  build: ['out', 'quiet', 'json'],
   plan: ['format'],
   diff: ['base', 'format'],
   schema: ['cloud-config'],
   explain: [],
+  doctor: ['format'],
 };
 
-export function run(argv: string[], io: CliIO): number {
+/** Runs one command. Commands that talk to the Docker Engine are asynchronous. */
+export function run(argv: string[], io: CliIO): number | Promise<number> {
   try {
+    const result = dispatch(argv, io);
+    return typeof result === 'number' ? result : result.catch((err: unknown) => failure(err, io));
+  } catch (err) {
+    return failure(err, io);
+  }
+}
+
+function dispatch(argv: string[], io: CliIO): number | Promise<number> {
+  {
     const { values, positionals, tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
     if (values.version) return io.stdout(`${VERSION}\n`), EXIT.ok;
     const [command, ...rest] = positionals;
@@ -77,24 +98,32 @@ export function run(argv: string[], io: CliIO): number {
         return planCommand({ files: rest, format: values.format }, io);
       case 'diff':
         return diffCommand({ files: rest, base: values.base, format: values.format }, io);
+      case 'build':
+        // Loaded on demand, like the Engine client: validate and compile start without them.
+        return import('./commands/build.js').then((m) => m.buildCommand({ files: rest, out: values.out, quiet: values.quiet, json: values.json }, io));
       case 'schema':
         if (rest.length) throw new UsageError('`schema` takes no arguments');
         return schemaCommand({ cloudConfig: values['cloud-config'] }, io);
       case 'explain':
         if (rest.length > 1) throw new UsageError('`explain` takes one CODE');
         return explainCommand({ code: rest[0] }, io);
+      case 'doctor':
+        return import('./commands/doctor.js').then((m) => m.doctorCommand({ files: rest, format: values.format }, io));
     }
     throw new UsageError(`unknown command \`${command}\``);
-  } catch (err) {
-    if (err instanceof OutputDirError) {
-      io.stderr(`derivc: ${err.message}\n`);
-      return EXIT.failed;
-    }
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`derivc: ${(err as Error).message}\nRun \`derivc --help\` for usage.\n`);
-      return EXIT.usage;
-    }
-    io.stderr(`derivc: internal error: ${(err as Error).stack ?? String(err)}\nThis is a bug in derivc; please report it with the input that caused it.\n`);
-    return EXIT.internal;
   }
+}
+
+/** What a thrown error means for the user: a refused output path, a usage mistake, or a bug. */
+function failure(err: unknown, io: CliIO): number {
+  if (err instanceof OutputDirError) {
+    io.stderr(`derivc: ${err.message}\n`);
+    return EXIT.failed;
+  }
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    io.stderr(`derivc: ${(err as Error).message}\nRun \`derivc --help\` for usage.\n`);
+    return EXIT.usage;
+  }
+  io.stderr(`derivc: internal error: ${(err as Error).stack ?? String(err)}\nThis is a bug in derivc; please report it with the input that caused it.\n`);
+  return EXIT.internal;
 }

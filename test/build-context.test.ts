@@ -40,7 +40,7 @@ function tree(files: Record<string, string | [string, number]>): string {
   return dir;
 }
 
-async function bytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
+async function bytes(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks);
@@ -69,7 +69,7 @@ async function entries(archive: Buffer): Promise<TarEntry[]> {
   return out;
 }
 
-async function failure(stream: NodeJS.ReadableStream): Promise<Error> {
+async function failure(stream: AsyncIterable<unknown>): Promise<Error> {
   try {
     await bytes(stream);
   } catch (err) {
@@ -192,6 +192,19 @@ describe('contextStream', () => {
     fs.appendFileSync(path.join(dir, 'etc/grows'), 'more');
     const err = await failure(stream);
     expect(err.message).toBe('cannot add etc/grows to the build context: the file changed size while being read');
+  });
+
+  it('stops quietly, closing the file it was reading, when the consumer goes away', async () => {
+    const dir = tree({ Dockerfile: 'FROM scratch\n', big: 'x'.repeat(4 * 1024 * 1024) });
+    const stream = contextStream(dir) as NodeJS.ReadableStream & { destroy(): void };
+    const errors: unknown[] = [];
+    stream.on('error', (err) => errors.push(err));
+    const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+    await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+    stream.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(errors).toEqual([]);
+    expect(fs.readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fdsBefore);
   });
 
   it('reports a missing directory as a stream error, not a throw', async () => {

@@ -25,7 +25,7 @@ describe('derivc compile', () => {
     expect(first.stderr).toMatch(/^compiled examples\/debian-bare\/derivative\.yaml → .+: 9 written, 0 unchanged, 0 removed \(build sha256:[0-9a-f]{12}…\)\n$/);
     const record = JSON.parse(readFileSync(join(out, 'derivc.json'), 'utf8'));
     expect(record.files.map((f: { path: string }) => f.path)).toContain('Dockerfile');
-    expect(statSync(join(out, 'rootfs/usr/lib/derivc/initrd.sh')).mode & 0o777).toBe(0o755);
+    expect(statSync(join(out, 'boot/usr/lib/derivc/initrd.sh')).mode & 0o777).toBe(0o755);
     const mtime = statSync(join(out, 'Dockerfile')).mtimeMs;
     expect(runCli(['compile', 'examples/debian-bare', '-o', out]).stderr).toContain(': 0 written, 9 unchanged, 0 removed');
     expect(statSync(join(out, 'Dockerfile')).mtimeMs).toBe(mtime);

@@ -73,7 +73,7 @@ export function emit(build: Build, options: EmitOptions): Result<CompileOutput> 
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   files.push({ path: MANIFEST_FILE, content: derivcJson(build, options, files), mode: 0o644 });
-  return { value: { name: build.name, version: build.version, files, buildId: options.buildId, tags: build.tags, from: build.from.ref, steps: docker.steps }, diagnostics };
+  return { value: { name: build.name, version: build.version, files, buildId: options.buildId, tags: build.tags, from: build.from.ref, platform: build.platform, args: Object.fromEntries(build.args), steps: docker.steps }, diagnostics };
 }
 
 function derivcJson(build: Build, options: EmitOptions, files: GeneratedFile[]): string {

@@ -22,6 +22,10 @@ export interface CompileOutput {
   tags: string[];
   /** The image the Dockerfile builds FROM. */
   from: string;
+  /** `linux/amd64` or `linux/arm64`. */
+  platform: string;
+  /** Build arguments (also the Dockerfile's ARG defaults). */
+  args: Record<string, string>;
   /** The Dockerfile's steps after FROM, in order: what `derivc plan` shows. */
   steps: { comment: string; lines: string[]; pointer: string }[];
 }

@@ -54,4 +54,6 @@ export interface DockerEngine {
   statPaths(image: string, paths: readonly string[]): Promise<Map<string, PathStat | undefined>>;
   /** The content of a regular file in the image, or undefined when it is missing. */
   readFile(image: string, path: string): Promise<Uint8Array | undefined>;
+  /** Several files at once; with dockerode each readFile call reads the whole image, this reads it once (twice with symlinks). */
+  readFiles?(image: string, paths: readonly string[]): Promise<Map<string, Uint8Array | undefined>>;
 }

@@ -2,6 +2,7 @@
 
 import { run } from '../../cli/main.js';
 import type { Host } from '../../compiler/host.js';
+import type { DockerEngine } from '../../targets/io/engine.js';
 import { nodeHost } from '../../cli/node-host.js';
 
 export interface CliRun {
@@ -10,15 +11,37 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(argv: string[], opts: { isTTY?: boolean; env?: Record<string, string>; host?: Host } = {}): CliRun {
-  let stdout = '';
-  let stderr = '';
-  const code = run(argv, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
+export interface CliOptions {
+  isTTY?: boolean;
+  env?: Record<string, string>;
+  host?: Host;
+  docker?: () => DockerEngine;
+  signal?: AbortSignal;
+}
+
+/** For the synchronous commands (validate, compile, plan, diff, schema, explain). */
+export function runCli(argv: string[], opts: CliOptions = {}): CliRun {
+  const out = { stdout: '', stderr: '' };
+  const code = run(argv, io(out, opts));
+  if (typeof code !== 'number') throw new Error(`\`${argv[0]}\` is asynchronous: use runCliAsync`);
+  return { code, ...out };
+}
+
+/** For commands that talk to the Docker Engine (build, doctor, …). */
+export async function runCliAsync(argv: string[], opts: CliOptions = {}): Promise<CliRun> {
+  const out = { stdout: '', stderr: '' };
+  const code = await run(argv, io(out, opts));
+  return { code, ...out };
+}
+
+function io(out: { stdout: string; stderr: string }, opts: CliOptions) {
+  return {
+    stdout: (t: string) => void (out.stdout += t),
+    stderr: (t: string) => void (out.stderr += t),
     isTTY: opts.isTTY ?? false,
     env: opts.env ?? {},
     host: opts.host ?? nodeHost,
-  });
-  return { code, stdout, stderr };
+    ...(opts.docker ? { docker: opts.docker } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
 }

@@ -1,0 +1,70 @@
+// After a build, the image is checked against the derivative contract without running it: the
+// kernel and initrd links resolve, /system/oem and bootargs.cfg exist, every persistent path
+// exists, and the toolkit binary is there when a toolkit was installed.
+
+import { posix } from 'node:path';
+import type { Diagnostic } from '../../compiler/diagnostics.js';
+import type { ValidatedManifest } from '../../compiler/validate/index.js';
+import type { DockerEngine, PathStat } from '../../targets/io/engine.js';
+
+interface Expectation {
+  path: string;
+  kind: 'file' | 'directory';
+  why: string;
+  pointer: string;
+}
+
+export function contractExpectations(v: ValidatedManifest): Expectation[] {
+  const m = v.manifest;
+  const list: Expectation[] = [
+    { path: '/boot/vmlinuz', kind: 'file', why: 'the kernel the boot loader starts', pointer: '/base' },
+    { path: '/boot/initrd', kind: 'file', why: 'the initrd the boot loader loads', pointer: '/base' },
+    { path: '/system/oem', kind: 'directory', why: 'the cloud-config the toolkit runs at boot', pointer: '' },
+    { path: '/etc/cos/bootargs.cfg', kind: 'file', why: 'the kernel command line GRUB sources from the image', pointer: '/boot' },
+  ];
+  for (const [i, p] of (m.layout?.persistentPaths ?? []).entries()) list.push({ path: p, kind: 'directory', why: 'a persistent path (boot waits for it)', pointer: `/layout/persistentPaths/${i}` });
+  const t = m.toolkit;
+  if (!m.base.derivative && t?.source === 'luet') list.push({ path: '/usr/bin/luet', kind: 'file', why: 'the luet toolkit binary', pointer: '/toolkit' });
+  if (!m.base.derivative && t?.source === 'image' && t.mode !== 'framework') list.push({ path: t.binary ?? '/usr/bin/elemental', kind: 'file', why: 'the toolkit binary', pointer: '/toolkit/binary' });
+  return list;
+}
+
+/**
+ * Stats every expected path, following symlinks (bounded), one engine call per hop for all
+ * paths at once: each call creates and removes one container.
+ */
+async function resolveAll(engine: DockerEngine, image: string, paths: string[]): Promise<Map<string, PathStat | undefined>> {
+  const result = new Map<string, PathStat | undefined>();
+  let pending = new Map(paths.map((p) => [p, p]));
+  for (let hops = 0; hops < 16 && pending.size; hops++) {
+    const stats = await engine.statPaths(image, [...new Set(pending.values())]);
+    const next = new Map<string, string>();
+    for (const [original, current] of pending) {
+      const stat = stats.get(current);
+      if (stat?.kind === 'symlink') next.set(original, posix.resolve(posix.dirname(current), stat.linkTarget ?? ''));
+      else result.set(original, stat);
+    }
+    pending = next;
+  }
+  return result;
+}
+
+export async function checkContract(engine: DockerEngine, image: string, v: ValidatedManifest): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  const expected = contractExpectations(v);
+  const stats = await resolveAll(engine, image, expected.map((e) => e.path));
+  for (const e of expected) {
+    const stat = stats.get(e.path);
+    if (stat && stat.kind === e.kind) continue;
+    out.push({
+      code: 'build/contract',
+      severity: 'error',
+      message: `the built image breaks the derivative contract: ${e.path} (${e.why}) ${stat ? `is a ${stat.kind}, not a ${e.kind}` : 'is missing or does not resolve'}`,
+      file: v.path,
+      pointer: e.pointer,
+      range: v.source.locate(e.pointer),
+      hint: e.path.startsWith('/boot') ? 'the image needs exactly one kernel under /lib/modules; check the boot glue packages and build.log' : 'see build.log in the output directory',
+    });
+  }
+  return out;
+}

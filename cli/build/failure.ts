@@ -1,0 +1,49 @@
+// A failed build step, explained at the manifest line that produced it: a package that does not
+// exist points at that package, a base image that cannot be pulled at `base.image`, a full disk
+// says so; anything else shows the step's last output lines.
+
+import type { Diagnostic } from '../../compiler/diagnostics.js';
+import type { ValidatedManifest } from '../../compiler/validate/index.js';
+import type { InstructionOrigin } from './steps.js';
+
+const MISSING_PACKAGE = [/Unable to locate package (\S+)/, /No provider of '([^']+)' found/, /No match for argument: (\S+)/, /Package '?([^' ]+)'? (?:has no installation candidate|not found)/];
+
+export function buildFailure(v: ValidatedManifest, origin: InstructionOrigin | undefined, message: string, outputTail: string[]): Diagnostic {
+  const at = (pointer: string) => ({ file: v.path, pointer, range: v.source.locate(pointer) });
+  const text = [...outputTail, message].join('\n');
+  if (/no space left on device/i.test(text)) {
+    return { code: 'build/no-space', severity: 'error', message: `the build ran out of disk space${origin ? ` in step "${origin.title}"` : ''}`, ...at(origin?.pointer ?? ''), hint: 'free space where Docker keeps images (`docker system df`, `docker image prune`, `docker builder prune`) and build again' };
+  }
+  if (origin?.pointer === '/base' && /^FROM /.test(origin.instruction) && /pull access denied|repository does not exist|manifest unknown|not found|dial tcp|lookup .* on|no such host|TLS handshake|connection refused/i.test(text)) {
+    const ref = origin.instruction.replace(/^FROM\s+/, '').split(/\s+/)[0]!;
+    const pointer = v.manifest.base.derivative !== undefined ? '/base/derivative' : '/base/image';
+    return {
+      code: 'build/base-image-missing',
+      severity: 'error',
+      message: `base image \`${ref}\` is not on this machine and could not be pulled: ${message.split('\n')[0]}`,
+      ...at(pointer),
+      hint: 'load it first (`docker load -i image.tar`, or for Debian `mmdebstrap --variant=minbase bookworm base.tar && docker import base.tar NAME`), or make the registry reachable',
+    };
+  }
+  for (const re of MISSING_PACKAGE) {
+    const m = re.exec(text);
+    if (!m || !origin?.pointer.startsWith('/packages')) continue;
+    const name = m[1]!;
+    const list = origin.pointer === '/packages/remove' ? v.manifest.packages?.remove : v.manifest.packages?.install;
+    const index = (list ?? []).findIndex((p) => p === name || p.split('=')[0] === name);
+    return {
+      code: 'build/package-not-found',
+      severity: 'error',
+      message: `package \`${name}\` does not exist in the repositories the image uses`,
+      ...at(index >= 0 ? `${origin.pointer}/${index}` : origin.pointer),
+      hint: `check the name for this distro family (\`${m[0].trim()}\`), or add the repository that has it under \`packages.repositories\``,
+    };
+  }
+  return {
+    code: 'build/step-failed',
+    severity: 'error',
+    message: `build step "${origin?.title ?? 'unknown'}" failed: ${message.split('\n')[0]}`,
+    ...at(origin?.pointer ?? ''),
+    hint: outputTail.length ? `last output:\n${outputTail.slice(-8).map((l) => `  | ${l}`).join('\n')}` : 'see build.log in the output directory',
+  };
+}

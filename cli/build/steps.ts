@@ -1,0 +1,28 @@
+// Docker numbers build steps over every instruction of the Dockerfile ("Step 5/12"); this maps
+// such a number back to derivc's step (its comment) and the manifest part that produced it.
+
+import type { CompileOutput } from '../../compiler/emit/types.js';
+
+export interface InstructionOrigin {
+  instruction: string;
+  /** The derivc step it belongs to, e.g. "packages"; "base image" for FROM. */
+  title: string;
+  pointer: string;
+}
+
+export function instructionOrigins(output: CompileOutput): InstructionOrigin[] {
+  const dockerfile = output.files.find((f) => f.path === 'Dockerfile');
+  const text = typeof dockerfile?.content === 'string' ? dockerfile.content : new TextDecoder().decode(dockerfile?.content);
+  const byLine = new Map<string, { title: string; pointer: string }>();
+  for (const step of output.steps) for (const line of step.lines) byLine.set(line, { title: step.comment, pointer: step.pointer });
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((instruction) => {
+      const known = byLine.get(instruction);
+      if (known) return { instruction, ...known };
+      if (instruction.startsWith('FROM ')) return { instruction, title: instruction.includes(' AS ') ? 'toolkit image' : 'base image', pointer: instruction.includes(' AS ') ? '/toolkit' : '/base' };
+      if (instruction.startsWith('ARG ')) return { instruction, title: 'build arguments', pointer: '/build/args' };
+      return { instruction, title: 'build', pointer: '' };
+    });
+}

@@ -1,0 +1,144 @@
+// derivc build [FILE] [-o DIR] [--quiet | --json]: validate, compile into DIR, then build the
+// image through the Docker Engine API — upstream derivatives first, nothing at all when an image
+// with the same build ID exists — and check the result against the derivative contract.
+
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { compile } from '../../compiler/compile.js';
+import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
+import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
+import { contextStream } from '../../targets/io/build-context.js';
+import { EngineUnreachableError, type DockerEngine } from '../../targets/io/engine.js';
+import { buildFailure } from '../build/failure.js';
+import { checkContract } from '../build/contract.js';
+import { BuildProgress, type ProgressMode } from '../build/progress.js';
+import { instructionOrigins } from '../build/steps.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { formatDiagnostics } from '../format/index.js';
+import { wantsColor, type CliIO } from '../io.js';
+import { writeOutputDir } from '../output-dir.js';
+import { VERSION } from '../version.js';
+import { manifestPaths } from './validate.js';
+
+export interface BuildArgs {
+  files: string[];
+  out: string | undefined;
+  quiet: boolean;
+  json: boolean;
+}
+
+/** Where a manifest's build context goes when -o is not given. */
+export function defaultOutDir(name: string): string {
+  return join('.derivc', name);
+}
+
+export interface BuiltImage {
+  image: string;
+  buildId: string;
+  tags: string[];
+  /** False when an image with the same build ID already existed. */
+  built: boolean;
+}
+
+export async function buildCommand(args: BuildArgs, io: CliIO): Promise<number> {
+  if (args.files.length > 1) throw new UsageError('`build` takes one manifest');
+  if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
+  if (!io.docker) throw new Error('no Docker Engine factory in this CLI');
+  const [path] = manifestPaths(args.files, io);
+  const session = new ValidationSession(io.host);
+  const validated = session.validate(path!);
+  const report = (diagnostics: Diagnostic[]) => {
+    if (diagnostics.length) io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
+  };
+  report(validated.diagnostics);
+  const manifest = validated.value.manifest;
+  if (!manifest || validated.diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
+
+  const engine = io.docker();
+  try {
+    await engine.info();
+  } catch (err) {
+    if (!(err instanceof EngineUnreachableError)) throw err;
+    report([
+      {
+        code: 'build/engine-unreachable',
+        severity: 'error',
+        message: err.message,
+        file: manifest.path,
+        pointer: '',
+        hint: 'start it: `dockerd &` (or `systemctl start docker`); install it with `apt-get install docker.io`; point DOCKER_HOST at another engine. `derivc doctor` checks the host.',
+      },
+    ]);
+    return EXIT.failed;
+  }
+  const mode: ProgressMode = args.json ? 'json' : args.quiet ? 'quiet' : io.isTTY ? 'tty' : 'plain';
+  const builder = new Builder(engine, io, mode, report);
+  const result = await builder.build(manifest, args.out ?? defaultOutDir(manifest.manifest.metadata.name));
+  if (!result) return EXIT.failed;
+  const summary = `${result.built ? 'built' : 'up to date:'} ${result.tags.join(', ')} (${result.image.replace(/^sha256:/, '').slice(0, 12)}, build ${result.buildId.slice(7, 19)})`;
+  if (mode === 'json') io.stdout(JSON.stringify({ kind: 'result', ...result }) + '\n');
+  else io.stderr(`${summary}\n`);
+  return EXIT.ok;
+}
+
+class Builder {
+  constructor(
+    private readonly engine: DockerEngine,
+    private readonly io: CliIO,
+    private readonly mode: ProgressMode,
+    private readonly report: (d: Diagnostic[]) => void,
+  ) {}
+
+  /** Builds `v` (after its upstream), or finds it already built. Undefined on failure (reported). */
+  async build(v: ValidatedManifest, outDir: string): Promise<BuiltImage | undefined> {
+    if (v.upstream) {
+      const up = await this.build(v.upstream, defaultOutDir(v.upstream.manifest.metadata.name));
+      if (!up) return undefined;
+    }
+    const compiled = compile(v, this.io.host, { version: VERSION });
+    if (compiled.diagnostics.length) this.report(compiled.diagnostics);
+    if (compiled.diagnostics.some((d) => d.severity === 'error')) return undefined;
+    const output = compiled.value;
+    writeOutputDir(outDir, output.files);
+
+    const existing = await this.engine.imageLabels(output.tags[0]!);
+    if (existing?.['derivc.build-id'] === output.buildId) {
+      return { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false };
+    }
+    if (this.mode !== 'quiet' && this.mode !== 'json') this.io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${outDir})\n`);
+
+    const origins = instructionOrigins(output);
+    const logFile = createWriteStream(join(outDir, 'build.log'));
+    const progress = new BuildProgress(this.io, this.mode, origins, (t) => logFile.write(t));
+    let failedAt: number | undefined;
+    try {
+      const { imageId } = await this.engine.build(
+        { context: contextStream(outDir), tags: output.tags, buildArgs: output.args, platform: output.platform, labels: { 'derivc.build-id': output.buildId } },
+        (e) => {
+          if (e.kind === 'step') failedAt = e.index;
+          progress.event(e);
+        },
+        this.io.signal,
+      );
+      progress.done();
+      const contract = await checkContract(this.engine, imageId, v);
+      if (contract.length) {
+        this.report(contract);
+        return undefined;
+      }
+      return { image: imageId, buildId: output.buildId, tags: output.tags, built: true };
+    } catch (err) {
+      progress.done();
+      if (this.io.signal?.aborted) {
+        this.io.stderr('build cancelled; no image was tagged\n');
+        return undefined;
+      }
+      const origin = failedAt !== undefined ? origins[failedAt - 1] : undefined;
+      this.report([buildFailure(v, origin, (err as Error).message, progress.tail())]);
+      this.io.stderr(`full log: ${join(outDir, 'build.log')}\n`);
+      return undefined;
+    } finally {
+      await new Promise<void>((resolve) => logFile.end(resolve));
+    }
+  }
+}

@@ -1,0 +1,761 @@
+// The DockerEngine port on a real Docker Engine, through dockerode (the Engine API). Three things
+// here are not plain API calls: the build progress stream becomes BuildEvents, path stats come
+// from a created (never started) container, and file contents come from the image's layers —
+// a container would show Docker's own /etc/hostname, /etc/hosts and /etc/resolv.conf instead.
+
+import * as fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import Docker from 'dockerode';
+import * as tar from 'tar-stream';
+import { EngineUnreachableError, type BuildEvent, type BuildRequest, type DockerEngine, type EngineInfo, type PathStat } from './engine.js';
+
+const DEFAULT_SOCKET = '/var/run/docker.sock';
+const INFO_TIMEOUT_MS = 5000;
+/** Like Linux's limit on symlinks in one path lookup. */
+const MAX_SYMLINK_HOPS = 40;
+/** readFile keeps the file in memory; past this it refuses rather than exhaust it. */
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Connection
+
+interface Connection {
+  endpoint: string;
+  options?: Docker.DockerOptions;
+  /** Why no connection can be made at all (a DOCKER_HOST derivc does not speak, missing TLS files). */
+  problem?: string;
+}
+
+/**
+ * Where the engine is, from DOCKER_HOST (unix:// or tcp://, TLS with DOCKER_TLS_VERIFY and
+ * DOCKER_CERT_PATH) or the default socket. Every option is set explicitly because docker-modem
+ * otherwise fills gaps from process.env, and `env` is what counts here.
+ */
+export function connectionFromEnv(env: Readonly<Record<string, string | undefined>>): Connection {
+  const host = (env['DOCKER_HOST'] ?? '').trim();
+  const unix = (socketPath: string): Connection => ({
+    endpoint: `unix://${socketPath}`,
+    options: { socketPath, host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined, timeout: undefined },
+  });
+  if (host === '') return unix(DEFAULT_SOCKET);
+  if (host.startsWith('unix://')) return unix(host.slice('unix://'.length) || DEFAULT_SOCKET);
+  if (!host.startsWith('tcp://')) {
+    return { endpoint: host, problem: `DOCKER_HOST=${host} is not supported; use unix:///path/to/docker.sock or tcp://host:port` };
+  }
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    return { endpoint: host, problem: `DOCKER_HOST=${host} is not a valid tcp://host:port address` };
+  }
+  const tls = (env['DOCKER_TLS_VERIFY'] ?? '') !== '';
+  const port = url.port || (tls ? '2376' : '2375');
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const endpoint = `tcp://${url.hostname}:${port}`;
+  const options: Docker.DockerOptions = { socketPath: undefined, host: hostname, port, protocol: tls ? 'https' : 'http', ca: undefined, cert: undefined, key: undefined, timeout: undefined };
+  if (tls) {
+    const certDir = env['DOCKER_CERT_PATH'] || path.join(env['HOME'] ?? os.homedir(), '.docker');
+    try {
+      options.ca = fs.readFileSync(path.join(certDir, 'ca.pem'));
+      options.cert = fs.readFileSync(path.join(certDir, 'cert.pem'));
+      options.key = fs.readFileSync(path.join(certDir, 'key.pem'));
+    } catch (err) {
+      return { endpoint, problem: `DOCKER_TLS_VERIFY is set but the TLS files cannot be read: ${(err as Error).message}` };
+    }
+  }
+  return { endpoint, options };
+}
+
+type EngineFailure = NodeJS.ErrnoException & { statusCode?: number; json?: { message?: unknown } | null };
+
+/** A failure to reach the engine at all, as opposed to an answer that is an error. */
+function isConnectionFailure(err: unknown): boolean {
+  const e = err as EngineFailure | null;
+  if (!e || e.statusCode !== undefined) return false;
+  return e.syscall === 'connect' || e.syscall === 'getaddrinfo' || ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '');
+}
+
+function connectionCause(err: unknown): string {
+  const e = err as EngineFailure;
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no socket there (ENOENT); is dockerd running?';
+    case 'ECONNREFUSED':
+      return 'connection refused (ECONNREFUSED); is dockerd running?';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${e.code}); is your user in the docker group?`;
+    default:
+      return e.message;
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as EngineFailure | null)?.statusCode;
+}
+
+/** The engine's own words for a failed call, without dockerode's "(HTTP code 500) server error - " prefix. */
+function engineMessage(err: unknown): string {
+  const message = (err as EngineFailure | null)?.json?.message;
+  return (typeof message === 'string' && message.trim() !== '' ? message : (err as Error).message).trim();
+}
+
+/** An engine's error answer, said as what failed; a connection failure stays as it is (for EngineUnreachableError). */
+function failure(what: string, err: unknown): unknown {
+  return isConnectionFailure(err) ? err : new Error(`${what}: ${engineMessage(err)}`, { cause: err });
+}
+
+/** The full ID of an image (several passes over it then see the same image even if its tag moves). */
+async function imageIdOf(d: Docker, image: string): Promise<string> {
+  try {
+    return (await d.getImage(image).inspect()).Id;
+  } catch (err) {
+    throw statusOf(err) === 404 ? new Error(`no image ${image}`) : failure(`cannot inspect image ${image}`, err);
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const err = new Error('the build was cancelled', { cause: signal.reason });
+  err.name = 'AbortError';
+  return err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build progress: the Engine's JSON lines → BuildEvents
+
+interface ProgressMessage {
+  stream?: unknown;
+  status?: unknown;
+  id?: unknown;
+  progress?: unknown;
+  error?: unknown;
+  errorDetail?: { message?: unknown; code?: unknown } | null;
+  aux?: { ID?: unknown } | null;
+}
+
+/** Parses the build's JSON-lines stream; `stream` text is line-buffered (a message may hold part of a line). */
+export class BuildProgress {
+  imageId: string | undefined;
+  /** From "Successfully built <id>", when the engine sent no aux.ID. */
+  shortId: string | undefined;
+  error: { message: string; code?: number } | undefined;
+  private readonly decoder = new StringDecoder('utf8');
+  private json = '';
+  private text = '';
+
+  constructor(private readonly emit: (event: BuildEvent) => void) {}
+
+  push(chunk: Buffer | string): void {
+    this.json += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    let newline: number;
+    while ((newline = this.json.indexOf('\n')) !== -1) {
+      const line = this.json.slice(0, newline);
+      this.json = this.json.slice(newline + 1);
+      this.message(line);
+    }
+  }
+
+  end(): void {
+    this.json += this.decoder.end();
+    if (this.json !== '') this.message(this.json);
+    this.json = '';
+    this.flushText();
+  }
+
+  private message(raw: string): void {
+    if (raw.trim() === '') return;
+    let msg: ProgressMessage;
+    try {
+      msg = JSON.parse(raw) as ProgressMessage;
+    } catch {
+      this.streamText(`${raw}\n`); // not JSON: keep it as output rather than lose it
+      return;
+    }
+    if (typeof msg.stream === 'string') this.streamText(msg.stream);
+    if (typeof msg.status === 'string' && msg.progress === undefined) {
+      this.flushText();
+      this.emit({ kind: 'output', text: typeof msg.id === 'string' && msg.id !== '' ? `${msg.id}: ${msg.status}` : msg.status });
+    }
+    if (typeof msg.aux?.ID === 'string') this.imageId = msg.aux.ID;
+    if (msg.error !== undefined || msg.errorDetail) {
+      this.flushText();
+      const detail = msg.errorDetail?.message;
+      const message = typeof detail === 'string' && detail !== '' ? detail : String(msg.error);
+      const code = typeof msg.errorDetail?.code === 'number' ? msg.errorDetail.code : undefined;
+      this.error ??= code === undefined ? { message } : { message, code };
+      this.emit(code === undefined ? { kind: 'error', message } : { kind: 'error', message, code });
+    }
+  }
+
+  private streamText(text: string): void {
+    this.text += text;
+    let newline: number;
+    while ((newline = this.text.indexOf('\n')) !== -1) {
+      const line = this.text.slice(0, newline).replace(/\r$/, '');
+      this.text = this.text.slice(newline + 1);
+      this.line(line);
+    }
+  }
+
+  private flushText(): void {
+    if (this.text === '') return;
+    const rest = this.text;
+    this.text = '';
+    this.line(rest.replace(/\r$/, ''));
+  }
+
+  private line(line: string): void {
+    const step = /^Step (\d+)\/(\d+) : (.*)$/s.exec(line);
+    if (step) {
+      this.emit({ kind: 'step', index: Number(step[1]), total: Number(step[2]), instruction: step[3]! });
+      return;
+    }
+    if (line === ' ---> Using cache') {
+      this.emit({ kind: 'cached' });
+      return;
+    }
+    const built = /^Successfully built ([0-9a-f]+)$/.exec(line);
+    if (built) this.shortId = built[1];
+    this.emit({ kind: 'output', text: line });
+  }
+}
+
+/** Follows a build's response to its end; the abort signal destroys the connection, which stops the build. */
+function followBuild(response: IncomingMessage, onEvent: (event: BuildEvent) => void, signal: AbortSignal | undefined): Promise<BuildProgress> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (finish: () => void): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      finish();
+    };
+    const fail = (err: unknown): void =>
+      settle(() => {
+        response.destroy();
+        reject(err);
+      });
+    const onAbort = (): void => fail(abortError(signal!));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const progress = new BuildProgress((event) => {
+      if (!settled) onEvent(event);
+    });
+    response.on('data', (chunk: Buffer) => {
+      try {
+        progress.push(chunk);
+      } catch (err) {
+        fail(err); // onEvent threw
+      }
+    });
+    response.on('end', () => {
+      try {
+        progress.end();
+      } catch (err) {
+        return fail(err);
+      }
+      settle(() => resolve(progress));
+    });
+    response.on('error', (err) => fail(signal?.aborted ? abortError(signal) : err));
+    response.on('close', () => fail(new Error('the connection to the Docker Engine closed before the build ended')));
+  });
+}
+
+/** "registry:5000/name:tag" → repo and tag (the tag is after the last colon that follows the last slash). */
+function splitTag(ref: string): { repo: string; tag: string } {
+  const colon = ref.lastIndexOf(':');
+  return colon > ref.lastIndexOf('/') ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: 'latest' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Path stats (from a created, never started container). Such a container already has Docker's
+// init layer: /etc/hostname, /etc/hosts and /etc/resolv.conf show as Docker's empty stubs, and
+// /.dockerenv exists, whatever the image holds. readFile sees the image as it is.
+
+/** Go's os.FileMode bits, as the Engine sends them. */
+const GO_MODE = { dir: 31, symlink: 27, device: 26, namedPipe: 25, socket: 24, setuid: 23, setgid: 22, charDevice: 21, sticky: 20, irregular: 19 } as const;
+
+function goBit(mode: number, bit: number): boolean {
+  return Math.floor(mode / 2 ** bit) % 2 === 1;
+}
+
+export function pathStatFromGoMode(mode: number, size: number): PathStat {
+  const kind: PathStat['kind'] = goBit(mode, GO_MODE.dir)
+    ? 'directory'
+    : goBit(mode, GO_MODE.symlink)
+      ? 'symlink'
+      : [GO_MODE.device, GO_MODE.namedPipe, GO_MODE.socket, GO_MODE.charDevice, GO_MODE.irregular].some((b) => goBit(mode, b))
+        ? 'other'
+        : 'file';
+  const permissions = (mode % 0o1000) + (goBit(mode, GO_MODE.setuid) ? 0o4000 : 0) + (goBit(mode, GO_MODE.setgid) ? 0o2000 : 0) + (goBit(mode, GO_MODE.sticky) ? 0o1000 : 0);
+  return { kind, size, mode: permissions };
+}
+
+async function statOne(container: Docker.Container, p: string): Promise<PathStat | undefined> {
+  let response: IncomingMessage;
+  try {
+    response = (await container.infoArchive({ path: p })) as unknown as IncomingMessage;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+  response.resume();
+  const header = response.headers['x-docker-container-path-stat'];
+  if (typeof header !== 'string') throw new Error(`the Docker Engine sent no stat for ${p}`);
+  const raw = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { size: number; mode: number; linkTarget?: string };
+  const stat = pathStatFromGoMode(raw.mode, raw.size);
+  if (stat.kind === 'symlink') {
+    // The stat has the link fully evaluated; the link as written is in the archive of the path itself.
+    stat.linkTarget = await storedLinkTarget(container, p);
+    if (raw.linkTarget) stat.resolvedTarget = raw.linkTarget;
+  }
+  return stat;
+}
+
+async function storedLinkTarget(container: Docker.Container, p: string): Promise<string> {
+  const archive = (await container.getArchive({ path: p })) as unknown as IncomingMessage;
+  const extract = tar.extract();
+  archive.on('error', (err) => extract.destroy(err));
+  archive.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      const linkname = entry.header.linkname;
+      entry.resume();
+      if (entry.header.type === 'symlink' && typeof linkname === 'string') return linkname;
+      break;
+    }
+  } finally {
+    archive.destroy();
+  }
+  throw new Error(`the Docker Engine's archive of ${p} holds no symlink`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files from the image's layers (docker save), streamed
+
+interface LayerEntry {
+  type: 'file' | 'directory' | 'symlink' | 'link' | 'other';
+  /** Symlink: as stored. Hard link: the absolute path of the linked file in the same layer. */
+  linkname?: string;
+}
+
+/** What one layer says about the filesystem: its entries, deletions, and the contents asked for. */
+export interface LayerScan {
+  entries: Map<string, LayerEntry>;
+  /** Paths this layer deletes (`.wh.<name>`). */
+  whiteouts: Set<string>;
+  /** Directories whose lower-layer content this layer hides (`.wh..wh..opq`). */
+  opaque: Set<string>;
+  contents: Map<string, Buffer>;
+}
+
+export function emptyLayerScan(): LayerScan {
+  return { entries: new Map(), whiteouts: new Set(), opaque: new Set(), contents: new Map() };
+}
+
+/** A layer tar's entry name as an absolute path ("./etc/x/" → "/etc/x"). */
+function layerPath(name: string): string {
+  const p = path.posix.normalize(`/${name}`);
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+function entryType(type: tar.Header['type'] | null | undefined): LayerEntry['type'] {
+  switch (type) {
+    case 'file':
+    case 'contiguous-file':
+      return 'file';
+    case 'directory':
+    case 'symlink':
+    case 'link':
+      return type;
+    default:
+      return 'other';
+  }
+}
+
+/** Records one layer entry; returns its path when it is a regular file whose content is wanted. */
+export function recordLayerEntry(scan: LayerScan, header: Pick<tar.Header, 'name' | 'type' | 'linkname'>, wanted: ReadonlySet<string>): string | undefined {
+  const p = layerPath(header.name);
+  if (p === '/') return undefined;
+  // A tar need not list the directories above an entry; they are directories of this layer all the same.
+  for (let dir = path.posix.dirname(p); dir !== '/' && !scan.entries.has(dir); dir = path.posix.dirname(dir)) scan.entries.set(dir, { type: 'directory' });
+  const base = path.posix.basename(p);
+  const dir = path.posix.dirname(p);
+  if (base === '.wh..wh..opq') {
+    scan.opaque.add(dir);
+    return undefined;
+  }
+  if (base.startsWith('.wh..wh.')) return undefined; // other aufs bookkeeping
+  if (base.startsWith('.wh.')) {
+    scan.whiteouts.add(path.posix.join(dir, base.slice('.wh.'.length)));
+    return undefined;
+  }
+  const type = entryType(header.type);
+  const entry: LayerEntry = { type };
+  if (type === 'symlink') entry.linkname = header.linkname ?? '';
+  if (type === 'link') entry.linkname = layerPath(header.linkname ?? '');
+  scan.entries.set(p, entry);
+  return type === 'file' && wanted.has(p) ? p : undefined;
+}
+
+/** Proper ancestors of an absolute path, root first: "/a/b/c" → ["/", "/a", "/a/b"]. */
+function ancestors(p: string): string[] {
+  const out = ['/'];
+  for (let i = p.indexOf('/', 1); i !== -1; i = p.indexOf('/', i + 1)) out.push(p.slice(0, i));
+  return out;
+}
+
+/** The topmost layer's entry for `p` (no symlink followed), honouring whiteouts; layers are top first. */
+function lookup(layers: readonly LayerScan[], p: string): { layer: number; entry: LayerEntry } | undefined {
+  const above = ancestors(p);
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    const entry = layer.entries.get(p);
+    if (entry) return { layer: i, entry };
+    if (layer.whiteouts.has(p)) return undefined;
+    for (const a of above) {
+      // Below this layer, `p` is hidden: an ancestor was deleted, made opaque, or replaced by a non-directory.
+      if (layer.whiteouts.has(a) || layer.opaque.has(a)) return undefined;
+      const ancestor = layer.entries.get(a);
+      if (ancestor && ancestor.type !== 'directory') return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Resolves an absolute path in the merged layers, following symlinks (in every component, within
+ * the image: ".." stops at its root). Undefined when some component is missing or not a directory.
+ */
+export function resolveInLayers(layers: readonly LayerScan[], file: string): { path: string; layer: number; entry: LayerEntry } | undefined {
+  const pending = file.split('/');
+  let current = '/';
+  let hops = 0;
+  while (pending.length > 0) {
+    const part = pending.shift()!;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      current = path.posix.dirname(current);
+      continue;
+    }
+    const next = path.posix.join(current, part);
+    const found = lookup(layers, next);
+    if (!found) return undefined;
+    if (found.entry.type === 'symlink') {
+      if (++hops > MAX_SYMLINK_HOPS) throw new Error(`too many levels of symbolic links in ${file}`);
+      const target = found.entry.linkname ?? '';
+      if (target.startsWith('/')) current = '/';
+      pending.unshift(...target.split('/'));
+      continue;
+    }
+    if (found.entry.type !== 'directory' && pending.some((rest) => rest !== '' && rest !== '.')) return undefined;
+    current = next;
+  }
+  if (current === '/') return undefined;
+  const found = lookup(layers, current);
+  return found && { path: current, ...found };
+}
+
+async function readAll(stream: AsyncIterable<unknown>, limit: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const buf = chunk as Buffer;
+    total += buf.length;
+    if (total > limit) throw new Error(`${what} is larger than ${limit} bytes`);
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function drain(stream: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of stream) {
+    // discard
+  }
+}
+
+/** A tar header block: "ustar" magic, or the all-zero end-of-archive block of an empty tar. */
+function looksLikeTar(head: Buffer): boolean {
+  if (head.length === 0) return true;
+  if (head.length < 512) return false;
+  return head.subarray(257, 262).toString('latin1') === 'ustar' || head.subarray(0, 512).every((b) => b === 0);
+}
+
+/**
+ * Scans one candidate layer blob entry by entry, keeping only metadata and the wanted files;
+ * undefined when it is not a tar (an OCI config or manifest blob). Gzipped layers are unpacked.
+ */
+async function scanLayer(blob: AsyncIterable<unknown>, wanted: ReadonlySet<string>): Promise<LayerScan | undefined> {
+  const it = blob[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  while (head.length < 512) {
+    const next = await it.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value as Buffer]);
+  }
+  const gzipped = head[0] === 0x1f && head[1] === 0x8b;
+  if (!gzipped && !looksLikeTar(head)) {
+    for (let next = await it.next(); !next.done; next = await it.next());
+    return undefined;
+  }
+  const bytes = Readable.from(
+    (async function* () {
+      yield head;
+      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value as Buffer;
+    })(),
+  );
+  const extract = tar.extract();
+  if (gzipped) {
+    const gunzip = createGunzip();
+    bytes.on('error', (err) => gunzip.destroy(err));
+    gunzip.on('error', (err) => extract.destroy(err));
+    bytes.pipe(gunzip).pipe(extract);
+  } else {
+    bytes.on('error', (err) => extract.destroy(err));
+    bytes.pipe(extract);
+  }
+  const scan = emptyLayerScan();
+  for await (const entry of extract) {
+    const keep = recordLayerEntry(scan, entry.header, wanted);
+    if (keep) scan.contents.set(keep, await readAll(entry, MAX_FILE_BYTES, keep));
+    else await drain(entry);
+  }
+  return scan;
+}
+
+/** The layer blob names of a `docker save` manifest.json, bottom layer first. */
+function manifestLayers(json: Buffer): string[] {
+  const manifest = JSON.parse(json.toString('utf8')) as { Layers?: unknown }[];
+  const layers = manifest[0]?.Layers;
+  if (!Array.isArray(layers) || !layers.every((l): l is string => typeof l === 'string')) throw new Error('manifest.json lists no layers');
+  return layers;
+}
+
+/**
+ * Streams `docker save` of one image and scans every layer (metadata, plus the `wanted` files).
+ * The layers come before manifest.json in the archive, so all are scanned and ordered at the end.
+ * Returns the scans top layer first.
+ */
+async function scanImage(docker: Docker, imageId: string, wanted: ReadonlySet<string>): Promise<LayerScan[]> {
+  const archive = (await docker.getImage(imageId).get()) as unknown as IncomingMessage;
+  const outer = tar.extract();
+  archive.on('error', (err) => outer.destroy(err));
+  archive.pipe(outer);
+  const scans = new Map<string, LayerScan>();
+  /** Docker stores a layer that occurs twice once, and a symlink to it for the second. */
+  const aliases = new Map<string, string>();
+  let layerNames: string[] | undefined;
+  try {
+    for await (const entry of outer) {
+      const name = path.posix.normalize(entry.header.name);
+      const isLayer = name.endsWith('/layer.tar') || name.startsWith('blobs/');
+      if (name === 'manifest.json') {
+        layerNames = manifestLayers(await readAll(entry, 16 * 1024 * 1024, 'manifest.json'));
+      } else if (isLayer && entry.header.type === 'symlink') {
+        aliases.set(name, path.posix.join(path.posix.dirname(name), entry.header.linkname ?? ''));
+        await drain(entry);
+      } else if (isLayer && entry.header.type === 'file') {
+        const scan = await scanLayer(entry, wanted);
+        if (scan) scans.set(name, scan);
+      } else {
+        await drain(entry);
+      }
+    }
+  } finally {
+    archive.destroy();
+  }
+  if (!layerNames) throw new Error(`the saved image ${imageId} has no manifest.json`);
+  return layerNames
+    .map((name) => {
+      const scan = scans.get(aliases.get(name) ?? name);
+      if (!scan) throw new Error(`the saved image ${imageId} lacks its layer ${name}, or it is not a tar`);
+      return scan;
+    })
+    .reverse();
+}
+
+/** Where the content of `file` is: the regular file (or hard link's file) it resolves to; undefined when none. */
+function locate(layers: readonly LayerScan[], file: string): { layer: number; path: string } | undefined {
+  const found = resolveInLayers(layers, file);
+  if (!found) return undefined;
+  if (found.entry.type === 'file') return { layer: found.layer, path: found.path };
+  if (found.entry.type !== 'link') return undefined;
+  const at = found.entry.linkname ?? '';
+  return layers[found.layer]!.entries.get(at)?.type === 'file' ? { layer: found.layer, path: at } : undefined;
+}
+
+/**
+ * Files as the image's layers hold them. Pass 1 keeps each path as named; a path that links
+ * elsewhere is known only once all layers are read, so pass 2 keeps where the links lead.
+ */
+async function readFiles(d: Docker, image: string, files: readonly string[]): Promise<Map<string, Uint8Array | undefined>> {
+  const imageId = await imageIdOf(d, image);
+  const found = new Map<string, Uint8Array | undefined>();
+  let pending = [...new Set(files)];
+  let wanted = new Set(pending.map((f) => path.posix.normalize(`/${f}`)));
+  for (let pass = 0; pass < 2 && pending.length > 0; pass++) {
+    let layers: LayerScan[];
+    try {
+      layers = await scanImage(d, imageId, wanted);
+    } catch (err) {
+      throw failure(`cannot read files of ${image}`, err);
+    }
+    const next: string[] = [];
+    wanted = new Set();
+    for (const file of pending) {
+      const at = locate(layers, path.posix.normalize(`/${file}`));
+      const content = at && layers[at.layer]!.contents.get(at.path);
+      if (!at || content !== undefined) {
+        found.set(file, content);
+      } else {
+        next.push(file);
+        wanted.add(at.path);
+      }
+    }
+    pending = next;
+  }
+  // Unreachable: pass 2 keeps exactly the paths pass 1 located.
+  if (pending.length > 0) throw new Error(`cannot read ${pending.join(', ')} from ${image}`);
+  return new Map(files.map((f) => [f, found.get(f)]));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The Docker Engine at DOCKER_HOST (unix:// or tcp://) or the default socket. */
+export function dockerodeEngine(env: Readonly<Record<string, string | undefined>>): DockerEngine {
+  const connection = connectionFromEnv(env);
+  const { endpoint } = connection;
+  let client: Docker | undefined;
+
+  const docker = (): Docker => {
+    if (connection.problem !== undefined) throw new EngineUnreachableError(endpoint, connection.problem);
+    try {
+      client ??= new Docker(connection.options);
+    } catch (err) {
+      throw new EngineUnreachableError(endpoint, (err as Error).message);
+    }
+    return client;
+  };
+
+  /** Runs one use of the engine; a failure to connect becomes EngineUnreachableError. */
+  const use = async <T>(fn: (d: Docker) => Promise<T>): Promise<T> => {
+    const d = docker();
+    try {
+      return await fn(d);
+    } catch (err) {
+      if (isConnectionFailure(err)) throw new EngineUnreachableError(endpoint, connectionCause(err));
+      throw err;
+    }
+  };
+
+  return {
+    endpoint,
+
+    async info(): Promise<EngineInfo> {
+      const d = docker();
+      const timeout = AbortSignal.timeout(INFO_TIMEOUT_MS);
+      try {
+        const version = (await (d.version as (opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>).call(d, { abortSignal: timeout }));
+        return { version: version.Version, apiVersion: version.ApiVersion, os: version.Os, arch: version.Arch };
+      } catch (err) {
+        if (timeout.aborted) throw new EngineUnreachableError(endpoint, `no answer within ${INFO_TIMEOUT_MS / 1000} s`);
+        throw new EngineUnreachableError(endpoint, isConnectionFailure(err) ? connectionCause(err) : engineMessage(err));
+      }
+    },
+
+    imageLabels(ref) {
+      return use(async (d) => {
+        try {
+          const image = await d.getImage(ref).inspect();
+          return { ...(image.Config?.Labels ?? {}) };
+        } catch (err) {
+          if (statusOf(err) === 404) return undefined;
+          throw failure(`cannot inspect image ${ref}`, err);
+        }
+      });
+    },
+
+    build(request: BuildRequest, onEvent: (event: BuildEvent) => void, signal?: AbortSignal) {
+      return use(async (d) => {
+        const stopContext = (): void => {
+          (request.context as Partial<Readable>).destroy?.();
+        };
+        if (signal?.aborted) {
+          stopContext();
+          throw abortError(signal);
+        }
+        const [first, ...others] = request.tags;
+        const options: Record<string, unknown> = { rm: true, forcerm: true, buildargs: request.buildArgs, labels: request.labels };
+        if (first !== undefined) options['t'] = first;
+        if (request.platform !== '') options['platform'] = request.platform;
+        if (signal) options['abortSignal'] = signal;
+
+        let response: IncomingMessage;
+        try {
+          response = (await d.buildImage(request.context, options)) as unknown as IncomingMessage;
+        } catch (err) {
+          stopContext();
+          if (signal?.aborted) throw abortError(signal);
+          throw isConnectionFailure(err) ? err : new Error(engineMessage(err), { cause: err });
+        }
+        let progress: BuildProgress;
+        try {
+          progress = await followBuild(response, onEvent, signal);
+        } finally {
+          stopContext();
+        }
+        if (progress.error) throw new Error(progress.error.message);
+        let imageId = progress.imageId;
+        if (imageId === undefined && progress.shortId !== undefined) imageId = await imageIdOf(d, progress.shortId);
+        if (imageId === undefined) throw new Error('the Docker Engine ended the build without naming an image');
+        for (const ref of others) {
+          try {
+            await d.getImage(imageId).tag(splitTag(ref));
+          } catch (err) {
+            throw failure(`cannot tag the image as ${ref}`, err);
+          }
+        }
+        return { imageId };
+      });
+    },
+
+    statPaths(image, paths) {
+      return use(async (d) => {
+        let container: Docker.Container;
+        try {
+          container = await d.createContainer({ Image: image, Cmd: ['/bin/true'], HostConfig: {}, NetworkDisabled: true, Labels: { 'derivc.purpose': 'stat' } });
+        } catch (err) {
+          throw statusOf(err) === 404 ? new Error(`no image ${image}`) : failure(`cannot create a container of ${image}`, err);
+        }
+        const result = new Map<string, PathStat | undefined>();
+        let problem: unknown;
+        try {
+          for (const p of paths) result.set(p, await statOne(container, p));
+        } catch (err) {
+          problem = failure(`cannot stat paths in ${image}`, err);
+        }
+        try {
+          await container.remove({ force: true, v: true });
+        } catch (err) {
+          problem ??= failure(`cannot remove the container ${container.id} (made to stat paths in ${image})`, err);
+        }
+        if (problem !== undefined) throw problem;
+        return result;
+      });
+    },
+
+    readFile(image, file) {
+      return use(async (d) => (await readFiles(d, image, [file])).get(file));
+    },
+
+    readFiles(image, files) {
+      return use((d) => readFiles(d, image, files));
+    },
+  };
+}

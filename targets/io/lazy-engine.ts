@@ -1,0 +1,24 @@
+// The Docker Engine client, loaded on first use: dockerode and its dependencies are most of
+// derivc's code by size, and `derivc validate` — the command run on every commit — never needs
+// them. Only build-like commands pay for loading the client.
+
+import type { DockerEngine } from './engine.js';
+
+export function lazyEngine(env: Readonly<Record<string, string | undefined>>): DockerEngine {
+  let real: Promise<DockerEngine> | undefined;
+  const get = () => (real ??= import('./dockerode-engine.js').then((m) => m.dockerodeEngine(env)));
+  return {
+    // Messages only; the client itself parses DOCKER_HOST (and refuses what it cannot use).
+    endpoint: env['DOCKER_HOST'] ?? 'unix:///var/run/docker.sock',
+    info: async () => (await get()).info(),
+    imageLabels: async (ref) => (await get()).imageLabels(ref),
+    build: async (request, onEvent, signal) => (await get()).build(request, onEvent, signal),
+    statPaths: async (image, paths) => (await get()).statPaths(image, paths),
+    readFile: async (image, path) => (await get()).readFile(image, path),
+    readFiles: async (image, paths) => {
+      const real = await get();
+      if (real.readFiles) return real.readFiles(image, paths);
+      return new Map(await Promise.all(paths.map(async (p) => [p, await real.readFile(image, p)] as const)));
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// derivc build against a recording fake Engine: what is built, in which order, when nothing is,
+// and how failures are reported at the manifest line that caused them. The real Engine is
+// exercised by test/e2e/build.e2e.test.ts.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeEngine } from './support/fake-engine.js';
+import { runCliAsync } from './support/cli.js';
+
+const scratch: string[] = [];
+afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function temp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'derivc-build-'));
+  scratch.push(d);
+  return d;
+}
+
+const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\n';
+function manifest(dir: string, body: string, name = 'derivative.yaml'): string {
+  writeFileSync(join(dir, name), HEAD.replace('acme', name === 'derivative.yaml' ? 'acme' : name.replace('.yaml', '')) + body);
+  return join(dir, name);
+}
+const BASE = 'base: {image: "local/debian:bookworm", family: debian}\nsystem: {hostname: acme}\npackages: {install: [curl, nosuchpkg]}\n';
+
+describe('derivc build', () => {
+  it('compiles, streams the context, tags and labels the image, and checks the contract', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine });
+    expect(r.stderr).toMatch(/built derivc\.local\/acme:1\.0 \(0{12}, build [0-9a-f]{12}\)\n$/);
+    expect(r.code).toBe(0);
+    const [b] = engine.builds;
+    expect(b!.tags).toEqual(['derivc.local/acme:1.0']);
+    expect(b!.platform).toBe('linux/amd64');
+    expect(b!.labels['derivc.build-id']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // The context is a tar of the compiled directory: the Dockerfile is in it, derivc.json is not.
+    expect(b!.context.includes(Buffer.from('Dockerfile'))).toBe(true);
+    expect(b!.context.includes(Buffer.from('"buildId"'))).toBe(false);
+    expect(readFileSync(join(dir, 'out', 'build.log'), 'utf8')).toContain('Step 1/1 : FROM x');
+  });
+
+  it('does nothing when an image with the same build ID exists', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    const path = manifest(dir, BASE);
+    await runCliAsync(['build', path, '-o', join(dir, 'out')], { docker: () => engine });
+    const started = performance.now();
+    const r = await runCliAsync(['build', path, '-o', join(dir, 'out')], { docker: () => engine });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(r).toMatchObject({ code: 0, stderr: expect.stringMatching(/^up to date: derivc\.local\/acme:1\.0/) });
+    expect(engine.builds).toHaveLength(1);
+    // One setting changed: a new build ID, so it builds again.
+    writeFileSync(path, readFileSync(path, 'utf8').replace('hostname: acme', 'hostname: acme2'));
+    expect((await runCliAsync(['build', path, '-o', join(dir, 'out')], { docker: () => engine })).code).toBe(0);
+    expect(engine.builds).toHaveLength(2);
+  });
+
+  it('builds an upstream derivative first, and only when it is missing or stale', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    engine.files.set('/usr/bin/luet', { kind: 'file', size: 1, mode: 0o755 });
+    manifest(dir, 'base: {image: "local/debian:bookworm", family: debian}\ntoolkit: {source: luet, repository: quay.io/acme/repo}\n', 'up.yaml');
+    const down = manifest(dir, 'base: {derivative: up.yaml}\nsystem: {hostname: edge}\n');
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const first = await runCliAsync(['build', down], { docker: () => engine });
+      expect(first.stderr).not.toContain('error');
+      expect(first.code).toBe(0);
+      expect(engine.builds.map((b) => b.tags[0])).toEqual(['derivc.local/up:1.0', 'derivc.local/acme:1.0']);
+      writeFileSync(down, readFileSync(down, 'utf8').replace('edge', 'edge2'));
+      expect((await runCliAsync(['build', down], { docker: () => engine })).code).toBe(0);
+      expect(engine.builds.map((b) => b.tags[0])).toEqual(['derivc.local/up:1.0', 'derivc.local/acme:1.0', 'derivc.local/acme:1.0']);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('says how to start the Engine when it is unreachable', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    engine.reachable = false;
+    const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[build/engine-unreachable]: cannot reach the Docker Engine at unix:///fake/docker.sock: connect ENOENT /fake/docker.sock');
+    expect(r.stderr).toContain('start it: `dockerd &`');
+  });
+
+  it('reports a package that does not exist at its line in the manifest', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    // The fake numbers steps like the Engine: step 3 is the packages RUN of this Dockerfile.
+    engine.script = [
+      { kind: 'step', index: 3, total: 9, instruction: 'RUN …' },
+      { kind: 'output', text: 'Reading package lists...\nE: Unable to locate package nosuchpkg\n' },
+      { kind: 'error', message: "The command '/bin/sh -c …' returned a non-zero code: 100", code: 100 },
+    ];
+    const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[build/package-not-found]: package `nosuchpkg` does not exist in the repositories the image uses');
+    expect(r.stderr).toMatch(/--> .*derivative\.yaml:6:28/);
+  });
+
+  it('fails when the built image breaks the contract, naming what is missing', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    engine.files.delete('/boot/initrd-6.1.0');
+    const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[build/contract]: the built image breaks the derivative contract: /boot/initrd (the initrd the boot loader loads) is missing or does not resolve');
+  });
+
+  it('--json prints one JSON object per event and the result', async () => {
+    const dir = temp();
+    const r = await runCliAsync(['build', '--json', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => new FakeEngine() });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ kind: 'step', index: 1, total: 1 });
+    expect(lines.at(-1)).toMatchObject({ kind: 'result', built: true, tags: ['derivc.local/acme:1.0'] });
+  });
+});

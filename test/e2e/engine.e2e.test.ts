@@ -1,0 +1,457 @@
+// The DockerEngine port against a real Docker Engine (dockerd, classic builder), FROM the local
+// base image the e2e fixture makes (local/debian:bookworm; nothing can be pulled here).
+// With DERIVC_E2E=1 a missing engine fails; otherwise the suite skips and says why.
+// The adapter's pieces that need no engine (addresses, unreachable engines, the progress stream,
+// Go file modes, layer resolution) are specified at the end and always run.
+
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contextStream } from '../../targets/io/build-context.js';
+import { BuildProgress, connectionFromEnv, dockerodeEngine, emptyLayerScan, pathStatFromGoMode, recordLayerEntry, resolveInLayers, type LayerScan } from '../../targets/io/dockerode-engine.js';
+import { EngineUnreachableError, type BuildEvent } from '../../targets/io/engine.js';
+import { DEBIAN_BASE, ensureDebianBase } from './fixtures.js';
+
+const BASE = DEBIAN_BASE;
+const REPO = 'derivc-test.local/engine-e2e';
+const required = process.env['DERIVC_E2E'] === '1';
+const engine = dockerodeEngine(process.env);
+
+const unavailable = await engine.info().then(
+  () => undefined,
+  (err: Error) => err.message,
+);
+if (unavailable !== undefined && !required) console.warn(`engine e2e skipped (DERIVC_E2E=1 makes this a failure): ${unavailable}`);
+
+/** A unique word per run: no build step is cached from an earlier run, and containers are found by it. */
+const run = randomBytes(4).toString('hex');
+const tag = (suffix: string): string => `${REPO}:${run}${suffix}`;
+
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+function context(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-e2e-'));
+  tempDirs.push(dir);
+  for (const [rel, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, rel), content);
+  return dir;
+}
+
+async function build(dir: string, tags: string[], extra: { labels?: Record<string, string>; buildArgs?: Record<string, string>; signal?: AbortSignal; onEvent?: (e: BuildEvent) => void } = {}) {
+  const events: BuildEvent[] = [];
+  const started = Date.now();
+  const result = engine.build(
+    { context: contextStream(dir), tags, buildArgs: extra.buildArgs ?? {}, platform: 'linux/amd64', labels: extra.labels ?? {} },
+    (event) => {
+      events.push(event);
+      extra.onEvent?.(event);
+    },
+    extra.signal,
+  );
+  return { result, events, started };
+}
+
+const docker = new Docker();
+
+/** Containers (running or not) whose command mentions `word`. */
+async function containersMentioning(word: string): Promise<Docker.ContainerInfo[]> {
+  return (await docker.listContainers({ all: true })).filter((c) => c.Command.includes(word));
+}
+
+async function waitFor(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const MAIN_DOCKERFILE = `FROM ${BASE}
+LABEL derivc.test="engine-e2e"
+ARG GREETING
+COPY hello.txt /opt/hello.txt
+# Through COPY, not RUN: during RUN, /etc/hostname is Docker's bind mount and writes never reach the layer.
+COPY hostname /etc/hostname
+RUN echo "said-${run}" && echo "$GREETING" > /opt/greeting && ln -s hello.txt /opt/link && ln -s /opt /opt/dirlink \\
+ && mkdir /opt/dir /opt/opaque && echo gone > /opt/gone.txt && echo old > /opt/opaque/old.txt
+RUN rm /opt/gone.txt && rm -rf /opt/opaque && mkdir /opt/opaque && echo new > /opt/opaque/new.txt
+`;
+
+describe.skipIf(unavailable !== undefined && !required)('DockerEngine on a real Docker Engine (dockerode)', () => {
+  const hello = `hello ${run}\n`;
+  let mainDir: string;
+  let first: { imageId: string; events: BuildEvent[]; ms: number };
+
+  beforeAll(async () => {
+    if (unavailable !== undefined) throw new Error(unavailable);
+    await ensureDebianBase(engine); // made once per machine (mmdebstrap + docker import), then reused
+    mainDir = context({ Dockerfile: MAIN_DOCKERFILE, 'hello.txt': hello, hostname: 'myhost\n' });
+    const { result, events, started } = await build(mainDir, [tag(''), tag('-extra')], { labels: { 'derivc.build-id': run }, buildArgs: { GREETING: `hi-${run}` } });
+    const { imageId } = await result;
+    first = { imageId, events, ms: Date.now() - started };
+  }, 12 * 60_000);
+
+  afterAll(async () => {
+    for (const ref of [tag(''), tag('-extra'), tag('-again'), first?.imageId].filter((r): r is string => r !== undefined)) {
+      await docker
+        .getImage(ref)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+  }, 60_000);
+
+  it('tells the engine version, API version and platform', async () => {
+    const info = await engine.info();
+    expect(info.version).toMatch(/^\d+\.\d+/);
+    expect(info.apiVersion).toMatch(/^1\.\d+$/);
+    expect(info.os).toBe('linux');
+    expect(info.arch).not.toBe('');
+  });
+
+  it('reads image labels, and undefined for a reference no image has', async () => {
+    expect(await engine.imageLabels(BASE)).toBeTypeOf('object');
+    expect(await engine.imageLabels(`${REPO}:missing-${run}`)).toBeUndefined();
+  });
+
+  it('builds: step events, all output kept, labels from the Dockerfile and the request, every tag', async () => {
+    expect(first.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const steps = first.events.filter((e) => e.kind === 'step');
+    expect(steps[0]).toEqual({ kind: 'step', index: 1, total: steps.length, instruction: `FROM ${BASE}` });
+    expect(steps.map((s) => s.kind === 'step' && s.index)).toEqual(steps.map((_, i) => i + 1));
+    expect(steps.map((s) => s.kind === 'step' && s.instruction)).toContain('COPY hello.txt /opt/hello.txt');
+    const output = first.events.flatMap((e) => (e.kind === 'output' ? [e.text] : []));
+    expect(output).toContain(`said-${run}`); // a RUN's own output, one event per line
+    expect(output.some((line) => line.startsWith('Successfully built '))).toBe(true);
+    expect(first.events.filter((e) => e.kind === 'error')).toEqual([]);
+
+    for (const ref of [tag(''), tag('-extra')]) {
+      expect(await engine.imageLabels(ref)).toMatchObject({ 'derivc.test': 'engine-e2e', 'derivc.build-id': run });
+      expect((await docker.getImage(ref).inspect()).Id).toBe(first.imageId);
+    }
+    expect(await engine.readFile(tag(''), '/opt/greeting').then((b) => b && Buffer.from(b).toString())).toBe(`hi-${run}\n`);
+  }, 60_000);
+
+  it('rebuilds an unchanged context from the cache, to the same image', async () => {
+    const { result, events } = await build(mainDir, [tag('-again')], { labels: { 'derivc.build-id': run }, buildArgs: { GREETING: `hi-${run}` } });
+    expect((await result).imageId).toBe(first.imageId);
+    const steps = events.filter((e) => e.kind === 'step').length;
+    expect(events.filter((e) => e.kind === 'cached').length).toBe(steps - 1); // every step after FROM
+    expect(first.events.filter((e) => e.kind === 'cached').length).toBeLessThan(steps - 1);
+  }, 60_000);
+
+  it('rejects a failing RUN with the engine message, also sent as an error event', async () => {
+    const dir = context({ Dockerfile: `FROM ${BASE}\nRUN echo "failing-${run}" && exit 3\n` });
+    const { result, events } = await build(dir, [tag('-failing')]);
+    const err = await result.then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const errorEvents = events.filter((e) => e.kind === 'error');
+    expect(errorEvents).toEqual([{ kind: 'error', message: expect.stringMatching(/returned a non-zero code: 3$/), code: 3 }]);
+    expect(err?.message).toBe(errorEvents[0]?.kind === 'error' && errorEvents[0].message);
+    expect(await engine.imageLabels(tag('-failing'))).toBeUndefined();
+    expect(await containersMentioning(`failing-${run}`)).toEqual([]);
+  }, 60_000);
+
+  it('cancels a running build on abort: rejects at once and leaves no container behind', async () => {
+    const marker = `abort-${run}`;
+    const dir = context({ Dockerfile: `FROM ${BASE}\nRUN echo "${marker}" && sleep 30\n` });
+    const controller = new AbortController();
+    let runStepSeen: () => void = () => undefined;
+    const runStep = new Promise<void>((resolve) => (runStepSeen = resolve));
+    const { result } = await build(dir, [tag('-aborted')], {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.kind === 'step' && e.index === 2) runStepSeen();
+      },
+    });
+    const settled = result.then(
+      () => new Error('the build was not cancelled'),
+      (e: Error) => e,
+    );
+    await runStep;
+    // The RUN container exists: the check below can see one when it is left behind.
+    await waitFor('the RUN container', async () => (await containersMentioning(marker)).length > 0, 15_000);
+    const abortedAt = Date.now();
+    controller.abort();
+    const err = await settled;
+    expect(err.name).toBe('AbortError');
+    expect(Date.now() - abortedAt).toBeLessThan(2000);
+    await waitFor('the engine to remove the RUN container', async () => (await containersMentioning(marker)).length === 0, 15_000);
+    expect(await engine.imageLabels(tag('-aborted'))).toBeUndefined();
+  }, 60_000);
+
+  it('stats paths without starting a container, and removes the one it creates', async () => {
+    const stats = await engine.statPaths(tag(''), ['/opt/link', '/opt/dirlink', '/opt/dir', '/opt/hello.txt', '/opt/missing', '/tmp', '/usr/bin/passwd']);
+    expect(Object.fromEntries(stats)).toEqual({
+      '/opt/link': { kind: 'symlink', linkTarget: 'hello.txt', resolvedTarget: '/opt/hello.txt', size: 'hello.txt'.length, mode: 0o777 },
+      '/opt/dirlink': { kind: 'symlink', linkTarget: '/opt', resolvedTarget: '/opt', size: '/opt'.length, mode: 0o777 },
+      '/opt/dir': expect.objectContaining({ kind: 'directory', mode: 0o755 }),
+      '/opt/hello.txt': { kind: 'file', size: Buffer.byteLength(hello), mode: 0o644 },
+      '/opt/missing': undefined,
+      '/tmp': expect.objectContaining({ kind: 'directory', mode: 0o1777 }),
+      '/usr/bin/passwd': expect.objectContaining({ kind: 'file', mode: 0o4755 }),
+    });
+    expect(await docker.listContainers({ all: true, filters: { ancestor: [first.imageId] } })).toEqual([]);
+    await expect(engine.statPaths(`${REPO}:missing-${run}`, ['/'])).rejects.toThrow(`no image ${REPO}:missing-${run}`);
+  }, 60_000);
+
+  describe('readFile reads the image layers', () => {
+    const text = async (file: string): Promise<string | undefined> => {
+      const bytes = await engine.readFile(tag(''), file);
+      return bytes && Buffer.from(bytes).toString('utf8');
+    };
+
+    it('a COPYed file', async () => {
+      expect(await text('/opt/hello.txt')).toBe(hello);
+    }, 60_000);
+
+    it('/etc/hostname as the image has it (a container would show Docker\'s empty one)', async () => {
+      expect(await text('/etc/hostname')).toBe('myhost\n');
+    }, 60_000);
+
+    it('nothing for a file deleted in a later layer, or hidden by an opaque directory', async () => {
+      expect(await text('/opt/gone.txt')).toBeUndefined();
+      expect(await text('/opt/opaque/old.txt')).toBeUndefined();
+      expect(await text('/opt/opaque/new.txt')).toBe('new\n');
+    }, 60_000);
+
+    it('through symlinks: the file\'s own, a directory link, and the base image\'s /bin → usr/bin', async () => {
+      expect(await text('/opt/link')).toBe(hello);
+      expect(await text('/opt/dirlink/hello.txt')).toBe(hello);
+      const viaLink = await engine.readFile(tag(''), '/bin/true');
+      const direct = await engine.readFile(tag(''), '/usr/bin/true');
+      expect(direct && Buffer.from(direct.subarray(0, 4)).toString('latin1')).toBe('\x7fELF');
+      expect(viaLink && Buffer.from(viaLink).equals(Buffer.from(direct!))).toBe(true);
+    }, 60_000);
+
+    it('several files in one read of the image, each as readFile gives it', async () => {
+      const files = ['/opt/link', '/etc/hostname', '/opt/gone.txt', '/bin/true', '/opt/hello.txt'];
+      const started = Date.now();
+      const all = await engine.readFiles!(tag(''), files);
+      const ms = Date.now() - started;
+      expect([...all.keys()]).toEqual(files);
+      expect(Buffer.from(all.get('/opt/link')!).toString()).toBe(hello);
+      expect(Buffer.from(all.get('/etc/hostname')!).toString()).toBe('myhost\n');
+      expect(all.get('/opt/gone.txt')).toBeUndefined();
+      expect(Buffer.from(all.get('/bin/true')!).equals(Buffer.from((await engine.readFile(tag(''), '/usr/bin/true'))!))).toBe(true);
+      console.info(`readFiles of ${files.length} paths: ${ms} ms`);
+    }, 60_000);
+
+    it('nothing for a missing path or a directory; an error for a missing image', async () => {
+      expect(await text('/opt/missing')).toBeUndefined();
+      expect(await text('/opt/dir')).toBeUndefined();
+      await expect(engine.readFile(`${REPO}:missing-${run}`, '/etc/hostname')).rejects.toThrow(`no image ${REPO}:missing-${run}`);
+    }, 60_000);
+  });
+});
+
+describe('the adapter without an engine', () => {
+  describe('where the engine is', () => {
+    it('is the default socket without DOCKER_HOST, or with an empty unix://', () => {
+      expect(connectionFromEnv({})).toMatchObject({ endpoint: 'unix:///var/run/docker.sock', options: { socketPath: '/var/run/docker.sock' } });
+      expect(connectionFromEnv({ DOCKER_HOST: 'unix://' }).endpoint).toBe('unix:///var/run/docker.sock');
+      expect(connectionFromEnv({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }).options).toMatchObject({ socketPath: '/run/user/1000/docker.sock', host: undefined });
+    });
+
+    it('is host and port for tcp://, https with DOCKER_TLS_VERIFY, never what process.env says', () => {
+      expect(connectionFromEnv({ DOCKER_HOST: 'tcp://10.0.0.5:2375' })).toMatchObject({ endpoint: 'tcp://10.0.0.5:2375', options: { host: '10.0.0.5', port: '2375', protocol: 'http', socketPath: undefined } });
+      expect(connectionFromEnv({ DOCKER_HOST: 'tcp://docker.example' }).endpoint).toBe('tcp://docker.example:2375');
+      const certs = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-certs-'));
+      tempDirs.push(certs);
+      for (const f of ['ca.pem', 'cert.pem', 'key.pem']) fs.writeFileSync(path.join(certs, f), f);
+      const tls = connectionFromEnv({ DOCKER_HOST: 'tcp://docker.example', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs });
+      expect(tls).toMatchObject({ endpoint: 'tcp://docker.example:2376', options: { protocol: 'https' } });
+      expect(tls.options?.ca?.toString()).toBe('ca.pem');
+    });
+
+    it('is a problem, not a guess, for other schemes and missing TLS files', () => {
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://me@host' }).problem).toMatch(/not supported; use unix:\/\/\/path\/to\/docker.sock or tcp:\/\/host:port/);
+      expect(connectionFromEnv({ DOCKER_HOST: 'tcp://h:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' }).problem).toMatch(/TLS files cannot be read/);
+    });
+  });
+
+  describe('an engine that cannot be reached', () => {
+    const unreachable = async (promise: Promise<unknown>): Promise<EngineUnreachableError> => {
+      const err = await promise.then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(EngineUnreachableError);
+      return err as EngineUnreachableError;
+    };
+
+    it('says there is no socket, for info and for every other call', async () => {
+      const engine = dockerodeEngine({ DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+      const err = await unreachable(engine.info());
+      expect(err.endpoint).toBe('unix:///nonexistent/docker.sock');
+      expect(err.message).toBe('cannot reach the Docker Engine at unix:///nonexistent/docker.sock: no socket there (ENOENT); is dockerd running?');
+      await unreachable(engine.imageLabels('x'));
+      await unreachable(engine.statPaths('x', ['/']));
+      await unreachable(engine.readFile('x', '/etc/hostname'));
+    });
+
+    it('says the connection was refused', async () => {
+      const server = net.createServer();
+      const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+      await new Promise((resolve) => server.close(resolve));
+      const err = await unreachable(dockerodeEngine({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }).info());
+      expect(err.message).toBe(`cannot reach the Docker Engine at tcp://127.0.0.1:${port}: connection refused (ECONNREFUSED); is dockerd running?`);
+    });
+
+    it('gives up on info after 5 s when the socket accepts but nothing answers', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-mute-'));
+      tempDirs.push(dir);
+      const sockets: net.Socket[] = [];
+      const server = net.createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => server.listen(path.join(dir, 'mute.sock'), resolve));
+      try {
+        const started = Date.now();
+        const err = await unreachable(dockerodeEngine({ DOCKER_HOST: `unix://${path.join(dir, 'mute.sock')}` }).info());
+        expect(err.message).toMatch(/: no answer within 5 s$/);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(4900);
+        expect(Date.now() - started).toBeLessThan(8000);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }, 15_000);
+
+    it('refuses a DOCKER_HOST it does not speak', async () => {
+      const err = await unreachable(dockerodeEngine({ DOCKER_HOST: 'ssh://me@host' }).info());
+      expect(err.endpoint).toBe('ssh://me@host');
+    });
+  });
+
+  describe('the build progress stream', () => {
+    const parse = (chunks: (string | Buffer)[]): { events: BuildEvent[]; progress: BuildProgress } => {
+      const events: BuildEvent[] = [];
+      const progress = new BuildProgress((e) => events.push(e));
+      for (const chunk of chunks) progress.push(chunk);
+      progress.end();
+      return { events, progress };
+    };
+    const line = (msg: object): string => `${JSON.stringify(msg)}\r\n`;
+
+    it('turns steps, cache hits and every other line into events, whatever the chunking', () => {
+      const stream = [
+        line({ stream: 'Step 1/3 : FROM local/debian:bookworm' }),
+        line({ stream: '\n' }),
+        line({ stream: ' ---> 640c9e4f989c\n' }),
+        line({ stream: 'Step 2/3 : RUN echo ünïcödé' }),
+        line({ stream: '\n ---> Using cache\n' }),
+        line({ stream: 'partial ' }),
+        line({ stream: 'line\n\nafter an empty one\n' }),
+        line({ stream: 'Step 3/3 : LABEL a=b\n' }),
+        line({ aux: { ID: 'sha256:' + 'a'.repeat(64) } }),
+        line({ stream: 'Successfully built aaaaaaaaaaaa\n' }),
+        line({ stream: 'no newline at the end' }),
+      ].join('');
+      const whole = parse([stream]);
+      expect(whole.events).toEqual([
+        { kind: 'step', index: 1, total: 3, instruction: 'FROM local/debian:bookworm' },
+        { kind: 'output', text: ' ---> 640c9e4f989c' },
+        { kind: 'step', index: 2, total: 3, instruction: 'RUN echo ünïcödé' },
+        { kind: 'cached' },
+        { kind: 'output', text: 'partial line' },
+        { kind: 'output', text: '' },
+        { kind: 'output', text: 'after an empty one' },
+        { kind: 'step', index: 3, total: 3, instruction: 'LABEL a=b' },
+        { kind: 'output', text: 'Successfully built aaaaaaaaaaaa' },
+        { kind: 'output', text: 'no newline at the end' },
+      ]);
+      expect(whole.progress.imageId).toBe('sha256:' + 'a'.repeat(64));
+      expect(whole.progress.shortId).toBe('aaaaaaaaaaaa');
+
+      // Byte by byte: JSON split anywhere, UTF-8 characters split between chunks.
+      const bytes = Buffer.from(stream, 'utf8');
+      const byByte = parse([...bytes].map((b) => Buffer.from([b])));
+      expect(byByte.events).toEqual(whole.events);
+    });
+
+    it('reports the engine error with its code, after flushing pending output', () => {
+      const { events, progress } = parse([
+        line({ stream: 'output without newline' }),
+        line({ errorDetail: { code: 3, message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" }, error: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" }),
+      ]);
+      expect(events).toEqual([
+        { kind: 'output', text: 'output without newline' },
+        { kind: 'error', message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3", code: 3 },
+      ]);
+      expect(progress.error).toEqual({ message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3", code: 3 });
+      expect(parse([line({ error: 'no code here' })]).events).toEqual([{ kind: 'error', message: 'no code here' }]);
+    });
+
+    it('keeps status lines (a pull) without their progress bars, and text that is not JSON', () => {
+      const { events } = parse([line({ status: 'Pulling from library/debian', id: 'bookworm' }), line({ status: 'Downloading', progress: '[=>  ]', id: 'abc' }), 'plain text\n']);
+      expect(events).toEqual([
+        { kind: 'output', text: 'bookworm: Pulling from library/debian' },
+        { kind: 'output', text: 'plain text' },
+      ]);
+    });
+  });
+
+  it('maps Go file modes (as the engine sends them) to kinds and permission bits', () => {
+    expect(pathStatFromGoMode(420, 267)).toEqual({ kind: 'file', size: 267, mode: 0o644 });
+    expect(pathStatFromGoMode(134218239, 7)).toEqual({ kind: 'symlink', size: 7, mode: 0o777 });
+    expect(pathStatFromGoMode(2148532735, 4096)).toEqual({ kind: 'directory', size: 4096, mode: 0o1777 });
+    expect(pathStatFromGoMode(8389101, 68248)).toEqual({ kind: 'file', size: 68248, mode: 0o4755 });
+    expect(pathStatFromGoMode(2 ** 22 + 0o755, 1)).toEqual({ kind: 'file', size: 1, mode: 0o2755 });
+    expect(pathStatFromGoMode(2 ** 25 + 0o644, 0).kind).toBe('other'); // named pipe
+    expect(pathStatFromGoMode(2 ** 26 + 2 ** 21 + 0o666, 0).kind).toBe('other'); // character device
+  });
+
+  describe('paths in merged layers', () => {
+    type Spec = Record<string, 'file' | 'directory' | `-> ${string}` | `link ${string}`>;
+    /** Layers top first; a name `.wh.x` deletes x, `.wh..wh..opq` makes its directory opaque. */
+    const layers = (...specs: Spec[]): LayerScan[] =>
+      specs.map((spec) => {
+        const scan = emptyLayerScan();
+        for (const [name, what] of Object.entries(spec)) {
+          const type = what.startsWith('-> ') ? 'symlink' : what.startsWith('link ') ? 'link' : (what as 'file' | 'directory');
+          const linkname = what.startsWith('-> ') ? what.slice(3) : what.startsWith('link ') ? what.slice(5) : '';
+          recordLayerEntry(scan, { name, type, linkname }, new Set());
+        }
+        return scan;
+      });
+    const where = (scans: LayerScan[], file: string): string | undefined => {
+      const found = resolveInLayers(scans, file);
+      return found && `${found.path}@${found.layer}:${found.entry.type}`;
+    };
+
+    it('finds the topmost entry and follows relative, absolute and directory symlinks', () => {
+      const scans = layers({ 'etc/motd': 'file', 'opt/l': '-> ../etc/motd' }, { 'bin': '-> usr/bin', 'usr/bin/sh': 'file', 'etc/motd': 'file', 'abs': '-> /usr/bin' });
+      expect(where(scans, '/etc/motd')).toBe('/etc/motd@0:file');
+      expect(where(scans, '/opt/l')).toBe('/etc/motd@0:file');
+      expect(where(scans, '/bin/sh')).toBe('/usr/bin/sh@1:file');
+      expect(where(scans, '/abs/sh')).toBe('/usr/bin/sh@1:file');
+      expect(where(scans, '/../../bin/sh')).toBe('/usr/bin/sh@1:file'); // ".." stops at the image's root
+      expect(where(scans, '/etc/motd/x')).toBeUndefined(); // a file is no directory
+    });
+
+    it('honours whiteouts of the file or of a directory above it, and opaque directories', () => {
+      const scans = layers(
+        { 'a/.wh.gone': 'file', '.wh.removed': 'file', 'o/.wh..wh..opq': 'file', 'o/new': 'file' },
+        { 'a/gone': 'file', 'a/kept': 'file', 'removed/deep/file': 'file', 'o/old': 'file' },
+      );
+      expect(where(scans, '/a/gone')).toBeUndefined();
+      expect(where(scans, '/a/kept')).toBe('/a/kept@1:file');
+      expect(where(scans, '/removed/deep/file')).toBeUndefined();
+      expect(where(scans, '/o/old')).toBeUndefined();
+      expect(where(scans, '/o/new')).toBe('/o/new@0:file');
+    });
+
+    it('hides lower entries under a directory an upper layer replaced by a file', () => {
+      expect(where(layers({ d: 'file' }, { 'd/x': 'file' }), '/d/x')).toBeUndefined();
+    });
+
+    it('keeps hard links to their layer\'s file, and stops symlink loops', () => {
+      const scans = layers({ 'usr/bin/b': 'link usr/bin/a', 'usr/bin/a': 'file', loop1: '-> loop2', loop2: '-> /loop1' });
+      const found = resolveInLayers(scans, '/usr/bin/b');
+      expect(found?.entry).toEqual({ type: 'link', linkname: '/usr/bin/a' });
+      expect(() => resolveInLayers(scans, '/loop1')).toThrow('too many levels of symbolic links in /loop1');
+    });
+  });
+});

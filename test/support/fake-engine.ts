@@ -1,0 +1,61 @@
+// A recording fake of the Docker Engine port: what derivc asked for, and scripted answers.
+
+import type { BuildEvent, BuildRequest, DockerEngine, EngineInfo, PathStat } from '../../targets/io/engine.js';
+import { EngineUnreachableError } from '../../targets/io/engine.js';
+
+export interface RecordedBuild {
+  tags: string[];
+  buildArgs: Record<string, string>;
+  platform: string;
+  labels: Record<string, string>;
+  /** Bytes of the streamed context. */
+  context: Buffer;
+}
+
+export class FakeEngine implements DockerEngine {
+  readonly endpoint = 'unix:///fake/docker.sock';
+  readonly builds: RecordedBuild[] = [];
+  readonly images = new Map<string, Record<string, string>>();
+  reachable = true;
+  /** Scripted events for the next build; a trailing error event makes it fail. */
+  script: BuildEvent[] = [{ kind: 'step', index: 1, total: 1, instruction: 'FROM x' }];
+  /** Paths the built image has (the contract check asks). */
+  files = new Map<string, PathStat>([
+    ['/boot/vmlinuz', { kind: 'symlink', linkTarget: 'vmlinuz-6.1.0', size: 0, mode: 0o777 }],
+    ['/boot/vmlinuz-6.1.0', { kind: 'file', size: 1, mode: 0o644 }],
+    ['/boot/initrd', { kind: 'symlink', linkTarget: 'initrd-6.1.0', size: 0, mode: 0o777 }],
+    ['/boot/initrd-6.1.0', { kind: 'file', size: 1, mode: 0o600 }],
+    ['/system/oem', { kind: 'directory', size: 0, mode: 0o755 }],
+    ['/etc/cos/bootargs.cfg', { kind: 'file', size: 1, mode: 0o644 }],
+  ]);
+
+  async info(): Promise<EngineInfo> {
+    if (!this.reachable) throw new EngineUnreachableError(this.endpoint, 'connect ENOENT /fake/docker.sock');
+    return { version: '20.10.24', apiVersion: '1.41', os: 'linux', arch: 'amd64' };
+  }
+
+  async imageLabels(ref: string): Promise<Record<string, string> | undefined> {
+    return this.images.get(ref);
+  }
+
+  async build(request: BuildRequest, onEvent: (e: BuildEvent) => void): Promise<{ imageId: string }> {
+    const chunks: Buffer[] = [];
+    for await (const c of request.context as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+    this.builds.push({ tags: request.tags, buildArgs: request.buildArgs, platform: request.platform, labels: request.labels, context: Buffer.concat(chunks) });
+    for (const e of this.script) {
+      onEvent(e);
+      if (e.kind === 'error') throw new Error(e.message);
+    }
+    const id = `sha256:${String(this.builds.length).padStart(64, '0')}`;
+    for (const tag of request.tags) this.images.set(tag, { ...request.labels });
+    return { imageId: id };
+  }
+
+  async statPaths(_image: string, paths: readonly string[]): Promise<Map<string, PathStat | undefined>> {
+    return new Map(paths.map((p) => [p, this.files.get(p)]));
+  }
+
+  async readFile(): Promise<Uint8Array | undefined> {
+    return undefined;
+  }
+}
