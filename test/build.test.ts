@@ -34,7 +34,7 @@ describe('derivc build', () => {
     const [b] = engine.builds;
     expect(b!.tags).toEqual(['derivc.local/acme:1.0']);
     expect(b!.platform).toBe('linux/amd64');
-    expect(b!.labels['derivc.build-id']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(engine.images.get('derivc.local/acme:1.0')?.['derivc.build-id']).toMatch(/^sha256:[0-9a-f]{64}$/);
     // The context is a tar of the compiled directory: the Dockerfile is in it, derivc.json is not.
     expect(b!.context.includes(Buffer.from('Dockerfile'))).toBe(true);
     expect(b!.context.includes(Buffer.from('"buildId"'))).toBe(false);

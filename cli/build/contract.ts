@@ -19,9 +19,10 @@ export function contractExpectations(v: ValidatedManifest): Expectation[] {
   const list: Expectation[] = [
     { path: '/boot/vmlinuz', kind: 'file', why: 'the kernel the boot loader starts', pointer: '/base' },
     { path: '/boot/initrd', kind: 'file', why: 'the initrd the boot loader loads', pointer: '/base' },
-    { path: '/system/oem', kind: 'directory', why: 'the cloud-config the toolkit runs at boot', pointer: '' },
     { path: '/etc/cos/bootargs.cfg', kind: 'file', why: 'the kernel command line GRUB sources from the image', pointer: '/boot' },
   ];
+  // A bare derivative has nothing to run at boot: its settings were applied at build time.
+  if (v.hasToolkit) list.push({ path: '/system/oem', kind: 'directory', why: 'the cloud-config the toolkit runs at boot', pointer: '' });
   for (const [i, p] of (m.layout?.persistentPaths ?? []).entries()) list.push({ path: p, kind: 'directory', why: 'a persistent path (boot waits for it)', pointer: `/layout/persistentPaths/${i}` });
   const t = m.toolkit;
   if (!m.base.derivative && t?.source === 'luet') list.push({ path: '/usr/bin/luet', kind: 'file', why: 'the luet toolkit binary', pointer: '/toolkit' });

@@ -6,7 +6,13 @@ import type { Diagnostic } from '../../compiler/diagnostics.js';
 import type { ValidatedManifest } from '../../compiler/validate/index.js';
 import type { InstructionOrigin } from './steps.js';
 
-const MISSING_PACKAGE = [/Unable to locate package (\S+)/, /No provider of '([^']+)' found/, /No match for argument: (\S+)/, /Package '?([^' ]+)'? (?:has no installation candidate|not found)/];
+const NAME = '([A-Za-z0-9][A-Za-z0-9+._:-]*)';
+const MISSING_PACKAGE = [
+  new RegExp(`Unable to locate package ${NAME}`),
+  new RegExp(`No provider of '${NAME}' found`),
+  new RegExp(`No match for argument: ${NAME}`),
+  new RegExp(`Package '?${NAME}'? (?:has no installation candidate|not found)`),
+];
 
 export function buildFailure(v: ValidatedManifest, origin: InstructionOrigin | undefined, message: string, outputTail: string[]): Diagnostic {
   const at = (pointer: string) => ({ file: v.path, pointer, range: v.source.locate(pointer) });

@@ -113,7 +113,8 @@ class Builder {
     let failedAt: number | undefined;
     try {
       const { imageId } = await this.engine.build(
-        { context: contextStream(outDir), tags: output.tags, buildArgs: output.args, platform: output.platform, labels: { 'derivc.build-id': output.buildId } },
+        // Labels come from the Dockerfile (LABEL lines): labels passed through the API would add a step.
+        { context: contextStream(outDir), tags: output.tags, buildArgs: output.args, platform: output.platform, labels: {} },
         (e) => {
           if (e.kind === 'step') failedAt = e.index;
           progress.event(e);
