@@ -103,6 +103,46 @@ describe('derivc build', () => {
     expect(r.stderr).toMatch(/--> .*derivative\.yaml:6:28/);
   });
 
+  it('a base image that is not on the machine and cannot be pulled is reported at base.image', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    engine.script = [
+      { kind: 'step', index: 1, total: 9, instruction: 'FROM local/debian:bookworm' },
+      { kind: 'error', message: 'pull access denied for local/debian, repository does not exist or may require \'docker login\'' },
+    ];
+    const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[build/base-image-missing]: base image `local/debian:bookworm` is not on this machine and could not be pulled');
+    expect(r.stderr).toMatch(/--> .*derivative\.yaml:4:15/);
+  });
+
+  it('a full disk says so', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    engine.script = [
+      { kind: 'step', index: 3, total: 9, instruction: 'RUN …' },
+      { kind: 'error', message: 'failed to copy files: write /var/lib/docker/tmp/x: no space left on device' },
+    ];
+    const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine });
+    expect(r.stderr).toContain('error[build/no-space]: the build ran out of disk space in step "packages"');
+    expect(r.stderr).toContain('docker builder prune');
+  });
+
+  it('Ctrl-C cancels the build cleanly: nothing tagged, exit 1', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    const abort = new AbortController();
+    engine.script = [
+      { kind: 'step', index: 3, total: 9, instruction: 'RUN …' },
+      { kind: 'output', text: '<wait>\n' },
+    ];
+    setTimeout(() => abort.abort(), 5);
+    const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine, signal: abort.signal });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('build cancelled; no image was tagged');
+    expect(engine.images.size).toBe(0);
+  });
+
   it('fails when the built image breaks the contract, naming what is missing', async () => {
     const dir = temp();
     const engine = new FakeEngine();

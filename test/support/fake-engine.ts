@@ -38,13 +38,16 @@ export class FakeEngine implements DockerEngine {
     return this.images.get(ref);
   }
 
-  async build(request: BuildRequest, onEvent: (e: BuildEvent) => void): Promise<{ imageId: string }> {
+  async build(request: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<{ imageId: string }> {
     const chunks: Buffer[] = [];
     for await (const c of request.context as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
     this.builds.push({ tags: request.tags, buildArgs: request.buildArgs, platform: request.platform, labels: request.labels, context: Buffer.concat(chunks) });
     for (const e of this.script) {
       onEvent(e);
       if (e.kind === 'error') throw new Error(e.message);
+      // A scripted pause point: the test aborts here, as Ctrl-C would mid-step.
+      if (e.kind === 'output' && e.text === '<wait>\n') await new Promise((r) => setTimeout(r, 20));
+      if (signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
     }
     const id = `sha256:${String(this.builds.length).padStart(64, '0')}`;
     // Like the Engine: the image gets the Dockerfile's LABELs (read from the streamed context).
