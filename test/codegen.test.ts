@@ -8,7 +8,7 @@ import { generate } from '../schema/codegen.mjs';
 
 it('compiler/generated/* is up to date with schema/*.schema.json', async () => {
   const files = (await generate()) as Record<string, string>;
-  expect(Object.keys(files).sort()).toEqual(['cloud-config-types.ts', 'manifest-types.ts', 'validators.ts']);
+  expect(Object.keys(files).sort()).toEqual(['cloud-config-types.ts', 'manifest-types.ts', 'templates.ts', 'validators.ts']);
   for (const [name, text] of Object.entries(files)) {
     expect(readFileSync(`compiler/generated/${name}`, 'utf8') === text, `compiler/generated/${name} is stale: run npm run codegen`).toBe(true);
   }

@@ -2,8 +2,8 @@
 // packages, toolkit, files, overlay, /system/oem and config, build-time system settings — and the
 // initrd built last. Every manifest value is an exec-form argument or a quoted Dockerfile string.
 
-import Handlebars from 'handlebars';
 import { FAMILY_INFO, repoPath } from '../families.js';
+import { dockerfileTemplate } from '../generated/templates.js';
 import type { Build } from '../normalize/build.js';
 import { dockerExec, dockerPath, dockerString, envAssignment } from '../quote.js';
 import { generatedBy } from './header.js';
@@ -16,26 +16,6 @@ export interface Step {
   pointer: string;
 }
 
-const TEMPLATE = Handlebars.compile(
-  `{{header}}
-{{#each stages}}
-FROM {{this}}
-{{/each}}
-
-FROM {{from}}
-{{#each args}}
-ARG {{this}}
-{{/each}}
-{{#each steps}}
-
-# {{comment}}
-{{#each lines}}
-{{this}}
-{{/each}}
-{{/each}}
-`,
-  { noEscape: true, strict: true },
-);
 
 const sh = (script: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])}`;
 const script = (path: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', path, ...args])}`;
@@ -114,7 +94,7 @@ export function dockerfile(build: Build, buildId: string): { text: string; steps
   }
   steps.push({ comment: 'image labels', lines: [...build.labels, ['derivc.build-id', buildId] as [string, string]].map(([k, v]) => `LABEL ${dockerString(k)}=${dockerString(v)}`), pointer: '/metadata' });
 
-  const text = TEMPLATE({
+  const text = dockerfileTemplate({
     header: generatedBy(build),
     stages,
     from: dockerPath(build.from.ref),
