@@ -1,6 +1,9 @@
 // The plan (`derivc plan`): one versioned JSON object saying what derivc would do, and the human
 // view rendered from it alone — so the two can never disagree.
 
+import { shellWord } from '../compiler/quote.js';
+import type { StepAction, TargetPlan } from '../targets/target.js';
+
 /** Version 1 of the plan JSON. Fields are added in later versions, never renamed or removed. */
 export interface Plan {
   planVersion: 1;
@@ -13,9 +16,12 @@ export interface Plan {
   tags: string[];
   compile: { files: PlanFile[] };
   build: { steps: { comment: string; lines: string[] }[] };
-  /** Media derivc would produce: always empty until derivc builds targets (then the type grows). */
-  targets: never[];
+  /** Media derivc would make: the targets the manifest enables (or `--target` names), each with its steps. */
+  targets: PlanTarget[];
 }
+
+/** A target's plan, or the mark of one this derivc cannot build yet. */
+export type PlanTarget = TargetPlan | { target: string; supported: false };
 
 export interface PlanFile {
   path: string;
@@ -53,11 +59,49 @@ export function renderPlan(plan: Plan): string {
     for (const line of step.lines) for (const part of line.split('\n')) out.push(`       ${part}`);
   });
 
-  // Truthful for every manifest: `targets:` in it are validated but not built by this derivc.
-  out.push('', 'targets: none (this derivc does not build media yet)');
+  out.push('', plan.targets.length === 0 ? 'targets: none (the manifest enables none; `--target iso` plans one)' : `targets: ${count(plan.targets.length, 'medium', 'media')}`);
+  for (const t of plan.targets) {
+    if (!('steps' in t)) {
+      out.push(`  ${t.target}: not built by this derivc yet`);
+      continue;
+    }
+    out.push(`  ${t.target} → ${t.outputs.join(', ')}`);
+    out.push(`    host tools: ${t.tools.map((x) => `${x.name} (${x.package})`).join(', ')}`);
+    out.push(`    timestamps: ${t.sourceDateEpoch === null ? "SOURCE_DATE_EPOCH, by default the image's creation time" : `SOURCE_DATE_EPOCH=${t.sourceDateEpoch}`}`);
+    out.push(`    work dir:   ${t.workDir.parent}/${t.workDir.prefix}XXXXXX (removed at the end)`);
+    t.steps.forEach((step, i) => {
+      out.push(`    ${i + 1}. ${step.title}`);
+      for (const line of actionLines(step.action)) out.push(`         ${line}`);
+    });
+  }
   return out.join('\n') + '\n';
 }
 
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+/** A step's action as the lines a reader checks: the command as it runs, the files it touches. */
+function actionLines(a: StepAction): string[] {
+  switch (a.kind) {
+    case 'exec': {
+      const env = Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${shellWord(v)}`);
+      const command = [...env, a.tool, ...a.args.map(shellWord)].join(' ');
+      return [a.stdin ? `docker export (created container of ${a.stdin.image}, Docker's init-layer files replaced by the image's) | ${command}` : command];
+    }
+    case 'extract':
+      return a.files.map((f) => `${f.from} (in ${a.image}, links followed) → ${f.to}`);
+    case 'mkdir':
+      return [`${a.path}/`];
+    case 'write':
+      return [`${a.path}:`, ...a.content.replace(/\n$/, '').split('\n').map((l) => `  ${l.replace(/\t/g, '    ')}`)];
+    case 'copy-tree':
+      return [`${a.from}/ → ${a.to}/`];
+    case 'set-efi-serial':
+      return [`${a.iso}: FAT volume serial of the EFI boot image = ${a.serial}`];
+    case 'checksum':
+      return [`sha256 of ${a.file} → ${a.to}`];
+    case 'publish':
+      return a.files.map((f) => `${f.from} → ${f.to}`);
+  }
+}
+
+function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }

@@ -154,6 +154,8 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   "build/step-failed": { summary: "a build step failed", explanation: "A RUN step of the generated Dockerfile exited non-zero. The diagnostic points at the manifest part that produced the step and shows the step's last output; build.log in the output directory has all of it." },
   "build/no-space": { summary: "the build ran out of disk space", explanation: "Docker keeps images and build cache under its data root. Free space (`docker system df`, `docker image prune`, `docker builder prune`) and build again." },
   "build/contract": { summary: "the built image breaks the derivative contract", explanation: "After a build derivc checks the image without running it: /boot/vmlinuz and /boot/initrd resolve, /system/oem and /etc/cos/bootargs.cfg exist, every persistent path exists, and the toolkit binary is there. An image that fails this would not boot or install." },
+  "target/tool-missing": { summary: "a host tool a target needs is missing", explanation: "Media are made with host tools (xorriso, grub-mkrescue with its BIOS and UEFI platform files, sqfstar, mtools, …). derivc checks them all before it starts and names the Debian package of each missing one; `derivc doctor` lists every tool and the apt-get line that installs the rest." },
+  "target/failed": { summary: "making a medium failed", explanation: "A step of the target's plan (`derivc plan` shows them) failed; the message names it and shows the tool's last output. Nothing was written to the output directory: every target works in a temporary directory next to it and renames finished files into place." },
 };
 
 export function describeCode(code: string): CodeInfo | undefined {

@@ -172,9 +172,46 @@ describe('derivc plan (pretty)', () => {
         '       LABEL "a"="1"',
         '       LABEL "b"="2"',
         '',
-        'targets: none (this derivc does not build media yet)',
+        'targets: none (the manifest enables none; `--target iso` plans one)',
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('derivc plan: targets', () => {
+  const withTargets = new MemoryHost({ 'derivative.yaml': `${MANIFEST}targets: {iso: {label: ACME_LIVE}, raw: {}}\n` });
+
+  it('plans each target the manifest enables, against the first tag, without an Engine', () => {
+    const r = runCli(['plan', '--format', 'json'], { host: withTargets });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const plan = JSON.parse(r.stdout) as Plan;
+    expect(plan.targets.map((t) => t.target)).toEqual(['iso', 'raw']);
+    expect(plan.targets[1]).toEqual({ target: 'raw', supported: false });
+    const iso = plan.targets[0]!;
+    if (!('steps' in iso)) throw new Error('iso is built by this derivc');
+    expect(iso.outputs).toEqual(['.derivc/acme/acme-1.0.iso', '.derivc/acme/acme-1.0.iso.sha256']);
+    expect(iso.steps.map((s) => s.action.kind)).toEqual(['mkdir', 'exec', 'extract', 'write', 'exec', 'set-efi-serial', 'checksum', 'publish']);
+    expect(iso.steps[1]!.action).toMatchObject({ tool: 'sqfstar', stdin: { image: 'derivc.local/acme:1.0' } });
+    // SOURCE_DATE_EPOCH defaults to the image's creation time, unknown until it is built.
+    expect(iso.sourceDateEpoch).toBeNull();
+    expect(iso.steps[4]!.action).toMatchObject({ tool: 'grub-mkrescue', args: expect.arrayContaining(['-volid', 'ACME_LIVE', '<SOURCE_DATE_EPOCH as YYYYMMDDhhmmss00>']) });
+  });
+
+  it('takes SOURCE_DATE_EPOCH from the environment, and plans what --target names', () => {
+    const r = runCli(['plan', '--format', 'json', '--target', 'iso'], { host, env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    const [iso] = (JSON.parse(r.stdout) as Plan).targets;
+    expect(iso).toMatchObject({ target: 'iso', sourceDateEpoch: 1700000000 });
+    expect(runCli(['plan', '--target', 'floppy'], { host })).toMatchObject({ code: 3, stdout: '' });
+  });
+
+  it('shows each step as it runs: commands, files, the GRUB menu', () => {
+    const r = runCli(['plan'], { host: withTargets });
+    expect(r.stdout).toContain('targets: 2 media\n  iso → .derivc/acme/acme-1.0.iso, .derivc/acme/acme-1.0.iso.sha256\n');
+    expect(r.stdout).toContain("    2. stream the image's filesystem into squashfs");
+    expect(r.stdout).toContain("| SOURCE_DATE_EPOCH='<SOURCE_DATE_EPOCH>' TZ=UTC LC_ALL=C sqfstar -comp zstd -no-progress -root-mode 755 -root-uid 0 -root-gid 0 iso/rootfs.squashfs\n");
+    expect(r.stdout).toContain('           menuentry "acme" {\n');
+    expect(r.stdout).toContain('  raw: not built by this derivc yet\n');
+    expect(r.stdout).toBe(renderPlan(JSON.parse(runCli(['plan', '--format', 'json'], { host: withTargets }).stdout) as Plan));
   });
 });

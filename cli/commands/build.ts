@@ -1,6 +1,7 @@
-// derivc build [FILE] [-o DIR] [--quiet | --json]: validate, compile into DIR, then build the
-// image through the Docker Engine API — upstream derivatives first, nothing at all when an image
-// with the same build ID exists — and check the result against the derivative contract.
+// derivc build [FILE] [-o DIR] [--quiet | --json] [--target iso,…]: validate, compile into DIR,
+// then build the image through the Docker Engine API — upstream derivatives first, nothing at all
+// when an image with the same build ID exists — and check the result against the derivative
+// contract. With --target, each medium is then made from the image into DIR (cli/build/media.ts).
 
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -9,8 +10,11 @@ import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diag
 import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
 import { contextStream } from '../../targets/io/build-context.js';
 import { EngineUnreachableError, type DockerEngine } from '../../targets/io/engine.js';
+import { nodeTargetIO } from '../../targets/io/target-io.js';
+import type { TargetIO } from '../../targets/target.js';
 import { buildFailure } from '../build/failure.js';
 import { checkContract } from '../build/contract.js';
+import { makeMedia, parseTargets, sourceDateEpochFromEnv } from '../build/media.js';
 import { BuildProgress, type ProgressMode } from '../build/progress.js';
 import { instructionOrigins } from '../build/steps.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -25,6 +29,13 @@ export interface BuildArgs {
   out: string | undefined;
   quiet: boolean;
   json: boolean;
+  /** `--target iso[,…]`: media to make from the image. */
+  target?: string | undefined;
+}
+
+/** What a test replaces: the effects targets use (host tools, files). */
+export interface BuildDeps {
+  targetIO?: (engine: DockerEngine, io: CliIO, progress: ((text: string) => void) | undefined) => TargetIO;
 }
 
 /** Where a manifest's build context goes when -o is not given. */
@@ -40,9 +51,11 @@ export interface BuiltImage {
   built: boolean;
 }
 
-export async function buildCommand(args: BuildArgs, io: CliIO): Promise<number> {
+export async function buildCommand(args: BuildArgs, io: CliIO, deps: BuildDeps = {}): Promise<number> {
   if (args.files.length > 1) throw new UsageError('`build` takes one manifest');
   if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
+  const targets = parseTargets(args.target);
+  if (targets.length > 0) sourceDateEpochFromEnv(io.env); // a bad value is a usage error before anything is built
   if (!io.docker) throw new Error('no Docker Engine factory in this CLI');
   const [path] = manifestPaths(args.files, io);
   const session = new ValidationSession(io.host);
@@ -73,12 +86,37 @@ export async function buildCommand(args: BuildArgs, io: CliIO): Promise<number> 
   }
   const mode: ProgressMode = args.json ? 'json' : args.quiet ? 'quiet' : io.isTTY ? 'tty' : 'plain';
   const builder = new Builder(engine, io, mode, report);
-  const result = await builder.build(manifest, args.out ?? defaultOutDir(manifest.manifest.metadata.name));
+  const outDir = args.out ?? defaultOutDir(manifest.manifest.metadata.name);
+  const result = await builder.build(manifest, outDir);
   if (!result) return EXIT.failed;
   const summary = `${result.built ? 'built' : 'up to date:'} ${result.tags.join(', ')} (${result.image.replace(/^sha256:/, '').slice(0, 12)}, build ${result.buildId.slice(7, 19)})`;
   if (mode === 'json') io.stdout(JSON.stringify({ kind: 'result', ...result }) + '\n');
   else io.stderr(`${summary}\n`);
-  return EXIT.ok;
+  if (targets.length === 0) return EXIT.ok;
+
+  const makeIO = deps.targetIO ?? ((e, cli, progress) => nodeTargetIO(e, { env: cli.env, ...(cli.signal ? { signal: cli.signal } : {}), ...(progress ? { progress } : {}) }));
+  const made = await makeMedia(
+    {
+      manifest,
+      targets,
+      image: result.image,
+      outDir,
+      engine,
+      makeIO: (e, progress) => makeIO(e, io, progress),
+      report,
+      progress: mode === 'tty' || mode === 'plain' ? (text) => io.stderr(`${text}\n`) : undefined,
+      onArtifact: (target, a) => {
+        if (mode === 'json') io.stdout(JSON.stringify({ kind: 'artifact', target, ...a }) + '\n');
+        else io.stderr(`${target}: ${a.path} (${formatBytes(a.bytes)}, sha256 ${a.sha256.slice(0, 16)}…)\n`);
+      },
+    },
+    io,
+  );
+  return made ? EXIT.ok : EXIT.failed;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${bytes} bytes`;
 }
 
 class Builder {

@@ -1,13 +1,24 @@
-// derivc plan [FILE] [--format pretty|json]
-// What compile (and later build and targets) would do, as one JSON plan; the pretty view is
-// rendered from that JSON. Diagnostics go to stderr, so stdout is only ever the plan.
+// derivc plan [FILE] [--format pretty|json] [--target iso,…]
+// What compile, build and the targets would do, as one JSON plan; the pretty view is rendered
+// from that JSON. Diagnostics go to stderr, so stdout is only ever the plan. Planning needs no
+// Engine: targets are planned against the image's first tag, with SOURCE_DATE_EPOCH from the
+// environment or (its default when building, the image's creation time) as a placeholder.
 
+import { join } from 'node:path';
+import { compile } from '../../compiler/compile.js';
+import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import { sha256 } from '../../compiler/emit/build-id.js';
 import type { CompileOutput } from '../../compiler/emit/types.js';
+import { normalize } from '../../compiler/normalize/index.js';
+import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
+import { enabledTargets, isTargetName, planTarget, TARGET_NAMES, TARGETS } from '../../targets/registry.js';
+import { TargetError, type TargetName } from '../../targets/target.js';
+import { sourceDateEpochFromEnv } from '../build/media.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import type { CliIO } from '../io.js';
-import { renderPlan, type Plan } from '../plan-view.js';
-import { compileToMemory } from './compile.js';
+import { formatDiagnostics } from '../format/index.js';
+import { wantsColor, type CliIO } from '../io.js';
+import { renderPlan, type Plan, type PlanTarget } from '../plan-view.js';
+import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
 
 export const PLAN_FORMATS = ['pretty', 'json'] as const;
@@ -15,10 +26,12 @@ export const PLAN_FORMATS = ['pretty', 'json'] as const;
 export interface PlanArgs {
   files: string[];
   format: string;
+  /** `--target iso,raw`: plan these instead of the targets the manifest enables. */
+  target?: string | undefined;
 }
 
-/** The plan of one compiled manifest. Pure: same output, same plan. */
-export function planOf(manifest: string, output: CompileOutput): Plan {
+/** The plan of one compiled manifest. Pure: same output (and target plans), same plan. */
+export function planOf(manifest: string, output: CompileOutput, targets: PlanTarget[] = []): Plan {
   return {
     planVersion: 1,
     manifest,
@@ -37,18 +50,60 @@ export function planOf(manifest: string, output: CompileOutput): Plan {
       })),
     },
     build: { steps: output.steps.map((s) => ({ comment: s.comment, lines: [...s.lines] })) },
-    targets: [],
+    targets,
   };
 }
 
+function parsePlanTargets(value: string | undefined): TargetName[] | undefined {
+  if (value === undefined) return undefined;
+  const names = [...new Set(value.split(',').map((t) => t.trim()))];
+  for (const name of names) if (!isTargetName(name)) throw new UsageError(`unknown target \`${name}\`; targets are ${TARGET_NAMES.join(', ')}`);
+  return names as TargetName[];
+}
+
+/** Each target's plan against the image the build would tag, in `derivc build`'s default output directory. */
+function targetPlans(v: ValidatedManifest, output: CompileOutput, names: TargetName[], io: CliIO): { targets: PlanTarget[]; diagnostics: Diagnostic[] } {
+  const build = normalize(v, io.host).value;
+  const context = { image: output.tags[0]!, outDir: join('.derivc', output.name), sourceDateEpoch: sourceDateEpochFromEnv(io.env) };
+  const targets: PlanTarget[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const name of names) {
+    if (!TARGETS[name]) {
+      targets.push({ target: name, supported: false });
+      continue;
+    }
+    try {
+      targets.push(planTarget(name, build, v, context));
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      const pointer = v.manifest.targets?.[name] !== undefined ? `/targets/${name}` : '';
+      diagnostics.push({ code: 'targets/invalid-option', severity: 'error', message: err.message, file: v.path, pointer, range: v.source.locate(pointer, 'key') });
+    }
+  }
+  return { targets, diagnostics };
+}
 
 export function planCommand(args: PlanArgs, io: CliIO): number {
   if (!(PLAN_FORMATS as readonly string[]).includes(args.format)) throw new UsageError(`unknown --format \`${args.format}\` for plan; use one of ${PLAN_FORMATS.join(', ')}`);
   if (args.files.length > 1) throw new UsageError('`plan` takes one manifest');
+  const requested = parsePlanTargets(args.target);
   const [path] = manifestPaths(args.files, io);
-  const output = compileToMemory(path!, io, { strict: false, format: 'pretty' });
-  if (!output) return EXIT.failed;
-  const plan = planOf(path!, output);
+  const session = new ValidationSession(io.host);
+  const validated = session.validate(path!);
+  const diagnostics: Diagnostic[] = [...validated.diagnostics];
+  const v = validated.value.manifest;
+  let plan: Plan | undefined;
+  if (v) {
+    const compiled = compile(v, io.host, { version: VERSION });
+    diagnostics.push(...compiled.diagnostics);
+    if (!compiled.diagnostics.some((d) => isFailing(d, false))) {
+      const targets = targetPlans(v, compiled.value, requested ?? enabledTargets(v), io);
+      diagnostics.push(...targets.diagnostics);
+      plan = planOf(path!, compiled.value, targets.targets);
+    }
+  }
+  if (diagnostics.length) io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
+  if (!plan || diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
   io.stdout(args.format === 'json' ? JSON.stringify(plan, null, 2) + '\n' : renderPlan(plan));
   return EXIT.ok;
 }

@@ -10,6 +10,8 @@ import * as tar from 'tar-stream';
 /** derivc's own bookkeeping at the top of the output directory: never part of the image. */
 const TOP_LEVEL_EXCLUDED = new Set(['derivc.json', 'build.log']);
 const TOP_LEVEL_EXCLUDED_PREFIX = '.derivc-';
+/** Media the targets write next to the build context (`<name>.iso` and its `.sha256`, …): never part of the image. */
+const TOP_LEVEL_MEDIA = /\.(?:iso|raw|qcow2|ova)(?:\.sha256)?$/;
 /** Half-written files of an interrupted `derivc compile` (see cli/output-dir.ts). */
 const TEMP_SUFFIX = '.derivc-tmp';
 
@@ -20,7 +22,7 @@ type Listed =
 
 function excluded(rel: string): boolean {
   const top = rel.split('/', 1)[0]!;
-  return TOP_LEVEL_EXCLUDED.has(rel) || top.startsWith(TOP_LEVEL_EXCLUDED_PREFIX) || rel.endsWith(TEMP_SUFFIX);
+  return TOP_LEVEL_EXCLUDED.has(rel) || top.startsWith(TOP_LEVEL_EXCLUDED_PREFIX) || rel.endsWith(TEMP_SUFFIX) || (top === rel && TOP_LEVEL_MEDIA.test(rel));
 }
 
 /** Everything under `dir` (lstat: symlinks are listed, never followed), sorted by path. */

@@ -12,7 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
-import { EngineUnreachableError, type BuildEvent, type BuildRequest, type DockerEngine, type EngineInfo, type PathStat } from './engine.js';
+import { EngineUnreachableError, type BuildEvent, type BuildRequest, type DockerEngine, type EngineInfo, type ImageEntry, type PathStat } from './engine.js';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 const INFO_TIMEOUT_MS = 5000;
@@ -343,6 +343,8 @@ interface LayerEntry {
   type: 'file' | 'directory' | 'symlink' | 'link' | 'other';
   /** Symlink: as stored. Hard link: the absolute path of the linked file in the same layer. */
   linkname?: string;
+  /** The whole tar header, kept only for wanted paths (readEntries). */
+  header?: Partial<tar.Header>;
 }
 
 /** What one layer says about the filesystem: its entries, deletions, and the contents asked for. */
@@ -380,7 +382,7 @@ function entryType(type: tar.Header['type'] | null | undefined): LayerEntry['typ
 }
 
 /** Records one layer entry; returns its path when it is a regular file whose content is wanted. */
-export function recordLayerEntry(scan: LayerScan, header: Pick<tar.Header, 'name' | 'type' | 'linkname'>, wanted: ReadonlySet<string>): string | undefined {
+export function recordLayerEntry(scan: LayerScan, header: Pick<tar.Header, 'name' | 'type' | 'linkname'> & Partial<tar.Header>, wanted: ReadonlySet<string>): string | undefined {
   const p = layerPath(header.name);
   if (p === '/') return undefined;
   // A tar need not list the directories above an entry; they are directories of this layer all the same.
@@ -400,6 +402,7 @@ export function recordLayerEntry(scan: LayerScan, header: Pick<tar.Header, 'name
   const entry: LayerEntry = { type };
   if (type === 'symlink') entry.linkname = header.linkname ?? '';
   if (type === 'link') entry.linkname = layerPath(header.linkname ?? '');
+  if (wanted.has(p)) entry.header = { ...header };
   scan.entries.set(p, entry);
   return type === 'file' && wanted.has(p) ? p : undefined;
 }
@@ -625,6 +628,44 @@ async function readFiles(d: Docker, image: string, files: readonly string[]): Pr
   return new Map(files.map((f) => [f, found.get(f)]));
 }
 
+/**
+ * Entries as the layers hold them, the last component never followed (a hard link comes back as
+ * the file it links to). Pass 2 reads the content of hard-linked files, known only after pass 1.
+ */
+async function readEntries(d: Docker, image: string, paths: readonly string[]): Promise<Map<string, ImageEntry | undefined>> {
+  const imageId = await imageIdOf(d, image);
+  const scan = async (wanted: Set<string>): Promise<LayerScan[]> => {
+    try {
+      return await scanImage(d, imageId, wanted);
+    } catch (err) {
+      throw failure(`cannot read entries of ${image}`, err);
+    }
+  };
+  const layers = await scan(new Set(paths.map(layerPath)));
+  const found = new Map(paths.map((p) => [p, lookup(layers, layerPath(p))] as const));
+  const linked = [...found.values()].filter((f) => f?.entry.type === 'link').map((f) => f!.entry.linkname!);
+  const linkLayers = linked.length > 0 ? await scan(new Set(linked)) : layers;
+  return new Map(
+    paths.map((p): [string, ImageEntry | undefined] => {
+      const f = found.get(p);
+      const h = f?.entry.header;
+      if (!f || !h) return [p, undefined];
+      const entry: ImageEntry = { type: h.type ?? 'file', mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000) };
+      if (h.uname) entry.uname = h.uname;
+      if (h.gname) entry.gname = h.gname;
+      if (f.entry.type === 'symlink') entry.linkname = h.linkname ?? '';
+      if (h.devmajor !== undefined) entry.devmajor = h.devmajor;
+      if (h.devminor !== undefined) entry.devminor = h.devminor;
+      if (f.entry.type === 'file') entry.content = layers[f.layer]!.contents.get(layerPath(p)) ?? new Uint8Array();
+      if (f.entry.type === 'link') {
+        entry.type = 'file';
+        entry.content = linkLayers[f.layer]!.contents.get(f.entry.linkname!) ?? new Uint8Array();
+      }
+      return [p, entry];
+    }),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** The Docker Engine at DOCKER_HOST (unix:// or tcp://) or the default socket. */
@@ -756,6 +797,59 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
 
     readFiles(image, files) {
       return use((d) => readFiles(d, image, files));
+    },
+
+    readEntries(image, paths) {
+      return use((d) => readEntries(d, image, paths));
+    },
+
+    imageCreated(ref) {
+      return use(async (d) => {
+        try {
+          const created = Date.parse((await d.getImage(ref).inspect()).Created);
+          return Number.isNaN(created) ? undefined : Math.floor(created / 1000);
+        } catch (err) {
+          if (statusOf(err) === 404) return undefined;
+          throw failure(`cannot inspect image ${ref}`, err);
+        }
+      });
+    },
+
+    exportContainer<T>(image: string, consume: (tar: NodeJS.ReadableStream) => Promise<T>, signal?: AbortSignal) {
+      return use(async (d): Promise<T> => {
+        let container: Docker.Container;
+        try {
+          container = await d.createContainer({ Image: image, Cmd: ['/bin/true'], HostConfig: {}, NetworkDisabled: true, Labels: { 'derivc.purpose': 'export' } });
+        } catch (err) {
+          throw statusOf(err) === 404 ? new Error(`no image ${image}`) : failure(`cannot create a container of ${image}`, err);
+        }
+        let stream: IncomingMessage | undefined;
+        const stop = (): void => void stream?.destroy(abortError(signal!));
+        let result: { value: T } | undefined;
+        let problem: unknown;
+        try {
+          if (signal?.aborted) throw abortError(signal);
+          try {
+            stream = (await container.export()) as unknown as IncomingMessage;
+          } catch (err) {
+            throw failure(`cannot export the container ${container.id} of ${image}`, err);
+          }
+          signal?.addEventListener('abort', stop, { once: true });
+          result = { value: await consume(stream) };
+        } catch (err) {
+          problem = err;
+        } finally {
+          signal?.removeEventListener('abort', stop);
+          stream?.destroy();
+        }
+        try {
+          await container.remove({ force: true, v: true });
+        } catch (err) {
+          problem ??= failure(`cannot remove the container ${container.id} (made to export ${image})`, err);
+        }
+        if (problem !== undefined || !result) throw problem;
+        return result.value;
+      });
     },
   };
 }

@@ -28,6 +28,23 @@ export interface PathStat {
   mode: number;
 }
 
+/** An entry of the image's filesystem as its layers hold it (a tar header's fields), with a regular file's content. */
+export interface ImageEntry {
+  /** tar-stream's entry types: 'file', 'directory', 'symlink', 'character-device', … (a hard link comes back as the file). */
+  type: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  uname?: string;
+  gname?: string;
+  /** Seconds since the epoch. */
+  mtime: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+  content?: Uint8Array;
+}
+
 export interface EngineInfo {
   version: string;
   apiVersion: string;
@@ -56,4 +73,14 @@ export interface DockerEngine {
   readFile(image: string, path: string): Promise<Uint8Array | undefined>;
   /** Several files at once; with dockerode each readFile call reads the whole image, this reads it once (twice with symlinks). */
   readFiles?(image: string, paths: readonly string[]): Promise<Map<string, Uint8Array | undefined>>;
+  /** When the image was made (its `Created`), in whole seconds since the epoch; undefined when there is no such image. */
+  imageCreated?(ref: string): Promise<number | undefined>;
+  /**
+   * `docker export` of a container created (never started) from the image, handed to `consume`;
+   * the container is removed afterwards, whatever happens. The stream shows Docker's init layer
+   * (empty /etc/hostname, /etc/hosts, /etc/resolv.conf, /.dockerenv, …), not the image's files there.
+   */
+  exportContainer?<T>(image: string, consume: (tar: NodeJS.ReadableStream) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** Entries as the image's layers hold them, no symlink followed; undefined for paths the image lacks. */
+  readEntries?(image: string, paths: readonly string[]): Promise<Map<string, ImageEntry | undefined>>;
 }

@@ -20,5 +20,16 @@ export function lazyEngine(env: Readonly<Record<string, string | undefined>>): D
       if (real.readFiles) return real.readFiles(image, paths);
       return new Map(await Promise.all(paths.map(async (p) => [p, await real.readFile(image, p)] as const)));
     },
+    imageCreated: async (ref) => (await get()).imageCreated?.(ref),
+    exportContainer: async (image, consume, signal) => {
+      const real = await get();
+      if (!real.exportContainer) throw new Error('this Docker Engine client cannot export containers');
+      return real.exportContainer(image, consume, signal);
+    },
+    readEntries: async (image, paths) => {
+      const real = await get();
+      if (!real.readEntries) throw new Error('this Docker Engine client cannot read image entries');
+      return real.readEntries(image, paths);
+    },
   };
 }

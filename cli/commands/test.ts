@@ -1,0 +1,178 @@
+// derivc test [FILE] [-o DIR] [--media iso|raw] [--firmware bios|uefi] [--parallel]: boot each
+// medium under each firmware in QEMU and check the serial console against the manifest's
+// `tests.boot`. Media missing from DIR are built first, as `derivc build --target … -o DIR` does.
+// Reports go to DIR/test/: per run console.log and result.json, and junit.xml.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { isFailing, sortDiagnostics } from '../../compiler/diagnostics.js';
+import type { Manifest } from '../../compiler/generated/manifest-types.js';
+import { parseDuration } from '../../compiler/units.js';
+import { ValidationSession } from '../../compiler/validate/index.js';
+import { consoleTail, runDir, runName, writeJunit, writeRunResult, type BootRun } from '../../targets/io/boot-report.js';
+import { bootAndCheck, DEFAULT_CPUS, DEFAULT_QEMU, type BootResult, type ConsoleCheck, type Firmware, type Media, type QemuHost } from '../../targets/io/qemu.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { formatDiagnostics } from '../format/index.js';
+import { debianPackageOf, findOnPath, probeFile } from '../host-tools.js';
+import { wantsColor, type CliIO } from '../io.js';
+import { VERSION } from '../version.js';
+import { manifestPaths } from './validate.js';
+
+export interface TestArgs {
+  files: string[];
+  out: string | undefined;
+  /** Comma-separated; default: the manifest's tests.boot.media. */
+  media: string | undefined;
+  /** Comma-separated; default: the manifest's tests.boot.firmware. */
+  firmware: string | undefined;
+  /** Boot all runs at once instead of as many as the cores allow. */
+  parallel: boolean;
+}
+
+const MEDIA: readonly Media[] = ['iso', 'raw'];
+const FIRMWARE: readonly Firmware[] = ['bios', 'uefi'];
+
+// The defaults of MANIFEST.md `tests.boot`. Media default to the ISO alone: it is the medium
+// every derivative with a kernel can produce.
+export const DEFAULT_BOOT = {
+  media: ['iso'] as Media[],
+  firmware: ['bios', 'uefi'] as Firmware[],
+  timeout: '5m',
+  expect: ['login:'],
+  forbid: ['Kernel panic', 'emergency mode'],
+};
+
+function parseList<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((s) => s.trim());
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`unknown --${option} \`${item}\`; use ${allowed.join(', ')} (comma-separated for several)`);
+  }
+  return [...new Set(items)] as T[];
+}
+
+/** What one manifest's boot test checks, its defaults applied. */
+export function bootCheck(manifest: Manifest): ConsoleCheck {
+  const boot = manifest.tests?.boot ?? {};
+  const timeoutMs = parseDuration(boot.timeout ?? DEFAULT_BOOT.timeout);
+  // The schema already refused any other form.
+  if (timeoutMs === undefined) throw new Error(`invalid tests.boot.timeout ${boot.timeout}`);
+  return { expect: boot.expect ?? DEFAULT_BOOT.expect, forbid: boot.forbid ?? DEFAULT_BOOT.forbid, timeoutMs };
+}
+
+/** Where `derivc build --target MEDIA -o outDir` puts the medium. */
+export function mediumPath(manifest: Manifest, media: Media, outDir: string): string {
+  const base = `${manifest.metadata.name}-${manifest.metadata.version}`;
+  if (media === 'iso') return join(outDir, `${manifest.targets?.iso?.name ?? base}.iso`);
+  return join(outDir, `${base}.raw`);
+}
+
+/** How many QEMUs run at once: each emulates two CPUs, so one per two host cores. */
+export function defaultConcurrency(cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / DEFAULT_CPUS));
+}
+
+export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
+  if (args.files.length > 1) throw new UsageError('`test` takes one manifest');
+  const mediaOpt = parseList('media', args.media, MEDIA);
+  const firmwareOpt = parseList('firmware', args.firmware, FIRMWARE);
+
+  const [path] = manifestPaths(args.files, io);
+  const session = new ValidationSession(io.host);
+  const validated = session.validate(path!);
+  if (validated.diagnostics.length) {
+    io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(validated.diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
+  }
+  const manifest = validated.value.manifest?.manifest;
+  if (!manifest || validated.diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
+
+  const boot = manifest.tests?.boot ?? {};
+  const media = mediaOpt ?? boot.media ?? DEFAULT_BOOT.media;
+  const firmware = firmwareOpt ?? boot.firmware ?? DEFAULT_BOOT.firmware;
+  const check = bootCheck(manifest);
+  const { buildCommand: build, defaultOutDir } = await import('./build.js');
+  const outDir = args.out ?? defaultOutDir(manifest.metadata.name);
+
+  const host = await hostTools(firmware, io);
+  if (!host) return EXIT.failed;
+
+  const paths = new Map(media.map((m) => [m, mediumPath(manifest, m, outDir)] as const));
+  const missing = media.filter((m) => !existsSync(paths.get(m)!));
+  if (missing.length) {
+    // Missing media are made the way `derivc build --target … -o DIR` makes them (the image too,
+    // when it is not up to date); media already there are booted as they are.
+    io.stderr(`no ${missing.map((m) => paths.get(m)).join(', ')}: building with \`derivc build ${path} --target ${missing.join(',')} -o ${outDir}\`\n`);
+    const built = await build({ files: [path!], out: outDir, quiet: false, json: false, target: missing.join(',') }, io);
+    if (built !== EXIT.ok) return built;
+    for (const m of missing) {
+      if (!existsSync(paths.get(m)!)) throw new Error(`derivc build --target ${m} succeeded but made no ${paths.get(m)}`);
+    }
+  }
+
+  const plans = media.flatMap((m) => firmware.map((f) => ({ media: m, firmware: f, path: paths.get(m)! })));
+  const runs: BootRun[] = [];
+  const concurrency = args.parallel ? plans.length : defaultConcurrency();
+  let next = 0;
+  const worker = async () => {
+    while (next < plans.length && !io.signal?.aborted) {
+      const plan = plans[next++]!;
+      const dir = runDir(outDir, plan);
+      mkdirSync(dir, { recursive: true });
+      io.stderr(`booting ${plan.path} under ${plan.firmware} (${runName(plan)}): waiting for ${check.expect.map((e) => `\`${e}\``).join(', ')} within ${Math.round(check.timeoutMs / 1000)} s\n`);
+      const result = await bootOne(plan, check, host, join(dir, 'console.log'), io.signal);
+      const run: BootRun = { ...plan, check, result };
+      runs.push(run);
+      writeRunResult(outDir, run);
+      report(run, dir, io);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, plans.length) }, worker));
+
+  // Runs finish in any order when parallel; the report lists them in plan order.
+  runs.sort((a, b) => plans.findIndex((p) => runName(p) === runName(a)) - plans.findIndex((p) => runName(p) === runName(b)));
+  const junit = writeJunit(outDir, manifest.metadata.name, runs);
+  const failed = runs.filter((r) => r.result.status !== 'passed').length;
+  const skipped = plans.length - runs.length;
+  io.stderr(`${runs.length - failed} passed, ${failed} failed${skipped ? `, ${skipped} not run (cancelled)` : ''}; reports in ${join(outDir, 'test')} (${junit})\n`);
+  return failed || skipped ? EXIT.failed : EXIT.ok;
+}
+
+async function bootOne(plan: { media: Media; firmware: Firmware; path: string }, check: ConsoleCheck, host: QemuHost, consoleFile: string, signal: AbortSignal | undefined): Promise<BootResult> {
+  try {
+    return await bootAndCheck({ ...plan, check, consoleFile, host, ...(signal ? { signal } : {}) });
+  } catch (err) {
+    // Setting up the run failed (the variable store could not be copied, the log not written).
+    return { status: 'failed', reason: 'error', message: (err as Error).message, matched: [], durationMs: 0, consoleTail: '', qemuOutput: '', command: [] };
+  }
+}
+
+function report(run: BootRun, dir: string, io: CliIO): void {
+  const r = run.result;
+  if (r.status === 'passed') {
+    const times = r.matched.map((m) => `\`${m.text}\` ${(m.atMs / 1000).toFixed(1)} s`).join(', ');
+    io.stderr(`PASS ${runName(run)}: ${times}\n`);
+    return;
+  }
+  const lines = [`FAIL ${runName(run)}: ${r.message}`];
+  if (r.qemuOutput.trim()) lines.push(`  QEMU: ${r.qemuOutput.trim().split('\n').join('\n  QEMU: ')}`);
+  const tail = consoleTail(r.consoleTail);
+  if (tail.length) lines.push(`  console tail (last ${tail.length} lines; full log ${join(dir, 'console.log')}):`, ...tail.map((l) => `  | ${l}`));
+  io.stderr(lines.join('\n') + '\n');
+}
+
+/** QEMU (and OVMF for UEFI) from the host, or undefined after saying which package to install. */
+async function hostTools(firmware: readonly Firmware[], io: CliIO): Promise<QemuHost | undefined> {
+  const missing: string[] = [];
+  const binary = await findOnPath(DEFAULT_QEMU.binary, io.env);
+  if (!binary) missing.push(DEFAULT_QEMU.binary);
+  if (firmware.includes('uefi')) {
+    for (const file of [DEFAULT_QEMU.ovmfCode, DEFAULT_QEMU.ovmfVars]) if (!(await probeFile(file))) missing.push(file);
+  }
+  if (missing.length) {
+    const packages = [...new Set(missing.map((m) => debianPackageOf(m)).filter(Boolean))];
+    io.stderr(`derivc: \`derivc test\` needs ${missing.map((m) => `\`${m}\``).join(', ')}, not found on this host${packages.length ? `; install: apt-get install -y ${packages.join(' ')}` : ''}\n`);
+    return undefined;
+  }
+  return { ...DEFAULT_QEMU, binary: binary! };
+}

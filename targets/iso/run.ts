@@ -1,0 +1,120 @@
+// Carries out a target plan with injected effects. Everything happens in a fresh work directory
+// next to the outputs; only the last step renames finished files into place, and the work
+// directory is removed whatever happens — a failed or cancelled run leaves nothing half-written.
+
+import { dirname, isAbsolute, join } from 'node:path';
+import { TargetError, type Artifact, type StepAction, type TargetIO, type TargetPlan } from '../target.js';
+import { bootCatalogSector, BOOT_RECORD_SECTOR, efiImageSector, fatSerialOffset, ISO_SECTOR, serialBytes } from './efi-serial.js';
+import { DOCKER_INIT_FILES, imageFilesystem, resolveCaptured, type Capture } from './image-tar.js';
+
+/** Memory allowed for files kept from the image stream (a kernel and an initrd are ~100 MB). */
+const CAPTURE_LIMIT_BYTES = 512 * 1024 * 1024;
+
+function cancelled(signal: AbortSignal): Error {
+  const err = new Error('cancelled', { cause: signal.reason });
+  err.name = 'AbortError';
+  return err;
+}
+
+export async function runPlan(plan: TargetPlan, io: TargetIO): Promise<Artifact[]> {
+  if (plan.sourceDateEpoch === null) throw new TargetError('this plan was made without SOURCE_DATE_EPOCH: it can be shown, not run');
+  if (io.signal?.aborted) throw cancelled(io.signal);
+  const work = await io.fs.makeTempDir(plan.workDir.parent, plan.workDir.prefix);
+  const run = new PlanRun(io, work);
+  try {
+    for (const step of plan.steps) {
+      if (io.signal?.aborted) throw cancelled(io.signal);
+      io.progress?.(`${plan.target}: ${step.title}`);
+      await run.step(step.action);
+    }
+    if (io.signal?.aborted) throw cancelled(io.signal);
+    return run.artifacts;
+  } catch (err) {
+    throw io.signal?.aborted ? cancelled(io.signal) : err;
+  } finally {
+    await io.fs.remove(work);
+  }
+}
+
+class PlanRun {
+  readonly artifacts: Artifact[] = [];
+  /** Files kept from image streams, by image. */
+  private readonly captures = new Map<string, Capture>();
+  /** Checksums made so far, by work-relative path. */
+  private readonly sums = new Map<string, { sha256: string; bytes: number }>();
+
+  constructor(
+    private readonly io: TargetIO,
+    private readonly work: string,
+  ) {}
+
+  private at(p: string): string {
+    return isAbsolute(p) ? p : join(this.work, p);
+  }
+
+  async step(action: StepAction): Promise<void> {
+    const { io } = this;
+    switch (action.kind) {
+      case 'exec': {
+        const opts = { cwd: this.work, ...(action.env ? { env: action.env } : {}) };
+        if (!action.stdin) return io.exec(action.tool, action.args, opts);
+        const { engine } = io;
+        if (!engine.exportContainer || !engine.readEntries) throw new TargetError('this Docker Engine client cannot export an image filesystem');
+        // Read in parallel with the export; only wanted once the export has streamed through.
+        const image = action.stdin.image;
+        const entries = engine.readEntries(image, DOCKER_INIT_FILES);
+        entries.catch(() => undefined);
+        const capture: Capture | undefined = action.stdin.capture ? { under: action.stdin.capture, limit: CAPTURE_LIMIT_BYTES, entries: new Map() } : undefined;
+        await engine.exportContainer(image, (tar) => io.exec(action.tool, action.args, { ...opts, stdin: imageFilesystem(tar, () => entries, capture) }), io.signal);
+        if (capture) this.captures.set(image, capture);
+        return;
+      }
+      case 'extract': {
+        const capture = this.captures.get(action.image);
+        const found = new Map(action.files.map((f) => [f.from, capture && resolveCaptured(capture, f.from)]));
+        const missing = action.files.map((f) => f.from).filter((f) => found.get(f) === undefined);
+        if (missing.length > 0) {
+          const read = io.engine.readFiles ? await io.engine.readFiles(action.image, missing) : new Map(await Promise.all(missing.map(async (f) => [f, await io.engine.readFile(action.image, f)] as const)));
+          for (const f of missing) found.set(f, read.get(f));
+        }
+        for (const f of action.files) {
+          const content = found.get(f.from);
+          if (content === undefined) throw new TargetError(`the image ${action.image} has no ${f.from} (or it does not lead to a regular file)`);
+          await io.fs.mkdir(dirname(this.at(f.to)));
+          await io.fs.writeFile(this.at(f.to), content);
+        }
+        return;
+      }
+      case 'mkdir':
+        return io.fs.mkdir(this.at(action.path));
+      case 'write':
+        await io.fs.mkdir(dirname(this.at(action.path)));
+        return io.fs.writeFile(this.at(action.path), action.content);
+      case 'copy-tree':
+        return io.fs.copyTree(action.from, this.at(action.to));
+      case 'set-efi-serial': {
+        if (typeof action.serial !== 'number') throw new TargetError('the EFI serial is a placeholder: this plan cannot run');
+        const iso = this.at(action.iso);
+        const catalog = bootCatalogSector(await io.fs.read(iso, BOOT_RECORD_SECTOR * ISO_SECTOR, ISO_SECTOR));
+        const image = efiImageSector(await io.fs.read(iso, catalog * ISO_SECTOR, ISO_SECTOR)) * ISO_SECTOR;
+        const offset = fatSerialOffset(await io.fs.read(iso, image, 512));
+        return io.fs.patch(iso, image + offset, serialBytes(action.serial));
+      }
+      case 'checksum': {
+        const sum = await io.fs.sha256(this.at(action.file));
+        this.sums.set(action.file, sum);
+        return io.fs.writeFile(this.at(action.to), `${sum.sha256}  ${action.name}\n`);
+      }
+      case 'publish': {
+        // A sidecar (checksum) that stays while its file is replaced would describe other bytes.
+        for (const f of action.files.slice(1)) await io.fs.remove(f.to);
+        for (const f of action.files) {
+          await io.fs.rename(this.at(f.from), f.to);
+          const sum = this.sums.get(f.from);
+          if (sum) this.artifacts.push({ path: f.to, ...sum });
+        }
+        return;
+      }
+    }
+  }
+}

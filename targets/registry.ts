@@ -1,0 +1,49 @@
+// The one static list of targets derivc builds, and how each reads its options from a manifest.
+
+import { join } from 'node:path';
+import type { Build } from '../compiler/normalize/build.js';
+import type { ValidatedManifest } from '../compiler/validate/index.js';
+import { isoTarget, type IsoOptions } from './iso/index.js';
+import type { Artifact, Target, TargetContext, TargetIO, TargetName, TargetPlan } from './target.js';
+
+/** Every target a manifest can name, in the order derivc plans and builds them. */
+export const TARGET_NAMES: readonly TargetName[] = ['iso', 'raw', 'ova', 'packer'];
+
+/** A target together with how it takes its options from a manifest. */
+export interface RegisteredTarget {
+  target: Target<unknown>;
+  /** The manifest's `targets.<name>` (defaults where absent), local paths made openable from the working directory. */
+  options(v: ValidatedManifest): unknown;
+}
+
+function isoOptions(v: ValidatedManifest): IsoOptions {
+  const iso = v.manifest.targets?.iso ?? {};
+  return { ...iso, ...(iso.overlay !== undefined ? { overlay: join(v.dir, iso.overlay) } : {}) } as IsoOptions;
+}
+
+export const TARGETS: Partial<Record<TargetName, RegisteredTarget>> = {
+  iso: { target: isoTarget as Target<unknown>, options: isoOptions },
+};
+
+export function isTargetName(name: string): name is TargetName {
+  return (TARGET_NAMES as readonly string[]).includes(name);
+}
+
+/** The targets a manifest enables (`targets.<name>` present), in TARGET_NAMES order. */
+export function enabledTargets(v: ValidatedManifest): TargetName[] {
+  const named = v.manifest.targets ?? {};
+  return TARGET_NAMES.filter((t) => (named as Record<string, unknown>)[t] !== undefined);
+}
+
+/** The plan of one registered target for a manifest (its options from `targets.<name>`, defaults otherwise). */
+export function planTarget(name: TargetName, build: Build, v: ValidatedManifest, context: TargetContext): TargetPlan {
+  const registered = TARGETS[name];
+  if (!registered) throw new Error(`derivc does not build ${name} media yet`);
+  return registered.target.plan(build, registered.options(v), context);
+}
+
+export function runTarget(plan: TargetPlan, io: TargetIO): Promise<Artifact[]> {
+  const registered = TARGETS[plan.target];
+  if (!registered) throw new Error(`derivc does not build ${plan.target} media yet`);
+  return registered.target.run(plan, io);
+}
