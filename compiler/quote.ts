@@ -19,7 +19,8 @@ function refuseControl(value: string, where: string): void {
  */
 export function dockerExec(args: readonly string[]): string {
   for (const a of args) if (a.includes('\u0000')) throw new UnquotableError('NUL in a Dockerfile argument');
-  return JSON.stringify(args).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  // `<` as \u003c: BuildKit reads `<<WORD` on a RUN line as a heredoc, even inside the JSON.
+  return JSON.stringify(args).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029').replace(/</g, '\\u003c');
 }
 
 /**
