@@ -27,7 +27,7 @@ const work = mkdtempSync(join(tmpdir(), 'derivc-qemu-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const HOST = { binary: 'qemu-system-x86_64', ovmfCode: '/usr/share/OVMF/OVMF_CODE_4M.fd', ovmfVars: '/usr/share/OVMF/OVMF_VARS_4M.fd' };
-const COMMON = ['-machine', 'q35', '-accel', 'tcg', '-m', '1536M', '-smp', '2', '-nographic', '-monitor', 'none', '-serial', 'file:/run/t/console.log', '-no-reboot', '-nic', 'user,model=virtio-net-pci'];
+const COMMON = ['-machine', 'q35', '-accel', 'tcg', '-m', '1536M', '-smp', '2', '-nographic', '-monitor', 'none', '-serial', 'file:/run/t/console.log', '-no-reboot', '-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0,romfile='];
 const consoleFile = '/run/t/console.log';
 
 describe('qemuArgs', () => {

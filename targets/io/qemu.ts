@@ -64,7 +64,8 @@ export function qemuArgs(spec: MachineSpec, host: QemuHost = DEFAULT_QEMU): stri
     '-nographic', '-monitor', 'none', '-serial', `file:${spec.consoleFile}`,
     // A panic or a reboot ends the run instead of looping until the timeout.
     '-no-reboot',
-    '-nic', 'user,model=virtio-net-pci',
+    // User-mode network on virtio, without the iPXE option ROM (its banner waits 2 s at POST).
+    '-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0,romfile=',
   ];
   if (spec.firmware === 'uefi') {
     if (!spec.varsPath) throw new Error('a UEFI boot needs its own copy of the OVMF variable store');
