@@ -2,10 +2,11 @@
 // and a probe that finds them. `derivc doctor` reports them; missing-tool diagnostics and the e2e
 // helpers name the package from the same table, so there is one place to keep it right.
 
-import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import * as path from 'node:path';
 import { execa } from 'execa';
+import { findOnPath, probeFile } from '../targets/io/host-lookup.js';
+
+export { findOnPath, probeFile };
 
 /** What needs a requirement: derivc itself needs only the Docker Engine; these are per feature. */
 export type NeededFor = 'iso' | 'raw' | 'test' | 'packer' | 'base images';
@@ -74,15 +75,6 @@ export async function probeTool(name: string, args: readonly string[]): Promise<
   return version === undefined ? { found: true } : { found: true, version };
 }
 
-export async function probeFile(absolutePath: string): Promise<boolean> {
-  try {
-    await access(absolutePath, fsConstants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const hostProbe: HostProbe = { tool: probeTool, file: probeFile };
 
 /**
@@ -95,26 +87,6 @@ export function versionIn(output: string): string | undefined {
     if (match) return match[1]!.replace(/[.,:-]+$/, '');
   }
   return undefined;
-}
-
-/** Whether a program is on PATH, without running it (for the e2e gate). */
-export async function findOnPath(name: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<string | undefined> {
-  if (name.includes('/')) return (await isExecutable(name)) ? name : undefined;
-  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The Debian package providing a host tool or file, when derivc knows it. */

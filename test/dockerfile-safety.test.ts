@@ -11,25 +11,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
-import { describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/compile.js';
 import type { CompileOutput } from '../compiler/emit/types.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { goldenCases, TEST_VERSION } from './golden/harness.js';
-import { dockerPair, execArgs, grubDoubleQuoted, grubScriptCheck, parseDockerfile, sourceWithSh } from './golden/read-back.js';
+import { dockerPair, execArgs, grubDoubleQuoted, checkGrub, parseDockerfile, sourceWithSh } from './golden/read-back.js';
 import { MemoryHost } from './support/memory-host.js';
 
-const e2e = process.env['DERIVC_E2E'] === '1';
 
-/** grub-script-check, or a skip — except under DERIVC_E2E=1, where a missing tool is a failure. */
-function checkGrub(ctx: TestContext, script: string): void {
-  const r = grubScriptCheck(script);
-  if (!r.available) {
-    if (e2e) throw new Error('grub-script-check is missing (install grub-common): DERIVC_E2E=1 requires it');
-    ctx.skip();
-  }
-  expect(r.ok, `${r.output}\n${script}`).toBe(true);
-}
 
 const GRUB_VARS = ['recoverylabel', 'img', 'label'];
 

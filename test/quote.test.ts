@@ -5,11 +5,10 @@
 
 import fc from 'fast-check';
 import { DockerfileParser } from 'dockerfile-ast';
-import { describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dockerExec, dockerPath, dockerString, envAssignment, grubQuoted, kernelArg, shellWord, UnquotableError } from '../compiler/quote.js';
-import { dockerPair, dockerQuoted, execArgs, grubDoubleQuoted, grubScriptCheck, parseDockerfile, sh, sourceWithSh } from './golden/read-back.js';
+import { dockerPair, dockerQuoted, execArgs, grubDoubleQuoted, checkGrub, parseDockerfile, sh, sourceWithSh } from './golden/read-back.js';
 
-const e2e = process.env['DERIVC_E2E'] === '1';
 
 /** Characters quote.ts documents as refused (NUL, C0 but tab, DEL, C1). */
 const CONTROLS = [...Array(0xa0).keys()].filter((c) => c < 0x20 || c >= 0x7f).filter((c) => c !== 0x09).map((c) => String.fromCharCode(c));
@@ -30,14 +29,6 @@ function refuses(f: () => unknown): void {
   expect(f).toThrow(UnquotableError);
 }
 
-function checkGrub(ctx: TestContext, script: string): void {
-  const r = grubScriptCheck(script);
-  if (!r.available) {
-    if (e2e) throw new Error('grub-script-check is missing (install grub-common): DERIVC_E2E=1 requires it');
-    ctx.skip();
-  }
-  expect(r.ok, `${r.output}\n${script}`).toBe(true);
-}
 
 describe('the readers these tests trust', () => {
   // A reader that accepts everything would make every round trip below pass.

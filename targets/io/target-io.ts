@@ -2,13 +2,14 @@
 // straight in, the file system through node:fs. Ctrl-C (the signal) kills the running tool.
 
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, createReadStream } from 'node:fs';
-import { access, cp, mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { cp, mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { TargetError, type TargetFs, type TargetIO } from '../target.js';
 import type { DockerEngine } from './engine.js';
+import { findOnPath, probeFile } from './host-lookup.js';
 
 /** Lines of a failing tool's output kept for the error message. */
 const TAIL_LINES = 15;
@@ -25,30 +26,6 @@ export interface TargetIOOptions {
 function tail(text: string): string {
   const lines = text.trimEnd().split('\n');
   return lines.slice(-TAIL_LINES).join('\n');
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function findTool(tool: string, env: Readonly<Record<string, string | undefined>>): Promise<boolean> {
-  if (tool.startsWith('/')) {
-    try {
-      await access(tool, fsConstants.R_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  for (const dir of (env['PATH'] ?? '').split(path.delimiter)) {
-    if (dir !== '' && (await isExecutable(path.join(dir, tool)))) return true;
-  }
-  return false;
 }
 
 export const nodeTargetFs: TargetFs = {
@@ -109,7 +86,8 @@ export function nodeTargetIO(engine: DockerEngine, options: TargetIOOptions): Ta
     fs: nodeTargetFs,
     ...(signal ? { signal } : {}),
     ...(options.progress ? { progress: options.progress } : {}),
-    hasTool: (tool) => findTool(tool, options.env),
+    // An absolute path names a file (firmware, GRUB platform directory); a bare name a program.
+    hasTool: async (tool) => (tool.startsWith('/') ? probeFile(tool) : (await findOnPath(tool, options.env)) !== undefined),
 
     async exec(tool, args, opts = {}) {
       const child = execa(tool, args, {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerfileParser, Keyword, type Instruction } from 'dockerfile-ast';
+import { expect, type TestContext } from 'vitest';
 
 /**
  * One double-quoted Dockerfile word (LABEL/ARG values), as BuildKit's shell lexer reads it:
@@ -146,4 +147,17 @@ export function sh(script: string): string {
   const r = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
   if (r.status !== 0) throw new Error(`sh failed (${r.status}): ${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * Asserts that GRUB's own parser accepts `script`. Without grub-script-check the test skips —
+ * except under DERIVC_E2E=1, where a missing tool fails it.
+ */
+export function checkGrub(ctx: TestContext, script: string): void {
+  const r = grubScriptCheck(script);
+  if (!r.available) {
+    if (process.env['DERIVC_E2E'] === '1') throw new Error('grub-script-check is missing (install grub-common): DERIVC_E2E=1 requires it');
+    ctx.skip();
+  }
+  expect(r.ok, `${r.output}\n${script}`).toBe(true);
 }
