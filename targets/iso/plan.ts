@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import type { Build } from '../../compiler/normalize/build.js';
 import { epochPlaceholder, TargetError, type PlanStep, type TargetContext, type TargetPlan, type ToolRequirement } from '../target.js';
+import { isoFileName } from '../media-names.js';
 import { grubCfg, SQUASHFS_NAME } from './grub-cfg.js';
 
 export type Firmware = 'bios' | 'uefi';
@@ -49,10 +50,6 @@ const PLATFORMS: Record<Build['arch'], Partial<Record<Firmware, ToolRequirement>
 /** The ISO 9660 volume dates as `-volume_date uuid` takes them: YYYYMMDDhhmmss and centiseconds, UTC. */
 export function isoVolumeDate(epoch: number): string {
   return new Date(epoch * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + '00';
-}
-
-export function isoFileName(build: Build, options: IsoOptions): string {
-  return `${options.name ?? `${build.name}-${build.version}`}.iso`;
 }
 
 export function planIso(build: Build, options: IsoOptions, context: TargetContext): TargetPlan {
