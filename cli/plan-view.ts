@@ -66,7 +66,7 @@ export function renderPlan(plan: Plan): string {
       continue;
     }
     out.push(`  ${t.target} → ${t.outputs.join(', ')}`);
-    out.push(`    host tools: ${t.tools.map((x) => `${x.name} (${x.package})`).join(', ')}`);
+    out.push(`    host tools: ${t.tools.length === 0 ? 'none' : t.tools.map((x) => `${x.name} (${x.package})`).join(', ')}`);
     out.push(`    timestamps: ${t.sourceDateEpoch === null ? "SOURCE_DATE_EPOCH, by default the image's creation time" : `SOURCE_DATE_EPOCH=${t.sourceDateEpoch}`}`);
     out.push(`    work dir:   ${t.workDir.parent}/${t.workDir.prefix}XXXXXX (removed at the end)`);
     t.steps.forEach((step, i) => {
@@ -99,6 +99,10 @@ function actionLines(a: StepAction): string[] {
       return [`sha256 of ${a.file} → ${a.to}`];
     case 'publish':
       return a.files.map((f) => `${f.from} → ${f.to}`);
+    case 'checksums':
+      return [`sha256 of ${a.files.map((f) => f.file).join(', ')} → ${a.to}`];
+    case 'publish-dir':
+      return [`${a.from}/ → ${a.to}/ (replacing it)`];
   }
 }
 

@@ -70,3 +70,22 @@ export function kernelArg(arg: string): string {
   if (arg === '' || /[\s"]/.test(arg)) throw new UnquotableError(`a kernel argument must be one token without quotes: ${JSON.stringify(arg)}`);
   return grubQuoted(arg);
 }
+
+/** A lone UTF-16 surrogate: no UTF-8 encoding exists for it, so no HCL file can carry it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const HCL_ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * An HCL2 quoted string (Packer templates): `\`, `"` and control characters as escapes, `${`
+ * as `$${` and `%{` as `%%{`, so HCL neither ends the string nor reads an interpolation or a
+ * directive. HCL reads strings in Unicode NFC, so a value in another form could not come back
+ * as written: it is refused, like a lone surrogate.
+ */
+export function hclString(value: string): string {
+  if (LONE_SURROGATE.test(value)) throw new UnquotableError(`lone surrogate in an HCL string: ${JSON.stringify(value)}`);
+  if (value.normalize('NFC') !== value) throw new UnquotableError(`an HCL string must be in Unicode NFC (HCL normalizes it): ${JSON.stringify(value)}`);
+  const escaped = value.replace(/[\\"\u0000-\u001f\u007f-\u009f]/g, (c) => HCL_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Escapes add neither `$`, `%` nor `{`, so these see the value's own sequences only. (Functions:
+  // in a replacement string `$$` would mean one `$`.)
+  return `"${escaped.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')}"`;
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Build } from '../compiler/normalize/build.js';
 import type { ValidatedManifest } from '../compiler/validate/index.js';
 import { isoTarget, type IsoOptions } from './iso/index.js';
+import { packerOptions, packerTarget } from './packer/index.js';
 import type { Artifact, Target, TargetContext, TargetIO, TargetName, TargetPlan } from './target.js';
 
 /** Every target a manifest can name, in the order derivc plans and builds them. */
@@ -23,6 +24,7 @@ function isoOptions(v: ValidatedManifest): IsoOptions {
 
 export const TARGETS: Partial<Record<TargetName, RegisteredTarget>> = {
   iso: { target: isoTarget as Target<unknown>, options: isoOptions },
+  packer: { target: packerTarget as Target<unknown>, options: packerOptions },
 };
 
 export function isTargetName(name: string): name is TargetName {

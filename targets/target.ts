@@ -51,7 +51,11 @@ export type StepAction =
   /** `sha256sum` format: "<hex>  <name>\n". */
   | { kind: 'checksum'; file: string; to: string; name: string }
   /** Renames into place, in order; sidecars (all but the first) are removed first so none describes other bytes. */
-  | { kind: 'publish'; files: { from: string; to: string }[] };
+  | { kind: 'publish'; files: { from: string; to: string }[] }
+  /** `sha256sum` format over several files into one (a directory's SHA256SUMS): "<hex>  <name>\n" each. */
+  | { kind: 'checksums'; files: { file: string; name: string }[]; to: string }
+  /** A finished work directory renamed into place, replacing the one there whole: its files belong together. */
+  | { kind: 'publish-dir'; from: string; to: string };
 
 export interface PlanStep {
   title: string;

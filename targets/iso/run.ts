@@ -115,6 +115,23 @@ class PlanRun {
         }
         return;
       }
+      case 'checksums': {
+        let lines = '';
+        for (const f of action.files) {
+          const sum = await io.fs.sha256(this.at(f.file));
+          this.sums.set(f.file, sum);
+          lines += `${sum.sha256}  ${f.name}\n`;
+        }
+        return io.fs.writeFile(this.at(action.to), lines);
+      }
+      case 'publish-dir': {
+        // rename() cannot replace a directory that holds files; and none may stay from an earlier run.
+        await io.fs.remove(action.to);
+        await io.fs.rename(this.at(action.from), action.to);
+        const prefix = `${action.from}/`;
+        for (const [file, sum] of this.sums) if (file.startsWith(prefix)) this.artifacts.push({ path: join(action.to, file.slice(prefix.length)), ...sum });
+        return;
+      }
     }
   }
 }

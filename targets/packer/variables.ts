@@ -1,0 +1,67 @@
+// variables.pkr.hcl: everything a build needs that the manifest does not (and must not) say.
+// Credentials are `sensitive` variables without a default — never a value in a file — and the
+// same holds for site settings derivc cannot know (a bucket, a resource group): Packer refuses
+// to start until each one is given (-var, -var-file or PKR_VAR_<name>).
+
+import type { Build } from '../../compiler/normalize/build.js';
+import { Expr, printHcl, type Block } from './hcl.js';
+
+interface VariableInfo {
+  description: string;
+  /** Packer masks the value in every line it prints. */
+  sensitive: boolean;
+}
+
+/** Every variable a template may use, in the order variables.pkr.hcl declares them. */
+const CATALOG = {
+  ssh_username: {
+    description: 'User Packer logs in as over SSH (the live system must allow it). Not sensitive: Packer would mask a name like root in every line it prints.',
+    sensitive: false,
+  },
+  ssh_password: { description: 'Password of ssh_username on the live system.', sensitive: true },
+  aws_access_key: { description: "AWS access key id (empty: Packer's default chain of environment, shared profile, instance role).", sensitive: true },
+  aws_secret_key: { description: 'AWS secret access key (empty: the default chain).', sensitive: true },
+  aws_s3_bucket: { description: "S3 bucket, in the build's region, that VM Import reads the disk from.", sensitive: false },
+  gcp_account_file: { description: 'Service-account key: a JSON file path or its content (empty: application default credentials).', sensitive: true },
+  gcp_project_id: { description: 'Google Cloud project the image is made in.', sensitive: false },
+  gcp_bucket: { description: 'Cloud Storage bucket the disk is uploaded to for the image import.', sensitive: false },
+  azure_client_id: { description: 'Azure service principal: application (client) id.', sensitive: true },
+  azure_client_secret: { description: 'Azure service principal: client secret.', sensitive: true },
+  azure_subscription_id: { description: 'Azure subscription id.', sensitive: true },
+  azure_tenant_id: { description: 'Azure tenant (directory) id.', sensitive: true },
+  azure_resource_group: { description: 'Azure resource group of the imported and the built managed image.', sensitive: false },
+} satisfies Record<string, VariableInfo>;
+
+export type VariableName = keyof typeof CATALOG;
+
+/** A reference to a variable, for a template attribute. */
+export function ref(name: VariableName): Expr {
+  return Expr.variable(name);
+}
+
+export function isSensitive(name: VariableName): boolean {
+  return CATALOG[name].sensitive;
+}
+
+/** variables.pkr.hcl declaring exactly the variables the templates use, in catalog order. */
+export function variablesFile(build: Pick<Build, 'name' | 'version' | 'manifestName'>, used: ReadonlySet<VariableName>): string {
+  const blocks: Block[] = (Object.keys(CATALOG) as VariableName[])
+    .filter((n) => used.has(n))
+    .map((name) => ({
+      type: 'variable',
+      labels: [name],
+      body: [
+        ['type', Expr.string],
+        ['description', CATALOG[name].description],
+        ['sensitive', CATALOG[name].sensitive ? true : undefined],
+      ],
+    }));
+  return printHcl(
+    [
+      `derivc: Packer variables of ${build.name} ${build.version} (generated from ${build.manifestName}; edit the manifest instead)`,
+      'No variable has a value here: pass each at build time with -var, a -var-file kept out of version control,',
+      'or PKR_VAR_<name> in the environment. Credentials are sensitive: Packer masks them in its output.',
+    ],
+    blocks,
+  );
+}

@@ -1,0 +1,27 @@
+# derivc: Packer variables of acme-os 2.1.0_rc1 (generated from derivative.yaml; edit the manifest instead)
+# No variable has a value here: pass each at build time with -var, a -var-file kept out of version control,
+# or PKR_VAR_<name> in the environment. Credentials are sensitive: Packer masks them in its output.
+
+variable "azure_client_id" {
+  type        = string
+  description = "Azure service principal: application (client) id."
+  sensitive   = true
+}
+
+variable "azure_client_secret" {
+  type        = string
+  description = "Azure service principal: client secret."
+  sensitive   = true
+}
+
+variable "azure_subscription_id" {
+  type        = string
+  description = "Azure subscription id."
+  sensitive   = true
+}
+
+variable "azure_tenant_id" {
+  type        = string
+  description = "Azure tenant (directory) id."
+  sensitive   = true
+}

@@ -1,0 +1,27 @@
+# derivc: Packer template of acme-os 2.1.0_rc1: a VMware VM (VMX), from the live ISO (generated from derivative.yaml; edit the manifest instead)
+# Run it in this directory, as ../README.md says.
+
+source "vmware-iso" "iso" {
+  iso_url           = "../../acme-live.iso"
+  iso_checksum      = "file:../../acme-live.iso.sha256"
+  output_directory  = "output-vmware-iso"
+  vm_name           = "acme-os-2.1.0_rc1"
+  guest_os_type     = "opensuse-64"
+  version           = 19
+  cpus              = 2
+  memory            = 2048
+  disk_size         = 20480
+  disk_adapter_type = "sata"
+  headless          = true
+  vmx_data          = { "firmware" = "efi" }
+  communicator      = "ssh"
+  ssh_username      = var.ssh_username
+  ssh_password      = var.ssh_password
+  ssh_timeout       = "20m"
+  shutdown_command  = "poweroff"
+}
+
+build {
+  name    = "vmware-iso"
+  sources = ["source.vmware-iso.iso"]
+}

@@ -1,0 +1,321 @@
+// The packer target as a specification: `plan()` writes files only (pinned here), the published
+// directory is byte for byte the golden tree under test/packer-golden/<case>/expected/ (every
+// example with `targets.packer`, and the cases there), credentials are never values, and `run()`
+// replaces `<outDir>/packer` whole, at the very end. The real Packer validates the same templates
+// in test/e2e/packer.e2e.test.ts. Regenerate the trees after an intended change with
+// UPDATE_GOLDEN=1, then review the diff.
+
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nodeHost } from '../cli/node-host.js';
+import { normalize } from '../compiler/normalize/index.js';
+import { ValidationSession } from '../compiler/validate/index.js';
+import { planPacker } from '../targets/packer/plan.js';
+import { runPlan } from '../targets/iso/run.js';
+import { planTarget } from '../targets/registry.js';
+import { TargetError, type TargetFs, type TargetIO } from '../targets/target.js';
+import { runCli, runCliAsync } from './support/cli.js';
+import { FakeEngine } from './support/fake-engine.js';
+import { MemoryHost } from './support/memory-host.js';
+
+const GOLDEN = 'test/packer-golden';
+const update = Boolean(process.env['UPDATE_GOLDEN']);
+const CONTEXT = { image: 'derivc.local/acme:1.0', outDir: '/out', sourceDateEpoch: 1_700_000_000 };
+const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
+
+function validated(path: string, host = nodeHost) {
+  const r = new ValidationSession(host).validate(path);
+  expect(r.diagnostics).toEqual([]);
+  const v = r.value.manifest!;
+  return { v, build: normalize(v, host).value };
+}
+
+function inline(body: string) {
+  return validated('derivative.yaml', new MemoryHost({ 'derivative.yaml': HEAD + body }));
+}
+
+/** TargetFs in memory, with real SHA-256s, logging every effect in order. */
+class MemoryFs implements TargetFs {
+  readonly files = new Map<string, Buffer>();
+  readonly log: string[] = [];
+  failWrite: string | undefined;
+
+  async makeTempDir(parent: string, prefix: string) {
+    this.log.push(`mkdtemp ${parent}/${prefix}`);
+    return `${parent}/${prefix}000001`;
+  }
+  async mkdir(dir: string) {
+    this.log.push(`mkdir ${dir}`);
+  }
+  async writeFile(file: string, content: Uint8Array | string) {
+    if (this.failWrite && file.endsWith(this.failWrite)) throw new Error(`ENOSPC: no space left on device, write ${file}`);
+    this.log.push(`write ${file}`);
+    this.files.set(file, Buffer.from(content));
+  }
+  async copyTree() {
+    throw new Error('not used');
+  }
+  async read() {
+    return new Uint8Array();
+  }
+  async patch() {}
+  async sha256(file: string) {
+    const bytes = this.files.get(file)!;
+    return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+  }
+  async rename(from: string, to: string) {
+    this.log.push(`rename ${from} → ${to}`);
+    for (const [f, b] of [...this.files]) {
+      if (f !== from && !f.startsWith(`${from}/`)) continue;
+      this.files.delete(f);
+      this.files.set(to + f.slice(from.length), b);
+    }
+  }
+  async remove(p: string) {
+    this.log.push(`remove ${p}`);
+    for (const f of [...this.files.keys()]) if (f === p || f.startsWith(`${p}/`)) this.files.delete(f);
+  }
+
+  io(): TargetIO {
+    return {
+      engine: new FakeEngine(),
+      fs: this,
+      exec: async (tool) => {
+        throw new Error(`the packer target runs no tool (${tool})`);
+      },
+      hasTool: async () => true,
+    };
+  }
+
+  /** The published tree under `dir`, by relative path. */
+  tree(dir: string): Map<string, string> {
+    return new Map([...this.files].filter(([f]) => f.startsWith(`${dir}/`)).map(([f, b]) => [f.slice(dir.length + 1), b.toString('utf8')] as const).sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+}
+
+/** The published packer directory of a manifest, as written by run() through the registry. */
+async function published(path: string, host = nodeHost): Promise<Map<string, string>> {
+  const { v, build } = validated(path, host);
+  const fs = new MemoryFs();
+  await runPlan(planTarget('packer', build, v, CONTEXT), fs.io());
+  return fs.tree('/out/packer');
+}
+
+function goldenCases(): { name: string; manifest: string }[] {
+  const examples = readdirSync('examples')
+    .map((d) => ({ name: d, manifest: join('examples', d, 'derivative.yaml') }))
+    .filter((c) => existsSync(c.manifest) && /^  packer:/m.test(readFileSync(c.manifest, 'utf8')));
+  const own = readdirSync(GOLDEN).map((d) => ({ name: d, manifest: join(GOLDEN, d, 'derivative.yaml') })).filter((c) => existsSync(c.manifest));
+  return [...examples, ...own].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+function readTree(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(root, p).split('\\').join('/'), readFileSync(p, 'utf8'));
+    }
+  };
+  if (existsSync(root)) walk(root);
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** `attr = value` pairs of every .pkr.hcl file in a tree (one per line, as the writer prints them). */
+function attributes(tree: Map<string, string>): { file: string; name: string; value: string }[] {
+  return [...tree]
+    .filter(([f]) => f.endsWith('.pkr.hcl'))
+    .flatMap(([file, text]) => [...text.matchAll(/^\s*([a-z0-9_]+)\s+= (.*)$/gm)].map((m) => ({ file, name: m[1]!, value: m[2]! })));
+}
+
+describe('packer plan()', () => {
+  it('writes the templates, the variables and a README into packer/, checksums them, and publishes the directory whole', () => {
+    const { build } = inline('targets: {packer: {builders: [qemu]}}\n');
+    const plan = planPacker(build, { builders: ['qemu'] }, CONTEXT);
+    expect(plan.steps.map((s) => [s.title, s.action.kind, 'path' in s.action ? s.action.path : undefined])).toEqual([
+      ['write the qemu template: a qcow2 disk for QEMU, from the live ISO', 'write', 'packer/qemu/qemu.pkr.hcl'],
+      ['write the qemu variables (credentials without a value)', 'write', 'packer/qemu/variables.pkr.hcl'],
+      ['write the README: how to run each build', 'write', 'packer/README.md'],
+      ['checksum every file', 'checksums', undefined],
+      ['rename the directory into place, replacing the one there', 'publish-dir', undefined],
+    ]);
+    expect(plan.steps[3]!.action).toEqual({
+      kind: 'checksums',
+      files: [
+        { file: 'packer/README.md', name: 'README.md' },
+        { file: 'packer/qemu/qemu.pkr.hcl', name: 'qemu/qemu.pkr.hcl' },
+        { file: 'packer/qemu/variables.pkr.hcl', name: 'qemu/variables.pkr.hcl' },
+      ],
+      to: 'packer/SHA256SUMS',
+    });
+    expect(plan.steps[4]!.action).toEqual({ kind: 'publish-dir', from: 'packer', to: '/out/packer' });
+    expect(plan).toMatchObject({
+      target: 'packer',
+      tools: [],
+      workDir: { parent: '/out', prefix: '.derivc-packer-' },
+      outputs: ['/out/packer/README.md', '/out/packer/qemu/qemu.pkr.hcl', '/out/packer/qemu/variables.pkr.hcl', '/out/packer/SHA256SUMS'],
+      sourceDateEpoch: 1_700_000_000,
+    });
+  });
+
+  it('plans a local QEMU build for --target packer when the manifest names no builder', () => {
+    const { v, build } = inline('');
+    expect(planTarget('packer', build, v, CONTEXT).outputs).toContain('/out/packer/qemu/qemu.pkr.hcl');
+  });
+
+  it('gives the same bytes for the same manifest, whatever the order of its builders', () => {
+    const a = inline('targets: {packer: {builders: [qemu, azure-arm, amazon-ebs]}}\n');
+    const b = inline('targets: {packer: {builders: [amazon-ebs, qemu, azure-arm]}}\n');
+    expect(planTarget('packer', b.build, b.v, CONTEXT)).toEqual(planTarget('packer', a.build, a.v, CONTEXT));
+  });
+
+  it('refuses what the clouds and hypervisors would refuse, before anything runs', () => {
+    const plan = (body: string) => {
+      const { v, build } = inline(body);
+      return () => planTarget('packer', build, v, CONTEXT);
+    };
+    expect(plan('targets: {packer: {builders: [amazon-ebs], amazonEbs: {volumeType: st1}}}\n')).toThrow(/st1 volume cannot be a boot volume/);
+    expect(plan('targets: {raw: {size: 16GiB}, packer: {builders: [googlecompute], googlecompute: {diskSize: 10GiB}}}\n')).toThrow(
+      /`targets.packer.googlecompute.diskSize` \(10 GiB\) is smaller than the disk it is made from \(acme-1.0.raw, 16 GiB\)/,
+    );
+    expect(plan('targets: {packer: {builders: [azure-arm], azureArm: {osDiskSizeGb: 4}}}\n')).toThrow(TargetError);
+    expect(plan('targets: {iso: {firmware: [uefi]}, packer: {builders: [virtualbox-iso], virtualboxIso: {firmware: bios}}}\n')).toThrow(/add `bios` to `targets.iso.firmware`/);
+    const { v, build } = inline('targets: {packer: {builders: [qemu]}}\n');
+    expect(() => planTarget('packer', { ...build, arch: 'arm64' }, v, CONTEXT)).toThrow(/amd64/);
+  });
+});
+
+describe('packer templates (golden)', () => {
+  const cases = goldenCases();
+
+  it('cover the examples that enable the target and the cases under test/packer-golden', () => {
+    expect(cases.map((c) => c.name)).toEqual(['debian-bare', 'defaults', 'every-builder', 'opensuse-luet']);
+  });
+
+  for (const c of cases) {
+    it(`${c.name}: the published directory is the expected tree`, async () => {
+      const tree = await published(c.manifest);
+      const expectedDir = join(GOLDEN, c.name, 'expected');
+      if (update) {
+        rmSync(expectedDir, { recursive: true, force: true });
+        for (const [f, text] of tree) {
+          mkdirSync(dirname(join(expectedDir, f)), { recursive: true });
+          writeFileSync(join(expectedDir, f), text);
+        }
+      }
+      const expected = readTree(expectedDir);
+      expect([...tree.keys()]).toEqual([...expected.keys()]);
+      for (const [f, text] of tree) expect(text, f).toBe(expected.get(f));
+    });
+  }
+
+  it('SHA256SUMS lists every other file with its real digest', async () => {
+    const tree = await published(join(GOLDEN, 'every-builder', 'derivative.yaml'));
+    const lines = tree.get('SHA256SUMS')!.trimEnd().split('\n');
+    expect(lines.map((l) => l.slice(66))).toEqual([...tree.keys()].filter((f) => f !== 'SHA256SUMS'));
+    for (const l of lines) expect(l.slice(0, 64)).toBe(createHash('sha256').update(tree.get(l.slice(66))!).digest('hex'));
+  });
+});
+
+describe('credentials', () => {
+  const CREDENTIALS = ['access_key', 'secret_key', 'account_file', 'client_id', 'client_secret', 'subscription_id', 'tenant_id', 'ssh_password', 'token'];
+
+  it('are never values: each is a sensitive variable without a default, declared where it is used', async () => {
+    for (const c of ['every-builder', 'defaults']) {
+      const tree = await published(join(GOLDEN, c, 'derivative.yaml'));
+      const attrs = attributes(tree);
+      const credentials = attrs.filter((a) => CREDENTIALS.includes(a.name));
+      expect(credentials.length).toBeGreaterThan(10);
+      for (const a of credentials) expect(a.value, `${a.file}: ${a.name}`).toMatch(/^var\.[a-z0-9_]+$/);
+      for (const dir of new Set([...tree.keys()].filter((f) => f.includes('/')).map((f) => f.split('/')[0]!))) {
+        const vars = tree.get(`${dir}/variables.pkr.hcl`)!;
+        const declared = [...vars.matchAll(/^variable "([a-z0-9_]+)" \{\n((?: .*\n)*?)\}/gm)].map((m) => ({ name: m[1]!, body: m[2]! }));
+        // No variable has a value in a file: not a credential, not a bucket.
+        for (const d of declared) expect(d.body, d.name).not.toMatch(/^\s*default\s*=/m);
+        const used = new Set(attrs.filter((a) => a.file.startsWith(`${dir}/`)).flatMap((a) => [...a.value.matchAll(/var\.([a-z0-9_]+)/g)].map((m) => m[1]!)));
+        expect(declared.map((d) => d.name).sort(), dir).toEqual([...used].sort());
+        for (const a of credentials.filter((x) => x.file.startsWith(`${dir}/`))) {
+          expect(declared.find((d) => `var.${d.name}` === a.value)!.body, a.value).toMatch(/^\s*sensitive\s*= true$/m);
+        }
+      }
+    }
+  });
+
+  it('never reach a template even when the manifest tries (refused by validation first)', () => {
+    const host = new MemoryHost({ 'derivative.yaml': `${HEAD}targets: {packer: {builders: [amazon-ebs], amazonEbs: {secretKey: AKIAXXXX}}}\n` });
+    const r = runCli(['plan', '--target', 'packer'], { host });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('targets/packer-credential');
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('packer run()', () => {
+  it('publishes nothing before the end, then replaces the old directory whole (no stale template stays)', async () => {
+    const { v, build } = inline('targets: {packer: {builders: [qemu, amazon-ebs]}}\n');
+    const fs = new MemoryFs();
+    fs.files.set('/out/packer/azure-arm/azure-arm.pkr.hcl', Buffer.from('stale'));
+    fs.files.set('/out/acme-1.0.iso', Buffer.from('the ISO stays'));
+    const artifacts = await runPlan(planTarget('packer', build, v, CONTEXT), fs.io());
+    const work = '/out/.derivc-packer-000001';
+    const firstOut = fs.log.findIndex((l) => / \/out\/packer/.test(l));
+    expect(fs.log.slice(firstOut)).toEqual(['remove /out/packer', `rename ${work}/packer → /out/packer`, `remove ${work}`]);
+    expect(fs.log.slice(0, firstOut).every((l) => l.startsWith('mkdtemp') || l.includes(work))).toBe(true);
+    expect([...fs.files.keys()].sort()).toEqual([
+      '/out/acme-1.0.iso',
+      '/out/packer/README.md',
+      '/out/packer/SHA256SUMS',
+      '/out/packer/amazon-ebs/amazon-ebs.pkr.hcl',
+      '/out/packer/amazon-ebs/variables.pkr.hcl',
+      '/out/packer/qemu/qemu.pkr.hcl',
+      '/out/packer/qemu/variables.pkr.hcl',
+    ]);
+    expect(artifacts.map((a) => a.path)).toEqual(['/out/packer/README.md', '/out/packer/amazon-ebs/amazon-ebs.pkr.hcl', '/out/packer/amazon-ebs/variables.pkr.hcl', '/out/packer/qemu/qemu.pkr.hcl', '/out/packer/qemu/variables.pkr.hcl']);
+    for (const a of artifacts) expect(a).toEqual({ path: a.path, sha256: createHash('sha256').update(fs.files.get(a.path)!).digest('hex'), bytes: fs.files.get(a.path)!.length });
+  });
+
+  it('leaves the old directory alone when a write fails', async () => {
+    const { v, build } = inline('targets: {packer: {builders: [qemu]}}\n');
+    const fs = new MemoryFs();
+    fs.files.set('/out/packer/qemu/qemu.pkr.hcl', Buffer.from('old'));
+    fs.failWrite = 'README.md';
+    await expect(runPlan(planTarget('packer', build, v, CONTEXT), fs.io())).rejects.toThrow(/ENOSPC/);
+    expect([...fs.files]).toEqual([['/out/packer/qemu/qemu.pkr.hcl', Buffer.from('old')]]);
+  });
+});
+
+describe('derivc plan / build --target packer', () => {
+  it('plan shows every file and needs no host tool', () => {
+    const host = new MemoryHost({ 'derivative.yaml': `${HEAD}targets: {packer: {builders: [googlecompute]}}\n` });
+    const r = runCli(['plan'], { host });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('  packer → .derivc/acme/packer/README.md, .derivc/acme/packer/googlecompute/googlecompute.pkr.hcl, ');
+    expect(r.stdout).toContain('    host tools: none\n');
+    expect(r.stdout).toContain('         packer/googlecompute/googlecompute.pkr.hcl:\n           # derivc: Packer template of acme 1.0: a Compute Engine image, imported from the raw disk');
+    expect(r.stdout).toContain('         packer/ → .derivc/acme/packer/ (replacing it)\n');
+  });
+
+  it('build writes the directory next to the build context and prints each file', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'derivc-packer-unit-'));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'derivc-packer-manifest-'));
+      writeFileSync(join(dir, 'derivative.yaml'), `${HEAD}targets: {packer: {builders: [qemu, azure-arm]}}\n`);
+      mkdirSync(join(out, 'packer', 'vmware-iso'), { recursive: true });
+      writeFileSync(join(out, 'packer', 'vmware-iso', 'vmware-iso.pkr.hcl'), 'stale');
+      const engine = new FakeEngine();
+      const r = await runCliAsync(['build', join(dir, 'derivative.yaml'), '-o', out, '--target', 'packer'], { docker: () => engine, env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      rmSync(dir, { recursive: true, force: true });
+      expect(r.stderr).toContain(`packer: ${join(out, 'packer', 'qemu', 'qemu.pkr.hcl')} (`);
+      expect(r.code).toBe(0);
+      expect(readdirSync(join(out, 'packer')).sort()).toEqual(['README.md', 'SHA256SUMS', 'azure-arm', 'qemu']);
+      expect(readdirSync(out).filter((f) => f.startsWith('.derivc-packer-'))).toEqual([]);
+      expect(readFileSync(join(out, 'packer', 'qemu', 'qemu.pkr.hcl'), 'utf8')).toContain('iso_checksum     = "file:../../acme-1.0.iso.sha256"');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
