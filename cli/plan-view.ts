@@ -20,8 +20,8 @@ export interface Plan {
   targets: PlanTarget[];
 }
 
-/** A target's plan, or the mark of one this derivc cannot build yet. */
-export type PlanTarget = TargetPlan | { target: string; supported: false };
+/** A target's plan. */
+export type PlanTarget = TargetPlan;
 
 export interface PlanFile {
   path: string;
@@ -61,10 +61,6 @@ export function renderPlan(plan: Plan): string {
 
   out.push('', plan.targets.length === 0 ? 'targets: none (the manifest enables none; `--target iso` plans one)' : `targets: ${count(plan.targets.length, 'medium', 'media')}`);
   for (const t of plan.targets) {
-    if (!('steps' in t)) {
-      out.push(`  ${t.target}: not built by this derivc yet`);
-      continue;
-    }
     out.push(`  ${t.target} → ${t.outputs.join(', ')}`);
     out.push(`    host tools: ${t.tools.length === 0 ? 'none' : t.tools.map((x) => `${x.name} (${x.package})`).join(', ')}`);
     out.push(`    timestamps: ${t.sourceDateEpoch === null ? "SOURCE_DATE_EPOCH, by default the image's creation time" : `SOURCE_DATE_EPOCH=${t.sourceDateEpoch}`}`);
@@ -95,6 +91,12 @@ function actionLines(a: StepAction): string[] {
       return [`${a.from}/ → ${a.to}/`];
     case 'set-efi-serial':
       return [`${a.iso}: FAT volume serial of the EFI boot image = ${a.serial}`];
+    case 'set-vmdk-cid':
+      return [`${a.vmdk}: descriptor CID=${a.cid}`];
+    case 'ovf-manifest':
+      return [`SHA256 of ${a.files.map((f) => f.file).join(', ')} → ${a.to}`];
+    case 'install-bios-boot':
+      return [`${a.disk}: GRUB ${a.bootImage} into the MBR code area, pointing at core.img at sector ${a.coreLba}`];
     case 'checksum':
       return [`sha256 of ${a.file} → ${a.to}`];
     case 'publish':

@@ -15,17 +15,28 @@ export interface CompileOptions {
 
 /** The build ID alone (an upstream's is part of its downstreams'). */
 export function buildId(v: ValidatedManifest, host: Host, options: CompileOptions): string {
-  const ir = normalize(v, host).value;
-  return buildIdOf({ ir, version: options.version, ...(v.upstream ? { upstreamBuildId: buildId(v.upstream, host, options) } : {}) });
+  return identify(v, host, options).id;
+}
+
+/** Stands in for the build ID in the draft emission the ID is computed from. */
+const PENDING_ID = 'sha256:pending';
+
+/**
+ * The ID covers the normalized manifest, derivc's version, the upstream's ID, and the generated
+ * files themselves (emitted once with a placeholder ID): a derivc whose output changed — a fix in
+ * an emitter — rebuilds the image even when the manifest and the version did not change.
+ */
+function identify(v: ValidatedManifest, host: Host, options: CompileOptions) {
+  const normalized = normalize(v, host);
+  const at = (pointer: string) => ({ file: v.path, pointer, range: v.source.locate(pointer, 'key') });
+  const draft = emit(normalized.value, { version: options.version, buildId: PENDING_ID, at });
+  const output = draft.value.files.map((f) => [f.path, f.content, f.mode]);
+  const id = buildIdOf({ ir: normalized.value, version: options.version, output, ...(v.upstream ? { upstreamBuildId: buildId(v.upstream, host, options) } : {}) });
+  return { id, normalized, at };
 }
 
 export function compile(v: ValidatedManifest, host: Host, options: CompileOptions): Result<CompileOutput> {
-  const normalized = normalize(v, host);
-  const id = buildIdOf({ ir: normalized.value, version: options.version, ...(v.upstream ? { upstreamBuildId: buildId(v.upstream, host, options) } : {}) });
-  const emitted = emit(normalized.value, {
-    version: options.version,
-    buildId: id,
-    at: (pointer) => ({ file: v.path, pointer, range: v.source.locate(pointer, 'key') }),
-  });
+  const { id, normalized, at } = identify(v, host, options);
+  const emitted = emit(normalized.value, { version: options.version, buildId: id, at });
   return { value: emitted.value, diagnostics: [...normalized.diagnostics, ...emitted.diagnostics] };
 }

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Build } from '../compiler/normalize/build.js';
 import type { ValidatedManifest } from '../compiler/validate/index.js';
 import { isoTarget, type IsoOptions } from './iso/index.js';
+import { ovaOptions, ovaTarget } from './ova/index.js';
 import { packerOptions, packerTarget } from './packer/index.js';
+import { rawTarget } from './raw/index.js';
 import type { Artifact, Target, TargetContext, TargetIO, TargetName, TargetPlan } from './target.js';
 
 /** Every target a manifest can name, in the order derivc plans and builds them. */
@@ -22,8 +24,10 @@ function isoOptions(v: ValidatedManifest): IsoOptions {
   return { ...iso, ...(iso.overlay !== undefined ? { overlay: join(v.dir, iso.overlay) } : {}) } as IsoOptions;
 }
 
-export const TARGETS: Partial<Record<TargetName, RegisteredTarget>> = {
+export const TARGETS: Record<TargetName, RegisteredTarget> = {
   iso: { target: isoTarget as Target<unknown>, options: isoOptions },
+  raw: { target: rawTarget as Target<unknown>, options: (v) => v.manifest.targets?.raw ?? {} },
+  ova: { target: ovaTarget as Target<unknown>, options: ovaOptions },
   packer: { target: packerTarget as Target<unknown>, options: packerOptions },
 };
 
@@ -40,12 +44,9 @@ export function enabledTargets(v: ValidatedManifest): TargetName[] {
 /** The plan of one registered target for a manifest (its options from `targets.<name>`, defaults otherwise). */
 export function planTarget(name: TargetName, build: Build, v: ValidatedManifest, context: TargetContext): TargetPlan {
   const registered = TARGETS[name];
-  if (!registered) throw new Error(`derivc does not build ${name} media yet`);
   return registered.target.plan(build, registered.options(v), context);
 }
 
 export function runTarget(plan: TargetPlan, io: TargetIO): Promise<Artifact[]> {
-  const registered = TARGETS[plan.target];
-  if (!registered) throw new Error(`derivc does not build ${plan.target} media yet`);
-  return registered.target.run(plan, io);
+  return TARGETS[plan.target].target.run(plan, io);
 }

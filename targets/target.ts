@@ -42,12 +42,24 @@ export type StepAction =
   | { kind: 'extract'; image: string; files: { from: string; to: string }[] }
   /** A directory (and its parents) in the work directory. */
   | { kind: 'mkdir'; path: string }
-  /** A text file derivc writes. */
-  | { kind: 'write'; path: string; content: string }
+  /**
+   * A text file derivc writes. `sizes`: placeholders in `content` replaced by the byte size of a
+   * work file made by an earlier step (an OVF descriptor names its disk's size).
+   */
+  | { kind: 'write'; path: string; content: string; sizes?: { placeholder: string; file: string }[] }
   /** A host directory merged into a work directory (files replace what is there). */
   | { kind: 'copy-tree'; from: string; to: string }
   /** Sets the volume serial of the EFI boot image (FAT) inside an ISO: mformat draws it from the clock. */
   | { kind: 'set-efi-serial'; iso: string; serial: number | string }
+  /**
+   * Makes a GPT disk boot under BIOS: GRUB's boot.img (a host file) into the MBR's code area,
+   * pointing at core.img, already written at `coreLba` in the BIOS boot partition.
+   */
+  | { kind: 'install-bios-boot'; disk: string; bootImage: string; coreLba: number; partitionSectors: number }
+  /** Sets the content ID in a VMDK's descriptor: qemu-img draws it at random. */
+  | { kind: 'set-vmdk-cid'; vmdk: string; cid: string }
+  /** An OVF manifest (.mf): "SHA256(<name>)= <hex>\n" for each file. */
+  | { kind: 'ovf-manifest'; files: { file: string; name: string }[]; to: string }
   /** `sha256sum` format: "<hex>  <name>\n". */
   | { kind: 'checksum'; file: string; to: string; name: string }
   /** Renames into place, in order; sidecars (all but the first) are removed first so none describes other bytes. */

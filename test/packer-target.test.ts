@@ -14,7 +14,7 @@ import { nodeHost } from '../cli/node-host.js';
 import { normalize } from '../compiler/normalize/index.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { planPacker } from '../targets/packer/plan.js';
-import { runPlan } from '../targets/iso/run.js';
+import { runPlan } from '../targets/plan-run.js';
 import { planTarget } from '../targets/registry.js';
 import { TargetError, type TargetFs, type TargetIO } from '../targets/target.js';
 import { runCli, runCliAsync } from './support/cli.js';

@@ -187,9 +187,8 @@ describe('derivc plan: targets', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const plan = JSON.parse(r.stdout) as Plan;
     expect(plan.targets.map((t) => t.target)).toEqual(['iso', 'raw']);
-    expect(plan.targets[1]).toEqual({ target: 'raw', supported: false });
+    expect(plan.targets[1]).toMatchObject({ target: 'raw', outputs: ['.derivc/acme/acme-1.0.raw', '.derivc/acme/acme-1.0.raw.sha256'] });
     const iso = plan.targets[0]!;
-    if (!('steps' in iso)) throw new Error('iso is built by this derivc');
     expect(iso.outputs).toEqual(['.derivc/acme/acme-1.0.iso', '.derivc/acme/acme-1.0.iso.sha256']);
     expect(iso.steps.map((s) => s.action.kind)).toEqual(['mkdir', 'exec', 'extract', 'write', 'exec', 'set-efi-serial', 'checksum', 'publish']);
     expect(iso.steps[1]!.action).toMatchObject({ tool: 'sqfstar', stdin: { image: 'derivc.local/acme:1.0' } });
@@ -211,7 +210,8 @@ describe('derivc plan: targets', () => {
     expect(r.stdout).toContain("    2. stream the image's filesystem into squashfs");
     expect(r.stdout).toContain("| SOURCE_DATE_EPOCH='<SOURCE_DATE_EPOCH>' TZ=UTC LC_ALL=C sqfstar -comp zstd -no-progress -root-mode 755 -root-uid 0 -root-gid 0 iso/rootfs.squashfs\n");
     expect(r.stdout).toContain('           menuentry "acme" {\n');
-    expect(r.stdout).toContain('  raw: not built by this derivc yet\n');
+    expect(r.stdout).toContain('  raw → .derivc/acme/acme-1.0.raw, .derivc/acme/acme-1.0.raw.sha256\n');
+    expect(r.stdout).toContain('           menuentry "acme" --id active {\n');
     expect(r.stdout).toBe(renderPlan(JSON.parse(runCli(['plan', '--format', 'json'], { host: withTargets }).stdout) as Plan));
   });
 });

@@ -11,7 +11,7 @@ import { sha256 } from '../../compiler/emit/build-id.js';
 import type { CompileOutput } from '../../compiler/emit/types.js';
 import { normalize } from '../../compiler/normalize/index.js';
 import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
-import { enabledTargets, isTargetName, planTarget, TARGET_NAMES, TARGETS } from '../../targets/registry.js';
+import { enabledTargets, isTargetName, planTarget, TARGET_NAMES } from '../../targets/registry.js';
 import { TargetError, type TargetName } from '../../targets/target.js';
 import { sourceDateEpochFromEnv } from '../build/media.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -68,10 +68,6 @@ function targetPlans(v: ValidatedManifest, output: CompileOutput, names: TargetN
   const targets: PlanTarget[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const name of names) {
-    if (!TARGETS[name]) {
-      targets.push({ target: name, supported: false });
-      continue;
-    }
     try {
       targets.push(planTarget(name, build, v, context));
     } catch (err) {

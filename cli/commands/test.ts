@@ -10,6 +10,7 @@ import { isFailing, sortDiagnostics } from '../../compiler/diagnostics.js';
 import type { Manifest } from '../../compiler/generated/manifest-types.js';
 import { parseDuration } from '../../compiler/units.js';
 import { ValidationSession } from '../../compiler/validate/index.js';
+import { isoFileName, rawFileName } from '../../targets/media-names.js';
 import { consoleTail, runDir, runName, writeJunit, writeRunResult, type BootRun } from '../../targets/io/boot-report.js';
 import { bootAndCheck, DEFAULT_CPUS, DEFAULT_QEMU, type BootResult, type ConsoleCheck, type Firmware, type Media, type QemuHost } from '../../targets/io/qemu.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -63,9 +64,9 @@ export function bootCheck(manifest: Manifest): ConsoleCheck {
 
 /** Where `derivc build --target MEDIA -o outDir` puts the medium. */
 export function mediumPath(manifest: Manifest, media: Media, outDir: string): string {
-  const base = `${manifest.metadata.name}-${manifest.metadata.version}`;
-  if (media === 'iso') return join(outDir, `${manifest.targets?.iso?.name ?? base}.iso`);
-  return join(outDir, `${base}.raw`);
+  const { name, version } = manifest.metadata;
+  if (media === 'iso') return join(outDir, isoFileName({ name, version }, manifest.targets?.iso ?? {}));
+  return join(outDir, rawFileName({ name, version }, manifest.targets?.raw ?? {}));
 }
 
 /** How many QEMUs run at once: each emulates two CPUs, so one per two host cores. */

@@ -1,6 +1,6 @@
 // /etc/cos/bootargs.cfg: the GRUB script fragment GRUB sources from inside the image. It sets
 // `kernel`, `kernelcmd` and `initramfs`; `$img`, `$label` and `$recoverylabel` come from the menu
-// entry that sources it. Manifest values enter only through the quoting module.
+// entry that sources it (the toolkit's grub.cfg, or the raw target's). Manifest values enter only through the quoting module.
 
 import type { Build } from '../normalize/build.js';
 import { grubQuoted, kernelArg } from '../quote.js';
@@ -15,9 +15,15 @@ export function bootargs(build: Build): string {
   const common = [`rd.cos.oemlabel=${grubQuoted(b.labels.oem)}`, 'rd.neednet=1', 'panic=5', ...selinux];
   const extra = b.cmdline.map(kernelArg);
   // Both branches of the cOS contract: a squashfs recovery booted by dmsquash-live, or an ext2
-  // image on a partition loop-mounted by cos-immutable-rootfs.
-  const recovery = [...consoles, 'root=live:LABEL=$recoverylabel', 'rd.live.dir=/', 'rd.live.squashimg=$img', ...common, ...extra];
-  const image = [...consoles, 'root=LABEL=$label', 'cos-img/filename=$img', ...common, 'fsck.mode=force', 'fsck.repair=yes', ...extra];
+  // image on a partition loop-mounted by cos-immutable-rootfs. Without a toolkit in the image
+  // there is no cos-immutable-rootfs: dracut's dmsquash-live boots the system image (then a
+  // squashfs, see targets/raw) from the state partition instead, under a tmpfs overlay as the
+  // ISO does — an immutable root without persistent paths.
+  const live = (label: string) => [`root=live:LABEL=${label}`, 'rd.live.dir=/', 'rd.live.squashimg=$img', ...(build.runtimeToolkit ? [] : ['rd.live.overlay.overlayfs=1'])];
+  const recovery = [...consoles, ...live('$recoverylabel'), ...common, ...extra];
+  const image = build.runtimeToolkit
+    ? [...consoles, 'root=LABEL=$label', 'cos-img/filename=$img', ...common, 'fsck.mode=force', 'fsck.repair=yes', ...extra]
+    : [...consoles, ...live(grubQuoted(b.labels.state)), ...common, ...extra];
   return [
     generatedBy(build),
     'set kernel=/boot/vmlinuz',

@@ -1,5 +1,5 @@
 // The build ID: a digest of the normalized manifest, every file it references (their bytes are
-// in the IR), the upstream's build ID and the derivc version. Same inputs, same ID — whatever the
+// in the IR), the generated build context, the upstream's build ID and the derivc version. Same inputs, same ID — whatever the
 // manifest's key order — so a build can tell "nothing changed" without building.
 
 import { createHash } from 'node:crypto';
@@ -19,6 +19,6 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-export function buildIdOf(parts: { ir: unknown; version: string; upstreamBuildId?: string }): string {
+export function buildIdOf(parts: { ir: unknown; version: string; output?: unknown; upstreamBuildId?: string }): string {
   return `sha256:${sha256(canonicalJson(parts))}`;
 }

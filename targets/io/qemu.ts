@@ -53,6 +53,11 @@ function driveValue(path: string): string {
   return path.replaceAll(',', ',,');
 }
 
+/** A disk medium's image format, from its name (the raw target's `.qcow2`, the OVA's `.vmdk`); raw otherwise. */
+export function diskFormat(path: string): 'raw' | 'qcow2' | 'vmdk' {
+  return path.endsWith('.qcow2') ? 'qcow2' : path.endsWith('.vmdk') ? 'vmdk' : 'raw';
+}
+
 /** The QEMU arguments for one boot: pure, so tests pin them exactly. */
 export function qemuArgs(spec: MachineSpec, host: QemuHost = DEFAULT_QEMU): string[] {
   const args = [
@@ -76,7 +81,7 @@ export function qemuArgs(spec: MachineSpec, host: QemuHost = DEFAULT_QEMU): stri
   }
   if (spec.media === 'iso') args.push('-cdrom', spec.path, '-boot', 'order=d');
   // snapshot=on: the guest's writes go to a temporary overlay, never into the artifact under test.
-  else args.push('-drive', `file=${driveValue(spec.path)},format=raw,if=virtio,snapshot=on`, '-boot', 'order=c');
+  else args.push('-drive', `file=${driveValue(spec.path)},format=${diskFormat(spec.path)},if=virtio,snapshot=on`, '-boot', 'order=c');
   return args;
 }
 

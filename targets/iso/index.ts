@@ -3,7 +3,7 @@
 import manifestSchema from '../../schema/derivative.schema.json' with { type: 'json' };
 import type { Target } from '../target.js';
 import { planIso, type IsoOptions } from './plan.js';
-import { runPlan } from './run.js';
+import { runPlan } from '../plan-run.js';
 
 export type { IsoOptions } from './plan.js';
 

@@ -3,7 +3,7 @@
 
 import manifestSchema from '../../schema/derivative.schema.json' with { type: 'json' };
 import type { ValidatedManifest } from '../../compiler/validate/index.js';
-import { runPlan } from '../iso/run.js';
+import { runPlan } from '../plan-run.js';
 import type { Target } from '../target.js';
 import type { PackerOptions } from './context.js';
 import { planPacker } from './plan.js';

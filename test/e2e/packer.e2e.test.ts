@@ -20,7 +20,7 @@ import { nodeHost } from '../../cli/node-host.js';
 import { normalize } from '../../compiler/normalize/index.js';
 import { hclString } from '../../compiler/quote.js';
 import { ValidationSession } from '../../compiler/validate/index.js';
-import { runPlan } from '../../targets/iso/run.js';
+import { runPlan } from '../../targets/plan-run.js';
 import { nodeTargetIO } from '../../targets/io/target-io.js';
 import type { DockerEngine } from '../../targets/io/engine.js';
 import { planTarget } from '../../targets/registry.js';

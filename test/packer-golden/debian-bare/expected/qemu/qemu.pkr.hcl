@@ -9,7 +9,7 @@ source "qemu" "iso" {
   format           = "qcow2"
   cpus             = 2
   memory           = 2048
-  disk_size        = "8192M"
+  disk_size        = "3072M"
   disk_interface   = "virtio"
   net_device       = "virtio-net"
   headless         = true

@@ -3,9 +3,11 @@
 // directory is removed whatever happens — a failed or cancelled run leaves nothing half-written.
 
 import { dirname, isAbsolute, join } from 'node:path';
-import { TargetError, type Artifact, type StepAction, type TargetIO, type TargetPlan } from '../target.js';
-import { bootCatalogSector, BOOT_RECORD_SECTOR, efiImageSector, fatSerialOffset, ISO_SECTOR, serialBytes } from './efi-serial.js';
-import { DOCKER_INIT_FILES, imageFilesystem, resolveCaptured, type Capture } from './image-tar.js';
+import { TargetError, type Artifact, type StepAction, type TargetIO, type TargetPlan } from './target.js';
+import { bootCatalogSector, BOOT_RECORD_SECTOR, efiImageSector, fatSerialOffset, ISO_SECTOR, serialBytes } from './iso/efi-serial.js';
+import { cidPatch, descriptorRange, VMDK_HEADER_BYTES } from './ova/vmdk.js';
+import { patchDiskboot, patchMbr, SECTOR } from './raw/bios-boot.js';
+import { DOCKER_INIT_FILES, imageFilesystem, resolveCaptured, type Capture } from './iso/image-tar.js';
 
 /** Memory allowed for files kept from the image stream (a kernel and an initrd are ~100 MB). */
 const CAPTURE_LIMIT_BYTES = 512 * 1024 * 1024;
@@ -48,6 +50,11 @@ class PlanRun {
     private readonly work: string,
   ) {}
 
+  /** SHA-256 and size of a work file as it is now (never cached: steps patch files in place). */
+  private sum(file: string): Promise<{ sha256: string; bytes: number }> {
+    return this.io.fs.sha256(this.at(file));
+  }
+
   private at(p: string): string {
     return isAbsolute(p) ? p : join(this.work, p);
   }
@@ -87,9 +94,23 @@ class PlanRun {
       }
       case 'mkdir':
         return io.fs.mkdir(this.at(action.path));
-      case 'write':
+      case 'write': {
+        let content = action.content;
+        for (const { placeholder, file } of action.sizes ?? []) content = content.split(placeholder).join(String((await this.sum(file)).bytes));
         await io.fs.mkdir(dirname(this.at(action.path)));
-        return io.fs.writeFile(this.at(action.path), action.content);
+        return io.fs.writeFile(this.at(action.path), content);
+      }
+      case 'set-vmdk-cid': {
+        const vmdk = this.at(action.vmdk);
+        const range = descriptorRange(await io.fs.read(vmdk, 0, VMDK_HEADER_BYTES));
+        const patch = cidPatch(await io.fs.read(vmdk, range.offset, range.length), action.cid);
+        return io.fs.patch(vmdk, range.offset + patch.offset, patch.bytes);
+      }
+      case 'ovf-manifest': {
+        const lines = [];
+        for (const f of action.files) lines.push(`SHA256(${f.name})= ${(await this.sum(f.file)).sha256}\n`);
+        return io.fs.writeFile(this.at(action.to), lines.join(''));
+      }
       case 'copy-tree':
         return io.fs.copyTree(action.from, this.at(action.to));
       case 'set-efi-serial': {
@@ -99,6 +120,13 @@ class PlanRun {
         const image = efiImageSector(await io.fs.read(iso, catalog * ISO_SECTOR, ISO_SECTOR)) * ISO_SECTOR;
         const offset = fatSerialOffset(await io.fs.read(iso, image, 512));
         return io.fs.patch(iso, image + offset, serialBytes(action.serial));
+      }
+      case 'install-bios-boot': {
+        const disk = this.at(action.disk);
+        const mbr = patchMbr(await io.fs.read(disk, 0, SECTOR), await io.fs.read(action.bootImage, 0, SECTOR), action.coreLba);
+        const diskboot = patchDiskboot(await io.fs.read(disk, action.coreLba * SECTOR, SECTOR), action.coreLba, action.partitionSectors);
+        await io.fs.patch(disk, 0, mbr);
+        return io.fs.patch(disk, action.coreLba * SECTOR, diskboot);
       }
       case 'checksum': {
         const sum = await io.fs.sha256(this.at(action.file));

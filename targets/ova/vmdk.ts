@@ -1,0 +1,28 @@
+// qemu-img writes a random content ID (CID) into a VMDK's text descriptor; a reproducible
+// appliance needs a fixed one. The descriptor's place comes from the sparse extent header
+// (VMware's "Virtual Disk Format 5.0": magic "KDMV", descriptorOffset and descriptorSize in
+// sectors at bytes 28 and 36); the CID is 8 hex digits, so it is replaced in place.
+
+import { TargetError } from '../target.js';
+
+export const VMDK_HEADER_BYTES = 512;
+const SECTOR = 512;
+
+/** Where the descriptor is, from the extent header. */
+export function descriptorRange(header: Uint8Array): { offset: number; length: number } {
+  const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  if (header.length < 44 || view.getUint32(0, true) !== 0x564d444b) throw new TargetError('not a sparse VMDK extent (no KDMV header)');
+  const offset = Number(view.getBigUint64(28, true));
+  const length = Number(view.getBigUint64(36, true));
+  if (offset === 0 || length === 0 || length > 2048) throw new TargetError('the VMDK has no embedded descriptor');
+  return { offset: offset * SECTOR, length: length * SECTOR };
+}
+
+/** The bytes to write over the descriptor's `CID=xxxxxxxx`, and where (relative to the descriptor). */
+export function cidPatch(descriptor: Uint8Array, cid: string): { offset: number; bytes: Uint8Array } {
+  if (!/^[0-9a-f]{8}$/.test(cid)) throw new TargetError(`a VMDK CID is 8 hex digits, not ${cid}`);
+  const text = new TextDecoder('latin1').decode(descriptor);
+  const m = /^CID=[0-9a-f]{8}$/m.exec(text);
+  if (!m) throw new TargetError('the VMDK descriptor has no CID line');
+  return { offset: m.index, bytes: new TextEncoder().encode(`CID=${cid}`) };
+}

@@ -1,0 +1,168 @@
+// The ova target as a specification: the raw disk's steps followed by the appliance steps, the
+// OVF descriptor (hardware from targets.ova, every manifest value escaped), the VMDK content ID
+// made reproducible, and the run filling in the disk's size and the manifest's SHA256 lines.
+// The real qemu-img, tar and a QEMU boot of the VMDK are test/e2e/ova.e2e.test.ts.
+
+import { describe, expect, it } from 'vitest';
+import type { Build } from '../compiler/normalize/build.js';
+import { normalize } from '../compiler/normalize/index.js';
+import { ValidationSession } from '../compiler/validate/index.js';
+import { ovfDescriptor } from '../targets/ova/ovf.js';
+import { planOva } from '../targets/ova/plan.js';
+import { cidPatch, descriptorRange } from '../targets/ova/vmdk.js';
+import { xmlEscape } from '../targets/ova/xml.js';
+import { runPlan } from '../targets/plan-run.js';
+import { derivedUuid } from '../targets/raw/layout.js';
+import { rawDiskSteps } from '../targets/raw/plan.js';
+import type { StepAction, TargetFs, TargetIO, TargetPlan } from '../targets/target.js';
+import { FakeEngine } from './support/fake-engine.js';
+import { MemoryHost } from './support/memory-host.js';
+
+const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
+const EPOCH = 1_700_000_000;
+const CONTEXT = { image: 'derivc.local/acme:1.0', outDir: '/out', sourceDateEpoch: EPOCH };
+
+function build(body = ''): Build {
+  const host = new MemoryHost({ 'derivative.yaml': HEAD + body });
+  const r = new ValidationSession(host).validate('derivative.yaml');
+  expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return normalize(r.value.manifest!, host).value;
+}
+
+const tail = (plan: TargetPlan, n: number) => plan.steps.slice(-n).map((s) => s.action);
+
+describe('ova plan()', () => {
+  it('makes the raw disk first, then VMDK, descriptor, manifest and a tar with the descriptor first', () => {
+    const b = build();
+    const plan = planOva(b, { ova: {}, raw: {} }, CONTEXT);
+    const disk = rawDiskSteps(b, { firmware: ['bios', 'uefi'] }, CONTEXT);
+    expect(plan.steps.slice(0, disk.steps.length)).toEqual(disk.steps);
+    const [convert, cid, ovf, mf, tar, sum, publish] = tail(plan, 7) as StepAction[];
+    expect(convert).toEqual({ kind: 'exec', tool: 'qemu-img', args: ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', 'disk.raw', 'acme-1.0-disk1.vmdk'] });
+    expect(cid).toEqual({ kind: 'set-vmdk-cid', vmdk: 'acme-1.0-disk1.vmdk', cid: derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, 'vmdk-cid').slice(0, 8) });
+    expect(ovf).toMatchObject({ kind: 'write', path: 'acme-1.0.ovf', sizes: [{ placeholder: '[bytes of acme-1.0-disk1.vmdk]', file: 'acme-1.0-disk1.vmdk' }] });
+    expect(mf).toEqual({ kind: 'ovf-manifest', files: [{ file: 'acme-1.0.ovf', name: 'acme-1.0.ovf' }, { file: 'acme-1.0-disk1.vmdk', name: 'acme-1.0-disk1.vmdk' }], to: 'acme-1.0.mf' });
+    expect(tar).toEqual({
+      kind: 'exec',
+      tool: 'tar',
+      args: ['--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '--mode=0644', '--mtime=@1700000000', '-cf', 'acme-1.0.ova', 'acme-1.0.ovf', 'acme-1.0.mf', 'acme-1.0-disk1.vmdk'],
+      env: { TZ: 'UTC', LC_ALL: 'C' },
+    });
+    expect(sum).toEqual({ kind: 'checksum', file: 'acme-1.0.ova', to: 'acme-1.0.ova.sha256', name: 'acme-1.0.ova' });
+    expect(publish).toEqual({ kind: 'publish', files: [{ from: 'acme-1.0.ova', to: '/out/acme-1.0.ova' }, { from: 'acme-1.0.ova.sha256', to: '/out/acme-1.0.ova.sha256' }] });
+    expect(plan.outputs).toEqual(['/out/acme-1.0.ova', '/out/acme-1.0.ova.sha256']);
+    expect(plan.tools).toEqual(expect.arrayContaining([{ name: 'qemu-img', package: 'qemu-utils' }, { name: 'tar', package: 'tar' }, { name: 'genext2fs', package: 'genext2fs' }]));
+  });
+
+  it("takes the disk's partitions from targets.raw, its size from targets.ova.diskSize, and always boots the VM's firmware", () => {
+    const b = build();
+    const plan = planOva(b, { ova: { firmware: 'uefi', diskSize: '6GiB' }, raw: { firmware: ['bios'], partitions: { state: '2GiB' } } }, CONTEXT);
+    const sgdisk = plan.steps.map((s) => s.action).find((a) => a.kind === 'exec' && a.tool === 'sgdisk');
+    expect(sgdisk).toBeDefined();
+    const disk = rawDiskSteps(b, { firmware: ['bios', 'uefi'], size: '6GiB', partitions: { state: '2GiB' } }, CONTEXT);
+    expect(plan.steps.slice(0, disk.steps.length)).toEqual(disk.steps);
+    const ovf = plan.steps.find((s) => s.action.kind === 'write' && s.action.path === 'acme-1.0.ovf')!.action as Extract<StepAction, { kind: 'write' }>;
+    expect(ovf.content).toContain(`ovf:capacity="${6 * 2 ** 30}"`);
+    expect(ovf.content).toContain('vmw:key="firmware" vmw:value="efi"');
+  });
+
+  it('shows a placeholder CID when SOURCE_DATE_EPOCH is not known yet', () => {
+    const plan = planOva(build(), { ova: {}, raw: {} }, { ...CONTEXT, sourceDateEpoch: undefined });
+    expect(plan.steps.find((s) => s.action.kind === 'set-vmdk-cid')!.action).toMatchObject({ cid: '<CID from SOURCE_DATE_EPOCH>' });
+  });
+});
+
+describe('the OVF descriptor', () => {
+  const hw = { cpus: 4, memoryMiB: 3072, firmware: 'bios' as const, network: 'bridged' as const, osType: 'debian12_64Guest' };
+  const disk = { href: 'acme-1.0-disk1.vmdk', fileBytes: '123456', capacityBytes: 8 * 2 ** 30 };
+
+  it('describes one VM with the manifest hardware, a SATA disk and an E1000 NIC on the named network', () => {
+    const ovf = ovfDescriptor(build(), hw, disk);
+    expect(ovf.split('\n')[0]).toBe('<?xml version="1.0" encoding="UTF-8"?>');
+    expect(ovf).toContain('<File ovf:href="acme-1.0-disk1.vmdk" ovf:id="file1" ovf:size="123456"/>');
+    expect(ovf).toContain('<Disk ovf:capacity="8589934592" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>');
+    expect(ovf).toContain('<Network ovf:name="Bridged">');
+    expect(ovf).toContain('<OperatingSystemSection ovf:id="101" vmw:osType="debian12_64Guest">');
+    expect(ovf).toContain('<rasd:ResourceType>3</rasd:ResourceType>\n        <rasd:VirtualQuantity>4</rasd:VirtualQuantity>');
+    expect(ovf).toContain('<rasd:ResourceType>4</rasd:ResourceType>\n        <rasd:VirtualQuantity>3072</rasd:VirtualQuantity>');
+    expect(ovf).toContain('<rasd:HostResource>ovf:/disk/vmdisk1</rasd:HostResource>\n        <rasd:InstanceID>4</rasd:InstanceID>\n        <rasd:Parent>3</rasd:Parent>');
+    expect(ovf).toContain('<rasd:Connection>Bridged</rasd:Connection>');
+    expect(ovf).toContain('vmw:key="firmware" vmw:value="bios"');
+  });
+
+  it('escapes every manifest value (OCI labels become the product vendor and URL)', () => {
+    const b = build('build: {labels: {org.opencontainers.image.vendor: "Acme & <Sons>", org.opencontainers.image.url: "https://acme.example/?a=1&b=\\"2\\""}}\n');
+    const ovf = ovfDescriptor(b, hw, disk);
+    expect(ovf).toContain('<Vendor>Acme &amp; &lt;Sons&gt;</Vendor>');
+    expect(ovf).toContain('<ProductUrl>https://acme.example/?a=1&amp;b=&quot;2&quot;</ProductUrl>');
+    expect(() => xmlEscape('bell\u0007')).toThrow('cannot be written in XML');
+  });
+});
+
+describe('the VMDK content ID', () => {
+  function vmdk(descriptor: string): { header: Uint8Array; descriptor: Uint8Array } {
+    const header = new Uint8Array(512);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, 0x564d444b, true);
+    view.setBigUint64(28, 1n, true);
+    view.setBigUint64(36, 20n, true);
+    return { header, descriptor: new TextEncoder().encode(descriptor.padEnd(20 * 512, '\0')) };
+  }
+
+  it('is found through the extent header and replaced in place', () => {
+    const { header, descriptor } = vmdk('# Disk DescriptorFile\nversion=1\nCID=eb9d0c8a\nparentCID=ffffffff\n');
+    expect(descriptorRange(header)).toEqual({ offset: 512, length: 20 * 512 });
+    const patch = cidPatch(descriptor, '0123abcd');
+    expect(patch.offset).toBe('# Disk DescriptorFile\nversion=1\n'.length);
+    expect(new TextDecoder().decode(patch.bytes)).toBe('CID=0123abcd');
+  });
+
+  it('refuses what is not a sparse VMDK with a descriptor, and a CID that is not 8 hex digits', () => {
+    expect(() => descriptorRange(new Uint8Array(512))).toThrow('not a sparse VMDK extent');
+    const { descriptor } = vmdk('version=1\nparentCID=ffffffff\n');
+    expect(() => cidPatch(descriptor, '0123abcd')).toThrow('the VMDK descriptor has no CID line');
+    expect(() => cidPatch(descriptor, 'xyz')).toThrow('a VMDK CID is 8 hex digits, not xyz');
+  });
+});
+
+describe('ova run()', () => {
+  it("fills in the VMDK's size, writes the .mf lines in the OVF format, and patches the CID", async () => {
+    const work = '/out/.derivc-ova-1';
+    const files = new Map<string, Buffer>();
+    const fs: TargetFs = {
+      makeTempDir: async () => work,
+      mkdir: async () => undefined,
+      writeFile: async (f, c) => void files.set(f, Buffer.from(c)),
+      copyTree: async () => undefined,
+      read: async (f, o, l) => files.get(f)!.subarray(o, o + l),
+      patch: async (f, o, b) => void Buffer.from(b).copy(files.get(f)!, o),
+      sha256: async (f) => ({ sha256: f.endsWith('.vmdk') ? 'aa'.repeat(32) : 'bb'.repeat(32), bytes: files.get(f)!.length }),
+      rename: async (from, to) => void files.set(to, files.get(from)!),
+      remove: async () => undefined,
+    };
+    const io: TargetIO = {
+      engine: new FakeEngine(),
+      fs,
+      hasTool: async () => true,
+      exec: async (tool, args) => {
+        if (tool === 'qemu-img') {
+          const header = Buffer.alloc(512 + 1024);
+          header.writeUInt32LE(0x564d444b, 0);
+          header.writeBigUInt64LE(1n, 28);
+          header.writeBigUInt64LE(2n, 36);
+          header.write('CID=eb9d0c8a\n', 512, 'latin1');
+          files.set(`${work}/${args.at(-1)}`, header);
+        }
+        if (tool === 'tar') files.set(`${work}/acme-1.0.ova`, Buffer.from('ova'));
+      },
+    };
+    // Only the appliance steps: the disk steps are the raw target's (test/raw-target.test.ts).
+    const plan = planOva(build(), { ova: {}, raw: {} }, CONTEXT);
+    await runPlan({ ...plan, steps: plan.steps.slice(-7) }, io);
+    expect(files.get(`${work}/acme-1.0.ovf`)!.toString()).toContain('ovf:size="1536"');
+    expect(files.get(`${work}/acme-1.0.mf`)!.toString()).toBe(`SHA256(acme-1.0.ovf)= ${'bb'.repeat(32)}\nSHA256(acme-1.0-disk1.vmdk)= ${'aa'.repeat(32)}\n`);
+    const cid = derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, 'vmdk-cid').slice(0, 8);
+    expect(files.get(`${work}/acme-1.0-disk1.vmdk`)!.subarray(512, 524).toString()).toBe(`CID=${cid}`);
+    expect(files.has('/out/acme-1.0.ova')).toBe(true);
+  });
+});
