@@ -556,7 +556,10 @@ describe('derivc test (fake QEMU)', () => {
   it('a missing QEMU names the Debian package; bad options are usage errors', async () => {
     withBoot('    timeout: 1s\n');
     const noQemu = await runCliAsync(['test', manifest, '-o', out, '--firmware', 'bios'], { env: { PATH: join(work, 'nothing') } });
-    expect(noQemu).toMatchObject({ code: 1, stderr: expect.stringContaining('needs `qemu-system-x86_64`, not found on this host; install: apt-get install -y qemu-system-x86') });
+    expect(noQemu.code).toBe(1);
+    expect(noQemu.stderr).toContain('error[test/tool-missing]: `derivc test` needs `qemu-system-x86_64` (Debian package qemu-system-x86), not found on this host');
+    expect(noQemu.stderr).toMatch(/--> .*derivative\.yaml:\d+:\d+/);
+    expect(noQemu.stderr).toContain('hint: install them as root: `apt-get install -y qemu-system-x86`; `derivc doctor` checks every tool');
     expect(await runCliAsync(['test', manifest, '--media', 'floppy'])).toMatchObject({ code: 3, stderr: expect.stringContaining('unknown --media `floppy`; use iso, raw') });
     expect(await runCliAsync(['test', manifest, '--firmware', 'bios,coreboot'])).toMatchObject({ code: 3 });
     expect(await runCliAsync(['test', manifest, '--quiet'])).toMatchObject({ code: 3, stderr: expect.stringContaining('`test` does not take --quiet') });

@@ -6,10 +6,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { isFailing, sortDiagnostics } from '../../compiler/diagnostics.js';
+import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import type { Manifest } from '../../compiler/generated/manifest-types.js';
 import { parseDuration } from '../../compiler/units.js';
-import { ValidationSession } from '../../compiler/validate/index.js';
+import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
 import { isoFileName, rawFileName } from '../../targets/media-names.js';
 import { consoleTail, runDir, runName, writeJunit, writeRunResult, type BootRun } from '../../targets/io/boot-report.js';
 import { bootAndCheck, DEFAULT_CPUS, DEFAULT_QEMU, type BootResult, type ConsoleCheck, type Firmware, type Media, type QemuHost } from '../../targets/io/qemu.js';
@@ -95,8 +95,11 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
   const { buildCommand: build, defaultOutDir } = await import('./build.js');
   const outDir = args.out ?? defaultOutDir(manifest.metadata.name);
 
-  const host = await hostTools(firmware, io);
-  if (!host) return EXIT.failed;
+  const host = await hostTools(firmware, validated.value.manifest!, io);
+  if ('code' in host) {
+    io.stderr(formatDiagnostics('pretty', { diagnostics: [host], sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
+    return EXIT.failed;
+  }
 
   const paths = new Map(media.map((m) => [m, mediumPath(manifest, m, outDir)] as const));
   const missing = media.filter((m) => !existsSync(paths.get(m)!));
@@ -162,18 +165,24 @@ function report(run: BootRun, dir: string, io: CliIO): void {
   io.stderr(lines.join('\n') + '\n');
 }
 
-/** QEMU (and OVMF for UEFI) from the host, or undefined after saying which package to install. */
-async function hostTools(firmware: readonly Firmware[], io: CliIO): Promise<QemuHost | undefined> {
+/** QEMU (and OVMF for UEFI) from the host, or a `test/tool-missing` diagnostic naming the packages to install. */
+async function hostTools(firmware: readonly Firmware[], validated: ValidatedManifest, io: CliIO): Promise<QemuHost | Diagnostic> {
   const missing: string[] = [];
   const binary = await findOnPath(DEFAULT_QEMU.binary, io.env);
   if (!binary) missing.push(DEFAULT_QEMU.binary);
   if (firmware.includes('uefi')) {
     for (const file of [DEFAULT_QEMU.ovmfCode, DEFAULT_QEMU.ovmfVars]) if (!(await probeFile(file))) missing.push(file);
   }
-  if (missing.length) {
-    const packages = [...new Set(missing.map((m) => debianPackageOf(m)).filter(Boolean))];
-    io.stderr(`derivc: \`derivc test\` needs ${missing.map((m) => `\`${m}\``).join(', ')}, not found on this host${packages.length ? `; install: apt-get install -y ${packages.join(' ')}` : ''}\n`);
-    return undefined;
-  }
-  return { ...DEFAULT_QEMU, binary: binary! };
+  if (missing.length === 0) return { ...DEFAULT_QEMU, binary: binary! };
+  const packages = [...new Set(missing.map((m) => debianPackageOf(m)).filter(Boolean))];
+  const pointer = validated.manifest.tests?.boot !== undefined ? '/tests/boot' : '';
+  return {
+    code: 'test/tool-missing',
+    severity: 'error',
+    message: `\`derivc test\` needs ${missing.map((m) => `\`${m}\`${debianPackageOf(m) ? ` (Debian package ${debianPackageOf(m)})` : ''}`).join(', ')}, not found on this host`,
+    file: validated.path,
+    pointer,
+    range: validated.source.locate(pointer, 'key'),
+    hint: `install them as root: \`apt-get install -y ${packages.join(' ')}\`${firmware.includes('uefi') ? '; `--firmware bios` needs no OVMF' : ''}; \`derivc doctor\` checks every tool`,
+  };
 }
