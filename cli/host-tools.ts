@@ -9,7 +9,7 @@ import { findOnPath, probeFile } from '../targets/io/host-lookup.js';
 export { findOnPath, probeFile };
 
 /** What needs a requirement: derivc itself needs only the Docker Engine; these are per feature. */
-export type NeededFor = 'iso' | 'raw' | 'test' | 'packer' | 'base images';
+export type NeededFor = 'iso' | 'iso, raw' | 'raw' | 'raw, ova' | 'test' | 'packer' | 'base images';
 
 export interface HostRequirement {
   /** A program looked up on PATH, or an absolute path for a file or directory. */
@@ -26,17 +26,22 @@ export interface HostRequirement {
 export const HOST_REQUIREMENTS: readonly HostRequirement[] = [
   { name: 'xorriso', package: 'xorriso', neededFor: 'iso', versionArgs: ['-version'] },
   { name: 'grub-mkrescue', package: 'grub-common', neededFor: 'iso', versionArgs: ['--version'] },
-  { name: '/usr/lib/grub/i386-pc', package: 'grub-pc-bin', neededFor: 'iso' },
-  { name: '/usr/lib/grub/x86_64-efi', package: 'grub-efi-amd64-bin', neededFor: 'iso' },
-  { name: 'sqfstar', package: 'squashfs-tools', neededFor: 'iso', versionArgs: ['-version'] },
+  { name: '/usr/lib/grub/i386-pc', package: 'grub-pc-bin', neededFor: 'iso, raw' },
+  { name: '/usr/lib/grub/x86_64-efi', package: 'grub-efi-amd64-bin', neededFor: 'iso, raw' },
+  { name: 'sqfstar', package: 'squashfs-tools', neededFor: 'iso, raw', versionArgs: ['-version'] },
   { name: 'mksquashfs', package: 'squashfs-tools', neededFor: 'iso', versionArgs: ['-version'] },
   { name: 'tar2sqfs', package: 'squashfs-tools-ng', neededFor: 'iso', versionArgs: ['--version'] },
   { name: 'mformat', package: 'mtools', neededFor: 'iso', versionArgs: ['--version'] },
-  { name: 'mcopy', package: 'mtools', neededFor: 'iso', versionArgs: ['--version'] },
-  { name: 'mkfs.vfat', package: 'dosfstools', neededFor: 'iso', versionArgs: ['--version'] },
+  { name: 'mcopy', package: 'mtools', neededFor: 'iso, raw', versionArgs: ['--version'] },
+  { name: 'mmd', package: 'mtools', neededFor: 'raw', versionArgs: ['--version'] },
+  { name: 'mkfs.fat', package: 'dosfstools', neededFor: 'raw', versionArgs: ['--help'] },
+  { name: 'grub-mkimage', package: 'grub-common', neededFor: 'raw', versionArgs: ['--version'] },
+  { name: '/usr/lib/grub/i386-pc/boot.img', package: 'grub-pc-bin', neededFor: 'raw' },
+  { name: 'genext2fs', package: 'genext2fs', neededFor: 'raw', versionArgs: ['--version'] },
   { name: 'mkfs.ext4', package: 'e2fsprogs', neededFor: 'raw', versionArgs: ['-V'] },
+  { name: 'tune2fs', package: 'e2fsprogs', neededFor: 'raw' },
   { name: 'sgdisk', package: 'gdisk', neededFor: 'raw', versionArgs: ['--version'] },
-  { name: 'qemu-img', package: 'qemu-utils', neededFor: 'raw', versionArgs: ['--version'] },
+  { name: 'qemu-img', package: 'qemu-utils', neededFor: 'raw, ova', versionArgs: ['--version'] },
   { name: 'qemu-system-x86_64', package: 'qemu-system-x86', neededFor: 'test', versionArgs: ['--version'] },
   { name: '/usr/share/OVMF/OVMF_CODE_4M.fd', package: 'ovmf', neededFor: 'test' },
   { name: '/usr/share/OVMF/OVMF_VARS_4M.fd', package: 'ovmf', neededFor: 'test' },

@@ -88,7 +88,7 @@ describe('derivc doctor', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ {2}iso\s+xorriso\s+xorriso\s+missing$/m);
     expect(r.stdout).toMatch(/^ {2}test\s+\/usr\/share\/OVMF\/OVMF_VARS_4M\.fd\s+ovmf\s+missing$/m);
-    expect(r.stdout).toContain('warning: 5 host tools missing, needed only by: iso, test.');
+    expect(r.stdout).toContain('warning: 5 host tools missing, needed only by: iso, raw, test.');
     expect(aptLine(r.stdout)).toBe('apt-get install -y xorriso grub-efi-amd64-bin mtools ovmf');
   });
 
@@ -97,7 +97,7 @@ describe('derivc doctor', () => {
     const io = { stdout: () => {}, stderr: () => {}, isTTY: false, env: {}, host: nodeHost, docker: () => new FakeEngine() };
     await doctorCommand({ files: [], format: 'json' }, io, probe);
     expect(probe.calls).toEqual(expect.arrayContaining(['tool xorriso -version', 'tool mkfs.ext4 -V', 'tool packer version', 'tool qemu-system-x86_64 --version', 'file /usr/share/OVMF/OVMF_CODE_4M.fd', 'file /usr/lib/grub/i386-pc']));
-    expect(probe.calls.filter((c) => c.startsWith('file '))).toHaveLength(4);
+    expect(probe.calls.filter((c) => c.startsWith('file '))).toHaveLength(5);
   });
 
   it('prints one JSON object of a pinned shape', async () => {

@@ -4,6 +4,7 @@
 // The real tools, the labels read back with blkid and the QEMU boots are test/e2e/raw.e2e.test.ts.
 
 import { readFileSync } from 'node:fs';
+import { debianPackageOf } from '../cli/host-tools.js';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Build } from '../compiler/normalize/build.js';
@@ -179,10 +180,12 @@ describe('raw plan()', () => {
     expect(execOf(plan.steps, 'mkfs.fat').args[6]).toBe('<serial from SOURCE_DATE_EPOCH>');
   });
 
-  it('names the Debian package of every tool', () => {
-    const plan = planRaw(build(), {}, CONTEXT);
+  it('names the Debian package of every tool, as doctor does, and checks every tool it runs but the Essential ones', () => {
+    const plan = planRaw(build(), { format: 'qcow2' }, CONTEXT);
     expect(plan.tools).toEqual(expect.arrayContaining([{ name: 'genext2fs', package: 'genext2fs' }, { name: 'sgdisk', package: 'gdisk' }, { name: '/usr/lib/grub/i386-pc/boot.img', package: 'grub-pc-bin' }]));
-    for (const a of execs(plan.steps)) expect(plan.tools.map((t) => t.name)).toContain(a.tool);
+    for (const t of plan.tools) expect([t.name, debianPackageOf(t.name)]).toEqual([t.name, t.package]);
+    const essential = ['ln', 'touch', 'truncate', 'dd'];
+    for (const a of execs(plan.steps)) expect(essential.includes(a.tool) || plan.tools.some((t) => t.name === a.tool)).toBe(true);
   });
 });
 

@@ -103,7 +103,7 @@ export function renderDoctor(report: DoctorReport, color: boolean): string {
   if (!engine.found) out.push(`${style.severity('error', 'error')}: no Docker Engine answers${engine.endpoint ? ` at ${printableText(engine.endpoint)}` : ''}: derivc build cannot run.`);
   const missingTools = report.tools.filter((t) => !t.found);
   if (missingTools.length) {
-    const uses = [...new Set(missingTools.map((t) => t.neededFor))].join(', ');
+    const uses = [...new Set(missingTools.flatMap((t) => t.neededFor.split(', ')))].join(', ');
     const count = missingTools.length === 1 ? '1 host tool' : `${missingTools.length} host tools`;
     out.push(`${style.severity('warning', 'warning')}: ${count} missing, needed only by: ${uses}.`);
   }

@@ -79,7 +79,8 @@ export function planOva(build: Build, options: OvaOptions, context: TargetContex
 
   return {
     target: 'ova',
-    tools: [...disk.tools, { name: 'qemu-img', package: 'qemu-utils' }, { name: 'tar', package: 'tar' }],
+    // tar is Essential in Debian, always there.
+    tools: [...disk.tools, { name: 'qemu-img', package: 'qemu-utils' }],
     workDir: { parent: context.outDir, prefix: '.derivc-ova-' },
     steps,
     outputs: [join(context.outDir, file), join(context.outDir, sum)],

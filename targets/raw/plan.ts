@@ -128,7 +128,7 @@ export function rawDiskSteps(build: Build, options: RawOptions, context: TargetC
     ...(wanted.has('uefi') ? [{ name: 'mkfs.fat', package: 'dosfstools' }, { name: 'mmd', package: 'mtools' }, { name: 'mcopy', package: 'mtools' }] : []),
     ...platforms.map(([, p]) => p.dir),
     ...(wanted.has('bios') ? [{ name: `${GRUB_LIB}/i386-pc/boot.img`, package: 'grub-pc-bin' }] : []),
-    ...['ln', 'touch', 'truncate', 'dd'].map((name) => ({ name, package: 'coreutils' })),
+    // ln, touch, truncate and dd are coreutils: Essential in Debian, always there.
   ];
 
   const staged = [
