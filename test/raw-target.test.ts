@@ -128,6 +128,8 @@ describe('raw plan()', () => {
     expect(efi!.args).toEqual(expect.arrayContaining(['part_gpt', 'ext2', 'squash4', 'xzio', 'loopback', 'linux', 'search_label', 'fat']));
     expect(pc!.args.slice(0, 11)).toEqual(['-O', 'i386-pc', '-d', '/usr/lib/grub/i386-pc', '-o', 'core.img', '-p', '/grub2', '-c', 'early.cfg', 'biosdisk']);
     expect(execOf(plan.steps, 'mcopy').args).toEqual(['-i', 'efi.part', 'BOOTX64.EFI', '::/EFI/BOOT/BOOTX64.EFI']);
+    // The FAT entry takes the file's time: set to the epoch first (a clock time made builds differ).
+    expect(execOf(plan.steps, 'touch', 'BOOTX64.EFI').args).toEqual(['-d', '@1700000000', '--', 'BOOTX64.EFI']);
     expect(execOf(plan.steps, 'mkfs.fat').args).toEqual(['-C', '-F', '32', '-n', 'COS_GRUB', '-i', expect.stringMatching(/^[0-9a-f]{8}$/), 'efi.part', '65536']);
   });
 

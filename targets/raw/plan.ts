@@ -184,6 +184,8 @@ export function rawDiskSteps(build: Build, options: RawOptions, context: TargetC
             title: `build GRUB for UEFI (${uefi.format}) with its early configuration and modules inside`,
             action: { kind: 'exec', tool: 'grub-mkimage', args: ['-O', uefi.format, '-d', uefi.dir.name, '-o', uefi.efiFile!, '-p', GRUB_DIR, '-c', 'early.cfg', ...GRUB_MODULES, ...GRUB_EFI_MODULES], env },
           },
+          // mcopy gives the FAT entry the file's own time, which is the build's clock until set.
+          { title: `give ${uefi.efiFile} the SOURCE_DATE_EPOCH time`, action: { kind: 'exec', tool: 'touch', args: ['-d', `@${sde}`, '--', uefi.efiFile!], env } },
           {
             title: `make the EFI system partition (FAT32 labelled ${EFI_LABEL})`,
             action: { kind: 'exec', tool: 'mkfs.fat', args: ['-C', '-F', '32', '-n', EFI_LABEL, '-i', epoch === undefined ? epochPlaceholder('serial from SOURCE_DATE_EPOCH') : derivedFatSerial(build, epoch), 'efi.part', String(efi.sizeMiB * 1024)], env },
