@@ -6,11 +6,16 @@ import { run } from './main.js';
 import { nodeHost } from './node-host.js';
 
 // Ctrl-C cancels: commands watch the signal and clean up (a second Ctrl-C exits at once).
+// SIGTERM (a CI job stopped, `kill`) does the same, so no export container or QEMU is left behind.
 const abort = new AbortController();
-process.once('SIGINT', () => {
-  abort.abort();
-  process.once('SIGINT', () => process.exit(130));
-});
+let stoppedWith = 130;
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    stoppedWith = code;
+    abort.abort();
+    process.once(signal, () => process.exit(code));
+  });
+}
 
 let engine: DockerEngine | undefined;
 const code = await run(process.argv.slice(2), {
@@ -22,4 +27,4 @@ const code = await run(process.argv.slice(2), {
   docker: () => (engine ??= lazyEngine(process.env)),
   signal: abort.signal,
 });
-process.exitCode = abort.signal.aborted && code !== 0 ? 130 : code;
+process.exitCode = abort.signal.aborted && code !== 0 ? stoppedWith : code;

@@ -4,7 +4,8 @@
 
 import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -551,6 +552,24 @@ describe('derivc test (fake QEMU)', () => {
     expect(r.code).toBe(1);
     expect(existsSync(join(bin, 'args.txt'))).toBe(false);
     expect(existsSync(join(empty, 'test'))).toBe(false);
+  }, 30_000);
+
+  it('SIGTERM to the derivc process stops the boot: QEMU killed, exit status 143', async () => {
+    withBoot('    timeout: 5m\n');
+    const bin = join(work, 'bin-term');
+    fakeQemu(bin, 'SeaBIOS\n'); // never reaches `login:`: only a signal ends this run
+    const child = spawn(process.execPath, [resolve('dist/derivc.mjs'), 'test', manifest, '-o', out, '--firmware', 'bios'], { env: { ...process.env, ...env(bin) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const pidFile = join(bin, 'pid.txt');
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const qemuPid = Number(readFileSync(pidFile, 'utf8'));
+    expect(isRunning(qemuPid)).toBe(true);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code).toBe(143);
+    expect(isRunning(qemuPid)).toBe(false);
+    expect(stderr).toContain('FAIL iso-bios: cancelled');
   }, 30_000);
 
   it('a missing QEMU names the Debian package; bad options are usage errors', async () => {
