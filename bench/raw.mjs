@@ -29,6 +29,7 @@ function check(r, what) {
   if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${r.stderr}`);
 }
 
+// With an even count, the slower of the two middle values.
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
