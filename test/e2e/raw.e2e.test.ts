@@ -60,7 +60,10 @@ describe.skipIf(!ready)('derivc build --target raw, then derivc test --media raw
 
   beforeAll(async () => {
     await ensureDebianBase(engine!);
-    for (const out of [first, second]) runs.push(await runCliAsync(['build', MANIFEST, '-o', out, '--target', 'raw'], cli));
+    // An explicit epoch: other e2e files build the same example at the same time, and a second
+    // image of it (same files, a later creation time) would change the default epoch in between.
+    const pinned = { ...cli, env: { ...cli.env, SOURCE_DATE_EPOCH: '1700000000' } };
+    for (const out of [first, second]) runs.push(await runCliAsync(['build', MANIFEST, '-o', out, '--target', 'raw'], pinned));
   }, 2_400_000);
 
   it('makes the disk and its checksum, leaves no work directory, and makes the same bytes twice', async () => {
