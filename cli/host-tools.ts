@@ -34,6 +34,7 @@ export const HOST_REQUIREMENTS: readonly HostRequirement[] = [
   { name: 'mformat', package: 'mtools', neededFor: 'iso', versionArgs: ['--version'] },
   { name: 'mcopy', package: 'mtools', neededFor: 'iso, raw', versionArgs: ['--version'] },
   { name: 'mmd', package: 'mtools', neededFor: 'raw', versionArgs: ['--version'] },
+  { name: 'mlabel', package: 'mtools', neededFor: 'raw', versionArgs: ['--version'] },
   { name: 'mkfs.fat', package: 'dosfstools', neededFor: 'raw', versionArgs: ['--help'] },
   { name: 'grub-mkimage', package: 'grub-common', neededFor: 'raw', versionArgs: ['--version'] },
   { name: '/usr/lib/grub/i386-pc/boot.img', package: 'grub-pc-bin', neededFor: 'raw' },

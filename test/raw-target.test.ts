@@ -131,6 +131,8 @@ describe('raw plan()', () => {
     // The FAT entry takes the file's time: set to the epoch first (a clock time made builds differ).
     expect(execOf(plan.steps, 'touch', 'BOOTX64.EFI').args).toEqual(['-d', '@1700000000', '--', 'BOOTX64.EFI']);
     expect(execOf(plan.steps, 'mkfs.fat').args).toEqual(['-C', '-F', '32', '-n', 'COS_GRUB', '-i', expect.stringMatching(/^[0-9a-f]{8}$/), 'efi.part', '65536']);
+    // mkfs.fat dates the label's directory entry by the clock (two builds differed there): mlabel redates it.
+    expect(execOf(plan.steps, 'mlabel')).toMatchObject({ args: ['-i', 'efi.part', '::COS_GRUB'], env: { SOURCE_DATE_EPOCH: '1700000000' } });
   });
 
   it('assembles the disk: sparse file, GPT with fixed GUIDs, every part at its offset, boot.img last, then checksum and rename', () => {

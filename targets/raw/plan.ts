@@ -125,7 +125,7 @@ export function rawDiskSteps(build: Build, options: RawOptions, context: TargetC
     { name: 'mkfs.ext4', package: 'e2fsprogs' },
     { name: 'sgdisk', package: 'gdisk' },
     { name: 'grub-mkimage', package: 'grub-common' },
-    ...(wanted.has('uefi') ? [{ name: 'mkfs.fat', package: 'dosfstools' }, { name: 'mmd', package: 'mtools' }, { name: 'mcopy', package: 'mtools' }] : []),
+    ...(wanted.has('uefi') ? [{ name: 'mkfs.fat', package: 'dosfstools' }, { name: 'mlabel', package: 'mtools' }, { name: 'mmd', package: 'mtools' }, { name: 'mcopy', package: 'mtools' }] : []),
     ...platforms.map(([, p]) => p.dir),
     ...(wanted.has('bios') ? [{ name: `${GRUB_LIB}/i386-pc/boot.img`, package: 'grub-pc-bin' }] : []),
     // ln, touch, truncate and dd are coreutils: Essential in Debian, always there.
@@ -190,6 +190,8 @@ export function rawDiskSteps(build: Build, options: RawOptions, context: TargetC
             title: `make the EFI system partition (FAT32 labelled ${EFI_LABEL})`,
             action: { kind: 'exec', tool: 'mkfs.fat', args: ['-C', '-F', '32', '-n', EFI_LABEL, '-i', epoch === undefined ? epochPlaceholder('serial from SOURCE_DATE_EPOCH') : derivedFatSerial(build, epoch), 'efi.part', String(efi.sizeMiB * 1024)], env },
           },
+          // mkfs.fat dates the root directory's label entry by the clock; mlabel rewrites it at SOURCE_DATE_EPOCH.
+          { title: 'date the volume label entry from SOURCE_DATE_EPOCH', action: { kind: 'exec', tool: 'mlabel', args: ['-i', 'efi.part', `::${EFI_LABEL}`], env } },
           { title: 'the removable-media boot path', action: { kind: 'exec', tool: 'mmd', args: ['-i', 'efi.part', '::/EFI', '::/EFI/BOOT'], env } },
           { title: `GRUB as /EFI/BOOT/${uefi.efiFile}`, action: { kind: 'exec', tool: 'mcopy', args: ['-i', 'efi.part', uefi.efiFile!, `::/EFI/BOOT/${uefi.efiFile}`], env } },
         ]
