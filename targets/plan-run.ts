@@ -50,9 +50,14 @@ class PlanRun {
     private readonly work: string,
   ) {}
 
-  /** SHA-256 and size of a work file as it is now (never cached: steps patch files in place). */
+  /** Digests read by `write` sizes and `ovf-manifest`; dropped by any step that may change files. */
+  private readonly fresh = new Map<string, Promise<{ sha256: string; bytes: number }>>();
+
+  /** SHA-256 and size of a work file as it is now: the OVA's disk is read once for its size and its .mf line. */
   private sum(file: string): Promise<{ sha256: string; bytes: number }> {
-    return this.io.fs.sha256(this.at(file));
+    let sum = this.fresh.get(file);
+    if (!sum) this.fresh.set(file, (sum = this.io.fs.sha256(this.at(file))));
+    return sum;
   }
 
   private at(p: string): string {
@@ -61,6 +66,10 @@ class PlanRun {
 
   async step(action: StepAction): Promise<void> {
     const { io } = this;
+    // Only these leave the work files they do not write unchanged.
+    if (action.kind === 'write') this.fresh.delete(action.path);
+    else if (action.kind === 'ovf-manifest') this.fresh.delete(action.to);
+    else this.fresh.clear();
     switch (action.kind) {
       case 'exec': {
         const opts = { cwd: this.work, ...(action.env ? { env: action.env } : {}) };
