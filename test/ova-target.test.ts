@@ -111,12 +111,20 @@ describe('the VMDK content ID', () => {
     return { header, descriptor: new TextEncoder().encode(descriptor.padEnd(20 * 512, '\0')) };
   }
 
-  it('is found through the extent header and replaced in place', () => {
+  const text = (patch: { offset: number; bytes: Uint8Array }) => new TextDecoder().decode(patch.bytes);
+
+  it('is found through the extent header and the descriptor region is rewritten with it', () => {
     const { header, descriptor } = vmdk('# Disk DescriptorFile\nversion=1\nCID=eb9d0c8a\nparentCID=ffffffff\n');
     expect(descriptorRange(header)).toEqual({ offset: 512, length: 20 * 512 });
     const patch = cidPatch(descriptor, '0123abcd');
-    expect(patch.offset).toBe('# Disk DescriptorFile\nversion=1\n'.length);
-    expect(new TextDecoder().decode(patch.bytes)).toBe('CID=0123abcd');
+    expect(patch.offset).toBe(0);
+    expect(patch.bytes.length).toBe(20 * 512);
+    expect(text(patch)).toBe('# Disk DescriptorFile\nversion=1\nCID=0123abcd\nparentCID=ffffffff\n'.padEnd(20 * 512, '\0'));
+  });
+
+  it('takes a CID qemu-img printed with fewer than 8 digits (it uses %x), and the rest of the descriptor moves along', () => {
+    const { descriptor } = vmdk('version=1\nCID=9d0c8a\nparentCID=ffffffff\n');
+    expect(text(cidPatch(descriptor, '0123abcd'))).toBe('version=1\nCID=0123abcd\nparentCID=ffffffff\n'.padEnd(20 * 512, '\0'));
   });
 
   it('refuses what is not a sparse VMDK with a descriptor, and a CID that is not 8 hex digits', () => {

@@ -1,7 +1,9 @@
 // qemu-img writes a random content ID (CID) into a VMDK's text descriptor; a reproducible
 // appliance needs a fixed one. The descriptor's place comes from the sparse extent header
 // (VMware's "Virtual Disk Format 5.0": magic "KDMV", descriptorOffset and descriptorSize in
-// sectors at bytes 28 and 36); the CID is 8 hex digits, so it is replaced in place.
+// sectors at bytes 28 and 36). qemu-img prints the CID with "%x", not "%08x": a random CID below
+// 0x10000000 has fewer than 8 digits (1 build in 16), so the whole descriptor region is rewritten
+// with the new line and NUL padding rather than patched byte for byte.
 
 import { TargetError } from '../target.js';
 
@@ -18,11 +20,16 @@ export function descriptorRange(header: Uint8Array): { offset: number; length: n
   return { offset: offset * SECTOR, length: length * SECTOR };
 }
 
-/** The bytes to write over the descriptor's `CID=xxxxxxxx`, and where (relative to the descriptor). */
+/** The descriptor region rewritten with `CID=<cid>` (offset relative to the descriptor). */
 export function cidPatch(descriptor: Uint8Array, cid: string): { offset: number; bytes: Uint8Array } {
   if (!/^[0-9a-f]{8}$/.test(cid)) throw new TargetError(`a VMDK CID is 8 hex digits, not ${cid}`);
-  const text = new TextDecoder('latin1').decode(descriptor);
-  const m = /^CID=[0-9a-f]{8}$/m.exec(text);
-  if (!m) throw new TargetError('the VMDK descriptor has no CID line');
-  return { offset: m.index, bytes: new TextEncoder().encode(`CID=${cid}`) };
+  const raw = new TextDecoder('latin1').decode(descriptor);
+  const end = raw.indexOf('\0');
+  const text = end === -1 ? raw : raw.slice(0, end);
+  if (!/^CID=[0-9a-f]{1,8}$/m.test(text)) throw new TargetError('the VMDK descriptor has no CID line');
+  const rewritten = text.replace(/^CID=[0-9a-f]{1,8}$/m, `CID=${cid}`);
+  if (rewritten.length > descriptor.length) throw new TargetError('the VMDK descriptor has no room for an 8-digit CID');
+  const bytes = new Uint8Array(descriptor.length);
+  for (let i = 0; i < rewritten.length; i++) bytes[i] = rewritten.charCodeAt(i);
+  return { offset: 0, bytes };
 }
