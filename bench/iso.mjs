@@ -10,17 +10,20 @@
 //
 // derivc is timed as a whole process (validate + compile + the image no-op + the ISO); the time to
 // its "up to date:" line is the image no-op, the rest is the ISO stage, and its progress lines
-// (plain mode) give each ISO step's time. The three are interleaved in rounds with a rotating
+// (plain mode) give each ISO step's time. It runs twice per round: cold, with an empty cache
+// directory (DERIVC_CACHE_DIR), so it reads the image's own init-layer entries with
+// `docker save` as a first ISO of a new image does; and warm, with the entries of this image
+// already cached (a copy of the last cold run's cache), as every later medium of it is. The three are interleaved in rounds with a rotating
 // order; medians. Besides wall time, each job's CPU time (user + system of every process it
 // started and waited for, from /proc/self/stat: sqfstar, tar, grub-mkrescue, derivc's node, the
 // docker CLI; not dockerd, which serves the export for all three) — less sensitive than wall time
 // to other work on a shared machine. Needs the Docker Engine, the local/debian:bookworm base
 // (test/e2e/fixtures.ts makes it), squashfs-tools, grub-mkrescue with grub-pc-bin and
-// grub-efi-amd64-bin, xorriso, mtools. BENCH_ISO_RUNS rounds (default 3; each round is three
+// grub-efi-amd64-bin, xorriso, mtools. BENCH_ISO_RUNS rounds (default 3; each round is four
 // ISO-sized jobs of 1–2 minutes).
 
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, createReadStream, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, createReadStream, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
@@ -80,11 +83,12 @@ function sha256(file) {
  * `derivc build --target iso` as one process, its stderr progress lines timestamped as they
  * arrive: total, the image no-op (to "up to date:"), the ISO stage (the rest), and each ISO step.
  */
-function viaDerivc(round) {
+function viaDerivc(round, cacheDir) {
   const out = join(dir, `derivc-${round}`);
   return new Promise((resolvePromise, reject) => {
     const started = now();
-    const child = spawn(process.execPath, [cli, 'build', example, '-o', out, '--target', 'iso'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const env = { ...process.env, DERIVC_CACHE_DIR: cacheDir };
+    const child = spawn(process.execPath, [cli, 'build', example, '-o', out, '--target', 'iso'], { stdio: ['ignore', 'ignore', 'pipe'], env });
     const lines = [];
     let partial = '';
     let all = '';
@@ -191,9 +195,18 @@ try {
   rmSync(join(dir, 'warm'), { recursive: true, force: true });
   const image = result.image;
 
-  const rows = { derivc: [], noop: [], b1: [], b2: [] };
+  const rows = { derivc: [], warm: [], noop: [], b1: [], b2: [] };
+  let lastCold;
   const jobs = [
-    ['derivc', (i) => timed(() => viaDerivc(i))],
+    ['derivc', (i) => {
+      lastCold = join(dir, `cache-cold-${i}`);
+      return timed(() => viaDerivc(i, lastCold));
+    }],
+    ['warm', (i) => {
+      const warm = join(dir, `cache-warm-${i}`);
+      cpSync(lastCold, warm, { recursive: true });
+      return timed(() => viaDerivc(i, warm));
+    }],
     ['b1', (i) => timed(() => exportSqfstar(image, i))],
     ['b2', (i) => timed(() => naive(image, i))],
   ];
@@ -209,23 +222,27 @@ try {
 
   const total = median(rows.derivc.map((r) => r.total));
   const isoStage = median(rows.derivc.map((r) => r.iso));
+  const warmTotal = median(rows.warm.map((r) => r.total));
+  const warmIso = median(rows.warm.map((r) => r.iso));
   const inline = median(rows.derivc.map((r) => r.noop));
   const noop = median(rows.noop);
   const b1 = median(rows.b1.map((r) => r.total));
   const b2 = median(rows.b2.map((r) => r.total));
-  const cpu = Object.fromEntries(['derivc', 'b1', 'b2'].map((k) => [k, median(rows[k].map((r) => r.cpu))]));
+  const cpu = Object.fromEntries(['derivc', 'warm', 'b1', 'b2'].map((k) => [k, median(rows[k].map((r) => r.cpu))]));
   const docker = execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).trim();
   const squashfs = execFileSync('sqfstar', ['-version'], { encoding: 'utf8' }).split('\n')[0];
   const grub = execFileSync('grub-mkrescue', ['--version'], { encoding: 'utf8' }).trim();
-  const sums = new Set(rows.derivc.map((r) => r.sha256));
+  const sums = new Set([...rows.derivc, ...rows.warm].map((r) => r.sha256));
 
   console.log(`Run: ${new Date().toISOString()}, node ${process.version}, Docker ${docker}, ${squashfs}, ${grub}, ${RUNS} round(s), medians`);
   console.log('');
   const r2 = (a, b) => (a / b).toFixed(2);
   console.log('| ISO of examples/debian-bare from its built image | wall time | ratio to export \\| sqfstar | ratio to the naive pipeline | CPU time | CPU ratio to export \\| sqfstar | CPU ratio to naive |');
   console.log('|---|---|---|---|---|---|---|');
-  console.log(`| \`derivc build --target iso\`, whole process (image no-op included) | ${s(total)} | ${r2(total, b1)} | ${r2(total, b2)} | ${s(cpu.derivc)} | ${r2(cpu.derivc, cpu.b1)} | ${r2(cpu.derivc, cpu.b2)} |`);
+  console.log(`| \`derivc build --target iso\`, cold (empty cache: \`docker save\` read), whole process (image no-op included) | ${s(total)} | ${r2(total, b1)} | ${r2(total, b2)} | ${s(cpu.derivc)} | ${r2(cpu.derivc, cpu.b1)} | ${r2(cpu.derivc, cpu.b2)} |`);
   console.log(`| … its ISO stage (after the "up to date:" line) | ${s(isoStage)} | ${r2(isoStage, b1)} | ${r2(isoStage, b2)} |  |  |  |`);
+  console.log(`| \`derivc build --target iso\`, warm (this image's entries cached), whole process | ${s(warmTotal)} | ${r2(warmTotal, b1)} | ${r2(warmTotal, b2)} | ${s(cpu.warm)} | ${r2(cpu.warm, cpu.b1)} | ${r2(cpu.warm, cpu.b2)} |`);
+  console.log(`| … its ISO stage | ${s(warmIso)} | ${r2(warmIso, b1)} | ${r2(warmIso, b2)} |  |  |  |`);
   console.log(`| baseline 1: docker create + \`docker export \\| sqfstar\` (zstd) + docker rm | ${s(b1)} | 1.00 | ${r2(b1, b2)} | ${s(cpu.b1)} | 1.00 | ${r2(cpu.b1, cpu.b2)} |`);
   console.log(`| baseline 2: export to tar, untar, mksquashfs (zstd), kernel + initrd, grub-mkrescue | ${s(b2)} | ${r2(b2, b1)} | 1.00 | ${s(cpu.b2)} | ${r2(cpu.b2, cpu.b1)} | 1.00 |`);
   console.log('');
@@ -234,9 +251,9 @@ try {
   for (const title of Object.keys(rows.derivc[0].steps)) {
     console.log(`  ${s(median(rows.derivc.map((r) => r.steps[title] ?? 0))).padStart(7)}  ${title}`);
   }
-  console.log(`derivc ISO sha256 over ${RUNS} round(s): ${sums.size === 1 ? `identical (${[...sums][0].slice(0, 16)}…)` : `${sums.size} different`}`);
+  console.log(`derivc ISO sha256 over ${RUNS} round(s), cold and warm: ${sums.size === 1 ? `identical (${[...sums][0].slice(0, 16)}…)` : `${sums.size} different`}`);
   const per = (k) => rows[k].map((r) => `${(r.total / 1000).toFixed(1)}/${(r.cpu / 1000).toFixed(1)}`).join(', ');
-  console.log(`per round, wall/CPU (s): derivc ${per('derivc')}; export|sqfstar ${per('b1')}; naive ${per('b2')}`);
+  console.log(`per round, wall/CPU (s): derivc cold ${per('derivc')}; warm ${per('warm')}; export|sqfstar ${per('b1')}; naive ${per('b2')}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

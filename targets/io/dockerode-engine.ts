@@ -9,17 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { createGunzip } from 'node:zlib';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
+import { cacheDirFromEnv, directoryEntriesCache, type EntriesCache } from './entries-cache.js';
+import { streamGet, type StreamEndpoint } from './stream-get.js';
+import { layerPath, locate, lookup, scanSavedImage, type LayerScan } from './image-layers.js';
 import { EngineUnreachableError, type BuildEvent, type BuildRequest, type DockerEngine, type EngineInfo, type ImageEntry, type PathStat } from './engine.js';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 const INFO_TIMEOUT_MS = 5000;
-/** Like Linux's limit on symlinks in one path lookup. */
-const MAX_SYMLINK_HOPS = 40;
-/** readFile keeps the file in memory; past this it refuses rather than exhaust it. */
-const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Connection
@@ -339,265 +337,17 @@ async function storedLinkTarget(container: Docker.Container, p: string): Promise
 // ---------------------------------------------------------------------------------------------
 // Files from the image's layers (docker save), streamed
 
-interface LayerEntry {
-  type: 'file' | 'directory' | 'symlink' | 'link' | 'other';
-  /** Symlink: as stored. Hard link: the absolute path of the linked file in the same layer. */
-  linkname?: string;
-  /** The whole tar header, kept only for wanted paths (readEntries). */
-  header?: Partial<tar.Header>;
-}
-
-/** What one layer says about the filesystem: its entries, deletions, and the contents asked for. */
-export interface LayerScan {
-  entries: Map<string, LayerEntry>;
-  /** Paths this layer deletes (`.wh.<name>`). */
-  whiteouts: Set<string>;
-  /** Directories whose lower-layer content this layer hides (`.wh..wh..opq`). */
-  opaque: Set<string>;
-  contents: Map<string, Buffer>;
-}
-
-export function emptyLayerScan(): LayerScan {
-  return { entries: new Map(), whiteouts: new Set(), opaque: new Set(), contents: new Map() };
-}
-
-/** A layer tar's entry name as an absolute path ("./etc/x/" → "/etc/x"). */
-function layerPath(name: string): string {
-  const p = path.posix.normalize(`/${name}`);
-  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
-}
-
-function entryType(type: tar.Header['type'] | null | undefined): LayerEntry['type'] {
-  switch (type) {
-    case 'file':
-    case 'contiguous-file':
-      return 'file';
-    case 'directory':
-    case 'symlink':
-    case 'link':
-      return type;
-    default:
-      return 'other';
-  }
-}
-
-/** Records one layer entry; returns its path when it is a regular file whose content is wanted. */
-export function recordLayerEntry(scan: LayerScan, header: Pick<tar.Header, 'name' | 'type' | 'linkname'> & Partial<tar.Header>, wanted: ReadonlySet<string>): string | undefined {
-  const p = layerPath(header.name);
-  if (p === '/') return undefined;
-  // A tar need not list the directories above an entry; they are directories of this layer all the same.
-  for (let dir = path.posix.dirname(p); dir !== '/' && !scan.entries.has(dir); dir = path.posix.dirname(dir)) scan.entries.set(dir, { type: 'directory' });
-  const base = path.posix.basename(p);
-  const dir = path.posix.dirname(p);
-  if (base === '.wh..wh..opq') {
-    scan.opaque.add(dir);
-    return undefined;
-  }
-  if (base.startsWith('.wh..wh.')) return undefined; // other aufs bookkeeping
-  if (base.startsWith('.wh.')) {
-    scan.whiteouts.add(path.posix.join(dir, base.slice('.wh.'.length)));
-    return undefined;
-  }
-  const type = entryType(header.type);
-  const entry: LayerEntry = { type };
-  if (type === 'symlink') entry.linkname = header.linkname ?? '';
-  if (type === 'link') entry.linkname = layerPath(header.linkname ?? '');
-  if (wanted.has(p)) entry.header = { ...header };
-  scan.entries.set(p, entry);
-  return type === 'file' && wanted.has(p) ? p : undefined;
-}
-
-/** Proper ancestors of an absolute path, root first: "/a/b/c" → ["/", "/a", "/a/b"]. */
-function ancestors(p: string): string[] {
-  const out = ['/'];
-  for (let i = p.indexOf('/', 1); i !== -1; i = p.indexOf('/', i + 1)) out.push(p.slice(0, i));
-  return out;
-}
-
-/** The topmost layer's entry for `p` (no symlink followed), honouring whiteouts; layers are top first. */
-function lookup(layers: readonly LayerScan[], p: string): { layer: number; entry: LayerEntry } | undefined {
-  const above = ancestors(p);
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i]!;
-    const entry = layer.entries.get(p);
-    if (entry) return { layer: i, entry };
-    if (layer.whiteouts.has(p)) return undefined;
-    for (const a of above) {
-      // Below this layer, `p` is hidden: an ancestor was deleted, made opaque, or replaced by a non-directory.
-      if (layer.whiteouts.has(a) || layer.opaque.has(a)) return undefined;
-      const ancestor = layer.entries.get(a);
-      if (ancestor && ancestor.type !== 'directory') return undefined;
-    }
-  }
-  return undefined;
-}
-
-/**
- * Resolves an absolute path in the merged layers, following symlinks (in every component, within
- * the image: ".." stops at its root). Undefined when some component is missing or not a directory.
- */
-export function resolveInLayers(layers: readonly LayerScan[], file: string): { path: string; layer: number; entry: LayerEntry } | undefined {
-  const pending = file.split('/');
-  let current = '/';
-  let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      current = path.posix.dirname(current);
-      continue;
-    }
-    const next = path.posix.join(current, part);
-    const found = lookup(layers, next);
-    if (!found) return undefined;
-    if (found.entry.type === 'symlink') {
-      if (++hops > MAX_SYMLINK_HOPS) throw new Error(`too many levels of symbolic links in ${file}`);
-      const target = found.entry.linkname ?? '';
-      if (target.startsWith('/')) current = '/';
-      pending.unshift(...target.split('/'));
-      continue;
-    }
-    if (found.entry.type !== 'directory' && pending.some((rest) => rest !== '' && rest !== '.')) return undefined;
-    current = next;
-  }
-  if (current === '/') return undefined;
-  const found = lookup(layers, current);
-  return found && { path: current, ...found };
-}
-
-async function readAll(stream: AsyncIterable<unknown>, limit: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    const buf = chunk as Buffer;
-    total += buf.length;
-    if (total > limit) throw new Error(`${what} is larger than ${limit} bytes`);
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
-}
-
-async function drain(stream: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of stream) {
-    // discard
-  }
-}
-
-/** A tar header block: "ustar" magic, or the all-zero end-of-archive block of an empty tar. */
-function looksLikeTar(head: Buffer): boolean {
-  if (head.length === 0) return true;
-  if (head.length < 512) return false;
-  return head.subarray(257, 262).toString('latin1') === 'ustar' || head.subarray(0, 512).every((b) => b === 0);
-}
-
-/**
- * Scans one candidate layer blob entry by entry, keeping only metadata and the wanted files;
- * undefined when it is not a tar (an OCI config or manifest blob). Gzipped layers are unpacked.
- */
-async function scanLayer(blob: AsyncIterable<unknown>, wanted: ReadonlySet<string>): Promise<LayerScan | undefined> {
-  const it = blob[Symbol.asyncIterator]();
-  let head = Buffer.alloc(0);
-  while (head.length < 512) {
-    const next = await it.next();
-    if (next.done) break;
-    head = Buffer.concat([head, next.value as Buffer]);
-  }
-  const gzipped = head[0] === 0x1f && head[1] === 0x8b;
-  if (!gzipped && !looksLikeTar(head)) {
-    for (let next = await it.next(); !next.done; next = await it.next());
-    return undefined;
-  }
-  const bytes = Readable.from(
-    (async function* () {
-      yield head;
-      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value as Buffer;
-    })(),
-  );
-  const extract = tar.extract();
-  if (gzipped) {
-    const gunzip = createGunzip();
-    bytes.on('error', (err) => gunzip.destroy(err));
-    gunzip.on('error', (err) => extract.destroy(err));
-    bytes.pipe(gunzip).pipe(extract);
-  } else {
-    bytes.on('error', (err) => extract.destroy(err));
-    bytes.pipe(extract);
-  }
-  const scan = emptyLayerScan();
-  for await (const entry of extract) {
-    const keep = recordLayerEntry(scan, entry.header, wanted);
-    if (keep) scan.contents.set(keep, await readAll(entry, MAX_FILE_BYTES, keep));
-    else await drain(entry);
-  }
-  return scan;
-}
-
-/** The layer blob names of a `docker save` manifest.json, bottom layer first. */
-function manifestLayers(json: Buffer): string[] {
-  const manifest = JSON.parse(json.toString('utf8')) as { Layers?: unknown }[];
-  const layers = manifest[0]?.Layers;
-  if (!Array.isArray(layers) || !layers.every((l): l is string => typeof l === 'string')) throw new Error('manifest.json lists no layers');
-  return layers;
-}
-
-/**
- * Streams `docker save` of one image and scans every layer (metadata, plus the `wanted` files).
- * The layers come before manifest.json in the archive, so all are scanned and ordered at the end.
- * Returns the scans top layer first.
- */
-async function scanImage(docker: Docker, imageId: string, wanted: ReadonlySet<string>): Promise<LayerScan[]> {
-  const archive = (await docker.getImage(imageId).get()) as unknown as IncomingMessage;
-  const outer = tar.extract();
-  archive.on('error', (err) => outer.destroy(err));
-  archive.pipe(outer);
-  const scans = new Map<string, LayerScan>();
-  /** Docker stores a layer that occurs twice once, and a symlink to it for the second. */
-  const aliases = new Map<string, string>();
-  let layerNames: string[] | undefined;
+/** Scans the layers of `docker save` of one image (see image-layers.ts), read as a plain stream (stream-get.ts). */
+async function scanImage(endpoint: StreamEndpoint, imageId: string, wanted: ReadonlySet<string>): Promise<LayerScan[]> {
+  const archive = await streamGet(endpoint, `/images/${encodeURIComponent(imageId)}/get`);
   try {
-    for await (const entry of outer) {
-      const name = path.posix.normalize(entry.header.name);
-      const isLayer = name.endsWith('/layer.tar') || name.startsWith('blobs/');
-      if (name === 'manifest.json') {
-        layerNames = manifestLayers(await readAll(entry, 16 * 1024 * 1024, 'manifest.json'));
-      } else if (isLayer && entry.header.type === 'symlink') {
-        aliases.set(name, path.posix.join(path.posix.dirname(name), entry.header.linkname ?? ''));
-        await drain(entry);
-      } else if (isLayer && entry.header.type === 'file') {
-        const scan = await scanLayer(entry, wanted);
-        if (scan) scans.set(name, scan);
-      } else {
-        await drain(entry);
-      }
-    }
+    return await scanSavedImage(archive, imageId, wanted);
   } finally {
     archive.destroy();
   }
-  if (!layerNames) throw new Error(`the saved image ${imageId} has no manifest.json`);
-  return layerNames
-    .map((name) => {
-      const scan = scans.get(aliases.get(name) ?? name);
-      if (!scan) throw new Error(`the saved image ${imageId} lacks its layer ${name}, or it is not a tar`);
-      return scan;
-    })
-    .reverse();
 }
 
-/** Where the content of `file` is: the regular file (or hard link's file) it resolves to; undefined when none. */
-function locate(layers: readonly LayerScan[], file: string): { layer: number; path: string } | undefined {
-  const found = resolveInLayers(layers, file);
-  if (!found) return undefined;
-  if (found.entry.type === 'file') return { layer: found.layer, path: found.path };
-  if (found.entry.type !== 'link') return undefined;
-  const at = found.entry.linkname ?? '';
-  return layers[found.layer]!.entries.get(at)?.type === 'file' ? { layer: found.layer, path: at } : undefined;
-}
-
-/**
- * Files as the image's layers hold them. Pass 1 keeps each path as named; a path that links
- * elsewhere is known only once all layers are read, so pass 2 keeps where the links lead.
- */
-async function readFiles(d: Docker, image: string, files: readonly string[]): Promise<Map<string, Uint8Array | undefined>> {
+async function readFiles(d: Docker, endpoint: StreamEndpoint, image: string, files: readonly string[]): Promise<Map<string, Uint8Array | undefined>> {
   const imageId = await imageIdOf(d, image);
   const found = new Map<string, Uint8Array | undefined>();
   let pending = [...new Set(files)];
@@ -605,7 +355,7 @@ async function readFiles(d: Docker, image: string, files: readonly string[]): Pr
   for (let pass = 0; pass < 2 && pending.length > 0; pass++) {
     let layers: LayerScan[];
     try {
-      layers = await scanImage(d, imageId, wanted);
+      layers = await scanImage(endpoint, imageId, wanted);
     } catch (err) {
       throw failure(`cannot read files of ${image}`, err);
     }
@@ -632,11 +382,19 @@ async function readFiles(d: Docker, image: string, files: readonly string[]): Pr
  * Entries as the layers hold them, the last component never followed (a hard link comes back as
  * the file it links to). Pass 2 reads the content of hard-linked files, known only after pass 1.
  */
-async function readEntries(d: Docker, image: string, paths: readonly string[]): Promise<Map<string, ImageEntry | undefined>> {
+async function readEntries(d: Docker, endpoint: StreamEndpoint, image: string, paths: readonly string[], cache: EntriesCache | undefined): Promise<Map<string, ImageEntry | undefined>> {
   const imageId = await imageIdOf(d, image);
+  const cached = await cache?.get(imageId, paths);
+  if (cached) return cached;
+  const entries = await readEntriesFromLayers(endpoint, image, imageId, paths);
+  await cache?.set(imageId, paths, entries);
+  return entries;
+}
+
+async function readEntriesFromLayers(endpoint: StreamEndpoint, image: string, imageId: string, paths: readonly string[]): Promise<Map<string, ImageEntry | undefined>> {
   const scan = async (wanted: Set<string>): Promise<LayerScan[]> => {
     try {
-      return await scanImage(d, imageId, wanted);
+      return await scanImage(endpoint, imageId, wanted);
     } catch (err) {
       throw failure(`cannot read entries of ${image}`, err);
     }
@@ -672,7 +430,12 @@ async function readEntries(d: Docker, image: string, paths: readonly string[]): 
 export function dockerodeEngine(env: Readonly<Record<string, string | undefined>>): DockerEngine {
   const connection = connectionFromEnv(env);
   const { endpoint } = connection;
+  const cacheDir = cacheDirFromEnv(env);
+  const entriesCache = cacheDir === undefined ? undefined : directoryEntriesCache(cacheDir);
   let client: Docker | undefined;
+
+  /** The big downloads (export, save) go around dockerode; `docker()` has checked the connection first. */
+  const streamEndpoint = (): StreamEndpoint => connection.options as StreamEndpoint;
 
   const docker = (): Docker => {
     if (connection.problem !== undefined) throw new EngineUnreachableError(endpoint, connection.problem);
@@ -792,15 +555,15 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
     },
 
     readFile(image, file) {
-      return use(async (d) => (await readFiles(d, image, [file])).get(file));
+      return use(async (d) => (await readFiles(d, streamEndpoint(), image, [file])).get(file));
     },
 
     readFiles(image, files) {
-      return use((d) => readFiles(d, image, files));
+      return use((d) => readFiles(d, streamEndpoint(), image, files));
     },
 
     readEntries(image, paths) {
-      return use((d) => readEntries(d, image, paths));
+      return use((d) => readEntries(d, streamEndpoint(), image, paths, entriesCache));
     },
 
     imageCreated(ref) {
@@ -823,14 +586,14 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
         } catch (err) {
           throw statusOf(err) === 404 ? new Error(`no image ${image}`) : failure(`cannot create a container of ${image}`, err);
         }
-        let stream: IncomingMessage | undefined;
+        let stream: Readable | undefined;
         const stop = (): void => void stream?.destroy(abortError(signal!));
         let result: { value: T } | undefined;
         let problem: unknown;
         try {
           if (signal?.aborted) throw abortError(signal);
           try {
-            stream = (await container.export()) as unknown as IncomingMessage;
+            stream = await streamGet(streamEndpoint(), `/containers/${container.id}/export`);
           } catch (err) {
             throw failure(`cannot export the container ${container.id} of ${image}`, err);
           }

@@ -8,6 +8,7 @@
 
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ImageEntry } from '../io/engine.js';
+import { BLOCK, cString, entryPath, isZeroBlock, MAX_RECORD_BYTES, numeric, padded, paxRecords, PREFIX_TYPES, HEADER_ONLY } from '../io/tar-blocks.js';
 
 /**
  * Regular files and links Docker's init layer puts into every container, whatever the image
@@ -16,59 +17,7 @@ import type { ImageEntry } from '../io/engine.js';
  */
 export const DOCKER_INIT_FILES: readonly string[] = ['/.dockerenv', '/dev/console', '/etc/hostname', '/etc/hosts', '/etc/mtab', '/etc/resolv.conf'];
 
-const BLOCK = 512;
 const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
-/** Types whose size field is not followed by data (as Go's archive/tar, which Docker uses, reads them). */
-const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
-/** PAX and long-name records are held in memory until their entry; real ones are a few hundred bytes. */
-const MAX_RECORD_BYTES = 16 * 1024 * 1024;
-/** Records that describe the next entry: a PAX extended header, a GNU long name or long link name. */
-const PREFIX_TYPES = new Set(['x', 'L', 'K']);
-
-/** "/etc/hostname", "./etc/hostname", "etc/hostname/" → "/etc/hostname". */
-export function entryPath(name: string): string {
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  return `/${parts.join('/')}`;
-}
-
-function cString(block: Buffer, start: number, length: number): string {
-  const field = block.subarray(start, start + length);
-  const nul = field.indexOf(0);
-  return field.subarray(0, nul === -1 ? field.length : nul).toString('utf8');
-}
-
-/** A numeric header field: octal text, or base-256 when the high bit of its first byte is set. */
-function numeric(block: Buffer, start: number, length: number): number {
-  const field = block.subarray(start, start + length);
-  if (field[0]! & 0x80) {
-    let value = field[0]! & 0x7f;
-    for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
-    return value;
-  }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').trim();
-  return text === '' ? 0 : parseInt(text, 8);
-}
-
-/** The records of a PAX extended header (`path`, `linkpath` and `size` are the ones that matter here). */
-function paxRecords(data: Buffer): Map<string, string> {
-  const records = new Map<string, string>();
-  let at = 0;
-  while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    if (space === -1) break;
-    const length = parseInt(data.subarray(at, space).toString('latin1'), 10);
-    if (!(length > 0)) break;
-    const record = data.subarray(space + 1, at + length - 1); // without the trailing newline
-    const eq = record.indexOf(0x3d);
-    if (eq !== -1) records.set(record.subarray(0, eq).toString('utf8'), record.subarray(eq + 1).toString('utf8'));
-    at += length;
-  }
-  return records;
-}
-
-function padded(size: number): number {
-  return Math.ceil(size / BLOCK) * BLOCK;
-}
 
 /** An entry seen in the stream under the captured directory: a file's bytes, or where a link leads. */
 export type CapturedEntry = { type: 'file'; content: Buffer } | { type: 'symlink'; linkname: string } | { type: 'link'; target: string };
@@ -176,7 +125,7 @@ export class TarEntryFilter extends Transform {
       }
       if (this.buffered.length < BLOCK) return false;
       const header = this.buffered.subarray(0, BLOCK);
-      if (header.every((b) => b === 0)) {
+      if (isZeroBlock(header)) {
         if (this.prefix.length > 0) throw new Error('the exported filesystem ends with a PAX or long-name record that describes no entry');
         this.ended = true;
         this.buffered = Buffer.alloc(0);

@@ -10,9 +10,11 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
+import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextStream } from '../../targets/io/build-context.js';
-import { BuildProgress, connectionFromEnv, dockerodeEngine, emptyLayerScan, pathStatFromGoMode, recordLayerEntry, resolveInLayers, type LayerScan } from '../../targets/io/dockerode-engine.js';
+import { BuildProgress, connectionFromEnv, dockerodeEngine, pathStatFromGoMode } from '../../targets/io/dockerode-engine.js';
+import { emptyLayerScan, recordLayerEntry, resolveInLayers, type LayerScan } from '../../targets/io/image-layers.js';
 import { EngineUnreachableError, type BuildEvent } from '../../targets/io/engine.js';
 import { DEBIAN_BASE, ensureDebianBase } from './fixtures.js';
 
@@ -249,6 +251,55 @@ describe.skipIf(unavailable !== undefined && !required)('DockerEngine on a real 
       await expect(engine.readFile(`${REPO}:missing-${run}`, '/etc/hostname')).rejects.toThrow(`no image ${REPO}:missing-${run}`);
     }, 60_000);
   });
+
+  it('exports a created container as a tar stream (init layer included), removes it, and stops on abort', async () => {
+    const names = new Map<string, Buffer>();
+    await engine.exportContainer!(tag(''), async (stream) => {
+      const extract = tar.extract();
+      stream.pipe(extract);
+      for await (const entry of extract) {
+        const chunks: Buffer[] = [];
+        for await (const c of entry) chunks.push(c as Buffer);
+        names.set(entry.header.name, Buffer.concat(chunks));
+      }
+    });
+    expect(names.get('opt/hello.txt')?.toString()).toBe(hello);
+    expect(names.has('.dockerenv')).toBe(true);
+    expect(names.get('etc/hostname')?.length).toBe(0); // Docker's, not the image's myhost
+    const abort = new AbortController();
+    const cut = engine.exportContainer!(tag(''), async (stream) => {
+      await new Promise((resolve) => stream.once('data', resolve));
+      abort.abort();
+      for await (const _ of stream) {
+        // the abort ends this
+      }
+    }, abort.signal);
+    await expect(cut).rejects.toThrow();
+    expect((await docker.listContainers({ all: true, filters: { label: ['derivc.purpose=export'] } })).filter((c) => c.Image === tag(''))).toEqual([]);
+  }, 120_000);
+
+  it('readEntries reads the layers once per image ID, then answers from its cache directory', async () => {
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-e2e-cache-'));
+    try {
+      const cached = dockerodeEngine({ ...process.env, DERIVC_CACHE_DIR: cacheDir });
+      const paths = ['/etc/hostname', '/opt/link', '/opt/missing'];
+      const first = await cached.readEntries!(tag(''), paths);
+      expect(Buffer.from(first.get('/etc/hostname')!.content!).toString()).toBe('myhost\n');
+      expect(first.get('/opt/link')).toMatchObject({ type: 'symlink', linkname: 'hello.txt' });
+      expect(first.get('/opt/missing')).toBeUndefined();
+      const files = fs.readdirSync(cacheDir);
+      expect(files).toHaveLength(1);
+      // Change what the cache says: the next read must be the cache's, not the image's.
+      const file = path.join(cacheDir, files[0]!);
+      const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+      stored.entries['/etc/hostname'].content = Buffer.from('from-cache\n').toString('base64');
+      fs.writeFileSync(file, JSON.stringify(stored));
+      expect(Buffer.from((await cached.readEntries!(tag(''), paths)).get('/etc/hostname')!.content!).toString()).toBe('from-cache\n');
+      expect(Buffer.from((await cached.readEntries!(tag(''), ['/etc/hostname'])).get('/etc/hostname')!.content!).toString()).toBe('myhost\n');
+    } finally {
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('the adapter without an engine', () => {
