@@ -66,6 +66,8 @@ function normalizePosix(p: string): string {
  */
 export class TarEntryFilter extends Transform {
   private buffered: Buffer = Buffer.alloc(0);
+  /** What the current input chunk gave, pushed as one buffer at its end. */
+  private out: Buffer[] = [];
   /** Blocks of PAX / long-name records waiting for the entry they describe. */
   private prefix: Buffer[] = [];
   private prefixPath: string | undefined;
@@ -98,12 +100,23 @@ export class TarEntryFilter extends Transform {
     } catch (err) {
       return callback(err as Error);
     }
+    this.flushOut();
     if (!finished) return callback();
     this.appended().then((tail) => {
       this.push(tail);
       this.push(END_OF_ARCHIVE);
       callback();
     }, callback);
+  }
+
+  /**
+   * Hands on what one input chunk gave as one buffer: an export is tens of thousands of small
+   * entries, and a push per header and per data piece costs more than copying them together.
+   */
+  private flushOut(): void {
+    if (this.out.length === 1) this.push(this.out[0]);
+    else if (this.out.length > 1) this.push(Buffer.concat(this.out));
+    this.out = [];
   }
 
   override _flush(callback: TransformCallback): void {
@@ -117,7 +130,7 @@ export class TarEntryFilter extends Transform {
         if (this.buffered.length === 0) return false;
         const n = Math.min(this.remaining, this.buffered.length);
         const data = this.buffered.subarray(0, n);
-        if (this.keep) this.push(data);
+        if (this.keep) this.out.push(data);
         if (this.capturing) this.captureData(data);
         this.buffered = this.buffered.subarray(n);
         this.remaining -= n;
@@ -142,7 +155,7 @@ export class TarEntryFilter extends Transform {
         const data = record.subarray(BLOCK, BLOCK + size);
         this.buffered = this.buffered.subarray(total);
         if (type === 'g') {
-          this.push(record); // global: applies to every entry after it
+          this.out.push(record); // global: applies to every entry after it
           continue;
         }
         if (type === 'x') {
@@ -166,8 +179,7 @@ export class TarEntryFilter extends Transform {
       this.keep = !this.dropped.has(path);
       if (this.keep && this.capture && path.startsWith(this.capture.under)) this.startCapture(path, type, dataSize, header);
       if (this.keep) {
-        for (const p of this.prefix) this.push(p);
-        this.push(Buffer.from(header));
+        this.out.push(...this.prefix, Buffer.from(header));
       } else {
         this.droppedPaths.push(path);
       }
