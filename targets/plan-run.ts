@@ -78,10 +78,16 @@ class PlanRun {
         if (!engine.exportContainer || !engine.readEntries) throw new TargetError('this Docker Engine client cannot export an image filesystem');
         // Read in parallel with the export; only wanted once the export has streamed through.
         const image = action.stdin.image;
-        const entries = engine.readEntries(image, DOCKER_INIT_FILES);
+        // A failed or cancelled export stops that read too (a `docker save` is seconds of Engine work).
+        const done = new AbortController();
+        const entries = engine.readEntries(image, DOCKER_INIT_FILES, io.signal ? AbortSignal.any([io.signal, done.signal]) : done.signal);
         entries.catch(() => undefined);
         const capture: Capture | undefined = action.stdin.capture ? { under: action.stdin.capture, limit: CAPTURE_LIMIT_BYTES, entries: new Map() } : undefined;
-        await engine.exportContainer(image, (tar) => io.exec(action.tool, action.args, { ...opts, stdin: imageFilesystem(tar, () => entries, capture) }), io.signal);
+        try {
+          await engine.exportContainer(image, (tar) => io.exec(action.tool, action.args, { ...opts, stdin: imageFilesystem(tar, () => entries, capture) }), io.signal);
+        } finally {
+          done.abort();
+        }
         if (capture) this.captures.set(image, capture);
         return;
       }

@@ -31,13 +31,22 @@ describe('the image entries cache', () => {
     expect(readdirSync(join(root, 'a', 'nested')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('treats a damaged file as a miss: not JSON, another image ID inside, or an entry of the wrong shape', async () => {
+  it('treats a damaged file as a miss: not JSON, another image ID inside, an entry of the wrong shape or type, a file without content', async () => {
     const dir = join(root, 'b');
     const cache = directoryEntriesCache(dir);
     await cache.set(ID, PATHS, ENTRIES);
     const [file] = readdirSync(dir);
     const good = readFileSync(join(dir, file!), 'utf8');
-    for (const bad of ['{not json', good.replace(ID, 'sha256:' + 'c'.repeat(64)), good.replace('"mode":420', '"mode":"420"'), good.replace('"content":"', '"content":7,"x":"')]) {
+    const bads = [
+      '{not json',
+      good.replace(ID, 'sha256:' + 'c'.repeat(64)),
+      good.replace('"mode":420', '"mode":"420"'),
+      good.replace('"content":"', '"content":7,"x":"'),
+      good.replace('"type":"character-device"', '"type":"socket"'),
+      good.replace(/"content":"[^"]*"/, '"x":""'), // a file without its content
+    ];
+    for (const bad of bads) {
+      expect(bad).not.toBe(good);
       writeFileSync(join(dir, file!), bad);
       expect(await cache.get(ID, PATHS)).toBeUndefined();
     }

@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { lookup, resolveInLayers, scanSavedImage } from '../targets/io/image-layers.js';
+import { imageFilesystem } from '../targets/iso/image-tar.js';
 import { TarHeaderWalker, type TarHeader } from '../targets/io/tar-blocks.js';
 
 type Entry = { header: Partial<tar.Header> & Pick<tar.Header, 'name'>; content?: Buffer };
@@ -35,15 +36,21 @@ async function parsedByTarStream(archive: Buffer): Promise<{ header: tar.Header;
   return out;
 }
 
+async function readAllOf(stream: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
 function walk(archive: Buffer, chunkSize: number, keep: (h: TarHeader) => boolean): { headers: TarHeader[]; contents: Map<string, Buffer> } {
   const headers: TarHeader[] = [];
   const contents = new Map<string, Buffer>();
   const walker = new TarHeaderWalker((h) => {
     headers.push(h);
     return keep(h) ? { content: (data) => void contents.set(h.name, data) } : 'skip';
-  });
+  }, 'the test archive');
   for (let i = 0; i < archive.length; i += chunkSize) walker.write(archive.subarray(i, i + chunkSize));
-  walker.end('the test archive');
+  walker.end();
   return { headers, contents };
 }
 
@@ -83,18 +90,57 @@ describe('the tar block reader', () => {
     let ended = 0;
     const walker = new TarHeaderWalker((h) => (h.name.startsWith('usr/') ? { data: (c) => void got.push(Buffer.from(c)), end: () => void ended++ } : 'skip'));
     for (let i = 0; i < archive.length; i += 300) walker.write(archive.subarray(i, i + 300));
-    walker.end('the test archive');
+    walker.end();
     expect(Buffer.concat(got)).toEqual(Buffer.alloc(5000, 1));
     expect(ended).toBe(1);
     expect(walker.finished).toBe(true);
   });
 
-  it('says when an archive ends inside an entry; an empty input is an empty archive', async () => {
+  it('says when an archive ends inside an entry or at an entry boundary without its end blocks; no bytes at all is an empty archive', async () => {
     const archive = await pack(ENTRIES.slice(0, 3));
-    const cut = new TarHeaderWalker(() => 'skip');
+    const cut = new TarHeaderWalker(() => 'skip', 'the layer L');
     cut.write(archive.subarray(0, 2000));
-    expect(() => cut.end('the layer L')).toThrow('the layer L ended in the middle of an entry');
-    expect(() => new TarHeaderWalker(() => 'skip').end('nothing')).not.toThrow();
+    expect(() => cut.end()).toThrow('the layer L ended in the middle of an entry');
+    const atBoundary = new TarHeaderWalker(() => 'skip', 'the layer L');
+    atBoundary.write(archive.subarray(0, 1536)); // etc/, then etc/hostname's header and data
+    expect(() => atBoundary.end()).toThrow('the layer L ended without its end-of-archive block (cut short?)');
+    expect(() => new TarHeaderWalker(() => 'skip').end()).not.toThrow();
+  });
+
+  it('refuses what is not a tar instead of looping or misreading it: a wrong checksum, a size that is not a number', async () => {
+    const archive = await pack(ENTRIES.slice(0, 2));
+    const damaged = Buffer.from(archive);
+    damaged[0] = 'X'.charCodeAt(0);
+    expect(() => new TarHeaderWalker(() => 'skip', 'the layer L').write(damaged)).toThrow('the layer L: a header with a wrong checksum');
+    // A long-name record whose size field is not octal, checksum made right: must throw, not spin.
+    const record = Buffer.from(archive.subarray(0, 512));
+    record[156] = 'L'.charCodeAt(0);
+    record.write('9x9x9x9x9x9\0', 124, 'latin1');
+    record.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of record) sum += b;
+    record.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    expect(() => new TarHeaderWalker(() => 'skip', 'the layer L').write(Buffer.concat([record, archive]))).toThrow('the layer L: an entry size of NaN bytes');
+    // The export filter reads the same blocks.
+    await expect(readAllOf(imageFilesystem(Readable.from([Buffer.concat([record, archive])]), async () => new Map()))).rejects.toThrow('an entry size of NaN bytes');
+  });
+
+  it('reads negative base-256 times (before 1970) and takes the name prefix only from POSIX headers, not GNU ones', async () => {
+    const archive = await pack([{ header: { name: 'old', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(-86_400_000) }, content: Buffer.from('x') }]);
+    const block = Buffer.from(archive.subarray(0, 512));
+    // -86400 as 12-byte base-256 two's complement.
+    const field = Buffer.alloc(12, 0xff);
+    field.writeIntBE(-86400, 6, 6);
+    field.copy(block, 136);
+    // GNU magic, with bytes where POSIX keeps the prefix (GNU keeps atime there).
+    block.write('ustar  \0', 257, 'latin1');
+    block.write('12345670123', 345, 'latin1');
+    block.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of block) sum += b;
+    block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    const { headers } = walk(Buffer.concat([block, archive.subarray(512)]), 512, () => false);
+    expect(headers[0]).toMatchObject({ name: 'old', mtime: new Date(-86_400_000) });
   });
 });
 
@@ -142,6 +188,29 @@ describe('the saved-image scan', () => {
     const layers = await scanSavedImage(Readable.from(chunks), 'img', new Set(['/etc/hostname']));
     expect(layers).toHaveLength(2);
     expect(layers.every((l) => l.contents.get('/etc/hostname')?.toString() === 'gz\n')).toBe(true);
+  });
+
+  it('fails, without hanging, on a corrupt gzipped layer or a wanted file past the limit inside one, fed in small chunks', async () => {
+    const big = await pack([file('etc/hostname', 'x'.repeat(1000))]);
+    const corrupt = gzipSync(big);
+    corrupt.fill(0x55, 20, corrupt.length - 8);
+    const archive = await savedImage({ a: corrupt }, ['a']);
+    const chunks = [];
+    for (let i = 0; i < archive.length; i += 64) chunks.push(archive.subarray(i, i + 64));
+    await expect(scanSavedImage(Readable.from(chunks), 'img', new Set(['/etc/hostname']))).rejects.toThrow();
+    const notTar = await savedImage({ a: gzipSync(Buffer.alloc(4096, 0x41)) }, ['a']);
+    await expect(scanSavedImage(Readable.from([notTar]), 'img', new Set())).rejects.toThrow('the layer a/layer.tar: a header with a wrong checksum');
+  });
+
+  it('names a zstd layer, and refuses a save of several images', async () => {
+    const zstd = await savedImage({ a: Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(600)]) }, ['a']);
+    await expect(scanSavedImage(Readable.from([zstd]), 'img', new Set())).rejects.toThrow('the layer a/layer.tar is compressed with zstd');
+    const layer = await pack([file('x', 'x')]);
+    const two = await pack([
+      { header: { name: 'a/layer.tar', type: 'file' }, content: layer },
+      { header: { name: 'manifest.json', type: 'file' }, content: Buffer.from(JSON.stringify([{ Layers: ['a/layer.tar'] }, { Layers: ['a/layer.tar'] }])) },
+    ]);
+    await expect(scanSavedImage(Readable.from([two]), 'img', new Set())).rejects.toThrow('manifest.json describes 2 images, not the one asked for');
   });
 
   it('says what is missing: manifest.json, a listed layer, or the end of the archive', async () => {

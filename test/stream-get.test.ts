@@ -5,6 +5,7 @@
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,12 @@ beforeAll(async () => {
       // Written in pieces, as the Engine streams a tar.
       for (let i = 0; i < BODY.length; i += 100_000) res.write(BODY.subarray(i, i + 100_000));
       res.end();
+    } else if (req.url === '/chunked') {
+      res.setHeader('Transfer-Encoding', 'chunked');
+      res.end('x');
+    } else if (req.url === '/slow-head') {
+      // Nothing until the client gives up (docker save answers only after writing every layer).
+      req.on('close', () => res.destroy());
     } else if (req.url === '/images/endless/get') {
       const tick = setInterval(() => res.write(Buffer.alloc(65536)), 5);
       res.on('close', () => {
@@ -72,7 +79,52 @@ describe('streamGet', () => {
     await aborted;
   });
 
-  it('fails with the socket error when nothing listens', async () => {
+  it('leaves no error listener of its own on the stream it hands over', async () => {
+    const stream = await streamGet({ socketPath }, '/containers/abc/export');
+    expect(stream.listenerCount('error')).toBe(0);
+    expect((await readAll(stream)).length).toBe(BODY.length);
+  });
+
+  it('refuses a chunked answer (something between derivc and the Engine) rather than read chunk sizes as tar', async () => {
+    await expect(streamGet({ socketPath }, '/chunked')).rejects.toThrow('with Transfer-Encoding: chunked to an HTTP/1.0 request');
+  });
+
+  it('stops waiting for the answer when the signal aborts', async () => {
+    const abort = new AbortController();
+    const call = streamGet({ socketPath }, '/slow-head', abort.signal);
+    setTimeout(() => abort.abort(new Error('cancelled')), 50);
+    await expect(call).rejects.toThrow('cancelled');
+    await expect(streamGet({ socketPath }, '/slow-head', AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
+  });
+
+  it('reads an answer given head byte by head byte, skips an interim 100 answer, and ends a kept-alive answer at its Content-Length', async () => {
+    const raw = createNetServer((socket) => {
+      socket.once('data', async () => {
+        const answer = Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello');
+        for (const byte of answer) {
+          socket.write(Buffer.from([byte]));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // …and the connection stays open, as a keep-alive server would leave it.
+      });
+    });
+    const rawPath = join(dir, 'raw.sock');
+    await new Promise<void>((resolve) => raw.listen(rawPath, resolve));
+    try {
+      expect((await readAll(await streamGet({ socketPath: rawPath }, '/x'))).toString()).toBe('hello');
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('fails with the socket error when nothing listens (unix socket or TCP port)', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const { port: p } = probe.address() as AddressInfo;
+        probe.close(() => resolve(p));
+      });
+    });
+    await expect(streamGet({ host: '127.0.0.1', port, protocol: 'http' }, '/x')).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
     await expect(streamGet({ socketPath: join(dir, 'none.sock') }, '/x')).rejects.toMatchObject({ code: 'ENOENT', syscall: 'connect' });
   });
 });

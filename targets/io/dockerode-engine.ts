@@ -338,11 +338,14 @@ async function storedLinkTarget(container: Docker.Container, p: string): Promise
 // Files from the image's layers (docker save), streamed
 
 /** Scans the layers of `docker save` of one image (see image-layers.ts), read as a plain stream (stream-get.ts). */
-async function scanImage(endpoint: StreamEndpoint, imageId: string, wanted: ReadonlySet<string>): Promise<LayerScan[]> {
-  const archive = await streamGet(endpoint, `/images/${encodeURIComponent(imageId)}/get`);
+async function scanImage(endpoint: StreamEndpoint, imageId: string, wanted: ReadonlySet<string>, signal?: AbortSignal): Promise<LayerScan[]> {
+  const archive = await streamGet(endpoint, `/images/${encodeURIComponent(imageId)}/get`, signal);
+  const stop = (): void => void archive.destroy(new Error('the read of the image was cancelled'));
+  signal?.addEventListener('abort', stop, { once: true });
   try {
     return await scanSavedImage(archive, imageId, wanted);
   } finally {
+    signal?.removeEventListener('abort', stop);
     archive.destroy();
   }
 }
@@ -382,19 +385,19 @@ async function readFiles(d: Docker, endpoint: StreamEndpoint, image: string, fil
  * Entries as the layers hold them, the last component never followed (a hard link comes back as
  * the file it links to). Pass 2 reads the content of hard-linked files, known only after pass 1.
  */
-async function readEntries(d: Docker, endpoint: StreamEndpoint, image: string, paths: readonly string[], cache: EntriesCache | undefined): Promise<Map<string, ImageEntry | undefined>> {
+async function readEntries(d: Docker, endpoint: StreamEndpoint, image: string, paths: readonly string[], cache: EntriesCache | undefined, signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>> {
   const imageId = await imageIdOf(d, image);
   const cached = await cache?.get(imageId, paths);
   if (cached) return cached;
-  const entries = await readEntriesFromLayers(endpoint, image, imageId, paths);
+  const entries = await readEntriesFromLayers(endpoint, image, imageId, paths, signal);
   await cache?.set(imageId, paths, entries);
   return entries;
 }
 
-async function readEntriesFromLayers(endpoint: StreamEndpoint, image: string, imageId: string, paths: readonly string[]): Promise<Map<string, ImageEntry | undefined>> {
+async function readEntriesFromLayers(endpoint: StreamEndpoint, image: string, imageId: string, paths: readonly string[], signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>> {
   const scan = async (wanted: Set<string>): Promise<LayerScan[]> => {
     try {
-      return await scanImage(endpoint, imageId, wanted);
+      return await scanImage(endpoint, imageId, wanted, signal);
     } catch (err) {
       throw failure(`cannot read entries of ${image}`, err);
     }
@@ -414,10 +417,16 @@ async function readEntriesFromLayers(endpoint: StreamEndpoint, image: string, im
       if (f.entry.type === 'symlink') entry.linkname = h.linkname ?? '';
       if (h.devmajor !== undefined) entry.devmajor = h.devmajor;
       if (h.devminor !== undefined) entry.devminor = h.devminor;
-      if (f.entry.type === 'file') entry.content = layers[f.layer]!.contents.get(layerPath(p)) ?? new Uint8Array();
+      // Never an empty file for content that was not found: the result is cached for good.
+      const content = (at: string, from: readonly LayerScan[]): Buffer => {
+        const bytes = from[f.layer]!.contents.get(at);
+        if (bytes === undefined) throw new Error(`cannot read entries of ${image}: the content of ${at} (for ${p}) is not in its layer`);
+        return bytes;
+      };
+      if (f.entry.type === 'file') entry.content = content(layerPath(p), layers);
       if (f.entry.type === 'link') {
         entry.type = 'file';
-        entry.content = linkLayers[f.layer]!.contents.get(f.entry.linkname!) ?? new Uint8Array();
+        entry.content = content(f.entry.linkname!, linkLayers);
       }
       return [p, entry];
     }),
@@ -562,8 +571,8 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
       return use((d) => readFiles(d, streamEndpoint(), image, files));
     },
 
-    readEntries(image, paths) {
-      return use((d) => readEntries(d, streamEndpoint(), image, paths, entriesCache));
+    readEntries(image, paths, signal) {
+      return use((d) => readEntries(d, streamEndpoint(), image, paths, entriesCache, signal));
     },
 
     imageCreated(ref) {
@@ -593,7 +602,7 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
         try {
           if (signal?.aborted) throw abortError(signal);
           try {
-            stream = await streamGet(streamEndpoint(), `/containers/${container.id}/export`);
+            stream = await streamGet(streamEndpoint(), `/containers/${container.id}/export`, signal);
           } catch (err) {
             throw failure(`cannot export the container ${container.id} of ${image}`, err);
           }

@@ -81,6 +81,6 @@ export interface DockerEngine {
    * (empty /etc/hostname, /etc/hosts, /etc/resolv.conf, /.dockerenv, …), not the image's files there.
    */
   exportContainer?<T>(image: string, consume: (tar: NodeJS.ReadableStream) => Promise<T>, signal?: AbortSignal): Promise<T>;
-  /** Entries as the image's layers hold them, no symlink followed; undefined for paths the image lacks. */
-  readEntries?(image: string, paths: readonly string[]): Promise<Map<string, ImageEntry | undefined>>;
+  /** Entries as the image's layers hold them, no symlink followed; undefined for paths the image lacks. Aborting `signal` stops the read. */
+  readEntries?(image: string, paths: readonly string[], signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>>;
 }

@@ -5,7 +5,7 @@
 // what was read once is true for good; a rebuilt image has a new ID and is read afresh. The
 // cache is only an optimisation: a missing, unreadable or malformed file means "read the image".
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ImageEntry } from './engine.js';
@@ -23,7 +23,11 @@ export function cacheDirFromEnv(env: Readonly<Record<string, string | undefined>
   return undefined;
 }
 
-const VERSION = 1;
+/** Bump when reading or merging layers changes what an entry says: older files then miss. */
+const VERSION = 2;
+
+/** The entry types the export filter can write back (tarEntry); anything else in a file is damage. */
+const TYPES = new Set(['file', 'contiguous-file', 'link', 'symlink', 'character-device', 'block-device', 'directory', 'fifo']);
 
 interface StoredEntry extends Omit<ImageEntry, 'content'> {
   content?: string; // base64
@@ -51,8 +55,9 @@ const isOptString = (v: unknown): boolean => v === undefined || typeof v === 'st
 
 function decode(stored: unknown): ImageEntry | undefined {
   const s = stored as StoredEntry;
-  if (typeof s !== 'object' || s === null || typeof s.type !== 'string' || !isInt(s.mode) || !isInt(s.uid) || !isInt(s.gid) || !isInt(s.mtime)) return undefined;
+  if (typeof s !== 'object' || s === null || typeof s.type !== 'string' || !TYPES.has(s.type) || !isInt(s.mode) || !isInt(s.uid) || !isInt(s.gid) || !isInt(s.mtime)) return undefined;
   if (![s.uname, s.gname, s.linkname, s.content].every(isOptString) || ![s.devmajor, s.devminor].every((v) => v === undefined || isInt(v))) return undefined;
+  if ((s.type === 'file' || s.type === 'contiguous-file') && s.content === undefined) return undefined;
   const { content, ...rest } = s;
   return content === undefined ? rest : { ...rest, content: new Uint8Array(Buffer.from(content, 'base64')) };
 }
@@ -86,7 +91,7 @@ export function directoryEntriesCache(dir: string): EntriesCache {
         stored.entries[p] = e === undefined ? null : encode(e);
       }
       const file = path.join(dir, fileName(imageId, paths));
-      const temp = `${file}.${process.pid}.tmp`;
+      const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
       try {
         await mkdir(dir, { recursive: true });
         await writeFile(temp, JSON.stringify(stored));

@@ -154,6 +154,8 @@ export function locate(layers: readonly LayerScan[], file: string): { layer: num
 /** The layer blob names of a `docker save` manifest.json, bottom layer first. */
 function manifestLayers(json: Buffer): string[] {
   const manifest = JSON.parse(json.toString('utf8')) as { Layers?: unknown }[];
+  // One image was asked for; several would leave it open which one's layers these are.
+  if (!Array.isArray(manifest) || manifest.length !== 1) throw new Error(`manifest.json describes ${Array.isArray(manifest) ? manifest.length : 'no list of'} images, not the one asked for`);
   const layers = manifest[0]?.Layers;
   if (!Array.isArray(layers) || !layers.every((l): l is string => typeof l === 'string')) throw new Error('manifest.json lists no layers');
   return layers;
@@ -166,22 +168,26 @@ function looksLikeTar(head: Buffer): boolean {
   return head.subarray(257, 262).toString('latin1') === 'ustar' || isZeroBlock(head.subarray(0, BLOCK));
 }
 
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+
 /**
  * Where one candidate layer blob of the save goes: its first block tells a tar (scanned), a
  * gzipped tar (unpacked, then scanned) or anything else (an OCI config or manifest: skipped).
  */
 class LayerBlob {
   private head: Buffer = Buffer.alloc(0);
-  private kind: 'unknown' | 'tar' | 'gzip' | 'other' = 'unknown';
+  private kind: 'unknown' | 'tar' | 'gzip' | 'zstd' | 'other' = 'unknown';
   private readonly walker: TarHeaderWalker;
   private gunzip: ReturnType<typeof createGunzip> | undefined;
+  /** Settles when the gunzip stream has ended; rejects with its (or the walker's) error. */
   private unpacked: Promise<void> | undefined;
+  private failure: Error | undefined;
   readonly scan = emptyLayerScan();
-  /** Set while the gunzip stream asks the reader to wait. */
+  /** Set while the gunzip stream asks the reader to wait; also settles if the stream fails. */
   wait: Promise<unknown> | undefined;
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     wanted: ReadonlySet<string>,
   ) {
     this.walker = new TarHeaderWalker((header): DataChoice => {
@@ -189,7 +195,7 @@ class LayerBlob {
       if (!keep) return 'skip';
       if (header.size > MAX_FILE_BYTES) throw new Error(`${keep} is larger than ${MAX_FILE_BYTES} bytes`);
       return { content: (data) => void this.scan.contents.set(keep, data) };
-    });
+    }, `the layer ${name}`);
   }
 
   data(chunk: Buffer): void {
@@ -201,7 +207,7 @@ class LayerBlob {
       this.start(chunk);
     }
     if (this.kind === 'tar') this.walker.write(chunk);
-    else if (this.kind === 'gzip' && !this.gunzip!.write(chunk)) this.wait = once(this.gunzip!, 'drain');
+    else if (this.kind === 'gzip') this.inflate(chunk);
   }
 
   /** After the blob's last byte: the scan when it was a tar, undefined otherwise. */
@@ -212,18 +218,32 @@ class LayerBlob {
       this.head = Buffer.alloc(0);
       const kind = this.start(head);
       if (kind === 'tar') this.walker.write(head);
-      else if (kind === 'gzip') this.gunzip!.write(head);
+      else if (kind === 'gzip') this.inflate(head);
     }
+    if (this.kind === 'zstd') throw new Error(`the layer ${this.name} is compressed with zstd, which derivc cannot read`);
     if (this.kind === 'other') return undefined;
     if (this.kind === 'gzip') {
       this.gunzip!.end();
       await this.unpacked;
     }
-    this.walker.end(`the layer ${this.name}`);
+    this.walker.end();
     return this.scan;
   }
 
-  private start(head: Buffer): 'tar' | 'gzip' | 'other' {
+  /** Stops unpacking (the scan failed elsewhere). */
+  destroy(): void {
+    this.gunzip?.destroy();
+  }
+
+  private inflate(chunk: Buffer): void {
+    if (this.failure) throw this.failure;
+    if (this.gunzip!.write(chunk)) return;
+    // Wait for room, or for the failure that would otherwise leave 'drain' never coming.
+    this.wait = Promise.race([once(this.gunzip!, 'drain'), this.unpacked!]);
+    this.wait.catch(() => undefined);
+  }
+
+  private start(head: Buffer): 'tar' | 'gzip' | 'zstd' | 'other' {
     if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
       this.kind = 'gzip';
       const gunzip = (this.gunzip = createGunzip());
@@ -234,8 +254,17 @@ class LayerBlob {
           gunzip.destroy(err as Error);
         }
       });
-      this.unpacked = once(gunzip, 'end').then(() => undefined);
+      this.unpacked = new Promise<void>((resolve, reject) => {
+        gunzip.once('end', resolve);
+        gunzip.once('error', (err) => {
+          this.failure = err;
+          reject(err);
+        });
+        gunzip.once('close', () => reject(this.failure ?? new Error(`unpacking the layer ${this.name} stopped`)));
+      });
       this.unpacked.catch(() => undefined);
+    } else if (head.subarray(0, 4).equals(ZSTD_MAGIC)) {
+      this.kind = 'zstd';
     } else {
       this.kind = looksLikeTar(head) ? 'tar' : 'other';
     }
@@ -253,7 +282,6 @@ export async function scanSavedImage(archive: AsyncIterable<unknown>, imageId: s
   /** Docker stores a layer that occurs twice once, and a symlink to it for the second. */
   const aliases = new Map<string, string>();
   let layerNames: string[] | undefined;
-  let current: LayerBlob | undefined;
   const outer = new TarHeaderWalker((header): DataChoice => {
     const name = path.posix.normalize(header.name);
     const isLayer = name.endsWith('/layer.tar') || name.startsWith('blobs/');
@@ -265,26 +293,31 @@ export async function scanSavedImage(archive: AsyncIterable<unknown>, imageId: s
     if (!isLayer || header.type !== 'file') return 'skip';
     const blob = new LayerBlob(name, wanted);
     blobs.set(name, blob);
-    current = blob;
     return { data: (chunk) => blob.data(chunk), end: () => undefined };
-  });
-  for await (const chunk of archive) {
-    outer.write(chunk as Buffer);
-    const wait = current?.wait;
-    if (wait) {
-      current!.wait = undefined;
-      await wait;
+  }, 'the saved image');
+  try {
+    for await (const chunk of archive) {
+      outer.write(chunk as Buffer);
+      for (const blob of blobs.values()) {
+        const wait = blob.wait;
+        if (wait === undefined) continue;
+        blob.wait = undefined;
+        await wait;
+      }
     }
+    outer.end();
+    const scans = new Map<string, LayerScan | undefined>();
+    for (const [name, blob] of blobs) scans.set(name, await blob.end());
+    if (!layerNames) throw new Error(`the saved image ${imageId} has no manifest.json`);
+    return layerNames
+      .map((name) => {
+        const scan = scans.get(aliases.get(name) ?? name);
+        if (!scan) throw new Error(`the saved image ${imageId} lacks its layer ${name}, or it is not a tar`);
+        return scan;
+      })
+      .reverse();
+  } catch (err) {
+    for (const blob of blobs.values()) blob.destroy();
+    throw err;
   }
-  outer.end('the saved image');
-  const scans = new Map<string, LayerScan | undefined>();
-  for (const [name, blob] of blobs) scans.set(name, await blob.end());
-  if (!layerNames) throw new Error(`the saved image ${imageId} has no manifest.json`);
-  return layerNames
-    .map((name) => {
-      const scan = scans.get(aliases.get(name) ?? name);
-      if (!scan) throw new Error(`the saved image ${imageId} lacks its layer ${name}, or it is not a tar`);
-      return scan;
-    })
-    .reverse();
 }

@@ -26,10 +26,10 @@ export function lazyEngine(env: Readonly<Record<string, string | undefined>>): D
       if (!real.exportContainer) throw new Error('this Docker Engine client cannot export containers');
       return real.exportContainer(image, consume, signal);
     },
-    readEntries: async (image, paths) => {
+    readEntries: async (image, paths, signal) => {
       const real = await get();
       if (!real.readEntries) throw new Error('this Docker Engine client cannot read image entries');
-      return real.readEntries(image, paths);
+      return real.readEntries(image, paths, signal);
     },
   };
 }

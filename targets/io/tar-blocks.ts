@@ -47,16 +47,47 @@ export function cString(block: Buffer, start: number, length: number): string {
   return field.subarray(0, nul === -1 ? field.length : nul).toString('utf8');
 }
 
-/** A numeric header field: octal text, or base-256 when the high bit of its first byte is set. */
+/** A numeric header field: octal text, or base-256 (two's complement) when the high bit of its first byte is set. */
 export function numeric(block: Buffer, start: number, length: number): number {
   const field = block.subarray(start, start + length);
   if (field[0]! & 0x80) {
-    let value = field[0]! & 0x7f;
-    for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
-    return value;
+    let value = BigInt(field[0]! & 0x7f);
+    for (let i = 1; i < field.length; i++) value = value * 256n + BigInt(field[i]!);
+    if (field[0]! & 0x40) value -= 1n << BigInt(8 * field.length - 1); // negative (a time before 1970)
+    return Number(value);
   }
   const text = field.toString('latin1').replace(/[\0 ]+$/, '').trim();
-  return text === '' ? 0 : parseInt(text, 8);
+  if (text === '') return 0;
+  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : NaN;
+}
+
+/** A header's checksum field matches its bytes (summed unsigned, or signed as some old tars did). */
+export function checksumMatches(block: Buffer): boolean {
+  const stored = numeric(block, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += b;
+    signed += b < 128 ? b : b - 256;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+/** The size of an entry's data, refused unless it is a whole number of bytes (a damaged or foreign stream). */
+export function checkedSize(size: number, where: string): number {
+  if (!Number.isSafeInteger(size) || size < 0) throw new Error(`${where}: an entry size of ${size} bytes (not a tar, or a damaged one)`);
+  return size;
+}
+
+/** POSIX "ustar\0" (GNU's "ustar  " keeps other fields where POSIX has the name prefix). */
+export function isPosixUstar(block: Buffer): boolean {
+  return block.subarray(257, 263).toString('latin1') === 'ustar\0';
+}
+
+/** GNU or POSIX: both have uname, gname and device numbers at the same places. */
+function isUstarFamily(block: Buffer): boolean {
+  return block.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
 /** The records of a PAX extended header. */
@@ -126,8 +157,13 @@ export class TarHeaderWalker {
   private remaining = 0;
   private sink: Sink | undefined;
   private ended = false;
+  private sawHeader = false;
 
-  constructor(private readonly entry: (header: TarHeader) => DataChoice) {}
+  constructor(
+    private readonly entry: (header: TarHeader) => DataChoice,
+    /** Names the archive in errors ("the layer …"). */
+    private readonly what = 'the tar stream',
+  ) {}
 
   /** True once the end-of-archive block was read (later bytes are ignored). */
   get finished(): boolean {
@@ -153,10 +189,12 @@ export class TarHeaderWalker {
         this.buffered = Buffer.alloc(0);
         return;
       }
+      if (!checksumMatches(block)) throw new Error(`${this.what}: a header with a wrong checksum (not a tar, or a damaged one)`);
+      this.sawHeader = true;
       const typeflag = String.fromCharCode(block[156]!);
-      const size = numeric(block, 124, 12);
+      const size = checkedSize(numeric(block, 124, 12), this.what);
       if (PREFIX_TYPES.has(typeflag) || typeflag === 'g') {
-        if (size > MAX_RECORD_BYTES) throw new Error(`a PAX or long-name record of ${size} bytes (at most ${MAX_RECORD_BYTES} expected)`);
+        if (size > MAX_RECORD_BYTES) throw new Error(`${this.what}: a PAX or long-name record of ${size} bytes (at most ${MAX_RECORD_BYTES} expected)`);
         const total = BLOCK + padded(size);
         if (this.buffered.length < total) return;
         const data = this.buffered.subarray(BLOCK, BLOCK + size);
@@ -172,6 +210,7 @@ export class TarHeaderWalker {
       this.longLink = undefined;
       this.buffered = this.buffered.subarray(BLOCK);
       this.remaining = padded(header.size);
+      this.sink = undefined;
       const choice = this.entry(header);
       if (choice !== 'skip') {
         this.sink = { left: header.size, ...('content' in choice ? gather(choice.content) : choice) };
@@ -180,23 +219,28 @@ export class TarHeaderWalker {
     }
   }
 
-  /** Throws unless the archive's end-of-archive block was read (an empty input is an empty archive). */
-  end(what: string): void {
+  /**
+   * Throws unless the end-of-archive block was read. Only a stream with no bytes at all counts as
+   * an empty archive: the Engine's streams end by closing the connection, so a tar cut short at an
+   * entry boundary must not pass for a whole one.
+   */
+  end(): void {
     if (this.ended) return;
-    if (this.remaining > 0 || this.buffered.length > 0) throw new Error(`${what} ended in the middle of an entry`);
+    if (this.remaining > 0 || this.buffered.length > 0) throw new Error(`${this.what} ended in the middle of an entry`);
+    if (this.sawHeader) throw new Error(`${this.what} ended without its end-of-archive block (cut short?)`);
     this.ended = true;
   }
 
   private header(block: Buffer, typeflag: string, size: number): TarHeader {
     const pax = this.pax;
-    const ustar = block.subarray(257, 262).toString('latin1') === 'ustar';
-    const prefix = ustar ? cString(block, 345, 155) : '';
+    const ustar = isUstarFamily(block);
+    const prefix = isPosixUstar(block) ? cString(block, 345, 155) : '';
     const ustarName = cString(block, 0, 100);
     const num = (key: string, fallback: number): number => (pax.has(key) ? Number(pax.get(key)) : fallback);
     return {
       name: pax.get('path') ?? this.longName ?? (prefix ? `${prefix}/${ustarName}` : ustarName),
       type: TYPE_NAMES[typeflag] ?? typeflag,
-      size: HEADER_ONLY.has(typeflag) ? 0 : num('size', size),
+      size: HEADER_ONLY.has(typeflag) ? 0 : checkedSize(num('size', size), this.what),
       linkname: pax.get('linkpath') ?? this.longLink ?? cString(block, 157, 100),
       mode: numeric(block, 100, 8),
       uid: num('uid', numeric(block, 108, 8)),

@@ -8,7 +8,7 @@
 
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ImageEntry } from '../io/engine.js';
-import { BLOCK, cString, entryPath, isZeroBlock, MAX_RECORD_BYTES, numeric, padded, paxRecords, PREFIX_TYPES, HEADER_ONLY } from '../io/tar-blocks.js';
+import { BLOCK, checkedSize, checksumMatches, cString, entryPath, HEADER_ONLY, isPosixUstar, isZeroBlock, MAX_RECORD_BYTES, numeric, padded, paxRecords, PREFIX_TYPES } from '../io/tar-blocks.js';
 
 /**
  * Regular files and links Docker's init layer puts into every container, whatever the image
@@ -145,7 +145,8 @@ export class TarEntryFilter extends Transform {
         return true;
       }
       const type = String.fromCharCode(header[156]!);
-      const size = numeric(header, 124, 12);
+      if (!checksumMatches(header)) throw new Error('the exported filesystem has a tar header with a wrong checksum (damaged, or not a tar)');
+      const size = checkedSize(numeric(header, 124, 12), 'the exported filesystem');
       if (PREFIX_TYPES.has(type) || type === 'g') {
         // Small records: wait until all of it is here, then keep it for the entry it describes.
         if (size > MAX_RECORD_BYTES) throw new Error(`a PAX or long-name record of ${size} bytes in the exported filesystem (at most ${MAX_RECORD_BYTES} expected)`);
@@ -161,7 +162,7 @@ export class TarEntryFilter extends Transform {
         if (type === 'x') {
           const records = paxRecords(data);
           if (records.has('path')) this.prefixPath = records.get('path');
-          if (records.has('size')) this.prefixSize = Number(records.get('size'));
+          if (records.has('size')) this.prefixSize = checkedSize(Number(records.get('size')), 'the exported filesystem');
           if (records.has('linkpath')) this.prefixLink = records.get('linkpath');
         } else if (type === 'L') {
           this.prefixPath = cString(data, 0, data.length);
@@ -172,7 +173,7 @@ export class TarEntryFilter extends Transform {
         continue;
       }
       const ustarName = cString(header, 0, 100);
-      const ustarPrefix = header.subarray(257, 262).toString('latin1') === 'ustar' ? cString(header, 345, 155) : '';
+      const ustarPrefix = isPosixUstar(header) ? cString(header, 345, 155) : '';
       const name = this.prefixPath ?? (ustarPrefix ? `${ustarPrefix}/${ustarName}` : ustarName);
       const dataSize = HEADER_ONLY.has(type) ? 0 : (this.prefixSize ?? size);
       const path = entryPath(name);
