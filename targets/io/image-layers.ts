@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
-import { BLOCK, isZeroBlock, TarHeaderWalker, type DataChoice, type TarHeader } from './tar-blocks.js';
+import { BLOCK, isUstarFamily, isZeroBlock, TarHeaderWalker, type DataChoice, type TarHeader } from './tar-blocks.js';
 
 /** Like Linux's limit on symlinks in one path lookup. */
 const MAX_SYMLINK_HOPS = 40;
@@ -165,7 +165,7 @@ function manifestLayers(json: Buffer): string[] {
 function looksLikeTar(head: Buffer): boolean {
   if (head.length === 0) return true; // an empty layer
   if (head.length < BLOCK) return false;
-  return head.subarray(257, 262).toString('latin1') === 'ustar' || isZeroBlock(head.subarray(0, BLOCK));
+  return isUstarFamily(head) || isZeroBlock(head.subarray(0, BLOCK));
 }
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);

@@ -86,7 +86,7 @@ export function isPosixUstar(block: Buffer): boolean {
 }
 
 /** GNU or POSIX: both have uname, gname and device numbers at the same places. */
-function isUstarFamily(block: Buffer): boolean {
+export function isUstarFamily(block: Buffer): boolean {
   return block.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
