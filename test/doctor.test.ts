@@ -10,7 +10,7 @@ import { findOnPath, HOST_REQUIREMENTS, probeTool, versionIn, type HostProbe, ty
 import type { CliIO } from '../cli/io.js';
 import { nodeHost } from '../cli/node-host.js';
 import { EngineUnreachableError, type DockerEngine } from '../targets/io/engine.js';
-import { DEBIAN_BASE, DEBIAN_MIRROR, ensureDebianBase } from './e2e/fixtures.js';
+import { DEBIAN_BASE, ensureDebianBase } from './e2e/fixtures.js';
 import { e2eEngine } from './e2e/require.js';
 import { runCliAsync } from './support/cli.js';
 import { FakeEngine } from './support/fake-engine.js';
@@ -190,7 +190,7 @@ describe('e2e base image fixture', () => {
     expect(await ensureDebianBase(engine, { run: recorder(engine, calls), lockDir })).toBe(DEBIAN_BASE);
     const tarball = calls[0]![3]!;
     expect(calls).toEqual([
-      ['mmdebstrap', '--variant=minbase', 'bookworm', tarball, DEBIAN_MIRROR],
+      ['mmdebstrap', '--variant=minbase', 'bookworm', tarball],
       ['docker', 'import', tarball, DEBIAN_BASE],
     ]);
     expect(path.basename(tarball)).toBe('base.tar');

@@ -12,7 +12,6 @@ import { debianPackageOf } from '../../cli/host-tools.js';
 import type { DockerEngine } from '../../targets/io/engine.js';
 
 export const DEBIAN_BASE = 'local/debian:bookworm';
-export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 
 /** Runs one program to completion (no shell); rejects with its output when it fails. */
 export type Runner = (file: string, args: readonly string[]) => Promise<void>;
@@ -26,7 +25,7 @@ export interface FixtureOptions {
   lockTimeoutMs?: number;
 }
 
-// mmdebstrap takes ~15 s with a warm mirror; the margin is for a slow one.
+// mmdebstrap takes ~15 s with a warm package cache; the margin is for a slow one.
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 const LOCK_POLL_MS = 200;
 /** A lock directory without an owner file this old was left by a process that died in between. */
@@ -55,7 +54,8 @@ export async function ensureDebianBase(engine: DockerEngine, options: FixtureOpt
     const work = await mkdtemp(path.join(os.tmpdir(), 'derivc-base-'));
     try {
       const tarball = path.join(work, 'base.tar');
-      await run('mmdebstrap', ['--variant=minbase', 'bookworm', tarball, DEBIAN_MIRROR]);
+      // No mirror argument: mmdebstrap uses the host's own apt sources, whatever mirror they name.
+      await run('mmdebstrap', ['--variant=minbase', 'bookworm', tarball]);
       await run('docker', ['import', tarball, DEBIAN_BASE]);
     } finally {
       await rm(work, { recursive: true, force: true });
