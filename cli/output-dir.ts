@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MANIFEST_FILE, type GeneratedFile } from '../compiler/emit/types.js';
+import { OUTPUT_TEMP_SUFFIX, outputPathProblem } from '../compiler/output-path.js';
+import { contentBytes } from './content.js';
 import { modeChangeLine, unifiedDiff } from './unified-diff.js';
 
 /** A refused output path, or an I/O failure while writing: the CLI reports it and exits 1. */
@@ -19,9 +21,6 @@ export interface WriteReport {
   /** Files the previous run listed in derivc.json that this run no longer produces. Sorted. */
   removed: string[];
 }
-
-/** Temp files live next to their target (so rename is atomic); generated names may not end so. */
-const TEMP_SUFFIX = '.derivc-tmp';
 
 /** What is on disk where one generated file goes. */
 interface Entry {
@@ -42,19 +41,6 @@ interface Plan {
   entries: Entry[];
   /** Regular files to remove, sorted. */
   removals: string[];
-}
-
-/** Why `p` is not an acceptable output path (see GeneratedFile.path), or undefined when it is. */
-export function pathProblem(p: unknown): string | undefined {
-  if (typeof p !== 'string' || p === '') return 'empty path';
-  if (p.startsWith('/')) return 'absolute path';
-  if (p.includes('\\') || p.includes('\0')) return 'backslash or NUL in path';
-  const segments = p.split('/');
-  if (segments.includes('')) return 'empty path segment';
-  if (segments.includes('..')) return '`..` segment';
-  if (segments.includes('.')) return '`.` segment';
-  if (p.endsWith(TEMP_SUFFIX)) return `name ending in ${TEMP_SUFFIX} (reserved for temp files)`;
-  return undefined;
 }
 
 function errno(err: unknown): string | undefined {
@@ -102,10 +88,6 @@ function symlinkEscape(root: string, rel: string): string | undefined {
     }
   }
   return undefined;
-}
-
-function toBytes(content: string | Uint8Array): Buffer {
-  return typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
 }
 
 /** DIR with symlinks resolved, or null when it does not exist. */
@@ -163,7 +145,7 @@ function makePlan(dir: string, files: readonly GeneratedFile[]): Plan {
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const file of files) {
-    const problem = pathProblem(file.path);
+    const problem = outputPathProblem(file.path);
     if (problem) problems.push(`${JSON.stringify(file.path)}: ${problem}`);
     else if (seen.has(file.path)) problems.push(`${JSON.stringify(file.path)}: generated twice`);
     if (!Number.isInteger(file.mode) || file.mode < 0 || file.mode > 0o7777) problems.push(`${JSON.stringify(file.path)}: invalid mode ${file.mode}`);
@@ -190,14 +172,14 @@ function makePlan(dir: string, files: readonly GeneratedFile[]): Plan {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     .map((file) => {
       const target = path.join(base, ...file.path.split('/'));
-      const bytes = toBytes(file.content);
+      const bytes = contentBytes(file.content);
       return { path: file.path, target, bytes, mode: file.mode, old: root ? inspect(target, bytes) : { kind: 'absent' } };
     });
 
   const removals: string[] = [];
   if (root) {
     for (const p of new Set(previousListing(root))) {
-      if (seen.has(p) || pathProblem(p) || symlinkEscape(root, p)) continue;
+      if (seen.has(p) || outputPathProblem(p) || symlinkEscape(root, p)) continue;
       try {
         if (fs.lstatSync(path.join(root, ...p.split('/'))).isFile()) removals.push(p);
       } catch {
@@ -212,7 +194,7 @@ function makePlan(dir: string, files: readonly GeneratedFile[]): Plan {
 /** Writes `bytes` with `mode` to `target` via a temp file in the same directory and a rename. */
 function writeAtomically(entry: Entry): void {
   const parent = path.dirname(entry.target);
-  const temp = path.join(parent, `.${path.basename(entry.target)}${TEMP_SUFFIX}`);
+  const temp = path.join(parent, `.${path.basename(entry.target)}${OUTPUT_TEMP_SUFFIX}`);
   let fd: number | undefined;
   let created = false;
   try {

@@ -3,6 +3,7 @@
 // prints how the compiled outputs differ, file by file. Exit 2 when they differ, 0 when identical.
 
 import type { GeneratedFile } from '../../compiler/emit/types.js';
+import { contentBytes } from '../content.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { GitError, GitHost } from '../git-host.js';
 import type { CliIO } from '../io.js';
@@ -31,10 +32,6 @@ export interface FileChange {
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-function bytesOf(content: string | Uint8Array): Uint8Array {
-  return typeof content === 'string' ? new TextEncoder().encode(content) : content;
-}
-
 /** Lines added and removed in a unified diff's hunks (headers excluded); null for binary files. */
 function lineCounts(diff: string): FileChange['lines'] {
   if (diff.startsWith('Binary files ')) return null;
@@ -55,7 +52,7 @@ export function diffOutputs(before: readonly GeneratedFile[], after: readonly Ge
   for (const path of [...new Set([...old.keys(), ...now.keys()])].sort(byPath)) {
     const a = old.get(path);
     const b = now.get(path);
-    const content = unifiedDiff(path, a ? bytesOf(a.content) : null, b ? bytesOf(b.content) : null);
+    const content = unifiedDiff(path, a ? contentBytes(a.content) : null, b ? contentBytes(b.content) : null);
     const modeChanged = a !== undefined && b !== undefined && a.mode !== b.mode;
     if (!content && !modeChanged) continue;
     const modeText = modeChanged ? `mode ${gitMode(a.mode)} → ${gitMode(b.mode)}` : '';

@@ -7,13 +7,13 @@
 import { join } from 'node:path';
 import { compile } from '../../compiler/compile.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
-import { sha256 } from '../../compiler/emit/build-id.js';
 import type { CompileOutput } from '../../compiler/emit/types.js';
 import { normalize } from '../../compiler/normalize/index.js';
 import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
 import { enabledTargets, isTargetName, planTarget, TARGET_NAMES } from '../../targets/registry.js';
 import { TargetError, type TargetName } from '../../targets/target.js';
 import { sourceDateEpochFromEnv } from '../build/media.js';
+import { contentSha256, contentSize } from '../content.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
@@ -43,9 +43,9 @@ export function planOf(manifest: string, output: CompileOutput, targets: PlanTar
     compile: {
       files: output.files.map((f) => ({
         path: f.path,
-        sha256: sha256(f.content),
+        sha256: contentSha256(f.content),
         mode: `0${f.mode.toString(8)}`,
-        bytes: typeof f.content === 'string' ? Buffer.byteLength(f.content, 'utf8') : f.content.byteLength,
+        bytes: contentSize(f.content),
         origin: f.origin ? { file: f.origin.file, pointer: f.origin.pointer } : null,
       })),
     },

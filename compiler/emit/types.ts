@@ -1,10 +1,13 @@
 // What compile produces: the build context as a list of files, written by the CLI (or compared
 // with what is on disk for --check, or diffed for `derivc diff`).
 
+/** What a generated file holds. */
+export type FileContent = string | Uint8Array;
+
 export interface GeneratedFile {
   /** Path inside the output directory: `/`-separated, relative, normalized (`rootfs/etc/cos/bootargs.cfg`). */
   path: string;
-  content: string | Uint8Array;
+  content: FileContent;
   /** Permission bits (0o644 by default). The build context carries them into the image. */
   mode: number;
   /** Where in which manifest it comes from, for plans and diagnostics. */

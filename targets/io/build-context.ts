@@ -6,14 +6,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as tar from 'tar-stream';
+import { OUTPUT_TEMP_SUFFIX } from '../../compiler/output-path.js';
 
 /** derivc's own bookkeeping at the top of the output directory: never part of the image. */
 const TOP_LEVEL_EXCLUDED = new Set(['derivc.json', 'build.log']);
 const TOP_LEVEL_EXCLUDED_PREFIX = '.derivc-';
 /** Media the targets write next to the build context (`<name>.iso` and its `.sha256`, …): never part of the image. */
 const TOP_LEVEL_MEDIA = /\.(?:iso|raw|qcow2|ova)(?:\.sha256)?$/;
-/** Half-written files of an interrupted `derivc compile` (see cli/output-dir.ts). */
-const TEMP_SUFFIX = '.derivc-tmp';
 
 type Listed =
   | { rel: string; kind: 'directory'; mode: number }
@@ -22,7 +21,7 @@ type Listed =
 
 function excluded(rel: string): boolean {
   const top = rel.split('/', 1)[0]!;
-  return TOP_LEVEL_EXCLUDED.has(rel) || top.startsWith(TOP_LEVEL_EXCLUDED_PREFIX) || rel.endsWith(TEMP_SUFFIX) || (top === rel && TOP_LEVEL_MEDIA.test(rel));
+  return TOP_LEVEL_EXCLUDED.has(rel) || top.startsWith(TOP_LEVEL_EXCLUDED_PREFIX) || rel.endsWith(OUTPUT_TEMP_SUFFIX) || (top === rel && TOP_LEVEL_MEDIA.test(rel));
 }
 
 /** Everything under `dir` (lstat: symlinks are listed, never followed), sorted by path. */
