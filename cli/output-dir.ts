@@ -1,306 +1,214 @@
-// Writes the compiled build context into the output directory (`derivc compile -o DIR`), or tells
-// what writing it would change (`--check`). Three promises to users: nothing is ever written or
-// removed outside DIR, a reader never sees a half-written file, and only files derivc itself
-// wrote earlier (listed in DIR/derivc.json) are ever removed.
+// The output directory (`derivc compile -o DIR`, `derivc build -o DIR`): writing the compiled
+// build context into it, or telling what writing would change (`--check`). What users rely on:
+// - DIR is only ever the old state or the new one, also when derivc is killed (cli/output-commit.ts);
+// - one derivc process at a time uses DIR; a killed one blocks nobody (cli/output-lock.ts);
+// - derivc replaces or removes only what it provably wrote; everything else in DIR is kept, and what
+//   sits unlisted in derivc's namespace is reported (cli/output-plan.ts);
+// - DIR is never `/`, a repository root, or a directory holding the manifest or its inputs
+//   (cli/output-location.ts); nothing is written outside DIR and the two names next to it that
+//   derivc keeps while writing (`.NAME.derivc-new`, `.NAME.derivc-old`) and its lock.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MANIFEST_FILE, type GeneratedFile } from '../compiler/emit/types.js';
-import { OUTPUT_TEMP_SUFFIX, outputPathProblem } from '../compiler/output-path.js';
+import type { GeneratedFile } from '../compiler/emit/types.js';
 import { contentBytes } from './content.js';
+import { buildTree, recover, swapIn, type Beside, type StepHook } from './output-commit.js';
+import { errno, ioError, OutputDirError } from './output-error.js';
+import { tryLock, waitLock, type OutputLock, type WaitOptions } from './output-lock.js';
+import { besideNames, locate, makeDirectories, refuse, type InputPaths, type Location } from './output-location.js';
+import { checkGenerated, makePlan, type Plan } from './output-plan.js';
 import { modeChangeLine, unifiedDiff } from './unified-diff.js';
 
-/** A refused output path, or an I/O failure while writing: the CLI reports it and exits 1. */
-export class OutputDirError extends Error {}
+export { OutputDirError } from './output-error.js';
+export type { WaitOptions } from './output-lock.js';
 
 export interface WriteReport {
   /** New files, and files whose content or mode changed. Sorted. */
   written: string[];
-  /** Files already on disk with the same bytes and mode: not touched (mtime kept). Sorted. */
+  /** Files already on disk with the same bytes and mode: not touched (inode and mtime kept). Sorted. */
   unchanged: string[];
-  /** Files the previous run listed in derivc.json that this run no longer produces. Sorted. */
+  /** Files the previous run listed in derivc.json, no longer produced, still as derivc wrote them. Sorted. */
   removed: string[];
+  /** Files the previous run listed, no longer produced, but changed since: kept. Sorted. */
+  kept: string[];
+  /** Files in derivc's namespace that derivc did not write: kept, never sent to the build. Sorted. */
+  unlisted: string[];
 }
 
-/** What is on disk where one generated file goes. */
-interface Entry {
-  path: string;
-  target: string;
-  bytes: Buffer;
-  mode: number;
-  /** `other`: a directory, symlink or device is in the way; it is replaced (or the write fails). */
-  old: { kind: 'absent' } | { kind: 'other' } | { kind: 'file'; mode: number; sameBytes: boolean };
+export interface CheckReport {
+  /** True when a write would change DIR, or DIR holds files derivc did not write in its namespace. */
+  stale: boolean;
+  /** Unified diff of what a write would change, then one line per kept or unlisted file. */
+  diff: string;
 }
 
-interface Plan {
-  /** DIR as given, made absolute. */
-  dir: string;
-  /** DIR with symlinks resolved, or null when it does not exist yet (then nothing is in it). */
-  root: string | null;
-  /** Sorted by path. */
-  entries: Entry[];
-  /** Regular files to remove, sorted. */
-  removals: string[];
+export interface OutputDirOptions {
+  /** What the manifest reads: DIR must hold none of it. A function: `build` learns it while compiling. */
+  inputs?: () => InputPaths | undefined;
+  /** What this process is doing, shown to another one waiting for DIR. */
+  command?: string;
+  /** Lines for the user: a recovered interrupted write, a broken stale lock, files kept. */
+  note?: (line: string) => void;
+  /** Tests: called between the steps of a write (where a crash would stop it). */
+  onStep?: StepHook;
 }
 
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | null)?.code;
-}
+const ignore = () => {};
 
-function ioError(what: string, err: unknown): OutputDirError {
-  return new OutputDirError(`${what}: ${(err as Error).message}`);
-}
+/** An output directory opened for writing or checking: located, refused if it must be, locked, recovered. */
+export class OutputDir {
+  private readonly beside: Beside;
+  private readonly note: (line: string) => void;
+  private readonly step: StepHook;
 
-function isInside(root: string, p: string): boolean {
-  const rel = path.relative(root, p);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+  constructor(
+    private readonly loc: Location,
+    private lock: OutputLock | undefined,
+    private readonly opts: OutputDirOptions,
+  ) {
+    this.beside = { dir: loc.real, ...besideNames(loc.real) };
+    this.note = opts.note ?? ignore;
+    this.step = opts.onStep ?? ignore;
+  }
+
+  /** DIR as the user named it. */
+  get label(): string {
+    return this.loc.label;
+  }
+
+  /** DIR with symlinks resolved. */
+  get path(): string {
+    return this.loc.real;
+  }
+
+  /** The directory when it exists (after recovery), else null. */
+  private root(): string | null {
+    try {
+      return fs.statSync(this.loc.real).isDirectory() ? this.loc.real : null;
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return null;
+      throw ioError(`cannot open ${this.label}`, err);
+    }
+  }
+
+  recover(): void {
+    recover(this.beside, this.label, this.note);
+    this.step('recovered');
+  }
+
+  private plan(files: readonly GeneratedFile[]): { root: string | null; plan: Plan } {
+    checkGenerated(files);
+    refuse(this.loc, this.opts.inputs?.()); // again: while compiling, more inputs became known
+    const root = this.root();
+    return { root, plan: makePlan(root, files, this.label) };
+  }
+
+  /** Makes DIR hold `files` (see the top of this file). Throws OutputDirError, DIR unchanged, when it cannot. */
+  write(files: readonly GeneratedFile[]): WriteReport {
+    if (!this.lock) throw new Error('output directory opened without its lock');
+    const { root, plan } = this.plan(files);
+    this.step('planned');
+    if (plan.changes) {
+      buildTree(this.beside, root, plan, this.label, this.step);
+      swapIn(this.beside, root !== null, this.label, this.step, this.note);
+    }
+    for (const line of plan.ignoredListing) this.note(`ignored an entry of the previous ${this.label}/derivc.json: ${line}`);
+    for (const p of plan.kept) this.note(`kept ${this.label}/${p}: derivc wrote it and no longer generates it, but it was changed since; remove it by hand`);
+    for (const p of plan.unlisted) this.note(`${this.label}/${p} is not a file derivc wrote (not in derivc.json): kept, never sent to the build; remove it`);
+    return { written: plan.write.map((f) => f.path), unchanged: plan.unchanged, removed: plan.removed, kept: plan.kept, unlisted: plan.unlisted };
+  }
+
+  /** What a write would change, as a unified diff; writes nothing (beyond recovering an interrupted write). */
+  check(files: readonly GeneratedFile[]): CheckReport {
+    const { root, plan } = this.plan(files);
+    const read = (rel: string): { bytes: Buffer; mode: number } | null => {
+      if (!root) return null;
+      const file = path.join(root, ...rel.split('/'));
+      try {
+        const st = fs.lstatSync(file);
+        return st.isFile() ? { bytes: fs.readFileSync(file), mode: st.mode & 0o7777 } : null;
+      } catch (err) {
+        if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
+        throw ioError(`cannot read ${file}`, err);
+      }
+    };
+    const parts: { path: string; text: string }[] = [];
+    for (const f of plan.write) {
+      const old = read(f.path);
+      const bytes = contentBytes(f.content);
+      if (!old) {
+        parts.push({ path: f.path, text: unifiedDiff(f.path, null, bytes) });
+      } else {
+        const modeLine = old.mode === f.mode ? '' : modeChangeLine(f.path, old.mode, f.mode);
+        parts.push({ path: f.path, text: modeLine + (old.bytes.equals(bytes) ? '' : unifiedDiff(f.path, old.bytes, bytes)) });
+      }
+    }
+    for (const rel of plan.removed) parts.push({ path: rel, text: unifiedDiff(rel, read(rel)!.bytes, null) });
+    parts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const lines = [
+      ...plan.kept.map((p) => `kept ${p}: derivc wrote it and no longer generates it, but it was changed since; remove it by hand\n`),
+      ...plan.unlisted.map((p) => `unlisted ${p}: not a file derivc wrote (not in derivc.json); never sent to the build; remove it\n`),
+    ];
+    return { stale: parts.length > 0 || plan.changes || lines.length > 0, diff: parts.map((p) => p.text).join('') + lines.join('') };
+  }
+
+  /** Gives DIR up to other processes. */
+  close(): void {
+    this.lock?.release();
+    this.lock = undefined;
+    this.step('unlocked');
+  }
 }
 
 /**
- * Why writing (or removing) `rel` under `root` would reach outside it through a symlink already on
- * disk, or undefined. Components that do not exist yet cannot be symlinks; a symlink that resolves
- * inside DIR is harmless, one that dangles or leads out is refused.
+ * Opens DIR: locates it (symlinks resolved), refuses it when it must not be used, creates its
+ * parent, takes its lock and recovers an interrupted write. Without `wait`, a DIR in use by another
+ * process is an error at once; with it, this waits (bounded) and returns a promise.
  */
-function symlinkEscape(root: string, rel: string): string | undefined {
-  let current = root;
-  for (const segment of rel.split('/')) {
-    const next = path.join(current, segment);
-    let stat: fs.Stats;
+export function openOutputDir(dir: string, opts?: OutputDirOptions & { forCheck?: boolean }): OutputDir;
+export function openOutputDir(dir: string, opts: OutputDirOptions & { forCheck?: boolean }, wait: WaitOptions): OutputDir | Promise<OutputDir>;
+export function openOutputDir(dir: string, opts: OutputDirOptions & { forCheck?: boolean } = {}, wait?: WaitOptions): OutputDir | Promise<OutputDir> {
+  const loc = locate(dir);
+  refuse(loc, opts.inputs?.());
+  const parent = path.dirname(loc.real);
+  if (!fs.existsSync(parent)) {
+    if (opts.forCheck) return new OutputDir(loc, undefined, opts); // nothing there to lock or recover
+    makeDirectories(parent, dir);
+  }
+  const request = { path: besideNames(loc.real).lock, label: dir, command: opts.command ?? 'compile', ...(opts.note ? { note: opts.note } : {}) };
+  const opened = (lock: OutputLock): OutputDir => {
+    opts.onStep?.('locked');
+    const out = new OutputDir(loc, lock, opts);
     try {
-      stat = fs.lstatSync(next);
+      out.recover();
     } catch (err) {
-      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
-      throw ioError(`cannot inspect ${next}`, err);
+      lock.release();
+      throw err;
     }
-    if (stat.isSymbolicLink()) {
-      let real: string;
-      try {
-        real = fs.realpathSync(next);
-      } catch {
-        return `${next} is a symlink that does not resolve`;
-      }
-      if (!isInside(root, real)) return `${next} is a symlink to ${real}, outside the output directory`;
-      current = real;
-    } else if (stat.isDirectory()) {
-      current = next;
-    } else {
-      return undefined; // a file in the way: the write fails later, nothing can escape through it
-    }
-  }
-  return undefined;
-}
-
-/** DIR with symlinks resolved, or null when it does not exist. */
-function resolveRoot(dir: string): string | null {
-  let real: string;
-  try {
-    real = fs.realpathSync(dir);
-  } catch (err) {
-    if (errno(err) === 'ENOENT') return null;
-    throw ioError(`cannot open output directory ${dir}`, err);
-  }
-  if (!fs.statSync(real).isDirectory()) throw new OutputDirError(`output directory ${dir} exists and is not a directory`);
-  return real;
-}
-
-/** What derivc wrote last time, from the old derivc.json; [] when it is missing or unreadable. */
-function previousListing(root: string): string[] {
-  const file = path.join(root, MANIFEST_FILE);
-  try {
-    if (!fs.lstatSync(file).isFile()) return [];
-    const listed: unknown = (JSON.parse(fs.readFileSync(file, 'utf8')) as { files?: unknown } | null)?.files;
-    if (!Array.isArray(listed)) return [];
-    return listed.map((f: unknown) => (f as { path?: unknown } | null)?.path).filter((p): p is string => typeof p === 'string');
-  } catch {
-    return [];
-  }
-}
-
-function inspect(target: string, bytes: Buffer): Entry['old'] {
-  let stat: fs.Stats;
-  try {
-    stat = fs.lstatSync(target);
-  } catch (err) {
-    if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return { kind: 'absent' };
-    throw ioError(`cannot inspect ${target}`, err);
-  }
-  if (!stat.isFile()) return { kind: 'other' };
-  let sameBytes = false;
-  if (stat.size === bytes.length) {
-    try {
-      sameBytes = fs.readFileSync(target).equals(bytes);
-    } catch (err) {
-      throw ioError(`cannot read ${target}`, err);
-    }
-  }
-  return { kind: 'file', mode: stat.mode & 0o7777, sameBytes };
-}
-
-function isUnchanged(entry: Entry): boolean {
-  return entry.old.kind === 'file' && entry.old.sameBytes && entry.old.mode === entry.mode;
-}
-
-/** Validates every path, then compares with the disk. Reads only; throws before anything is written. */
-function makePlan(dir: string, files: readonly GeneratedFile[]): Plan {
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  for (const file of files) {
-    const problem = outputPathProblem(file.path);
-    if (problem) problems.push(`${JSON.stringify(file.path)}: ${problem}`);
-    else if (seen.has(file.path)) problems.push(`${JSON.stringify(file.path)}: generated twice`);
-    if (!Number.isInteger(file.mode) || file.mode < 0 || file.mode > 0o7777) problems.push(`${JSON.stringify(file.path)}: invalid mode ${file.mode}`);
-    seen.add(file.path);
-  }
-  // A path that is also another path's directory could never be written.
-  for (const p of seen) {
-    for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) {
-      if (seen.has(p.slice(0, i))) problems.push(`${JSON.stringify(p)}: ${JSON.stringify(p.slice(0, i))} is generated as a file`);
-    }
-  }
-  const absDir = path.resolve(dir);
-  const root = problems.length ? null : resolveRoot(absDir);
-  if (root) {
-    for (const file of files) {
-      const escape = symlinkEscape(root, file.path);
-      if (escape) problems.push(`${JSON.stringify(file.path)}: ${escape}`);
-    }
-  }
-  if (problems.length) throw new OutputDirError(`refusing to write outside ${dir} (nothing written):\n  ${problems.join('\n  ')}`);
-
-  const base = root ?? absDir;
-  const entries: Entry[] = [...files]
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    .map((file) => {
-      const target = path.join(base, ...file.path.split('/'));
-      const bytes = contentBytes(file.content);
-      return { path: file.path, target, bytes, mode: file.mode, old: root ? inspect(target, bytes) : { kind: 'absent' } };
-    });
-
-  const removals: string[] = [];
-  if (root) {
-    for (const p of new Set(previousListing(root))) {
-      if (seen.has(p) || outputPathProblem(p) || symlinkEscape(root, p)) continue;
-      try {
-        if (fs.lstatSync(path.join(root, ...p.split('/'))).isFile()) removals.push(p);
-      } catch {
-        // already gone, or a non-directory in the way: nothing to remove
-      }
-    }
-  }
-  removals.sort();
-  return { dir: absDir, root, entries, removals };
-}
-
-/** Writes `bytes` with `mode` to `target` via a temp file in the same directory and a rename. */
-function writeAtomically(entry: Entry): void {
-  const parent = path.dirname(entry.target);
-  const temp = path.join(parent, `.${path.basename(entry.target)}${OUTPUT_TEMP_SUFFIX}`);
-  let fd: number | undefined;
-  let created = false;
-  try {
-    fs.mkdirSync(parent, { recursive: true });
-    try {
-      fd = fs.openSync(temp, 'wx', 0o600);
-    } catch (err) {
-      if (errno(err) !== 'EEXIST') throw err;
-      fs.unlinkSync(temp); // left by an interrupted run ('wx' never follows a planted symlink)
-      fd = fs.openSync(temp, 'wx', 0o600);
-    }
-    created = true;
-    fs.writeFileSync(fd, entry.bytes);
-    fs.fchmodSync(fd, entry.mode); // explicit: the umask must not decide what goes into the image
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(temp, entry.target);
-  } catch (err) {
-    try {
-      if (fd !== undefined) fs.closeSync(fd);
-      if (created) fs.rmSync(temp, { force: true });
-    } catch {
-      // keep the original error: it is the one that explains the failure
-    }
-    throw ioError(`cannot write ${entry.path}`, err);
-  }
-}
-
-/** Removes the directories between `rel` and `root` that its removal left empty. */
-function pruneEmptyParents(root: string, rel: string): void {
-  const segments = rel.split('/');
-  for (let n = segments.length - 1; n > 0; n--) {
-    const dir = path.join(root, ...segments.slice(0, n));
-    try {
-      if (!fs.lstatSync(dir).isDirectory() || fs.readdirSync(dir).length > 0) return;
-      fs.rmdirSync(dir);
-    } catch (err) {
-      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTEMPTY' || errno(err) === 'EEXIST') return;
-      throw ioError(`cannot remove empty directory ${dir}`, err);
-    }
-  }
-}
-
-/** Writes `files` into `dir` atomically; returns what changed. Throws OutputDirError for a refused path or I/O failure. */
-export function writeOutputDir(dir: string, files: readonly GeneratedFile[]): WriteReport {
-  const plan = makePlan(dir, files);
-  if (plan.root === null) {
-    try {
-      fs.mkdirSync(plan.dir, { recursive: true });
-    } catch (err) {
-      throw ioError(`cannot create output directory ${dir}`, err);
-    }
-  }
-  const root = plan.root ?? plan.dir;
-
-  // Removals first: a stale file may sit where a new directory goes (or the other way round).
-  const removed: string[] = [];
-  for (const rel of plan.removals) {
-    try {
-      fs.unlinkSync(path.join(root, ...rel.split('/')));
-    } catch (err) {
-      if (errno(err) === 'ENOENT') continue;
-      throw ioError(`cannot remove stale ${rel}`, err);
-    }
-    removed.push(rel);
-    pruneEmptyParents(root, rel);
-  }
-
-  // derivc.json last: until it is replaced, the old listing still covers everything written so far.
-  const ordered = [...plan.entries.filter((e) => e.path !== MANIFEST_FILE), ...plan.entries.filter((e) => e.path === MANIFEST_FILE)];
-  const written: string[] = [];
-  const unchanged: string[] = [];
-  for (const entry of ordered) {
-    if (isUnchanged(entry)) {
-      unchanged.push(entry.path);
-    } else {
-      writeAtomically(entry);
-      written.push(entry.path);
-    }
-  }
-  return { written: written.sort(), unchanged: unchanged.sort(), removed };
-}
-
-/** For --check: what would change, as a unified diff (empty string = up to date). Writes nothing. */
-export function checkOutputDir(dir: string, files: readonly GeneratedFile[]): { stale: boolean; diff: string } {
-  const plan = makePlan(dir, files);
-  const read = (target: string): Buffer => {
-    try {
-      return fs.readFileSync(target);
-    } catch (err) {
-      throw ioError(`cannot read ${target}`, err);
-    }
+    return out;
   };
-  const parts: { path: string; text: string }[] = [];
-  for (const entry of plan.entries) {
-    if (isUnchanged(entry)) continue;
-    if (entry.old.kind === 'file') {
-      const modeLine = entry.old.mode === entry.mode ? '' : modeChangeLine(entry.path, entry.old.mode, entry.mode);
-      const contentDiff = entry.old.sameBytes ? '' : unifiedDiff(entry.path, read(entry.target), entry.bytes);
-      parts.push({ path: entry.path, text: modeLine + contentDiff });
-    } else {
-      parts.push({ path: entry.path, text: unifiedDiff(entry.path, null, entry.bytes) });
-    }
+  const first = tryLock(request);
+  if (first.lock) return opened(first.lock);
+  if (!wait) throw new OutputDirError(`${dir} is in use by ${first.holder}; run again once it has finished`);
+  return waitLock(request, wait).then(opened);
+}
+
+/** Writes `files` into `dir` (see OutputDir.write); fails at once when another process uses DIR. */
+export function writeOutputDir(dir: string, files: readonly GeneratedFile[], opts: OutputDirOptions = {}): WriteReport {
+  const out = openOutputDir(dir, opts);
+  try {
+    return out.write(files);
+  } finally {
+    out.close();
   }
-  const root = plan.root ?? plan.dir;
-  for (const rel of plan.removals) parts.push({ path: rel, text: unifiedDiff(rel, read(path.join(root, ...rel.split('/'))), null) });
-  parts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { stale: parts.length > 0, diff: parts.map((p) => p.text).join('') };
+}
+
+/** For --check (see OutputDir.check); fails at once when another process uses DIR. */
+export function checkOutputDir(dir: string, files: readonly GeneratedFile[], opts: OutputDirOptions = {}): CheckReport {
+  const out = openOutputDir(dir, { ...opts, forCheck: true });
+  try {
+    return out.check(files);
+  } finally {
+    out.close();
+  }
 }

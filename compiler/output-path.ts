@@ -16,3 +16,18 @@ export function outputPathProblem(p: unknown): string | undefined {
   if (p.endsWith(OUTPUT_TEMP_SUFFIX)) return `name ending in ${OUTPUT_TEMP_SUFFIX} (reserved for temp files)`;
   return undefined;
 }
+
+/**
+ * derivc's namespace in DIR: the only names compile ever generates (compiler/emit/index.ts). It
+ * bounds what derivc may replace or remove — a forged derivc.json cannot reach anything else —
+ * and which unlisted files `--check` reports. Everything else in DIR (build.log, media, test/
+ * results, the user's own files) is never touched.
+ */
+export const OUTPUT_TOP_FILES: readonly string[] = ['Dockerfile', 'derivc.json'];
+export const OUTPUT_TOP_DIRS: readonly string[] = ['boot', 'files', 'luet', 'overlay', 'repos', 'rootfs'];
+
+/** Whether `p` (an acceptable output path) is inside derivc's namespace. */
+export function inOutputNamespace(p: string): boolean {
+  const slash = p.indexOf('/');
+  return slash === -1 ? OUTPUT_TOP_FILES.includes(p) : OUTPUT_TOP_DIRS.includes(p.slice(0, slash));
+}

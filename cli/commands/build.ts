@@ -6,6 +6,7 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from '../../compiler/compile.js';
+import { MANIFEST_FILE } from '../../compiler/emit/types.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
 import { contextStream } from '../../targets/io/build-context.js';
@@ -20,7 +21,10 @@ import { instructionOrigins } from '../build/steps.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
-import { writeOutputDir } from '../output-dir.js';
+import { contentSha256 } from '../content.js';
+import { recordInputs } from '../input-paths.js';
+import { openOutputDir, type OutputDir } from '../output-dir.js';
+import type { InputPaths } from '../output-location.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
 
@@ -51,13 +55,16 @@ export interface BuiltImage {
   built: boolean;
 }
 
-export async function buildCommand(args: BuildArgs, io: CliIO, deps: BuildDeps = {}): Promise<number> {
+export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps = {}): Promise<number> {
   if (args.files.length > 1) throw new UsageError('`build` takes one manifest');
   if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
   const targets = parseTargets(args.target);
-  if (targets.length > 0) sourceDateEpochFromEnv(io.env); // a bad value is a usage error before anything is built
+  if (targets.length > 0) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
+  const [path] = manifestPaths(args.files, cli);
+  // Everything the manifests read, so that no output directory holds any of it (cli/output-location.ts).
+  const recording = recordInputs(cli.host, () => path);
+  const io: CliIO = { ...cli, host: recording.host };
   if (!io.docker) throw new Error('no Docker Engine factory in this CLI');
-  const [path] = manifestPaths(args.files, io);
   const session = new ValidationSession(io.host);
   const validated = session.validate(path!);
   const report = (diagnostics: Diagnostic[]) => {
@@ -85,34 +92,41 @@ export async function buildCommand(args: BuildArgs, io: CliIO, deps: BuildDeps =
     return EXIT.failed;
   }
   const mode: ProgressMode = args.json ? 'json' : args.quiet ? 'quiet' : io.isTTY ? 'tty' : 'plain';
-  const builder = new Builder(engine, io, mode, report);
+  const builder = new Builder(engine, io, mode, report, recording.inputs);
   const outDir = args.out ?? defaultOutDir(manifest.manifest.metadata.name);
-  const result = await builder.build(manifest, outDir);
-  if (!result) return EXIT.failed;
-  const summary = `${result.built ? 'built' : 'up to date:'} ${result.tags.join(', ')} (${result.image.replace(/^sha256:/, '').slice(0, 12)}, build ${result.buildId.slice(7, 19)})`;
-  if (mode === 'json') io.stdout(JSON.stringify({ kind: 'result', ...result }) + '\n');
-  else io.stderr(`${summary}\n`);
-  if (targets.length === 0) return EXIT.ok;
+  // DIR stays locked until the last medium is in it: a concurrent compile could otherwise swap it
+  // while the context is streamed, or drop build.log and media written meanwhile.
+  const out = await builder.open(outDir);
+  try {
+    const result = await builder.build(manifest, out);
+    if (!result) return EXIT.failed;
+    const summary = `${result.built ? 'built' : 'up to date:'} ${result.tags.join(', ')} (${result.image.replace(/^sha256:/, '').slice(0, 12)}, build ${result.buildId.slice(7, 19)})`;
+    if (mode === 'json') io.stdout(JSON.stringify({ kind: 'result', ...result }) + '\n');
+    else io.stderr(`${summary}\n`);
+    if (targets.length === 0) return EXIT.ok;
 
-  const makeIO = deps.targetIO ?? ((e, cli, progress) => nodeTargetIO(e, { env: cli.env, ...(cli.signal ? { signal: cli.signal } : {}), ...(progress ? { progress } : {}) }));
-  const made = await makeMedia(
-    {
-      manifest,
-      targets,
-      image: result.image,
-      outDir,
-      engine,
-      makeIO: (e, progress) => makeIO(e, io, progress),
-      report,
-      progress: mode === 'tty' || mode === 'plain' ? (text) => io.stderr(`${text}\n`) : undefined,
-      onArtifact: (target, a) => {
-        if (mode === 'json') io.stdout(JSON.stringify({ kind: 'artifact', target, ...a }) + '\n');
-        else io.stderr(`${target}: ${a.path} (${formatBytes(a.bytes)}, sha256 ${a.sha256.slice(0, 16)}…)\n`);
+    const makeIO = deps.targetIO ?? ((e, cli, progress) => nodeTargetIO(e, { env: cli.env, ...(cli.signal ? { signal: cli.signal } : {}), ...(progress ? { progress } : {}) }));
+    const made = await makeMedia(
+      {
+        manifest,
+        targets,
+        image: result.image,
+        outDir,
+        engine,
+        makeIO: (e, progress) => makeIO(e, io, progress),
+        report,
+        progress: mode === 'tty' || mode === 'plain' ? (text) => io.stderr(`${text}\n`) : undefined,
+        onArtifact: (target, a) => {
+          if (mode === 'json') io.stdout(JSON.stringify({ kind: 'artifact', target, ...a }) + '\n');
+          else io.stderr(`${target}: ${a.path} (${formatBytes(a.bytes)}, sha256 ${a.sha256.slice(0, 16)}…)\n`);
+        },
       },
-    },
-    io,
-  );
-  return made ? EXIT.ok : EXIT.failed;
+      io,
+    );
+    return made ? EXIT.ok : EXIT.failed;
+  } finally {
+    out.close();
+  }
 }
 
 function formatBytes(bytes: number): string {
@@ -125,19 +139,35 @@ class Builder {
     private readonly io: CliIO,
     private readonly mode: ProgressMode,
     private readonly report: (d: Diagnostic[]) => void,
+    private readonly inputs: () => InputPaths | undefined,
   ) {}
 
-  /** Builds `v` (after its upstream), or finds it already built. Undefined on failure (reported). */
-  async build(v: ValidatedManifest, outDir: string): Promise<BuiltImage | undefined> {
+  /** Opens (locks) an output directory, waiting while another derivc process uses it. */
+  open(outDir: string): Promise<OutputDir> {
+    const note = (line: string) => this.io.stderr(`derivc: ${line}\n`);
+    return Promise.resolve(openOutputDir(outDir, { inputs: this.inputs, command: 'build', note }, { ...(this.io.signal ? { signal: this.io.signal } : {}), onWait: note }));
+  }
+
+  /** Builds `v` (after its upstream) from `out`, or finds it already built. Undefined on failure (reported). */
+  async build(v: ValidatedManifest, out: OutputDir): Promise<BuiltImage | undefined> {
     if (v.upstream) {
-      const up = await this.build(v.upstream, defaultOutDir(v.upstream.manifest.metadata.name));
+      const upOut = await this.open(defaultOutDir(v.upstream.manifest.metadata.name));
+      let up: BuiltImage | undefined;
+      try {
+        up = await this.build(v.upstream, upOut);
+      } finally {
+        upOut.close();
+      }
       if (!up) return undefined;
     }
+    const outDir = out.label;
     const compiled = compile(v, this.io.host, { version: VERSION });
     if (compiled.diagnostics.length) this.report(compiled.diagnostics);
     if (compiled.diagnostics.some((d) => d.severity === 'error')) return undefined;
     const output = compiled.value;
-    writeOutputDir(outDir, output.files);
+    out.write(output.files);
+    // What was just written, from memory: a derivc.json edited since is not trusted.
+    const listing = output.files.filter((f) => f.path !== MANIFEST_FILE).map((f) => ({ path: f.path, sha256: contentSha256(f.content), mode: f.mode }));
 
     const existing = await this.engine.imageLabels(output.tags[0]!);
     if (existing?.['derivc.build-id'] === output.buildId) {
@@ -152,7 +182,7 @@ class Builder {
     try {
       const { imageId } = await this.engine.build(
         // Labels come from the Dockerfile (LABEL lines): labels passed through the API would add a step.
-        { context: contextStream(outDir), tags: output.tags, buildArgs: output.args, platform: output.platform, labels: {} },
+        { context: contextStream(outDir, { files: listing }), tags: output.tags, buildArgs: output.args, platform: output.platform, labels: {} },
         (e) => {
           if (e.kind === 'step') failedAt = e.index;
           progress.event(e);

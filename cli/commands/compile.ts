@@ -1,6 +1,7 @@
 // derivc compile [FILE] -o DIR [--check] [--strict] [--format …]
-// Validates, compiles, then writes the build context into DIR atomically — or, with --check,
-// writes nothing and exits 2 with a unified diff when DIR is stale.
+// Validates, compiles, then writes the build context into DIR (cli/output-dir.ts: DIR is the old or
+// the new state, never a mix) — or, with --check, writes nothing and exits 2 with a unified diff
+// when DIR is stale or holds files derivc did not write in its namespace.
 
 import { compile } from '../../compiler/compile.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
@@ -9,7 +10,8 @@ import { ValidationSession } from '../../compiler/validate/index.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
-import { checkOutputDir, writeOutputDir } from '../output-dir.js';
+import { recordInputs } from '../input-paths.js';
+import { openOutputDir, type OutputDir } from '../output-dir.js';
 import { VERSION } from '../version.js';
 import { checkFormat, manifestPaths } from './validate.js';
 
@@ -41,25 +43,37 @@ export function compileToMemory(path: string, io: CliIO, opts: { strict: boolean
   return failing ? undefined : output;
 }
 
-export function compileCommand(args: CompileArgs, io: CliIO): number {
+export function compileCommand(args: CompileArgs, io: CliIO): number | Promise<number> {
   if (!args.out) throw new UsageError('`compile` needs an output directory: -o DIR');
   if (args.files.length > 1) throw new UsageError('`compile` takes one manifest');
+  const out = args.out;
   const [path] = manifestPaths(args.files, io);
-  const output = compileToMemory(path!, io, args);
+  const recording = recordInputs(io.host, () => path);
+  const output = compileToMemory(path!, { ...io, host: recording.host }, args);
   if (!output) return EXIT.failed;
-  if (args.check) {
-    const { stale, diff } = checkOutputDir(args.out, output.files);
-    if (!stale) {
-      io.stderr(`${args.out} is up to date\n`);
+  const note = (line: string) => io.stderr(`derivc: ${line}\n`);
+  const opened = openOutputDir(out, { inputs: recording.inputs, command: args.check ? 'compile --check' : 'compile', note, forCheck: args.check }, { ...(io.signal ? { signal: io.signal } : {}), onWait: note });
+  const finish = (dir: OutputDir): number => {
+    try {
+      if (args.check) {
+        const { stale, diff } = dir.check(output.files);
+        if (!stale) {
+          io.stderr(`${out} is up to date\n`);
+          return EXIT.ok;
+        }
+        io.stdout(diff);
+        io.stderr(`${out} is stale: run \`derivc compile ${path} -o ${out}\`\n`);
+        return EXIT.changed;
+      }
+      const report = dir.write(output.files);
+      const extra = [report.kept.length ? `${report.kept.length} kept` : '', report.unlisted.length ? `${report.unlisted.length} not derivc's` : ''].filter(Boolean).join(', ');
+      io.stderr(
+        `compiled ${path} → ${out}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed${extra ? `, ${extra}` : ''} (build ${output.buildId.slice(0, 19)}…)\n`,
+      );
       return EXIT.ok;
+    } finally {
+      dir.close();
     }
-    io.stdout(diff);
-    io.stderr(`${args.out} is stale: run \`derivc compile ${path} -o ${args.out}\`\n`);
-    return EXIT.changed;
-  }
-  const report = writeOutputDir(args.out, output.files);
-  io.stderr(
-    `compiled ${path} → ${args.out}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed (build ${output.buildId.slice(0, 19)}…)\n`,
-  );
-  return EXIT.ok;
+  };
+  return opened instanceof Promise ? opened.then(finish) : finish(opened);
 }

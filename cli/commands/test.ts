@@ -17,6 +17,7 @@ import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { debianPackageOf, findOnPath, probeFile } from '../host-tools.js';
 import { wantsColor, type CliIO } from '../io.js';
+import { openOutputDir } from '../output-dir.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
 
@@ -114,32 +115,40 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
     }
   }
 
-  const plans = media.flatMap((m) => firmware.map((f) => ({ media: m, firmware: f, path: paths.get(m)! })));
-  const runs: BootRun[] = [];
-  const concurrency = args.parallel ? plans.length : defaultConcurrency();
-  let next = 0;
-  const worker = async () => {
-    while (next < plans.length && !io.signal?.aborted) {
-      const plan = plans[next++]!;
-      const dir = runDir(outDir, plan);
-      mkdirSync(dir, { recursive: true });
-      io.stderr(`booting ${plan.path} under ${plan.firmware} (${runName(plan)}): waiting for ${check.expect.map((e) => `\`${e}\``).join(', ')} within ${Math.round(check.timeoutMs / 1000)} s\n`);
-      const result = await bootOne(plan, check, host, join(dir, 'console.log'), io.signal);
-      const run: BootRun = { ...plan, check, result };
-      runs.push(run);
-      writeRunResult(outDir, run);
-      report(run, dir, io);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, plans.length) }, worker));
+  // The boots read media from DIR and write test/ into it: DIR stays locked meanwhile, so that a
+  // concurrent compile cannot replace it under them and drop a result (cli/output-dir.ts).
+  const note = (line: string) => io.stderr(`derivc: ${line}\n`);
+  const out = await openOutputDir(outDir, { command: 'test', note }, { ...(io.signal ? { signal: io.signal } : {}), onWait: note });
+  try {
+    const plans = media.flatMap((m) => firmware.map((f) => ({ media: m, firmware: f, path: paths.get(m)! })));
+    const runs: BootRun[] = [];
+    const concurrency = args.parallel ? plans.length : defaultConcurrency();
+    let next = 0;
+    const worker = async () => {
+      while (next < plans.length && !io.signal?.aborted) {
+        const plan = plans[next++]!;
+        const dir = runDir(outDir, plan);
+        mkdirSync(dir, { recursive: true });
+        io.stderr(`booting ${plan.path} under ${plan.firmware} (${runName(plan)}): waiting for ${check.expect.map((e) => `\`${e}\``).join(', ')} within ${Math.round(check.timeoutMs / 1000)} s\n`);
+        const result = await bootOne(plan, check, host, join(dir, 'console.log'), io.signal);
+        const run: BootRun = { ...plan, check, result };
+        runs.push(run);
+        writeRunResult(outDir, run);
+        report(run, dir, io);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, plans.length) }, worker));
 
-  // Runs finish in any order when parallel; the report lists them in plan order.
-  runs.sort((a, b) => plans.findIndex((p) => runName(p) === runName(a)) - plans.findIndex((p) => runName(p) === runName(b)));
-  const junit = writeJunit(outDir, manifest.metadata.name, runs);
-  const failed = runs.filter((r) => r.result.status !== 'passed').length;
-  const skipped = plans.length - runs.length;
-  io.stderr(`${runs.length - failed} passed, ${failed} failed${skipped ? `, ${skipped} not run (cancelled)` : ''}; reports in ${join(outDir, 'test')} (${junit})\n`);
-  return failed || skipped ? EXIT.failed : EXIT.ok;
+    // Runs finish in any order when parallel; the report lists them in plan order.
+    runs.sort((a, b) => plans.findIndex((p) => runName(p) === runName(a)) - plans.findIndex((p) => runName(p) === runName(b)));
+    const junit = writeJunit(outDir, manifest.metadata.name, runs);
+    const failed = runs.filter((r) => r.result.status !== 'passed').length;
+    const skipped = plans.length - runs.length;
+    io.stderr(`${runs.length - failed} passed, ${failed} failed${skipped ? `, ${skipped} not run (cancelled)` : ''}; reports in ${join(outDir, 'test')} (${junit})\n`);
+    return failed || skipped ? EXIT.failed : EXIT.ok;
+  } finally {
+    out.close();
+  }
 }
 
 async function bootOne(plan: { media: Media; firmware: Firmware; path: string }, check: ConsoleCheck, host: QemuHost, consoleFile: string, signal: AbortSignal | undefined): Promise<BootResult> {

@@ -1,78 +1,141 @@
 // The build context sent to the Docker Engine: a tar streamed straight from the compiled directory
-// (no temp copy). The bytes depend only on paths, content and modes — never on owners or times —
-// so an unchanged directory gives an identical tar and the Engine's build cache hits.
+// (no temp copy) holding exactly the files derivc wrote — those derivc.json lists (or the list the
+// caller passes, from the compile it just did) — each checked against its recorded sha256 before
+// anything is sent and again while it is sent. Whatever else is in the directory (a file someone
+// added under rootfs/, build.log, media, test results) never reaches the image. The bytes depend
+// only on paths, contents and the listed modes — never on owners, times or directory modes on
+// disk — so an unchanged directory gives an identical tar and the Engine's build cache hits.
 
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as tar from 'tar-stream';
-import { OUTPUT_TEMP_SUFFIX } from '../../compiler/output-path.js';
+import { MANIFEST_FILE } from '../../compiler/emit/types.js';
+import { parseListing } from '../../compiler/output-listing.js';
+import { inOutputNamespace, outputPathProblem } from '../../compiler/output-path.js';
 
-/** derivc's own bookkeeping at the top of the output directory: never part of the image. */
-const TOP_LEVEL_EXCLUDED = new Set(['derivc.json', 'build.log']);
-const TOP_LEVEL_EXCLUDED_PREFIX = '.derivc-';
-/** Media the targets write next to the build context (`<name>.iso` and its `.sha256`, …): never part of the image. */
-const TOP_LEVEL_MEDIA = /\.(?:iso|raw|qcow2|ova)(?:\.sha256)?$/;
-
-type Listed =
-  | { rel: string; kind: 'directory'; mode: number }
-  | { rel: string; kind: 'file'; mode: number; size: number }
-  | { rel: string; kind: 'symlink'; mode: number; linkname: string };
-
-function excluded(rel: string): boolean {
-  const top = rel.split('/', 1)[0]!;
-  return TOP_LEVEL_EXCLUDED.has(rel) || top.startsWith(TOP_LEVEL_EXCLUDED_PREFIX) || rel.endsWith(OUTPUT_TEMP_SUFFIX) || (top === rel && TOP_LEVEL_MEDIA.test(rel));
+/** A file of the build context as derivc wrote it. */
+export interface ContextFile {
+  /** Path inside the directory (`rootfs/etc/cos/bootargs.cfg`). */
+  path: string;
+  /** Lowercase hex sha256 of its content. */
+  sha256: string;
+  /** Permission bits carried into the image. */
+  mode: number;
 }
 
-/** Everything under `dir` (lstat: symlinks are listed, never followed), sorted by path. */
-function list(dir: string): Listed[] {
-  const out: Listed[] = [];
-  const walk = (relDir: string): void => {
-    for (const name of fs.readdirSync(path.join(dir, relDir))) {
-      const rel = relDir === '' ? name : `${relDir}/${name}`;
-      if (excluded(rel)) continue;
-      const stat = fs.lstatSync(path.join(dir, rel));
-      const mode = stat.mode & 0o7777;
-      if (stat.isDirectory()) {
-        out.push({ rel, kind: 'directory', mode });
-        walk(rel);
-      } else if (stat.isFile()) {
-        out.push({ rel, kind: 'file', mode, size: stat.size });
-      } else if (stat.isSymbolicLink()) {
-        out.push({ rel, kind: 'symlink', mode, linkname: fs.readlinkSync(path.join(dir, rel)) });
-      } else {
-        throw new Error(`${rel} is neither a file, a directory nor a symlink`);
-      }
+/** Directories in the tar: fixed, so a chmod in the output directory cannot reach the image. */
+const DIRECTORY_MODE = 0o755;
+
+type Entry = { rel: string; kind: 'directory' } | { rel: string; kind: 'file'; file: ContextFile; size: number };
+
+/** derivc.json's listing in `dir`: every entry must be one derivc writes. */
+function listingIn(dir: string): ContextFile[] {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    if (!fs.lstatSync(file).isFile()) throw new Error(`${MANIFEST_FILE} is not a regular file`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`no ${MANIFEST_FILE} listing in ${dir} (compile into it first): ${(err as Error).message}`);
+  }
+  const parsed = parseListing(text);
+  if (!parsed.listing) throw new Error(`${file} is not a listing derivc writes (${parsed.problem})`);
+  if (parsed.listing.ignored.length) throw new Error(`${file} lists what derivc never writes: ${parsed.listing.ignored.join('; ')}`);
+  return parsed.listing.files;
+}
+
+function checkList(files: readonly ContextFile[]): void {
+  const seen = new Set<string>();
+  for (const f of files) {
+    const problem = outputPathProblem(f.path) ?? (f.path === MANIFEST_FILE || !inOutputNamespace(f.path) ? 'not a file derivc generates' : seen.has(f.path) ? 'listed twice' : undefined);
+    if (problem) throw new Error(`${JSON.stringify(f.path)}: ${problem}`);
+    if (!/^[0-9a-f]{64}$/.test(f.sha256) || !Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777) throw new Error(`${JSON.stringify(f.path)}: no valid sha256 and mode`);
+    seen.add(f.path);
+  }
+}
+
+/** Opens a listed file, refusing a symlink anywhere on its way (a directory swapped for a link to /etc). */
+async function openListed(dir: string, rel: string): Promise<fs.promises.FileHandle> {
+  const segments = rel.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const st = await fs.promises.lstat(path.join(dir, ...segments.slice(0, i)));
+    if (!st.isDirectory()) throw new Error(`${segments.slice(0, i).join('/')} is not a directory`);
+  }
+  const handle = await fs.promises.open(path.join(dir, ...segments), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  const st = await handle.stat();
+  if (!st.isFile()) {
+    await handle.close();
+    throw new Error('not a regular file');
+  }
+  return handle;
+}
+
+async function digestOf(dir: string, rel: string): Promise<{ sha256: string; size: number }> {
+  const handle = await openListed(dir, rel);
+  try {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of handle.createReadStream({ autoClose: false })) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
     }
-  };
-  walk('');
+    return { sha256: hash.digest('hex'), size };
+  } finally {
+    await handle.close();
+  }
+}
+
+const NOT_WRITTEN = `not the file derivc wrote (its sha256 differs from ${MANIFEST_FILE}); compile again`;
+
+/** The tar's entries, sorted by path: every listed file, checked, and the directories above them. */
+async function entriesOf(dir: string, files: readonly ContextFile[]): Promise<Entry[]> {
+  const out: Entry[] = [];
+  const dirs = new Set<string>();
+  for (const file of files) {
+    for (let i = file.path.indexOf('/'); i !== -1; i = file.path.indexOf('/', i + 1)) dirs.add(file.path.slice(0, i));
+    let found: { sha256: string; size: number };
+    try {
+      found = await digestOf(dir, file.path);
+    } catch (err) {
+      throw contextError(err, file.path);
+    }
+    if (found.sha256 !== file.sha256) throw contextError(new Error(NOT_WRITTEN), file.path);
+    out.push({ rel: file.path, kind: 'file', file, size: found.size });
+  }
+  for (const d of dirs) out.push({ rel: d, kind: 'directory' });
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
 
 /** tar-stream replaces a falsy mode with a default; the type bits keep mode 0 intact (the header keeps only 0o7777). */
-function headerMode(entry: Listed): number {
-  const typeBits = entry.kind === 'directory' ? fs.constants.S_IFDIR : entry.kind === 'symlink' ? fs.constants.S_IFLNK : fs.constants.S_IFREG;
-  return typeBits | entry.mode;
+function headerMode(entry: Entry): number {
+  return entry.kind === 'directory' ? fs.constants.S_IFDIR | DIRECTORY_MODE : fs.constants.S_IFREG | entry.file.mode;
 }
 
-/** Adds one entry; for a file, streams its content from disk. Resolves once the entry is in the tar. */
-function addEntry(pack: tar.Pack, dir: string, entry: Listed, mtime: Date, reading: (source: fs.ReadStream) => void): Promise<void> {
+/** Adds one entry; for a file, streams its content from disk, hashing it. Resolves once the entry is in the tar. */
+async function addEntry(pack: tar.Pack, dir: string, entry: Entry, mtime: Date, reading: (source: fs.ReadStream | undefined) => void): Promise<void> {
+  const header: Partial<tar.Header> & { name: string } = { name: entry.rel, mode: headerMode(entry), mtime, uid: 0, gid: 0, uname: '', gname: '' };
+  if (entry.kind === 'directory') {
+    header.type = 'directory';
+    header.size = 0;
+    return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
+  }
+  const handle = await openListed(dir, entry.rel);
   return new Promise((resolve, reject) => {
-    const header: Partial<tar.Header> & { name: string } = { name: entry.rel, mode: headerMode(entry), mtime, uid: 0, gid: 0, uname: '', gname: '' };
-    if (entry.kind !== 'file') {
-      header.type = entry.kind;
-      header.size = 0;
-      if (entry.kind === 'symlink') header.linkname = entry.linkname;
-      pack.entry(header, (err) => (err ? reject(err) : resolve()));
-      return;
-    }
     header.type = 'file';
     header.size = entry.size;
+    const hash = createHash('sha256');
     // tar-stream checks the byte count against the listed size; say what that means.
     const fail = (err: Error): void => reject(err.message === 'Size mismatch' ? new Error('the file changed size while being read') : err);
-    const sink = pack.entry(header, (err) => (err ? fail(err) : resolve()));
-    const source = fs.createReadStream(path.join(dir, entry.rel));
+    const sink = pack.entry(header, (err) => {
+      if (err) return fail(err);
+      if (hash.digest('hex') !== entry.file.sha256) return reject(new Error(`${NOT_WRITTEN} (it changed while being sent)`));
+      resolve();
+    });
+    const source = handle.createReadStream();
     reading(source);
+    source.on('data', (chunk) => hash.update(chunk as Buffer));
     source.on('error', reject);
     sink.on('error', fail);
     source.pipe(sink);
@@ -80,16 +143,18 @@ function addEntry(pack: tar.Pack, dir: string, entry: Listed, mtime: Date, readi
 }
 
 /**
- * A tar of every file under `dir` except derivc's bookkeeping. The listing is taken when this is
- * called; contents are read one file at a time as the consumer pulls. Any failure (unreadable file,
- * a file that changed size or kind since the listing) is an 'error' event on the returned stream.
+ * A tar of the files derivc wrote into `dir`: `opts.files`, or what `dir/derivc.json` lists.
+ * Every file is checked against its sha256 before the first byte goes out, then streamed (and
+ * checked again) one at a time as the consumer pulls. Any failure — an unlisted change, a missing
+ * file, a symlink in the way — is an 'error' event on the returned stream.
  */
-export function contextStream(dir: string, opts: { mtime?: Date } = {}): NodeJS.ReadableStream {
+export function contextStream(dir: string, opts: { files?: readonly ContextFile[]; mtime?: Date } = {}): NodeJS.ReadableStream {
   const mtime = opts.mtime ?? new Date(0);
   const out = new PassThrough();
-  let entries: Listed[];
+  let files: readonly ContextFile[];
   try {
-    entries = list(dir);
+    files = opts.files ?? listingIn(dir);
+    checkList(files);
   } catch (err) {
     process.nextTick(() => out.destroy(contextError(err)));
     return out;
@@ -114,6 +179,14 @@ export function contextStream(dir: string, opts: { mtime?: Date } = {}): NodeJS.
   pack.on('end', () => out.end());
 
   void (async () => {
+    let entries: Entry[];
+    try {
+      entries = await entriesOf(dir, files);
+    } catch (err) {
+      stopped = true;
+      out.destroy(err as Error);
+      return;
+    }
     for (const entry of entries) {
       if (stopped) return;
       try {
@@ -131,5 +204,6 @@ export function contextStream(dir: string, opts: { mtime?: Date } = {}): NodeJS.
 
 function contextError(err: unknown, rel?: string): Error {
   const message = (err as Error).message;
+  if (message.startsWith('cannot add ') || message.startsWith('cannot list ')) return err as Error;
   return new Error(rel ? `cannot add ${rel} to the build context: ${message}` : `cannot list the build context: ${message}`, { cause: err });
 }

@@ -4,7 +4,7 @@
 // The adapter's pieces that need no engine (addresses, unreachable engines, the progress stream,
 // Go file modes, layer resolution) are specified at the end and always run.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -37,10 +37,16 @@ const tempDirs: string[] = [];
 afterAll(() => {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
+/** A build context as derivc writes one: the files, and a derivc.json listing them (all that is sent). */
 function context(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-e2e-'));
   tempDirs.push(dir);
-  for (const [rel, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, rel), content);
+  for (const [rel, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), content);
+  }
+  const listing = Object.entries(files).map(([rel, content]) => ({ path: rel, sha256: createHash('sha256').update(content).digest('hex'), mode: '0644' }));
+  fs.writeFileSync(path.join(dir, 'derivc.json'), JSON.stringify({ files: listing }));
   return dir;
 }
 
@@ -76,9 +82,9 @@ async function waitFor(what: string, condition: () => Promise<boolean>, timeoutM
 const MAIN_DOCKERFILE = `FROM ${BASE}
 LABEL derivc.test="engine-e2e"
 ARG GREETING
-COPY hello.txt /opt/hello.txt
+COPY files/hello.txt /opt/hello.txt
 # Through COPY, not RUN: during RUN, /etc/hostname is Docker's bind mount and writes never reach the layer.
-COPY hostname /etc/hostname
+COPY files/hostname /etc/hostname
 RUN echo "said-${run}" && echo "$GREETING" > /opt/greeting && ln -s hello.txt /opt/link && ln -s /opt /opt/dirlink \\
  && mkdir /opt/dir /opt/opaque && echo gone > /opt/gone.txt && echo old > /opt/opaque/old.txt
 RUN rm /opt/gone.txt && rm -rf /opt/opaque && mkdir /opt/opaque && echo new > /opt/opaque/new.txt
@@ -92,7 +98,7 @@ describe.skipIf(unavailable !== undefined && !required)('DockerEngine on a real 
   beforeAll(async () => {
     if (unavailable !== undefined) throw new Error(unavailable);
     await ensureDebianBase(engine); // made once per machine (mmdebstrap + docker import), then reused
-    mainDir = context({ Dockerfile: MAIN_DOCKERFILE, 'hello.txt': hello, hostname: 'myhost\n' });
+    mainDir = context({ Dockerfile: MAIN_DOCKERFILE, 'files/hello.txt': hello, 'files/hostname': 'myhost\n' });
     const { result, events, started } = await build(mainDir, [tag(''), tag('-extra')], { labels: { 'derivc.build-id': run }, buildArgs: { GREETING: `hi-${run}` } });
     const { imageId } = await result;
     first = { imageId, events, ms: Date.now() - started };
@@ -125,7 +131,7 @@ describe.skipIf(unavailable !== undefined && !required)('DockerEngine on a real 
     const steps = first.events.filter((e) => e.kind === 'step');
     expect(steps[0]).toEqual({ kind: 'step', index: 1, total: steps.length, instruction: `FROM ${BASE}` });
     expect(steps.map((s) => s.kind === 'step' && s.index)).toEqual(steps.map((_, i) => i + 1));
-    expect(steps.map((s) => s.kind === 'step' && s.instruction)).toContain('COPY hello.txt /opt/hello.txt');
+    expect(steps.map((s) => s.kind === 'step' && s.instruction)).toContain('COPY files/hello.txt /opt/hello.txt');
     const output = first.events.flatMap((e) => (e.kind === 'output' ? [e.text] : []));
     expect(output).toContain(`said-${run}`); // a RUN's own output, one event per line
     expect(output.some((line) => line.startsWith('Successfully built '))).toBe(true);
