@@ -15,4 +15,6 @@ export interface Host {
   readDir(path: string): string[];
   /** Permission bits of a file (overlay trees keep executables executable); absent: 0o644. */
   mode?(path: string): number | undefined;
+  /** The repository root, for a host that knows it without a `.git` to find (a git revision's tree). */
+  repositoryRoot?(): string;
 }

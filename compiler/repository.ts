@@ -8,6 +8,7 @@ import type { Host } from './host.js';
 
 /** The repository root (symlinks resolved) for a manifest in `dir`, or undefined when `dir` cannot be resolved. */
 export function repositoryRoot(host: Host, dir: string): string | undefined {
+  if (host.repositoryRoot) return host.repositoryRoot();
   const start = host.realpath(dir);
   if (start === undefined) return undefined;
   for (let p = start; ; p = dirname(p)) {
