@@ -20,12 +20,13 @@ import { labelRules } from './rules/labels.js';
 import { layoutRules } from './rules/layout.js';
 import { packageRules } from './rules/packages.js';
 import { checkLocalTree, pathRules } from './rules/paths.js';
+import { sshKeyRules } from './rules/ssh-keys.js';
 import { systemRules } from './rules/system.js';
 import { targetRules } from './rules/targets.js';
 import { effectiveFamily, hasToolkit, toolkitRules } from './rules/toolkit.js';
 import { checkCloudConfigSchema, checkManifestSchema } from './schema.js';
 
-const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, packageRules, systemRules, targetRules];
+const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, packageRules, systemRules, sshKeyRules, targetRules];
 
 /** yip reads only these; anything else in oemDir is ignored at boot. */
 const CLOUD_CONFIG_FILE = /\.ya?ml$/;
