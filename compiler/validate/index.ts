@@ -4,7 +4,7 @@
 import { dirname, join, normalize } from 'node:path';
 import type { Diagnostic, Result } from '../diagnostics.js';
 import { dedupeDiagnostics, hasErrors, sortDiagnostics } from '../diagnostics.js';
-import { obj, str, type Obj } from '../data.js';
+import { obj, str, strings, type Obj } from '../data.js';
 import type { Family } from '../family.js';
 import type { Host } from '../host.js';
 import type { Manifest } from '../generated/manifest-types.js';
@@ -16,6 +16,7 @@ import { checkApiVersion } from './api-version.js';
 import { stageDiagnostics } from './cloud-config-rules.js';
 import { finding, type Rule, type RuleContext, type UpstreamFacts } from './context.js';
 import { baseRules } from './rules/base.js';
+import { kernelCmdlineRules } from './rules/kernel-cmdline.js';
 import { labelRules } from './rules/labels.js';
 import { layoutRules } from './rules/layout.js';
 import { packageRules } from './rules/packages.js';
@@ -26,7 +27,7 @@ import { targetRules } from './rules/targets.js';
 import { effectiveFamily, hasToolkit, toolkitRules } from './rules/toolkit.js';
 import { checkCloudConfigSchema, checkManifestSchema } from './schema.js';
 
-const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, packageRules, systemRules, sshKeyRules, targetRules];
+const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, targetRules];
 
 /** yip reads only these; anything else in oemDir is ignored at boot. */
 const CLOUD_CONFIG_FILE = /\.ya?ml$/;
@@ -144,7 +145,15 @@ export class ValidationSession {
     const isoOverlay = str(obj(obj(manifest['targets'])?.['iso'])?.['overlay']);
     if (isoOverlay !== undefined) checkLocalTree(ctx, '/targets/iso/overlay', isoOverlay, TREE_LIMITS, diagnostics);
 
-    const facts: UpstreamFacts = { path, family: effectiveFamily(ctx) as Family | undefined, hasToolkit: hasToolkit(ctx) };
+    const boot = obj(manifest['boot']);
+    const console = boot?.['console'] !== undefined ? strings(boot['console']) : upstream?.facts.console;
+    const facts: UpstreamFacts = {
+      path,
+      family: effectiveFamily(ctx) as Family | undefined,
+      hasToolkit: hasToolkit(ctx),
+      kernelArgs: [...(upstream?.facts.kernelArgs ?? []), ...strings(boot?.['cmdline'])],
+      ...(console ? { console } : {}),
+    };
     const validated: ValidatedManifest | undefined = hasErrors(diagnostics)
       ? undefined
       : { path, dir: ctx.dir, source, manifest: manifest as unknown as Manifest, family: facts.family, hasToolkit: facts.hasToolkit, upstream: upstream?.validated, oemFiles, overlayFiles };
