@@ -78,7 +78,7 @@ function openChecked(f: HostFs, path: string, within: string, maxBytes: number |
     const stat = f.fstatSync(fd, { bigint: true });
     if (!stat.isFile()) return { refused: 'not-a-file' };
     const real = openedLocation(f, fd, path, stat);
-    if (real === undefined) return { refused: 'unreadable', reason: 'it changed while derivc opened it' };
+    if (real === undefined) return { refused: 'changed' };
     const base = f.realpathSync(within);
     if (!isInsideDir(base, real)) return { refused: 'outside', real };
     if (maxBytes !== undefined && stat.size > BigInt(maxBytes)) return { refused: 'too-large', size: Number(stat.size) };

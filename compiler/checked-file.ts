@@ -55,11 +55,9 @@ export type OpenRefusal =
   /** `real`: where the opened file really is (absolute). */
   | { refused: 'outside'; real: string }
   | { refused: 'too-large'; size: number }
+  /** The name no longer leads to the opened file: moved or replaced while it was being opened. */
+  | { refused: 'changed' }
   | { refused: 'unreadable'; reason: string };
-
-export function isRefusal(r: OpenedFile | OpenRefusal): r is OpenRefusal {
-  return 'refused' in r;
-}
 
 /** True when the absolute path `real` is `base` or inside it (both with symlinks resolved). */
 export function isInsideDir(base: string, real: string): boolean {

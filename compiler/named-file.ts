@@ -38,6 +38,8 @@ export function refusalDiagnostic(r: OpenRefusal, display: string, realBase: str
       return error('path/outside-manifest-dir', `\`${display}\` resolved to \`${realBase ? relative(realBase, r.real) : r.real}\` when derivc opened it, outside the manifest's folder`, `copy the content into the manifest's folder instead of linking to it; if nothing links it, ${changed}`);
     case 'too-large':
       return error('parse/too-large', `\`${display}\` is ${r.size} bytes; the limit is ${maxBytes ?? 'smaller'}`, 'split it');
+    case 'changed':
+      return error('io/unreadable', `\`${display}\` was moved or replaced while derivc opened it`, changed);
     case 'unreadable':
       return error('io/unreadable', `\`${display}\` cannot be read: ${r.reason}`, 'check that derivc may read it');
   }
