@@ -63,10 +63,10 @@ export function sameContentAs(file: string, content: FileContent): boolean {
   try {
     const stat = fs.fstatSync(fd);
     if (!stat.isFile() || stat.size !== contentSize(content)) return false;
-    if (content instanceof SourceContent) return fdDigest(fd).sha256 === content.sha256;
+    if (content instanceof SourceContent) return fdDigest(fd, fs.readSync, stat.size).sha256 === content.sha256;
     const expected = contentBytes(content);
     let at = 0;
-    for (const chunk of fdChunks(fd)) {
+    for (const chunk of fdChunks(fd, fs.readSync, stat.size)) {
       if (at + chunk.byteLength > expected.byteLength || !expected.subarray(at, at + chunk.byteLength).equals(chunk)) return false;
       at += chunk.byteLength;
     }

@@ -86,7 +86,7 @@ function openChecked(f: HostFs, path: string, within: string, maxBytes: number |
     const hash = createHash('sha256');
     const kept: Buffer[] = [];
     let size = 0;
-    for (const chunk of fdChunks(fd, f.readSync)) {
+    for (const chunk of fdChunks(fd, f.readSync, Number(stat.size))) {
       hash.update(chunk);
       size += chunk.byteLength;
       if (maxBytes === undefined) continue;
@@ -151,7 +151,7 @@ function* reread(f: HostFs, name: string, checked: { real: string; dev: bigint; 
     }
     const hash = createHash('sha256');
     let size = 0;
-    for (const chunk of fdChunks(fd, f.readSync)) {
+    for (const chunk of fdChunks(fd, f.readSync, checked.size)) {
       size += chunk.byteLength;
       if (size > checked.size) break;
       hash.update(chunk);
