@@ -5,10 +5,10 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MANIFEST_FILE, type GeneratedFile } from '../compiler/emit/types.js';
+import { MANIFEST_FILE, type FileContent, type GeneratedFile } from '../compiler/emit/types.js';
 import { OUTPUT_TEMP_SUFFIX, outputPathProblem } from '../compiler/output-path.js';
-import { contentBytes } from './content.js';
-import { modeChangeLine, unifiedDiff } from './unified-diff.js';
+import { contentDiff, contentSize, fileContent, sameContentAs, writeContentTo } from './content.js';
+import { modeChangeLine } from './unified-diff.js';
 
 /** A refused output path, or an I/O failure while writing: the CLI reports it and exits 1. */
 export class OutputDirError extends Error {}
@@ -26,7 +26,7 @@ export interface WriteReport {
 interface Entry {
   path: string;
   target: string;
-  bytes: Buffer;
+  content: FileContent;
   mode: number;
   /** `other`: a directory, symlink or device is in the way; it is replaced (or the write fails). */
   old: { kind: 'absent' } | { kind: 'other' } | { kind: 'file'; mode: number; sameBytes: boolean };
@@ -116,7 +116,7 @@ function previousListing(root: string): string[] {
   }
 }
 
-function inspect(target: string, bytes: Buffer): Entry['old'] {
+function inspect(target: string, content: FileContent): Entry['old'] {
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(target);
@@ -126,9 +126,9 @@ function inspect(target: string, bytes: Buffer): Entry['old'] {
   }
   if (!stat.isFile()) return { kind: 'other' };
   let sameBytes = false;
-  if (stat.size === bytes.length) {
+  if (stat.size === contentSize(content)) {
     try {
-      sameBytes = fs.readFileSync(target).equals(bytes);
+      sameBytes = sameContentAs(target, content);
     } catch (err) {
       throw ioError(`cannot read ${target}`, err);
     }
@@ -172,8 +172,7 @@ function makePlan(dir: string, files: readonly GeneratedFile[]): Plan {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     .map((file) => {
       const target = path.join(base, ...file.path.split('/'));
-      const bytes = contentBytes(file.content);
-      return { path: file.path, target, bytes, mode: file.mode, old: root ? inspect(target, bytes) : { kind: 'absent' } };
+      return { path: file.path, target, content: file.content, mode: file.mode, old: root ? inspect(target, file.content) : { kind: 'absent' } };
     });
 
   const removals: string[] = [];
@@ -207,7 +206,7 @@ function writeAtomically(entry: Entry): void {
       fd = fs.openSync(temp, 'wx', 0o600);
     }
     created = true;
-    fs.writeFileSync(fd, entry.bytes);
+    writeContentTo(fd, entry.content); // a source no longer as checked throws: the temp file goes
     fs.fchmodSync(fd, entry.mode); // explicit: the umask must not decide what goes into the image
     fs.closeSync(fd);
     fd = undefined;
@@ -281,9 +280,9 @@ export function writeOutputDir(dir: string, files: readonly GeneratedFile[]): Wr
 /** For --check: what would change, as a unified diff (empty string = up to date). Writes nothing. */
 export function checkOutputDir(dir: string, files: readonly GeneratedFile[]): { stale: boolean; diff: string } {
   const plan = makePlan(dir, files);
-  const read = (target: string): Buffer => {
+  const read = (target: string): FileContent => {
     try {
-      return fs.readFileSync(target);
+      return fileContent(target);
     } catch (err) {
       throw ioError(`cannot read ${target}`, err);
     }
@@ -293,14 +292,14 @@ export function checkOutputDir(dir: string, files: readonly GeneratedFile[]): { 
     if (isUnchanged(entry)) continue;
     if (entry.old.kind === 'file') {
       const modeLine = entry.old.mode === entry.mode ? '' : modeChangeLine(entry.path, entry.old.mode, entry.mode);
-      const contentDiff = entry.old.sameBytes ? '' : unifiedDiff(entry.path, read(entry.target), entry.bytes);
-      parts.push({ path: entry.path, text: modeLine + contentDiff });
+      const changes = entry.old.sameBytes ? '' : contentDiff(entry.path, read(entry.target), entry.content);
+      parts.push({ path: entry.path, text: modeLine + changes });
     } else {
-      parts.push({ path: entry.path, text: unifiedDiff(entry.path, null, entry.bytes) });
+      parts.push({ path: entry.path, text: contentDiff(entry.path, null, entry.content) });
     }
   }
   const root = plan.root ?? plan.dir;
-  for (const rel of plan.removals) parts.push({ path: rel, text: unifiedDiff(rel, read(path.join(root, ...rel.split('/'))), null) });
+  for (const rel of plan.removals) parts.push({ path: rel, text: contentDiff(rel, read(path.join(root, ...rel.split('/'))), null) });
   parts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { stale: parts.length > 0, diff: parts.map((p) => p.text).join('') };
 }
