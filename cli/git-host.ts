@@ -84,6 +84,10 @@ export class GitHost implements Host {
     return new GitHost(root, tree);
   }
 
+  repositoryRoot(): string {
+    return this.root;
+  }
+
   readFile(path: string): Uint8Array | undefined {
     const r = this.resolve(path);
     if (r.kind !== 'found' || r.entry.type !== 'blob') return undefined;

@@ -30,7 +30,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { contentBytes } from './content.js';
+import { writeContentTo } from './content.js';
 import { errno, ioError, OutputDirError } from './output-error.js';
 import type { Plan } from './output-plan.js';
 
@@ -129,10 +129,10 @@ export function buildTree(b: Beside, root: string | null, plan: Plan, label: str
     step('tree:started');
     for (const d of plan.dirs) attempt(`cannot create ${label}/${d.path}`, () => fs.mkdirSync(at(b.fresh, d.path)));
     for (const f of plan.write) {
-      attempt(`cannot write ${label}/${f.path}`, () => {
+      attempt(`cannot write ${f.path}`, () => {
         const fd = fs.openSync(at(b.fresh, f.path), 'wx', 0o600);
         try {
-          fs.writeFileSync(fd, contentBytes(f.content));
+          writeContentTo(fd, f.content); // a named file no longer as checked throws: the new tree goes
           fs.fchmodSync(fd, f.mode); // explicit: the umask must not decide what goes into the image
         } finally {
           fs.closeSync(fd);

@@ -10,14 +10,14 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { GeneratedFile } from '../compiler/emit/types.js';
-import { contentBytes } from './content.js';
+import type { FileContent, GeneratedFile } from '../compiler/emit/types.js';
+import { contentDiff, fileContent } from './content.js';
 import { buildTree, recover, swapIn, type Beside, type StepHook } from './output-commit.js';
 import { errno, ioError, OutputDirError } from './output-error.js';
 import { tryLock, waitLock, type OutputLock, type WaitOptions } from './output-lock.js';
 import { besideNames, locate, makeDirectories, refuse, type InputPaths, type Location } from './output-location.js';
 import { checkGenerated, makePlan, type Plan } from './output-plan.js';
-import { modeChangeLine, unifiedDiff } from './unified-diff.js';
+import { modeChangeLine } from './unified-diff.js';
 
 export { OutputDirError } from './output-error.js';
 export type { WaitOptions } from './output-lock.js';
@@ -121,12 +121,12 @@ export class OutputDir {
   /** What a write would change, as a unified diff; writes nothing (beyond recovering an interrupted write). */
   check(files: readonly GeneratedFile[]): CheckReport {
     const { root, plan } = this.plan(files);
-    const read = (rel: string): { bytes: Buffer; mode: number } | null => {
+    const read = (rel: string): { content: FileContent; mode: number } | null => {
       if (!root) return null;
       const file = path.join(root, ...rel.split('/'));
       try {
         const st = fs.lstatSync(file);
-        return st.isFile() ? { bytes: fs.readFileSync(file), mode: st.mode & 0o7777 } : null;
+        return st.isFile() ? { content: fileContent(file), mode: st.mode & 0o7777 } : null;
       } catch (err) {
         if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
         throw ioError(`cannot read ${file}`, err);
@@ -135,15 +135,10 @@ export class OutputDir {
     const parts: { path: string; text: string }[] = [];
     for (const f of plan.write) {
       const old = read(f.path);
-      const bytes = contentBytes(f.content);
-      if (!old) {
-        parts.push({ path: f.path, text: unifiedDiff(f.path, null, bytes) });
-      } else {
-        const modeLine = old.mode === f.mode ? '' : modeChangeLine(f.path, old.mode, f.mode);
-        parts.push({ path: f.path, text: modeLine + (old.bytes.equals(bytes) ? '' : unifiedDiff(f.path, old.bytes, bytes)) });
-      }
+      const modeLine = old && old.mode !== f.mode ? modeChangeLine(f.path, old.mode, f.mode) : '';
+      parts.push({ path: f.path, text: modeLine + contentDiff(f.path, old?.content ?? null, f.content) });
     }
-    for (const rel of plan.removed) parts.push({ path: rel, text: unifiedDiff(rel, read(rel)!.bytes, null) });
+    for (const rel of plan.removed) parts.push({ path: rel, text: contentDiff(rel, read(rel)!.content, null) });
     parts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const lines = [
       ...plan.kept.map((p) => `kept ${p}: derivc wrote it and no longer generates it, but it was changed since; remove it by hand\n`),

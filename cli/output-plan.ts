@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { MANIFEST_FILE, type GeneratedFile } from '../compiler/emit/types.js';
 import { parseListing, type ListedFile } from '../compiler/output-listing.js';
 import { inOutputNamespace, outputPathProblem } from '../compiler/output-path.js';
-import { fileSha256 } from '../targets/io/file-sha256.js';
 import { contentBytes, contentSha256, contentSize } from './content.js';
+import { fdDigest } from './fd-chunks.js';
 import { ioError, OutputDirError } from './output-error.js';
 
 type OldKind = 'file' | 'dir' | 'symlink' | 'other';
@@ -125,11 +125,21 @@ function kindName(kind: OldKind): string {
   return kind === 'dir' ? 'directory' : kind === 'other' ? 'special file' : kind;
 }
 
-function sha(root: string, rel: string): string {
+/** The sha256 of the regular file `rel` (read in chunks; a symlink there is not followed). */
+function sha(root: string, rel: string, size: number): string {
+  const file = path.join(root, ...rel.split('/'));
+  let fd: number;
   try {
-    return fileSha256(path.join(root, ...rel.split('/')));
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
-    throw ioError(`cannot read ${path.join(root, rel)}`, err);
+    throw ioError(`cannot read ${file}`, err);
+  }
+  try {
+    return fdDigest(fd, fs.readSync, size).sha256;
+  } catch (err) {
+    throw ioError(`cannot read ${file}`, err);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -159,7 +169,7 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
       continue;
     }
     const listed = previous.listed.get(p);
-    if (listed && o.kind === 'file') fate.set(p, sha(root, p) === listed.sha256 ? 'removed' : 'kept');
+    if (listed && o.kind === 'file') fate.set(p, sha(root, p, o.size) === listed.sha256 ? 'removed' : 'kept');
     else fate.set(p, inOutputNamespace(p) ? 'unlisted' : 'carried');
   }
 
@@ -194,7 +204,7 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
     if (!o) {
       write.push(f);
     } else if (o.kind === 'file') {
-      const same = o.mode === f.mode && o.size === contentSize(f.content) && sha(root, f.path) === contentSha256(f.content);
+      const same = o.mode === f.mode && o.size === contentSize(f.content) && sha(root, f.path, o.size) === contentSha256(f.content);
       if (same) unchanged.push(f.path);
       else if (f.path === MANIFEST_FILE ? !previous.problem : previous.listed.has(f.path)) write.push(f);
       else if (f.path === MANIFEST_FILE) problems.push(`${quote(f.path)}: ${previous.problem}; derivc does not overwrite it — remove it if nothing of yours is in ${label}`);

@@ -15,4 +15,15 @@ export interface Host {
   readDir(path: string): string[];
   /** Permission bits of a file (overlay trees keep executables executable); absent: 0o644. */
   mode?(path: string): number | undefined;
+  /** The repository root, for a host that knows it without a `.git` to find (a git revision's tree). */
+  repositoryRoot?(): string;
+  /**
+   * Opens a file the manifest names once and checks *the opened file*: a regular file whose real
+   * location is inside `within` (the manifest's folder). Size and digest are read from that same
+   * descriptor; the returned content reads those very bytes again for the writer, or fails. With
+   * `maxBytes`, the bytes too (a file parsed as well as copied; larger: refused as too large).
+   * A host whose files cannot change under it (a git revision) may leave this out: the compiler
+   * then checks by path and reads with readFile.
+   */
+  openFile?(path: string, within: string, options?: { maxBytes?: number }): import('./checked-file.js').OpenedFile | import('./checked-file.js').OpenRefusal;
 }

@@ -71,6 +71,31 @@ export function kernelArg(arg: string): string {
   return grubQuoted(arg);
 }
 
+/**
+ * Text from the manifest — its file name above all — shown inside a generated comment (`#` in
+ * shell, GRUB, Dockerfile, YAML, HCL, dracut config; `<!-- -->` in XML through xmlCommentText):
+ * one line of visible characters. Anything else (newlines and other controls, bidi and other
+ * format characters, separators but the space, lone surrogates) and the backslash become
+ * `\u{…}` / `\\`, so the text can neither end the comment nor hide what follows it.
+ */
+export function commentText(value: string): string {
+  return value.replace(/\\|[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/gu, (c) => (c === '\\' ? '\\\\' : `\\u{${c.codePointAt(0)!.toString(16)}}`));
+}
+
+/** commentText for an XML comment, which may not hold `--` (nor end in `-`: the callers add text after it). */
+export function xmlCommentText(value: string): string {
+  return commentText(value).replace(/(?<=-)-/g, '\\u{2d}');
+}
+
+/** Inline code in Markdown that survives backticks in the text (CommonMark: a longer delimiter run). */
+export function markdownCode(text: string): string {
+  const flat = commentText(text);
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
 /** A lone UTF-16 surrogate: no UTF-8 encoding exists for it, so no HCL file can carry it. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const HCL_ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };

@@ -198,6 +198,7 @@ describe('derivc diff --base GIT_REV (a real repository)', () => {
     write('os/derivative.yaml', LUET.replace('"1.0"', '"1.1"'));
     write('os/oem/90_custom.yaml', 'stages:\n  boot:\n    - commands: ["echo two"]\n');
     write('new/derivative.yaml', MANIFEST);
+    write('edge/derivative.yaml', MANIFEST.replace(/^base: .*$/m, 'base: {derivative: ../new/derivative.yaml}').replace('name: acme', 'name: edge'));
   });
   afterAll(() => fs.rmSync(repo, { recursive: true, force: true }));
 
@@ -227,6 +228,16 @@ describe('derivc diff --base GIT_REV (a real repository)', () => {
     const plan = JSON.parse(runCli(['plan', '--format', 'json', at('new/derivative.yaml')]).stdout) as { compile: { files: { path: string }[] } };
     expect(diffedPaths(r.stdout).sort()).toEqual(plan.compile.files.map((f) => f.path).sort());
     expect(r.stdout.match(/^--- (.*)$/gm)?.every((l) => l === '--- /dev/null')).toBe(true);
+  });
+
+  it('reads an upstream elsewhere in the repository at REV (the tree at REV has no .git to find)', () => {
+    git('add', 'new', 'edge');
+    git('commit', '-q', '-m', 'chain');
+    try {
+      expect(runCli(['diff', '--base', 'HEAD', at('edge/derivative.yaml')])).toEqual({ code: 0, stdout: '', stderr: '' });
+    } finally {
+      git('reset', '-q', 'HEAD~1');
+    }
   });
 
   it('shows every file as removed for a manifest deleted since REV', () => {

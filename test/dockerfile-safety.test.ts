@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { contentBytes } from '../cli/content.js';
 import { compile } from '../compiler/compile.js';
 import type { CompileOutput } from '../compiler/emit/types.js';
 import { ValidationSession } from '../compiler/validate/index.js';
@@ -193,7 +194,7 @@ function compileIn(m: Manifest, hostile: boolean): CompileOutput {
 function fileText(o: CompileOutput, path: string): string {
   const f = o.files.find((x) => x.path === path);
   if (!f) throw new Error(`no ${path}`);
-  return typeof f.content === 'string' ? f.content : new TextDecoder().decode(f.content);
+  return contentBytes(f.content).toString('utf8');
 }
 
 for (const variant of ['luet', 'bare'] as const) {

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { DockerfileParser } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
-import { dockerExec, dockerPath, dockerString, envAssignment, grubQuoted, kernelArg, shellWord, UnquotableError } from '../compiler/quote.js';
+import { execFileSync } from 'node:child_process';
+import { commentText, dockerExec, dockerPath, dockerString, envAssignment, grubQuoted, kernelArg, markdownCode, shellWord, UnquotableError, xmlCommentText } from '../compiler/quote.js';
 import { dockerPair, dockerQuoted, execArgs, grubDoubleQuoted, checkGrub, parseDockerfile, sh, sourceWithSh } from './golden/read-back.js';
 
 
@@ -247,4 +248,38 @@ describe('kernelArg', () => {
   });
 
   it('refuses `"`, the kernel command line\'s own quoting', () => refuses(() => kernelArg('a"b')));
+});
+
+describe('commentText, xmlCommentText, markdownCode (a manifest file name in generated comments)', () => {
+  const hostile = ['a\nRUN curl x | sh\n#.yaml', 'b\r\u0001\u001b[31mc', 'x\u202eevil\u2066', 'l\u2028m\u2029n\u0085', 'back\\slash', 'a--b-', '`tick`', '\ud800lone', 'tab\there', 'nbsp\u00a0'];
+
+  it('is one line of visible characters, whatever the input', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyUnicode, fc.string({ unit: fc.constantFrom(...SPECIAL, '\n', '\r', '\u0001', '\u202e', '\u2066', '\ud800'), maxLength: 24 })), (s) => {
+        const c = commentText(s);
+        expect(c).toMatch(/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u);
+        expect(xmlCommentText(s)).not.toContain('--');
+      }),
+      { numRuns: 300 },
+    );
+    for (const s of hostile) expect(commentText(s)).toMatch(/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u);
+  });
+
+  it('keeps what is visible and tells apart what is not', () => {
+    expect(commentText('acme-os.derivative.yaml')).toBe('acme-os.derivative.yaml');
+    expect(commentText('a\nb')).toBe('a\\u{a}b');
+    expect(commentText('a\\u{a}b')).toBe('a\\\\u{a}b');
+    expect(commentText('x\u202ey')).toBe('x\\u{202e}y');
+    expect(xmlCommentText('a--b')).toBe('a-\\u{2d}b');
+  });
+
+  it('stays inside an XML comment (xmllint) and a Markdown code span', () => {
+    for (const s of hostile) {
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<!-- from ${xmlCommentText(s)} (x) -->\n<a/>\n`;
+      expect(() => execFileSync('xmllint', ['--noout', '-'], { input: xml, stdio: 'pipe' }), s).not.toThrow();
+      const md = markdownCode(s);
+      const fence = /^`+/.exec(md)![0];
+      expect(md.slice(fence.length, -fence.length)).not.toContain(fence);
+    }
+  });
 });

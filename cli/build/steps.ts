@@ -2,6 +2,7 @@
 // such a number back to derivc's step (its comment) and the manifest part that produced it.
 
 import type { CompileOutput } from '../../compiler/emit/types.js';
+import { contentBytes } from '../content.js';
 
 export interface InstructionOrigin {
   instruction: string;
@@ -12,7 +13,7 @@ export interface InstructionOrigin {
 
 export function instructionOrigins(output: CompileOutput): InstructionOrigin[] {
   const dockerfile = output.files.find((f) => f.path === 'Dockerfile');
-  const text = typeof dockerfile?.content === 'string' ? dockerfile.content : new TextDecoder().decode(dockerfile?.content);
+  const text = dockerfile ? contentBytes(dockerfile.content).toString('utf8') : '';
   const byLine = new Map<string, { title: string; pointer: string }>();
   for (const step of output.steps) for (const line of step.lines) byLine.set(line, { title: step.comment, pointer: step.pointer });
   return text

@@ -3,11 +3,11 @@
 // prints how the compiled outputs differ, file by file. Exit 2 when they differ, 0 when identical.
 
 import type { GeneratedFile } from '../../compiler/emit/types.js';
-import { contentBytes } from '../content.js';
+import { contentDiff, LARGE_FILES } from '../content.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { GitError, GitHost } from '../git-host.js';
 import type { CliIO } from '../io.js';
-import { gitMode, modeChangeLine, unifiedDiff } from '../unified-diff.js';
+import { gitMode, modeChangeLine } from '../unified-diff.js';
 import { compileToMemory } from './compile.js';
 import { manifestPaths } from './validate.js';
 
@@ -26,15 +26,15 @@ export interface FileChange {
   change: string;
   /** The unified diff (with a mode line first when the mode changed), as `pretty` prints it. */
   text: string;
-  /** Changed lines; null for binary content. */
+  /** Changed lines; null for binary content and files too large for a text diff (compared by digest). */
   lines: { added: number; removed: number } | null;
 }
 
 const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Lines added and removed in a unified diff's hunks (headers excluded); null for binary files. */
+/** Lines added and removed in a unified diff's hunks (headers excluded); null for binary and large files. */
 function lineCounts(diff: string): FileChange['lines'] {
-  if (diff.startsWith('Binary files ')) return null;
+  if (diff.startsWith('Binary files ') || diff.startsWith(`${LARGE_FILES} `)) return null;
   let added = 0;
   let removed = 0;
   for (const line of diff.split('\n').slice(2)) {
@@ -52,7 +52,7 @@ export function diffOutputs(before: readonly GeneratedFile[], after: readonly Ge
   for (const path of [...new Set([...old.keys(), ...now.keys()])].sort(byPath)) {
     const a = old.get(path);
     const b = now.get(path);
-    const content = unifiedDiff(path, a ? contentBytes(a.content) : null, b ? contentBytes(b.content) : null);
+    const content = contentDiff(path, a ? a.content : null, b ? b.content : null);
     const modeChanged = a !== undefined && b !== undefined && a.mode !== b.mode;
     if (!content && !modeChanged) continue;
     const modeText = modeChanged ? `mode ${gitMode(a.mode)} → ${gitMode(b.mode)}` : '';
@@ -80,8 +80,9 @@ function html(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\r\n]/g, ' ');
 }
 
-function counts(lines: FileChange['lines']): string {
-  return lines ? `+${lines.added} −${lines.removed}` : 'binary';
+function counts(c: FileChange): string {
+  if (c.lines) return `+${c.lines.added} −${c.lines.removed}`;
+  return c.text.startsWith(`${LARGE_FILES} `) || c.text.includes(`\n${LARGE_FILES} `) ? 'large, by digest' : 'binary';
 }
 
 /** Markdown for a PR comment or $GITHUB_STEP_SUMMARY: heading, table, one collapsible diff per file. */
@@ -92,12 +93,12 @@ export function renderGithub(title: string, changes: readonly FileChange[]): str
   const kinds = [['added', tally('added')], ['removed', tally('removed')], ['modified', changes.length - tally('added') - tally('removed')]] as const;
   out.push(`${changes.length} file${changes.length === 1 ? '' : 's'} differ: ${kinds.filter(([, n]) => n).map(([w, n]) => `${n} ${w}`).join(', ')}.`, '');
   out.push('| File | Change | Lines |', '| --- | --- | --- |');
-  for (const c of changes) out.push(`| ${code(c.path).replace(/\|/g, '\\|')} | ${c.change} | ${counts(c.lines)} |`);
+  for (const c of changes) out.push(`| ${code(c.path).replace(/\|/g, '\\|')} | ${c.change} | ${counts(c)} |`);
   out.push('');
   for (const c of changes) {
     // The fence must be longer than any backtick run in the diff, or the diff could close it.
     const fence = '`'.repeat(Math.max(3, ...(c.text.match(/`+/g) ?? []).map((run) => run.length + 1)));
-    out.push(`<details><summary><code>${html(c.path)}</code> (${counts(c.lines)})</summary>`, '', `${fence}diff`, c.text.replace(/\n$/, ''), fence, '', '</details>', '');
+    out.push(`<details><summary><code>${html(c.path)}</code> (${counts(c)})</summary>`, '', `${fence}diff`, c.text.replace(/\n$/, ''), fence, '', '</details>', '');
   }
   return out.join('\n');
 }

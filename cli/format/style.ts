@@ -22,10 +22,12 @@ export function createStyle(color: boolean): Style {
   };
 }
 
-// C0/C1 control characters (ESC, CSI, BEL, …) from a manifest must not drive the user's terminal.
-// Each is replaced by one character, so columns and caret positions stay where they were.
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-const CONTROL_OR_NEWLINE = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+// C0/C1 control characters (ESC, CSI, BEL, …) from a manifest must not drive the user's terminal,
+// nor line and paragraph separators break a line where the terminal shows none, nor bidi controls
+// reorder what a reviewer reads ("trojan source"). Each is replaced by one character, so columns
+// and caret positions stay where they were.
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const CONTROL_OR_NEWLINE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /** For source lines: tabs stay (the user's layout), every other control character is neutralised. */
 export function printableLine(text: string): string {

@@ -3,10 +3,20 @@
 // entry that sources it (the toolkit's grub.cfg, or the raw target's). Manifest values enter only through the quoting module.
 
 import type { Build } from '../normalize/build.js';
-import { grubQuoted, kernelArg } from '../quote.js';
+import { grubQuoted, kernelArg, UnquotableError } from '../quote.js';
 import { generatedBy } from './header.js';
 
 export const BOOTARGS_PATH = 'rootfs/etc/cos/bootargs.cfg';
+
+/** GRUB's lexer refuses a longer word (YYLMAX 8192, its NUL included). */
+const GRUB_WORD_MAX = 8191;
+
+/** `kernelcmd="…"` as one GRUB word; validation bounds the arguments far below GRUB's limit. */
+function kernelcmd(args: readonly string[]): string {
+  const word = `kernelcmd="${args.join(' ')}"`;
+  if (new TextEncoder().encode(word).length > GRUB_WORD_MAX) throw new UnquotableError(`the kernel command line is longer than a GRUB word may be (${GRUB_WORD_MAX} bytes)`);
+  return word;
+}
 
 export function bootargs(build: Build): string {
   const b = build.boot;
@@ -28,9 +38,9 @@ export function bootargs(build: Build): string {
     generatedBy(build),
     'set kernel=/boot/vmlinuz',
     'if [ -n "$recoverylabel" ]; then',
-    `  set kernelcmd="${recovery.join(' ')}"`,
+    `  set ${kernelcmd(recovery)}`,
     'else',
-    `  set kernelcmd="${image.join(' ')}"`,
+    `  set ${kernelcmd(image)}`,
     'fi',
     'set initramfs=/boot/initrd',
     '',

@@ -5,7 +5,7 @@ import type { Build } from '../normalize/build.js';
 import { parseYaml } from '../parse.js';
 import { checkCloudConfigSchema } from '../validate/schema.js';
 import { bootargs, BOOTARGS_PATH } from './bootargs.js';
-import { sha256 } from './build-id.js';
+import { contentDigest } from './build-id.js';
 import { dockerfile, repoFiles } from './dockerfile.js';
 import { generatedBy } from './header.js';
 import { OEM_DIR, oemFiles } from './oem.js';
@@ -85,7 +85,7 @@ function derivcJson(build: Build, options: EmitOptions, files: GeneratedFile[]):
     buildId: options.buildId,
     from: build.from.ref,
     tags: build.tags,
-    files: files.map((f) => ({ path: f.path, sha256: sha256(f.content), mode: `0${f.mode.toString(8)}` })),
+    files: files.map((f) => ({ path: f.path, sha256: contentDigest(f.content), mode: `0${f.mode.toString(8)}` })),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }

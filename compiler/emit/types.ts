@@ -1,8 +1,14 @@
 // What compile produces: the build context as a list of files, written by the CLI (or compared
 // with what is on disk for --check, or diffed for `derivc diff`).
 
-/** What a generated file holds. */
-export type FileContent = string | Uint8Array;
+import type { SourceContent } from '../checked-file.js';
+
+/**
+ * What a generated file holds: text, bytes, or a file the manifest names as the Host checked it
+ * (its digest and size, and a way to stream those bytes: never held whole in memory). Consumers
+ * go through cli/content.ts, which handles every form.
+ */
+export type FileContent = string | Uint8Array | SourceContent;
 
 export interface GeneratedFile {
   /** Path inside the output directory: `/`-separated, relative, normalized (`rootfs/etc/cos/bootargs.cfg`). */

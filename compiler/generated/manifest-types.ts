@@ -395,7 +395,7 @@ export interface User {
   /**
    * SSH public keys allowed to log in as this user.
    *
-   * Items: An OpenSSH public key: type, base64 key, optional comment.
+   * Items: An OpenSSH public key on one line: type, base64 key, optional comment. The key is checked whole (a key cut by a line break is an error).
    */
   sshAuthorizedKeys?: string[];
   /**
@@ -936,7 +936,7 @@ export interface Boot {
    */
   grubEntryName?: string;
   /**
-   * Extra kernel arguments, appended in /etc/cos/bootargs.cfg.
+   * Extra kernel arguments, appended in /etc/cos/bootargs.cfg. With `console` (and the upstream derivatives' arguments) they may take at most 1535 bytes: the kernel reads 2047 bytes of its command line, and 512 are kept for the boot loader's, the toolkit's and derivc's own.
    *
    * @maxItems 256
    *

@@ -1,6 +1,7 @@
 // The IR every emitter reads: the manifest with defaults applied, the family resolved, labels
 // resolved from one place and the upstream derivative resolved. Logic lives here, not in templates.
 
+import type { SourceContent } from '../checked-file.js';
 import type { Family } from '../family.js';
 import type { Arch } from '../families.js';
 
@@ -35,9 +36,18 @@ export interface FileIR {
   path: string;
   mode: number;
   owner: string;
-  /** Inline content, or the bytes of `source` read from the manifest's folder. */
-  content: Uint8Array;
+  /** Inline content, or `source` as the Host checked it in the manifest's folder (a reference, not its bytes). */
+  content: Uint8Array | SourceContent;
   pointer: string;
+}
+
+export interface OverlayFileIR {
+  /** Path under the overlay folder (and under / in the image). */
+  relative: string;
+  /** The file as the Host checked it: a reference, not its bytes. */
+  content: SourceContent;
+  /** 0o755 when the file is executable, else 0o644. */
+  mode: number;
 }
 
 export interface UserIR {
@@ -85,6 +95,7 @@ export interface UpgradeIR {
 export interface OemFileIR {
   /** Path under /system/oem. */
   relative: string;
+  /** The bytes read from the checked file (small: cloud-config is parsed too). */
   content: Uint8Array;
 }
 
@@ -109,7 +120,7 @@ export interface Build {
   bootPackages: string[];
   packages: { install: string[]; remove: string[]; repositories: { name: string; url: string; gpgKeyUrl?: string }[] };
   files: FileIR[];
-  overlay: { relative: string; content: Uint8Array; mode: number }[];
+  overlay: OverlayFileIR[];
   system: SystemIR;
   layout?: LayoutIR;
   /** Raw yip stages as the manifest wrote them (keys sorted on output). */

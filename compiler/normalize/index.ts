@@ -2,12 +2,14 @@
 // (a downstream builds FROM its upstream's first tag), referenced files read through the Host.
 
 import { basename, join } from 'node:path';
+import { MAX_FILE_BYTES } from '../parse.js';
 import type { Diagnostic, Result } from '../diagnostics.js';
 import { FAMILY_INFO, type Arch } from '../families.js';
 import type { Host } from '../host.js';
+import { openNamedFile, refusalDiagnostic } from '../named-file.js';
 import type { ValidatedManifest } from '../validate/index.js';
 import { unitName } from '../validate/rules/system.js';
-import { DEFAULT_LABELS, type Build, type FileIR, type Labels, type LayoutIR, type SystemIR, type ToolkitIR, type UpgradeIR } from './build.js';
+import { DEFAULT_LABELS, type Build, type FileIR, type Labels, type OemFileIR, type OverlayFileIR, type LayoutIR, type SystemIR, type ToolkitIR, type UpgradeIR } from './build.js';
 
 export const DEFAULT_LUET_IMAGE = 'quay.io/luet/base:0.32.0';
 export const DEFAULT_LUET_PACKAGES = ['meta/cos-minimal'];
@@ -41,18 +43,7 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
   const imageToolkit = installed ? toolkitOf(installed) : toolkit;
   const chain = [...upstreamChain(v)].reverse().concat(v).map((x) => x.manifest);
   const nearest = <T,>(pick: (m: ValidatedManifest['manifest']) => T | undefined): T | undefined => [...chain].reverse().map(pick).find((x) => x !== undefined);
-  const files: FileIR[] = (m.files ?? []).map((f, i) => {
-    const pointer = `/files/${i}`;
-    let content: Uint8Array;
-    if (f.source !== undefined) {
-      content = host.readFile(join(v.dir, f.source)) ?? new Uint8Array();
-    } else content = new TextEncoder().encode(f.content ?? '');
-    return { path: f.path, mode: parseInt(f.mode ?? '0644', 8), owner: f.owner ?? 'root:root', content, pointer };
-  });
-
-  // Only the executable bit carries over (as git keeps it), so output does not depend on umask.
-  const overlay = v.overlayFiles.map((f) => ({ relative: f.relative, content: host.readFile(f.path) ?? new Uint8Array(), mode: (host.mode?.(f.path) ?? 0o644) & 0o111 ? 0o755 : 0o644 }));
-  const oemFiles = v.oemFiles.map((f) => ({ relative: f.relative, content: host.readFile(f.path) ?? new Uint8Array() }));
+  const { files, overlay, oemFiles } = namedFiles(v, host, diagnostics);
 
   const upgrade = upgradeOf(v, tags);
   const layout = layoutOf(v, labels);
@@ -96,6 +87,45 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     labels: ociLabels(v),
   };
   return { value: build, diagnostics };
+}
+
+/**
+ * The files the manifest names, each opened once by the Host and checked as opened: sources and
+ * overlay files as references to what was checked (never their bytes), oemDir files — parsed too,
+ * and small — with their bytes. A file refused at this point changed since validation: an error.
+ */
+function namedFiles(v: ValidatedManifest, host: Host, diagnostics: Diagnostic[]): Pick<Build, 'files' | 'overlay' | 'oemFiles'> {
+  const m = v.manifest;
+  const realBase = host.realpath(v.dir);
+  const at = (pointer: string) => ({ file: v.path, pointer, range: v.source.locate(pointer, 'key') });
+  const files: FileIR[] = [];
+  (m.files ?? []).forEach((f, i) => {
+    const pointer = `/files/${i}`;
+    const entry = { path: f.path, mode: parseInt(f.mode ?? '0644', 8), owner: f.owner ?? 'root:root', pointer };
+    if (f.source === undefined) {
+      files.push({ ...entry, content: new TextEncoder().encode(f.content ?? '') });
+      return;
+    }
+    const opened = openNamedFile(host, join(v.dir, f.source), v.dir);
+    if ('refused' in opened) diagnostics.push(refusalDiagnostic(opened, f.source, realBase, at(`${pointer}/source`)));
+    else files.push({ ...entry, content: opened.content });
+  });
+
+  const overlay: OverlayFileIR[] = [];
+  for (const f of v.overlayFiles) {
+    const opened = openNamedFile(host, f.path, v.dir);
+    if ('refused' in opened) diagnostics.push(refusalDiagnostic(opened, join(m.overlay!, f.relative), realBase, at('/overlay')));
+    // Only the executable bit carries over (as git keeps it), so output does not depend on umask.
+    else overlay.push({ relative: f.relative, content: opened.content, mode: opened.mode & 0o111 ? 0o755 : 0o644 });
+  }
+
+  const oemFiles: OemFileIR[] = [];
+  for (const f of v.oemFiles) {
+    const opened = openNamedFile(host, f.path, v.dir, { maxBytes: MAX_FILE_BYTES });
+    if ('refused' in opened) diagnostics.push(refusalDiagnostic(opened, join(m.oemDir!, f.relative), realBase, at('/oemDir'), MAX_FILE_BYTES));
+    else oemFiles.push({ relative: f.relative, content: opened.bytes! });
+  }
+  return { files, overlay, oemFiles };
 }
 
 /** This manifest, then its upstream, then that one's upstream… */

@@ -13,6 +13,10 @@ export interface UpstreamFacts {
   family: Family | undefined;
   /** The upstream (or one of its upstreams) installs or carries the cOS toolkit. */
   hasToolkit: boolean;
+  /** `boot.cmdline` of the whole upstream chain, furthest first: a downstream carries it on. */
+  kernelArgs: string[];
+  /** `boot.console` as the nearest manifest of the chain states it. */
+  console?: string[];
 }
 
 export interface RuleContext {

@@ -4,27 +4,30 @@
 import { dirname, join, normalize } from 'node:path';
 import type { Diagnostic, Result } from '../diagnostics.js';
 import { dedupeDiagnostics, hasErrors, sortDiagnostics } from '../diagnostics.js';
-import { obj, str, type Obj } from '../data.js';
+import { obj, str, strings, type Obj } from '../data.js';
 import type { Family } from '../family.js';
 import type { Host } from '../host.js';
 import type { Manifest } from '../generated/manifest-types.js';
 import { parseYaml } from '../parse.js';
+import { isWithin, repositoryRoot } from '../repository.js';
 import type { TreeFile } from '../local-tree.js';
 import type { SourceFile } from '../source-file.js';
 import { checkApiVersion } from './api-version.js';
 import { stageDiagnostics } from './cloud-config-rules.js';
 import { finding, type Rule, type RuleContext, type UpstreamFacts } from './context.js';
 import { baseRules } from './rules/base.js';
+import { kernelCmdlineRules } from './rules/kernel-cmdline.js';
 import { labelRules } from './rules/labels.js';
 import { layoutRules } from './rules/layout.js';
 import { packageRules } from './rules/packages.js';
 import { checkLocalTree, pathRules } from './rules/paths.js';
+import { sshKeyRules } from './rules/ssh-keys.js';
 import { systemRules } from './rules/system.js';
 import { targetRules } from './rules/targets.js';
 import { effectiveFamily, hasToolkit, toolkitRules } from './rules/toolkit.js';
 import { checkCloudConfigSchema, checkManifestSchema } from './schema.js';
 
-const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, packageRules, systemRules, targetRules];
+const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, targetRules];
 
 /** yip reads only these; anything else in oemDir is ignored at boot. */
 const CLOUD_CONFIG_FILE = /\.ya?ml$/;
@@ -104,6 +107,14 @@ export class ValidationSession {
   }
 
   private read(path: string, stack: StackEntry[]): Result<Checked> {
+    // A manifest named on the command line is read only from inside its own repository: a symlink
+    // committed as `x.yaml -> /proc/self/environ` must not print the CI job's secrets.
+    if (stack.length === 1) {
+      const outside = this.outsideRepository(dirname(path), path);
+      if (outside) {
+        return { value: {}, diagnostics: [{ code: 'io/outside-repository', severity: 'error', message: `\`${path}\` resolves through a symlink to a file outside its repository; derivc does not read it`, file: path, pointer: '', hint: 'name the manifest itself, not a link to a file elsewhere' }] };
+      }
+    }
     const bytes = this.host.readFile(path);
     if (!bytes) {
       const kind = this.host.kind(path);
@@ -112,7 +123,7 @@ export class ValidationSession {
     }
     const parsed = parseYaml(path, bytes, { yipOctal: 'stages' });
     const { source, data } = parsed.value;
-    this.sources.set(path, source.text);
+    this.keepForCodeFrames(path, source.text, data);
     if (parsed.diagnostics.length) return { value: {}, diagnostics: parsed.diagnostics };
     const api = checkApiVersion(data, source);
     // `derivc validate system/oem/*.yaml` checks existing cloud-config files directly.
@@ -134,7 +145,15 @@ export class ValidationSession {
     const isoOverlay = str(obj(obj(manifest['targets'])?.['iso'])?.['overlay']);
     if (isoOverlay !== undefined) checkLocalTree(ctx, '/targets/iso/overlay', isoOverlay, TREE_LIMITS, diagnostics);
 
-    const facts: UpstreamFacts = { path, family: effectiveFamily(ctx) as Family | undefined, hasToolkit: hasToolkit(ctx) };
+    const boot = obj(manifest['boot']);
+    const console = boot?.['console'] !== undefined ? strings(boot['console']) : upstream?.facts.console;
+    const facts: UpstreamFacts = {
+      path,
+      family: effectiveFamily(ctx) as Family | undefined,
+      hasToolkit: hasToolkit(ctx),
+      kernelArgs: [...(upstream?.facts.kernelArgs ?? []), ...strings(boot?.['cmdline'])],
+      ...(console ? { console } : {}),
+    };
     const validated: ValidatedManifest | undefined = hasErrors(diagnostics)
       ? undefined
       : { path, dir: ctx.dir, source, manifest: manifest as unknown as Manifest, family: facts.family, hasToolkit: facts.hasToolkit, upstream: upstream?.validated, oemFiles, overlayFiles };
@@ -152,6 +171,10 @@ export class ValidationSession {
       out.push(finding(ctx, 'base/derivative-not-found', pointer, `upstream manifest \`${ref}\` does not exist (looked for ${path})`, { hint: 'the path is relative to this manifest' }));
       return undefined;
     }
+    if (this.outsideRepository(ctx.dir, path)) {
+      out.push(finding(ctx, 'base/derivative-outside-repository', pointer, `upstream manifest \`${ref}\` resolves outside this manifest's repository; derivc does not read it`));
+      return undefined;
+    }
     const at = stack.findIndex((s) => s.real === real);
     if (at >= 0) {
       const names = [...stack.slice(at).map((s) => s.display), path];
@@ -162,6 +185,24 @@ export class ValidationSession {
     append(out, r.diagnostics);
     // An upstream with errors (reported in its own file) still passes on what could be read.
     return r.value.facts ? { facts: r.value.facts, validated: r.value.validated } : undefined;
+  }
+
+  /**
+   * Whether `path` (a manifest in `dir`) resolves outside the repository holding `dir`: its git
+   * work tree, or `dir` itself when there is none. Unresolvable paths are left to the readers.
+   */
+  private outsideRepository(dir: string, path: string): boolean {
+    const root = repositoryRoot(this.host, dir);
+    const real = this.host.realpath(path);
+    return root !== undefined && real !== undefined && !isWithin(root, real);
+  }
+
+  /**
+   * Code frames print the lines of a file: only of a file read as YAML — named `.yaml`/`.yml`,
+   * or a mapping as manifests and cloud-config files are — never of something else a path led to.
+   */
+  private keepForCodeFrames(path: string, text: string, data: unknown): void {
+    if (/\.ya?ml$/i.test(path) || (data !== null && typeof data === 'object' && !Array.isArray(data))) this.sources.set(path, text);
   }
 
   /** Every cloud-config file under oemDir, recursively as yip walks it. */
@@ -199,7 +240,7 @@ export class ValidationSession {
     const bytes = this.host.readFile(path) ?? new Uint8Array();
     const parsed = parseYaml(path, bytes, { yipOctal: 'document' });
     const { source, data } = parsed.value;
-    this.sources.set(path, source.text);
+    this.keepForCodeFrames(path, source.text, data);
     if (parsed.diagnostics.length) {
       // An empty file does nothing at boot: worth a warning, not a failed build.
       return { value: undefined, diagnostics: parsed.diagnostics.map((d) => (d.code === 'parse/empty' ? { ...d, severity: 'warning' as const, message: 'cloud-config file is empty', hint: 'remove it, or add `stages:`' } : d)) };

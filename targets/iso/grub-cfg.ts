@@ -3,7 +3,7 @@
 // through compiler/quote.ts: GRUB reads each argument back as exactly what the manifest says.
 
 import type { Build } from '../../compiler/normalize/build.js';
-import { grubQuoted, kernelArg } from '../../compiler/quote.js';
+import { commentText, grubQuoted, kernelArg } from '../../compiler/quote.js';
 
 /** File name of the image's squashfs at the root of the ISO. */
 export const SQUASHFS_NAME = 'rootfs.squashfs';
@@ -45,7 +45,7 @@ export function grubCfg(build: Build, label: string): string {
   const serial = serialTerminal(build.boot.console);
   const args = liveKernelArgs(build, label).map((a) => `"${kernelArg(a)}"`);
   return [
-    `# derivc: live boot menu of ${build.name} ${build.version} (generated; edit the manifest instead)`,
+    `# derivc: live boot menu of ${commentText(build.name)} ${commentText(build.version)} (generated; edit the manifest instead)`,
     `set timeout=${MENU_TIMEOUT_SECONDS}`,
     'set timeout_style=menu',
     'set default=0',

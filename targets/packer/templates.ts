@@ -4,6 +4,7 @@
 // credentials), and README.md. Pure: same manifest, same bytes.
 
 import type { Build } from '../../compiler/normalize/build.js';
+import { commentText } from '../../compiler/quote.js';
 import { TargetError } from '../target.js';
 import { amazonEbs } from './builders/amazon.js';
 import { azureArm } from './builders/azure.js';
@@ -37,12 +38,12 @@ export function packerFiles(build: Build, options: PackerOptions): PackerFile[] 
   const ctx = templateContext(build, options);
   const wanted = new Set(options.builders ?? PACKER_DEFAULTS.builders);
   const templates: [BuilderName, BuilderTemplate][] = BUILDER_NAMES.filter((b) => wanted.has(b)).map((b) => [b, BUILDERS[b](ctx)]);
-  const made = `(generated from ${build.manifestName}; edit the manifest instead)`;
+  const made = `(generated from ${commentText(build.manifestName)}; edit the manifest instead)`;
   const files: PackerFile[] = [];
   for (const [name, t] of templates) {
     files.push({
       path: `${name}/${name}.pkr.hcl`,
-      content: printHcl([`derivc: Packer template of ${build.name} ${build.version}: ${t.summary} ${made}`, 'Run it in this directory, as ../README.md says.'], t.blocks),
+      content: printHcl([`derivc: Packer template of ${commentText(build.name)} ${commentText(build.version)}: ${t.summary} ${made}`, 'Run it in this directory, as ../README.md says.'], t.blocks),
       title: `write the ${name} template: ${t.summary}`,
     });
     files.push({ path: `${name}/variables.pkr.hcl`, content: variablesFile(build, new Set(t.variables)), title: `write the ${name} variables (credentials without a value)` });

@@ -4,6 +4,7 @@
 // to start until each one is given (-var, -var-file or PKR_VAR_<name>).
 
 import type { Build } from '../../compiler/normalize/build.js';
+import { commentText } from '../../compiler/quote.js';
 import { Expr, printHcl, type Block } from './hcl.js';
 
 interface VariableInfo {
@@ -58,7 +59,7 @@ export function variablesFile(build: Pick<Build, 'name' | 'version' | 'manifestN
     }));
   return printHcl(
     [
-      `derivc: Packer variables of ${build.name} ${build.version} (generated from ${build.manifestName}; edit the manifest instead)`,
+      `derivc: Packer variables of ${commentText(build.name)} ${commentText(build.version)} (generated from ${commentText(build.manifestName)}; edit the manifest instead)`,
       'No variable has a value here: pass each at build time with -var, a -var-file kept out of version control,',
       'or PKR_VAR_<name> in the environment. Credentials are sensitive: Packer masks them in its output.',
     ],

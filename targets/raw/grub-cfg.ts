@@ -6,7 +6,7 @@
 // Labels are schema-checked (`[A-Za-z0-9_-]`); titles go through the quoting module.
 
 import type { Build } from '../../compiler/normalize/build.js';
-import { grubQuoted } from '../../compiler/quote.js';
+import { commentText, grubQuoted } from '../../compiler/quote.js';
 import { menuTitle, MENU_TIMEOUT_SECONDS, serialTerminal } from '../iso/grub-cfg.js';
 
 /** Paths on the state and recovery partitions, as cOS names them. */
@@ -59,7 +59,7 @@ export function grubCfg(build: Build): string {
   const serial = serialTerminal(build.boot.console);
   const title = menuTitle(build);
   return [
-    `# derivc: boot menu of ${build.name} ${build.version} on the raw disk (generated; edit the manifest instead)`,
+    `# derivc: boot menu of ${commentText(build.name)} ${commentText(build.version)} on the raw disk (generated; edit the manifest instead)`,
     `set timeout=${MENU_TIMEOUT_SECONDS}`,
     'set timeout_style=menu',
     'set default=active',

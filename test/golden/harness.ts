@@ -4,9 +4,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMap, isPair, isScalar, parseDocument, visit } from 'yaml';
+import { contentBytes } from '../../cli/content.js';
 import { nodeHost } from '../../cli/node-host.js';
+import { SourceContent } from '../../compiler/checked-file.js';
 import { compile } from '../../compiler/compile.js';
-import type { CompileOutput } from '../../compiler/emit/types.js';
+import type { CompileOutput, FileContent } from '../../compiler/emit/types.js';
 import type { Host } from '../../compiler/host.js';
 import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
 
@@ -44,8 +46,8 @@ export function compiled(path: string, host: Host = nodeHost, version = TEST_VER
   return r.value;
 }
 
-export function bytes(content: string | Uint8Array): Uint8Array {
-  return typeof content === 'string' ? new TextEncoder().encode(content) : content;
+export function bytes(content: FileContent): Uint8Array {
+  return contentBytes(content);
 }
 
 export function text(output: CompileOutput, path: string): string {
@@ -62,6 +64,12 @@ export function hostWith(replacements: Record<string, Uint8Array | string>, mode
     ...nodeHost,
     readFile: (p) => table.get(resolve(p)) ?? nodeHost.readFile(p),
     mode: (p) => modeTable.get(resolve(p)) ?? nodeHost.mode!(p),
+    openFile: (p, within, options) => {
+      const replaced = table.get(resolve(p));
+      const opened = replaced ? { content: SourceContent.of(p, replaced), mode: nodeHost.mode!(p) ?? 0o644, bytes: replaced } : nodeHost.openFile!(p, within, options);
+      const mode = modeTable.get(resolve(p));
+      return mode === undefined || 'refused' in opened ? opened : { ...opened, mode };
+    },
   };
 }
 

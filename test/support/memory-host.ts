@@ -1,6 +1,7 @@
 // An in-memory file system for the compiler's Host port: fast, and no temp files to clean.
 
 import { dirname, normalize } from 'node:path';
+import { isInsideDir, SourceContent, type OpenedFile, type OpenRefusal } from '../../compiler/checked-file.js';
 import type { Host, PathKind } from '../../compiler/host.js';
 
 export class MemoryHost implements Host {
@@ -26,6 +27,24 @@ export class MemoryHost implements Host {
     const key = this.key(path);
     if (this.files.has(key)) return 'file';
     return [...this.files.keys()].some((f) => f.startsWith(key === '/' ? '/' : key + '/')) ? 'directory' : 'missing';
+  }
+
+  /** Like the real host: checked as opened, and the writer gets the bytes only while they are still the checked ones. */
+  openFile(path: string, within: string, options: { maxBytes?: number } = {}): OpenedFile | OpenRefusal {
+    const kind = this.kind(path);
+    if (kind === 'missing') return { refused: 'missing' };
+    if (kind !== 'file') return { refused: 'not-a-file' };
+    const key = this.key(path);
+    if (!isInsideDir(this.key(within), key)) return { refused: 'outside', real: key };
+    const bytes = this.files.get(key)!;
+    if (options.maxBytes !== undefined && bytes.byteLength > options.maxBytes) return { refused: 'too-large', size: bytes.byteLength };
+    const checked = SourceContent.of(path, bytes);
+    const content = new SourceContent(path, checked.size, checked.sha256, () => {
+      const now = this.files.get(key);
+      if (!now || SourceContent.of(path, now).sha256 !== checked.sha256) throw new Error(`${path} changed after derivc checked it`);
+      return [now];
+    });
+    return { content, mode: 0o644, ...(options.maxBytes !== undefined ? { bytes } : {}) };
   }
 
   readDir(path: string): string[] {

@@ -1,0 +1,228 @@
+// The injection sweep: every string field of the manifest schema (and of a cloud-config step),
+// every map key a user writes, and the manifest's own file name, each given hostile text —
+// newlines, quotes, `$()`, backticks, `${}`, `{{ }}`, `;`, NUL, line separators, bidi controls,
+// GRUB, XML and HCL specials, 8 KiB values — through validate → compile → the plans of all four
+// targets. Either derivc refuses the value with a positioned diagnostic that prints safely, or
+// every output it writes is read by the real reader of its language and has the structure it has
+// for a harmless value: a value can change values, never add a line, an instruction or a key.
+
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hasErrors } from '../../compiler/diagnostics.js';
+import { formatDiagnostics } from '../../cli/format/index.js';
+import { requireTool } from '../e2e/require.js';
+import { manifestYaml, outputsOf, REPO, repoFiles, type Outputs } from './support/outputs.js';
+import { digest, languageOf, read, shapeOf, type Language } from './support/readers.js';
+import { DOWNSTREAM, SUPPORT_FILES, VARIANTS, type Variant } from './support/variants.js';
+
+const PAYLOADS: Record<string, string> = {
+  newline: '\nINJECTED line',
+  crlf: '\r\nINJECTED',
+  quotes: `'"quoted"'`,
+  subshell: '$(touch /tmp/pwned)',
+  backticks: '`touch /tmp/pwned`',
+  expansion: '${HOME}$PATH',
+  template: '{{ .Values.x }}{{ "{{" }}',
+  semicolon: '; reboot #',
+  nul: 'a\u0000b',
+  separators: '\u2028\u2029\u0085',
+  bidi: '\u202e\u2066evil\u2069',
+  grub: '"; menuentry x { linux /x }; "\\$root',
+  xml: ']]>--><!--&amp;<x/>',
+  hcl: '${var.x}%{ if true }%%{',
+  yaml: ': {a: [b]}\n- c # d',
+  long: 'x'.repeat(9000),
+};
+
+/** Maps whose keys are the user's data (a key there is a field like any value). */
+const KEYED_MAPS = [/^\/metadata\/labels$/, /^\/build\/(args|labels)$/, /^\/system\/(sysctl|environment)$/, /^\/stages$/, /^\/stages\/[^/]+\/\d+\/(users|authorized_keys|sysctl|environment|timesyncd|systemd_firstboot)$/];
+
+function* walk(v: unknown, pointer: string): Generator<{ pointer: string; kind: 'value' | 'key' }> {
+  if (typeof v === 'string') yield { pointer, kind: 'value' };
+  else if (Array.isArray(v)) for (const [i, x] of v.entries()) yield* walk(x, `${pointer}/${i}`);
+  else if (v !== null && typeof v === 'object') {
+    const keyed = KEYED_MAPS.some((r) => r.test(pointer));
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const p = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (keyed) yield { pointer: p, kind: 'key' };
+      yield* walk(x, p);
+    }
+  }
+}
+
+/** The schema's shape of a pointer: list indices as 0, user keys as {key}, stage names as {stage}. */
+function generic(pointer: string): string {
+  const parts = pointer.split('/');
+  return parts
+    .map((p, i) => {
+      const parent = parts.slice(0, i).join('/');
+      if (/^\d+$/.test(p)) return '0';
+      if (parent === '/stages' || parent === '') return parent === '/stages' ? '{stage}' : p;
+      return KEYED_MAPS.some((r) => r.test(parent)) ? '{key}' : p;
+    })
+    .join('/');
+}
+
+/** Every string field and user-keyed map the schemas define, as generic pointers. */
+function schemaSlots(): Set<string> {
+  const manifest = JSON.parse(readFileSync('schema/derivative.schema.json', 'utf8'));
+  const cloud = JSON.parse(readFileSync('schema/cloud-config.schema.json', 'utf8'));
+  const slots = new Set<string>();
+  const visit = (node: Record<string, unknown>, root: Record<string, unknown>, ptr: string, depth: number): void => {
+    if (depth > 24) return;
+    const ref = node['$ref'] as string | undefined;
+    if (ref) {
+      const [file, path] = ref.split('#');
+      const target = file ? cloud : root;
+      const def = path!.split('/').slice(1).reduce((n: Record<string, unknown>, k) => n[k] as Record<string, unknown>, target);
+      // A step's fields are swept through /stages/{stage}/0; elsewhere the stages ref ends here.
+      if (!(file && path === '/definitions/stages')) visit(def, target, ptr, depth + 1);
+      else visit((cloud.definitions as Record<string, Record<string, unknown>>)['step']!, cloud, `${ptr}/{stage}/0`, depth + 1);
+      return;
+    }
+    for (const k of ['oneOf', 'anyOf', 'allOf']) for (const alt of (node[k] as Record<string, unknown>[] | undefined) ?? []) visit(alt, root, ptr, depth + 1);
+    if (node['type'] === 'string') slots.add(ptr);
+    for (const [k, sub] of Object.entries((node['properties'] as Record<string, Record<string, unknown>> | undefined) ?? {})) if (typeof sub === 'object') visit(sub, root, `${ptr}/${k}`, depth + 1);
+    const extra = node['additionalProperties'];
+    if (extra && typeof extra === 'object') {
+      slots.add(`${ptr}/{key}#key`);
+      visit(extra as Record<string, unknown>, root, `${ptr}/{key}`, depth + 1);
+    }
+    const items = node['items'];
+    if (items && typeof items === 'object' && !Array.isArray(items)) visit(items as Record<string, unknown>, root, `${ptr}/0`, depth + 1);
+  };
+  visit(manifest, manifest, '', 0);
+  return slots;
+}
+
+function setAt(data: unknown, pointer: string, kind: 'value' | 'key', f: (old: string) => string): unknown {
+  const copy = structuredClone(data) as Record<string, unknown>;
+  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const last = parts.pop()!;
+  const parent = parts.reduce((n: Record<string, unknown>, k) => n[k] as Record<string, unknown>, copy);
+  if (kind === 'value') parent[last] = f(parent[last] as string);
+  else {
+    // Rename the key in place, keeping the order.
+    const entries = Object.entries(parent).map(([k, x]) => [k === last ? f(k) : k, x] as const);
+    for (const k of Object.keys(parent)) delete parent[k];
+    for (const [k, x] of entries) parent[k] = x;
+  }
+  return copy;
+}
+
+interface Case {
+  name: string;
+  variant: string;
+  outputs: Outputs;
+}
+
+const UPSTREAM_FILES = Object.fromEntries([['upstream/derivative.yaml', manifestYaml(VARIANTS[1]!.manifest)], ...Object.entries(SUPPORT_FILES).map(([p, c]) => [`upstream/${p}`, c])]);
+
+function runVariant(variant: Variant, manifest: unknown, name = 'derivative.yaml'): Outputs {
+  const extra = variant === DOWNSTREAM ? UPSTREAM_FILES : {};
+  return outputsOf(repoFiles(manifest as Record<string, unknown>, name, extra), `${REPO}/${name}`);
+}
+
+const cases: Case[] = [];
+const baselines = new Map<string, Outputs>();
+const slotsSwept = new Set<string>();
+
+beforeAll(() => {
+  const seen = new Set<string>();
+  for (const variant of [...VARIANTS, DOWNSTREAM]) {
+    const baseline = runVariant(variant, variant.manifest);
+    expect(baseline.diagnostics, `${variant.name} is a clean baseline`).toEqual([]);
+    baselines.set(variant.name, baseline);
+    for (const slot of walk(variant.manifest, '')) {
+      const g = generic(slot.pointer) + (slot.kind === 'key' ? '#key' : '');
+      // A slot is swept once; `system` and `boot` in every variant (build-time files vs cloud-config).
+      if (seen.has(g) && !/^\/(system|boot)\//.test(slot.pointer)) continue;
+      seen.add(g);
+      slotsSwept.add(g);
+      for (const [payload, text] of Object.entries(PAYLOADS)) {
+        const manifest = setAt(variant.manifest, slot.pointer, slot.kind, (old) => old + text);
+        cases.push({ name: `${variant.name} ${slot.pointer}${slot.kind === 'key' ? ' (key)' : ''} + ${payload}`, variant: variant.name, outputs: runVariant(variant, manifest) });
+      }
+    }
+  }
+  // The manifest's own file name (a file name holds neither NUL nor `/`).
+  for (const variant of VARIANTS) {
+    for (const [payload, text] of Object.entries(PAYLOADS)) {
+      if (text.includes('\u0000') || text.includes('/') || text.length > 200) continue;
+      cases.push({ name: `${variant.name} file name + ${payload}`, variant: variant.name, outputs: runVariant(variant, variant.manifest, `derivative${text}.yaml`) });
+    }
+  }
+}, 600_000);
+
+describe('the injection sweep', () => {
+  it('covers every string field and user key of the manifest schema and of a cloud-config step', () => {
+    const missing = [...schemaSlots()].filter((s) => !slotsSwept.has(s));
+    expect(missing).toEqual([]);
+    expect(cases.length).toBeGreaterThan(1500);
+  });
+
+  it('refuses a value with a positioned diagnostic that prints safely in every format', () => {
+    const refused = cases.filter((c) => hasErrors(c.outputs.diagnostics));
+    expect(refused.length).toBeGreaterThan(500);
+    for (const c of refused) {
+      for (const d of c.outputs.diagnostics.filter((x) => x.severity === 'error')) {
+        expect(d.code, c.name).toMatch(/^[a-z-]+\/[a-z0-9-]+$/);
+        // The value passed validation, then broke a generated file: an escaping bug, not a refusal.
+        expect(d.code, `${c.name}: ${d.message}`).not.toBe('compile/invalid-cloud-config');
+        expect(d.range, `${c.name}: ${d.code} ${d.message}`).toBeDefined();
+      }
+      const input = { diagnostics: c.outputs.diagnostics, sources: c.outputs.sources };
+      const pretty = formatDiagnostics('pretty', input, { color: false, toolVersion: 'test' });
+      // Only newlines and tabs may reach a terminal: no escape sequence, no NUL, no bidi override.
+      expect(pretty, c.name).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+      expect(() => JSON.parse(formatDiagnostics('json', input, { color: false, toolVersion: 'test' })), c.name).not.toThrow();
+      expect(() => JSON.parse(formatDiagnostics('sarif', input, { color: false, toolVersion: 'test' })), c.name).not.toThrow();
+      // A workflow command starts a line: an annotation must stay on its own line.
+      for (const line of formatDiagnostics('github', input, { color: false, toolVersion: 'test' }).split('\n').filter(Boolean)) expect(line, c.name).toMatch(/^::(error|warning|notice) /);
+    }
+  });
+
+  it('gives every output of an accepted value a reader, and the structure of the harmless output', () => {
+    const accepted = cases.filter((c) => !hasErrors(c.outputs.diagnostics));
+    expect(accepted.length).toBeGreaterThan(200);
+    for (const c of accepted) {
+      const baseline = baselines.get(c.variant)!;
+      for (const [path, content] of c.outputs.files) {
+        const language = languageOf(path);
+        expect(language, `${c.name}: no reader for ${path}`).toBeDefined();
+        const before = baseline.files.get(path);
+        if (before !== undefined) expect(shapeOf(language!, content), `${c.name}: ${path}`).toBe(shapeOf(language!, before));
+      }
+      for (const args of c.outputs.execArgs) for (const a of args) expect(a, c.name).not.toMatch(/[\u0000\n\r]/);
+    }
+  });
+
+  const LANGUAGES: [Language, string | undefined][] = [
+    ['sh', 'sh'],
+    ['grub', 'grub-script-check'],
+    ['xml', 'xmllint'],
+    ['hcl', 'packer'],
+    ['dockerfile', undefined],
+    ['yaml', undefined],
+    ['json', undefined],
+    ['lines', undefined],
+  ];
+  for (const [language, tool] of LANGUAGES) {
+    it(`reads every ${language} output with its real reader${tool ? ` (${tool})` : ''}`, async (ctx) => {
+      if (tool && !(await requireTool(tool))) return ctx.skip();
+      const unique = new Map<string, { text: string; from: string }>();
+      for (const c of cases) {
+        for (const [path, content] of c.outputs.files) {
+          if (languageOf(path) !== language) continue;
+          const text = typeof content === 'string' ? content : new TextDecoder().decode(content);
+          unique.set(digest(text), { text, from: `${c.name}: ${path}` });
+        }
+      }
+      expect(unique.size).toBeGreaterThan(0);
+      const list = [...unique.values()];
+      const verdicts = read(language, list.map((u) => u.text));
+      const failed = verdicts.flatMap((v, i) => (v.ok ? [] : [`${list[i]!.from}\n${v.output}`]));
+      expect(failed).toEqual([]);
+    });
+  }
+});
