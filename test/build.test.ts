@@ -2,7 +2,7 @@
 // and how failures are reported at the manifest line that caused them. The real Engine is
 // exercised by test/e2e/build.e2e.test.ts.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,26 @@ describe('derivc build', () => {
     expect(b!.context.includes(Buffer.from('Dockerfile'))).toBe(true);
     expect(b!.context.includes(Buffer.from('"buildId"'))).toBe(false);
     expect(readFileSync(join(dir, 'out', 'build.log'), 'utf8')).toContain('Step 1/1 : FROM x');
+  });
+
+  it('keeps DIR locked while it builds, and sends only the files it compiled', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    let lockedWhileBuilding = false;
+    const build = engine.build.bind(engine);
+    engine.build = (request, onEvent, signal) => {
+      lockedWhileBuilding = existsSync(join(dir, '.out.derivc-lock'));
+      return build(request, onEvent, signal);
+    };
+    mkdirSync(join(dir, 'out', 'rootfs', 'etc', 'sudoers.d'), { recursive: true });
+    writeFileSync(join(dir, 'out', 'rootfs', 'etc', 'sudoers.d', 'x'), 'ALL ALL=(ALL) NOPASSWD: ALL\n');
+    const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine });
+    expect(r.code).toBe(0);
+    expect(lockedWhileBuilding).toBe(true);
+    expect(existsSync(join(dir, '.out.derivc-lock'))).toBe(false);
+    expect(engine.builds[0]!.context.includes(Buffer.from('sudoers.d'))).toBe(false);
+    expect(engine.builds[0]!.context.includes(Buffer.from('rootfs/etc/hostname'))).toBe(true);
+    expect(r.stderr).toContain(`${join(dir, 'out')}/rootfs/etc/sudoers.d/x is not a file derivc wrote (not in derivc.json): kept, never sent to the build; remove it`);
   });
 
   it('does nothing when an image with the same build ID exists', async () => {
