@@ -5,16 +5,26 @@
 import type { Host } from '../compiler/host.js';
 import type { InputPaths } from './output-location.js';
 
+/**
+ * `host`, unchanged in behaviour — every method, present or added later, is passed through — that
+ * records the path each call is about (its first argument), and which directories were listed.
+ */
 export function recordInputs(host: Host, manifest: () => string | undefined): { host: Host; inputs: () => InputPaths | undefined } {
   const paths = new Set<string>();
   const dirs = new Set<string>();
-  const recording: Host = {
-    readFile: (p) => (paths.add(p), host.readFile(p)),
-    realpath: (p) => (paths.add(p), host.realpath(p)),
-    kind: (p) => (paths.add(p), host.kind(p)),
-    readDir: (p) => (paths.add(p), dirs.add(p), host.readDir(p)),
-    ...(host.mode ? { mode: (p: string) => (paths.add(p), host.mode!(p)) } : {}),
-  };
+  const recording = new Proxy(host, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (typeof args[0] === 'string') {
+          paths.add(args[0]);
+          if (property === 'readDir') dirs.add(args[0]);
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
   return {
     host: recording,
     inputs: () => {
