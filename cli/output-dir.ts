@@ -20,6 +20,7 @@ import { checkGenerated, makePlan, type Plan } from './output-plan.js';
 import { modeChangeLine } from './unified-diff.js';
 
 export { OutputDirError } from './output-error.js';
+export { checkGenerated } from './output-plan.js';
 export type { WaitOptions } from './output-lock.js';
 
 export interface WriteReport {
@@ -113,6 +114,7 @@ export class OutputDir {
       swapIn(this.beside, root !== null, this.label, this.step, this.note);
     }
     for (const line of plan.ignoredListing) this.note(`ignored an entry of the previous ${this.label}/derivc.json: ${line}`);
+    for (const p of plan.edited) this.note(`replaced ${this.label}/${p}, which had been changed since derivc wrote it (derivc.json records other bytes)`);
     for (const p of plan.kept) this.note(`kept ${this.label}/${p}: derivc wrote it and no longer generates it, but it was changed since; remove it by hand`);
     for (const p of plan.unlisted) this.note(`${this.label}/${p} is not a file derivc wrote (not in derivc.json): kept, never sent to the build; remove it`);
     return { written: plan.write.map((f) => f.path), unchanged: plan.unchanged, removed: plan.removed, kept: plan.kept, unlisted: plan.unlisted };
@@ -190,6 +192,7 @@ export function openOutputDir(dir: string, opts: OutputDirOptions & { forCheck?:
 
 /** Writes `files` into `dir` (see OutputDir.write); fails at once when another process uses DIR. */
 export function writeOutputDir(dir: string, files: readonly GeneratedFile[], opts: OutputDirOptions = {}): WriteReport {
+  checkGenerated(files); // before anything is created
   const out = openOutputDir(dir, opts);
   try {
     return out.write(files);
@@ -200,6 +203,7 @@ export function writeOutputDir(dir: string, files: readonly GeneratedFile[], opt
 
 /** For --check (see OutputDir.check); fails at once when another process uses DIR. */
 export function checkOutputDir(dir: string, files: readonly GeneratedFile[], opts: OutputDirOptions = {}): CheckReport {
+  checkGenerated(files);
   const out = openOutputDir(dir, { ...opts, forCheck: true });
   try {
     return out.check(files);

@@ -34,6 +34,8 @@ export interface Plan {
   kept: string[];
   /** Files (or symlinks) in derivc's namespace that derivc.json does not list: kept, never sent to the build. Sorted. */
   unlisted: string[];
+  /** Generated files to write over that were changed since derivc wrote them (the change is lost). Sorted. */
+  edited: string[];
   /** Entries of the old DIR that stay as they are (files, symlinks; directories in `dirs`). Sorted. */
   carried: { path: string; kind: 'file' | 'symlink' }[];
   /** Every directory of the new tree, parents first, with the old mode where it existed. */
@@ -152,7 +154,7 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
   if (root === null) {
     const dirs = new Set<string>();
     for (const f of sorted) for (let i = f.path.indexOf('/'); i !== -1; i = f.path.indexOf('/', i + 1)) dirs.add(f.path.slice(0, i));
-    return { write: sorted, unchanged: [], removed: [], kept: [], unlisted: [], carried: [], dirs: [...dirs].sort().map((d) => ({ path: d, mode: undefined })), ignoredListing: [], changes: true };
+    return { write: sorted, unchanged: [], removed: [], kept: [], unlisted: [], edited: [], carried: [], dirs: [...dirs].sort().map((d) => ({ path: d, mode: undefined })), ignoredListing: [], changes: true };
   }
 
   const old = readTree(root);
@@ -192,6 +194,7 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
 
   const write: GeneratedFile[] = [];
   const unchanged: string[] = [];
+  const edited: string[] = [];
   for (const f of sorted) {
     for (let i = f.path.indexOf('/'); i !== -1; i = f.path.indexOf('/', i + 1)) {
       const q = f.path.slice(0, i);
@@ -205,8 +208,13 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
       write.push(f);
     } else if (o.kind === 'file') {
       const same = o.mode === f.mode && o.size === contentSize(f.content) && sha(root, f.path, o.size) === contentSha256(f.content);
+      const listed = previous.listed.get(f.path);
       if (same) unchanged.push(f.path);
-      else if (f.path === MANIFEST_FILE ? !previous.problem : previous.listed.has(f.path)) write.push(f);
+      else if (f.path === MANIFEST_FILE && !previous.problem) write.push(f);
+      else if (listed) {
+        write.push(f);
+        if (sha(root, f.path, o.size) !== listed.sha256) edited.push(f.path);
+      }
       else if (f.path === MANIFEST_FILE) problems.push(`${quote(f.path)}: ${previous.problem}; derivc does not overwrite it — remove it if nothing of yours is in ${label}`);
       else problems.push(`${quote(f.path)}: exists, but derivc did not write it (${MANIFEST_FILE} does not list it); derivc does not overwrite it — move it away`);
     } else if (o.kind === 'dir' && !dirStays(f.path)) {
@@ -242,6 +250,7 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
     removed: removed.sort(),
     kept: of('kept').sort(),
     unlisted: of('unlisted').sort(),
+    edited,
     carried: carried.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     dirs,
     ignoredListing: previous.ignored,

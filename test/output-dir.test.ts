@@ -122,6 +122,15 @@ describe('writeOutputDir', () => {
     expect(read('Dockerfile')).toBe('FROM scratch\n');
   });
 
+  it('replaces a generated file edited by hand (derivc.json lists it), and says so', () => {
+    writeOutputDir(dir, withManifest(BASE));
+    fs.writeFileSync(at('Dockerfile'), 'FROM scratch\nRUN my-change\n');
+    const notes: string[] = [];
+    expect(writeOutputDir(dir, withManifest(BASE), { note: (l) => notes.push(l) }).written).toEqual(['Dockerfile']);
+    expect(read('Dockerfile')).toBe('FROM scratch\n');
+    expect(notes).toEqual([`replaced ${dir}/Dockerfile, which had been changed since derivc wrote it (derivc.json records other bytes)`]);
+  });
+
   it('carries everything it does not own into the new DIR as it was: same files (inode, mtime), symlinks, empty directories, modes', () => {
     writeOutputDir(dir, withManifest(BASE));
     fs.writeFileSync(at('build.log'), 'log');
@@ -772,6 +781,6 @@ describe('derivc compile -o', () => {
     const again = runCli(['compile', tmp, '-o', out]);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`derivc: ${out}/rootfs/etc/sudoers.d/x is not a file derivc wrote (not in derivc.json): kept, never sent to the build; remove it\n`);
-    expect(again.stderr).toMatch(/: 0 written, \d+ unchanged, 0 removed, 1 not derivc's \(build/);
+    expect(again.stderr).toMatch(/: 0 written, \d+ unchanged, 0 removed, 1 unlisted \(build/);
   });
 });

@@ -11,7 +11,7 @@ import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
 import { recordInputs } from '../input-paths.js';
-import { openOutputDir, type OutputDir } from '../output-dir.js';
+import { checkGenerated, openOutputDir, type OutputDir } from '../output-dir.js';
 import { VERSION } from '../version.js';
 import { checkFormat, manifestPaths } from './validate.js';
 
@@ -52,6 +52,7 @@ export function compileCommand(args: CompileArgs, io: CliIO): number | Promise<n
   const output = compileToMemory(path!, { ...io, host: recording.host }, args);
   if (!output) return EXIT.failed;
   const note = (line: string) => io.stderr(`derivc: ${line}\n`);
+  checkGenerated(output.files); // a refused path: before anything is created
   const opened = openOutputDir(out, { inputs: recording.inputs, command: args.check ? 'compile --check' : 'compile', note, forCheck: args.check }, { ...(io.signal ? { signal: io.signal } : {}), onWait: note });
   const finish = (dir: OutputDir): number => {
     try {
@@ -66,7 +67,7 @@ export function compileCommand(args: CompileArgs, io: CliIO): number | Promise<n
         return EXIT.changed;
       }
       const report = dir.write(output.files);
-      const extra = [report.kept.length ? `${report.kept.length} kept` : '', report.unlisted.length ? `${report.unlisted.length} not derivc's` : ''].filter(Boolean).join(', ');
+      const extra = [report.kept.length ? `${report.kept.length} kept` : '', report.unlisted.length ? `${report.unlisted.length} unlisted` : ''].filter(Boolean).join(', ');
       io.stderr(
         `compiled ${path} → ${out}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed${extra ? `, ${extra}` : ''} (build ${output.buildId.slice(0, 19)}…)\n`,
       );
