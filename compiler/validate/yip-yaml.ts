@@ -6,7 +6,7 @@
 //   - raw C0 controls but tab/LF/CR, DEL, C1 controls but NEL, U+FFFE/U+FFFF: rejected anywhere,
 //     comments included ("control characters are not allowed");
 //   - raw U+0085, U+2028, U+2029: line breaks in YAML 1.1 (not in 1.2): an error in a comment, a
-//     plain or a block scalar, a space (NEL) in a quoted one;
+//     plain or a block scalar; in a quoted one NEL folds to a space and the spaces around LS/PS go;
 //   - `\uD800`–`\uDFFF` escapes, even as a pair, and `\/` (YAML 1.2 only): rejected;
 //   - a `%YAML` directive other than 1.1, or a directive other than %YAML/%TAG: rejected;
 //   - a `!!bool`, `!!null`, `!!binary`… tag derivc does not apply: another value, or rejected.
