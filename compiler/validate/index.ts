@@ -23,11 +23,12 @@ import { packageRules } from './rules/packages.js';
 import { checkLocalTree, pathRules } from './rules/paths.js';
 import { sshKeyRules } from './rules/ssh-keys.js';
 import { systemRules } from './rules/system.js';
+import { loneSurrogateDiagnostics, yipYamlDiagnostics } from './yip-yaml.js';
 import { targetRules } from './rules/targets.js';
 import { effectiveFamily, hasToolkit, toolkitRules } from './rules/toolkit.js';
 import { checkCloudConfigSchema, checkManifestSchema } from './schema.js';
 
-const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, targetRules];
+const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, targetRules, (ctx) => loneSurrogateDiagnostics(ctx.source)];
 
 /** yip reads only these; anything else in oemDir is ignored at boot. */
 const CLOUD_CONFIG_FILE = /\.ya?ml$/;
@@ -246,6 +247,8 @@ export class ValidationSession {
       return { value: undefined, diagnostics: parsed.diagnostics.map((d) => (d.code === 'parse/empty' ? { ...d, severity: 'warning' as const, message: 'cloud-config file is empty', hint: 'remove it, or add `stages:`' } : d)) };
     }
     const diagnostics = checkCloudConfigSchema(data, source);
+    // yip skips a file its YAML reader rejects: checked even where the schema already failed.
+    append(diagnostics, yipYamlDiagnostics(source));
     const stages = obj(data)?.['stages'];
     if (stages !== undefined) append(diagnostics, stageDiagnostics(source, stages, '/stages'));
     // A step reused through `<<: *anchor` reports once, at the anchor.
