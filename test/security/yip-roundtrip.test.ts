@@ -4,6 +4,7 @@
 // real one (test/support/yaml-v2.ts builds it from Debian's Go packages); the first block
 // records the go-yaml v2 behaviours the emitter and the validator rely on.
 
+import { contentBytes } from '../../cli/content.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -219,7 +220,7 @@ function compileAll(manifests: readonly object[]): Compiled[] {
     expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     return { v: result.value.manifest, files: out.value.files.filter((f) => f.path.startsWith(`${OEM_DIR}/`)) };
   });
-  const decoded = reader().decode(outputs.flatMap((o) => o.files.map((f) => f.content)));
+  const decoded = reader().decode(outputs.flatMap((o) => o.files.map((f) => contentBytes(f.content))));
   let next = 0;
   return outputs.map(({ v, files }) => {
     const oem: Record<string, unknown> = {};
