@@ -14,7 +14,10 @@
 
 import { Document, isScalar, visit, type ScalarTag } from 'yaml';
 import { stringifyString } from 'yaml/util';
-import { UnquotableError } from '../quote.js';
+import { commentText, goYamlDoubleQuoted, hasLoneSurrogate } from '../quote.js';
+
+/** What go-yaml v2 rejects raw or reads as a line break, and invisible format characters, less tab and line feed (the library writes those fine, raw or as a block scalar): such a string is written double-quoted with escapes. */
+const FORCES_QUOTES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/;
 
 function byName(a: { key: unknown }, b: { key: unknown }): number {
   const ka = String(isScalar(a.key) ? a.key.value : a.key);
@@ -23,40 +26,6 @@ function byName(a: { key: unknown }, b: { key: unknown }): number {
   if (ka === 'name') return -1;
   if (kb === 'name') return 1;
   return ka < kb ? -1 : 1;
-}
-
-/**
- * Characters written as escapes: what go-yaml v2 rejects raw or reads as a line break, the BOM,
- * and the invisible format characters (bidi controls, zero-width) that make a reviewed file
- * read differently from what it does.
- */
-const ESCAPED_ALL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
-/** The same set less tab and line feed: the library writes those fine (raw, or as a block scalar). */
-const FORCES_QUOTES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const SHORT_ESCAPES: Record<string, string> = {
-  '\0': '\\0',
-  '\x07': '\\a',
-  '\b': '\\b',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\v': '\\v',
-  '\f': '\\f',
-  '\r': '\\r',
-  '\x1b': '\\e',
-  '\x85': '\\N',
-  '\u2028': '\\L',
-  '\u2029': '\\P',
-};
-
-/** A YAML double-quoted scalar that go-yaml v2 reads back as exactly `value`. */
-export function goYamlDoubleQuoted(value: string): string {
-  if (LONE_SURROGATE.test(value)) throw new UnquotableError(`lone surrogate in a cloud-config string: ${JSON.stringify(value)}`);
-  const body = value.replace(/[\\"]/g, (c) => `\\${c}`).replace(ESCAPED_ALL, (c) => {
-    const code = c.charCodeAt(0);
-    return SHORT_ESCAPES[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
-  });
-  return `"${body}"`;
 }
 
 /** go-yaml v2's plain words that are not strings (resolve.go's resolveMap). */
@@ -98,23 +67,13 @@ const GO_YAML_STRING: ScalarTag = {
   resolve: (s) => s,
   stringify(item, ctx, onComment, onChompKeep) {
     const value = String(item.value);
-    if (FORCES_QUOTES.test(value) || LONE_SURROGATE.test(value)) return goYamlDoubleQuoted(value);
+    if (FORCES_QUOTES.test(value) || hasLoneSurrogate(value)) return goYamlDoubleQuoted(value);
     const out = stringifyString(item, Object.assign({ actualString: true }, ctx), onComment, onChompKeep);
     if (/^[|>]/.test(out)) return blockScalarSafe(value) ? out : goYamlDoubleQuoted(value);
     const plain = !/^["']/.test(out);
     return plain && !goYamlPlainIsString(value) ? goYamlDoubleQuoted(value) : out;
   },
 };
-
-/**
- * The header is comment lines; a character that would end one without starting another `#`
- * line, or that go-yaml v2 rejects (from a hostile manifest file name), is written as a visible
- * `\uXXXX` instead.
- */
-function commentLines(header: string): string {
-  const visible = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  return header.replace(/\n(?!#)|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff]/g, visible).replace(new RegExp(LONE_SURROGATE.source, 'g'), visible);
-}
 
 /** A file mode: an octal is only a faithful spelling for these (a huge one would read as a float). */
 function isMode(value: unknown): boolean {
@@ -126,6 +85,7 @@ function tagOf(t: string | { tag: string }): string {
   return typeof t === 'string' ? `tag:yaml.org,2002:${t}` : t.tag;
 }
 
+/** `header` is one comment line (generatedBy); commentText keeps it one line whatever it holds. */
 export function cloudConfigYaml(header: string, data: unknown): string {
   const doc = new Document(data, {
     version: '1.1',
@@ -138,5 +98,5 @@ export function cloudConfigYaml(header: string, data: unknown): string {
       if (isScalar(pair.key) && pair.key.value === 'permissions' && isScalar(pair.value) && isMode(pair.value.value)) pair.value.format = 'OCT';
     },
   });
-  return `${commentLines(header)}\n${doc.toString({ lineWidth: 0 })}`;
+  return `${commentText(header)}\n${doc.toString({ lineWidth: 0 })}`;
 }

@@ -10,7 +10,7 @@ import { cloudConfigYaml } from './cloud-config-yaml.js';
 import { generatedBy } from './header.js';
 import { envAssignment, shellWord } from '../quote.js';
 import { cosUpgradeImage, elementalUpgradeConfig } from './upgrade.js';
-import { yipTemplateLiteral as literal } from './yip-template.js';
+import { yipTemplateLiteral as literal } from '../quote.js';
 
 export const OEM_DIR = 'rootfs/system/oem';
 
