@@ -22,8 +22,8 @@ export const nodeHost: Host = {
     try {
       const s = statSync(path);
       return s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other';
-    } catch {
-      return 'missing';
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ELOOP' ? 'loop' : 'missing';
     }
   },
   mode(path) {
