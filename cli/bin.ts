@@ -17,10 +17,23 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   });
 }
 
+// `derivc schema | head -1`: the reader is gone, and what is left to write has no one to read it.
+// That is not an error: stop writing to that stream and finish quietly, exit code unchanged.
+const closed = new Set<NodeJS.WriteStream>();
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    closed.add(stream);
+  });
+}
+const write = (stream: NodeJS.WriteStream, text: string): void => {
+  if (!closed.has(stream)) stream.write(text);
+};
+
 let engine: DockerEngine | undefined;
 const code = await run(process.argv.slice(2), {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
+  stdout: (t) => write(process.stdout, t),
+  stderr: (t) => write(process.stderr, t),
   isTTY: process.stdout.isTTY === true,
   env: process.env,
   host: nodeHost,

@@ -36,8 +36,8 @@ export function nodeHostOn(f: HostFs): Host {
       try {
         const s = f.statSync(path);
         return s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other';
-      } catch {
-        return 'missing';
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'ELOOP' ? 'loop' : 'missing';
       }
     },
     mode(path) {

@@ -2,7 +2,8 @@
 // tests (an in-memory fake). Paths are passed as the manifest names them, relative to the
 // process's working directory or absolute; the host resolves them.
 
-export type PathKind = 'file' | 'directory' | 'other' | 'missing';
+/** `loop`: a symlink on the way points back at itself (ELOOP), so nothing is there to read. */
+export type PathKind = 'file' | 'directory' | 'other' | 'missing' | 'loop';
 
 export interface Host {
   /** File bytes, or undefined when it cannot be read. */

@@ -15,6 +15,7 @@ export interface TreeFile {
 export type TreeProblem =
   | { kind: 'outside'; relative: string; target: string }
   | { kind: 'dangling'; relative: string }
+  | { kind: 'loop'; relative: string }
   | { kind: 'not-a-file'; relative: string }
   | { kind: 'too-deep'; relative: string }
   | { kind: 'too-many'; limit: number };
@@ -42,7 +43,7 @@ export function walkLocalTree(host: Host, base: string, root: string, limits: Tr
       const childRel = rel ? `${rel}/${name}` : name;
       const real = host.realpath(path);
       if (real === undefined) {
-        problems.push({ kind: 'dangling', relative: childRel });
+        problems.push({ kind: host.kind(path) === 'loop' ? 'loop' : 'dangling', relative: childRel });
         continue;
       }
       if (!inside(real)) {

@@ -1,12 +1,15 @@
 // Bytes → YAML document with positions kept. Every failure is a positioned diagnostic: bad
-// UTF-8, syntax errors, duplicate keys, alias bombs (bounded, never expanded), empty files.
+// UTF-8, syntax errors (the first one, in plain words), nesting too deep, duplicate keys, tags
+// derivc does not implement, undefined or recursive aliases, alias bombs (bounded, never
+// expanded), empty files. Linear in the input, whatever its shape (test/security/validate-bounds.test.ts).
 
-import { LineCounter, isScalar, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { Composer, LineCounter, isScalar, visit, type Document, type Node } from 'yaml';
 import { dedupeDiagnostics, type Diagnostic, type Result } from './diagnostics.js';
 import { SourceFile } from './source-file.js';
+import { yamlToData } from './yaml-data.js';
+import { MAX_NESTING, scanYaml } from './yaml-scan.js';
+import { explainSyntaxError, firstSyntaxError } from './yaml-syntax.js';
 
-/** Aliases a document may expand while converting to data; a billion-laughs file hits it at once. */
-export const MAX_ALIAS_COUNT = 1000;
 /** No manifest or cloud-config file is anywhere near this; bigger input is refused unread. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
@@ -20,6 +23,7 @@ export interface ParseOptions {
   /**
    * Where `permissions: 0644` means octal 420, as yip (YAML 1.1) reads it: everywhere in a
    * cloud-config file, only under `/stages` in a manifest (whose other octal modes are strings).
+   * `document` also marks the file as cloud-config for hints.
    */
   yipOctal: 'document' | 'stages';
 }
@@ -50,64 +54,51 @@ export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions
   }
   const text = decoded.text;
   const lines = new LineCounter();
-  // resolveKnownTags off: `!!binary`, `!!set`… stay plain strings (a manifest has no use for them).
-  const docs = parseAllDocuments(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true, resolveKnownTags: false });
-  const list: Document[] = Array.isArray(docs) ? docs : [];
-  const doc = list[0];
-  const source = new SourceFile(path, text, doc, lines);
+  const scan = scanYaml(text, lines);
+  if (scan.tooDeepAt !== undefined) {
+    // The scan stopped there, so lines after it were not counted.
+    const source = bareSource(path, text);
+    const at = scan.tooDeepAt;
+    return fail(source, 'parse/too-deep', `lists and mappings are nested more than ${MAX_NESTING} levels deep`, 'flatten the structure: no manifest or cloud-config file needs this many levels', source.rangeOf(at, at + 1));
+  }
+  // uniqueKeys off: yaml compares every pair of keys; yamlToData finds duplicates with a Set.
+  // resolveKnownTags off: `!!binary`, `!!set`… stay unresolved, and yamlToData refuses them.
+  const docs: Document[] = [...new Composer({ merge: true, uniqueKeys: false, resolveKnownTags: false }).compose(scan.tokens)];
+  const doc = docs[0];
+  const plain = new SourceFile(path, text, doc, lines);
   // No document, only comments, or a bare `---`: nothing was written.
   if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && (doc.contents.source ?? '') === '')) {
-    return fail(source, 'parse/empty', 'file is empty', 'a manifest starts with `apiVersion: derivc.dev/v1alpha1`; run `derivc init` to scaffold one');
+    return fail(plain, 'parse/empty', 'file is empty', 'a manifest starts with `apiVersion: derivc.dev/v1alpha1`; run `derivc init` to scaffold one');
+  }
+  // One syntax error, the first: the ones after it are mostly the parser losing its way.
+  const first = firstSyntaxError(docs.flatMap((d) => d.errors));
+  if (first) {
+    const p = explainSyntaxError(first, text, lines, scan.facts);
+    return fail(plain, 'parse/syntax', p.message, p.hint, plain.rangeOf(p.start, p.end));
   }
   const diagnostics: Diagnostic[] = [];
-  for (const e of [...list.flatMap((d) => d.errors)]) {
-    const duplicate = e.code === 'DUPLICATE_KEY';
-    diagnostics.push({
-      code: duplicate ? 'parse/duplicate-key' : 'parse/syntax',
-      severity: 'error',
-      message: duplicate ? 'duplicate key: a mapping may name each key once' : lowerFirst(e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')),
-      file: path,
-      pointer: '',
-      range: source.rangeOf(e.pos[0], e.pos[1]),
-      hint: duplicate ? 'remove or merge the repeated key (YAML keeps only one of them)' : 'check the indentation, quotes and colons around this position',
-    });
-  }
-  if (list.length > 1) {
-    const second = list[1]!;
+  if (docs.length > 1) {
+    const second = docs[1]!;
     const start = second.range?.[0] ?? text.length;
     diagnostics.push({
       code: 'parse/multiple-documents',
       severity: 'error',
-      message: `file holds ${list.length} YAML documents; one is expected`,
+      message: `file holds ${docs.length} YAML documents; one is expected`,
       file: path,
       pointer: '',
-      range: source.rangeOf(Math.max(0, text.lastIndexOf('---', start)), start),
+      range: plain.rangeOf(Math.max(0, text.lastIndexOf('---', start)), start),
       hint: 'remove the `---` separator and the documents after it, or put each in its own file',
     });
   }
-  // A mapping key that is a list or mapping has no JSON pointer and no meaning in a manifest.
-  visit(doc, {
-    Pair(_, pair) {
-      if (isScalar(pair.key) || pair.key === null || !(pair.key as Node).range) return;
-      const r = (pair.key as Node).range!;
-      diagnostics.push({ code: 'parse/complex-key', severity: 'error', message: 'a mapping key must be a plain value, not a list or mapping', file: path, pointer: '', range: source.rangeOf(r[0], r[1]), hint: 'write the key as a word, e.g. `name:`' });
-    },
-  });
-  if (diagnostics.length > 0) return { value: { source, data: undefined }, diagnostics: dedupeDiagnostics(diagnostics) };
 
   applyYipOctal(options.yipOctal === 'document' ? doc.contents : doc.get('stages', true));
-  try {
-    return { value: { source, data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) }, diagnostics: [] };
-  } catch (err) {
-    const alias = firstAlias(doc);
-    return fail(
-      source,
-      'parse/alias-limit',
-      `aliases expand to too many nodes (limit ${MAX_ALIAS_COUNT}): ${lowerFirst(String((err as Error).message))}`,
-      'this looks like an alias bomb; write the repeated content out, or use fewer nested aliases',
-      alias ? source.rangeOf(alias[0], alias[1]) : undefined,
-    );
+  const converted = yamlToData(doc, scan.facts, { cloudConfig: options.yipOctal === 'document', lineOf: (offset) => lines.linePos(offset).line });
+  const source = new SourceFile(path, text, doc, lines, converted.aliasTargets);
+  for (const p of converted.problems) {
+    diagnostics.push({ code: p.code, severity: 'error', message: p.message, file: path, pointer: '', range: source.rangeOf(p.start, p.end), hint: p.hint });
   }
+  if (diagnostics.length > 0) return { value: { source, data: undefined }, diagnostics: dedupeDiagnostics(diagnostics) };
+  return { value: { source, data: converted.data }, diagnostics: [] };
 }
 
 /** yip reads `permissions: 0644` as YAML 1.1 does (octal 420); YAML 1.2 would read 644. */
@@ -117,20 +108,10 @@ function applyYipOctal(root: unknown): void {
     Pair(_, pair) {
       if (!isScalar(pair.key) || pair.key.value !== 'permissions' || !isScalar(pair.value)) return;
       const src = pair.value.source;
-      if (pair.value.type === 'PLAIN' && typeof src === 'string' && /^0[0-7]+$/.test(src)) pair.value.value = parseInt(src, 8);
+      // `!!str 0644` is a string to yip too; only an untagged plain number is octal.
+      if (pair.value.type === 'PLAIN' && !pair.value.tag && typeof src === 'string' && /^0[0-7]+$/.test(src)) pair.value.value = parseInt(src, 8);
     },
   });
-}
-
-function firstAlias(doc: Document): [number, number] | undefined {
-  let found: [number, number] | undefined;
-  visit(doc, {
-    Alias(_, node) {
-      if (node.range) found = [node.range[0], node.range[1]];
-      return visit.BREAK;
-    },
-  });
-  return found;
 }
 
 function fail(source: SourceFile, code: string, message: string, hint: string, range = source.firstLine()): Result<Parsed> {
@@ -174,8 +155,4 @@ export function firstInvalidUtf8(b: Uint8Array): number {
     i += need + 1;
   }
   return b.length;
-}
-
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
 }

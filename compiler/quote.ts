@@ -96,8 +96,12 @@ export function markdownCode(text: string): string {
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
-/** A lone UTF-16 surrogate: no UTF-8 encoding exists for it, so no HCL file can carry it. */
+/** A lone UTF-16 surrogate: no UTF-8 encoding exists for it, so no file derivc writes can carry it. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export function hasLoneSurrogate(value: string): boolean {
+  return LONE_SURROGATE.test(value);
+}
 const HCL_ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
@@ -113,4 +117,58 @@ export function hclString(value: string): string {
   // Escapes add neither `$`, `%` nor `{`, so these see the value's own sequences only. (Functions:
   // in a replacement string `$$` would mean one `$`.)
   return `"${escaped.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')}"`;
+}
+
+/**
+ * Characters written as escapes: what go-yaml v2 rejects raw or reads as a line break, the BOM,
+ * and the invisible format characters (bidi controls, zero-width) that make a reviewed file
+ * read differently from what it does.
+ */
+const ESCAPED_ALL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+const SHORT_ESCAPES: Record<string, string> = {
+  '\0': '\\0',
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\v': '\\v',
+  '\f': '\\f',
+  '\r': '\\r',
+  '\x1b': '\\e',
+  '\x85': '\\N',
+  '\u2028': '\\L',
+  '\u2029': '\\P',
+};
+
+/** A YAML double-quoted scalar that go-yaml v2 reads back as exactly `value`. */
+export function goYamlDoubleQuoted(value: string): string {
+  if (LONE_SURROGATE.test(value)) throw new UnquotableError(`lone surrogate in a cloud-config string: ${JSON.stringify(value)}`);
+  const body = value.replace(/[\\"]/g, (c) => `\\${c}`).replace(ESCAPED_ALL, (c) => {
+    const code = c.charCodeAt(0);
+    return SHORT_ESCAPES[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+  return `"${body}"`;
+}
+
+// yip renders some cloud-config strings as Go templates (text/template with sprig's functions,
+// `.Values` = the machine's sysinfo) before using them; a derivc value that lands there must
+// come out literally. Which strings, from yip's source (github.com/mudler/yip):
+//   - files[].content, commands[], ensure_entities/delete_entities[].entity: since 0.7.0
+//     (pkg/plugins/files.go, commands.go, entities.go → templateSysData);
+//   - if: since 0.8.5 (pkg/plugins/if.go);
+//   - environment values: since 0.9.17, Oct 2021 (pkg/plugins/environment.go, commit cddc48c;
+//     cOS toolkit v0.7.0 still shipped yip 0.9.15, v0.7.4 shipped 0.9.21);
+//   - hostname: since 0.9.17, with {{.UUID}}, {{.MachineID}}, {{.Random}} (pkg/plugins/hostname.go);
+//   - Kairos-era package commands (packages.go, package_pins.go), which derivc never writes.
+// Nothing else is rendered, and never the whole file. Through v1.24 templateSysData keeps the
+// input as written when the template fails to parse or run; hostname then fails the step.
+
+/**
+ * `value` as a Go template that renders to exactly `value`: every `{{` becomes the action
+ * `{{ "{{" }}`, which prints `{{` and needs no function. Nothing else in text/template is
+ * special outside an action (a lone `}}` is text), and the action's own delimiters carry no
+ * `-` trim markers, so the text around it keeps its spaces.
+ */
+export function yipTemplateLiteral(value: string): string {
+  return value.replace(/\{\{/g, '{{ "{{" }}');
 }

@@ -19,6 +19,8 @@ export interface ValidateArgs {
 /** FILE defaults to ./derivative.yaml; a directory means the derivative.yaml inside it. */
 export function manifestPaths(files: string[], io: CliIO): string[] {
   const list = files.length ? files : ['derivative.yaml'];
+  // `derivc validate "$MANIFEST"` with the variable unset: say so, rather than report a nameless file.
+  if (list.includes('')) throw new UsageError('a FILE argument is empty; name a manifest such as `derivative.yaml`');
   return list.map((f) => (io.host.kind(f) === 'directory' ? join(f, 'derivative.yaml') : f));
 }
 

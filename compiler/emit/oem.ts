@@ -1,6 +1,8 @@
 // /system/oem: the manifest's `layout`, `system` (with a toolkit) and `stages` as yip
 // cloud-config with derivc's numbered names, a replacement 02_upgrades.yaml for the luet toolkit,
-// and the hand-written oemDir files byte for byte.
+// and the hand-written oemDir files byte for byte. Every derivc value in a string yip renders as
+// a Go template (see yip-template.ts) goes through `literal`; `stages` are the user's own yip and
+// keep their templates.
 
 import { stringify } from 'yaml';
 import type { Build } from '../normalize/build.js';
@@ -8,6 +10,7 @@ import { cloudConfigYaml } from './cloud-config-yaml.js';
 import { generatedBy } from './header.js';
 import { envAssignment, shellWord } from '../quote.js';
 import { cosUpgradeImage, elementalUpgradeConfig } from './upgrade.js';
+import { yipTemplateLiteral as literal } from '../quote.js';
 
 export const OEM_DIR = 'rootfs/system/oem';
 
@@ -41,6 +44,10 @@ export function oemFiles(build: Build): OemOutput[] {
   return out;
 }
 
+function literals(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, literal(v)]));
+}
+
 /** The cOS layout contract: /run/cos/cos-layout.env, written in the rootfs stage (after 00_rootfs). */
 function layout(build: Build) {
   const l = build.layout!;
@@ -56,8 +63,8 @@ function layout(build: Build) {
     name: `derivc layout (${build.name})`,
     stages: {
       rootfs: [
-        { name: 'layout of the active system', if: '[ ! -f /run/cos/recovery_mode ]', environment_file: '/run/cos/cos-layout.env', environment: env },
-        { name: 'layout in recovery', if: '[ -f /run/cos/recovery_mode ]', environment_file: '/run/cos/cos-layout.env', environment: recovery },
+        { name: 'layout of the active system', if: '[ ! -f /run/cos/recovery_mode ]', environment_file: '/run/cos/cos-layout.env', environment: literals(env) },
+        { name: 'layout in recovery', if: '[ -f /run/cos/recovery_mode ]', environment_file: '/run/cos/cos-layout.env', environment: literals(recovery) },
       ],
     },
   };
@@ -67,7 +74,7 @@ function layout(build: Build) {
 function systemStep(build: Build): Record<string, unknown> {
   const s = build.system;
   const step: Record<string, unknown> = { name: 'system settings from the manifest' };
-  if (s.hostname) step['hostname'] = s.hostname;
+  if (s.hostname) step['hostname'] = literal(s.hostname);
   if (s.users.length) {
     step['users'] = Object.fromEntries(
       s.users.map((u) => [
@@ -90,16 +97,16 @@ function systemStep(build: Build): Record<string, unknown> {
   if (sc.enable.length || sc.disable.length || sc.mask.length) {
     step['systemctl'] = { ...(sc.enable.length ? { enable: sc.enable } : {}), ...(sc.disable.length ? { disable: sc.disable } : {}), ...(sc.mask.length ? { mask: sc.mask } : {}) };
   }
-  if (s.environment.length) step['environment'] = Object.fromEntries(s.environment);
+  if (s.environment.length) step['environment'] = literals(Object.fromEntries(s.environment));
   if (s.dns) step['dns'] = { ...(s.dns.nameservers.length ? { nameservers: s.dns.nameservers } : {}), ...(s.dns.search.length ? { search: s.dns.search } : {}), ...(s.dns.options.length ? { options: s.dns.options } : {}) };
   // Not `systemd_firstboot`: yip runs it without --force, and it never replaces the time zone,
   // keymap and locale the base image and the toolkit's 01_defaults.yaml already set.
   const files = [
-    ...(s.locale ? [{ path: '/etc/locale.conf', permissions: 0o644, owner: 0, group: 0, content: `${envAssignment('LANG', s.locale)}\n` }] : []),
-    ...(s.keymap ? [{ path: '/etc/vconsole.conf', permissions: 0o644, owner: 0, group: 0, content: `${envAssignment('KEYMAP', s.keymap)}\n` }] : []),
+    ...(s.locale ? [{ path: '/etc/locale.conf', permissions: 0o644, owner: 0, group: 0, content: literal(`${envAssignment('LANG', s.locale)}\n`) }] : []),
+    ...(s.keymap ? [{ path: '/etc/vconsole.conf', permissions: 0o644, owner: 0, group: 0, content: literal(`${envAssignment('KEYMAP', s.keymap)}\n`) }] : []),
   ];
   if (files.length) step['files'] = files;
-  if (s.timezone) step['commands'] = [`ln -sfn ${shellWord(`../usr/share/zoneinfo/${s.timezone}`)} /etc/localtime`];
+  if (s.timezone) step['commands'] = [literal(`ln -sfn ${shellWord(`../usr/share/zoneinfo/${s.timezone}`)} /etc/localtime`)];
   return step;
 }
 
@@ -120,9 +127,9 @@ function luetUpgrades(build: Build, repository: string) {
         {
           name: 'upgrade defaults from the manifest',
           files: [
-            { path: '/etc/cos-upgrade-image', permissions: 0o644, owner: 0, group: 0, content: cosUpgradeImage(u) },
-            { path: '/etc/elemental/config.d/upgrade_channel.yaml', permissions: 0o644, owner: 0, group: 0, content: elementalUpgradeConfig(u) },
-            { path: '/etc/luet/luet.yaml', permissions: 0o644, owner: 0, group: 0, content: luetYaml },
+            { path: '/etc/cos-upgrade-image', permissions: 0o644, owner: 0, group: 0, content: literal(cosUpgradeImage(u)) },
+            { path: '/etc/elemental/config.d/upgrade_channel.yaml', permissions: 0o644, owner: 0, group: 0, content: literal(elementalUpgradeConfig(u)) },
+            { path: '/etc/luet/luet.yaml', permissions: 0o644, owner: 0, group: 0, content: literal(luetYaml) },
           ],
         },
       ],

@@ -15,19 +15,22 @@ import type { SourceFile } from '../source-file.js';
 import { checkApiVersion } from './api-version.js';
 import { stageDiagnostics } from './cloud-config-rules.js';
 import { finding, type Rule, type RuleContext, type UpstreamFacts } from './context.js';
+import { limitPerFile } from './limit.js';
 import { baseRules } from './rules/base.js';
 import { kernelCmdlineRules } from './rules/kernel-cmdline.js';
 import { labelRules } from './rules/labels.js';
 import { layoutRules } from './rules/layout.js';
 import { packageRules } from './rules/packages.js';
+import { checkOutputNames, outputPathRules } from './rules/output-paths.js';
 import { checkLocalTree, pathRules } from './rules/paths.js';
 import { sshKeyRules } from './rules/ssh-keys.js';
 import { systemRules } from './rules/system.js';
+import { loneSurrogateDiagnostics, yipYamlDiagnostics } from './yip-yaml.js';
 import { targetRules } from './rules/targets.js';
 import { effectiveFamily, hasToolkit, toolkitRules } from './rules/toolkit.js';
 import { checkCloudConfigSchema, checkManifestSchema } from './schema.js';
 
-const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, targetRules];
+const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, outputPathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, targetRules, (ctx) => loneSurrogateDiagnostics(ctx.source)];
 
 /** yip reads only these; anything else in oemDir is ignored at boot. */
 const CLOUD_CONFIG_FILE = /\.ya?ml$/;
@@ -94,7 +97,7 @@ export class ValidationSession {
 
   validate(path: string): Result<Validation> {
     const r = this.one(path, []);
-    return { value: { manifest: r.value.validated, sources: this.sources }, diagnostics: sortDiagnostics(dedupeDiagnostics(r.diagnostics)) };
+    return { value: { manifest: r.value.validated, sources: this.sources }, diagnostics: limitPerFile(sortDiagnostics(dedupeDiagnostics(r.diagnostics))) };
   }
 
   private one(path: string, stack: StackEntry[]): Result<Checked> {
@@ -118,8 +121,9 @@ export class ValidationSession {
     const bytes = this.host.readFile(path);
     if (!bytes) {
       const kind = this.host.kind(path);
-      const message = kind === 'directory' ? `\`${path}\` is a directory; a manifest file is expected` : kind === 'missing' ? `\`${path}\` does not exist` : `\`${path}\` cannot be read`;
-      return { value: {}, diagnostics: [{ code: 'io/unreadable', severity: 'error', message, file: path, pointer: '', hint: kind === 'directory' ? `name the manifest inside it, e.g. ${join(path, 'derivative.yaml')}` : 'check the path' }] };
+      const message =
+        kind === 'directory' ? `\`${path}\` is a directory; a manifest file is expected` : kind === 'missing' ? `\`${path}\` does not exist` : kind === 'loop' ? `\`${path}\` is a symlink loop` : `\`${path}\` cannot be read`;
+      return { value: {}, diagnostics: [{ code: 'io/unreadable', severity: 'error', message, file: path, pointer: '', hint: kind === 'directory' ? `name the manifest inside it, e.g. ${join(path, 'derivative.yaml')}` : kind === 'loop' ? 'fix or remove the symlink' : 'check the path' }] };
     }
     const parsed = parseYaml(path, bytes, { yipOctal: 'stages' });
     const { source, data } = parsed.value;
@@ -142,6 +146,7 @@ export class ValidationSession {
     const oemFiles = this.oemDir(ctx, diagnostics);
     const overlay = str(manifest['overlay']);
     const overlayFiles = overlay !== undefined ? (checkLocalTree(ctx, '/overlay', overlay, TREE_LIMITS, diagnostics) ?? []) : [];
+    if (overlay !== undefined) checkOutputNames(ctx, '/overlay', overlay, 'overlay', overlayFiles, diagnostics);
     const isoOverlay = str(obj(obj(manifest['targets'])?.['iso'])?.['overlay']);
     if (isoOverlay !== undefined) checkLocalTree(ctx, '/targets/iso/overlay', isoOverlay, TREE_LIMITS, diagnostics);
 
@@ -167,6 +172,10 @@ export class ValidationSession {
     const pointer = '/base/derivative';
     const path = normalize(join(ctx.dir, ref));
     const real = this.host.realpath(path);
+    if (this.host.kind(path) === 'loop') {
+      out.push(finding(ctx, 'path/symlink-loop', pointer, `upstream manifest \`${ref}\` is a symlink loop (looked for ${path})`, { hint: 'fix or remove the symlink' }));
+      return undefined;
+    }
     if (real === undefined || this.host.kind(path) !== 'file') {
       out.push(finding(ctx, 'base/derivative-not-found', pointer, `upstream manifest \`${ref}\` does not exist (looked for ${path})`, { hint: 'the path is relative to this manifest' }));
       return undefined;
@@ -224,6 +233,7 @@ export class ValidationSession {
       append(out, checked.diagnostics);
       files.push({ relative: f.relative, path: f.path, data: checked.value });
     }
+    checkOutputNames(ctx, '/oemDir', dir, 'oem', files, out);
     return files;
   }
 
@@ -246,6 +256,8 @@ export class ValidationSession {
       return { value: undefined, diagnostics: parsed.diagnostics.map((d) => (d.code === 'parse/empty' ? { ...d, severity: 'warning' as const, message: 'cloud-config file is empty', hint: 'remove it, or add `stages:`' } : d)) };
     }
     const diagnostics = checkCloudConfigSchema(data, source);
+    // yip skips a file its YAML reader rejects: checked even where the schema already failed.
+    append(diagnostics, yipYamlDiagnostics(source));
     const stages = obj(data)?.['stages'];
     if (stages !== undefined) append(diagnostics, stageDiagnostics(source, stages, '/stages'));
     // A step reused through `<<: *anchor` reports once, at the anchor.

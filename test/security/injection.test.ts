@@ -8,11 +8,13 @@
 
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { contentBytes } from '../../cli/content.js';
 import { hasErrors } from '../../compiler/diagnostics.js';
 import { formatDiagnostics } from '../../cli/format/index.js';
 import { requireTool } from '../e2e/require.js';
 import { manifestYaml, outputsOf, REPO, repoFiles, type Outputs } from './support/outputs.js';
-import { digest, languageOf, read, shapeOf, type Language } from './support/readers.js';
+import { asYipUsesIt, plain, yamlV2Reader } from '../support/yaml-v2.js';
+import { dataShape, digest, languageOf, read, shapeOf, type Language, type Verdict } from './support/readers.js';
 import { DOWNSTREAM, SUPPORT_FILES, VARIANTS, type Variant } from './support/variants.js';
 
 const PAYLOADS: Record<string, string> = {
@@ -113,6 +115,8 @@ function setAt(data: unknown, pointer: string, kind: 'value' | 'key', f: (old: s
 interface Case {
   name: string;
   variant: string;
+  /** The hostile value (or file name) this case put in the manifest. */
+  value: string;
   outputs: Outputs;
 }
 
@@ -121,6 +125,30 @@ const UPSTREAM_FILES = Object.fromEntries([['upstream/derivative.yaml', manifest
 function runVariant(variant: Variant, manifest: unknown, name = 'derivative.yaml'): Outputs {
   const extra = variant === DOWNSTREAM ? UPSTREAM_FILES : {};
   return outputsOf(repoFiles(manifest as Record<string, unknown>, name, extra), `${REPO}/${name}`);
+}
+
+/**
+ * yip's reading: go-yaml v2 must decode the file, to the structure derivc reads in it, and every
+ * string yip renders as a Go template must render without error (derivc escapes `{{` in its own values).
+ */
+async function readAsYip(items: { text: string; from: string; value: string }[]): Promise<Verdict[]> {
+  const reader = await yamlV2Reader();
+  if (!reader) throw new Error('the go-yaml v2 reader could not be built');
+  return reader.decode(items.map((i) => i.text)).map((d, i) => {
+    if (!d.ok) return { ok: false, output: `go-yaml v2: ${d.error}` };
+    const decoded = plain(d.value);
+    const v2 = JSON.stringify(dataShape(decoded));
+    if (v2 !== shapeOf('yip', items[i]!.text)) return { ok: false, output: `go-yaml v2 reads another structure: ${v2}` };
+    // derivc's own files hold the manifest's values, which yip must use as written: the injected
+    // value, where it reaches yip's input, must come out of yip's template rendering unchanged.
+    // Only `stages` (50_derivc_stages.yaml) and oemDir files hold templates the user meant.
+    if (!/_derivc_(system|layout)\.yaml$|\/02_upgrades\.yaml$/.test(items[i]!.from)) return { ok: true, output: '' };
+    const { config, errors } = asYipUsesIt(reader, decoded);
+    if (errors.length) return { ok: false, output: `yip's templates: ${errors.join('; ')}` };
+    const has = (data: unknown) => JSON.stringify(data).includes(JSON.stringify(items[i]!.value).slice(1, -1));
+    if (has(decoded) && !has(config)) return { ok: false, output: `yip's templates change the manifest's value: ${JSON.stringify(config)}` };
+    return { ok: true, output: '' };
+  });
 }
 
 const cases: Case[] = [];
@@ -140,8 +168,9 @@ beforeAll(() => {
       seen.add(g);
       slotsSwept.add(g);
       for (const [payload, text] of Object.entries(PAYLOADS)) {
-        const manifest = setAt(variant.manifest, slot.pointer, slot.kind, (old) => old + text);
-        cases.push({ name: `${variant.name} ${slot.pointer}${slot.kind === 'key' ? ' (key)' : ''} + ${payload}`, variant: variant.name, outputs: runVariant(variant, manifest) });
+        let value = '';
+        const manifest = setAt(variant.manifest, slot.pointer, slot.kind, (old) => (value = old + text));
+        cases.push({ name: `${variant.name} ${slot.pointer}${slot.kind === 'key' ? ' (key)' : ''} + ${payload}`, variant: variant.name, value, outputs: runVariant(variant, manifest) });
       }
     }
   }
@@ -149,7 +178,8 @@ beforeAll(() => {
   for (const variant of VARIANTS) {
     for (const [payload, text] of Object.entries(PAYLOADS)) {
       if (text.includes('\u0000') || text.includes('/') || text.length > 200) continue;
-      cases.push({ name: `${variant.name} file name + ${payload}`, variant: variant.name, outputs: runVariant(variant, variant.manifest, `derivative${text}.yaml`) });
+      const name = `derivative${text}.yaml`;
+      cases.push({ name: `${variant.name} file name + ${payload}`, variant: variant.name, value: name, outputs: runVariant(variant, variant.manifest, name) });
     }
   }
 }, 600_000);
@@ -202,6 +232,7 @@ describe('the injection sweep', () => {
     ['grub', 'grub-script-check'],
     ['xml', 'xmllint'],
     ['hcl', 'packer'],
+    ['yip', 'go'],
     ['dockerfile', undefined],
     ['yaml', undefined],
     ['json', undefined],
@@ -210,17 +241,17 @@ describe('the injection sweep', () => {
   for (const [language, tool] of LANGUAGES) {
     it(`reads every ${language} output with its real reader${tool ? ` (${tool})` : ''}`, async (ctx) => {
       if (tool && !(await requireTool(tool))) return ctx.skip();
-      const unique = new Map<string, { text: string; from: string }>();
+      const unique = new Map<string, { text: string; from: string; value: string }>();
       for (const c of cases) {
         for (const [path, content] of c.outputs.files) {
           if (languageOf(path) !== language) continue;
-          const text = typeof content === 'string' ? content : new TextDecoder().decode(content);
-          unique.set(digest(text), { text, from: `${c.name}: ${path}` });
+          const text = new TextDecoder().decode(contentBytes(content));
+          unique.set(digest(text), { text, from: `${c.name}: ${path}`, value: c.value });
         }
       }
       expect(unique.size).toBeGreaterThan(0);
       const list = [...unique.values()];
-      const verdicts = read(language, list.map((u) => u.text));
+      const verdicts = language === 'yip' ? await readAsYip(list) : read(language, list.map((u) => u.text));
       const failed = verdicts.flatMap((v, i) => (v.ok ? [] : [`${list[i]!.from}\n${v.output}`]));
       expect(failed).toEqual([]);
     });

@@ -6,6 +6,8 @@ import type { Host, PathKind } from '../../compiler/host.js';
 
 export class MemoryHost implements Host {
   private readonly files = new Map<string, Uint8Array>();
+  /** Symlink loops: these paths, and every path under them, are `loop`. */
+  private readonly loops = new Set<string>();
 
   constructor(files: Record<string, string | Uint8Array> = {}) {
     for (const [path, content] of Object.entries(files)) this.write(path, content);
@@ -15,16 +17,23 @@ export class MemoryHost implements Host {
     this.files.set(this.key(path), typeof content === 'string' ? new TextEncoder().encode(content) : content);
   }
 
+  /** Makes `path` a symlink loop, as `ln -s x x` would. */
+  loop(path: string): void {
+    this.loops.add(this.key(path));
+  }
+
   readFile(path: string): Uint8Array | undefined {
     return this.files.get(this.key(path));
   }
 
   realpath(path: string): string | undefined {
-    return this.kind(path) === 'missing' ? undefined : this.key(path);
+    const kind = this.kind(path);
+    return kind === 'missing' || kind === 'loop' ? undefined : this.key(path);
   }
 
   kind(path: string): PathKind {
     const key = this.key(path);
+    if ([...this.loops].some((l) => key === l || key.startsWith(l + '/'))) return 'loop';
     if (this.files.has(key)) return 'file';
     return [...this.files.keys()].some((f) => f.startsWith(key === '/' ? '/' : key + '/')) ? 'directory' : 'missing';
   }
@@ -50,7 +59,7 @@ export class MemoryHost implements Host {
   readDir(path: string): string[] {
     const key = this.key(path);
     const names = new Set<string>();
-    for (const f of this.files.keys()) {
+    for (const f of [...this.files.keys(), ...this.loops]) {
       if (!f.startsWith(key + '/')) continue;
       names.add(f.slice(key.length + 1).split('/')[0]!);
     }

@@ -24,6 +24,10 @@ export function checkLocalPath(ctx: RuleContext, pointer: string, value: string,
     return undefined;
   }
   const kind = ctx.host.kind(target);
+  if (kind === 'loop') {
+    out.push(finding(ctx, 'path/symlink-loop', pointer, `\`${value}\` is a symlink loop: a link on the way points back at itself`, { hint: 'fix or remove the symlink' }));
+    return undefined;
+  }
   if (kind === 'missing') {
     out.push(finding(ctx, 'path/not-found', pointer, `\`${value}\` does not exist (looked for ${target})`, { hint: `create the ${want}, or fix the path (it is relative to the manifest's folder)` }));
     return undefined;
@@ -75,6 +79,8 @@ export function checkLocalTree(ctx: RuleContext, pointer: string, value: string,
   for (const p of problems) {
     if (p.kind === 'outside') {
       out.push(finding(ctx, 'path/outside-manifest-dir', pointer, `\`${p.relative}\` in \`${value}\` resolves through a symlink to \`${p.target}\`, outside the manifest's folder`, { hint: "copy the content into the manifest's folder instead of linking to it" }));
+    } else if (p.kind === 'loop') {
+      out.push(finding(ctx, 'path/symlink-loop', pointer, `\`${p.relative}\` in \`${value}\` is a symlink loop: a link on the way points back at itself`, { hint: 'fix or remove the symlink' }));
     } else if (p.kind === 'dangling') {
       out.push(finding(ctx, 'path/not-found', pointer, `\`${p.relative}\` in \`${value}\` is a symlink to nothing`, { hint: 'remove the link, or create what it points to' }));
     } else if (p.kind === 'not-a-file') {

@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { compile } from '../../../compiler/compile.js';
 import { hasErrors, type Diagnostic } from '../../../compiler/diagnostics.js';
+import type { FileContent } from '../../../compiler/emit/types.js';
 import { normalize } from '../../../compiler/normalize/index.js';
 import { ValidationSession } from '../../../compiler/validate/index.js';
 import { planTarget, TARGET_NAMES } from '../../../targets/registry.js';
@@ -18,7 +19,7 @@ export interface Outputs {
   /** Every source text derivc read, by display path (what formatters print frames from). */
   sources: ReadonlyMap<string, string>;
   /** Output path → content: the build context, then `<target>:<path>` for each file a target plan writes. */
-  files: Map<string, string | Uint8Array>;
+  files: Map<string, FileContent>;
   /** The exec arguments every target plan would run. */
   execArgs: string[][];
 }
@@ -49,7 +50,7 @@ export function outputsOf(files: Record<string, string>, manifestPath: string): 
   const compiled = compile(v, host, { version: '0.0.0-test' });
   out.diagnostics.push(...compiled.diagnostics);
   if (hasErrors(compiled.diagnostics)) return out;
-  for (const f of compiled.value.files) out.files.set(f.path, f.content as string | Uint8Array);
+  for (const f of compiled.value.files) out.files.set(f.path, f.content);
   const build = normalize(v, host).value;
   for (const name of TARGET_NAMES) {
     try {

@@ -9,16 +9,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { contentBytes } from '../../../cli/content.js';
+import type { FileContent } from '../../../compiler/emit/types.js';
 import { parseDockerfile } from '../../golden/read-back.js';
 
-export type Language = 'dockerfile' | 'sh' | 'grub' | 'yaml' | 'json' | 'hcl' | 'xml' | 'lines' | 'content';
+export type Language = 'dockerfile' | 'sh' | 'grub' | 'yip' | 'yaml' | 'json' | 'hcl' | 'xml' | 'lines' | 'content';
 
 /** Which language an output is in, by its path (build context, or `<target>:<path>` of a plan's write). */
 export function languageOf(path: string): Language | undefined {
   if (path === 'Dockerfile') return 'dockerfile';
   if (path === 'derivc.json') return 'json';
   if (path.startsWith('files/') || path.startsWith('overlay/') || path === 'packer:packer/README.md') return 'content';
-  if (/^rootfs\/system\/oem\/.*\.ya?ml$/.test(path) || /\.ya?ml$/.test(path)) return 'yaml';
+  if (/^rootfs\/system\/oem\/.*\.ya?ml$/.test(path)) return 'yip';
+  if (/\.ya?ml$/.test(path)) return 'yaml';
   if (path.endsWith('.sh') || path.startsWith('boot/etc/dracut.conf.d/') || ['rootfs/etc/environment', 'rootfs/etc/cos-upgrade-image'].includes(path)) return 'sh';
   if (path.endsWith('bootargs.cfg') || /^(iso|raw|ova):.*\.cfg$/.test(path)) return 'grub';
   if (path.endsWith('.pkr.hcl')) return 'hcl';
@@ -27,17 +30,20 @@ export function languageOf(path: string): Language | undefined {
   return undefined;
 }
 
-const text = (c: string | Uint8Array) => (typeof c === 'string' ? c : new TextDecoder().decode(c));
+const text = (c: FileContent) => (typeof c === 'string' ? c : new TextDecoder().decode(contentBytes(c)));
 
-/** Structure without values: map keys and scalars become their kind, lists keep their length. */
-function dataShape(v: unknown): unknown {
+/**
+ * Structure without values: scalars become their kind, lists keep their length and order, a
+ * map becomes the sorted shapes of its values (readers differ in the order they list keys).
+ */
+export function dataShape(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dataShape);
-  if (v !== null && typeof v === 'object') return Object.values(v as Record<string, unknown>).map(dataShape);
+  if (v !== null && typeof v === 'object') return { map: Object.values(v as Record<string, unknown>).map((x) => JSON.stringify(dataShape(x))).sort() };
   return typeof v;
 }
 
 /** The shape of one output, for the languages that have one in-process; undefined otherwise. */
-export function shapeOf(language: Language, content: string | Uint8Array): string {
+export function shapeOf(language: Language, content: FileContent): string {
   const t = text(content);
   switch (language) {
     case 'dockerfile':
@@ -45,6 +51,7 @@ export function shapeOf(language: Language, content: string | Uint8Array): strin
     case 'json':
       return JSON.stringify(dataShape(JSON.parse(t)));
     case 'yaml':
+    case 'yip':
       return JSON.stringify(dataShape(parseYaml(t, { version: '1.1' })));
     case 'content':
       return '';
@@ -133,6 +140,6 @@ function readHcl(texts: string[]): Verdict[] {
   }
 }
 
-export function digest(content: string | Uint8Array): string {
+export function digest(content: string): string {
   return createHash('sha256').update(content).digest('hex');
 }

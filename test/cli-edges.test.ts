@@ -1,0 +1,143 @@
+// The CLI at its edges: a reader that goes away (`derivc schema | head -1`), an empty FILE
+// argument, and symlink loops wherever a manifest names a path. Each once ended in a stack trace,
+// a nameless `-->`, or "does not exist".
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationSession } from '../compiler/validate/index.js';
+import { runCli } from './support/cli.js';
+import { MemoryHost } from './support/memory-host.js';
+
+const MANIFEST = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata:\n  name: acme-os\n  version: 1.0.0\nbase:\n  image: registry.opensuse.org/opensuse/leap:15.5\n';
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-edges-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('a closed stdout or stderr', () => {
+  let bin: string;
+  beforeAll(async () => {
+    // The real executable (cli/bin.ts owns the process streams), bundled as `npm run build` does.
+    bin = path.join(tmp, 'derivc.mjs');
+    await build({
+      entryPoints: ['cli/bin.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: bin,
+      external: ['ssh2', 'cpu-features'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+      logLevel: 'warning',
+    });
+  });
+
+  /** Runs derivc with one of its output pipes closed before it writes; what the other one got, and the exit code. */
+  function withClosed(stream: 'stdout' | 'stderr', args: string[]): Promise<{ code: number | null; other: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp });
+      child[stream].destroy();
+      let other = '';
+      child[stream === 'stdout' ? 'stderr' : 'stdout'].on('data', (b: Buffer) => void (other += b.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, other }));
+    });
+  }
+
+  it('`derivc schema | head -1` and `derivc explain | head -1` end quietly', async () => {
+    for (const command of ['schema', 'explain']) {
+      const { code, other } = await withClosed('stdout', [command]);
+      expect(other).toBe('');
+      expect(code).toBe(0);
+    }
+  });
+
+  it('`derivc validate bad.yaml | head -1` keeps its exit code, without a stack trace', async () => {
+    fs.writeFileSync(path.join(tmp, 'bad.yaml'), MANIFEST + 'colour: red\n');
+    const { code, other } = await withClosed('stdout', ['validate', 'bad.yaml']);
+    expect(other).toBe('');
+    expect(code).toBe(1);
+  });
+
+  it('a closed stderr ends quietly too', async () => {
+    fs.writeFileSync(path.join(tmp, 'good.yaml'), MANIFEST);
+    const { code, other } = await withClosed('stderr', ['compile', 'good.yaml', '-o', 'out']);
+    expect(other).toBe('');
+    expect(code).toBe(0);
+    expect(fs.existsSync(path.join(tmp, 'out', 'Dockerfile'))).toBe(true);
+  });
+});
+
+describe('an empty FILE argument', () => {
+  it('is a usage error naming the mistake, for validate and compile', () => {
+    for (const argv of [['validate', ''], ['compile', '', '-o', 'out'], ['validate', 'derivative.yaml', '']]) {
+      const r = runCli(argv);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe('derivc: a FILE argument is empty; name a manifest such as `derivative.yaml`\nRun `derivc --help` for usage.\n');
+    }
+  });
+});
+
+describe('symlink loops', () => {
+  /** A folder with a manifest (plus `extra`), where `loop` links to itself. */
+  function project(name: string, extra: string, setup: (dir: string) => void = () => {}): string {
+    const dir = path.join(tmp, name);
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'derivative.yaml'), MANIFEST + extra);
+    fs.symlinkSync('loop', path.join(dir, 'loop'));
+    setup(dir);
+    return path.join(dir, 'derivative.yaml');
+  }
+
+  const validate = (file: string) => runCli(['validate', '--format', 'json', file]);
+  const only = (file: string) => JSON.parse(validate(file).stdout).diagnostics.map((d: { code: string; message: string }) => `${d.code}: ${d.message}`);
+
+  it('as the manifest', () => {
+    const file = path.join(project('manifest', ''), '..', 'loop');
+    expect(only(file)).toEqual([`io/unreadable: \`${file}\` is a symlink loop`]);
+  });
+
+  it('as the upstream manifest', () => {
+    const file = project('upstream', '', (dir) => fs.writeFileSync(path.join(dir, 'derivative.yaml'), MANIFEST.replace('  image: registry.opensuse.org/opensuse/leap:15.5\n', '  derivative: loop\n')));
+    expect(only(file)).toEqual([`path/symlink-loop: upstream manifest \`loop\` is a symlink loop (looked for ${path.join(path.dirname(file), 'loop')})`]);
+  });
+
+  it('as a files[].source, an oemDir and an overlay', () => {
+    const file = project('local', 'toolkit:\n  source: luet\nfiles:\n  - path: /etc/motd\n    source: loop/motd\noemDir: loop\noverlay: loop\n');
+    expect(only(file)).toEqual([
+      'path/symlink-loop: `loop/motd` is a symlink loop: a link on the way points back at itself',
+      'path/symlink-loop: `loop` is a symlink loop: a link on the way points back at itself',
+      'path/symlink-loop: `loop` is a symlink loop: a link on the way points back at itself',
+    ]);
+  });
+
+  it('inside an overlay or oemDir folder', () => {
+    const file = project('entries', 'toolkit:\n  source: luet\noemDir: oem\noverlay: tree\n', (dir) => {
+      for (const sub of ['oem', 'tree']) {
+        fs.mkdirSync(path.join(dir, sub));
+        fs.symlinkSync('a', path.join(dir, sub, 'b'));
+        fs.symlinkSync('b', path.join(dir, sub, 'a'));
+      }
+    });
+    expect(only(file)).toEqual([
+      'path/symlink-loop: `a` in `oem` is a symlink loop: a link on the way points back at itself',
+      'path/symlink-loop: `b` in `oem` is a symlink loop: a link on the way points back at itself',
+      'path/symlink-loop: `a` in `tree` is a symlink loop: a link on the way points back at itself',
+      'path/symlink-loop: `b` in `tree` is a symlink loop: a link on the way points back at itself',
+    ]);
+  });
+
+  it('in the in-memory host of the tests, as on disk', () => {
+    const host = new MemoryHost({ 'd/derivative.yaml': MANIFEST + 'overlay: tree\n', 'd/tree/etc/motd': 'hi\n' });
+    host.loop('d/tree/etc/loop');
+    const { diagnostics } = new ValidationSession(host).validate('d/derivative.yaml');
+    expect(diagnostics.map((d) => d.message)).toEqual(['`etc/loop` in `tree` is a symlink loop: a link on the way points back at itself']);
+  });
+});
