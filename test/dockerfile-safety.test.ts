@@ -128,7 +128,7 @@ function manifest(variant: Variant, hostile: boolean): Manifest {
       timezone: pick('UTC', 'Etc/GMT+5'),
       locale: pick('C', 'en_US.UTF-8@euro'),
       keymap: pick('us', 'de-latin1_x.y'),
-      users: [{ name: 'ops', passwordHash: HASH, sshAuthorizedKeys: [pick('ssh-ed25519 AAAA plain', `ssh-ed25519 AAAA ${HOSTILE_NO_TAB}`)], groups: ['wheel'], shell: '/bin/bash' }],
+      users: [{ name: 'ops', passwordHash: HASH, sshAuthorizedKeys: [pick('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP1CeUAuee5uuKMgxEXjFzJn3j36cyqwyDxFpW3rVG48 plain', `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP1CeUAuee5uuKMgxEXjFzJn3j36cyqwyDxFpW3rVG48 ${HOSTILE_NO_TAB}`)], groups: ['wheel'], shell: '/bin/bash' }],
       sysctl: { 'kernel.hostile': pick('1', 'a "b" $c `d` \\e #f\tg') },
       services: { enable: ['sshd'] },
       environment: {

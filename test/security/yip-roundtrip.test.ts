@@ -380,7 +380,8 @@ describe.skipIf(!found)('hand-written cloud-config files go-yaml v2 would reject
     ['a surrogate pair escape', 'stages:\n  boot:\n    - commands: ["\\ud83d\\ude00"]\n', /surrogate escape/, 'rejects'],
     ['the YAML 1.2 escape \\/', 'stages:\n  boot:\n    - commands: ["a\\/b"]\n', /escape `\\\/`/, 'rejects'],
     ['%YAML 1.2', '%YAML 1.2\n---\nstages:\n  boot:\n    - commands: ["true"]\n', /reads YAML 1.1 only/, 'rejects'],
-    ['a !!binary tag', 'stages:\n  boot:\n    - commands: [!!binary aGk=]\n', /applies the tag `!!binary`/, 'misreads'],
+    // Refused earlier, by the parser, as a tag derivc does not implement (compiler/parse.ts).
+    ['a !!binary tag', 'stages:\n  boot:\n    - commands: [!!binary aGk=]\n', /tag `!!binary`/, 'misreads'],
   ];
   for (const [what, body, message, differs] of cases) {
     it(what, () => {
@@ -389,7 +390,7 @@ describe.skipIf(!found)('hand-written cloud-config files go-yaml v2 would reject
       else expect(value(body)).not.toEqual(parseYaml('x.yaml', new TextEncoder().encode(body), { yipOctal: 'document' }).value.data);
       const r = oem(body);
       expect(r.value.manifest).toBeUndefined();
-      const d = r.diagnostics.find((x) => x.code === 'cloud-config/yip-unreadable');
+      const d = r.diagnostics.find((x) => x.code === 'cloud-config/yip-unreadable' || x.code === 'parse/unsupported-tag');
       expect(d?.message).toMatch(message);
       expect(d?.file).toBe('d/oem/10_x.yaml');
       expect(d?.range?.start.line).toBeGreaterThanOrEqual(1);
