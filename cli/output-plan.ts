@@ -207,16 +207,21 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
     if (!o) {
       write.push(f);
     } else if (o.kind === 'file') {
-      const same = o.mode === f.mode && o.size === contentSize(f.content) && sha(root, f.path, o.size) === contentSha256(f.content);
+      let digest: string | undefined;
+      const onDisk = () => (digest ??= sha(root, f.path, o.size));
       const listed = previous.listed.get(f.path);
-      if (same) unchanged.push(f.path);
-      else if (f.path === MANIFEST_FILE && !previous.problem) write.push(f);
-      else if (listed) {
+      if (o.mode === f.mode && o.size === contentSize(f.content) && onDisk() === contentSha256(f.content)) {
+        unchanged.push(f.path);
+      } else if (f.path === MANIFEST_FILE && !previous.problem) {
         write.push(f);
-        if (sha(root, f.path, o.size) !== listed.sha256) edited.push(f.path);
+      } else if (listed) {
+        write.push(f);
+        if (onDisk() !== listed.sha256) edited.push(f.path);
+      } else if (f.path === MANIFEST_FILE) {
+        problems.push(`${quote(f.path)}: ${previous.problem}; derivc does not overwrite it — remove it if nothing of yours is in ${label}`);
+      } else {
+        problems.push(`${quote(f.path)}: exists, but derivc did not write it (${MANIFEST_FILE} does not list it); derivc does not overwrite it — move it away`);
       }
-      else if (f.path === MANIFEST_FILE) problems.push(`${quote(f.path)}: ${previous.problem}; derivc does not overwrite it — remove it if nothing of yours is in ${label}`);
-      else problems.push(`${quote(f.path)}: exists, but derivc did not write it (${MANIFEST_FILE} does not list it); derivc does not overwrite it — move it away`);
     } else if (o.kind === 'dir' && !dirStays(f.path)) {
       write.push(f);
     } else {
