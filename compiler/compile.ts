@@ -1,10 +1,14 @@
-// derivc compile: a validated manifest → the files of its build context, with the build ID.
+// derivc compile: a validated manifest → the Build IR, the files of its build context and the
+// build ID, from one normalize and one emit. A Compiler remembers what it compiled, so a chain of
+// upstream derivatives is compiled once per manifest in a command, whoever asks for it.
 
-import type { Result } from './diagnostics.js';
+import { createHash } from 'node:crypto';
+import type { Diagnostic, Result } from './diagnostics.js';
 import { buildIdOf } from './emit/build-id.js';
-import { emit } from './emit/index.js';
+import { emit, seal } from './emit/index.js';
 import type { CompileOutput } from './emit/types.js';
 import type { Host } from './host.js';
+import type { Build } from './normalize/build.js';
 import { normalize } from './normalize/index.js';
 import type { ValidatedManifest } from './validate/index.js';
 
@@ -13,30 +17,53 @@ export interface CompileOptions {
   version: string;
 }
 
-/** The build ID alone (an upstream's is part of its downstreams'). */
-export function buildId(v: ValidatedManifest, host: Host, options: CompileOptions): string {
-  return identify(v, host, options).id;
+/** What compile gives every later stage (plan, build, media, test): nothing normalizes again. */
+export interface Compiled extends CompileOutput {
+  /** The IR the files were emitted from. */
+  build: Build;
+  /** The upstream derivative, compiled in the same session (a downstream builds FROM its tag). */
+  upstream?: Compiled;
 }
 
-/** Stands in for the build ID in the draft emission the ID is computed from. */
-const PENDING_ID = 'sha256:pending';
+export class Compiler {
+  private readonly done = new Map<string, Result<Compiled>>();
 
-/**
- * The ID covers the normalized manifest, derivc's version, the upstream's ID, and the generated
- * files themselves (emitted once with a placeholder ID): a derivc whose output changed — a fix in
- * an emitter — rebuilds the image even when the manifest and the version did not change.
- */
-function identify(v: ValidatedManifest, host: Host, options: CompileOptions) {
-  const normalized = normalize(v, host);
-  const at = (pointer: string) => ({ file: v.path, pointer, range: v.source.locate(pointer, 'key') });
-  const draft = emit(normalized.value, { version: options.version, buildId: PENDING_ID, at });
-  const output = draft.value.files.map((f) => [f.path, f.content, f.mode]);
-  const id = buildIdOf({ ir: normalized.value, version: options.version, output, ...(v.upstream ? { upstreamBuildId: buildId(v.upstream, host, options) } : {}) });
-  return { id, normalized, at };
+  constructor(
+    private readonly host: Host,
+    private readonly options: CompileOptions,
+  ) {}
+
+  /** Memoised by path and content: asking twice (a shared upstream, a later stage) compiles once. */
+  compile(v: ValidatedManifest): Result<Compiled> {
+    const key = `${v.path}\0${createHash('sha256').update(v.source.text).digest('hex')}`;
+    let result = this.done.get(key);
+    if (!result) {
+      result = this.compileOnce(v);
+      this.done.set(key, result);
+    }
+    return result;
+  }
+
+  /**
+   * The ID covers the IR, derivc's version, the upstream's ID and every generated file but what
+   * names the ID itself: a derivc whose output changed (a fix in an emitter) rebuilds the image
+   * even when the manifest and the version did not.
+   */
+  private compileOnce(v: ValidatedManifest): Result<Compiled> {
+    const upstream = v.upstream ? this.compile(v.upstream) : undefined;
+    const normalized = normalize(v, this.host);
+    const at = (pointer: string) => ({ file: v.path, pointer, range: v.source.locate(pointer, 'key') });
+    const draft = emit(normalized.value, { at });
+    const output = draft.value.files.map((f) => [f.path, f.content, f.mode]);
+    const id = buildIdOf({ ir: normalized.value, version: this.options.version, output, ...(upstream ? { upstreamBuildId: upstream.value.buildId } : {}) });
+    const sealed = seal(normalized.value, draft.value, id, this.options.version);
+    // An upstream that does not compile cannot be built FROM: its problems are this build's too.
+    const diagnostics: Diagnostic[] = [...(upstream?.diagnostics ?? []), ...normalized.diagnostics, ...draft.diagnostics];
+    return { value: { ...sealed, build: normalized.value, ...(upstream ? { upstream: upstream.value } : {}) }, diagnostics };
+  }
 }
 
-export function compile(v: ValidatedManifest, host: Host, options: CompileOptions): Result<CompileOutput> {
-  const { id, normalized, at } = identify(v, host, options);
-  const emitted = emit(normalized.value, { version: options.version, buildId: id, at });
-  return { value: emitted.value, diagnostics: [...normalized.diagnostics, ...emitted.diagnostics] };
+/** One manifest in a session of its own (tests, one-off callers). */
+export function compile(v: ValidatedManifest, host: Host, options: CompileOptions): Result<Compiled> {
+  return new Compiler(host, options).compile(v);
 }

@@ -20,7 +20,7 @@ export interface Step {
 const sh = (script: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])}`;
 const script = (path: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', path, ...args])}`;
 
-export function dockerfile(build: Build, buildId: string): { text: string; steps: Step[] } {
+export function dockerfile(build: Build): { text: string; steps: Step[] } {
   const family = FAMILY_INFO[build.family];
   const stages: string[] = [];
   const steps: Step[] = [];
@@ -92,7 +92,8 @@ export function dockerfile(build: Build, buildId: string): { text: string; steps
   if (build.boot.grubEntryName) {
     steps.push({ comment: 'GRUB menu title, read from /etc/os-release by the installer and upgrades', lines: [script('/usr/lib/derivc/os-release.sh', envAssignment('GRUB_ENTRY_NAME', build.boot.grubEntryName))], pointer: '/boot/grubEntryName' });
   }
-  steps.push({ comment: 'image labels', lines: [...build.labels, ['derivc.build-id', buildId] as [string, string]].map(([k, v]) => `LABEL ${dockerString(k)}=${dockerString(v)}`), pointer: '/metadata' });
+  // The build ID's own label is added last, by sealDockerfile, once the ID is known.
+  steps.push({ comment: 'image labels', lines: build.labels.map(([k, v]) => imageLabel(k, v)), pointer: '/metadata' });
 
   const text = dockerfileTemplate({
     header: generatedBy(build),
@@ -102,6 +103,20 @@ export function dockerfile(build: Build, buildId: string): { text: string; steps
     steps,
   });
   return { text, steps };
+}
+
+function imageLabel(key: string, value: string): string {
+  return `LABEL ${dockerString(key)}=${dockerString(value)}`;
+}
+
+/**
+ * The Dockerfile and its steps with the build ID's label as the very last line. The ID is a
+ * digest of everything else derivc generates, so it can only be added after the rest.
+ */
+export function sealDockerfile(text: string, steps: readonly Step[], buildId: string): { text: string; steps: Step[] } {
+  const line = imageLabel('derivc.build-id', buildId);
+  const last = steps[steps.length - 1]!;
+  return { text: `${text}${line}\n`, steps: [...steps.slice(0, -1), { ...last, lines: [...last.lines, line] }] };
 }
 
 /** apt tells armored from binary keys by extension: `.asc` or `.gpg`. */

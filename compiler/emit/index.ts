@@ -6,7 +6,7 @@ import { parseYaml } from '../parse.js';
 import { checkCloudConfigSchema } from '../validate/schema.js';
 import { bootargs, BOOTARGS_PATH } from './bootargs.js';
 import { contentDigest } from './build-id.js';
-import { dockerfile, repoFiles } from './dockerfile.js';
+import { dockerfile, repoFiles, sealDockerfile, type Step } from './dockerfile.js';
 import { generatedBy } from './header.js';
 import { OEM_DIR, oemFiles } from './oem.js';
 import { ADD_USER_SH } from './scripts/add-user.js';
@@ -18,21 +18,25 @@ import { cosUpgradeImage, elementalUpgradeConfig } from './upgrade.js';
 import { stringify } from 'yaml';
 
 export interface EmitOptions {
-  /** derivc's version, recorded in derivc.json. */
-  version: string;
-  buildId: string;
   /** Where a manifest pointer is, for diagnostics about what it produced. */
   at(pointer: string): Pick<Diagnostic, 'file' | 'pointer' | 'range'>;
 }
 
-export function emit(build: Build, options: EmitOptions): Result<CompileOutput> {
+/** Everything derivc generates but what names the build ID: the Dockerfile's last label and derivc.json. */
+export interface Draft {
+  /** Sorted by path; the Dockerfile without its build-id label. */
+  files: GeneratedFile[];
+  steps: Step[];
+}
+
+export function emit(build: Build, options: EmitOptions): Result<Draft> {
   const diagnostics: Diagnostic[] = [];
   const files: GeneratedFile[] = [];
   const origin = (pointer: string) => ({ file: build.manifestName, pointer });
   const text = (path: string, content: string, pointer = '', mode = 0o644) => files.push({ path, content, mode, origin: origin(pointer) });
   const header = generatedBy(build);
 
-  const docker = dockerfile(build, options.buildId);
+  const docker = dockerfile(build);
   text('Dockerfile', docker.text);
   for (const r of repoFiles(build)) text(`repos${r.path}`, r.text, '/packages/repositories');
   if (build.toolkit.source === 'luet') {
@@ -72,17 +76,25 @@ export function emit(build: Build, options: EmitOptions): Result<CompileOutput> 
   if (!build.runtimeToolkit && build.system.users.length) script('rootfs', 'add-user.sh', ADD_USER_SH);
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  files.push({ path: MANIFEST_FILE, content: derivcJson(build, options, files), mode: 0o644 });
-  return { value: { name: build.name, version: build.version, files, buildId: options.buildId, tags: build.tags, from: build.from.ref, platform: build.platform, args: Object.fromEntries(build.args), steps: docker.steps }, diagnostics };
+  return { value: { files, steps: docker.steps }, diagnostics };
 }
 
-function derivcJson(build: Build, options: EmitOptions, files: GeneratedFile[]): string {
+/** The draft with the build ID in: the Dockerfile's last label, and derivc.json listing every file. */
+export function seal(build: Build, draft: Draft, buildId: string, version: string): CompileOutput {
+  const docker = draft.files.find((f) => f.path === 'Dockerfile')!;
+  const sealed = sealDockerfile(docker.content as string, draft.steps, buildId);
+  const files = draft.files.map((f) => (f === docker ? { ...f, content: sealed.text } : f));
+  files.push({ path: MANIFEST_FILE, content: derivcJson(build, buildId, version, files), mode: 0o644 });
+  return { name: build.name, version: build.version, files, buildId, tags: build.tags, from: build.from.ref, platform: build.platform, args: Object.fromEntries(build.args), steps: sealed.steps };
+}
+
+function derivcJson(build: Build, buildId: string, version: string, files: GeneratedFile[]): string {
   const doc = {
-    generatedBy: `derivc ${options.version}`,
+    generatedBy: `derivc ${version}`,
     manifest: build.manifestName,
     name: build.name,
     version: build.version,
-    buildId: options.buildId,
+    buildId,
     from: build.from.ref,
     tags: build.tags,
     files: files.map((f) => ({ path: f.path, sha256: contentDigest(f.content), mode: `0${f.mode.toString(8)}` })),
