@@ -10,6 +10,7 @@ import type { CompileOutput } from './emit/types.js';
 import type { Host } from './host.js';
 import type { Build } from './normalize/build.js';
 import { normalize } from './normalize/index.js';
+import { bootTestOf, targetsOf, type BootTestIR, type TargetsIR } from './normalize/targets.js';
 import type { ValidatedManifest } from './validate/index.js';
 
 export interface CompileOptions {
@@ -21,6 +22,9 @@ export interface CompileOptions {
 export interface Compiled extends CompileOutput {
   /** The IR the files were emitted from. */
   build: Build;
+  /** The media to make from the image, and how to boot-test them (not part of the build ID). */
+  targets: TargetsIR;
+  bootTest: BootTestIR;
   /** The upstream derivative, compiled in the same session (a downstream builds FROM its tag). */
   upstream?: Compiled;
 }
@@ -59,7 +63,7 @@ export class Compiler {
     const sealed = seal(normalized.value, draft.value, id, this.options.version);
     // An upstream that does not compile cannot be built FROM: its problems are this build's too.
     const diagnostics: Diagnostic[] = [...(upstream?.diagnostics ?? []), ...normalized.diagnostics, ...draft.diagnostics];
-    return { value: { ...sealed, build: normalized.value, ...(upstream ? { upstream: upstream.value } : {}) }, diagnostics };
+    return { value: { ...sealed, build: normalized.value, targets: targetsOf(v), bootTest: bootTestOf(v), ...(upstream ? { upstream: upstream.value } : {}) }, diagnostics };
   }
 }
 

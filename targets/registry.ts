@@ -1,8 +1,7 @@
 // The one static list of targets derivc builds, and how each reads its options from a manifest.
 
-import { join } from 'node:path';
 import type { Build } from '../compiler/normalize/build.js';
-import type { ValidatedManifest } from '../compiler/validate/index.js';
+import type { TargetsIR } from '../compiler/normalize/targets.js';
 import { isoTarget, type IsoOptions } from './iso/index.js';
 import { ovaOptions, ovaTarget } from './ova/index.js';
 import { packerOptions, packerTarget } from './packer/index.js';
@@ -15,18 +14,14 @@ export const TARGET_NAMES: readonly TargetName[] = ['iso', 'raw', 'ova', 'packer
 /** A target together with how it takes its options from a manifest. */
 export interface RegisteredTarget {
   target: Target<unknown>;
-  /** The manifest's `targets.<name>` (defaults where absent), local paths made openable from the working directory. */
-  options(v: ValidatedManifest): unknown;
+  /** This target's options from the manifest's `targets` (defaults where absent). */
+  options(targets: TargetsIR): unknown;
 }
 
-function isoOptions(v: ValidatedManifest): IsoOptions {
-  const iso = v.manifest.targets?.iso ?? {};
-  return { ...iso, ...(iso.overlay !== undefined ? { overlay: join(v.dir, iso.overlay) } : {}) } as IsoOptions;
-}
 
 export const TARGETS: Record<TargetName, RegisteredTarget> = {
-  iso: { target: isoTarget as Target<unknown>, options: isoOptions },
-  raw: { target: rawTarget as Target<unknown>, options: (v) => v.manifest.targets?.raw ?? {} },
+  iso: { target: isoTarget as Target<unknown>, options: (t) => (t.iso ?? {}) as IsoOptions },
+  raw: { target: rawTarget as Target<unknown>, options: (t) => t.raw ?? {} },
   ova: { target: ovaTarget as Target<unknown>, options: ovaOptions },
   packer: { target: packerTarget as Target<unknown>, options: packerOptions },
 };
@@ -36,15 +31,14 @@ export function isTargetName(name: string): name is TargetName {
 }
 
 /** The targets a manifest enables (`targets.<name>` present), in TARGET_NAMES order. */
-export function enabledTargets(v: ValidatedManifest): TargetName[] {
-  const named = v.manifest.targets ?? {};
-  return TARGET_NAMES.filter((t) => (named as Record<string, unknown>)[t] !== undefined);
+export function enabledTargets(targets: TargetsIR): TargetName[] {
+  return TARGET_NAMES.filter((t) => (targets as Record<string, unknown>)[t] !== undefined);
 }
 
 /** The plan of one registered target for a manifest (its options from `targets.<name>`, defaults otherwise). */
-export function planTarget(name: TargetName, build: Build, v: ValidatedManifest, context: TargetContext): TargetPlan {
+export function planTarget(name: TargetName, build: Build, targets: TargetsIR, context: TargetContext): TargetPlan {
   const registered = TARGETS[name];
-  return registered.target.plan(build, registered.options(v), context);
+  return registered.target.plan(build, registered.options(targets), context);
 }
 
 export function runTarget(plan: TargetPlan, io: TargetIO): Promise<Artifact[]> {

@@ -11,6 +11,7 @@ import { debianPackageOf } from '../cli/host-tools.js';
 import type { CliIO } from '../cli/io.js';
 import type { Build } from '../compiler/normalize/build.js';
 import { normalize } from '../compiler/normalize/index.js';
+import { targetsOf } from '../compiler/normalize/targets.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { bootCatalogSector, efiImageSector, fatSerialOffset } from '../targets/iso/efi-serial.js';
 import { grubCfg, serialTerminal } from '../targets/iso/grub-cfg.js';
@@ -30,7 +31,7 @@ function validated(body = '', files: Record<string, string> = {}) {
   const r = new ValidationSession(host).validate('derivative.yaml');
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   const v = r.value.manifest!;
-  return { v, build: normalize(v, host).value };
+  return { v, build: normalize(v, host).value, targets: targetsOf(v) };
 }
 
 const EPOCH = 1_700_000_000; // 2023-11-14T22:13:20Z
@@ -149,8 +150,8 @@ describe('iso plan()', () => {
   });
 
   it('honours targets.iso: label, firmware, compression, name, overlay', () => {
-    const { v, build } = validated('targets: {iso: {label: ACME, firmware: [bios], compression: xz, name: acme-live, overlay: extra}}\n', { 'extra/README.txt': 'hi' });
-    const plan = planTarget('iso', build, v, CONTEXT);
+    const { build, targets } = validated('targets: {iso: {label: ACME, firmware: [bios], compression: xz, name: acme-live, overlay: extra}}\n', { 'extra/README.txt': 'hi' });
+    const plan = planTarget('iso', build, targets, CONTEXT);
     const actions = plan.steps.map((s) => s.action);
     expect(actions.find((a) => a.kind === 'exec' && a.tool === 'sqfstar')).toMatchObject({ args: ['-comp', 'xz', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', 'iso/rootfs.squashfs'] });
     expect(actions).toContainEqual({ kind: 'copy-tree', from: 'extra', to: 'iso' });

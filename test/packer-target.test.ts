@@ -12,6 +12,7 @@ import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeHost } from '../cli/node-host.js';
 import { normalize } from '../compiler/normalize/index.js';
+import { targetsOf } from '../compiler/normalize/targets.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { planPacker } from '../targets/packer/plan.js';
 import { runPlan } from '../targets/plan-run.js';
@@ -30,7 +31,7 @@ function validated(path: string, host = nodeHost) {
   const r = new ValidationSession(host).validate(path);
   expect(r.diagnostics).toEqual([]);
   const v = r.value.manifest!;
-  return { v, build: normalize(v, host).value };
+  return { v, build: normalize(v, host).value, targets: targetsOf(v) };
 }
 
 function inline(body: string) {
@@ -98,9 +99,9 @@ class MemoryFs implements TargetFs {
 
 /** The published packer directory of a manifest, as written by run() through the registry. */
 async function published(path: string, host = nodeHost): Promise<Map<string, string>> {
-  const { v, build } = validated(path, host);
+  const { build, targets } = validated(path, host);
   const fs = new MemoryFs();
-  await runPlan(planTarget('packer', build, v, CONTEXT), fs.io());
+  await runPlan(planTarget('packer', build, targets, CONTEXT), fs.io());
   return fs.tree('/out/packer');
 }
 
@@ -163,20 +164,20 @@ describe('packer plan()', () => {
   });
 
   it('plans a local QEMU build for --target packer when the manifest names no builder', () => {
-    const { v, build } = inline('');
-    expect(planTarget('packer', build, v, CONTEXT).outputs).toContain('/out/packer/qemu/qemu.pkr.hcl');
+    const { build, targets } = inline('');
+    expect(planTarget('packer', build, targets, CONTEXT).outputs).toContain('/out/packer/qemu/qemu.pkr.hcl');
   });
 
   it('gives the same bytes for the same manifest, whatever the order of its builders', () => {
     const a = inline('targets: {packer: {builders: [qemu, azure-arm, amazon-ebs]}}\n');
     const b = inline('targets: {packer: {builders: [amazon-ebs, qemu, azure-arm]}}\n');
-    expect(planTarget('packer', b.build, b.v, CONTEXT)).toEqual(planTarget('packer', a.build, a.v, CONTEXT));
+    expect(planTarget('packer', b.build, b.targets, CONTEXT)).toEqual(planTarget('packer', a.build, a.targets, CONTEXT));
   });
 
   it('refuses what the clouds and hypervisors would refuse, before anything runs', () => {
     const plan = (body: string) => {
-      const { v, build } = inline(body);
-      return () => planTarget('packer', build, v, CONTEXT);
+      const { build, targets } = inline(body);
+      return () => planTarget('packer', build, targets, CONTEXT);
     };
     expect(plan('targets: {packer: {builders: [amazon-ebs], amazonEbs: {volumeType: st1}}}\n')).toThrow(/st1 volume cannot be a boot volume/);
     expect(plan('targets: {raw: {size: 16GiB}, packer: {builders: [googlecompute], googlecompute: {diskSize: 10GiB}}}\n')).toThrow(
@@ -184,8 +185,8 @@ describe('packer plan()', () => {
     );
     expect(plan('targets: {packer: {builders: [azure-arm], azureArm: {osDiskSizeGb: 4}}}\n')).toThrow(TargetError);
     expect(plan('targets: {iso: {firmware: [uefi]}, packer: {builders: [virtualbox-iso], virtualboxIso: {firmware: bios}}}\n')).toThrow(/add `bios` to `targets.iso.firmware`/);
-    const { v, build } = inline('targets: {packer: {builders: [qemu]}}\n');
-    expect(() => planTarget('packer', { ...build, arch: 'arm64' }, v, CONTEXT)).toThrow(/amd64/);
+    const { build, targets } = inline('targets: {packer: {builders: [qemu]}}\n');
+    expect(() => planTarget('packer', { ...build, arch: 'arm64' }, targets, CONTEXT)).toThrow(/amd64/);
   });
 });
 
@@ -256,11 +257,11 @@ describe('credentials', () => {
 
 describe('packer run()', () => {
   it('publishes nothing before the end, then replaces the old directory whole (no stale template stays)', async () => {
-    const { v, build } = inline('targets: {packer: {builders: [qemu, amazon-ebs]}}\n');
+    const { build, targets } = inline('targets: {packer: {builders: [qemu, amazon-ebs]}}\n');
     const fs = new MemoryFs();
     fs.files.set('/out/packer/azure-arm/azure-arm.pkr.hcl', Buffer.from('stale'));
     fs.files.set('/out/acme-1.0.iso', Buffer.from('the ISO stays'));
-    const artifacts = await runPlan(planTarget('packer', build, v, CONTEXT), fs.io());
+    const artifacts = await runPlan(planTarget('packer', build, targets, CONTEXT), fs.io());
     const work = '/out/.derivc-packer-000001';
     const firstOut = fs.log.findIndex((l) => / \/out\/packer/.test(l));
     expect(fs.log.slice(firstOut)).toEqual(['remove /out/packer', `rename ${work}/packer → /out/packer`, `remove ${work}`]);
@@ -279,11 +280,11 @@ describe('packer run()', () => {
   });
 
   it('leaves the old directory alone when a write fails', async () => {
-    const { v, build } = inline('targets: {packer: {builders: [qemu]}}\n');
+    const { build, targets } = inline('targets: {packer: {builders: [qemu]}}\n');
     const fs = new MemoryFs();
     fs.files.set('/out/packer/qemu/qemu.pkr.hcl', Buffer.from('old'));
     fs.failWrite = 'README.md';
-    await expect(runPlan(planTarget('packer', build, v, CONTEXT), fs.io())).rejects.toThrow(/ENOSPC/);
+    await expect(runPlan(planTarget('packer', build, targets, CONTEXT), fs.io())).rejects.toThrow(/ENOSPC/);
     expect([...fs.files]).toEqual([['/out/packer/qemu/qemu.pkr.hcl', Buffer.from('old')]]);
   });
 });

@@ -4,6 +4,7 @@
 
 import { posix } from 'node:path';
 import type { Diagnostic } from '../../compiler/diagnostics.js';
+import type { Build } from '../../compiler/normalize/build.js';
 import type { ValidatedManifest } from '../../compiler/validate/index.js';
 import type { DockerEngine, PathStat } from '../../targets/io/engine.js';
 
@@ -14,19 +15,19 @@ interface Expectation {
   pointer: string;
 }
 
-export function contractExpectations(v: ValidatedManifest): Expectation[] {
-  const m = v.manifest;
+export function contractExpectations(build: Build): Expectation[] {
   const list: Expectation[] = [
     { path: '/boot/vmlinuz', kind: 'file', why: 'the kernel the boot loader starts', pointer: '/base' },
     { path: '/boot/initrd', kind: 'file', why: 'the initrd the boot loader loads', pointer: '/base' },
     { path: '/etc/cos/bootargs.cfg', kind: 'file', why: 'the kernel command line GRUB sources from the image', pointer: '/boot' },
   ];
   // A bare derivative has nothing to run at boot: its settings were applied at build time.
-  if (v.hasToolkit) list.push({ path: '/system/oem', kind: 'directory', why: 'the cloud-config the toolkit runs at boot', pointer: '' });
-  for (const [i, p] of (m.layout?.persistentPaths ?? []).entries()) list.push({ path: p, kind: 'directory', why: 'a persistent path (boot waits for it)', pointer: `/layout/persistentPaths/${i}` });
-  const t = m.toolkit;
-  if (!m.base.derivative && t?.source === 'luet') list.push({ path: '/usr/bin/luet', kind: 'file', why: 'the luet toolkit binary', pointer: '/toolkit' });
-  if (!m.base.derivative && t?.source === 'image' && t.mode !== 'framework') list.push({ path: t.binary ?? '/usr/bin/elemental', kind: 'file', why: 'the toolkit binary', pointer: '/toolkit/binary' });
+  if (build.runtimeToolkit) list.push({ path: '/system/oem', kind: 'directory', why: 'the cloud-config the toolkit runs at boot', pointer: '' });
+  for (const [i, p] of (build.layout?.persistentPaths ?? []).entries()) list.push({ path: p, kind: 'directory', why: 'a persistent path (boot waits for it)', pointer: `/layout/persistentPaths/${i}` });
+  // A downstream installs no toolkit (its IR says `none`): the upstream's image was checked.
+  const t = build.toolkit;
+  if (t.source === 'luet') list.push({ path: '/usr/bin/luet', kind: 'file', why: 'the luet toolkit binary', pointer: '/toolkit' });
+  if (t.source === 'image' && t.mode === 'elemental') list.push({ path: t.binary, kind: 'file', why: 'the toolkit binary', pointer: '/toolkit/binary' });
   return list;
 }
 
@@ -50,9 +51,10 @@ async function resolveAll(engine: DockerEngine, image: string, paths: string[]):
   return result;
 }
 
-export async function checkContract(engine: DockerEngine, image: string, v: ValidatedManifest): Promise<Diagnostic[]> {
+/** `build` is the IR the image was built from; `v` places the findings at the manifest's lines. */
+export async function checkContract(engine: DockerEngine, image: string, v: ValidatedManifest, build: Build): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
-  const expected = contractExpectations(v);
+  const expected = contractExpectations(build);
   const stats = await resolveAll(engine, image, expected.map((e) => e.path));
   for (const e of expected) {
     const stat = stats.get(e.path);

@@ -3,7 +3,7 @@
 // package, before anything runs — and the plan is run. Artifacts are printed as they land.
 
 import type { Diagnostic } from '../../compiler/diagnostics.js';
-import { normalize } from '../../compiler/normalize/index.js';
+import type { Compiled } from '../../compiler/compile.js';
 import type { ValidatedManifest } from '../../compiler/validate/index.js';
 import type { DockerEngine } from '../../targets/io/engine.js';
 import { planTarget, runTarget, TARGET_NAMES } from '../../targets/registry.js';
@@ -30,7 +30,10 @@ export function sourceDateEpochFromEnv(env: Readonly<Record<string, string | und
 }
 
 export interface MediaRequest {
+  /** For diagnostics at the manifest's lines. */
   manifest: ValidatedManifest;
+  /** The IR the image was built from, and the media options. */
+  compiled: Compiled;
   targets: TargetName[];
   /** The built image (ID, or tag when it was up to date). */
   image: string;
@@ -52,7 +55,6 @@ function diagnostic(v: ValidatedManifest, target: TargetName, code: string, mess
 /** Makes each requested medium; false when one failed (reported). Stops at the first failure. */
 export async function makeMedia(req: MediaRequest, io: CliIO): Promise<boolean> {
   const { manifest: v, report } = req;
-  const build = normalize(v, io.host).value;
   let sourceDateEpoch = sourceDateEpochFromEnv(io.env);
   if (sourceDateEpoch === undefined) {
     sourceDateEpoch = await req.engine.imageCreated?.(req.image);
@@ -66,7 +68,7 @@ export async function makeMedia(req: MediaRequest, io: CliIO): Promise<boolean> 
   for (const name of req.targets) {
     let plan;
     try {
-      plan = planTarget(name, build, v, { image: req.image, outDir: req.outDir, sourceDateEpoch });
+      plan = planTarget(name, req.compiled.build, req.compiled.targets, { image: req.image, outDir: req.outDir, sourceDateEpoch });
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       report([diagnostic(v, name, 'targets/invalid-option', err.message)]);

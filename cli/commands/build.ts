@@ -5,7 +5,7 @@
 
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { compile } from '../../compiler/compile.js';
+import { Compiler, type Compiled } from '../../compiler/compile.js';
 import { MANIFEST_FILE } from '../../compiler/emit/types.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
@@ -40,6 +40,8 @@ export interface BuildArgs {
 /** What a test replaces: the effects targets use (host tools, files). */
 export interface BuildDeps {
   targetIO?: (engine: DockerEngine, io: CliIO, progress: ((text: string) => void) | undefined) => TargetIO;
+  /** A command that validated the manifest already (`derivc test`): its recording host and session, so nothing is read twice. */
+  validated?: { recording: ReturnType<typeof recordInputs>; session: ValidationSession };
 }
 
 /** Where a manifest's build context goes when -o is not given. */
@@ -55,6 +57,12 @@ export interface BuiltImage {
   built: boolean;
 }
 
+/** A built (or up-to-date) image and what it was compiled from. */
+interface Built {
+  image: BuiltImage;
+  compiled: Compiled;
+}
+
 export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps = {}): Promise<number> {
   if (args.files.length > 1) throw new UsageError('`build` takes one manifest');
   if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
@@ -62,10 +70,10 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   if (targets.length > 0) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
   const [path] = manifestPaths(args.files, cli);
   // Everything the manifests read, so that no output directory holds any of it (cli/output-location.ts).
-  const recording = recordInputs(cli.host, () => path);
+  const recording = deps.validated?.recording ?? recordInputs(cli.host, () => path);
   const io: CliIO = { ...cli, host: recording.host };
   if (!io.docker) throw new Error('no Docker Engine factory in this CLI');
-  const session = new ValidationSession(io.host);
+  const session = deps.validated?.session ?? new ValidationSession(io.host);
   const validated = session.validate(path!);
   const report = (diagnostics: Diagnostic[]) => {
     if (diagnostics.length) io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
@@ -98,8 +106,9 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   // while the context is streamed, or drop build.log and media written meanwhile.
   const out = await builder.open(outDir);
   try {
-    const result = await builder.build(manifest, out);
-    if (!result) return EXIT.failed;
+    const done = await builder.build(manifest, out);
+    if (!done) return EXIT.failed;
+    const result = done.image;
     const summary = `${result.built ? 'built' : 'up to date:'} ${result.tags.join(', ')} (${result.image.replace(/^sha256:/, '').slice(0, 12)}, build ${result.buildId.slice(7, 19)})`;
     if (mode === 'json') io.stdout(JSON.stringify({ kind: 'result', ...result }) + '\n');
     else io.stderr(`${summary}\n`);
@@ -109,6 +118,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     const made = await makeMedia(
       {
         manifest,
+        compiled: done.compiled,
         targets,
         image: result.image,
         outDir,
@@ -134,13 +144,18 @@ function formatBytes(bytes: number): string {
 }
 
 class Builder {
+  /** One compiler for the whole chain: each manifest is compiled once, upstreams included. */
+  private readonly compiler: Compiler;
+
   constructor(
     private readonly engine: DockerEngine,
     private readonly io: CliIO,
     private readonly mode: ProgressMode,
     private readonly report: (d: Diagnostic[]) => void,
     private readonly inputs: () => InputPaths | undefined,
-  ) {}
+  ) {
+    this.compiler = new Compiler(io.host, { version: VERSION });
+  }
 
   /** Opens (locks) an output directory, waiting while another derivc process uses it. */
   open(outDir: string): Promise<OutputDir> {
@@ -149,10 +164,10 @@ class Builder {
   }
 
   /** Builds `v` (after its upstream) from `out`, or finds it already built. Undefined on failure (reported). */
-  async build(v: ValidatedManifest, out: OutputDir): Promise<BuiltImage | undefined> {
+  async build(v: ValidatedManifest, out: OutputDir): Promise<Built | undefined> {
     if (v.upstream) {
       const upOut = await this.open(defaultOutDir(v.upstream.manifest.metadata.name));
-      let up: BuiltImage | undefined;
+      let up: Built | undefined;
       try {
         up = await this.build(v.upstream, upOut);
       } finally {
@@ -161,7 +176,7 @@ class Builder {
       if (!up) return undefined;
     }
     const outDir = out.label;
-    const compiled = compile(v, this.io.host, { version: VERSION });
+    const compiled = this.compiler.compile(v);
     if (compiled.diagnostics.length) this.report(compiled.diagnostics);
     if (compiled.diagnostics.some((d) => d.severity === 'error')) return undefined;
     const output = compiled.value;
@@ -171,7 +186,7 @@ class Builder {
 
     const existing = await this.engine.imageLabels(output.tags[0]!);
     if (existing?.['derivc.build-id'] === output.buildId) {
-      return { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false };
+      return { image: { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false }, compiled: output };
     }
     if (this.mode !== 'quiet' && this.mode !== 'json') this.io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${outDir})\n`);
 
@@ -190,12 +205,12 @@ class Builder {
         this.io.signal,
       );
       progress.done();
-      const contract = await checkContract(this.engine, imageId, v);
+      const contract = await checkContract(this.engine, imageId, v, output.build);
       if (contract.length) {
         this.report(contract);
         return undefined;
       }
-      return { image: imageId, buildId: output.buildId, tags: output.tags, built: true };
+      return { image: { image: imageId, buildId: output.buildId, tags: output.tags, built: true }, compiled: output };
     } catch (err) {
       progress.done();
       if (this.io.signal?.aborted) {

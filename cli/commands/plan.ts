@@ -5,10 +5,9 @@
 // environment or (its default when building, the image's creation time) as a placeholder.
 
 import { join } from 'node:path';
-import { compile } from '../../compiler/compile.js';
+import { compile, type Compiled } from '../../compiler/compile.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import type { CompileOutput } from '../../compiler/emit/types.js';
-import { normalize } from '../../compiler/normalize/index.js';
 import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
 import { enabledTargets, isTargetName, planTarget, TARGET_NAMES } from '../../targets/registry.js';
 import { TargetError, type TargetName } from '../../targets/target.js';
@@ -62,14 +61,13 @@ function parsePlanTargets(value: string | undefined): TargetName[] | undefined {
 }
 
 /** Each target's plan against the image the build would tag, in `derivc build`'s default output directory. */
-function targetPlans(v: ValidatedManifest, output: CompileOutput, names: TargetName[], io: CliIO): { targets: PlanTarget[]; diagnostics: Diagnostic[] } {
-  const build = normalize(v, io.host).value;
-  const context = { image: output.tags[0]!, outDir: join('.derivc', output.name), sourceDateEpoch: sourceDateEpochFromEnv(io.env) };
+function targetPlans(v: ValidatedManifest, compiled: Compiled, names: TargetName[], io: CliIO): { targets: PlanTarget[]; diagnostics: Diagnostic[] } {
+  const context = { image: compiled.tags[0]!, outDir: join('.derivc', compiled.name), sourceDateEpoch: sourceDateEpochFromEnv(io.env) };
   const targets: PlanTarget[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const name of names) {
     try {
-      targets.push(planTarget(name, build, v, context));
+      targets.push(planTarget(name, compiled.build, compiled.targets, context));
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       const pointer = v.manifest.targets?.[name] !== undefined ? `/targets/${name}` : '';
@@ -93,7 +91,7 @@ export function planCommand(args: PlanArgs, io: CliIO): number {
     const compiled = compile(v, io.host, { version: VERSION });
     diagnostics.push(...compiled.diagnostics);
     if (!compiled.diagnostics.some((d) => isFailing(d, false))) {
-      const targets = targetPlans(v, compiled.value, requested ?? enabledTargets(v), io);
+      const targets = targetPlans(v, compiled.value, requested ?? enabledTargets(compiled.value.targets), io);
       diagnostics.push(...targets.diagnostics);
       plan = planOf(path!, compiled.value, targets.targets);
     }

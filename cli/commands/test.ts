@@ -7,8 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
-import type { Manifest } from '../../compiler/generated/manifest-types.js';
-import { parseDuration } from '../../compiler/units.js';
+import { bootTestOf, targetsOf, type TargetsIR } from '../../compiler/normalize/targets.js';
 import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
 import { isoFileName, rawFileName } from '../../targets/media-names.js';
 import { consoleTail, runDir, runName, writeJunit, writeRunResult, type BootRun } from '../../targets/io/boot-report.js';
@@ -17,6 +16,7 @@ import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { debianPackageOf, findOnPath, probeFile } from '../host-tools.js';
 import { wantsColor, type CliIO } from '../io.js';
+import { recordInputs } from '../input-paths.js';
 import { openOutputDir } from '../output-dir.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
@@ -35,16 +35,6 @@ export interface TestArgs {
 const MEDIA: readonly Media[] = ['iso', 'raw'];
 const FIRMWARE: readonly Firmware[] = ['bios', 'uefi'];
 
-// The defaults of MANIFEST.md `tests.boot`. Media default to the ISO alone: it is the medium
-// every derivative with a kernel can produce.
-export const DEFAULT_BOOT = {
-  media: ['iso'] as Media[],
-  firmware: ['bios', 'uefi'] as Firmware[],
-  timeout: '5m',
-  expect: ['login:'],
-  forbid: ['Kernel panic', 'emergency mode'],
-};
-
 function parseList<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T[] | undefined {
   if (value === undefined) return undefined;
   const items = value.split(',').map((s) => s.trim());
@@ -54,20 +44,10 @@ function parseList<T extends string>(option: string, value: string | undefined, 
   return [...new Set(items)] as T[];
 }
 
-/** What one manifest's boot test checks, its defaults applied. */
-export function bootCheck(manifest: Manifest): ConsoleCheck {
-  const boot = manifest.tests?.boot ?? {};
-  const timeoutMs = parseDuration(boot.timeout ?? DEFAULT_BOOT.timeout);
-  // The schema already refused any other form.
-  if (timeoutMs === undefined) throw new Error(`invalid tests.boot.timeout ${boot.timeout}`);
-  return { expect: boot.expect ?? DEFAULT_BOOT.expect, forbid: boot.forbid ?? DEFAULT_BOOT.forbid, timeoutMs };
-}
-
 /** Where `derivc build --target MEDIA -o outDir` puts the medium. */
-export function mediumPath(manifest: Manifest, media: Media, outDir: string): string {
-  const { name, version } = manifest.metadata;
-  if (media === 'iso') return join(outDir, isoFileName({ name, version }, manifest.targets?.iso ?? {}));
-  return join(outDir, rawFileName({ name, version }, manifest.targets?.raw ?? {}));
+export function mediumPath(name: string, version: string, targets: TargetsIR, media: Media, outDir: string): string {
+  if (media === 'iso') return join(outDir, isoFileName({ name, version }, targets.iso ?? {}));
+  return join(outDir, rawFileName({ name, version }, targets.raw ?? {}));
 }
 
 /** How many QEMUs run at once: each emulates two CPUs, so one per two host cores. */
@@ -81,34 +61,37 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
   const firmwareOpt = parseList('firmware', args.firmware, FIRMWARE);
 
   const [path] = manifestPaths(args.files, io);
-  const session = new ValidationSession(io.host);
+  // Read once, here, for building missing media too: through build's recording host (cli/input-paths.ts).
+  const recording = recordInputs(io.host, () => path);
+  const session = new ValidationSession(recording.host);
   const validated = session.validate(path!);
   if (validated.diagnostics.length) {
     io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(validated.diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
   }
-  const manifest = validated.value.manifest?.manifest;
-  if (!manifest || validated.diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
-
-  const boot = manifest.tests?.boot ?? {};
-  const media = mediaOpt ?? boot.media ?? DEFAULT_BOOT.media;
-  const firmware = firmwareOpt ?? boot.firmware ?? DEFAULT_BOOT.firmware;
-  const check = bootCheck(manifest);
+  const v = validated.value.manifest;
+  if (!v || validated.diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
+  const { name, version } = v.manifest.metadata;
+  const boot = bootTestOf(v);
+  const targets = targetsOf(v);
+  const media = mediaOpt ?? boot.media;
+  const firmware = firmwareOpt ?? boot.firmware;
+  const check: ConsoleCheck = { expect: boot.expect, forbid: boot.forbid, timeoutMs: boot.timeoutMs };
   const { buildCommand: build, defaultOutDir } = await import('./build.js');
-  const outDir = args.out ?? defaultOutDir(manifest.metadata.name);
+  const outDir = args.out ?? defaultOutDir(name);
 
-  const host = await hostTools(firmware, validated.value.manifest!, io);
+  const host = await hostTools(firmware, v, io);
   if ('code' in host) {
     io.stderr(formatDiagnostics('pretty', { diagnostics: [host], sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
     return EXIT.failed;
   }
 
-  const paths = new Map(media.map((m) => [m, mediumPath(manifest, m, outDir)] as const));
+  const paths = new Map(media.map((m) => [m, mediumPath(name, version, targets, m, outDir)] as const));
   const missing = media.filter((m) => !existsSync(paths.get(m)!));
   if (missing.length) {
     // Missing media are made the way `derivc build --target … -o DIR` makes them (the image too,
     // when it is not up to date); media already there are booted as they are.
     io.stderr(`no ${missing.map((m) => paths.get(m)).join(', ')}: building with \`derivc build ${path} --target ${missing.join(',')} -o ${outDir}\`\n`);
-    const built = await build({ files: [path!], out: outDir, quiet: false, json: false, target: missing.join(',') }, io);
+    const built = await build({ files: [path!], out: outDir, quiet: false, json: false, target: missing.join(',') }, io, { validated: { recording, session } });
     if (built !== EXIT.ok) return built;
     for (const m of missing) {
       if (!existsSync(paths.get(m)!)) throw new Error(`derivc build --target ${m} succeeded but made no ${paths.get(m)}`);
@@ -141,7 +124,7 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
 
     // Runs finish in any order when parallel; the report lists them in plan order.
     runs.sort((a, b) => plans.findIndex((p) => runName(p) === runName(a)) - plans.findIndex((p) => runName(p) === runName(b)));
-    const junit = writeJunit(outDir, manifest.metadata.name, runs);
+    const junit = writeJunit(outDir, name, runs);
     const failed = runs.filter((r) => r.result.status !== 'passed').length;
     const skipped = plans.length - runs.length;
     io.stderr(`${runs.length - failed} passed, ${failed} failed${skipped ? `, ${skipped} not run (cancelled)` : ''}; reports in ${join(outDir, 'test')} (${junit})\n`);

@@ -1,6 +1,6 @@
 // The `ova` target: the raw disk as an appliance (OVF descriptor, manifest, streamOptimized VMDK).
 
-import type { ValidatedManifest } from '../../compiler/validate/index.js';
+import type { TargetsIR } from '../../compiler/normalize/targets.js';
 import manifestSchema from '../../schema/derivative.schema.json' with { type: 'json' };
 import { runPlan } from '../plan-run.js';
 import type { Target } from '../target.js';
@@ -15,6 +15,6 @@ export const ovaTarget: Target<OvaOptions> = {
   run: runPlan,
 };
 
-export function ovaOptions(v: ValidatedManifest): OvaOptions {
-  return { ova: v.manifest.targets?.ova ?? {}, raw: v.manifest.targets?.raw ?? {} };
+export function ovaOptions(targets: TargetsIR): OvaOptions {
+  return { ova: targets.ova ?? {}, raw: targets.raw ?? {} };
 }

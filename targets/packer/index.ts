@@ -2,7 +2,7 @@
 // starting from derivc's own media (the live ISO, the raw disk) — files only, no image needed.
 
 import manifestSchema from '../../schema/derivative.schema.json' with { type: 'json' };
-import type { ValidatedManifest } from '../../compiler/validate/index.js';
+import type { TargetsIR } from '../../compiler/normalize/targets.js';
 import { runPlan } from '../plan-run.js';
 import type { Target } from '../target.js';
 import type { PackerOptions } from './context.js';
@@ -18,8 +18,7 @@ export const packerTarget: Target<PackerOptions> = {
 };
 
 /** `targets.packer` of a manifest, with the names and formats of the media its templates start from. */
-export function packerOptions(v: ValidatedManifest): PackerOptions {
-  const t = v.manifest.targets ?? {};
+export function packerOptions(t: TargetsIR): PackerOptions {
   const iso = t.iso ?? {};
   const raw = t.raw ?? {};
   return {

@@ -18,6 +18,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeHost } from '../../cli/node-host.js';
 import { normalize } from '../../compiler/normalize/index.js';
+import { targetsOf } from '../../compiler/normalize/targets.js';
 import { hclString } from '../../compiler/quote.js';
 import { ValidationSession } from '../../compiler/validate/index.js';
 import { runPlan } from '../../targets/plan-run.js';
@@ -50,7 +51,7 @@ async function generate(manifestDir: string): Promise<string> {
   const out = join(dir, manifestDir.replace(/\//g, '_'));
   mkdirSync(out, { recursive: true });
   const engine = {} as DockerEngine; // the packer target never asks the Engine anything
-  const plan = planTarget('packer', normalize(v, nodeHost).value, v, { image: 'unused', outDir: out, sourceDateEpoch: 0 });
+  const plan = planTarget('packer', normalize(v, nodeHost).value, targetsOf(v), { image: 'unused', outDir: out, sourceDateEpoch: 0 });
   await runPlan(plan, nodeTargetIO(engine, { env: {} }));
   // What `derivc build --target iso` publishes next to it; validation reads the checksum file only.
   for (const line of readFileSync(join(out, 'packer', 'README.md'), 'utf8').matchAll(/^Needs `([^`]+\.iso)` and/gm)) writeFileSync(join(out, `${line[1]}.sha256`), `${'0'.repeat(64)}  ${line[1]}\n`);

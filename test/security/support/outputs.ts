@@ -6,7 +6,6 @@ import { stringify } from 'yaml';
 import { compile } from '../../../compiler/compile.js';
 import { hasErrors, type Diagnostic } from '../../../compiler/diagnostics.js';
 import type { FileContent } from '../../../compiler/emit/types.js';
-import { normalize } from '../../../compiler/normalize/index.js';
 import { ValidationSession } from '../../../compiler/validate/index.js';
 import { planTarget, TARGET_NAMES } from '../../../targets/registry.js';
 import { TargetError } from '../../../targets/target.js';
@@ -51,10 +50,9 @@ export function outputsOf(files: Record<string, string>, manifestPath: string): 
   out.diagnostics.push(...compiled.diagnostics);
   if (hasErrors(compiled.diagnostics)) return out;
   for (const f of compiled.value.files) out.files.set(f.path, f.content);
-  const build = normalize(v, host).value;
   for (const name of TARGET_NAMES) {
     try {
-      const plan = planTarget(name, build, v, { image: compiled.value.tags[0]!, outDir: `.derivc/${compiled.value.name}`, sourceDateEpoch: 1700000000 });
+      const plan = planTarget(name, compiled.value.build, compiled.value.targets, { image: compiled.value.tags[0]!, outDir: `.derivc/${compiled.value.name}`, sourceDateEpoch: 1700000000 });
       for (const step of plan.steps) {
         const action = step.action as { kind: string; path?: string; content?: string; args?: string[] };
         if (action.kind === 'write') out.files.set(`${name}:${action.path}`, action.content!);
