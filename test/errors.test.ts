@@ -5,6 +5,9 @@
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
+import { updating } from './support/update-mode.js';
+
+const update = updating('UPDATE_EXPECTED');
 
 const dir = 'test/errors';
 const cases = readdirSync(dir)
@@ -22,7 +25,7 @@ describe('error cases', () => {
       const { code, stdout, stderr } = runCli(['validate', '--strict', `${dir}/${name}.yaml`]);
       expect(stderr).toBe('');
       const expectedPath = `${dir}/${name}.txt`;
-      if (process.env['UPDATE_EXPECTED']) writeFileSync(expectedPath, stdout);
+      if (update) writeFileSync(expectedPath, stdout);
       expect(existsSync(expectedPath), `missing ${expectedPath}`).toBe(true);
       expect(stdout).toBe(readFileSync(expectedPath, 'utf8'));
       // Every case is a mistake: it must fail, and name a code with a position.

@@ -11,10 +11,11 @@ import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CompileOutput } from '../compiler/emit/types.js';
 import type { ValidatedManifest } from '../compiler/validate/index.js';
+import { updating } from './support/update-mode.js';
 import { bytes, compiled, GOLDEN_DIR, goldenCases, hostWith, reorderKeys, TEST_VERSION, validated } from './golden/harness.js';
 
 const cases = goldenCases();
-const update = Boolean(process.env['UPDATE_GOLDEN']);
+const update = updating('UPDATE_GOLDEN');
 
 function listTree(root: string): string[] {
   const out: string[] = [];

@@ -21,9 +21,10 @@ import { TargetError, type TargetFs, type TargetIO } from '../targets/target.js'
 import { runCli, runCliAsync } from './support/cli.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { MemoryHost } from './support/memory-host.js';
+import { updating } from './support/update-mode.js';
 
 const GOLDEN = 'test/packer-golden';
-const update = Boolean(process.env['UPDATE_GOLDEN']);
+const update = updating('UPDATE_GOLDEN');
 const CONTEXT = { image: 'derivc.local/acme:1.0', outDir: '/out', sourceDateEpoch: 1_700_000_000 };
 const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 

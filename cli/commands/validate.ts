@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { dedupeDiagnostics, isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import { ValidationSession } from '../../compiler/validate/index.js';
 import { EXIT, UsageError } from '../exit-codes.js';
-import { formatDiagnostics, type FormatName } from '../format/index.js';
+import { FORMAT_NAMES, formatDiagnostics, type FormatName } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
 import { VERSION } from '../version.js';
 
-export const FORMATS: readonly FormatName[] = ['pretty', 'json', 'github', 'sarif'];
 
 export interface ValidateArgs {
   files: string[];
@@ -25,7 +24,7 @@ export function manifestPaths(files: string[], io: CliIO): string[] {
 }
 
 export function checkFormat(format: string): FormatName {
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown --format \`${format}\`; use one of ${FORMATS.join(', ')}`);
+  if (!(FORMAT_NAMES as readonly string[]).includes(format)) throw new UsageError(`unknown --format \`${format}\`; use one of ${FORMAT_NAMES.join(', ')}`);
   return format as FormatName;
 }
 

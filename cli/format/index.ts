@@ -19,10 +19,6 @@ const FORMATTERS: Record<FormatName, (input: FormatInput, options: FormatOptions
   sarif: formatSarif,
 };
 
-export function isFormatName(name: string): name is FormatName {
-  return (FORMAT_NAMES as readonly string[]).includes(name);
-}
-
 /** The text the CLI writes to stdout, trailing newline included (empty for `github` with nothing to say). */
 export function formatDiagnostics(name: FormatName, input: FormatInput, options: FormatOptions): string {
   return FORMATTERS[name](input, options);
