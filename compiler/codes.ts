@@ -10,7 +10,7 @@ export interface CodeInfo {
   hint?: string;
 }
 
-export const CODES: Readonly<Record<string, CodeInfo>> = {
+const CATALOGUE = {
   "parse/syntax": { summary: "the file is not valid YAML", explanation: "The YAML parser stopped at the position shown; derivc reports the first such error, because the ones after it are usually the parser losing its way. Check indentation (spaces, never tabs; the keys of one mapping in one column), quotes and colons around it." },
   "parse/duplicate-key": { summary: "a key appears twice in one mapping", explanation: "YAML parsers disagree on which of two equal keys wins, so derivc refuses the file instead of guessing. Merge the two entries." },
   "parse/alias-limit": { summary: "YAML aliases expand to too much data", explanation: "A file whose aliases (`*name`) would add more than 10000 values when expanded is refused without expanding it: this is how \"billion laughs\" files exhaust memory. Write the repeated content out, or use fewer nested aliases." },
@@ -172,8 +172,23 @@ export const CODES: Readonly<Record<string, CodeInfo>> = {
   "target/tool-missing": { summary: "a host tool a target needs is missing", explanation: "Media are made with host tools (xorriso, grub-mkrescue with its BIOS and UEFI platform files, sqfstar, mtools, …). derivc checks them all before it starts and names the Debian package of each missing one; `derivc doctor` lists every tool and the apt-get line that installs the rest." },
   "test/tool-missing": { summary: "QEMU or the OVMF firmware derivc test needs is missing", explanation: "`derivc test` boots media in QEMU (qemu-system-x86_64, Debian package qemu-system-x86) under SeaBIOS, and under OVMF (package ovmf: /usr/share/OVMF/OVMF_CODE_4M.fd and OVMF_VARS_4M.fd) for UEFI runs. It checks them before building or booting anything and names the package of each missing one; `--firmware bios` needs no OVMF." },
   "target/failed": { summary: "making a medium failed", explanation: "A step of the target's plan (`derivc plan` shows them) failed; the message names it and shows the tool's last output. Nothing was written to the output directory: every target works in a temporary directory next to it and renames finished files into place." },
-};
+} satisfies Record<string, CodeInfo>;
+
+/** A code derivc can emit: a diagnostic with any other code does not type-check. */
+export type DiagnosticCode = keyof typeof CATALOGUE;
+
+export const CODES: Readonly<Record<DiagnosticCode, CodeInfo>> = CATALOGUE;
+
+export function isDiagnosticCode(code: string): code is DiagnosticCode {
+  return Object.hasOwn(CODES, code);
+}
+
+/** A code made at run time (`${prefix}/unknown-key`, a schema's x-derivc-code), checked against the catalogue. */
+export function toCode(code: string): DiagnosticCode {
+  if (!isDiagnosticCode(code)) throw new Error(`diagnostic code ${code} is not in compiler/codes.ts`);
+  return code;
+}
 
 export function describeCode(code: string): CodeInfo | undefined {
-  return Object.hasOwn(CODES, code) ? CODES[code] : undefined;
+  return isDiagnosticCode(code) ? CODES[code] : undefined;
 }

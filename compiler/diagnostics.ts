@@ -1,5 +1,7 @@
 // The diagnostics model shared by every stage. A user mistake is a Diagnostic, never an exception.
 
+import type { DiagnosticCode } from './codes.js';
+
 export type Severity = 'error' | 'warning' | 'info';
 
 /** 1-based line and column, as editors and `file:line:col` links count them. */
@@ -14,8 +16,8 @@ export interface Range {
 }
 
 export interface Diagnostic {
-  /** Stable, named by stage: `schema/unknown-key`, `system/plaintext-password`, … */
-  code: string;
+  /** Stable, named by stage (`schema/unknown-key`, `system/plaintext-password`, …): one of compiler/codes.ts. */
+  code: DiagnosticCode;
   severity: Severity;
   /** Lowercase; says what is wrong, what was expected, what was found. */
   message: string;

@@ -6,6 +6,7 @@ import { relative } from 'node:path';
 import { isInsideDir, SourceContent, type OpenedFile, type OpenRefusal } from './checked-file.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { Host } from './host.js';
+import type { DiagnosticCode } from './codes.js';
 
 export function openNamedFile(host: Host, path: string, within: string, options: { maxBytes?: number } = {}): OpenedFile | OpenRefusal {
   if (host.openFile) return host.openFile(path, within, options);
@@ -27,7 +28,7 @@ export function openNamedFile(host: Host, path: string, within: string, options:
  * earlier, so this means it changed in between: said plainly, since it may be an attack.
  */
 export function refusalDiagnostic(r: OpenRefusal, display: string, realBase: string | undefined, at: Pick<Diagnostic, 'file' | 'pointer' | 'range'>, maxBytes?: number): Diagnostic {
-  const error = (code: string, message: string, hint: string): Diagnostic => ({ code, severity: 'error', message, ...at, hint });
+  const error = (code: DiagnosticCode, message: string, hint: string): Diagnostic => ({ code, severity: 'error', message, ...at, hint });
   const changed = 'it changed after validation: keep the files the manifest names as they are while derivc runs';
   switch (r.refused) {
     case 'missing':

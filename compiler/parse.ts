@@ -9,6 +9,7 @@ import { SourceFile } from './source-file.js';
 import { yamlToData } from './yaml-data.js';
 import { MAX_NESTING, scanYaml } from './yaml-scan.js';
 import { explainSyntaxError, firstSyntaxError } from './yaml-syntax.js';
+import type { DiagnosticCode } from './codes.js';
 
 /** No manifest or cloud-config file is anywhere near this; bigger input is refused unread. */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -114,7 +115,7 @@ function applyYipOctal(root: unknown): void {
   });
 }
 
-function fail(source: SourceFile, code: string, message: string, hint: string, range = source.firstLine()): Result<Parsed> {
+function fail(source: SourceFile, code: DiagnosticCode, message: string, hint: string, range = source.firstLine()): Result<Parsed> {
   return { value: { source, data: undefined }, diagnostics: [{ code, severity: 'error', message, file: source.path, pointer: '', range, hint }] };
 }
 

@@ -7,12 +7,13 @@
 
 import { isAlias, isMap, isPair, isScalar, isSeq, type Alias, type Document, type Node, type Pair, type Scalar } from 'yaml';
 import { MAX_NESTING, type ScanFacts } from './yaml-scan.js';
+import type { DiagnosticCode } from './codes.js';
 
 /** Nodes that aliases may add to a document when expanded; a "billion laughs" file hits it at once. */
 export const MAX_ALIAS_NODES = 10_000;
 
 export interface DataProblem {
-  code: string;
+  code: DiagnosticCode;
   message: string;
   hint: string;
   start: number;
@@ -254,13 +255,13 @@ class Converter {
     return tags[lo - 1];
   }
 
-  private once(code: string, message: string, hint: string, start: number, end: number): void {
+  private once(code: DiagnosticCode, message: string, hint: string, start: number, end: number): void {
     if (this.reported.has(code)) return;
     this.reported.add(code);
     this.problem(code, message, hint, start, end);
   }
 
-  private problem(code: string, message: string, hint: string, start: number, end: number): void {
+  private problem(code: DiagnosticCode, message: string, hint: string, start: number, end: number): void {
     this.problems.push({ code, message, hint, start, end });
   }
 }

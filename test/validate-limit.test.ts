@@ -1,12 +1,13 @@
 // Each file reports its first problems and one more diagnostic counting the rest, whose severity
 // keeps the exit code what it would be with everything shown.
 
+import type { DiagnosticCode } from '../compiler/codes.js';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic, Severity } from '../compiler/diagnostics.js';
 import { limitPerFile } from '../compiler/validate/limit.js';
 
 const d = (file: string, line: number, severity: Severity = 'error'): Diagnostic => ({
-  code: 'x/test',
+  code: 'x/test' as DiagnosticCode,
   severity,
   message: `m${line}`,
   file,

@@ -10,6 +10,7 @@ import { planTarget, runTarget, TARGET_NAMES } from '../../targets/registry.js';
 import { TargetError, type Artifact, type TargetIO, type TargetName } from '../../targets/target.js';
 import { UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
+import type { DiagnosticCode } from '../../compiler/codes.js';
 
 /** `--target iso,raw` → the names, in the order given, once each. Unknown names are usage errors. */
 export function parseTargets(value: string | undefined): TargetName[] {
@@ -47,7 +48,7 @@ export interface MediaRequest {
   onArtifact: (target: TargetName, artifact: Artifact) => void;
 }
 
-function diagnostic(v: ValidatedManifest, target: TargetName, code: string, message: string, hint?: string): Diagnostic {
+function diagnostic(v: ValidatedManifest, target: TargetName, code: DiagnosticCode, message: string, hint?: string): Diagnostic {
   const pointer = v.manifest.targets?.[target] !== undefined ? `/targets/${target}` : '';
   return { code, severity: 'error', message, file: v.path, pointer, range: v.source.locate(pointer, 'key'), ...(hint ? { hint } : {}) };
 }

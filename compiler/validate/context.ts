@@ -1,7 +1,7 @@
 // What a semantic rule sees, and the one helper that turns a finding into a positioned diagnostic.
 
 import type { Diagnostic, Severity } from '../diagnostics.js';
-import { describeCode } from '../codes.js';
+import { describeCode, type DiagnosticCode } from '../codes.js';
 import type { Family } from '../family.js';
 import type { Host } from '../host.js';
 import type { Obj } from '../data.js';
@@ -38,7 +38,7 @@ export interface Finding {
   at?: 'key' | 'value';
 }
 
-export function finding(ctx: Pick<RuleContext, 'source'>, code: string, pointer: string, message: string, opts: Finding = {}): Diagnostic {
+export function finding(ctx: Pick<RuleContext, 'source'>, code: DiagnosticCode, pointer: string, message: string, opts: Finding = {}): Diagnostic {
   return {
     code,
     severity: opts.severity ?? 'error',

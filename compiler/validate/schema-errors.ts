@@ -4,7 +4,7 @@
 import { posix } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import type { Diagnostic, Range } from '../diagnostics.js';
-import { describeCode } from '../codes.js';
+import { describeCode, toCode } from '../codes.js';
 import type { SourceFile } from '../source-file.js';
 import { joinPointer, parsePointer } from '../source-file.js';
 import { closest, didYouMean } from '../suggest.js';
@@ -203,7 +203,7 @@ interface Fields {
  * cost about 10 µs per diagnostic, which 120,000 unknown keys turn into seconds.
  */
 function diagnosticOf(source: SourceFile, f: Fields): Diagnostic {
-  return { code: f.code, severity: 'error', message: f.message, file: source.path, pointer: f.pointer, range: f.range, hint: f.hint };
+  return { code: toCode(f.code), severity: 'error', message: f.message, file: source.path, pointer: f.pointer, range: f.range, hint: f.hint };
 }
 
 function typeDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: SchemaContext): Diagnostic {
@@ -248,7 +248,7 @@ function exactlyOne(e: ErrorObject, source: SourceFile, data: unknown, parent: S
   return {
     severity: 'error',
     file: source.path,
-    code: custom ?? `${ctx.prefix}/exactly-one`,
+    code: toCode(custom ?? `${ctx.prefix}/exactly-one`),
     pointer,
     range: source.locate(pointer, 'key'),
     message: both ? `${describePointer(here)} sets both ${present.map((n) => `\`${n}\``).join(' and ')}; exactly one is allowed` : `${describePointer(here)} needs exactly one of ${list}`,

@@ -16,7 +16,7 @@
 
 import { isPair, isScalar, isSeq, Scalar, visit, type Node } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
-import { describeCode } from '../codes.js';
+import { describeCode, type DiagnosticCode } from '../codes.js';
 import { joinPointer, type SourceFile } from '../source-file.js';
 
 const CODE = 'cloud-config/yip-unreadable';
@@ -33,7 +33,7 @@ function codePoint(c: string): string {
   return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-function diagnostic(source: SourceFile, code: string, pointer: string, start: number, end: number, message: string, hint?: string): Diagnostic {
+function diagnostic(source: SourceFile, code: DiagnosticCode, pointer: string, start: number, end: number, message: string, hint?: string): Diagnostic {
   return { code, severity: 'error', message, file: source.path, pointer, range: source.rangeOf(start, end), hint: hint ?? describeCode(code)?.hint };
 }
 

@@ -29,7 +29,7 @@ export const MANIFEST_TEXT = [
 
 /** No range, with a hint. */
 export const unpinned: Diagnostic = {
-  code: 'base/unpinned-image',
+  code: 'base/unpinned',
   severity: 'info',
   message: 'base image is not pinned by digest',
   file: MANIFEST,

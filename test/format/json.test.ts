@@ -12,7 +12,7 @@ describe('json format', () => {
         '{"code":"schema/unknown-key","severity":"error","message":"unknown key `systctl` in `system`",' +
         '"file":"examples/foo/derivative.yaml","pointer":"/system/systctl",' +
         '"range":{"start":{"line":12,"column":3},"end":{"line":12,"column":10}},"hint":"did you mean `sysctl`?"},' +
-        '{"code":"base/unpinned-image","severity":"info","message":"base image is not pinned by digest",' +
+        '{"code":"base/unpinned","severity":"info","message":"base image is not pinned by digest",' +
         '"file":"examples/foo/derivative.yaml","pointer":"/base/image","hint":"pin it with `@sha256:<digest>`"}' +
         ']}\n',
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { DiagnosticCode } from '../../compiler/codes.js';
 import type { Diagnostic } from '../../compiler/diagnostics.js';
 import { formatDiagnostics } from '../../cli/format/index.js';
 import { ALL, COLOR, MANIFEST, PLAIN, input, plaintextPassword, unknownKey, unpinned } from './fixtures.js';
@@ -7,7 +8,7 @@ const pretty = (diagnostics: readonly Diagnostic[], sources?: Record<string, str
   formatDiagnostics('pretty', input(diagnostics, sources), color ? COLOR : PLAIN);
 
 const at = (file: string, startLine: number, startColumn: number, endLine: number, endColumn: number): Diagnostic => ({
-  code: 'x/test',
+  code: 'x/test' as DiagnosticCode,
   severity: 'error',
   message: 'm',
   file,
@@ -19,7 +20,7 @@ describe('pretty format', () => {
   it('renders each kind of diagnostic, separated by blank lines, then a summary', () => {
     expect(pretty(ALL)).toBe(
       [
-        'info[base/unpinned-image]: base image is not pinned by digest',
+        'info[base/unpinned]: base image is not pinned by digest',
         '  --> examples/foo/derivative.yaml',
         '   = at: /base/image',
         '   = hint: pin it with `@sha256:<digest>`',

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { DiagnosticCode } from '../../compiler/codes.js';
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -42,13 +43,13 @@ const expectedLog = {
           name: 'derivc',
           version: '0.1.0',
           informationUri: 'https://derivc.dev',
-          rules: ['base/unpinned-image', 'parse/syntax', 'schema/unknown-key', 'system/plaintext-password'].map(ruleFor),
+          rules: ['base/unpinned', 'parse/syntax', 'schema/unknown-key', 'system/plaintext-password'].map(ruleFor),
         },
       },
       columnKind: 'utf16CodeUnits',
       results: [
         {
-          ruleId: 'base/unpinned-image',
+          ruleId: 'base/unpinned',
           ruleIndex: 0,
           level: 'note',
           message: { text: 'base image is not pinned by digest. pin it with `@sha256:<digest>`' },
@@ -121,7 +122,7 @@ describe('sarif format', () => {
 
   it('falls back to the code itself for an unregistered code', () => {
     expect(describeCode('test/unregistered')).toBeUndefined();
-    const log = JSON.parse(sarif([{ ...unknownKey, code: 'test/unregistered' }])) as typeof expectedLog;
+    const log = JSON.parse(sarif([{ ...unknownKey, code: 'test/unregistered' as DiagnosticCode }])) as typeof expectedLog;
     expect(log.runs[0]!.tool.driver.rules).toEqual([{ id: 'test/unregistered', shortDescription: { text: 'test/unregistered' } }]);
     expect(log.runs[0]!.results[0]).toMatchObject({ ruleId: 'test/unregistered', ruleIndex: 0 });
   });
