@@ -79,7 +79,9 @@ function directBoot(command, files) {
       closeSync(fd);
       try {
         process.kill(child.pid, 'SIGTERM'); // by pid, like derivc
-      } catch {}
+      } catch {
+        // already gone
+      }
       if (err) reject(err);
       else resolvePromise({ kernel: times[0], login: times[1] });
     };

@@ -19,7 +19,7 @@ const texts = seeds.map((s) => readFileSync(s, 'utf8'));
 const variants = new Map<string, Uint8Array>();
 for (let i = 0; i < count; i++) {
   const k = i % seeds.length;
-  const text = texts[k]!.replace(/^(  name: )(\S+)/m, `$1$2-${i}`).replace(/^(  version: )(\S+)/m, `$1${i}.0.0`);
+  const text = texts[k]!.replace(/^( {2}name: )(\S+)/m, `$1$2-${i}`).replace(/^( {2}version: )(\S+)/m, `$1${i}.0.0`);
   variants.set(join(dirname(seeds[k]!), `variant-${i}.yaml`), new TextEncoder().encode(text));
 }
 

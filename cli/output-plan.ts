@@ -243,7 +243,10 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
   let dropped = false;
   for (const [p, o] of old) {
     if (o.kind !== 'dir' || generated.has(p)) continue;
-    if (dirStays(p)) dirSet.add(p), addParents(p);
+    if (dirStays(p)) {
+      dirSet.add(p);
+      addParents(p);
+    }
   }
   for (const [p, o] of old) if (o.kind === 'dir' && !dirSet.has(p)) dropped = true;
   const dirs = [...dirSet].sort().map((d) => ({ path: d, mode: old.get(d)?.kind === 'dir' ? old.get(d)!.mode : undefined }));

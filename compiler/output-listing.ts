@@ -48,7 +48,10 @@ export function parseListing(text: string): { listing: Listing; problem?: undefi
     const e = entry(raw);
     if (typeof e === 'string') listing.ignored.push(e);
     else if (seen.has(e.path)) listing.ignored.push(`${JSON.stringify(e.path)}: listed twice`);
-    else seen.add(e.path), listing.files.push(e);
+    else {
+      seen.add(e.path);
+      listing.files.push(e);
+    }
   }
   return { listing };
 }

@@ -50,7 +50,10 @@ function snapshot(root: string): Record<string, string> {
       const st = fs.lstatSync(full);
       const rel = path.relative(root, full);
       if (st.isSymbolicLink()) out[rel] = `link ${fs.readlinkSync(full)}`;
-      else if (st.isDirectory()) (out[rel] = `dir ${st.mode & 0o7777}`), walk(full);
+      else if (st.isDirectory()) {
+        out[rel] = `dir ${st.mode & 0o7777}`;
+        walk(full);
+      }
       else out[rel] = `file ${st.mode & 0o7777} ${st.ino} ${st.mtimeMs} ${fs.readFileSync(full).toString('base64')}`;
     }
   };

@@ -109,7 +109,7 @@ async function published(path: string, host = nodeHost): Promise<Map<string, str
 function goldenCases(): { name: string; manifest: string }[] {
   const examples = readdirSync('examples')
     .map((d) => ({ name: d, manifest: join('examples', d, 'derivative.yaml') }))
-    .filter((c) => existsSync(c.manifest) && /^  packer:/m.test(readFileSync(c.manifest, 'utf8')));
+    .filter((c) => existsSync(c.manifest) && /^ {2}packer:/m.test(readFileSync(c.manifest, 'utf8')));
   const own = readdirSync(GOLDEN).map((d) => ({ name: d, manifest: join(GOLDEN, d, 'derivative.yaml') })).filter((c) => existsSync(c.manifest));
   return [...examples, ...own].sort((a, b) => (a.name < b.name ? -1 : 1));
 }

@@ -99,7 +99,10 @@ function split(text: string, cuts: number[]): string[] {
   const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
   const out: string[] = [];
   let at = 0;
-  for (const p of points) (out.push(text.slice(at, p)), (at = p));
+  for (const p of points) {
+    out.push(text.slice(at, p));
+    at = p;
+  }
   out.push(text.slice(at));
   return out;
 }

@@ -38,7 +38,7 @@ function listingIn(dir: string): ContextFile[] {
     if (!fs.lstatSync(file).isFile()) throw new Error(`${MANIFEST_FILE} is not a regular file`);
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`no ${MANIFEST_FILE} listing in ${dir} (compile into it first): ${(err as Error).message}`);
+    throw new Error(`no ${MANIFEST_FILE} listing in ${dir} (compile into it first): ${(err as Error).message}`, { cause: err });
   }
   const parsed = parseListing(text);
   if (!parsed.listing) throw new Error(`${file} is not a listing derivc writes (${parsed.problem})`);

@@ -106,7 +106,11 @@ export class ConsoleText {
           if (ch === '[') this.state = 'csi';
           else if (ch === ']' || ch === 'P' || ch === 'X' || ch === '^' || ch === '_') this.state = 'string';
           else if (c >= 0x20 && c <= 0x2f) this.state = 'intermediate';
-          else if (c > 0x7e) (out += ch), (this.state = 'text'); // a stray ESC before text (systemd truncating a line)
+          else if (c > 0x7e) {
+            // a stray ESC before text (systemd truncating a line)
+            out += ch;
+            this.state = 'text';
+          }
           else this.state = 'text'; // a two-character sequence such as ESC c
           break;
         case 'csi':
@@ -369,7 +373,10 @@ export async function watchConsole(proc: LaunchedProcess, check: ConsoleCheck, o
   const decided = new Promise<Outcome>((resolve) => (settle = resolve));
   let done = false;
   const decide = (o: Outcome) => {
-    if (!done) (done = true), settle(o);
+    if (!done) {
+      done = true;
+      settle(o);
+    }
   };
 
   const onConsole = (chunk: Buffer | string) => {

@@ -4,7 +4,6 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 
 /** Escapes markup characters; refuses characters XML 1.0 cannot carry at all. */
 export function xmlEscape(value: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(value)) throw new Error(`${JSON.stringify(value)} cannot be written in XML`);
   return value.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }

@@ -37,7 +37,7 @@ const runProgram: Runner = async (file, args) => {
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') {
       const pkg = debianPackageOf(file) ?? (file === 'docker' ? 'docker.io' : undefined);
-      throw new Error(`\`${file}\` is not installed${pkg ? ` (apt-get install -y ${pkg})` : ''}: it makes the e2e base image ${DEBIAN_BASE}`);
+      throw new Error(`\`${file}\` is not installed${pkg ? ` (apt-get install -y ${pkg})` : ''}: it makes the e2e base image ${DEBIAN_BASE}`, { cause: err });
     }
     throw err;
   }

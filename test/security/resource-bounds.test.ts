@@ -33,7 +33,7 @@ function newestSource(): { file: string; mtimeMs: number } {
   return newest;
 }
 
-let repos: Repo[] = [];
+const repos: Repo[] = [];
 let reporter: string;
 
 beforeAll(() => {

@@ -85,7 +85,7 @@ async function withHint(probe: () => Promise<string | undefined>): Promise<strin
     if (found === undefined) console.warn(`go-yaml v2 reader: ${APT}`);
     return found;
   } catch (err) {
-    throw new Error(`${(err as Error).message}; the go-yaml v2 reader needs: ${APT}`);
+    throw new Error(`${(err as Error).message}; the go-yaml v2 reader needs: ${APT}`, { cause: err });
   }
 }
 
