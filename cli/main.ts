@@ -10,6 +10,7 @@ import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import type { CliIO } from './io.js';
+import { continued } from './format/style.js';
 import { OutputDirError } from './output-dir.js';
 import { VERSION } from './version.js';
 
@@ -138,13 +139,13 @@ function dispatch(argv: string[], io: CliIO): number | Promise<number> {
 /** What a thrown error means for the user: a refused output path, a usage mistake, or a bug. */
 function failure(err: unknown, io: CliIO): number {
   if (err instanceof OutputDirError) {
-    io.stderr(`derivc: ${err.message}\n`);
+    io.stderr(`derivc: ${continued(err.message, '  ')}\n`);
     return EXIT.failed;
   }
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr(`derivc: ${(err as Error).message}\nRun \`derivc --help\` for usage.\n`);
+    io.stderr(`derivc: ${continued((err as Error).message, '  ')}\nRun \`derivc --help\` for usage.\n`);
     return EXIT.usage;
   }
-  io.stderr(`derivc: internal error: ${(err as Error).stack ?? String(err)}\nThis is a bug in derivc; please report it with the input that caused it.\n`);
+  io.stderr(`derivc: internal error: ${continued((err as Error).stack ?? String(err), '  ')}\nThis is a bug in derivc; please report it with the input that caused it.\n`);
   return EXIT.internal;
 }

@@ -11,6 +11,7 @@ import { TargetError, type Artifact, type TargetIO, type TargetName } from '../.
 import { UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import type { DiagnosticCode } from '../../compiler/codes.js';
+import { shown } from '../format/style.js';
 
 /** `--target iso,raw` → the names, in the order given, once each. Unknown names are usage errors. */
 export function parseTargets(value: string | undefined): TargetName[] {
@@ -87,7 +88,7 @@ export async function makeMedia(req: MediaRequest, io: CliIO): Promise<boolean> 
       for (const artifact of await runTarget(plan, targetIO)) req.onArtifact(name, artifact);
     } catch (err) {
       if (io.signal?.aborted) {
-        io.stderr(`${name} cancelled; nothing was written to ${req.outDir}\n`);
+        io.stderr(`${name} cancelled; nothing was written to ${shown(req.outDir)}\n`);
         return false;
       }
       report([diagnostic(v, name, 'target/failed', `the ${name} medium could not be made: ${(err as Error).message}`, `nothing was written to ${req.outDir}; \`derivc plan --target ${name}\` shows every step`)]);

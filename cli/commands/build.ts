@@ -27,6 +27,7 @@ import { openOutputDir, type OutputDir } from '../output-dir.js';
 import type { InputPaths } from '../output-location.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
+import { shown } from '../format/style.js';
 
 export interface BuildArgs {
   files: string[];
@@ -128,7 +129,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
         progress: mode === 'tty' || mode === 'plain' ? (text) => io.stderr(`${text}\n`) : undefined,
         onArtifact: (target, a) => {
           if (mode === 'json') io.stdout(JSON.stringify({ kind: 'artifact', target, ...a }) + '\n');
-          else io.stderr(`${target}: ${a.path} (${formatBytes(a.bytes)}, sha256 ${a.sha256.slice(0, 16)}…)\n`);
+          else io.stderr(`${target}: ${shown(a.path)} (${formatBytes(a.bytes)}, sha256 ${a.sha256.slice(0, 16)}…)\n`);
         },
       },
       io,
@@ -159,7 +160,7 @@ class Builder {
 
   /** Opens (locks) an output directory, waiting while another derivc process uses it. */
   open(outDir: string): Promise<OutputDir> {
-    const note = (line: string) => this.io.stderr(`derivc: ${line}\n`);
+    const note = (line: string) => this.io.stderr(`derivc: ${shown(line)}\n`);
     return Promise.resolve(openOutputDir(outDir, { inputs: this.inputs, command: 'build', note }, { ...(this.io.signal ? { signal: this.io.signal } : {}), onWait: note }));
   }
 
@@ -188,7 +189,7 @@ class Builder {
     if (existing?.['derivc.build-id'] === output.buildId) {
       return { image: { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false }, compiled: output };
     }
-    if (this.mode !== 'quiet' && this.mode !== 'json') this.io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${outDir})\n`);
+    if (this.mode !== 'quiet' && this.mode !== 'json') this.io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${shown(outDir)})\n`);
 
     const origins = instructionOrigins(output);
     const logFile = createWriteStream(join(outDir, 'build.log'));
@@ -219,7 +220,7 @@ class Builder {
       }
       const origin = failedAt !== undefined ? origins[failedAt - 1] : undefined;
       this.report([buildFailure(v, origin, (err as Error).message, progress.tail())]);
-      this.io.stderr(`full log: ${join(outDir, 'build.log')}\n`);
+      this.io.stderr(`full log: ${shown(join(outDir, 'build.log'))}\n`);
       return undefined;
     } finally {
       await new Promise<void>((resolve) => logFile.end(resolve));

@@ -14,6 +14,7 @@ import { recordInputs } from '../input-paths.js';
 import { checkGenerated, openOutputDir, type OutputDir } from '../output-dir.js';
 import { VERSION } from '../version.js';
 import { checkFormat, manifestPaths } from './validate.js';
+import { shown } from '../format/style.js';
 
 export interface CompileArgs {
   files: string[];
@@ -51,7 +52,7 @@ export function compileCommand(args: CompileArgs, io: CliIO): number | Promise<n
   const recording = recordInputs(io.host, () => path);
   const output = compileToMemory(path!, { ...io, host: recording.host }, args);
   if (!output) return EXIT.failed;
-  const note = (line: string) => io.stderr(`derivc: ${line}\n`);
+  const note = (line: string) => io.stderr(`derivc: ${shown(line)}\n`);
   checkGenerated(output.files); // a refused path: before anything is created
   const opened = openOutputDir(out, { inputs: recording.inputs, command: args.check ? 'compile --check' : 'compile', note, forCheck: args.check }, { ...(io.signal ? { signal: io.signal } : {}), onWait: note });
   const finish = (dir: OutputDir): number => {
@@ -59,17 +60,17 @@ export function compileCommand(args: CompileArgs, io: CliIO): number | Promise<n
       if (args.check) {
         const { stale, diff } = dir.check(output.files);
         if (!stale) {
-          io.stderr(`${out} is up to date\n`);
+          io.stderr(`${shown(out)} is up to date\n`);
           return EXIT.ok;
         }
         io.stdout(diff);
-        io.stderr(`${out} is stale: run \`derivc compile ${path} -o ${out}\`\n`);
+        io.stderr(`${shown(out)} is stale: run \`derivc compile ${shown(path!)} -o ${shown(out)}\`\n`);
         return EXIT.changed;
       }
       const report = dir.write(output.files);
       const extra = [report.kept.length ? `${report.kept.length} kept` : '', report.unlisted.length ? `${report.unlisted.length} unlisted` : ''].filter(Boolean).join(', ');
       io.stderr(
-        `compiled ${path} → ${out}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed${extra ? `, ${extra}` : ''} (build ${output.buildId.slice(0, 19)}…)\n`,
+        `compiled ${shown(path!)} → ${shown(out)}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed${extra ? `, ${extra}` : ''} (build ${output.buildId.slice(0, 19)}…)\n`,
       );
       return EXIT.ok;
     } finally {

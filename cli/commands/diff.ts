@@ -10,6 +10,7 @@ import type { CliIO } from '../io.js';
 import { gitMode, modeChangeLine } from '../unified-diff.js';
 import { compileToMemory } from './compile.js';
 import { manifestPaths } from './validate.js';
+import { continued, shown } from '../format/style.js';
 
 export const DIFF_FORMATS = ['pretty', 'github'] as const;
 
@@ -116,7 +117,7 @@ function compileSide(path: string, io: CliIO, absentIsEmpty: boolean): Generated
 function compileBase(path: string, io: CliIO, rev: string): GeneratedFile[] | undefined {
   let held = '';
   const files = compileSide(path, { ...io, stderr: (text) => void (held += text) }, true);
-  if (!files && held) io.stderr(`${path} at ${rev}:\n${held}`);
+  if (!files && held) io.stderr(`${shown(path)} at ${shown(rev)}:\n${held}`);
   return files;
 }
 
@@ -134,12 +135,12 @@ export function diffCommand(args: DiffArgs, io: CliIO): number {
       git = GitHost.open(path!, args.base);
     } catch (err) {
       if (!(err instanceof GitError)) throw err;
-      io.stderr(`derivc: ${err.message}\n`);
+      io.stderr(`derivc: ${continued(err.message, '  ')}\n`);
       return EXIT.failed;
     }
     // A manifest added (or deleted) since REV: one side has no output, so every file shows.
     if (git.kind(path!) === 'missing' && io.host.kind(path!) === 'missing') {
-      io.stderr(`derivc: ${path} exists neither in the working tree nor at ${args.base}\n`);
+      io.stderr(`derivc: ${shown(path!)} exists neither in the working tree nor at ${shown(args.base)}\n`);
       return EXIT.failed;
     }
     before = compileBase(path!, { ...io, host: git }, args.base);

@@ -7,6 +7,7 @@ import { FAMILIES, type Family } from '../../compiler/family.js';
 import { bundledManifestSchema } from '../../compiler/validate/schema.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
+import { shown } from '../format/style.js';
 
 const BASES: Record<Family, string> = {
   opensuse: 'registry.opensuse.org/opensuse/leap:15.5',
@@ -47,12 +48,12 @@ export function initCommand(args: { dir: string | undefined; family: string | un
   const dir = args.dir ?? '.';
   const manifest = join(dir, 'derivative.yaml');
   if (existsSync(manifest)) {
-    io.stderr(`derivc: ${manifest} exists already; init never overwrites a manifest\n`);
+    io.stderr(`derivc: ${shown(manifest)} exists already; init never overwrites a manifest\n`);
     return EXIT.failed;
   }
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'derivative.schema.json'), JSON.stringify(bundledManifestSchema(), null, 2) + '\n');
   writeFileSync(manifest, scaffold(nameFrom(dir), family), { flag: 'wx' });
-  io.stderr(`wrote ${manifest} (and derivative.schema.json for editors); next: derivc validate ${manifest}\n`);
+  io.stderr(`wrote ${shown(manifest)} (and derivative.schema.json for editors); next: derivc validate ${shown(manifest)}\n`);
   return EXIT.ok;
 }

@@ -20,6 +20,7 @@ import { recordInputs } from '../input-paths.js';
 import { openOutputDir } from '../output-dir.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
+import { shown } from '../format/style.js';
 
 export interface TestArgs {
   files: string[];
@@ -90,7 +91,7 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
   if (missing.length) {
     // Missing media are made the way `derivc build --target … -o DIR` makes them (the image too,
     // when it is not up to date); media already there are booted as they are.
-    io.stderr(`no ${missing.map((m) => paths.get(m)).join(', ')}: building with \`derivc build ${path} --target ${missing.join(',')} -o ${outDir}\`\n`);
+    io.stderr(`no ${missing.map((m) => shown(paths.get(m)!)).join(', ')}: building with \`derivc build ${shown(path!)} --target ${missing.join(',')} -o ${shown(outDir)}\`\n`);
     const built = await build({ files: [path!], out: outDir, quiet: false, json: false, target: missing.join(',') }, io, { validated: { recording, session } });
     if (built !== EXIT.ok) return built;
     for (const m of missing) {
@@ -100,7 +101,7 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
 
   // The boots read media from DIR and write test/ into it: DIR stays locked meanwhile, so that a
   // concurrent compile cannot replace it under them and drop a result (cli/output-dir.ts).
-  const note = (line: string) => io.stderr(`derivc: ${line}\n`);
+  const note = (line: string) => io.stderr(`derivc: ${shown(line)}\n`);
   const out = await openOutputDir(outDir, { command: 'test', note }, { ...(io.signal ? { signal: io.signal } : {}), onWait: note });
   try {
     const plans = media.flatMap((m) => firmware.map((f) => ({ media: m, firmware: f, path: paths.get(m)! })));
@@ -112,7 +113,7 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
         const plan = plans[next++]!;
         const dir = runDir(outDir, plan);
         mkdirSync(dir, { recursive: true });
-        io.stderr(`booting ${plan.path} under ${plan.firmware} (${runName(plan)}): waiting for ${check.expect.map((e) => `\`${e}\``).join(', ')} within ${Math.round(check.timeoutMs / 1000)} s\n`);
+        io.stderr(`booting ${shown(plan.path)} under ${plan.firmware} (${runName(plan)}): waiting for ${check.expect.map((e) => `\`${e}\``).join(', ')} within ${Math.round(check.timeoutMs / 1000)} s\n`);
         const result = await bootOne(plan, check, host, join(dir, 'console.log'), io.signal);
         const run: BootRun = { ...plan, check, result };
         runs.push(run);
@@ -127,7 +128,7 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
     const junit = writeJunit(outDir, name, runs);
     const failed = runs.filter((r) => r.result.status !== 'passed').length;
     const skipped = plans.length - runs.length;
-    io.stderr(`${runs.length - failed} passed, ${failed} failed${skipped ? `, ${skipped} not run (cancelled)` : ''}; reports in ${join(outDir, 'test')} (${junit})\n`);
+    io.stderr(`${runs.length - failed} passed, ${failed} failed${skipped ? `, ${skipped} not run (cancelled)` : ''}; reports in ${shown(join(outDir, 'test'))} (${shown(junit)})\n`);
     return failed || skipped ? EXIT.failed : EXIT.ok;
   } finally {
     out.close();

@@ -3,7 +3,7 @@
 
 import type { Diagnostic, Severity } from '../../compiler/diagnostics.js';
 import { codeFrame } from './code-frame.js';
-import { createStyle, printableText, type Style } from './style.js';
+import { continued, createStyle, shown, type Style } from './style.js';
 import type { FormatInput, FormatOptions } from './types.js';
 
 /** Indent of `-->` and the notes when no code frame sets it (no range, or the file is unreadable). */
@@ -24,11 +24,11 @@ function renderDiagnostic(d: Diagnostic, source: string | undefined, style: Styl
   const indent = ' '.repeat(frame?.width ?? DEFAULT_GUTTER_WIDTH);
   const where = d.range ? `${d.file}:${d.range.start.line}:${d.range.start.column}` : d.file;
   const note = (label: string, text: string): string =>
-    `${indent} ${style.gutter('=')} ${style.bold(label)} ${printableText(text)}`;
+    `${indent} ${style.gutter('=')} ${style.bold(label)} ${continued(text, `${indent}   ${' '.repeat(label.length + 1)}`)}`;
 
   const lines = [
-    style.severity(d.severity, `${d.severity}[${printableText(d.code)}]`) + style.bold(`: ${printableText(d.message)}`),
-    `${indent}${style.gutter('-->')} ${printableText(where)}`,
+    style.severity(d.severity, `${d.severity}[${shown(d.code)}]`) + style.bold(`: ${continued(d.message, `${indent} `)}`),
+    `${indent}${style.gutter('-->')} ${shown(where)}`,
     ...(frame?.lines ?? []),
   ];
   // `""` points at the whole file, which the location line already names.

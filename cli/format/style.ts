@@ -38,3 +38,17 @@ export function printableLine(text: string): string {
 export function printableText(text: string): string {
   return text.replace(CONTROL, '\uFFFD');
 }
+
+/**
+ * Multi-line text after a prefix derivc prints: every line after the first is indented, so text
+ * from a manifest or a file name never starts a line of output (a CI log reads `::command::`
+ * at the start of a line as a workflow command).
+ */
+export function continued(text: string, indent: string): string {
+  return printableText(text).replace(/\n/g, `\n${indent}`);
+}
+
+/** A value shown inside one line of output (a path, a name): no newline, no control character. */
+export function shown(text: string): string {
+  return printableLine(text);
+}
