@@ -1,6 +1,7 @@
 // Shared by the golden, determinism and Dockerfile-safety tests: which cases exist, how one is
 // compiled in memory, and hosts that serve a changed file in place of a real one.
 
+import { seededRandom } from '../support/random.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMap, isPair, isScalar, parseDocument, visit } from 'yaml';
@@ -73,18 +74,6 @@ export function hostWith(replacements: Record<string, Uint8Array | string>, mode
   };
 }
 
-/** A small seeded PRNG (mulberry32): the same shuffle on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The manifest text with every mapping's keys reversed or shuffled, recursively. `permissions`
  * written as a YAML 1.1 octal (`0644`) stays exactly that: the document is read as YAML 1.2, which
@@ -92,7 +81,7 @@ function seeded(seed: number): () => number {
  */
 export function reorderKeys(source: string, order: 'reverse' | { seed: number }): string {
   const doc = parseDocument(source);
-  const random = order === 'reverse' ? undefined : seeded(order.seed);
+  const random = order === 'reverse' ? undefined : seededRandom(order.seed);
   const octals: string[] = [];
   visit(doc, {
     Map(_, map) {

@@ -9,6 +9,7 @@
 // node starts, validates and compiles first — counted from the moment its lock appears. They come
 // from a seeded generator: a failure names its seed (DERIVC_TEST_SEED=… replays it).
 
+import { seededRandom } from '../support/random.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -91,18 +92,6 @@ function addOthers(dir: string): void {
   fs.writeFileSync(path.join(dir, 'build.log'), 'step 1/9\n');
   fs.mkdirSync(path.join(dir, 'test', 'iso-bios'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'test', 'iso-bios', 'result.json'), '{"status":"passed"}\n');
-}
-
-/** A small seeded generator (mulberry32): the kill delays of a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 beforeAll(async () => {
@@ -237,7 +226,7 @@ describe('derivc compile -o DIR, as separate processes', () => {
       full[name] = state(ref);
     }
     // A few DIRs killed in parallel (each its own sequence of kills): the same number of kills in less time.
-    const lanes = await Promise.all(Array.from({ length: LANES }, (_, lane) => killLane(lane, KILLS / LANES, random(seed + lane), full, `seed ${seed}, lane ${lane}`)));
+    const lanes = await Promise.all(Array.from({ length: LANES }, (_, lane) => killLane(lane, KILLS / LANES, seededRandom(seed + lane), full, `seed ${seed}, lane ${lane}`)));
     const seen = lanes.reduce((a, b) => ({ completed: a.completed + b.completed, midWrite: a.midWrite + b.midWrite, lockHeld: a.lockHeld + b.lockHeld, before: a.before + b.before }));
     // The kills did land before, inside and after writes (else this proved little).
     expect(seen.midWrite, `seed ${seed}: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(3);

@@ -5,6 +5,7 @@
 // spells a file out (as JSON numbers, ~80x its size, as derivc once did) dies instead of
 // swapping the CI machine.
 
+import { CLI, requireBuiltCli } from './support/built-cli.js';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -12,35 +13,19 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo, type Repo } from './fixtures.js';
 
-const CLI = path.resolve('dist/derivc.mjs');
 const MiB = 2 ** 20;
 /** Peak RSS may differ by this much between the two runs (allocator noise); the file would add 90 MiB. */
 const RSS_SLACK = 16 * MiB;
 /** Far below what holding a 100 MiB file in the heap (or spelling a 10 MiB one out) would need. */
 const HEAP_CAP_MIB = 64;
 
-/** The newest TypeScript source the bundle is built from, and its modification time. */
-function newestSource(): { file: string; mtimeMs: number } {
-  let newest = { file: '', mtimeMs: 0 };
-  for (const dir of ['cli', 'compiler', 'targets']) {
-    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
-      const file = path.join(entry.parentPath, entry.name);
-      const { mtimeMs } = fs.statSync(file);
-      if (mtimeMs > newest.mtimeMs) newest = { file, mtimeMs };
-    }
-  }
-  return newest;
-}
 
 const repos: Repo[] = [];
 let reporter: string;
 
 beforeAll(() => {
   // Measuring an old bundle would prove nothing about the code under test.
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
-  const newest = newestSource();
-  if (newest.mtimeMs > fs.statSync(CLI).mtimeMs) throw new Error(`${CLI} is older than ${newest.file}: run \`npm run build\` first (npm test does)`);
+  requireBuiltCli();
   reporter = path.join(fs.mkdtempSync(path.join(process.env['TMPDIR'] ?? '/tmp', 'derivc-rss-')), 'report-rss.cjs');
   fs.writeFileSync(reporter, "process.on('exit', () => process.stderr.write(`derivc-test-max-rss ${process.resourceUsage().maxRSS * 1024}\\n`));\n");
 });
