@@ -13,6 +13,10 @@
 //      boot.img into the MBR
 //   8. qcow2 (qemu-img) when asked, checksum, rename into place
 //
+// Sizes: what `targets.raw` states, validated without the image (validateRaw); RECOVERY and STATE
+// it leaves out chosen from the built image's size (layout.ts). Without that size (derivc plan)
+// the plan shows placeholders for what depends on it.
+//
 // Reproducibility: SOURCE_DATE_EPOCH for genext2fs and mtools, E2FSPROGS_FAKE_TIME for e2fsprogs,
 // every staged file's times set to the epoch, GUIDs/UUIDs/FAT serial derived (layout.ts).
 
