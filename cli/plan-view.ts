@@ -1,8 +1,8 @@
 // The plan (`derivc plan`): one versioned JSON object saying what derivc would do, and the human
 // view rendered from it alone — so the two can never disagree.
 
-import { shellWord } from '../compiler/quote.js';
-import type { StepAction, TargetPlan } from '../targets/target.js';
+import { describeAction } from '../targets/actions.js';
+import type { TargetPlan } from '../targets/target.js';
 
 /** Version 1 of the plan JSON. Fields are added in later versions, never renamed or removed. */
 export interface Plan {
@@ -67,45 +67,10 @@ export function renderPlan(plan: Plan): string {
     out.push(`    work dir:   ${t.workDir.parent}/${t.workDir.prefix}XXXXXX (removed at the end)`);
     t.steps.forEach((step, i) => {
       out.push(`    ${i + 1}. ${step.title}`);
-      for (const line of actionLines(step.action)) out.push(`         ${line}`);
+      for (const line of describeAction(step.action)) out.push(`         ${line}`);
     });
   }
   return out.join('\n') + '\n';
-}
-
-/** A step's action as the lines a reader checks: the command as it runs, the files it touches. */
-function actionLines(a: StepAction): string[] {
-  switch (a.kind) {
-    case 'exec': {
-      const env = Object.entries(a.env ?? {}).map(([k, v]) => `${k}=${shellWord(v)}`);
-      const command = [...env, a.tool, ...a.args.map(shellWord)].join(' ');
-      return [a.stdin ? `docker export (created container of ${a.stdin.image}, Docker's init-layer files replaced by the image's) | ${command}` : command];
-    }
-    case 'extract':
-      return a.files.map((f) => `${f.from} (in ${a.image}, links followed) → ${f.to}`);
-    case 'mkdir':
-      return [`${a.path}/`];
-    case 'write':
-      return [`${a.path}:`, ...a.content.replace(/\n$/, '').split('\n').map((l) => `  ${l.replace(/\t/g, '    ')}`)];
-    case 'copy-tree':
-      return [`${a.from}/ → ${a.to}/`];
-    case 'set-efi-serial':
-      return [`${a.iso}: FAT volume serial of the EFI boot image = ${a.serial}`];
-    case 'set-vmdk-cid':
-      return [`${a.vmdk}: descriptor CID=${a.cid}`];
-    case 'ovf-manifest':
-      return [`SHA256 of ${a.files.map((f) => f.file).join(', ')} → ${a.to}`];
-    case 'install-bios-boot':
-      return [`${a.disk}: GRUB ${a.bootImage} into the MBR code area, pointing at core.img at sector ${a.coreLba}`];
-    case 'checksum':
-      return [`sha256 of ${a.file} → ${a.to}`];
-    case 'publish':
-      return a.files.map((f) => `${f.from} → ${f.to}`);
-    case 'checksums':
-      return [`sha256 of ${a.files.map((f) => f.file).join(', ')} → ${a.to}`];
-    case 'publish-dir':
-      return [`${a.from}/ → ${a.to}/ (replacing it)`];
-  }
 }
 
 function count(n: number, noun: string, plural = `${noun}s`): string {

@@ -1,17 +1,25 @@
-// The target interface: a target turns a built image into media. `plan` is pure — it is what
-// `derivc plan` shows — and `run` carries the plan out with injected effects (TargetIO), so it
-// is tested with a recording fake and for real in e2e. Every target works in a temporary
-// directory next to its output and renames finished artifacts into place.
+// The target interface: a target turns a built image into media. `validate` says what is wrong
+// with its options from the manifest alone (`derivc validate` runs it: no image, no file read);
+// `plan` is pure — it is what `derivc plan` shows — and plan-run.ts carries the plan out with
+// injected effects (TargetIO), so it is tested with a recording fake and for real in e2e. The
+// steps a target needs beyond plan-run's own it registers itself (StepActions, ActionHandlers),
+// so plan-run knows no target. Every target works in a temporary directory next to its output
+// and renames finished artifacts into place.
 
-import type { Build } from '../compiler/normalize/build.js';
+import type { DiagnosticCode } from '../compiler/codes.js';
+import type { Build, BuildFacts } from '../compiler/normalize/build.js';
+import type { TargetName, TargetsIR } from '../compiler/normalize/targets.js';
 import type { DockerEngine } from './io/engine.js';
+import type { ImageCapture } from './io/image-stream.js';
 
-export type TargetName = 'iso' | 'raw' | 'ova' | 'packer';
+export type { TargetName } from '../compiler/normalize/targets.js';
 
 /** What every target's plan knows besides the manifest: the image and where media go. */
 export interface TargetContext {
   /** The built image (a tag or ID). */
   image: string;
+  /** The image's size in bytes (its layers unpacked): what the raw disk sizes its partitions by. Unknown while only planning. */
+  imageBytes: number | undefined;
   /** Directory the finished media land in. */
   outDir: string;
   /**
@@ -20,6 +28,8 @@ export interface TargetContext {
    * placeholders, and such a plan cannot run.
    */
   sourceDateEpoch: number | undefined;
+  /** The targets made before this one in the same run, into the same outDir: the OVA takes the disk the raw target published. */
+  earlier: readonly TargetName[];
 }
 
 /** Stands in for SOURCE_DATE_EPOCH, or a value derived from it, in a plan made without one. */
@@ -27,47 +37,63 @@ export function epochPlaceholder(what: string): string {
   return `<${what}>`;
 }
 
+/** A problem with a target's options, at the option it is about. The CLI positions it in the manifest. */
+export interface TargetFinding {
+  /** Catalogued in compiler/codes.ts (`targets/…`). */
+  code: DiagnosticCode;
+  /**
+   * JSON pointer of the option in the manifest. It may name an option the manifest leaves out
+   * (its default is what is wrong): the finding then shows at the closest part that is there.
+   */
+  pointer: string;
+  /** Lowercase: what is wrong, what was expected, what was found. */
+  message: string;
+  hint?: string;
+}
+
+/** A finding only the built image can tell (its size against a stated disk size), thrown by `plan`. */
+export class TargetError extends Error {
+  constructor(readonly finding: TargetFinding) {
+    super(finding.message);
+  }
+}
+
 /**
- * What a step does, as data: `run` interprets it, `derivc plan` prints it. Relative paths are
- * inside the run's temporary work directory (tools run there); absolute ones are the host's.
+ * Every kind of step, by name, as data: plan-run carries it out, `derivc plan` prints it.
+ * Relative paths are inside the run's temporary work directory (tools run there); absolute ones
+ * are the host's. These are plan-run's own (targets/core-actions.ts); each target adds the kinds
+ * it owns in its actions.ts, by declaration merging.
  */
-export type StepAction =
+export interface StepActions {
   /**
    * A host tool with an argument array, never a shell. `stdin` names a stream derivc feeds it:
    * the image's filesystem as a tar, of which the files under `capture` are also kept for a
    * later `extract` (so the kernel and initrd need no second pass over the image).
    */
-  | { kind: 'exec'; tool: string; args: string[]; env?: Record<string, string>; stdin?: { from: 'image-filesystem'; image: string; capture?: string } }
+  exec: { kind: 'exec'; tool: string; args: string[]; env?: Record<string, string>; stdin?: { from: 'image-filesystem'; image: string; capture?: string } };
   /** Files of the image, symlinks followed (kept from an earlier stream of it, else read from its layers), written into the work directory. */
-  | { kind: 'extract'; image: string; files: { from: string; to: string }[] }
+  extract: { kind: 'extract'; image: string; files: { from: string; to: string }[] };
   /** A directory (and its parents) in the work directory. */
-  | { kind: 'mkdir'; path: string }
+  mkdir: { kind: 'mkdir'; path: string };
   /**
    * A text file derivc writes. `sizes`: placeholders in `content` replaced by the byte size of a
    * work file made by an earlier step (an OVF descriptor names its disk's size).
    */
-  | { kind: 'write'; path: string; content: string; sizes?: { placeholder: string; file: string }[] }
+  write: { kind: 'write'; path: string; content: string; sizes?: { placeholder: string; file: string }[] };
   /** A host directory merged into a work directory (files replace what is there). */
-  | { kind: 'copy-tree'; from: string; to: string }
-  /** Sets the volume serial of the EFI boot image (FAT) inside an ISO: mformat draws it from the clock. */
-  | { kind: 'set-efi-serial'; iso: string; serial: number | string }
-  /**
-   * Makes a GPT disk boot under BIOS: GRUB's boot.img (a host file) into the MBR's code area,
-   * pointing at core.img, already written at `coreLba` in the BIOS boot partition.
-   */
-  | { kind: 'install-bios-boot'; disk: string; bootImage: string; coreLba: number; partitionSectors: number }
-  /** Sets the content ID in a VMDK's descriptor: qemu-img draws it at random. */
-  | { kind: 'set-vmdk-cid'; vmdk: string; cid: string }
-  /** An OVF manifest (.mf): "SHA256(<name>)= <hex>\n" for each file. */
-  | { kind: 'ovf-manifest'; files: { file: string; name: string }[]; to: string }
+  'copy-tree': { kind: 'copy-tree'; from: string; to: string };
   /** `sha256sum` format: "<hex>  <name>\n". */
-  | { kind: 'checksum'; file: string; to: string; name: string }
+  checksum: { kind: 'checksum'; file: string; to: string; name: string };
   /** Renames into place, in order; sidecars (all but the first) are removed first so none describes other bytes. */
-  | { kind: 'publish'; files: { from: string; to: string }[] }
+  publish: { kind: 'publish'; files: { from: string; to: string }[] };
   /** `sha256sum` format over several files into one (a directory's SHA256SUMS): "<hex>  <name>\n" each. */
-  | { kind: 'checksums'; files: { file: string; name: string }[]; to: string }
+  checksums: { kind: 'checksums'; files: { file: string; name: string }[]; to: string };
   /** A finished work directory renamed into place, replacing the one there whole: its files belong together. */
-  | { kind: 'publish-dir'; from: string; to: string };
+  'publish-dir': { kind: 'publish-dir'; from: string; to: string };
+}
+
+export type ActionKind = keyof StepActions;
+export type StepAction = StepActions[ActionKind];
 
 export interface PlanStep {
   title: string;
@@ -133,13 +159,42 @@ export interface TargetIO {
   progress?(text: string): void;
 }
 
-export interface Target<O> {
-  name: TargetName;
-  /** The manifest schema's definition of this target's options. */
-  optionsSchema: object;
-  plan(build: Build, options: O, context: TargetContext): TargetPlan;
-  run(plan: TargetPlan, io: TargetIO): Promise<Artifact[]>;
+/** What a step sees of the run it is part of. */
+export interface StepContext {
+  io: TargetIO;
+  /** A path of the plan made absolute: relative ones are in the work directory. */
+  at(path: string): string;
+  /** SHA-256 and size of a work file as it is now, read once while no step changes files. */
+  digest(file: string): Promise<{ sha256: string; bytes: number }>;
+  /** Checksums made so far, by work path: a published file with one becomes an artifact. */
+  readonly sums: Map<string, { sha256: string; bytes: number }>;
+  /** What the run published. */
+  readonly artifacts: Artifact[];
+  /** Files kept from the image's filesystem as it streamed past, by image. */
+  readonly captures: Map<string, ImageCapture>;
 }
 
-/** A user-facing reason a target cannot be planned or run (reported as a diagnostic, not a crash). */
-export class TargetError extends Error {}
+/** How plan-run carries out one kind of step, and how `derivc plan` shows it. */
+export interface ActionHandler<K extends ActionKind> {
+  /** The lines a reader checks under the step's title: the command as it runs, the files it touches. */
+  describe(action: StepActions[K]): string[];
+  run(action: StepActions[K], step: StepContext): Promise<void>;
+  /** The work files the step writes when it leaves every other as it was (their digests stay); without it, a step may change any. */
+  writes?(action: StepActions[K]): string[];
+}
+
+export type ActionHandlers = { [K in ActionKind]: ActionHandler<K> };
+
+export interface Target<O, K extends ActionKind = never> {
+  name: TargetName;
+  /** The manifest schema's definition of this target's options; its defaults are applied in the IR. */
+  optionsSchema: object;
+  /** Its options from the manifest's targets, defaults applied (the OVA reads the raw disk's too). */
+  options(targets: TargetsIR): O;
+  /** What is wrong with the options, from the manifest alone: no image, no file. */
+  validate(options: O, build: BuildFacts): TargetFinding[];
+  /** The plan for options that passed `validate`; throws TargetError for what only the built image tells. */
+  plan(build: Build, options: O, context: TargetContext): TargetPlan;
+  /** The kinds of step this target owns. */
+  actions: Pick<ActionHandlers, K>;
+}

@@ -14,11 +14,14 @@ function sources(dir: string): string[] {
 describe('diagnostic codes', () => {
   it('every code used in the source is registered', () => {
     const used = new Set<string>();
-    for (const text of [...sources('compiler'), ...sources('cli')]) {
+    for (const text of [...sources('compiler'), ...sources('cli'), ...sources('targets')]) {
       for (const m of text.matchAll(/code: '([a-zA-Z-]+\/[a-z0-9-]+)'|finding\(ctx, '([a-zA-Z-]+\/[a-z0-9-]+)'/g)) used.add((m[1] ?? m[2])!);
     }
     expect(used.size).toBeGreaterThan(20);
     expect([...used].filter((c) => !(c in CODES))).toEqual([]);
+    // The targets' findings among them, all in the one namespace of target codes.
+    expect([...used].filter((c) => c.startsWith('target'))).toEqual(expect.arrayContaining(['targets/unsupported-firmware', 'targets/unsupported-arch', 'targets/raw-too-small', 'targets/invalid-option']));
+    expect(Object.keys(CODES).filter((c) => c.startsWith('target/'))).toEqual([]);
   });
 
   it('every x-derivc-code in the schemas is registered', () => {

@@ -16,13 +16,13 @@ import { ValidationSession } from '../compiler/validate/index.js';
 import { bootCatalogSector, efiImageSector, fatSerialOffset } from '../targets/iso/efi-serial.js';
 import { grubCfg, serialTerminal } from '../targets/iso/grub-cfg.js';
 import { DOCKER_INIT_FILES, imageFilesystem, resolveCaptured, tarEntry, TarEntryFilter, type Capture } from '../targets/iso/image-tar.js';
-import { isoVolumeDate, planIso } from '../targets/iso/plan.js';
-import { runPlan } from '../targets/plan-run.js';
+import { isoVolumeDate, planIso, validateIso } from '../targets/iso/plan.js';
+import { runTarget } from '../targets/actions.js';
 import type { ImageEntry } from '../targets/io/engine.js';
-import { planTarget } from '../targets/registry.js';
-import { TargetError, type TargetFs, type TargetIO, type TargetPlan } from '../targets/target.js';
+import type { TargetFs, TargetIO, TargetPlan } from '../targets/target.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { MemoryHost } from './support/memory-host.js';
+import { optionsOf, planOne } from './support/targets.js';
 
 const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 
@@ -35,13 +35,14 @@ function validated(body = '', files: Record<string, string> = {}) {
 }
 
 const EPOCH = 1_700_000_000; // 2023-11-14T22:13:20Z
-const CONTEXT = { image: 'derivc.local/acme:1.0', outDir: '/out', sourceDateEpoch: EPOCH };
+const CONTEXT = { image: 'derivc.local/acme:1.0', imageBytes: 700 * 2 ** 20, outDir: '/out', sourceDateEpoch: EPOCH, earlier: [] };
+const ISO = optionsOf('iso');
 const ENV = { SOURCE_DATE_EPOCH: '1700000000', TZ: 'UTC', LC_ALL: 'C' };
 
 describe('iso plan()', () => {
   it('is the cOS live layout, step by step, with every argument pinned', () => {
     const { build } = validated();
-    const plan = planIso(build, {}, CONTEXT);
+    const plan = planIso(build, ISO, CONTEXT);
     expect(plan).toEqual({
       target: 'iso',
       tools: [
@@ -151,7 +152,7 @@ describe('iso plan()', () => {
 
   it('honours targets.iso: label, firmware, compression, name, overlay', () => {
     const { build, targets } = validated('targets: {iso: {label: ACME, firmware: [bios], compression: xz, name: acme-live, overlay: extra}}\n', { 'extra/README.txt': 'hi' });
-    const plan = planTarget('iso', build, targets, CONTEXT);
+    const plan = planOne('iso', build, targets, CONTEXT);
     const actions = plan.steps.map((s) => s.action);
     expect(actions.find((a) => a.kind === 'exec' && a.tool === 'sqfstar')).toMatchObject({ args: ['-comp', 'xz', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', 'iso/rootfs.squashfs'] });
     expect(actions).toContainEqual({ kind: 'copy-tree', from: 'extra', to: 'iso' });
@@ -164,28 +165,31 @@ describe('iso plan()', () => {
     expect(plan.outputs).toEqual(['/out/acme-live.iso', '/out/acme-live.iso.sha256']);
     expect((actions.find((a) => a.kind === 'write') as { content: string }).content).toContain('CDLABEL=ACME"');
 
-    const uefi = planIso(build, { firmware: ['uefi'] }, CONTEXT);
+    const uefi = planIso(build, optionsOf('iso', { firmware: ['uefi'] }), CONTEXT);
     expect(uefi.steps.find((s) => s.action.kind === 'exec' && s.action.tool === 'grub-mkrescue')!.action).toMatchObject({ args: expect.arrayContaining(['--directory', '/usr/lib/grub/x86_64-efi']) });
     expect(uefi.tools.map((t) => t.name)).toContain('mformat');
   });
 
   it('names every host tool with the package doctor names', () => {
     const { build } = validated();
-    for (const t of planIso(build, {}, CONTEXT).tools) expect([t.name, debianPackageOf(t.name)]).toEqual([t.name, t.package]);
+    for (const t of planIso(build, ISO, CONTEXT).tools) expect([t.name, debianPackageOf(t.name)]).toEqual([t.name, t.package]);
   });
 
   it('shows placeholders when SOURCE_DATE_EPOCH is not known yet, and such a plan refuses to run', async () => {
     const { build } = validated();
-    const plan = planIso(build, {}, { ...CONTEXT, sourceDateEpoch: undefined });
+    const plan = planIso(build, ISO, { ...CONTEXT, sourceDateEpoch: undefined });
     expect(plan.sourceDateEpoch).toBeNull();
     expect(JSON.stringify(plan)).toContain('<SOURCE_DATE_EPOCH as YYYYMMDDhhmmss00>');
-    await expect(runPlan(plan, new RecordingIO().io)).rejects.toThrow(/without SOURCE_DATE_EPOCH/);
+    await expect(runTarget(plan, new RecordingIO().io)).rejects.toThrow(/without SOURCE_DATE_EPOCH/);
   });
 
-  it('refuses BIOS for an arm64 image', () => {
+  it('refuses BIOS for an arm64 image, at targets.iso.firmware', () => {
     const { build } = validated();
-    expect(() => planIso({ ...build, arch: 'arm64' }, {}, CONTEXT)).toThrow(TargetError);
-    expect(planIso({ ...build, arch: 'arm64' }, { firmware: ['uefi'] }, CONTEXT).tools.map((t) => t.name)).toContain('/usr/lib/grub/arm64-efi');
+    expect(validateIso(ISO, { ...build, arch: 'arm64' })).toEqual([
+      { code: 'targets/unsupported-firmware', pointer: '/targets/iso/firmware', message: 'an arm64 ISO cannot boot with bios firmware (GRUB has no bios platform for arm64)', hint: 'use `firmware: [uefi]`' },
+    ]);
+    expect(validateIso(ISO, build)).toEqual([]);
+    expect(planIso({ ...build, arch: 'arm64' }, optionsOf('iso', { firmware: ['uefi'] }), CONTEXT).tools.map((t) => t.name)).toContain('/usr/lib/grub/arm64-efi');
   });
 
   it('formats ISO volume dates in UTC', () => {
@@ -387,7 +391,7 @@ class RecordingIO {
           this.abort.abort();
           throw new Error(`${tool} was stopped`);
         }
-        if (this.failing === tool) throw new TargetError(`${tool} failed (exit status 1)`);
+        if (this.failing === tool) throw new Error(`${tool} failed (exit status 1)`);
         if (tool === 'sqfstar') this.files.set(`${opts.cwd}/${args.at(-1)}`, Buffer.from('SQUASHFS'));
         if (tool === 'grub-mkrescue') this.files.set(`${opts.cwd}/${args[1]}`, syntheticIso());
       },
@@ -401,13 +405,13 @@ async function isoPlan(body = ''): Promise<{ plan: TargetPlan; rec: RecordingIO 
   const { build } = validated(body);
   const rec = new RecordingIO();
   rec.engine.exportTar = await tarOf(EXPORT);
-  return { plan: planIso(build, {}, CONTEXT), rec };
+  return { plan: planIso(build, ISO, CONTEXT), rec };
 }
 
 describe('iso run()', () => {
   it('runs the tools with exactly the planned arguments, in the work directory', async () => {
     const { plan, rec } = await isoPlan();
-    const artifacts = await runPlan(plan, rec.io);
+    const artifacts = await runTarget(plan, rec.io);
     expect(rec.execs.map(({ tool, args, env, cwd }) => ({ tool, args, env, cwd }))).toEqual([
       { tool: 'sqfstar', args: ['-comp', 'zstd', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', 'iso/rootfs.squashfs'], env: ENV, cwd: WORK },
       { tool: 'grub-mkrescue', args: ['-o', 'acme-1.0.iso', 'iso', '--', '-volid', 'COS_LIVE', '-volume_date', 'uuid', '2023111422132000', '-volume_date', 'all_file_dates', '=1700000000'], env: ENV, cwd: WORK },
@@ -418,7 +422,7 @@ describe('iso run()', () => {
 
   it("feeds sqfstar the image's filesystem: Docker's init-layer stubs replaced by the image's own entries", async () => {
     const { plan, rec } = await isoPlan();
-    await runPlan(plan, rec.io);
+    await runTarget(plan, rec.io);
     const entries = await listTar(rec.execs[0]!.stdin!);
     expect(entries.map((e) => e.name)).toEqual([
       'boot/',
@@ -443,7 +447,7 @@ describe('iso run()', () => {
 
   it('takes the kernel and initrd from the export as it streams past, following the /boot links', async () => {
     const { plan, rec } = await isoPlan();
-    await runPlan(plan, rec.io);
+    await runTarget(plan, rec.io);
     // No second pass over the image: the links resolved inside what was captured.
     expect(rec.engine.calls.some((c) => c.startsWith('files'))).toBe(false);
     expect(rec.log).toContain(`write ${WORK}/iso/boot/vmlinuz`);
@@ -459,7 +463,7 @@ describe('iso run()', () => {
       written[file] = Buffer.from(content).toString();
       return write(file, content);
     };
-    await runPlan(plan, rec.io);
+    await runTarget(plan, rec.io);
     expect(rec.engine.calls).toContain('files derivc.local/acme:1.0 /boot/vmlinuz');
     expect(written[`${WORK}/iso/boot/vmlinuz`]).toBe('layers:/boot/vmlinuz');
     expect(written[`${WORK}/iso/boot/initrd`]).toBe('INITRD');
@@ -467,13 +471,13 @@ describe('iso run()', () => {
 
   it("sets the EFI image's FAT serial from SOURCE_DATE_EPOCH", async () => {
     const { plan, rec } = await isoPlan();
-    await runPlan(plan, rec.io);
+    await runTarget(plan, rec.io);
     expect(rec.files.get('/out/acme-1.0.iso')!.readUInt32LE(30 * 2048 + 0x27)).toBe(EPOCH);
   });
 
   it('renames the ISO into place only at the end, the checksum after it, and removes the work directory', async () => {
     const { plan, rec } = await isoPlan();
-    await runPlan(plan, rec.io);
+    await runTarget(plan, rec.io);
     const tail = rec.log.slice(rec.log.indexOf(`sha256 ${WORK}/acme-1.0.iso`));
     expect(tail).toEqual([
       `sha256 ${WORK}/acme-1.0.iso`,
@@ -490,7 +494,7 @@ describe('iso run()', () => {
   it.each(['sqfstar', 'grub-mkrescue'])('leaves nothing at the output path when %s fails', async (tool) => {
     const { plan, rec } = await isoPlan();
     rec.failing = tool;
-    await expect(runPlan(plan, rec.io)).rejects.toThrow(`${tool} failed`);
+    await expect(runTarget(plan, rec.io)).rejects.toThrow(`${tool} failed`);
     expect(rec.log.some((l) => l.startsWith('rename'))).toBe(false);
     expect(rec.log.at(-1)).toBe(`remove ${WORK}`);
     expect([...rec.files.keys()].filter((f) => f.startsWith('/out/') && !f.startsWith(WORK))).toEqual([]);
@@ -500,7 +504,7 @@ describe('iso run()', () => {
   it('stops on Ctrl-C: a cancellation, nothing published, the work directory removed', async () => {
     const { plan, rec } = await isoPlan();
     rec.abortDuring = 'sqfstar';
-    await expect(runPlan(plan, rec.io)).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(runTarget(plan, rec.io)).rejects.toMatchObject({ name: 'AbortError' });
     expect(rec.execs.map((e) => e.tool)).toEqual(['sqfstar']);
     expect(rec.log.some((l) => l.startsWith('rename'))).toBe(false);
     expect(rec.log.at(-1)).toBe(`remove ${WORK}`);
@@ -510,7 +514,7 @@ describe('iso run()', () => {
     const { plan, rec } = await isoPlan();
     rec.engine.exportTar = await tarOf(EXPORT.filter((e) => !e.name.startsWith('boot/initrd')));
     rec.engine.readFiles = async (_image, paths) => new Map(paths.map((p) => [p, undefined]));
-    await expect(runPlan(plan, rec.io)).rejects.toThrow('the image derivc.local/acme:1.0 has no /boot/initrd');
+    await expect(runTarget(plan, rec.io)).rejects.toThrow('the image derivc.local/acme:1.0 has no /boot/initrd');
   });
 });
 
@@ -655,7 +659,7 @@ describe('derivc build --target iso', () => {
   it('names the Debian package of each missing tool before anything runs', async () => {
     const r = await build({ target: 'iso', prepare: (rec) => (rec.missing = new Set(['xorriso', '/usr/lib/grub/i386-pc'])) });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('target/tool-missing');
+    expect(r.stderr).toContain('targets/tool-missing');
     expect(r.stderr).toContain('`xorriso` (Debian package xorriso), `/usr/lib/grub/i386-pc` (Debian package grub-pc-bin)');
     expect(r.stderr).toContain('apt-get install -y xorriso grub-pc-bin');
     expect(r.rec.execs).toEqual([]);
@@ -664,7 +668,7 @@ describe('derivc build --target iso', () => {
   it('reports a failing step at the manifest, with nothing written', async () => {
     const r = await build({ target: 'iso', body: 'targets: {iso: {}}\n', prepare: (rec) => (rec.failing = 'grub-mkrescue') });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('target/failed');
+    expect(r.stderr).toContain('targets/failed');
     expect(r.stderr).toContain('the iso medium could not be made: grub-mkrescue failed (exit status 1)');
     expect(r.stderr).toMatch(/derivative\.yaml:5:\d+/);
   });

@@ -1,6 +1,7 @@
-// The ova target as a specification: the raw disk's steps followed by the appliance steps, the
-// OVF descriptor (hardware from targets.ova, every manifest value escaped), the VMDK content ID
-// made reproducible, and the run filling in the disk's size and the manifest's SHA256 lines.
+// The ova target as a specification: the raw disk's steps (or, after the raw target in the same
+// run, the disk it published) followed by the appliance steps, the OVF descriptor (hardware from
+// targets.ova, every manifest value escaped), the VMDK content ID made reproducible, and the run
+// filling in the disk's size and the manifest's SHA256 lines.
 // The real qemu-img, tar and a QEMU boot of the VMDK are test/e2e/ova.e2e.test.ts.
 
 import { describe, expect, it } from 'vitest';
@@ -9,19 +10,25 @@ import type { Build } from '../compiler/normalize/build.js';
 import { normalize } from '../compiler/normalize/index.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { ovfDescriptor } from '../targets/ova/ovf.js';
-import { planOva } from '../targets/ova/plan.js';
+import { planOva, validateOva } from '../targets/ova/plan.js';
 import { cidPatch, descriptorRange } from '../targets/ova/vmdk.js';
 import { xmlEscape } from '../targets/ova/xml.js';
-import { runPlan } from '../targets/plan-run.js';
+import { runTarget } from '../targets/actions.js';
 import { derivedUuid } from '../targets/raw/layout.js';
-import { rawDiskSteps } from '../targets/raw/plan.js';
+import { rawDiskSteps, validDiskSpec } from '../targets/raw/plan.js';
 import type { StepAction, TargetFs, TargetIO, TargetPlan } from '../targets/target.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { MemoryHost } from './support/memory-host.js';
+import { optionsOf } from './support/targets.js';
 
 const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 const EPOCH = 1_700_000_000;
-const CONTEXT = { image: 'derivc.local/acme:1.0', outDir: '/out', sourceDateEpoch: EPOCH };
+const CONTEXT = { image: 'derivc.local/acme:1.0', imageBytes: 700 * 2 ** 20, outDir: '/out', sourceDateEpoch: EPOCH, earlier: [] };
+const FACTS = { name: 'acme', version: '1.0', arch: 'amd64' as const };
+const DISK_AT = { pointer: '/targets/raw/size', name: 'disk' };
+/** The options of the ova target for `targets.ova` and `targets.raw`. */
+const options = (ova: object = {}, raw: object = {}) => ({ ova: optionsOf('ova', ova), raw: optionsOf('raw', raw) });
+const diskOf = (raw: object, size: string, firmware: ('bios' | 'uefi')[]) => validDiskSpec(optionsOf('raw', raw), { text: size, pointer: '/targets/raw/size' }, firmware);
 
 function build(body = ''): Build {
   const host = new MemoryHost({ 'derivative.yaml': HEAD + body });
@@ -35,8 +42,8 @@ const tail = (plan: TargetPlan, n: number) => plan.steps.slice(-n).map((s) => s.
 describe('ova plan()', () => {
   it('makes the raw disk first, then VMDK, descriptor, manifest and a tar with the descriptor first', () => {
     const b = build();
-    const plan = planOva(b, { ova: {}, raw: {} }, CONTEXT);
-    const disk = rawDiskSteps(b, { firmware: ['bios', 'uefi'] }, CONTEXT);
+    const plan = planOva(b, options(), CONTEXT);
+    const disk = rawDiskSteps(b, diskOf({}, '8GiB', ['bios', 'uefi']), CONTEXT, DISK_AT);
     expect(plan.steps.slice(0, disk.steps.length)).toEqual(disk.steps);
     const [convert, cid, ovf, mf, tar, sum, publish] = tail(plan, 7) as StepAction[];
     expect(convert).toEqual({ kind: 'exec', tool: 'qemu-img', args: ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', 'disk.raw', 'acme-1.0-disk1.vmdk'] });
@@ -58,10 +65,10 @@ describe('ova plan()', () => {
 
   it("takes the disk's partitions from targets.raw, its size from targets.ova.diskSize, and always boots the VM's firmware", () => {
     const b = build();
-    const plan = planOva(b, { ova: { firmware: 'uefi', diskSize: '6GiB' }, raw: { firmware: ['bios'], partitions: { state: '2GiB' } } }, CONTEXT);
+    const plan = planOva(b, options({ firmware: 'uefi', diskSize: '6GiB' }, { firmware: ['bios'], partitions: { state: '2GiB' } }), CONTEXT);
     const sgdisk = plan.steps.map((s) => s.action).find((a) => a.kind === 'exec' && a.tool === 'sgdisk');
     expect(sgdisk).toBeDefined();
-    const disk = rawDiskSteps(b, { firmware: ['bios', 'uefi'], size: '6GiB', partitions: { state: '2GiB' } }, CONTEXT);
+    const disk = rawDiskSteps(b, diskOf({ partitions: { state: '2GiB' } }, '6GiB', ['bios', 'uefi']), CONTEXT, { pointer: '/targets/ova/diskSize', name: 'OVA disk' });
     expect(plan.steps.slice(0, disk.steps.length)).toEqual(disk.steps);
     const ovf = plan.steps.find((s) => s.action.kind === 'write' && s.action.path === 'acme-1.0.ovf')!.action as Extract<StepAction, { kind: 'write' }>;
     expect(ovf.content).toContain(`ovf:capacity="${6 * 2 ** 30}"`);
@@ -69,8 +76,57 @@ describe('ova plan()', () => {
   });
 
   it('shows a placeholder CID when SOURCE_DATE_EPOCH is not known yet', () => {
-    const plan = planOva(build(), { ova: {}, raw: {} }, { ...CONTEXT, sourceDateEpoch: undefined });
+    const plan = planOva(build(), options(), { ...CONTEXT, sourceDateEpoch: undefined });
     expect(plan.steps.find((s) => s.action.kind === 'set-vmdk-cid')!.action).toMatchObject({ cid: '<CID from SOURCE_DATE_EPOCH>' });
+  });
+});
+
+describe('ova after raw in the same run', () => {
+  it('converts the disk the raw target published instead of making it again', () => {
+    const plan = planOva(build(), options(), { ...CONTEXT, earlier: ['iso', 'raw'] });
+    expect(plan.steps.some((s) => s.action.kind === 'exec' && ['sqfstar', 'genext2fs', 'sgdisk'].includes(s.action.tool))).toBe(false);
+    expect(plan.steps[0]).toEqual({
+      title: 'convert the disk the raw target published to a streamOptimized VMDK',
+      action: { kind: 'exec', tool: 'qemu-img', args: ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', '/out/acme-1.0.raw', 'acme-1.0-disk1.vmdk'] },
+    });
+    expect(plan.tools).toEqual([{ name: 'qemu-img', package: 'qemu-utils' }]);
+    // The same appliance steps as when it makes the disk itself.
+    expect(plan.steps.slice(1)).toEqual(planOva(build(), options(), CONTEXT).steps.slice(-6));
+  });
+
+  it('reads a published qcow2 as qcow2', () => {
+    const plan = planOva(build(), options({}, { format: 'qcow2' }), { ...CONTEXT, earlier: ['raw'] });
+    expect(plan.steps[0]!.action).toMatchObject({ args: ['convert', '-f', 'qcow2', '-O', 'vmdk', '-o', 'subformat=streamOptimized', '/out/acme-1.0.qcow2', 'acme-1.0-disk1.vmdk'] });
+  });
+
+  it('makes its own disk when it is another one: another size, or a firmware targets.raw leaves out', () => {
+    const own = (ova: object, raw: object = {}) => planOva(build(), options(ova, raw), { ...CONTEXT, earlier: ['raw'] }).steps.some((s) => s.action.kind === 'exec' && s.action.tool === 'sgdisk');
+    expect(own({ diskSize: '6GiB' })).toBe(true);
+    expect(own({ firmware: 'bios' }, { firmware: ['uefi'] })).toBe(true);
+    expect(own({ diskSize: '8GiB' })).toBe(false);
+    expect(own({ firmware: 'uefi' }, { firmware: ['uefi'] })).toBe(false);
+  });
+});
+
+describe('ova validate()', () => {
+  it('accepts the defaults', () => {
+    expect(validateOva(options(), FACTS)).toEqual([]);
+  });
+
+  it('reports memory that is not whole MiB at targets.ova.memory', () => {
+    expect(validateOva(options({ memory: '1500KiB' }), FACTS)).toEqual([{ code: 'targets/invalid-option', pointer: '/targets/ova/memory', message: "the VM's memory 1500KiB is not a whole number of MiB", hint: 'write it in MiB, e.g. `2MiB`' }]);
+  });
+
+  it('reports a BIOS VM for an arm64 image at targets.ova.firmware', () => {
+    expect(validateOva(options({}, { firmware: ['uefi'] }), { ...FACTS, arch: 'arm64' })).toEqual([expect.objectContaining({ code: 'targets/unsupported-firmware', pointer: '/targets/ova/firmware' })]);
+    expect(validateOva(options({ firmware: 'uefi' }, { firmware: ['uefi'] }), { ...FACTS, arch: 'arm64' })).toEqual([]);
+  });
+
+  it("checks the stated partitions against the OVA's own disk size", () => {
+    expect(validateOva(options({ diskSize: '2GiB' }, { partitions: { recovery: '1GiB', state: '1GiB' } }), FACTS)).toEqual([
+      expect.objectContaining({ code: 'targets/raw-too-small', pointer: '/targets/raw/partitions/state', message: expect.stringContaining('does not fit the 2GiB OVA disk') }),
+    ]);
+    expect(validateOva(options({ diskSize: '1500KiB' }), FACTS)).toEqual([expect.objectContaining({ pointer: '/targets/ova/diskSize', message: 'the OVA disk size 1500KiB is not a whole number of MiB: partitions are MiB-aligned' })]);
   });
 });
 
@@ -167,8 +223,8 @@ describe('ova run()', () => {
       },
     };
     // Only the appliance steps: the disk steps are the raw target's (test/raw-target.test.ts).
-    const plan = planOva(build(), { ova: {}, raw: {} }, CONTEXT);
-    await runPlan({ ...plan, steps: plan.steps.slice(-7) }, io);
+    const plan = planOva(build(), options(), CONTEXT);
+    await runTarget({ ...plan, steps: plan.steps.slice(-7) }, io);
     expect(files.get(`${work}/acme-1.0.ovf`)!.toString()).toContain('ovf:size="1536"');
     expect(files.get(`${work}/acme-1.0.mf`)!.toString()).toBe(`SHA256(acme-1.0.ovf)= ${'bb'.repeat(32)}\nSHA256(acme-1.0-disk1.vmdk)= ${'aa'.repeat(32)}\n`);
     const cid = derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, 'vmdk-cid').slice(0, 8);

@@ -11,21 +11,23 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeHost } from '../cli/node-host.js';
+import type { BuildFacts } from '../compiler/normalize/build.js';
 import { normalize } from '../compiler/normalize/index.js';
 import { targetsOf } from '../compiler/normalize/targets.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { planPacker } from '../targets/packer/plan.js';
-import { runPlan } from '../targets/plan-run.js';
-import { planTarget } from '../targets/registry.js';
-import { TargetError, type TargetFs, type TargetIO } from '../targets/target.js';
+import { runTarget } from '../targets/actions.js';
+import { validatePacker } from '../targets/packer/context.js';
+import type { TargetFs, TargetIO } from '../targets/target.js';
 import { runCli, runCliAsync } from './support/cli.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { MemoryHost } from './support/memory-host.js';
+import { irOf, planOne } from './support/targets.js';
 import { updating } from './support/update-mode.js';
 
 const GOLDEN = 'test/packer-golden';
 const update = updating('UPDATE_GOLDEN');
-const CONTEXT = { image: 'derivc.local/acme:1.0', outDir: '/out', sourceDateEpoch: 1_700_000_000 };
+const CONTEXT = { image: 'derivc.local/acme:1.0', imageBytes: 700 * 2 ** 20, outDir: '/out', sourceDateEpoch: 1_700_000_000, earlier: [] };
 const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 
 function validated(path: string, host = nodeHost) {
@@ -102,7 +104,7 @@ class MemoryFs implements TargetFs {
 async function published(path: string, host = nodeHost): Promise<Map<string, string>> {
   const { build, targets } = validated(path, host);
   const fs = new MemoryFs();
-  await runPlan(planTarget('packer', build, targets, CONTEXT), fs.io());
+  await runTarget(planOne('packer', build, targets, CONTEXT), fs.io());
   return fs.tree('/out/packer');
 }
 
@@ -137,7 +139,8 @@ function attributes(tree: Map<string, string>): { file: string; name: string; va
 describe('packer plan()', () => {
   it('writes the templates, the variables and a README into packer/, checksums them, and publishes the directory whole', () => {
     const { build } = inline('targets: {packer: {builders: [qemu]}}\n');
-    const plan = planPacker(build, { builders: ['qemu'] }, CONTEXT);
+    const { iso, raw, packer } = irOf({ packer: { builders: ['qemu'] } });
+    const plan = planPacker(build, { packer, iso, raw }, CONTEXT);
     expect(plan.steps.map((s) => [s.title, s.action.kind, 'path' in s.action ? s.action.path : undefined])).toEqual([
       ['write the qemu template: a qcow2 disk for QEMU, from the live ISO', 'write', 'packer/qemu/qemu.pkr.hcl'],
       ['write the qemu variables (credentials without a value)', 'write', 'packer/qemu/variables.pkr.hcl'],
@@ -166,28 +169,33 @@ describe('packer plan()', () => {
 
   it('plans a local QEMU build for --target packer when the manifest names no builder', () => {
     const { build, targets } = inline('');
-    expect(planTarget('packer', build, targets, CONTEXT).outputs).toContain('/out/packer/qemu/qemu.pkr.hcl');
+    expect(planOne('packer', build, targets, CONTEXT).outputs).toContain('/out/packer/qemu/qemu.pkr.hcl');
   });
 
   it('gives the same bytes for the same manifest, whatever the order of its builders', () => {
     const a = inline('targets: {packer: {builders: [qemu, azure-arm, amazon-ebs]}}\n');
     const b = inline('targets: {packer: {builders: [amazon-ebs, qemu, azure-arm]}}\n');
-    expect(planTarget('packer', b.build, b.targets, CONTEXT)).toEqual(planTarget('packer', a.build, a.targets, CONTEXT));
+    expect(planOne('packer', b.build, b.targets, CONTEXT)).toEqual(planOne('packer', a.build, a.targets, CONTEXT));
   });
 
-  it('refuses what the clouds and hypervisors would refuse, before anything runs', () => {
-    const plan = (body: string) => {
-      const { build, targets } = inline(body);
-      return () => planTarget('packer', build, targets, CONTEXT);
+  it('refuses what the clouds and hypervisors would refuse, at the option, before anything runs', () => {
+    const FACTS: BuildFacts = { name: 'acme', version: '1.0', arch: 'amd64' };
+    const findings = (targets: Parameters<typeof irOf>[0], facts = FACTS) => {
+      const { packer, iso, raw } = irOf(targets);
+      return validatePacker({ packer, iso, raw }, facts).map((f) => [f.pointer, f.message]);
     };
-    expect(plan('targets: {packer: {builders: [amazon-ebs], amazonEbs: {volumeType: st1}}}\n')).toThrow(/st1 volume cannot be a boot volume/);
-    expect(plan('targets: {raw: {size: 16GiB}, packer: {builders: [googlecompute], googlecompute: {diskSize: 10GiB}}}\n')).toThrow(
-      /`targets.packer.googlecompute.diskSize` \(10 GiB\) is smaller than the disk it is made from \(acme-1.0.raw, 16 GiB\)/,
-    );
-    expect(plan('targets: {packer: {builders: [azure-arm], azureArm: {osDiskSizeGb: 4}}}\n')).toThrow(TargetError);
-    expect(plan('targets: {iso: {firmware: [uefi]}, packer: {builders: [virtualbox-iso], virtualboxIso: {firmware: bios}}}\n')).toThrow(/add `bios` to `targets.iso.firmware`/);
-    const { build, targets } = inline('targets: {packer: {builders: [qemu]}}\n');
-    expect(() => planTarget('packer', { ...build, arch: 'arm64' }, targets, CONTEXT)).toThrow(/amd64/);
+    expect(findings({ packer: { builders: ['amazon-ebs'], amazonEbs: { volumeType: 'st1' } } })).toEqual([['/targets/packer/amazonEbs/volumeType', 'an st1 volume cannot be a boot volume on EC2']]);
+    expect(findings({ raw: { size: '16GiB' }, packer: { builders: ['googlecompute'], googlecompute: { diskSize: '10GiB' } } })).toEqual([
+      ['/targets/packer/googlecompute/diskSize', '10 GiB is smaller than the disk the image is made from (acme-1.0.raw, 16 GiB)'],
+    ]);
+    expect(findings({ packer: { builders: ['amazon-ebs'], amazonEbs: { volumeSize: '4GiB' } } })).toEqual([['/targets/packer/amazonEbs/volumeSize', '4 GiB is smaller than the disk the image is made from (acme-1.0.raw, 8 GiB)']]);
+    expect(findings({ packer: { builders: ['azure-arm'], azureArm: { osDiskSizeGb: 4 } } })).toEqual([['/targets/packer/azureArm/osDiskSizeGb', '4 GiB is smaller than the disk the image is made from (acme-1.0.raw, 8 GiB)']]);
+    expect(findings({ iso: { firmware: ['uefi'] }, packer: { builders: ['virtualbox-iso'], virtualboxIso: { firmware: 'bios' } } })).toEqual([
+      ['/targets/packer/virtualboxIso/firmware', 'virtualbox-iso boots with BIOS firmware, and the ISO is made for uefi only'],
+    ]);
+    expect(findings({ packer: { builders: ['qemu'] } }, { ...FACTS, arch: 'arm64' })).toEqual([['/targets/packer', 'the packer target writes templates for amd64 images; this one is arm64']]);
+    // Options of builders the manifest does not build are not checked.
+    expect(findings({ packer: { builders: ['qemu'], amazonEbs: { volumeType: 'st1' }, virtualboxIso: { firmware: 'efi' } }, iso: { firmware: ['bios'] } })).toEqual([]);
   });
 });
 
@@ -262,7 +270,7 @@ describe('packer run()', () => {
     const fs = new MemoryFs();
     fs.files.set('/out/packer/azure-arm/azure-arm.pkr.hcl', Buffer.from('stale'));
     fs.files.set('/out/acme-1.0.iso', Buffer.from('the ISO stays'));
-    const artifacts = await runPlan(planTarget('packer', build, targets, CONTEXT), fs.io());
+    const artifacts = await runTarget(planOne('packer', build, targets, CONTEXT), fs.io());
     const work = '/out/.derivc-packer-000001';
     const firstOut = fs.log.findIndex((l) => / \/out\/packer/.test(l));
     expect(fs.log.slice(firstOut)).toEqual(['remove /out/packer', `rename ${work}/packer → /out/packer`, `remove ${work}`]);
@@ -285,7 +293,7 @@ describe('packer run()', () => {
     const fs = new MemoryFs();
     fs.files.set('/out/packer/qemu/qemu.pkr.hcl', Buffer.from('old'));
     fs.failWrite = 'README.md';
-    await expect(runPlan(planTarget('packer', build, targets, CONTEXT), fs.io())).rejects.toThrow(/ENOSPC/);
+    await expect(runTarget(planOne('packer', build, targets, CONTEXT), fs.io())).rejects.toThrow(/ENOSPC/);
     expect([...fs.files]).toEqual([['/out/packer/qemu/qemu.pkr.hcl', Buffer.from('old')]]);
   });
 });

@@ -1,28 +1,36 @@
 // The raw target as a specification: the partition layout (cOS order, MiB-aligned, sizes from
-// the manifest), `plan()` as data (every tool argument that decides the disk's bytes pinned),
-// GRUB's configuration, the BIOS boot sector patches, and `run()` through a recording fake.
-// The real tools, the labels read back with blkid and the QEMU boots are test/e2e/raw.e2e.test.ts.
+// the manifest or chosen from the image), the checks of stated sizes (validate: at their lines,
+// without the image) and of the image against the disk (plan: at `size`), `plan()` as data
+// (every tool argument that decides the disk's bytes pinned), GRUB's configuration, the BIOS
+// boot sector patches, and the run through a recording fake. The real tools, the labels read
+// back with blkid and the QEMU boots are test/e2e/raw.e2e.test.ts and raw-sizing.e2e.test.ts.
 
 import { readFileSync } from 'node:fs';
 import { debianPackageOf } from '../cli/host-tools.js';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import type { Targets } from '../compiler/generated/manifest-types.js';
 import type { Build } from '../compiler/normalize/build.js';
 import { normalize } from '../compiler/normalize/index.js';
 import { ValidationSession } from '../compiler/validate/index.js';
+import { runTarget } from '../targets/actions.js';
 import type { DockerEngine } from '../targets/io/engine.js';
-import { runPlan } from '../targets/plan-run.js';
 import { patchDiskboot, patchMbr, SECTOR } from '../targets/raw/bios-boot.js';
 import { earlyCfg, grubCfg } from '../targets/raw/grub-cfg.js';
-import { derivedUuid, diskLayout } from '../targets/raw/layout.js';
-import { activeImageMiB, planRaw } from '../targets/raw/plan.js';
+import { activeImageMiB, capacityMiB, chosenRecoveryMiB, chosenStateMiB, derivedUuid, diskLayout, filesystemMiB, squashfsMiB } from '../targets/raw/layout.js';
+import { planRaw, validateRaw, validDiskSpec } from '../targets/raw/plan.js';
 import { TargetError, type PlanStep, type StepAction, type TargetFs, type TargetIO } from '../targets/target.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { MemoryHost } from './support/memory-host.js';
+import { optionsOf } from './support/targets.js';
 
 const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 const EPOCH = 1_700_000_000;
-const CONTEXT = { image: 'derivc.local/acme:1.0', outDir: '/out', sourceDateEpoch: EPOCH };
+const MiB = 2 ** 20;
+/** About the bare Debian example's image (736 MB). */
+const IMAGE_BYTES = 700 * MiB;
+const CONTEXT = { image: 'derivc.local/acme:1.0', imageBytes: IMAGE_BYTES, outDir: '/out', sourceDateEpoch: EPOCH, earlier: [] };
+const FACTS = { name: 'acme', version: '1.0', arch: 'amd64' as const };
 
 function build(body = ''): Build {
   const host = new MemoryHost({ 'derivative.yaml': HEAD + body });
@@ -31,27 +39,63 @@ function build(body = ''): Build {
   return normalize(r.value.manifest!, host).value;
 }
 
+const raw = (stated: NonNullable<Targets['raw']> = {}) => optionsOf('raw', stated);
+/** The disk `targets.raw` states (validated). */
+const spec = (stated: NonNullable<Targets['raw']> = {}) => validDiskSpec(raw(stated), { text: raw(stated).size, pointer: '/targets/raw/size' }, raw(stated).firmware);
+const layoutOf = (stated: NonNullable<Targets['raw']> = {}, image: { bytes: number; toolkit: boolean } | undefined = { bytes: IMAGE_BYTES, toolkit: false }) => diskLayout(spec(stated), build().boot.labels, image, '/targets/raw/size');
+const table = (stated?: NonNullable<Targets['raw']>, image?: { bytes: number; toolkit: boolean }) => layoutOf(stated, image).partitions.map((p) => [p.number, p.name, p.type, p.label, p.startMiB, p.sizeMiB]);
+
 type Exec = Extract<StepAction, { kind: 'exec' }>;
 const execs = (steps: PlanStep[]) => steps.map((s) => s.action).filter((a): a is Exec => a.kind === 'exec');
 const execOf = (steps: PlanStep[], tool: string, last = '') => execs(steps).find((a) => a.tool === tool && (last === '' || a.args.at(-1) === last || a.args.includes(last)))!;
 
 describe('raw disk layout', () => {
-  it('is the cOS order with the defaults: BIOS boot, EFI, OEM, RECOVERY, STATE, PERSISTENT (the rest), 1 MiB for each GPT', () => {
-    const layout = diskLayout(build(), {}, ['bios', 'uefi']);
-    expect(layout.sizeMiB).toBe(8192);
-    expect(layout.partitions.map((p) => [p.number, p.name, p.type, p.label, p.startMiB, p.sizeMiB])).toEqual([
+  it('is the cOS order: BIOS boot, EFI, OEM, RECOVERY and STATE chosen from the image, PERSISTENT the rest, 1 MiB for each GPT', () => {
+    // A 700 MiB image: RECOVERY holds a squashfs of at most 727 MiB, STATE it and room for the passive image.
+    expect(squashfsMiB({ bytes: IMAGE_BYTES, toolkit: false })).toBe(727);
+    expect(table()).toEqual([
       [1, 'bios', 'EF02', undefined, 1, 1],
       [2, 'efi', 'EF00', 'COS_GRUB', 2, 64],
       [3, 'oem', '8300', 'COS_OEM', 66, 64],
-      [4, 'recovery', '8300', 'COS_RECOVERY', 130, 2048],
-      [5, 'state', '8300', 'COS_STATE', 2178, 4096],
-      [6, 'persistent', '8300', 'COS_PERSISTENT', 6274, 1917],
+      [4, 'recovery', '8300', 'COS_RECOVERY', 130, 832],
+      [5, 'state', '8300', 'COS_STATE', 962, 1600],
+      [6, 'persistent', '8300', 'COS_PERSISTENT', 2562, 5629],
+    ]);
+    expect(layoutOf().sizeMiB).toBe(8192);
+  });
+
+  it('chooses sizes that hold what goes in them, with room to spare, whatever the image compresses to', () => {
+    for (const mib of [100, 700, 1500, 6000]) {
+      for (const toolkit of [false, true]) {
+        const image = { bytes: mib * MiB + 12345, toolkit };
+        const squashfs = squashfsMiB(image);
+        // The squashfs is never larger than the files and its tables (stored uncompressed at worst).
+        expect(squashfs).toBeGreaterThan(mib * 1.01);
+        expect(capacityMiB(chosenRecoveryMiB(image))).toBeGreaterThanOrEqual(squashfs);
+        // STATE: the active image and room for the passive one (with a toolkit, the transition image too).
+        if (toolkit) expect(activeImageMiB(chosenStateMiB(image))).toBeGreaterThanOrEqual(Math.ceil(mib * 1.25));
+        else expect(capacityMiB(chosenStateMiB(image))).toBeGreaterThanOrEqual(2 * squashfs);
+        for (const n of [chosenRecoveryMiB(image), chosenStateMiB(image)]) expect(n % 64).toBe(0);
+      }
+    }
+    // Room for the journal tune2fs adds (64 MiB below 16 GiB) and the filesystem's own tables.
+    expect(filesystemMiB(1000) - 1000).toBeGreaterThanOrEqual(64 + 1000 / 100);
+  });
+
+  it('fits a 4 GiB disk with sizes chosen for the bare example, PERSISTENT taking the rest', () => {
+    expect(table({ size: '4GiB' }).map((p) => [p[1], p[5]])).toEqual([
+      ['bios', 1],
+      ['efi', 64],
+      ['oem', 64],
+      ['recovery', 832],
+      ['state', 1600],
+      ['persistent', 1533],
     ]);
   });
 
   it('takes sizes and labels from the manifest, and leaves out what the firmware does not need', () => {
     const b = build('boot: {labels: {oem: ACME_OEM, state: ACME_STATE}}\n');
-    const layout = diskLayout(b, { size: '4GiB', partitions: { oem: '32MiB', recovery: '1GiB', state: '2GiB', persistent: '512MiB' } }, ['uefi']);
+    const layout = diskLayout(spec({ size: '4GiB', firmware: ['uefi'], partitions: { oem: '32MiB', recovery: '1GiB', state: '2GiB', persistent: '512MiB' } }), b.boot.labels, { bytes: IMAGE_BYTES, toolkit: false }, '/targets/raw/size');
     expect(layout.partitions.map((p) => [p.name, p.label, p.startMiB, p.sizeMiB])).toEqual([
       ['efi', 'COS_GRUB', 1, 64],
       ['oem', 'ACME_OEM', 65, 32],
@@ -61,17 +105,46 @@ describe('raw disk layout', () => {
     ]);
   });
 
-  it('refuses partitions that do not fit the disk, saying what they add up to', () => {
-    expect(() => diskLayout(build(), { size: '4GiB' }, ['bios', 'uefi'])).toThrow(
-      new TargetError(
-        'the partitions do not fit a 4GiB disk: bios 1MiB + efi 64MiB + oem 64MiB + recovery 2GiB + state 4GiB + persistent at least 1MiB + 2MiB for the partition tables; make `targets.raw.size` larger or the partitions smaller',
-      ),
-    );
-    expect(() => diskLayout(build(), { size: '8GiB', partitions: { persistent: '4GiB' } }, ['uefi'])).toThrow(/do not fit a 8GiB disk/);
+  it('without the image (a plan only shown), leaves what it would choose unknown and the stated sizes as they are', () => {
+    const unknown = diskLayout(spec({ partitions: { recovery: '1GiB' } }), build().boot.labels, undefined, '/targets/raw/size');
+    expect(unknown.partitions.map((p) => [p.name, p.startMiB, p.sizeMiB])).toEqual([
+      ['bios', 1, 1],
+      ['efi', 2, 64],
+      ['oem', 66, 64],
+      ['recovery', 130, 1024],
+      ['state', 1154, undefined],
+      ['persistent', undefined, undefined],
+    ]);
   });
 
-  it('refuses sizes that are not whole MiB (partitions are MiB-aligned)', () => {
-    expect(() => diskLayout(build(), { partitions: { oem: '1500KiB' } }, ['uefi'])).toThrow('targets.raw.partitions.oem 1500KiB is not a whole number of MiB: partitions are MiB-aligned');
+  it('reports, at plan time and at `size`, an image whose chosen partitions the disk cannot hold', () => {
+    const big = { bytes: 2 * 1024 * MiB, toolkit: false };
+    const error = (() => {
+      try {
+        layoutOf({ size: '4GiB' }, big);
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(TargetError);
+    expect((error as TargetError).finding).toEqual({
+      code: 'targets/raw-too-small',
+      pointer: '/targets/raw/size',
+      message: 'the 4GiB disk cannot hold this image: bios 1MiB + efi 64MiB + oem 64MiB + recovery 2304MiB + state 4416MiB + persistent at least 1MiB + 2MiB for the partition tables make 6852MiB, with recovery 2304MiB and state 4416MiB chosen for its 2048MiB of files',
+      hint: 'make the disk at least 6852MiB, or state smaller `targets.raw.partitions` (the image must still fit them)',
+    });
+  });
+
+  it("reports, at `state`, a stated STATE whose third cannot hold a toolkit image's files", () => {
+    expect(() => layoutOf({ partitions: { state: '1GiB' } }, { bytes: 1024 * MiB, toolkit: true })).toThrow(
+      expect.objectContaining({
+        finding: expect.objectContaining({
+          pointer: '/targets/raw/partitions/state',
+          message: "partition state 1GiB leaves the system image 305MiB (a third, beside the passive and transition images), and the image's files take 1024MiB",
+        }),
+      }),
+    );
   });
 
   it('derives identifiers from the medium and the epoch: stable, and different per version and per use', () => {
@@ -84,9 +157,45 @@ describe('raw disk layout', () => {
   });
 });
 
+describe('raw validate()', () => {
+  it('accepts the defaults, and sizes the image will choose that the disk can hold at all', () => {
+    expect(validateRaw(raw(), FACTS)).toEqual([]);
+    expect(validateRaw(raw({ size: '4GiB' }), FACTS)).toEqual([]);
+    expect(validateRaw(raw({ size: '8GiB', partitions: { persistent: '4GiB' } }), FACTS)).toEqual([]);
+  });
+
+  it('reports a stated partition that cannot fit at its own line, saying what comes before it', () => {
+    expect(validateRaw(raw({ size: '4GiB', partitions: { recovery: '2GiB', state: '4GiB' } }), FACTS)).toEqual([
+      {
+        code: 'targets/raw-too-small',
+        pointer: '/targets/raw/partitions/state',
+        message: 'partition state 4GiB does not fit the 4GiB disk: bios 1MiB + efi 64MiB + oem 64MiB + recovery 2GiB and 2MiB for the partition tables leave 1917MiB',
+        hint: 'make the disk larger or this partition smaller',
+      },
+    ]);
+    expect(validateRaw(raw({ size: '3GiB', partitions: { persistent: '3GiB' } }), FACTS)).toEqual([
+      expect.objectContaining({ pointer: '/targets/raw/partitions/persistent', message: 'partition persistent 3GiB does not fit the 3GiB disk: bios 1MiB + efi 64MiB + oem 64MiB + recovery (at least 1MiB) + state (at least 1MiB) and 2MiB for the partition tables leave 2939MiB' }),
+    ]);
+    expect(validateRaw(raw({ size: '128MiB' }), FACTS)).toEqual([expect.objectContaining({ pointer: '/targets/raw/partitions/oem', message: 'partition oem 64MiB does not fit the 128MiB disk: bios 1MiB + efi 64MiB + oem 64MiB and 2MiB for the partition tables make 131MiB' })]);
+    expect(validateRaw(raw({ size: '132MiB' }), FACTS)).toEqual([expect.objectContaining({ pointer: '/targets/raw/size', message: 'the 132MiB disk has no room left for partition state: bios 1MiB + efi 64MiB + oem 64MiB + recovery (at least 1MiB) and 2MiB for the partition tables take all of it' })]);
+  });
+
+  it('refuses sizes that are not whole MiB (partitions are MiB-aligned), each at its line', () => {
+    expect(validateRaw(raw({ size: '4100000KiB', partitions: { oem: '1500KiB' } }), FACTS)).toEqual([
+      { code: 'targets/invalid-option', pointer: '/targets/raw/size', message: 'the disk size 4100000KiB is not a whole number of MiB: partitions are MiB-aligned', hint: 'write it in MiB, e.g. `4004MiB`' },
+      { code: 'targets/invalid-option', pointer: '/targets/raw/partitions/oem', message: 'partition oem 1500KiB is not a whole number of MiB: partitions are MiB-aligned', hint: 'write it in MiB, e.g. `2MiB`' },
+    ]);
+  });
+
+  it('refuses BIOS for an arm64 image, at targets.raw.firmware', () => {
+    expect(validateRaw(raw(), { ...FACTS, arch: 'arm64' })).toEqual([expect.objectContaining({ code: 'targets/unsupported-firmware', pointer: '/targets/raw/firmware' })]);
+    expect(validateRaw(raw({ firmware: ['uefi'] }), { ...FACTS, arch: 'arm64' })).toEqual([]);
+  });
+});
+
 describe('raw plan()', () => {
   it('streams the image once into an xz squashfs GRUB can read, and links it as the system image without a toolkit', () => {
-    const plan = planRaw(build(), {}, CONTEXT);
+    const plan = planRaw(build(), raw(), CONTEXT);
     const sqfs = execOf(plan.steps, 'sqfstar');
     expect(sqfs.args).toEqual(['-comp', 'xz', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', 'stage/recovery/cOS/recovery.squashfs']);
     expect(sqfs.stdin).toEqual({ from: 'image-filesystem', image: 'derivc.local/acme:1.0' });
@@ -94,19 +203,21 @@ describe('raw plan()', () => {
     expect(execs(plan.steps).filter((a) => a.stdin)).toHaveLength(1);
   });
 
-  it('with a toolkit, makes the system image an ext2 filesystem labelled boot.labels.active, a third of STATE', () => {
+  it('with a toolkit, makes the system image an ext2 filesystem labelled boot.labels.active, a third of what STATE holds', () => {
     const b = { ...build(), runtimeToolkit: true };
-    const plan = planRaw(b, { partitions: { state: '3GiB' } }, CONTEXT);
-    const state = diskLayout(b, { partitions: { state: '3GiB' } }, ['bios', 'uefi']).partitions.find((p) => p.role === 'state')!;
-    expect(activeImageMiB(state)).toBe(1018);
+    const plan = planRaw(b, raw({ partitions: { state: '3GiB' } }), CONTEXT);
+    expect(activeImageMiB(3072)).toBe(967);
     const active = execs(plan.steps).find((a) => a.tool === 'genext2fs' && a.stdin)!;
-    expect(active.args).toEqual(['-B', '4096', '-b', String((1018 * 2 ** 20) / 4096), '-i', '16384', '-m', '0', '-L', 'COS_ACTIVE', '-a', '-', 'stage/state/cOS/active.img']);
+    expect(active.args).toEqual(['-B', '4096', '-b', String((967 * 2 ** 20) / 4096), '-i', '16384', '-m', '0', '-L', 'COS_ACTIVE', '-a', '-', 'stage/state/cOS/active.img']);
     expect(execs(plan.steps).some((a) => a.tool === 'ln')).toBe(false);
+    // Chosen from the image: three times what its files need at 4 KiB blocks.
+    const chosen = execs(planRaw(b, raw(), CONTEXT).steps).find((a) => a.tool === 'genext2fs' && a.stdin)!;
+    expect(Number(chosen.args[3]) / 256).toBeGreaterThanOrEqual(700 * 1.25);
   });
 
   it('fills RECOVERY and STATE offline from the staged trees, files owned by root, with a journal and a derived UUID', () => {
-    const plan = planRaw(build(), {}, CONTEXT);
-    expect(execOf(plan.steps, 'genext2fs', 'state.part').args).toEqual(['-B', '4096', '-b', '1048576', '-N', '64', '-m', '0', '-U', '-L', 'COS_STATE', '-d', 'stage/state', 'state.part']);
+    const plan = planRaw(build(), raw(), CONTEXT);
+    expect(execOf(plan.steps, 'genext2fs', 'state.part').args).toEqual(['-B', '4096', '-b', String(1600 * 256), '-N', '64', '-m', '0', '-U', '-L', 'COS_STATE', '-d', 'stage/state', 'state.part']);
     expect(execOf(plan.steps, 'tune2fs', 'state.part')).toEqual({
       kind: 'exec',
       tool: 'tune2fs',
@@ -122,7 +233,7 @@ describe('raw plan()', () => {
   });
 
   it('puts GRUB on the EFI partition as the removable-media path and in the BIOS boot partition, each with the early configuration built in', () => {
-    const plan = planRaw(build(), {}, CONTEXT);
+    const plan = planRaw(build(), raw(), CONTEXT);
     const [efi, pc] = execs(plan.steps).filter((a) => a.tool === 'grub-mkimage');
     expect(efi!.args.slice(0, 10)).toEqual(['-O', 'x86_64-efi', '-d', '/usr/lib/grub/x86_64-efi', '-o', 'BOOTX64.EFI', '-p', '/grub2', '-c', 'early.cfg']);
     expect(efi!.args).toEqual(expect.arrayContaining(['part_gpt', 'ext2', 'squash4', 'xzio', 'loopback', 'linux', 'search_label', 'fat']));
@@ -136,7 +247,7 @@ describe('raw plan()', () => {
   });
 
   it('assembles the disk: sparse file, GPT with fixed GUIDs, every part at its offset, boot.img last, then checksum and rename', () => {
-    const plan = planRaw(build(), {}, CONTEXT);
+    const plan = planRaw(build(), raw(), CONTEXT);
     const uuid = (what: string) => derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, what);
     expect(execOf(plan.steps, 'truncate').args).toEqual(['-s', '8192M', 'disk.raw']);
     expect(execOf(plan.steps, 'sgdisk').args.slice(0, 10)).toEqual(['-U', uuid('disk'), '-n', '1:2048:+1M', '-t', '1:EF02', '-c', '1:bios', '-u', `1:${uuid('part-bios')}`]);
@@ -145,8 +256,8 @@ describe('raw plan()', () => {
       ['if=efi.part', 'seek=2'],
       ['if=oem.part', 'seek=66'],
       ['if=recovery.part', 'seek=130'],
-      ['if=state.part', 'seek=2178'],
-      ['if=persistent.part', 'seek=6274'],
+      ['if=state.part', 'seek=962'],
+      ['if=persistent.part', 'seek=2562'],
     ]);
     expect(plan.steps.slice(-3).map((s) => s.action)).toEqual([
       { kind: 'install-bios-boot', disk: 'disk.raw', bootImage: '/usr/lib/grub/i386-pc/boot.img', coreLba: 2048, partitionSectors: 2048 },
@@ -158,34 +269,45 @@ describe('raw plan()', () => {
   });
 
   it('converts to qcow2 with qemu-img when asked, and publishes that', () => {
-    const plan = planRaw(build(), { format: 'qcow2' }, CONTEXT);
+    const plan = planRaw(build(), raw({ format: 'qcow2' }), CONTEXT);
     expect(execOf(plan.steps, 'qemu-img').args).toEqual(['convert', '-f', 'raw', '-O', 'qcow2', 'disk.raw', 'acme-1.0.qcow2']);
     expect(plan.outputs).toEqual(['/out/acme-1.0.qcow2', '/out/acme-1.0.qcow2.sha256']);
     expect(plan.tools).toContainEqual({ name: 'qemu-img', package: 'qemu-utils' });
   });
 
   it('for UEFI alone: no BIOS boot partition, no core.img, no MBR code', () => {
-    const plan = planRaw(build(), { firmware: ['uefi'] }, CONTEXT);
+    const plan = planRaw(build(), raw({ firmware: ['uefi'] }), CONTEXT);
     expect(plan.steps.some((s) => s.action.kind === 'install-bios-boot')).toBe(false);
     expect(execs(plan.steps).filter((a) => a.tool === 'grub-mkimage')).toHaveLength(1);
     expect(plan.tools.map((t) => t.name)).not.toContain('/usr/lib/grub/i386-pc');
   });
 
-  it('refuses BIOS for an arm64 image, and boots arm64 from BOOTAA64.EFI', () => {
+  it('boots arm64 from BOOTAA64.EFI', () => {
     const arm = { ...build(), arch: 'arm64' as const };
-    expect(() => planRaw(arm, {}, CONTEXT)).toThrow('an arm64 disk cannot boot with bios firmware; use `firmware: [uefi]`');
-    expect(execOf(planRaw(arm, { firmware: ['uefi'] }, CONTEXT).steps, 'mcopy').args).toContain('::/EFI/BOOT/BOOTAA64.EFI');
+    expect(execOf(planRaw(arm, raw({ firmware: ['uefi'] }), CONTEXT).steps, 'mcopy').args).toContain('::/EFI/BOOT/BOOTAA64.EFI');
   });
 
   it('shows placeholders for everything derived from SOURCE_DATE_EPOCH when it is not known yet', () => {
-    const plan = planRaw(build(), {}, { ...CONTEXT, sourceDateEpoch: undefined });
+    const plan = planRaw(build(), raw(), { ...CONTEXT, sourceDateEpoch: undefined });
     expect(plan.sourceDateEpoch).toBeNull();
     expect(execOf(plan.steps, 'sgdisk').args[1]).toBe('<UUID of disk from SOURCE_DATE_EPOCH>');
     expect(execOf(plan.steps, 'mkfs.fat').args[6]).toBe('<serial from SOURCE_DATE_EPOCH>');
   });
 
+  it("shows placeholders for the sizes chosen from the image while its size is not known (derivc plan)", () => {
+    const plan = planRaw(build(), raw(), { ...CONTEXT, imageBytes: undefined });
+    expect(execOf(plan.steps, 'sgdisk').args.filter((_, i, a) => a[i - 1] === '-n').slice(3)).toEqual([
+      "4:266240:+<MiB of recovery, chosen from the image's size>M",
+      "5:<first sector of state, chosen from the image's size>:+<MiB of state, chosen from the image's size>M",
+      "6:<first sector of persistent, chosen from the image's size>:+<MiB of persistent, chosen from the image's size>M",
+    ]);
+    expect(execOf(plan.steps, 'genext2fs', 'recovery.part').args[3]).toBe("<blocks of recovery, chosen from the image's size>");
+    // What the manifest states stays as stated.
+    expect(execOf(planRaw(build(), raw({ partitions: { recovery: '1GiB', state: '2GiB' } }), { ...CONTEXT, imageBytes: undefined }).steps, 'sgdisk').args).toContain('6:6557696:+4989M');
+  });
+
   it('names the Debian package of every tool, as doctor does, and checks every tool it runs but the Essential ones', () => {
-    const plan = planRaw(build(), { format: 'qcow2' }, CONTEXT);
+    const plan = planRaw(build(), raw({ format: 'qcow2' }), CONTEXT);
     expect(plan.tools).toEqual(expect.arrayContaining([{ name: 'genext2fs', package: 'genext2fs' }, { name: 'sgdisk', package: 'gdisk' }, { name: '/usr/lib/grub/i386-pc/boot.img', package: 'grub-pc-bin' }]));
     for (const t of plan.tools) expect([t.name, debianPackageOf(t.name)]).toEqual([t.name, t.package]);
     const essential = ['ln', 'touch', 'truncate', 'dd'];
@@ -241,7 +363,7 @@ describe('BIOS boot sectors', () => {
 
 describe('raw run()', () => {
   it('runs the plan in order in its work directory, patches the MBR and core.img in place, and publishes only at the end', async () => {
-    const plan = planRaw(build(), {}, CONTEXT);
+    const plan = planRaw(build(), raw(), CONTEXT);
     const work = '/out/.derivc-raw-1';
     const files = new Map<string, Buffer>([['/usr/lib/grub/i386-pc/boot.img', Buffer.alloc(SECTOR, 0xb0)]]);
     const log: string[] = [];
@@ -272,7 +394,7 @@ describe('raw run()', () => {
         if (tool === 'dd' && args[0] === 'if=core.img') new DataView(files.get(`${work}/disk.raw`)!.buffer).setUint16(2048 * SECTOR + SECTOR - 4, 300, true);
       },
     };
-    const artifacts = await runPlan(plan, io);
+    const artifacts = await runTarget(plan, io);
     expect(artifacts).toEqual([{ path: '/out/acme-1.0.raw', sha256: 'cd'.repeat(32), bytes: 3 * 2048 * SECTOR }]);
     const disk = files.get('/out/acme-1.0.raw')!;
     expect(disk[0]).toBe(0xb0);

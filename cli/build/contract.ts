@@ -2,7 +2,6 @@
 // kernel and initrd links resolve, /system/oem and bootargs.cfg exist, every persistent path
 // exists, and the toolkit binary is there when a toolkit was installed.
 
-import { posix } from 'node:path';
 import type { Diagnostic } from '../../compiler/diagnostics.js';
 import type { Build } from '../../compiler/normalize/build.js';
 import type { ValidatedManifest } from '../../compiler/validate/index.js';
@@ -32,23 +31,23 @@ export function contractExpectations(build: Build): Expectation[] {
 }
 
 /**
- * Stats every expected path, following symlinks (bounded), one engine call per hop for all
- * paths at once: each call creates and removes one container.
+ * Stats every expected path, links followed: the Engine resolves a link's whole chain itself
+ * (PathStat.resolvedTarget), so a second call stats where the links lead. Each call creates and
+ * removes one container, for all paths at once.
  */
 async function resolveAll(engine: DockerEngine, image: string, paths: string[]): Promise<Map<string, PathStat | undefined>> {
-  const result = new Map<string, PathStat | undefined>();
-  let pending = new Map(paths.map((p) => [p, p]));
-  for (let hops = 0; hops < 16 && pending.size; hops++) {
-    const stats = await engine.statPaths(image, [...new Set(pending.values())]);
-    const next = new Map<string, string>();
-    for (const [original, current] of pending) {
-      const stat = stats.get(current);
-      if (stat?.kind === 'symlink') next.set(original, posix.resolve(posix.dirname(current), stat.linkTarget ?? ''));
-      else result.set(original, stat);
-    }
-    pending = next;
-  }
-  return result;
+  const stats = await engine.statPaths(image, paths);
+  const targets = [...new Set([...stats.values()].flatMap((s) => (s?.kind === 'symlink' && s.resolvedTarget !== undefined ? [s.resolvedTarget] : [])))];
+  const resolved = targets.length > 0 ? await engine.statPaths(image, targets) : new Map<string, PathStat | undefined>();
+  return new Map(
+    paths.map((p) => {
+      const stat = stats.get(p);
+      if (stat?.kind !== 'symlink') return [p, stat];
+      const target = stat.resolvedTarget !== undefined ? resolved.get(stat.resolvedTarget) : undefined;
+      // A link to a link was resolved already: one that still is a link leads nowhere.
+      return [p, target?.kind === 'symlink' ? undefined : target];
+    }),
+  );
 }
 
 /** `build` is the IR the image was built from; `v` places the findings at the manifest's lines. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Compiler, type Compiled } from '../../compiler/compile.js';
 import { MANIFEST_FILE } from '../../compiler/emit/types.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
-import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
+import type { ValidatedManifest, ValidationSession } from '../../compiler/validate/index.js';
 import { contextStream } from '../../targets/io/build-context.js';
 import { EngineUnreachableError, type DockerEngine } from '../../targets/io/engine.js';
 import { nodeTargetIO } from '../../targets/io/target-io.js';
@@ -25,6 +25,7 @@ import { contentSha256 } from '../content.js';
 import { recordInputs } from '../input-paths.js';
 import { openOutputDir, type OutputDir } from '../output-dir.js';
 import type { InputPaths } from '../output-location.js';
+import { validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
 import { shown } from '../format/style.js';
@@ -67,14 +68,14 @@ interface Built {
 export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps = {}): Promise<number> {
   if (args.files.length > 1) throw new UsageError('`build` takes one manifest');
   if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
-  const targets = parseTargets(args.target);
+  const targets = parseTargets(args.target) ?? [];
   if (targets.length > 0) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
   const [path] = manifestPaths(args.files, cli);
   // Everything the manifests read, so that no output directory holds any of it (cli/output-location.ts).
   const recording = deps.validated?.recording ?? recordInputs(cli.host, () => path);
   const io: CliIO = { ...cli, host: recording.host };
   if (!io.docker) throw new Error('no Docker Engine factory in this CLI');
-  const session = deps.validated?.session ?? new ValidationSession(io.host);
+  const session = deps.validated?.session ?? validationSession(io.host);
   const validated = session.validate(path!);
   const report = (diagnostics: Diagnostic[]) => {
     if (diagnostics.length) io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));

@@ -6,12 +6,12 @@
 import { compile } from '../../compiler/compile.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import type { CompileOutput } from '../../compiler/emit/types.js';
-import { ValidationSession } from '../../compiler/validate/index.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
 import { recordInputs } from '../input-paths.js';
 import { checkGenerated, openOutputDir, type OutputDir } from '../output-dir.js';
+import { validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 import { checkFormat, manifestPaths } from './validate.js';
 import { shown } from '../format/style.js';
@@ -27,7 +27,7 @@ export interface CompileArgs {
 /** Validate + compile one manifest; diagnostics are printed, the output returned when usable. */
 export function compileToMemory(path: string, io: CliIO, opts: { strict: boolean; format: string }): CompileOutput | undefined {
   const format = checkFormat(opts.format);
-  const session = new ValidationSession(io.host);
+  const session = validationSession(io.host);
   const validated = session.validate(path);
   const diagnostics: Diagnostic[] = [...validated.diagnostics];
   let output: CompileOutput | undefined;

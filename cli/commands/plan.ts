@@ -2,21 +2,23 @@
 // What compile, build and the targets would do, as one JSON plan; the pretty view is rendered
 // from that JSON. Diagnostics go to stderr, so stdout is only ever the plan. Planning needs no
 // Engine: targets are planned against the image's first tag, with SOURCE_DATE_EPOCH from the
-// environment or (its default when building, the image's creation time) as a placeholder.
+// environment or (its default when building, the image's creation time) as a placeholder, and
+// what is chosen from the image's size (the raw disk's unstated partitions) as placeholders too.
 
 import { join } from 'node:path';
 import { compile, type Compiled } from '../../compiler/compile.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import type { CompileOutput } from '../../compiler/emit/types.js';
-import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
-import { enabledTargets, isTargetName, planTarget, TARGET_NAMES } from '../../targets/registry.js';
-import { TargetError, type TargetName } from '../../targets/target.js';
-import { sourceDateEpochFromEnv } from '../build/media.js';
+import type { ValidatedManifest } from '../../compiler/validate/index.js';
+import { planTargets } from '../../targets/registry.js';
+import type { TargetName } from '../../targets/target.js';
+import { parseTargets, sourceDateEpochFromEnv } from '../build/media.js';
 import { contentSha256, contentSize } from '../content.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
 import { renderPlan, type Plan, type PlanTarget } from '../plan-view.js';
+import { targetDiagnostics, validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
 
@@ -53,36 +55,19 @@ export function planOf(manifest: string, output: CompileOutput, targets: PlanTar
   };
 }
 
-function parsePlanTargets(value: string | undefined): TargetName[] | undefined {
-  if (value === undefined) return undefined;
-  const names = [...new Set(value.split(',').map((t) => t.trim()))];
-  for (const name of names) if (!isTargetName(name)) throw new UsageError(`unknown target \`${name}\`; targets are ${TARGET_NAMES.join(', ')}`);
-  return names as TargetName[];
-}
-
 /** Each target's plan against the image the build would tag, in `derivc build`'s default output directory. */
 function targetPlans(v: ValidatedManifest, compiled: Compiled, names: TargetName[], io: CliIO): { targets: PlanTarget[]; diagnostics: Diagnostic[] } {
-  const context = { image: compiled.tags[0]!, outDir: join('.derivc', compiled.name), sourceDateEpoch: sourceDateEpochFromEnv(io.env) };
-  const targets: PlanTarget[] = [];
-  const diagnostics: Diagnostic[] = [];
-  for (const name of names) {
-    try {
-      targets.push(planTarget(name, compiled.build, compiled.targets, context));
-    } catch (err) {
-      if (!(err instanceof TargetError)) throw err;
-      const pointer = v.manifest.targets?.[name] !== undefined ? `/targets/${name}` : '';
-      diagnostics.push({ code: 'targets/invalid-option', severity: 'error', message: err.message, file: v.path, pointer, range: v.source.locate(pointer, 'key') });
-    }
-  }
-  return { targets, diagnostics };
+  const context = { image: compiled.tags[0]!, imageBytes: undefined, outDir: join('.derivc', compiled.name), sourceDateEpoch: sourceDateEpochFromEnv(io.env) };
+  const planned = planTargets(names, compiled.build, compiled.targets, context);
+  return { targets: planned.plans, diagnostics: targetDiagnostics(v.source, planned.findings) };
 }
 
 export function planCommand(args: PlanArgs, io: CliIO): number {
   if (!(PLAN_FORMATS as readonly string[]).includes(args.format)) throw new UsageError(`unknown --format \`${args.format}\` for plan; use one of ${PLAN_FORMATS.join(', ')}`);
   if (args.files.length > 1) throw new UsageError('`plan` takes one manifest');
-  const requested = parsePlanTargets(args.target);
+  const requested = parseTargets(args.target);
   const [path] = manifestPaths(args.files, io);
-  const session = new ValidationSession(io.host);
+  const session = validationSession(io.host);
   const validated = session.validate(path!);
   const diagnostics: Diagnostic[] = [...validated.diagnostics];
   const v = validated.value.manifest;
@@ -91,7 +76,7 @@ export function planCommand(args: PlanArgs, io: CliIO): number {
     const compiled = compile(v, io.host, { version: VERSION });
     diagnostics.push(...compiled.diagnostics);
     if (!compiled.diagnostics.some((d) => isFailing(d, false))) {
-      const targets = targetPlans(v, compiled.value, requested ?? enabledTargets(compiled.value.targets), io);
+      const targets = targetPlans(v, compiled.value, requested ?? compiled.value.targets.enabled, io);
       diagnostics.push(...targets.diagnostics);
       plan = planOf(path!, compiled.value, targets.targets);
     }

@@ -7,17 +7,18 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
-import { bootTestOf, targetsOf, type TargetsIR } from '../../compiler/normalize/targets.js';
-import { ValidationSession, type ValidatedManifest } from '../../compiler/validate/index.js';
+import { bootTestOf, targetsOf, type Firmware, type TargetsIR } from '../../compiler/normalize/targets.js';
+import type { ValidatedManifest } from '../../compiler/validate/index.js';
 import { isoFileName, rawFileName } from '../../targets/media-names.js';
 import { consoleTail, runDir, runName, writeJunit, writeRunResult, type BootRun } from '../../targets/io/boot-report.js';
-import { bootAndCheck, DEFAULT_CPUS, DEFAULT_QEMU, type BootResult, type ConsoleCheck, type Firmware, type Media, type QemuHost } from '../../targets/io/qemu.js';
+import { bootAndCheck, DEFAULT_CPUS, DEFAULT_QEMU, type BootResult, type ConsoleCheck, type Media, type QemuHost } from '../../targets/io/qemu.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { debianPackageOf, findOnPath, probeFile } from '../host-tools.js';
 import { wantsColor, type CliIO } from '../io.js';
 import { recordInputs } from '../input-paths.js';
 import { openOutputDir } from '../output-dir.js';
+import { validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
 import { shown } from '../format/style.js';
@@ -47,8 +48,8 @@ function parseList<T extends string>(option: string, value: string | undefined, 
 
 /** Where `derivc build --target MEDIA -o outDir` puts the medium. */
 export function mediumPath(name: string, version: string, targets: TargetsIR, media: Media, outDir: string): string {
-  if (media === 'iso') return join(outDir, isoFileName({ name, version }, targets.iso ?? {}));
-  return join(outDir, rawFileName({ name, version }, targets.raw ?? {}));
+  if (media === 'iso') return join(outDir, isoFileName({ name, version }, targets.iso));
+  return join(outDir, rawFileName({ name, version }, targets.raw));
 }
 
 /** How many QEMUs run at once: each emulates two CPUs, so one per two host cores. */
@@ -64,7 +65,7 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
   const [path] = manifestPaths(args.files, io);
   // Read once, here, for building missing media too: through build's recording host (cli/input-paths.ts).
   const recording = recordInputs(io.host, () => path);
-  const session = new ValidationSession(recording.host);
+  const session = validationSession(recording.host);
   const validated = session.validate(path!);
   if (validated.diagnostics.length) {
     io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(validated.diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));

@@ -2,10 +2,10 @@
 
 import { join } from 'node:path';
 import { dedupeDiagnostics, isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
-import { ValidationSession } from '../../compiler/validate/index.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { FORMAT_NAMES, formatDiagnostics, type FormatName } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
+import { validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 
 
@@ -30,7 +30,7 @@ export function checkFormat(format: string): FormatName {
 
 export function validateCommand(args: ValidateArgs, io: CliIO): number {
   const format = checkFormat(args.format);
-  const session = new ValidationSession(io.host);
+  const session = validationSession(io.host);
   const all: Diagnostic[] = [];
   for (const path of manifestPaths(args.files, io)) for (const d of session.validate(path).diagnostics) all.push(d);
   const diagnostics = sortDiagnostics(dedupeDiagnostics(all));

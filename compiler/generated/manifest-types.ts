@@ -1086,7 +1086,7 @@ export interface RawTarget {
    */
   size?: string;
   /**
-   * Partition sizes.
+   * Partition sizes. `recovery` and `state` sizes the manifest does not give are chosen to fit `size` from the built image (recovery holds its squashfs, state the active and passive images).
    */
   partitions?: {
     /**
@@ -1094,11 +1094,11 @@ export interface RawTarget {
      */
     oem?: string;
     /**
-     * Size of the state partition.
+     * Size of the state partition (default: room for the active and passive images).
      */
     state?: string;
     /**
-     * Size of the recovery partition.
+     * Size of the recovery partition (default: room for the image's squashfs).
      */
     recovery?: string;
     /**
@@ -1141,7 +1141,7 @@ export interface OvaTarget {
  */
 export interface PackerTarget {
   /**
-   * Packer builders to emit.
+   * Packer builders to emit (`--target packer` without `targets.packer`: qemu).
    *
    * @minItems 1
    */
@@ -1311,7 +1311,7 @@ export interface PackerTarget {
      */
     imageName?: string;
     /**
-     * OS disk size in GB.
+     * OS disk size in GB (default: the raw disk's size).
      */
     osDiskSizeGb?: number;
   };

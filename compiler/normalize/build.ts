@@ -133,3 +133,14 @@ export interface Build {
   /** OCI labels, sorted by key, without the build id (added by the emitter). */
   labels: [string, string][];
 }
+
+/**
+ * What the validator knows of a Build without reading a file (no source is opened or hashed):
+ * enough for the targets to check their options in `derivc validate`. A Build is one.
+ */
+export type BuildFacts = Pick<Build, 'name' | 'version' | 'arch'>;
+
+/** The architecture of a `base.platform` (stated or inherited); amd64 when none is. */
+export function archOf(platform: string | undefined): Arch {
+  return platform === 'linux/arm64' ? 'arm64' : 'amd64';
+}

@@ -4,12 +4,12 @@
 import { basename, join } from 'node:path';
 import { MAX_FILE_BYTES } from '../parse.js';
 import type { Diagnostic, Result } from '../diagnostics.js';
-import { FAMILY_INFO, type Arch } from '../families.js';
+import { FAMILY_INFO } from '../families.js';
 import type { Host } from '../host.js';
 import { openNamedFile, refusalDiagnostic } from '../named-file.js';
 import type { ValidatedManifest } from '../validate/index.js';
 import { unitName } from '../validate/rules/system.js';
-import { DEFAULT_LABELS, type Build, type FileIR, type Labels, type OemFileIR, type OverlayFileIR, type LayoutIR, type SystemIR, type ToolkitIR, type UpgradeIR } from './build.js';
+import { archOf, DEFAULT_LABELS, type Build, type FileIR, type Labels, type OemFileIR, type OverlayFileIR, type LayoutIR, type SystemIR, type ToolkitIR, type UpgradeIR } from './build.js';
 
 export const DEFAULT_LUET_IMAGE = 'quay.io/luet/base:0.32.0';
 export const DEFAULT_LUET_PACKAGES = ['meta/cos-minimal'];
@@ -30,7 +30,7 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
   const m = v.manifest;
   const diagnostics: Diagnostic[] = [];
   const platform = m.base.platform ?? upstreamChain(v).find((u) => u.manifest.base.platform)?.manifest.base.platform ?? 'linux/amd64';
-  const arch: Arch = platform === 'linux/arm64' ? 'arm64' : 'amd64';
+  const arch = archOf(platform);
   // Validation guarantees a family (stated, inferred or inherited) for a valid manifest.
   const family = v.family!;
   const upstream = v.upstream;

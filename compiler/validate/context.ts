@@ -4,6 +4,7 @@ import type { Diagnostic, Severity } from '../diagnostics.js';
 import { describeCode, type DiagnosticCode } from '../codes.js';
 import type { Family } from '../family.js';
 import type { Host } from '../host.js';
+import type { BuildFacts } from '../normalize/build.js';
 import type { Obj } from '../data.js';
 import type { SourceFile } from '../source-file.js';
 
@@ -17,6 +18,8 @@ export interface UpstreamFacts {
   kernelArgs: string[];
   /** `boot.console` as the nearest manifest of the chain states it. */
   console?: string[];
+  /** `base.platform` as the nearest manifest of the chain states it. */
+  platform?: string;
 }
 
 export interface RuleContext {
@@ -30,6 +33,13 @@ export interface RuleContext {
 }
 
 export type Rule = (ctx: RuleContext) => Diagnostic[];
+
+/**
+ * A check the caller adds to the validator's own rules (the CLI adds the targets' option
+ * checks, which the compiler does not import): it runs on every manifest after the rules, with
+ * the facts of its Build and the diagnostics found in it so far.
+ */
+export type ManifestCheck = (ctx: RuleContext, facts: BuildFacts, found: readonly Diagnostic[]) => Diagnostic[];
 
 export interface Finding {
   severity?: Severity;

@@ -6,6 +6,7 @@ import type { Diagnostic, Result } from '../diagnostics.js';
 import { dedupeDiagnostics, hasErrors, sortDiagnostics } from '../diagnostics.js';
 import { obj, str, strings, type Obj } from '../data.js';
 import type { Family } from '../family.js';
+import { archOf } from '../normalize/build.js';
 import type { Host } from '../host.js';
 import type { Manifest } from '../generated/manifest-types.js';
 import { parseYaml } from '../parse.js';
@@ -14,7 +15,7 @@ import type { TreeFile } from '../local-tree.js';
 import type { SourceFile } from '../source-file.js';
 import { checkApiVersion } from './api-version.js';
 import { stageDiagnostics } from './cloud-config-rules.js';
-import { finding, type Rule, type RuleContext, type UpstreamFacts } from './context.js';
+import { finding, type ManifestCheck, type Rule, type RuleContext, type UpstreamFacts } from './context.js';
 import { limitPerFile } from './limit.js';
 import { baseRules } from './rules/base.js';
 import { kernelCmdlineRules } from './rules/kernel-cmdline.js';
@@ -26,11 +27,10 @@ import { checkLocalTree, pathRules } from './rules/paths.js';
 import { sshKeyRules } from './rules/ssh-keys.js';
 import { systemRules } from './rules/system.js';
 import { loneSurrogateDiagnostics, yipYamlDiagnostics } from './yip-yaml.js';
-import { targetRules } from './rules/targets.js';
 import { effectiveFamily, hasToolkit, toolkitRules } from './rules/toolkit.js';
 import { checkCloudConfigSchema, checkManifestSchema } from './schema.js';
 
-const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, outputPathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, targetRules, (ctx) => loneSurrogateDiagnostics(ctx.source)];
+const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, outputPathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, (ctx) => loneSurrogateDiagnostics(ctx.source)];
 
 /** yip reads only these; anything else in oemDir is ignored at boot. */
 const CLOUD_CONFIG_FILE = /\.ya?ml$/;
@@ -93,7 +93,11 @@ export class ValidationSession {
   readonly sources = new Map<string, string>();
   private readonly done = new Map<string, Result<Checked>>();
   private readonly cloudConfigDone = new Map<string, Result<unknown>>();
-  constructor(readonly host: Host) {}
+  constructor(
+    readonly host: Host,
+    /** Run on every manifest after the rules (cli/validation.ts adds the targets'). */
+    private readonly checks: readonly ManifestCheck[] = [],
+  ) {}
 
   validate(path: string): Result<Validation> {
     const r = this.one(path, []);
@@ -152,13 +156,20 @@ export class ValidationSession {
 
     const boot = obj(manifest['boot']);
     const console = boot?.['console'] !== undefined ? strings(boot['console']) : upstream?.facts.console;
+    const platform = str(obj(manifest['base'])?.['platform']) ?? upstream?.facts.platform;
     const facts: UpstreamFacts = {
       path,
       family: effectiveFamily(ctx) as Family | undefined,
       hasToolkit: hasToolkit(ctx),
       kernelArgs: [...(upstream?.facts.kernelArgs ?? []), ...strings(boot?.['cmdline'])],
       ...(console ? { console } : {}),
+      ...(platform !== undefined ? { platform } : {}),
     };
+    if (this.checks.length > 0) {
+      const metadata = obj(manifest['metadata']);
+      const build = { name: str(metadata?.['name']) ?? '', version: str(metadata?.['version']) ?? '', arch: archOf(platform) };
+      for (const check of this.checks) append(diagnostics, check(ctx, build, diagnostics));
+    }
     const validated: ValidatedManifest | undefined = hasErrors(diagnostics)
       ? undefined
       : { path, dir: ctx.dir, source, manifest: manifest as unknown as Manifest, family: facts.family, hasToolkit: facts.hasToolkit, upstream: upstream?.validated, oemFiles, overlayFiles };

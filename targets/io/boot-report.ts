@@ -4,7 +4,8 @@
 
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { BootResult, ConsoleCheck, Firmware, Media } from './qemu.js';
+import type { Firmware } from '../../compiler/normalize/targets.js';
+import type { BootResult, ConsoleCheck, Media } from './qemu.js';
 
 export interface BootRun {
   media: Media;

@@ -75,6 +75,8 @@ export interface DockerEngine {
   readFiles?(image: string, paths: readonly string[]): Promise<Map<string, Uint8Array | undefined>>;
   /** When the image was made (its `Created`), in whole seconds since the epoch; undefined when there is no such image. */
   imageCreated?(ref: string): Promise<number | undefined>;
+  /** The image's size in bytes (its `Size`: every layer unpacked, so at least what its files take); undefined when there is no such image. */
+  imageSize?(ref: string): Promise<number | undefined>;
   /**
    * `docker export` of a container created (never started) from the image, handed to `consume`;
    * the container is removed afterwards, whatever happens. The stream shows Docker's init layer

@@ -21,6 +21,10 @@ export function lazyEngine(env: Readonly<Record<string, string | undefined>>): D
       return new Map(await Promise.all(paths.map(async (p) => [p, await real.readFile(image, p)] as const)));
     },
     imageCreated: async (ref) => (await get()).imageCreated?.(ref),
+    imageSize: async (ref) => {
+      const real = await get();
+      return real.imageSize ? real.imageSize(ref) : (await import('./image-size.js')).imageSize(env, ref);
+    },
     exportContainer: async (image, consume, signal) => {
       const real = await get();
       if (!real.exportContainer) throw new Error('this Docker Engine client cannot export containers');

@@ -12,8 +12,8 @@ import { copyFile, mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import type { Firmware } from '../../compiler/normalize/targets.js';
 
-export type Firmware = 'bios' | 'uefi';
 export type Media = 'iso' | 'raw';
 
 /** Where QEMU and the OVMF firmware live (Debian's qemu-system-x86 and ovmf packages). */

@@ -7,7 +7,7 @@ import { cp, mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promise
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
-import { TargetError, type TargetFs, type TargetIO } from '../target.js';
+import type { TargetFs, TargetIO } from '../target.js';
 import type { DockerEngine } from './engine.js';
 import { findOnPath, probeFile } from './host-lookup.js';
 
@@ -119,11 +119,11 @@ export function nodeTargetIO(engine: DockerEngine, options: TargetIOOptions): Ta
         throw err;
       }
       if (inputError) throw inputError;
-      if ((result as { code?: string }).code === 'ENOENT') throw new TargetError(`\`${tool}\` is not installed (not found on PATH)`);
+      if ((result as { code?: string }).code === 'ENOENT') throw new Error(`\`${tool}\` is not installed (not found on PATH)`);
       if (result.failed) {
         const output = tail(String(result.all ?? ''));
         const why = result.exitCode !== undefined ? `exit status ${result.exitCode}` : (result.signal ?? result.shortMessage);
-        throw new TargetError(`${tool} failed (${why})${output ? `:\n${output}` : ''}`);
+        throw new Error(`${tool} failed (${why})${output ? `:\n${output}` : ''}`);
       }
     },
   };

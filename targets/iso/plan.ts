@@ -12,25 +12,13 @@
 // which covers the only non-image times in an export, Docker's init layer), xorriso fixed volume
 // dates and file dates, mtools SOURCE_DATE_EPOCH for FAT times, step 6 for the FAT serial.
 
-import { join } from 'node:path';
-import type { Build } from '../../compiler/normalize/build.js';
-import { epochPlaceholder, TargetError, type PlanStep, type TargetContext, type TargetPlan, type ToolRequirement } from '../target.js';
+import type { Build, BuildFacts } from '../../compiler/normalize/build.js';
+import type { Firmware, IsoOptions } from '../../compiler/normalize/targets.js';
+import { firmwareFindings } from '../firmware.js';
 import { isoFileName } from '../media-names.js';
+import { publishSteps } from '../publish.js';
+import { epochPlaceholder, type PlanStep, type TargetContext, type TargetFinding, type TargetPlan, type ToolRequirement } from '../target.js';
 import { grubCfg, SQUASHFS_NAME } from './grub-cfg.js';
-
-export type Firmware = 'bios' | 'uefi';
-export type Compression = 'xz' | 'zstd' | 'gzip' | 'lz4';
-
-/** `targets.iso` of the manifest, with `overlay` as a path the host can open (the CLI resolves it). */
-export interface IsoOptions {
-  label?: string;
-  firmware?: Firmware[];
-  compression?: Compression;
-  name?: string;
-  overlay?: string;
-}
-
-export const ISO_DEFAULTS = { label: 'COS_LIVE', firmware: ['bios', 'uefi'] as Firmware[], compression: 'zstd' as Compression };
 
 /** The ISO tree inside the work directory. */
 const TREE = 'iso';
@@ -52,18 +40,18 @@ export function isoVolumeDate(epoch: number): string {
   return new Date(epoch * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + '00';
 }
 
+export function validateIso(options: IsoOptions, build: BuildFacts): TargetFinding[] {
+  return firmwareFindings(options.firmware, build.arch, '/targets/iso/firmware', 'ISO');
+}
+
 export function planIso(build: Build, options: IsoOptions, context: TargetContext): TargetPlan {
-  const label = options.label ?? ISO_DEFAULTS.label;
-  const wanted = new Set(options.firmware ?? ISO_DEFAULTS.firmware);
+  const { label, compression } = options;
+  const wanted = new Set(options.firmware);
   const firmware = (['bios', 'uefi'] as const).filter((f) => wanted.has(f));
-  const compression = options.compression ?? ISO_DEFAULTS.compression;
-  const platforms = firmware.map((f) => {
-    const p = PLATFORMS[build.arch][f];
-    if (!p) throw new TargetError(`an ${build.arch} ISO cannot boot with ${f} firmware; use \`firmware: [uefi]\``);
-    return p;
-  });
+  // validateIso refused the firmware an architecture has no platform for.
+  const platforms = firmware.map((f) => PLATFORMS[build.arch][f]!);
   const iso = isoFileName(build, options);
-  const sum = `${iso}.sha256`;
+  const published = publishSteps(iso, iso, context.outDir);
   const epoch = context.sourceDateEpoch;
   const sde = epoch === undefined ? epochPlaceholder('SOURCE_DATE_EPOCH') : String(epoch);
   // Tools see one fixed time zone and locale: output must not depend on the host's settings.
@@ -137,17 +125,7 @@ export function planIso(build: Build, options: IsoOptions, context: TargetContex
     ...(uefi
       ? [{ title: "set the EFI boot image's volume serial from SOURCE_DATE_EPOCH", action: { kind: 'set-efi-serial' as const, iso, serial: epoch ?? epochPlaceholder('SOURCE_DATE_EPOCH') } }]
       : []),
-    { title: 'checksum', action: { kind: 'checksum', file: iso, to: sum, name: iso } },
-    {
-      title: 'rename into place',
-      action: {
-        kind: 'publish',
-        files: [
-          { from: iso, to: join(context.outDir, iso) },
-          { from: sum, to: join(context.outDir, sum) },
-        ],
-      },
-    },
+    ...published.steps,
   ];
 
   return {
@@ -155,7 +133,7 @@ export function planIso(build: Build, options: IsoOptions, context: TargetContex
     tools,
     workDir: { parent: context.outDir, prefix: '.derivc-iso-' },
     steps,
-    outputs: [join(context.outDir, iso), join(context.outDir, sum)],
+    outputs: published.outputs,
     sourceDateEpoch: epoch ?? null,
   };
 }

@@ -1,20 +1,15 @@
 // The `ova` target: the raw disk as an appliance (OVF descriptor, manifest, streamOptimized VMDK).
 
-import type { TargetsIR } from '../../compiler/normalize/targets.js';
 import manifestSchema from '../../schema/derivative.schema.json' with { type: 'json' };
-import { runPlan } from '../plan-run.js';
 import type { Target } from '../target.js';
-import { planOva, type OvaOptions } from './plan.js';
+import { ovfManifest, setVmdkCid } from './actions.js';
+import { planOva, validateOva, type OvaTargetOptions } from './plan.js';
 
-export type { OvaOptions } from './plan.js';
-
-export const ovaTarget: Target<OvaOptions> = {
+export const ovaTarget: Target<OvaTargetOptions, 'set-vmdk-cid' | 'ovf-manifest'> = {
   name: 'ova',
   optionsSchema: manifestSchema.definitions.ovaTarget,
+  options: (targets) => ({ ova: targets.ova, raw: targets.raw }),
+  validate: validateOva,
   plan: planOva,
-  run: runPlan,
+  actions: { 'set-vmdk-cid': setVmdkCid, 'ovf-manifest': ovfManifest },
 };
-
-export function ovaOptions(targets: TargetsIR): OvaOptions {
-  return { ova: targets.ova ?? {}, raw: targets.raw ?? {} };
-}

@@ -4,13 +4,14 @@
 // CIM (rasd:) elements are written in the schema's alphabetical order, as strict readers expect.
 
 import type { Build } from '../../compiler/normalize/build.js';
+import type { Firmware } from '../../compiler/normalize/targets.js';
 import { xmlCommentText } from '../../compiler/quote.js';
 import { xmlEscape as x } from './xml.js';
 
 export interface OvfHardware {
   cpus: number;
   memoryMiB: number;
-  firmware: 'bios' | 'uefi';
+  firmware: Firmware;
   network: 'nat' | 'bridged';
   /** VMware guest OS identifier (vmw:osType). */
   osType: string;

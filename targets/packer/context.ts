@@ -1,36 +1,23 @@
 // What every builder's template is made from: the manifest's `targets.packer`, the media it
 // starts from (named as the iso and raw targets publish them), and the defaults of each option.
 
-import type { Build } from '../../compiler/normalize/build.js';
-import type { PackerTarget } from '../../compiler/generated/manifest-types.js';
+import type { Build, BuildFacts } from '../../compiler/normalize/build.js';
+import type { Firmware, IsoOptions, PackerOptions, RawOptions } from '../../compiler/normalize/targets.js';
 import { parseSize } from '../../compiler/units.js';
 import { isoFileName, mediaBaseName, rawFileName } from '../media-names.js';
-import { TargetError } from '../target.js';
+import type { TargetFinding } from '../target.js';
 
-export type BuilderName = PackerTarget['builders'][number];
+export type BuilderName = PackerOptions['builders'][number];
 
 /** Every builder, in the order files, plan steps and README sections follow (not the manifest's). */
 export const BUILDER_NAMES: readonly BuilderName[] = ['qemu', 'virtualbox-iso', 'vmware-iso', 'amazon-ebs', 'googlecompute', 'azure-arm'];
 
-/** `targets.packer`, with what the templates need of `targets.iso` and `targets.raw` (absent: their defaults). */
-export interface PackerOptions extends Partial<Omit<PackerTarget, 'builders'>> {
-  builders?: BuilderName[];
-  media?: {
-    iso?: { name?: string; firmware?: ('bios' | 'uefi')[] };
-    raw?: { format?: 'raw' | 'qcow2'; size?: string };
-  };
+/** `targets.packer`, and the `targets.iso` and `targets.raw` of the media its templates start from (defaults applied). */
+export interface PackerTargetOptions {
+  packer: PackerOptions;
+  iso: IsoOptions;
+  raw: RawOptions;
 }
-
-export const PACKER_DEFAULTS = {
-  /** `--target packer` for a manifest without `targets.packer`: a local QEMU build. */
-  builders: ['qemu'] as BuilderName[],
-  cpus: 2,
-  memory: '2GiB',
-  /** The raw target's default size: the disk the derivative's layout is made for. */
-  diskSize: '8GiB',
-  headless: true,
-  isoFirmware: ['bios', 'uefi'] as ('bios' | 'uefi')[],
-};
 
 /**
  * From a builder's directory (`<outDir>/packer/<builder>/`, where Packer runs) to the output
@@ -45,11 +32,13 @@ export interface Media {
   /** The ISO's file name, and its path (checked against `<path>.sha256`). */
   isoName: string;
   iso: string;
-  isoFirmware: ('bios' | 'uefi')[];
+  isoFirmware: Firmware[];
   /** `<name>-<version>.raw` (or `.qcow2`): the installed disk the cloud images are imported from. */
   diskName: string;
   disk: string;
   diskFormat: 'raw' | 'qcow2';
+  /** `targets.raw.size`, as the manifest writes it, and in bytes. */
+  diskSize: string;
   diskBytes: number;
 }
 
@@ -59,23 +48,22 @@ export interface TemplateContext {
   media: Media;
 }
 
-export function templateContext(build: Build, options: PackerOptions): TemplateContext {
-  const raw = options.media?.raw ?? {};
-  const diskFormat = raw.format ?? 'raw';
-  const isoName = isoFileName(build, options.media?.iso ?? {});
-  const diskName = rawFileName(build, { format: diskFormat });
+export function templateContext(build: Build, { packer, iso, raw }: PackerTargetOptions): TemplateContext {
+  const isoName = isoFileName(build, iso);
+  const diskName = rawFileName(build, raw);
   return {
     build,
-    options,
+    options: packer,
     media: {
       base: mediaBaseName(build),
       isoName,
       iso: `${TO_MEDIA}${isoName}`,
-      isoFirmware: options.media?.iso?.firmware ?? PACKER_DEFAULTS.isoFirmware,
+      isoFirmware: [...iso.firmware],
       diskName,
       disk: `${TO_MEDIA}${diskName}`,
-      diskFormat,
-      diskBytes: bytes(raw.size ?? PACKER_DEFAULTS.diskSize),
+      diskFormat: raw.format,
+      diskSize: raw.size,
+      diskBytes: bytes(raw.size),
     },
   };
 }
@@ -97,11 +85,41 @@ export function gibibytes(n: number): number {
   return Math.ceil(n / 2 ** 30);
 }
 
-/** A cloud disk size in GiB: the manifest's, or the imported disk's; never smaller than the disk. */
-export function cloudDiskGiB(media: Media, size: string | number | undefined, option: string): number {
-  const disk = gibibytes(media.diskBytes);
-  if (size === undefined) return disk;
-  const gib = typeof size === 'number' ? size : gibibytes(bytes(size));
-  if (gib < disk) throw new TargetError(`\`${option}\` (${gib} GiB) is smaller than the disk it is made from (${media.diskName}, ${disk} GiB)`);
-  return gib;
+/** A cloud disk size in GiB: the manifest's (validated: never smaller than the disk), or the imported disk's. */
+export function cloudDiskGiB(media: Media, size: string | number | undefined): number {
+  if (size === undefined) return gibibytes(media.diskBytes);
+  return typeof size === 'number' ? size : gibibytes(bytes(size));
+}
+
+/** What is wrong with `targets.packer` for this image and these media, at each option's line. */
+export function validatePacker(options: PackerTargetOptions, build: BuildFacts): TargetFinding[] {
+  const findings: TargetFinding[] = [];
+  const { packer } = options;
+  const at = (path: string) => `/targets/packer/${path}`;
+  if (build.arch !== 'amd64') findings.push({ code: 'targets/unsupported-arch', pointer: '/targets/packer', message: `the packer target writes templates for amd64 images; this one is ${build.arch}`, hint: 'leave `targets.packer` out of an arm64 derivative' });
+  const wanted = new Set(packer.builders);
+  const disk = { name: rawFileName(build, options.raw), gib: gibibytes(bytes(options.raw.size)) };
+  const cloudDisk = (builder: BuilderName, size: string | number | undefined, pointer: string) => {
+    if (!wanted.has(builder) || size === undefined) return;
+    const gib = typeof size === 'number' ? size : gibibytes(bytes(size));
+    if (gib < disk.gib) findings.push({ code: 'targets/invalid-option', pointer, message: `${gib} GiB is smaller than the disk the image is made from (${disk.name}, ${disk.gib} GiB)`, hint: `give at least ${disk.gib} GiB, or leave it out to take the disk's size` });
+  };
+  cloudDisk('amazon-ebs', packer.amazonEbs.volumeSize, at('amazonEbs/volumeSize'));
+  cloudDisk('googlecompute', packer.googlecompute.diskSize, at('googlecompute/diskSize'));
+  cloudDisk('azure-arm', packer.azureArm.osDiskSizeGb, at('azureArm/osDiskSizeGb'));
+  const volumeType = packer.amazonEbs.volumeType;
+  if (wanted.has('amazon-ebs') && (volumeType === 'st1' || volumeType === 'sc1')) {
+    findings.push({ code: 'targets/invalid-option', pointer: at('amazonEbs/volumeType'), message: `an ${volumeType} volume cannot be a boot volume on EC2`, hint: 'use gp3, gp2, io1, io2 or standard' });
+  }
+  const vbox = packer.virtualboxIso.firmware;
+  const needed = vbox === 'efi' ? 'uefi' : 'bios';
+  if (wanted.has('virtualbox-iso') && vbox !== undefined && !options.iso.firmware.includes(needed)) {
+    findings.push({
+      code: 'targets/invalid-option',
+      pointer: at('virtualboxIso/firmware'),
+      message: `virtualbox-iso boots with ${vbox === 'efi' ? 'UEFI' : 'BIOS'} firmware, and the ISO is made for ${options.iso.firmware.join(' and ')} only`,
+      hint: `add \`${needed}\` to \`targets.iso.firmware\`, or change this`,
+    });
+  }
+  return findings;
 }

@@ -5,14 +5,14 @@
 import { join } from 'node:path';
 import type { Build } from '../../compiler/normalize/build.js';
 import type { PlanStep, TargetContext, TargetPlan } from '../target.js';
-import type { PackerOptions } from './context.js';
+import type { PackerTargetOptions } from './context.js';
 import { packerFiles } from './templates.js';
 
 /** The directory the target publishes, in the output directory (and its name in the work directory). */
 export const PACKER_DIR = 'packer';
 export const SUMS = 'SHA256SUMS';
 
-export function planPacker(build: Build, options: PackerOptions, context: TargetContext): TargetPlan {
+export function planPacker(build: Build, options: PackerTargetOptions, context: TargetContext): TargetPlan {
   const files = packerFiles(build, options);
   const names = files.map((f) => f.path).sort();
   const published = join(context.outDir, PACKER_DIR);

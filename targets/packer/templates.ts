@@ -5,13 +5,12 @@
 
 import type { Build } from '../../compiler/normalize/build.js';
 import { commentText } from '../../compiler/quote.js';
-import { TargetError } from '../target.js';
 import { amazonEbs } from './builders/amazon.js';
 import { azureArm } from './builders/azure.js';
 import type { BuilderTemplate, Builders } from './builders/builder.js';
 import { googlecompute } from './builders/google.js';
 import { qemu, virtualboxIso, vmwareIso } from './builders/local.js';
-import { BUILDER_NAMES, PACKER_DEFAULTS, templateContext, type BuilderName, type PackerOptions } from './context.js';
+import { BUILDER_NAMES, templateContext, type BuilderName, type PackerTargetOptions } from './context.js';
 import { printHcl } from './hcl.js';
 import { readmeFile } from './readme.js';
 import { variablesFile } from './variables.js';
@@ -33,10 +32,10 @@ export interface PackerFile {
   title: string;
 }
 
-export function packerFiles(build: Build, options: PackerOptions): PackerFile[] {
-  if (build.arch !== 'amd64') throw new TargetError(`the packer target writes templates for amd64 images; this one is ${build.arch}`);
+/** The files for options that passed validatePacker (an amd64 image, sizes that fit the disk). */
+export function packerFiles(build: Build, options: PackerTargetOptions): PackerFile[] {
   const ctx = templateContext(build, options);
-  const wanted = new Set(options.builders ?? PACKER_DEFAULTS.builders);
+  const wanted = new Set(options.packer.builders);
   const templates: [BuilderName, BuilderTemplate][] = BUILDER_NAMES.filter((b) => wanted.has(b)).map((b) => [b, BUILDERS[b](ctx)]);
   const made = `(generated from ${commentText(build.manifestName)}; edit the manifest instead)`;
   const files: PackerFile[] = [];

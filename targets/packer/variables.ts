@@ -40,10 +40,6 @@ export function ref(name: VariableName): Expr {
   return Expr.variable(name);
 }
 
-export function isSensitive(name: VariableName): boolean {
-  return CATALOG[name].sensitive;
-}
-
 /** variables.pkr.hcl declaring exactly the variables the templates use, in catalog order. */
 export function variablesFile(build: Pick<Build, 'name' | 'version' | 'manifestName'>, used: ReadonlySet<VariableName>): string {
   const blocks: Block[] = (Object.keys(CATALOG) as VariableName[])

@@ -3,8 +3,6 @@
 // and its first sector (diskboot) is told where the rest of core.img is. These are the two
 // fields grub-bios-setup writes (GRUB's boot/i386/pc/boot.S and diskboot.S).
 
-import { TargetError } from '../target.js';
-
 export const SECTOR = 512;
 /** boot.img's code, up to the disk signature and partition table, which stay the disk's. */
 const MBR_CODE_BYTES = 440;
@@ -17,7 +15,7 @@ const BLOCKLIST_OFFSET = SECTOR - 12;
 
 /** The MBR with boot.img's code in front of the disk's own signature and protective partition table. */
 export function patchMbr(mbr: Uint8Array, bootImg: Uint8Array, coreLba: number): Uint8Array {
-  if (mbr.length !== SECTOR || bootImg.length !== SECTOR) throw new TargetError('the MBR and GRUB boot.img must be one 512-byte sector each');
+  if (mbr.length !== SECTOR || bootImg.length !== SECTOR) throw new Error('the MBR and GRUB boot.img must be one 512-byte sector each');
   const out = new Uint8Array(mbr);
   out.set(bootImg.subarray(0, MBR_CODE_BYTES), 0);
   new DataView(out.buffer).setBigUint64(KERNEL_SECTOR_OFFSET, BigInt(coreLba), true);
@@ -31,12 +29,12 @@ export function patchMbr(mbr: Uint8Array, bootImg: Uint8Array, coreLba: number):
  * already written the length (core.img's sectors after the first); it must fit the partition.
  */
 export function patchDiskboot(first: Uint8Array, coreLba: number, partitionSectors: number): Uint8Array {
-  if (first.length !== SECTOR) throw new TargetError("core.img's first sector must be 512 bytes");
+  if (first.length !== SECTOR) throw new Error("core.img's first sector must be 512 bytes");
   const out = new Uint8Array(first);
   const view = new DataView(out.buffer);
   const length = view.getUint16(BLOCKLIST_OFFSET + 8, true);
   if (length === 0 || length + 1 > partitionSectors) {
-    throw new TargetError(`GRUB's core.img (${length + 1} sectors) does not fit the BIOS boot partition (${partitionSectors} sectors)`);
+    throw new Error(`GRUB's core.img (${length + 1} sectors) does not fit the BIOS boot partition (${partitionSectors} sectors)`);
   }
   view.setBigUint64(BLOCKLIST_OFFSET, BigInt(coreLba + 1), true);
   return out;

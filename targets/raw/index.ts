@@ -2,16 +2,16 @@
 // BIOS and UEFI through GRUB and the image's own bootargs.cfg.
 
 import manifestSchema from '../../schema/derivative.schema.json' with { type: 'json' };
-import { runPlan } from '../plan-run.js';
+import type { RawOptions } from '../../compiler/normalize/targets.js';
 import type { Target } from '../target.js';
-import type { RawOptions } from './options.js';
-import { planRaw } from './plan.js';
+import { installBiosBoot } from './actions.js';
+import { planRaw, validateRaw } from './plan.js';
 
-export type { RawOptions } from './options.js';
-
-export const rawTarget: Target<RawOptions> = {
+export const rawTarget: Target<RawOptions, 'install-bios-boot'> = {
   name: 'raw',
   optionsSchema: manifestSchema.definitions.rawTarget,
+  options: (targets) => targets.raw,
+  validate: validateRaw,
   plan: planRaw,
-  run: runPlan,
+  actions: { 'install-bios-boot': installBiosBoot },
 };

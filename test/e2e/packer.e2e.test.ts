@@ -21,10 +21,10 @@ import { normalize } from '../../compiler/normalize/index.js';
 import { targetsOf } from '../../compiler/normalize/targets.js';
 import { hclString } from '../../compiler/quote.js';
 import { ValidationSession } from '../../compiler/validate/index.js';
-import { runPlan } from '../../targets/plan-run.js';
 import { nodeTargetIO } from '../../targets/io/target-io.js';
 import type { DockerEngine } from '../../targets/io/engine.js';
-import { planTarget } from '../../targets/registry.js';
+import { runTarget } from '../../targets/actions.js';
+import { planOne } from '../support/targets.js';
 import { hclText } from '../support/hcl-read.js';
 import { requireTool } from './require.js';
 
@@ -51,8 +51,8 @@ async function generate(manifestDir: string): Promise<string> {
   const out = join(dir, manifestDir.replace(/\//g, '_'));
   mkdirSync(out, { recursive: true });
   const engine = {} as DockerEngine; // the packer target never asks the Engine anything
-  const plan = planTarget('packer', normalize(v, nodeHost).value, targetsOf(v), { image: 'unused', outDir: out, sourceDateEpoch: 0 });
-  await runPlan(plan, nodeTargetIO(engine, { env: {} }));
+  const plan = planOne('packer', normalize(v, nodeHost).value, targetsOf(v), { image: 'unused', imageBytes: undefined, outDir: out, sourceDateEpoch: 0 });
+  await runTarget(plan, nodeTargetIO(engine, { env: {} }));
   // What `derivc build --target iso` publishes next to it; validation reads the checksum file only.
   for (const line of readFileSync(join(out, 'packer', 'README.md'), 'utf8').matchAll(/^Needs `([^`]+\.iso)` and/gm)) writeFileSync(join(out, `${line[1]}.sha256`), `${'0'.repeat(64)}  ${line[1]}\n`);
   return join(out, 'packer');

@@ -3,8 +3,8 @@
 // under DERIVC_E2E=1 (CI) it throws, so the suite fails instead of passing by skipping.
 
 import { debianPackageOf, findOnPath, probeFile } from '../../cli/host-tools.js';
-import { dockerodeEngine } from '../../targets/io/dockerode-engine.js';
 import type { DockerEngine } from '../../targets/io/engine.js';
+import { lazyEngine } from '../../targets/io/lazy-engine.js';
 
 export function e2eRequired(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   return env['DERIVC_E2E'] === '1';
@@ -17,9 +17,9 @@ function unavailable(reason: string): undefined {
   return undefined;
 }
 
-/** The Docker Engine at DOCKER_HOST or the default socket, once it has answered. */
+/** The Docker Engine at DOCKER_HOST or the default socket, once it has answered: the client `derivc` itself uses. */
 export async function e2eEngine(): Promise<DockerEngine | undefined> {
-  const engine = dockerodeEngine(process.env);
+  const engine = lazyEngine(process.env);
   try {
     await engine.info();
     return engine;

@@ -21,9 +21,9 @@ export class FakeEngine implements DockerEngine {
   script: BuildEvent[] = [{ kind: 'step', index: 1, total: 1, instruction: 'FROM x' }];
   /** Paths the built image has (the contract check asks). */
   files = new Map<string, PathStat>([
-    ['/boot/vmlinuz', { kind: 'symlink', linkTarget: 'vmlinuz-6.1.0', size: 0, mode: 0o777 }],
+    ['/boot/vmlinuz', { kind: 'symlink', linkTarget: 'vmlinuz-6.1.0', resolvedTarget: '/boot/vmlinuz-6.1.0', size: 0, mode: 0o777 }],
     ['/boot/vmlinuz-6.1.0', { kind: 'file', size: 1, mode: 0o644 }],
-    ['/boot/initrd', { kind: 'symlink', linkTarget: 'initrd-6.1.0', size: 0, mode: 0o777 }],
+    ['/boot/initrd', { kind: 'symlink', linkTarget: 'initrd-6.1.0', resolvedTarget: '/boot/initrd-6.1.0', size: 0, mode: 0o777 }],
     ['/boot/initrd-6.1.0', { kind: 'file', size: 1, mode: 0o600 }],
     ['/system/oem', { kind: 'directory', size: 0, mode: 0o755 }],
     ['/etc/cos/bootargs.cfg', { kind: 'file', size: 1, mode: 0o644 }],
@@ -55,6 +55,13 @@ export class FakeEngine implements DockerEngine {
     for (const m of Buffer.concat(chunks).toString('utf8').matchAll(/^LABEL "([^"]+)"="([^"]*)"$/gm)) labels[m[1]!] = m[2]!;
     for (const tag of request.tags) this.images.set(tag, labels);
     return { imageId: id };
+  }
+
+  /** What imageSize answers (the Engine's `Size` of an image). */
+  imageBytes: number | undefined = 700 * 2 ** 20;
+
+  async imageSize(): Promise<number | undefined> {
+    return this.imageBytes;
   }
 
   async statPaths(_image: string, paths: readonly string[]): Promise<Map<string, PathStat | undefined>> {

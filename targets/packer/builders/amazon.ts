@@ -4,7 +4,6 @@
 // then launches that AMI as the manifest says (instance type, subnet, root volume) and makes the
 // final AMI from it. No SSH: the instance is stopped and imaged as it booted.
 
-import { TargetError } from '../../target.js';
 import { cloudDiskGiB, type TemplateContext } from '../context.js';
 import type { Block, Entry } from '../hcl.js';
 import { ref } from '../variables.js';
@@ -12,7 +11,6 @@ import type { BuilderTemplate } from './builder.js';
 import { amiName } from './cloud-names.js';
 import { artifice, convert, importBuild, KEEP, shellLocal } from './import.js';
 
-export const AWS_DEFAULTS = { region: 'us-east-1', instanceType: 't3.medium', volumeType: 'gp3' as const };
 /** The tag the imported AMI carries, and the second build finds it by. */
 const IMPORT_TAG = 'derivc-import';
 const OUT = 'output-amazon-import';
@@ -25,12 +23,10 @@ function performance(type: string, gib: number): Entry[] {
 }
 
 export function amazonEbs(ctx: TemplateContext): BuilderTemplate {
-  const o = ctx.options.amazonEbs ?? {};
+  const o = ctx.options.amazonEbs;
   const { media } = ctx;
-  const region = o.region ?? AWS_DEFAULTS.region;
-  const volumeType = o.volumeType ?? AWS_DEFAULTS.volumeType;
-  if (volumeType === 'st1' || volumeType === 'sc1') throw new TargetError(`an ${volumeType} volume cannot be a boot volume on EC2: use gp3, gp2, io1, io2 or standard for \`targets.packer.amazonEbs.volumeType\``);
-  const gib = cloudDiskGiB(media, o.volumeSize, 'targets.packer.amazonEbs.volumeSize');
+  const { region, volumeType } = o;
+  const gib = cloudDiskGiB(media, o.volumeSize);
   const raw = media.diskFormat === 'raw' ? media.disk : `${OUT}/${media.base}.raw`;
   const credentials: Entry[] = [
     ['access_key', ref('aws_access_key')],
@@ -59,7 +55,7 @@ export function amazonEbs(ctx: TemplateContext): BuilderTemplate {
     comment: ["Step 2: packer build -only='amazon-ebs.*' .  — the imported AMI launched as the manifest says, imaged."],
     body: [
       ...credentials,
-      ['instance_type', o.instanceType ?? AWS_DEFAULTS.instanceType],
+      ['instance_type', o.instanceType],
       ['subnet_id', o.subnetId],
       ['ami_name', o.amiName ?? amiName(media.base)],
       // Current instance types (t3, m5, …) launch only AMIs marked for ENA networking.
@@ -82,7 +78,7 @@ export function amazonEbs(ctx: TemplateContext): BuilderTemplate {
     readme: {
       needs: `Needs \`${media.diskName}\` in the output directory (\`derivc build --target raw\` into the same one)${media.diskFormat === 'raw' ? '' : ' and `qemu-img` (Debian: qemu-utils) to convert it to raw'}, an S3 bucket in ${region}, and the \`vmimport\` service role VM Import requires. Two builds, in order:`,
       commands: ['amazon-import', 'amazon-ebs'].map((b) => `packer build -only='${b}.*' -var aws_access_key=… -var aws_secret_key=… -var aws_s3_bucket=… .`),
-      notes: `The first uploads the disk and imports it as an AMI tagged \`${IMPORT_TAG} = ${media.base}\`; the second launches that AMI (${o.instanceType ?? AWS_DEFAULTS.instanceType}, ${gib} GiB ${volumeType} root volume), stops it and saves it as \`${o.amiName ?? amiName(media.base)}\`. VM Import boots the disk with BIOS: keep \`bios\` in \`targets.raw.firmware\`. An empty access key and secret key make Packer use the environment, the shared profile or the instance role.`,
+      notes: `The first uploads the disk and imports it as an AMI tagged \`${IMPORT_TAG} = ${media.base}\`; the second launches that AMI (${o.instanceType}, ${gib} GiB ${volumeType} root volume), stops it and saves it as \`${o.amiName ?? amiName(media.base)}\`. VM Import boots the disk with BIOS: keep \`bios\` in \`targets.raw.firmware\`. An empty access key and secret key make Packer use the environment, the shared profile or the instance role.`,
     },
   };
 }

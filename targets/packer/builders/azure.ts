@@ -10,14 +10,13 @@ import type { BuilderTemplate } from './builder.js';
 import { azureImageName } from './cloud-names.js';
 import { convert, importBuild, shellLocal } from './import.js';
 
-export const AZURE_DEFAULTS = { location: 'eastus', vmSize: 'Standard_D2s_v3' };
 const OUT = 'output-azure-vhd';
 
 export function azureArm(ctx: TemplateContext): BuilderTemplate {
-  const o = ctx.options.azureArm ?? {};
+  const o = ctx.options.azureArm;
   const { media } = ctx;
-  const gib = cloudDiskGiB(media, o.osDiskSizeGb, 'targets.packer.azureArm.osDiskSizeGb');
-  const location = o.location ?? AZURE_DEFAULTS.location;
+  const gib = cloudDiskGiB(media, o.osDiskSizeGb);
+  const location = o.location;
   const imported = azureImageName(media.base, '-import');
   const image = o.imageName ?? azureImageName(media.base);
   const vhd = `${OUT}/${media.base}.vhd`;
@@ -47,7 +46,7 @@ export function azureArm(ctx: TemplateContext): BuilderTemplate {
           ['subscription_id', ref('azure_subscription_id')],
           ['tenant_id', ref('azure_tenant_id')],
           ['location', location],
-          ['vm_size', o.vmSize ?? AZURE_DEFAULTS.vmSize],
+          ['vm_size', o.vmSize],
           ['os_type', 'Linux'],
           ['os_disk_size_gb', gib],
           ['custom_managed_image_name', imported],
@@ -68,7 +67,7 @@ export function azureArm(ctx: TemplateContext): BuilderTemplate {
         `az image create --resource-group ${rg} --location ${location} --name ${imported} --os-type Linux --source https://<account>.blob.core.windows.net/<container>/${media.base}.vhd`,
         `packer build -only='azure-arm.*' ${vars} .`,
       ],
-      notes: `The first build converts the disk to a fixed VHD; \`az\` uploads it and makes the managed image \`${imported}\` of it; the last build boots that image (${o.vmSize ?? AZURE_DEFAULTS.vmSize} in ${location}, ${gib} GiB OS disk) and captures it as \`${image}\`. Azure waits for a booting VM to report that it is ready, which takes the Azure Linux agent or cloud-init in the image: without one, the last build times out — the imported \`${imported}\` is then the image to use. A disk that boots with UEFI only needs \`--hyper-v-generation V2\` on \`az image create\`.`,
+      notes: `The first build converts the disk to a fixed VHD; \`az\` uploads it and makes the managed image \`${imported}\` of it; the last build boots that image (${o.vmSize} in ${location}, ${gib} GiB OS disk) and captures it as \`${image}\`. Azure waits for a booting VM to report that it is ready, which takes the Azure Linux agent or cloud-init in the image: without one, the last build times out — the imported \`${imported}\` is then the image to use. A disk that boots with UEFI only needs \`--hyper-v-generation V2\` on \`az image create\`.`,
     },
   };
 }

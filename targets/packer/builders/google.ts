@@ -11,13 +11,12 @@ import type { BuilderTemplate } from './builder.js';
 import { gcpImageName } from './cloud-names.js';
 import { artifice, convert, importBuild, KEEP, shellLocal } from './import.js';
 
-export const GCP_DEFAULTS = { zone: 'us-central1-a', machineType: 'e2-standard-2' };
 const OUT = 'output-googlecompute-import';
 
 export function googlecompute(ctx: TemplateContext): BuilderTemplate {
-  const o = ctx.options.googlecompute ?? {};
+  const o = ctx.options.googlecompute;
   const { media } = ctx;
-  const gib = cloudDiskGiB(media, o.diskSize, 'targets.packer.googlecompute.diskSize');
+  const gib = cloudDiskGiB(media, o.diskSize);
   const imported = gcpImageName(media.base, '-import');
   const image = gcpImageName(media.base);
   const tarball = `${OUT}/${media.base}.tar.gz`;
@@ -53,8 +52,8 @@ export function googlecompute(ctx: TemplateContext): BuilderTemplate {
         comment: ["Step 2: packer build -only='googlecompute.*' .  — the imported image booted as the manifest says, imaged."],
         body: [
           ...account,
-          ['zone', o.zone ?? GCP_DEFAULTS.zone],
-          ['machine_type', o.machineType ?? GCP_DEFAULTS.machineType],
+          ['zone', o.zone],
+          ['machine_type', o.machineType],
           ['source_image', imported],
           ['disk_size', gib],
           ['image_name', image],
@@ -68,7 +67,7 @@ export function googlecompute(ctx: TemplateContext): BuilderTemplate {
     readme: {
       needs: `Needs \`${media.diskName}\` in the output directory (\`derivc build --target raw\` into the same one), \`qemu-img\` (Debian: qemu-utils), GNU tar and a Cloud Storage bucket. Two builds, in order:`,
       commands: ['googlecompute-import', 'googlecompute'].map((b) => `packer build -only='${b}.*' ${vars} .`),
-      notes: `The first uploads the disk and imports it as the image \`${imported}\`; the second boots it (${o.machineType ?? GCP_DEFAULTS.machineType} in ${o.zone ?? GCP_DEFAULTS.zone}, ${gib} GiB disk) and saves it as \`${image}\`${o.imageFamily ? ` in the family \`${o.imageFamily}\`` : ''}. Compute Engine boots imported disks with BIOS: keep \`bios\` in \`targets.raw.firmware\`. An empty \`gcp_account_file\` makes Packer use the application default credentials.`,
+      notes: `The first uploads the disk and imports it as the image \`${imported}\`; the second boots it (${o.machineType} in ${o.zone}, ${gib} GiB disk) and saves it as \`${image}\`${o.imageFamily ? ` in the family \`${o.imageFamily}\`` : ''}. Compute Engine boots imported disks with BIOS: keep \`bios\` in \`targets.raw.firmware\`. An empty \`gcp_account_file\` makes Packer use the application default credentials.`,
     },
   };
 }

@@ -4,8 +4,7 @@
 // credentials from variables and powers it off. What to install or change is the user's
 // provisioning (a build block of their own naming the same source): derivc guesses no installer.
 
-import { TargetError } from '../../target.js';
-import { mebibytes, PACKER_DEFAULTS, type BuilderName, type TemplateContext } from '../context.js';
+import { mebibytes, type BuilderName, type TemplateContext } from '../context.js';
 import { GoTemplate, type Block, type Entry } from '../hcl.js';
 import { ref } from '../variables.js';
 import type { BuilderTemplate } from './builder.js';
@@ -43,9 +42,10 @@ function readme(ctx: TemplateContext, builder: BuilderName, output: string, disk
   };
 }
 
-function sizes(ctx: TemplateContext, o: { cpus?: number; memory?: string; diskSize?: string }) {
-  const disk = o.diskSize ?? ctx.options.media?.raw?.size ?? PACKER_DEFAULTS.diskSize;
-  return { cpus: o.cpus ?? PACKER_DEFAULTS.cpus, memory: mebibytes(o.memory ?? PACKER_DEFAULTS.memory), disk: mebibytes(disk), diskText: disk };
+/** The VM's disk: the manifest's size, else the raw disk's (the disk the derivative's layout is made for). */
+function sizes(ctx: TemplateContext, o: { cpus: number; memory: string; diskSize?: string }) {
+  const disk = o.diskSize ?? ctx.media.diskSize;
+  return { cpus: o.cpus, memory: mebibytes(o.memory), disk: mebibytes(disk), diskText: disk };
 }
 
 function bios(ctx: TemplateContext): boolean {
@@ -53,8 +53,8 @@ function bios(ctx: TemplateContext): boolean {
 }
 
 export function qemu(ctx: TemplateContext): BuilderTemplate {
-  const o = ctx.options.qemu ?? {};
-  const format = o.format ?? 'qcow2';
+  const o = ctx.options.qemu;
+  const format = o.format;
   const s = sizes(ctx, o);
   const output = `output-qemu/${ctx.media.base}.${format}`;
   return {
@@ -74,7 +74,7 @@ export function qemu(ctx: TemplateContext): BuilderTemplate {
           ['disk_size', `${s.disk}M`],
           ['disk_interface', 'virtio'],
           ['net_device', 'virtio-net'],
-          ['headless', o.headless ?? PACKER_DEFAULTS.headless],
+          ['headless', o.headless],
           // Packer 1.6 has no `firmware` for QEMU: an ISO without BIOS boot gets OVMF this way.
           ['qemuargs', bios(ctx) ? undefined : [['-bios', OVMF]]],
           ...SSH,
@@ -88,11 +88,10 @@ export function qemu(ctx: TemplateContext): BuilderTemplate {
 }
 
 export function virtualboxIso(ctx: TemplateContext): BuilderTemplate {
-  const o = ctx.options.virtualboxIso ?? {};
+  const o = ctx.options.virtualboxIso;
   const s = sizes(ctx, o);
+  // Unstated, the firmware the ISO boots (BIOS when it boots both); stated, validatePacker checked the ISO boots it.
   const firmware = o.firmware ?? (bios(ctx) ? 'bios' : 'efi');
-  const needed = firmware === 'efi' ? 'uefi' : 'bios';
-  if (!ctx.media.isoFirmware.includes(needed)) throw new TargetError(`virtualbox-iso boots with ${firmware === 'efi' ? 'UEFI' : 'BIOS'} firmware, and the ISO is made for ${ctx.media.isoFirmware.join(' and ')} only: add \`${needed}\` to \`targets.iso.firmware\` or change \`targets.packer.virtualboxIso.firmware\``);
   return {
     summary: 'a VirtualBox VM (OVF), from the live ISO',
     blocks: [
@@ -103,12 +102,12 @@ export function virtualboxIso(ctx: TemplateContext): BuilderTemplate {
           ...isoEntries(ctx),
           ['output_directory', 'output-virtualbox-iso'],
           ['vm_name', ctx.media.base],
-          ['guest_os_type', o.guestOsType ?? 'Linux_64'],
+          ['guest_os_type', o.guestOsType],
           ['cpus', s.cpus],
           ['memory', s.memory],
           ['disk_size', s.disk],
           ['hard_drive_interface', 'sata'],
-          ['headless', o.headless ?? PACKER_DEFAULTS.headless],
+          ['headless', o.headless],
           // The derivative has no guest additions to install from their ISO.
           ['guest_additions_mode', 'disable'],
           // Packer 1.6 has no `firmware` for VirtualBox: VBoxManage sets it.
@@ -124,7 +123,7 @@ export function virtualboxIso(ctx: TemplateContext): BuilderTemplate {
 }
 
 export function vmwareIso(ctx: TemplateContext): BuilderTemplate {
-  const o = ctx.options.vmwareIso ?? {};
+  const o = ctx.options.vmwareIso;
   const s = sizes(ctx, o);
   return {
     summary: 'a VMware VM (VMX), from the live ISO',
@@ -136,13 +135,13 @@ export function vmwareIso(ctx: TemplateContext): BuilderTemplate {
           ...isoEntries(ctx),
           ['output_directory', 'output-vmware-iso'],
           ['vm_name', ctx.media.base],
-          ['guest_os_type', o.guestOsType ?? 'otherlinux-64'],
+          ['guest_os_type', o.guestOsType],
           ['version', o.hardwareVersion],
           ['cpus', s.cpus],
           ['memory', s.memory],
           ['disk_size', s.disk],
           ['disk_adapter_type', 'sata'],
-          ['headless', o.headless ?? PACKER_DEFAULTS.headless],
+          ['headless', o.headless],
           ['vmx_data', bios(ctx) ? undefined : { firmware: 'efi' }],
           ...SSH,
         ],

@@ -7,8 +7,7 @@ import { compile } from '../../../compiler/compile.js';
 import { hasErrors, type Diagnostic } from '../../../compiler/diagnostics.js';
 import type { FileContent } from '../../../compiler/emit/types.js';
 import { ValidationSession } from '../../../compiler/validate/index.js';
-import { planTarget, TARGET_NAMES } from '../../../targets/registry.js';
-import { TargetError } from '../../../targets/target.js';
+import { planTargets, TARGET_NAMES } from '../../../targets/registry.js';
 import { MemoryHost } from '../../support/memory-host.js';
 import { SUPPORT_FILES } from './variants.js';
 
@@ -51,16 +50,12 @@ export function outputsOf(files: Record<string, string>, manifestPath: string): 
   if (hasErrors(compiled.diagnostics)) return out;
   for (const f of compiled.value.files) out.files.set(f.path, f.content);
   for (const name of TARGET_NAMES) {
-    try {
-      const plan = planTarget(name, compiled.value.build, compiled.value.targets, { image: compiled.value.tags[0]!, outDir: `.derivc/${compiled.value.name}`, sourceDateEpoch: 1700000000 });
-      for (const step of plan.steps) {
-        const action = step.action as { kind: string; path?: string; content?: string; args?: string[] };
-        if (action.kind === 'write') out.files.set(`${name}:${action.path}`, action.content!);
-        if (action.kind === 'exec') out.execArgs.push(action.args ?? []);
-      }
-    } catch (err) {
-      if (!(err instanceof TargetError)) throw err;
-      out.diagnostics.push({ code: 'targets/invalid-option', severity: 'error', message: err.message, file: v.path, pointer: `/targets/${name}` });
+    const { plans, findings } = planTargets([name], compiled.value.build, compiled.value.targets, { image: compiled.value.tags[0]!, imageBytes: 700 * 2 ** 20, outDir: `.derivc/${compiled.value.name}`, sourceDateEpoch: 1700000000 });
+    for (const f of findings) out.diagnostics.push({ code: f.code, severity: 'error', message: f.message, file: v.path, pointer: f.pointer });
+    for (const step of plans[0]?.steps ?? []) {
+      const action = step.action as { kind: string; path?: string; content?: string; args?: string[] };
+      if (action.kind === 'write') out.files.set(`${name}:${action.path}`, action.content!);
+      if (action.kind === 'exec') out.execArgs.push(action.args ?? []);
     }
   }
   return out;
