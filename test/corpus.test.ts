@@ -1,13 +1,18 @@
-// Conformance: real cloud-config files from shipped derivatives (../shared/corpus) are accepted
-// as oemDir content. The only findings are two genuine typos that yip silently ignores at boot —
-// `permsisions:` leaves /etc/sudoers and a GRUB file at the default mode — and derivc must keep
-// reporting exactly those. Mutated copies check that an injected mistake is found at its line.
+// Conformance: real cloud-config files from shipped toolkits and derivatives (../shared/corpus,
+// origins in its README) are accepted, on their own and as oemDir content of a manifest of their
+// toolkit era. The only findings are genuine mistakes that yip silently ignores at boot —
+// `permsisions:` leaves /etc/sudoers and a GRUB file at the default mode, Elemental's test suite
+// hooks a stage named `install-after` that nothing runs — and a plaintext password Kairos ships
+// on purpose; derivc must keep reporting exactly those. Across eras, files written for a newer
+// yip warn where an older toolkit would ignore them. Mutated copies check that an injected
+// mistake is found at its line.
 
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeHost } from '../cli/node-host.js';
+import { toolkitEra } from '../compiler/toolkit-era.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { runCli } from './support/cli.js';
 
@@ -21,54 +26,110 @@ function walk(dir: string): string[] {
 
 const cloudConfigFiles = walk(CORPUS).filter((f) => /\.ya?ml(\.tmpl)?$/.test(f));
 
-/** The real typos in the corpus, where derivc reports them. */
-const KNOWN_TYPOS = new Map([
-  ['cos-oem-v0.8.14/08_boot_assessment.yaml', '78:10'],
-  ['harvester-os2/04_accounting.yaml', '32:8'],
+const KAIROS_INIT = 'kairos-v4.2.0/kairos-init/pkg/bundled/cloudconfigs';
+const PERMSISIONS = (at: string): Finding => ['cloud-config/unknown-key', at, 'did you mean `permissions`?'];
+type Finding = [code: string, at: string, hint: string | undefined];
+
+/** The real mistakes in the corpus, where derivc reports them (file → findings in order). */
+const KNOWN: ReadonlyMap<string, Finding[]> = new Map([
+  ['cos-oem-v0.8.14/08_boot_assessment.yaml', [PERMSISIONS('78:10')]],
+  ['harvester-os2/04_accounting.yaml', [PERMSISIONS('32:8')]],
+  [`${KAIROS_INIT}/08_grub.yaml`, [PERMSISIONS('82:9')]],
+  // The live/UKI user `kairos`/`kairos` is deliberate upstream, and still a plaintext password in the image.
+  [`${KAIROS_INIT}/10_accounting.yaml`, [PERMSISIONS('31:9'), ['stages/plaintext-password', '23:19', 'store a crypt hash instead (`openssl passwd -6`): this file ends up readable in the image']]],
+  ['elemental-v2.3.2/tests/assets/remote_login.yaml', [['stages/unknown-stage', '7:3', 'did you mean `after-install`?']]],
 ]);
 
 const scratch: string[] = [];
 afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tempCopy(): string {
+function tempCopy(folders: string[] = ['.']): string {
   const dir = mkdtempSync(join(tmpdir(), 'derivc-corpus-'));
   scratch.push(dir);
-  cpSync(CORPUS, join(dir, 'oem'), { recursive: true });
+  for (const f of folders) cpSync(join(CORPUS, f), join(dir, 'oem', f), { recursive: true });
   return dir;
+}
+
+function findings(diagnostics: { code: string; range?: { start: { line: number; column: number } } | undefined; hint?: string | undefined }[]): Finding[] {
+  return diagnostics.map((d) => [d.code, `${d.range?.start.line}:${d.range?.start.column}`, d.hint]);
 }
 
 describe('corpus', () => {
   it('is there (CI lays shared/ next to the clone)', () => {
-    expect(cloudConfigFiles.length).toBeGreaterThanOrEqual(30);
+    expect(cloudConfigFiles.length).toBeGreaterThanOrEqual(80);
+    for (const f of KNOWN.keys()) expect(cloudConfigFiles).toContain(join(CORPUS, f));
   });
 
-  for (const file of cloudConfigFiles) {
-    const name = relative(CORPUS, file);
-    it(`accepts ${name}`, () => {
-      const { diagnostics } = new ValidationSession(nodeHost).cloudConfigFile(file);
-      const typo = KNOWN_TYPOS.get(name);
-      if (!typo) {
-        expect(diagnostics).toEqual([]);
-        return;
-      }
-      // 08_boot_assessment reuses the step three times through `<<: *bootgrub`: reported once, at the anchor.
-      expect(diagnostics.map((d) => [d.code, `${d.range?.start.line}:${d.range?.start.column}`, d.hint])).toEqual([
-        ['cloud-config/unknown-key', typo, 'did you mean `permissions`?'],
-      ]);
+  describe('each file on its own (the newest yip, any toolkit)', () => {
+    for (const file of cloudConfigFiles) {
+      const name = relative(CORPUS, file);
+      it(`accepts ${name}`, () => {
+        const { diagnostics } = new ValidationSession(nodeHost).cloudConfigFile(file);
+        // 08_boot_assessment reuses the step three times through `<<: *bootgrub`: reported once, at the anchor.
+        expect(findings(diagnostics)).toEqual(KNOWN.get(name) ?? []);
+      });
+    }
+  });
+
+  /** Each folder as the oemDir of a manifest of its own toolkit era. */
+  const ERAS: [folders: string[], toolkit: string][] = [
+    [['cos-oem-v0.8.14', 'cos-examples-v0.8.14', 'harvester-os2'], '{source: luet}'],
+    [['elemental-v2.3.2'], '{source: image, image: "ghcr.io/rancher/elemental-toolkit/elemental-cli:v2.3.2"}'],
+    [['kairos-v4.2.0'], '{source: image, mode: framework, image: "quay.io/kairos/framework:v2.22.0", version: v4.2.0}'],
+  ];
+  for (const [folders, toolkit] of ERAS) {
+    it(`is accepted as oemDir of a manifest with toolkit ${toolkit}, with only the known findings`, () => {
+      const dir = tempCopy(folders);
+      writeFileSync(
+        join(dir, 'derivative.yaml'),
+        `apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: corpus, version: "1"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\ntoolkit: ${toolkit}\noemDir: oem\n`,
+      );
+      const { stdout } = runCli(['validate', '--format', 'json', join(dir, 'derivative.yaml')]);
+      const diagnostics = JSON.parse(stdout).diagnostics as { code: string; severity: string; file: string }[];
+      const expected = [...KNOWN].filter(([f]) => folders.some((folder) => f.startsWith(`${folder}/`))).flatMap(([f, list]) => list.map(([code]) => [code, f]));
+      // Warnings about files yip never reads (.tmpl, bootargs.cfg, README.md) aside.
+      const found = diagnostics.filter((d) => d.code !== 'oemDir/ignored-file').map((d) => [d.code, relative(join(dir, 'oem'), d.file)]);
+      expect(found.sort()).toEqual(expected.sort());
     });
   }
 
-  it('is accepted through a manifest whose oemDir is the corpus, with only the two typos as errors', () => {
-    const dir = tempCopy();
-    writeFileSync(
-      join(dir, 'derivative.yaml'),
-      'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: corpus, version: "1"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\ntoolkit: {source: luet}\noemDir: oem\n',
-    );
-    const { stdout } = runCli(['validate', '--format', 'json', join(dir, 'derivative.yaml')]);
-    const diagnostics = JSON.parse(stdout).diagnostics as { code: string; severity: string; file: string }[];
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    expect(errors.map((d) => [d.code, relative(join(dir, 'oem'), d.file)])).toEqual([...KNOWN_TYPOS.keys()].map((f) => ['cloud-config/unknown-key', f]));
-    // Warnings are only for files yip never reads (.tmpl, bootargs.cfg, README.md).
-    expect(new Set(diagnostics.filter((d) => d.severity === 'warning').map((d) => d.code))).toEqual(new Set(['oemDir/ignored-file']));
+  describe('across toolkit eras', () => {
+    const kairosInit = cloudConfigFiles.filter((f) => f.includes(KAIROS_INIT));
+    /** What each era would ignore in Kairos v4.2.0's own /system/oem: [file, key or value] pairs. */
+    function ignoredBy(flavor: 'elemental' | 'kairos', version: string): Set<string> {
+      const era = toolkitEra(flavor, version);
+      const session = new ValidationSession(nodeHost);
+      const out = new Set<string>();
+      for (const file of kairosInit) {
+        for (const d of session.cloudConfigFile(file, era).diagnostics) {
+          if (d.code === 'cloud-config/newer-than-toolkit') out.add(d.message.split('`')[1]!);
+          else expect(KNOWN.get(relative(CORPUS, file))?.map((k) => k[0]), `${d.code}: ${d.message}`).toContain(d.code);
+        }
+      }
+      return out;
+    }
+
+    it('Kairos v3.7.2 (yip v1.21.2) would ignore only the maas datasource of Kairos v4.2.0', () => {
+      expect(ignoredBy('kairos', 'v3.7.2')).toEqual(new Set(['maas']));
+      const era = toolkitEra('kairos', 'v3.7.2');
+      const { diagnostics } = new ValidationSession(nodeHost).cloudConfigFile(join(CORPUS, KAIROS_INIT, '00_datasource.yaml'), era);
+      expect(findings(diagnostics)).toEqual([['cloud-config/newer-than-toolkit', '18:151', expect.stringContaining('v1.25.0')]]);
+      expect(diagnostics[0]!.message).toBe('`maas` in `providers` needs yip v1.25.0 or later; Kairos v3.7.2 runs yip v1.21.2, which ignores it');
+    });
+
+    it('Elemental v2.3.2 (the yip v1.4.6 schema) would ignore the only_* conditions, systemctl overrides and maas', () => {
+      expect(ignoredBy('elemental', 'v2.3.2')).toEqual(new Set(['only_service_manager', 'only_os', 'overrides', 'maas']));
+    });
+
+    it('Kairos v4.2.0 ignores nothing in its own files', () => {
+      expect(ignoredBy('kairos', 'v4.2.0')).toEqual(new Set());
+    });
+
+    it("Kairos's example files hold Kairos keys: unknown keys without a Kairos toolkit", () => {
+      const era = toolkitEra('elemental', 'v2.3.2');
+      const { diagnostics } = new ValidationSession(nodeHost).cloudConfigFile(join(CORPUS, 'kairos-v4.2.0/kairos/examples/cloud-configs/worker.yaml'), era);
+      expect(findings(diagnostics).map(([code, at]) => [code, at])).toEqual([['cloud-config/unknown-key', '12:1']]);
+      expect(diagnostics[0]!.message).toBe('unknown key `k3s-agent` in the top level');
+    });
   });
 
   describe('finds mistakes injected into copies at the injected line', () => {
@@ -78,6 +139,12 @@ describe('corpus', () => {
       ['harvester-os2/92_iso_repo.yaml', /permissions: (0[0-7]+)/, 'permissions: "$1"', 'cloud-config/quoted-permissions'],
       ['cos-oem-v0.8.14/05_network.yaml', /permissions: (0[0-7]+)/, "permissions: '$1'", 'cloud-config/quoted-permissions'],
       ['cos-oem-v0.8.14/04_accounting.yaml', /^(\s*)ensure_entities:/m, '$1ensure_entitys:', 'cloud-config/unknown-key'],
+      [`${KAIROS_INIT}/00_rootfs.yaml`, /only_service_manager:/, 'only_service_manger:', 'cloud-config/unknown-key'],
+      [`${KAIROS_INIT}/09_systemd_services.yaml`, /^(\s*)overrides:/m, '$1override:', 'cloud-config/unknown-key'],
+      [`${KAIROS_INIT}/00_datasource.yaml`, /"maas"/, '"mass"', 'cloud-config/invalid-provider'],
+      ['elemental-v2.3.2/pkg/features/embedded/arm-firmware/system/oem/00_armfirmware.yaml', /after-disk:/, 'after-dsik:', 'stages/unknown-stage'],
+      ['kairos-v4.2.0/kairos/examples/cloud-configs/master.yaml', /^k3s:/m, 'k3z:', 'cloud-config/unknown-key'],
+      ['kairos-v4.2.0/kairos/examples/cloud-configs/worker.yaml', /enabled: true/, 'enabeld: true', 'cloud-config/unknown-key'],
     ];
     for (const [file, pattern, replacement, code] of mutations) {
       it(`${code} in ${file}`, () => {
