@@ -55,6 +55,12 @@ export class SourceFile {
     return complete && isScalar(node) ? node.source : undefined;
   }
 
+  /** Like `scalarSource`, for an untagged plain (unquoted) scalar only: `yes` but not `"yes"`. */
+  plainScalarSource(pointer: string): string | undefined {
+    const { node, complete } = this.find(pointer);
+    return complete && isScalar(node) && node.type === 'PLAIN' && !node.tag ? node.source : undefined;
+  }
+
   private find(pointer: string): { node: Node | undefined; keyRange?: [number, number]; complete: boolean } {
     let node = this.deref(this.doc?.contents ?? undefined);
     let keyRange: [number, number] | undefined;

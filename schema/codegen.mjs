@@ -54,7 +54,13 @@ async function validators(manifest, cloudConfig) {
     discriminator: true,
     verbose: true, // errors carry their parentSchema: x-derivc-code and allowed keys come from it
     code: { source: true, esm: true, lines: false },
-    keywords: [{ keyword: 'x-derivc-code', schemaType: 'string' }],
+    // Annotations for derivc's own walkers (compiler/validate/yip-walk.ts): the yip or Kairos
+    // release that introduced a key or value, checked against the manifest's toolkit era.
+    keywords: [
+      { keyword: 'x-derivc-code', schemaType: 'string' },
+      { keyword: ['x-yip-since', 'x-kairos-since', 'x-kairos-until'], schemaType: 'string' },
+      { keyword: ['x-yip-values-since', 'x-yip-prefix-since'], schemaType: 'object' },
+    ],
   });
   ajv.addSchema(cloudConfig);
   ajv.addSchema(manifest);
@@ -62,6 +68,7 @@ async function validators(manifest, cloudConfig) {
     validateManifest: manifest.$id,
     validateCloudConfig: cloudConfig.$id,
     validateCloudInit: `${cloudConfig.$id}#/definitions/cloudInitFile`,
+    validateKairosConfig: `${cloudConfig.$id}#/definitions/kairosFile`,
   });
   // Standalone ESM code still `require`s two Ajv runtime helpers; turn them into imports that
   // work under Node, Vitest and esbuild alike (they disagree on CommonJS default interop).

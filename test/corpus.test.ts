@@ -1,13 +1,18 @@
-// Conformance: real cloud-config files from shipped derivatives (../shared/corpus) are accepted
-// as oemDir content. The only findings are two genuine typos that yip silently ignores at boot —
-// `permsisions:` leaves /etc/sudoers and a GRUB file at the default mode — and derivc must keep
-// reporting exactly those. Mutated copies check that an injected mistake is found at its line.
+// Conformance: real cloud-config files from shipped toolkits and derivatives (../shared/corpus,
+// origins in its README) are accepted, on their own and as oemDir content of a manifest of their
+// toolkit era. The only findings are genuine mistakes that yip silently ignores at boot —
+// `permsisions:` leaves /etc/sudoers and the accounting file at the default mode; derivc must keep
+// reporting exactly those. Across eras, the cOS files need nothing newer than the yip each later
+// toolkit runs. Mutated copies check that an injected mistake is found at its line. (What newer
+// yip keys do on an older toolkit is specified with derivc's own inputs in toolkit-era.test.ts
+// and test/errors/: upstream files live only in ../shared.)
 
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeHost } from '../cli/node-host.js';
+import { toolkitEra } from '../compiler/toolkit-era.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { runCli } from './support/cli.js';
 
@@ -21,54 +26,91 @@ function walk(dir: string): string[] {
 
 const cloudConfigFiles = walk(CORPUS).filter((f) => /\.ya?ml(\.tmpl)?$/.test(f));
 
-/** The real typos in the corpus, where derivc reports them. */
-const KNOWN_TYPOS = new Map([
-  ['cos-oem-v0.8.14/08_boot_assessment.yaml', '78:10'],
-  ['harvester-os2/04_accounting.yaml', '32:8'],
+const PERMSISIONS = (at: string): Finding => ['cloud-config/unknown-key', at, 'did you mean `permissions`?'];
+type Finding = [code: string, at: string, hint: string | undefined];
+
+/** The real mistakes in the corpus, where derivc reports them (file → findings in order). */
+const KNOWN: ReadonlyMap<string, Finding[]> = new Map([
+  ['cos-oem-v0.8.14/08_boot_assessment.yaml', [PERMSISIONS('78:10')]],
+  ['harvester-os2/04_accounting.yaml', [PERMSISIONS('32:8')]],
 ]);
 
 const scratch: string[] = [];
 afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));
-function tempCopy(): string {
+function tempCopy(folders: string[] = ['.']): string {
   const dir = mkdtempSync(join(tmpdir(), 'derivc-corpus-'));
   scratch.push(dir);
-  cpSync(CORPUS, join(dir, 'oem'), { recursive: true });
+  for (const f of folders) cpSync(join(CORPUS, f), join(dir, 'oem', f), { recursive: true });
   return dir;
+}
+
+function findings(diagnostics: { code: string; range?: { start: { line: number; column: number } } | undefined; hint?: string | undefined }[]): Finding[] {
+  return diagnostics.map((d) => [d.code, `${d.range?.start.line}:${d.range?.start.column}`, d.hint]);
 }
 
 describe('corpus', () => {
   it('is there (CI lays shared/ next to the clone)', () => {
     expect(cloudConfigFiles.length).toBeGreaterThanOrEqual(30);
+    for (const f of KNOWN.keys()) expect(cloudConfigFiles).toContain(join(CORPUS, f));
   });
 
-  for (const file of cloudConfigFiles) {
-    const name = relative(CORPUS, file);
-    it(`accepts ${name}`, () => {
-      const { diagnostics } = new ValidationSession(nodeHost).cloudConfigFile(file);
-      const typo = KNOWN_TYPOS.get(name);
-      if (!typo) {
-        expect(diagnostics).toEqual([]);
-        return;
-      }
-      // 08_boot_assessment reuses the step three times through `<<: *bootgrub`: reported once, at the anchor.
-      expect(diagnostics.map((d) => [d.code, `${d.range?.start.line}:${d.range?.start.column}`, d.hint])).toEqual([
-        ['cloud-config/unknown-key', typo, 'did you mean `permissions`?'],
-      ]);
+  describe('each file on its own (the newest yip, any toolkit)', () => {
+    for (const file of cloudConfigFiles) {
+      const name = relative(CORPUS, file);
+      it(`accepts ${name}`, () => {
+        const { diagnostics } = new ValidationSession(nodeHost).cloudConfigFile(file);
+        // 08_boot_assessment reuses the step three times through `<<: *bootgrub`: reported once, at the anchor.
+        expect(findings(diagnostics)).toEqual(KNOWN.get(name) ?? []);
+      });
+    }
+  });
+
+  /** Each folder as the oemDir of a manifest of its own toolkit era. */
+  const ERAS: [folders: string[], toolkit: string][] = [
+    [['cos-oem-v0.8.14', 'cos-examples-v0.8.14', 'harvester-os2'], '{source: luet}'],
+  ];
+  for (const [folders, toolkit] of ERAS) {
+    it(`is accepted as oemDir of a manifest with toolkit ${toolkit}, with only the known findings`, () => {
+      const dir = tempCopy(folders);
+      writeFileSync(
+        join(dir, 'derivative.yaml'),
+        `apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: corpus, version: "1"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\ntoolkit: ${toolkit}\noemDir: oem\n`,
+      );
+      const { stdout } = runCli(['validate', '--format', 'json', join(dir, 'derivative.yaml')]);
+      const diagnostics = JSON.parse(stdout).diagnostics as { code: string; severity: string; file: string }[];
+      const expected = [...KNOWN].filter(([f]) => folders.some((folder) => f.startsWith(`${folder}/`))).flatMap(([f, list]) => list.map(([code]) => [code, f]));
+      // Warnings about files yip never reads (.tmpl, bootargs.cfg, README.md) aside.
+      const found = diagnostics.filter((d) => d.code !== 'oemDir/ignored-file').map((d) => [d.code, relative(join(dir, 'oem'), d.file)]);
+      expect(found.sort()).toEqual(expected.sort());
     });
   }
 
-  it('is accepted through a manifest whose oemDir is the corpus, with only the two typos as errors', () => {
-    const dir = tempCopy();
-    writeFileSync(
-      join(dir, 'derivative.yaml'),
-      'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: corpus, version: "1"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\ntoolkit: {source: luet}\noemDir: oem\n',
-    );
-    const { stdout } = runCli(['validate', '--format', 'json', join(dir, 'derivative.yaml')]);
-    const diagnostics = JSON.parse(stdout).diagnostics as { code: string; severity: string; file: string }[];
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    expect(errors.map((d) => [d.code, relative(join(dir, 'oem'), d.file)])).toEqual([...KNOWN_TYPOS.keys()].map((f) => ['cloud-config/unknown-key', f]));
-    // Warnings are only for files yip never reads (.tmpl, bootargs.cfg, README.md).
-    expect(new Set(diagnostics.filter((d) => d.severity === 'warning').map((d) => d.code))).toEqual(new Set(['oemDir/ignored-file']));
+  describe('across toolkit eras', () => {
+    /** What an era would ignore in the cOS corpus: the keys or values it reports as newer than its yip. */
+    function ignoredBy(flavor: 'cos' | 'elemental' | 'kairos', version: string): Set<string> {
+      const era = toolkitEra(flavor, version);
+      const session = new ValidationSession(nodeHost);
+      const out = new Set<string>();
+      for (const file of cloudConfigFiles) {
+        for (const d of session.cloudConfigFile(file, era).diagnostics) {
+          if (d.code === 'cloud-config/newer-than-toolkit') out.add(d.message.split('`')[1]!);
+          else expect(KNOWN.get(relative(CORPUS, file))?.map((k) => k[0]), `${d.code}: ${d.message}`).toContain(d.code);
+        }
+      }
+      return out;
+    }
+
+    for (const [flavor, version] of [
+      ['cos', 'v0.8.14'],
+      ['elemental', 'v1.1.8'],
+      ['elemental', 'v2.3.2'],
+      ['kairos', 'v2.4.3'],
+      ['kairos', 'v3.7.2'],
+    ] as const) {
+      it(`${flavor} ${version} runs every key and value the cOS and Harvester files use`, () => {
+        expect(ignoredBy(flavor, version)).toEqual(new Set());
+      });
+    }
   });
 
   describe('finds mistakes injected into copies at the injected line', () => {

@@ -129,7 +129,7 @@ describe('iso plan()', () => {
   });
 
   it('adds rd.cos.disable when a toolkit would run at boot, and titles the entry with grubEntryName', () => {
-    const { build } = validated('toolkit: {source: base}\nboot: {grubEntryName: "Acme OS (live)"}\n');
+    const { build } = validated('toolkit: {source: base, flavor: elemental, version: v2.3.2}\nboot: {grubEntryName: "Acme OS (live)"}\n');
     const cfg = grubCfg(build, 'COS_LIVE');
     expect(cfg).toContain('menuentry "Acme OS (live)" {');
     expect(cfg).toMatch(/"console=ttyS0" "rd\.cos\.disable"\n/);

@@ -40,6 +40,14 @@ export type Toolkit = {
        */
       source: "luet";
       /**
+       * Whose toolkit: cos, elemental or kairos. Default: cos.
+       */
+      flavor?: "cos" | "elemental" | "kairos";
+      /**
+       * The toolkit release. Default: the last cOS release its repository serves.
+       */
+      version?: string;
+      /**
        * Image luet is copied from.
        */
       luetImage?: string;
@@ -60,6 +68,14 @@ export type Toolkit = {
        */
       source: "image";
       /**
+       * Whose toolkit: cos, elemental or kairos. Default: elemental, or kairos with `mode: framework`.
+       */
+      flavor?: "cos" | "elemental" | "kairos";
+      /**
+       * The toolkit release. Default: the image's tag, when it is a release (a kairos-framework tag is mapped to its Kairos release).
+       */
+      version?: string;
+      /**
        * Toolkit image.
        */
       image: string;
@@ -77,6 +93,14 @@ export type Toolkit = {
        * Use the toolkit of the base image.
        */
       source: "base";
+      /**
+       * Whose toolkit: cos, elemental or kairos. Default: from the base image's name; required when the name does not tell.
+       */
+      flavor?: "cos" | "elemental" | "kairos";
+      /**
+       * The toolkit release. Default: the base image's tag, when the image is a toolkit image.
+       */
+      version?: string;
     }
   | {
       /**
@@ -141,6 +165,596 @@ export type Volume = {
       uuid: unknown;
     }
 );
+/**
+ * Raw cloud-config (yip) stages, compiled to /system/oem (needs a toolkit).
+ */
+export type Stages = {
+  /**
+   * Steps of this stage, run in list order (in dependency order where steps use `after`). Empty means none.
+   */
+  [k: string]: Step[] | null | undefined;
+} | null;
+/**
+ * One step: a map of yip directives. Directives run in yip's fixed plugin order, not in key order.
+ */
+export type Step = {
+  /**
+   * Label of the step, shown in logs.
+   */
+  name?: string;
+  /**
+   * Shell condition; the step is skipped when it exits non-zero. Templated.
+   */
+  if?: string;
+  /**
+   * Go regular expression; the step runs only when the hostname matches.
+   */
+  node?: string;
+  /**
+   * Go regular expression on /etc/os-release NAME; the step runs only when it matches.
+   */
+  only_os?: string;
+  /**
+   * Go regular expression on /etc/os-release VERSION; the step runs only when it matches.
+   */
+  only_os_version?: string;
+  /**
+   * Go regular expression on the architecture (amd64, arm64, …); the step runs only when it matches.
+   */
+  only_arch?: string;
+  /**
+   * systemd or openrc: the step runs only under that service manager.
+   */
+  only_service_manager?: string;
+  /**
+   * File checks: the step runs only when `any`, `all` or `none` of the listed files exist.
+   */
+  if_files?: {
+    /**
+     * At least one of these exists.
+     */
+    any?: string[] | null;
+    /**
+     * All of these exist.
+     */
+    all?: string[] | null;
+    /**
+     * None of these exists.
+     */
+    none?: string[] | null;
+  } | null;
+  /**
+   * Steps this one runs after: `<config name or file path>.<step name or index>`.
+   */
+  after?:
+    | ({
+        /**
+         * The step, as `<config name>.<step name>`.
+         */
+        name?: string;
+      } | null)[]
+    | null;
+  /**
+   * Files to write (parent directories are created).
+   */
+  files?: File1[] | null;
+  /**
+   * Directories to create (mkdir -p); run before `files`.
+   */
+  directories?: Directory[] | null;
+  /**
+   * Files to download over HTTP(S).
+   */
+  downloads?: Download[] | null;
+  git?: Git;
+  /**
+   * Commands, each run through a shell.
+   */
+  commands?: string[] | null;
+  /**
+   * passwd/shadow/group/gshadow entries to add or update.
+   */
+  ensure_entities?: Entity[] | null;
+  /**
+   * passwd/shadow/group/gshadow entries to remove.
+   */
+  delete_entities?: Entity[] | null;
+  /**
+   * Users to create when missing, keyed by user name (existing users are left alone).
+   */
+  users?: {
+    [k: string]: User1 | undefined;
+  } | null;
+  /**
+   * SSH keys appended to ~user/.ssh/authorized_keys, keyed by user name. Entries may be keys, URLs, `github:<user>` or `gitlab:<user>`.
+   */
+  authorized_keys?: {
+    /**
+     * Keys for this user.
+     */
+    [k: string]: string[] | null | undefined;
+  } | null;
+  /**
+   * Hostname to set (templated: {{.UUID}}, {{.MachineID}}, {{.Random}}).
+   */
+  hostname?: string;
+  dns?: Dns;
+  /**
+   * Kernel parameters written to /proc/sys (runtime only), keyed by dotted name. yip keeps every value as its text (`true`, `1`, empty).
+   */
+  sysctl?: {
+    /**
+     * Value written to /proc/sys/<key>.
+     */
+    [k: string]: string | number | boolean | null | undefined;
+  } | null;
+  /**
+   * Kernel modules to load with modprobe (gone from the rancher/yip fork from v1.6.2: Elemental ≥ v2.1.2 ignores it).
+   */
+  modules?: string[] | null;
+  systemctl?: Systemctl;
+  /**
+   * Variables merged into `environment_file` (default /etc/environment). Values are templated and kept as their text.
+   */
+  environment?: {
+    /**
+     * Value of the variable.
+     */
+    [k: string]: string | number | boolean | null | undefined;
+  } | null;
+  /**
+   * File that `environment` is merged into (default /etc/environment).
+   */
+  environment_file?: string;
+  /**
+   * Keys of the [Time] section of /etc/systemd/timesyncd.conf, values kept as their text.
+   */
+  timesyncd?: {
+    /**
+     * Value of the timesyncd.conf key.
+     */
+    [k: string]: string | number | boolean | null | undefined;
+  } | null;
+  /**
+   * Arguments of systemd-firstboot (--<key>=<value>), e.g. keymap, locale, timezone; values kept as their text.
+   */
+  systemd_firstboot?: {
+    /**
+     * Value passed to systemd-firstboot.
+     */
+    [k: string]: string | number | boolean | null | undefined;
+  } | null;
+  datasource?: Datasource;
+  layout?: Layout1;
+  /**
+   * Package versions to pin before `packages` runs, keyed by package name.
+   */
+  package_pins?: {
+    /**
+     * The version to pin.
+     */
+    [k: string]: string | number | boolean | null | undefined;
+  } | null;
+  packages?: Packages1;
+  /**
+   * OCI images unpacked onto the file system.
+   */
+  unpack_images?:
+    | ({
+        /**
+         * Image reference.
+         */
+        source?: string;
+        /**
+         * Directory to unpack into.
+         */
+        target?: string;
+        /**
+         * Platform to pull, e.g. linux/arm64.
+         */
+        platform?: string;
+      } | null)[]
+    | null;
+} | null;
+/**
+ * A file written by yip.
+ */
+export type File1 = {
+  /**
+   * Absolute path of the file.
+   */
+  path: string;
+  /**
+   * Content of the file (templated; escape literal {{ as {{ "{{" }}).
+   */
+  content?: string;
+  /**
+   * Mode of the file as an unquoted octal number, read the YAML 1.1 way (`0644` means 420). A quoted "0644" makes yip skip the whole file.
+   */
+  permissions?: number;
+  /**
+   * Numeric user id; -1 leaves it unchanged.
+   */
+  owner?: number;
+  /**
+   * Numeric group id; -1 leaves it unchanged.
+   */
+  group?: number;
+  /**
+   * How `content` is encoded; absent means plain text.
+   */
+  encoding?: "b64" | "base64" | "gz" | "gzip" | "gz+b64" | "gzip+b64" | "gz+base64" | "gzip+base64";
+  /**
+   * Owner as "user:group", resolved through /etc/passwd and /etc/group.
+   */
+  ownerstring?: string;
+} | null;
+/**
+ * A directory created by yip (mkdir -p).
+ */
+export type Directory = {
+  /**
+   * Absolute path of the directory.
+   */
+  path: string;
+  /**
+   * Mode of the directory as an unquoted octal number, read the YAML 1.1 way (`0644` means 420). A quoted "0644" makes yip skip the whole file.
+   */
+  permissions?: number;
+  /**
+   * Numeric user id; -1 leaves it unchanged.
+   */
+  owner?: number;
+  /**
+   * Numeric group id; -1 leaves it unchanged.
+   */
+  group?: number;
+} | null;
+/**
+ * A file downloaded by yip.
+ */
+export type Download = {
+  /**
+   * Where to save the file.
+   */
+  path: string;
+  /**
+   * URL to download.
+   */
+  url: string;
+  /**
+   * Mode of the file as an unquoted octal number, read the YAML 1.1 way (`0644` means 420). A quoted "0644" makes yip skip the whole file.
+   */
+  permissions?: number;
+  /**
+   * Numeric user id; -1 leaves it unchanged.
+   */
+  owner?: number;
+  /**
+   * Numeric group id; -1 leaves it unchanged.
+   */
+  group?: number;
+  /**
+   * Download timeout in seconds.
+   */
+  timeout?: number;
+  /**
+   * Owner as "user:group", resolved through /etc/passwd and /etc/group.
+   */
+  ownerstring?: string;
+} | null;
+/**
+ * Clone or pull a git repository (not run by Elemental ≥ v2.1.2; fails on Kairos ≥ v3.7, built without git).
+ */
+export type Git = {
+  /**
+   * Repository URL.
+   */
+  url?: string;
+  /**
+   * Directory to clone into.
+   */
+  path?: string;
+  /**
+   * Branch to check out.
+   */
+  branch?: string;
+  /**
+   * Clone only that branch.
+   */
+  branch_only?: boolean;
+  /**
+   * Credentials for the repository.
+   */
+  auth?: {
+    /**
+     * User name.
+     */
+    username?: string;
+    /**
+     * Password or token.
+     */
+    password?: string;
+    /**
+     * SSH private key.
+     */
+    private_key?: string;
+    /**
+     * Skip host key verification.
+     */
+    insecure?: boolean;
+    /**
+     * Expected SSH host public key.
+     */
+    public_key?: string;
+  } | null;
+} | null;
+/**
+ * An entry of passwd, shadow, group or gshadow.
+ */
+export type Entity = {
+  /**
+   * File the entity belongs to (e.g. /etc/shadow).
+   */
+  path?: string;
+  /**
+   * The entity as a YAML document string (mudler/entities format: kind user, shadow, group or gshadow).
+   */
+  entity: string;
+} | null;
+/**
+ * A user created by yip when missing.
+ */
+export type User1 = {
+  /**
+   * User name.
+   */
+  name?: string;
+  /**
+   * Password hash (a plain password is accepted by yip but stored as given).
+   */
+  passwd?: string;
+  /**
+   * SSH keys for the user.
+   */
+  ssh_authorized_keys?: string[] | null;
+  /**
+   * GECOS (full name) field.
+   */
+  gecos?: string;
+  /**
+   * Home directory.
+   */
+  homedir?: string;
+  /**
+   * Do not create the home directory.
+   */
+  no_create_home?: boolean;
+  /**
+   * Primary group.
+   */
+  primary_group?: string;
+  /**
+   * Supplementary groups.
+   */
+  groups?: string[] | null;
+  /**
+   * Do not create a group named after the user.
+   */
+  no_user_group?: boolean;
+  /**
+   * Create a system account.
+   */
+  system?: boolean;
+  /**
+   * Do not add the user to lastlog/faillog.
+   */
+  no_log_init?: boolean;
+  /**
+   * Login shell.
+   */
+  shell?: string;
+  /**
+   * Lock the password (no password login).
+   */
+  lock_passwd?: boolean;
+  /**
+   * Numeric user id (yip keeps it as text: `1000` and `"1000"` are the same).
+   */
+  uid?: number | string;
+} | null;
+/**
+ * Resolver configuration (resolv.conf).
+ */
+export type Dns = {
+  /**
+   * Name server addresses.
+   */
+  nameservers?: string[] | null;
+  /**
+   * Search domains.
+   */
+  search?: string[] | null;
+  /**
+   * Resolver options.
+   */
+  options?: string[] | null;
+  /**
+   * File to write (default /etc/resolv.conf).
+   */
+  path?: string;
+} | null;
+/**
+ * systemd units to enable, disable, start or mask.
+ */
+export type Systemctl = {
+  /**
+   * Units to enable.
+   */
+  enable?: string[] | null;
+  /**
+   * Units to disable.
+   */
+  disable?: string[] | null;
+  /**
+   * Units to start.
+   */
+  start?: string[] | null;
+  /**
+   * Units to mask.
+   */
+  mask?: string[] | null;
+  /**
+   * systemd drop-ins written to /etc/systemd/system/<service>.d/<name>.conf.
+   */
+  overrides?:
+    | ({
+        /**
+         * The unit (`.service` is appended when missing).
+         */
+        service?: string;
+        /**
+         * Drop-in file name (default override-yip.conf; `.conf` is appended).
+         */
+        name?: string;
+        /**
+         * The drop-in's content.
+         */
+        content?: string;
+      } | null)[]
+    | null;
+} | null;
+/**
+ * Fetch cloud metadata and user data.
+ */
+export type Datasource = {
+  /**
+   * Providers to try, in order.
+   */
+  providers?:
+    | (
+        | "aws"
+        | "azure"
+        | "gcp"
+        | "hetzner"
+        | "openstack"
+        | "packet"
+        | "scaleway"
+        | "vultr"
+        | "digitalocean"
+        | "metaldata"
+        | "vmware"
+        | "cdrom"
+        | "config-drive"
+        | "file"
+        | "maas"
+      )[]
+    | null;
+  /**
+   * Where user data is saved (and read from, for the `file` provider).
+   */
+  path?: string;
+  /**
+   * File name user data is saved as (default userdata.yaml).
+   */
+  userdata_name?: string;
+} | null;
+/**
+ * First-boot partitioning (rootfs stage).
+ */
+export type Layout1 = {
+  /**
+   * The disk to partition.
+   */
+  device?: {
+    /**
+     * Filesystem label of a partition on the disk.
+     */
+    label?: string;
+    /**
+     * Device path of the disk; `script://<command>` takes the command's output (yip v1.23.5+).
+     */
+    path?: string;
+    /**
+     * Write a new partition table first (needs `path`).
+     */
+    init_disk?: boolean;
+    /**
+     * Seed of the GPT disk GUID (default YIP_DISK).
+     */
+    disk_name?: string;
+  } | null;
+  /**
+   * Grow the last partition.
+   */
+  expand_partition?: {
+    /**
+     * New size in MiB; 0 means all free space.
+     */
+    size?: number;
+  } | null;
+  /**
+   * Partitions to append, in order.
+   */
+  add_partitions?:
+    | ({
+        /**
+         * Filesystem label.
+         */
+        fsLabel?: string;
+        /**
+         * Size in MiB; 0 (or absent) means the rest of the disk.
+         */
+        size?: number;
+        /**
+         * Partition (GPT) label.
+         */
+        pLabel?: string;
+        /**
+         * Filesystem to create (default ext2 in yip, ext4 in Elemental's own layout); noformat, none and - leave the partition unformatted.
+         */
+        filesystem?:
+          | "ext2"
+          | "ext3"
+          | "ext4"
+          | "xfs"
+          | "btrfs"
+          | "vfat"
+          | "fat"
+          | "fat16"
+          | "fat32"
+          | "swap"
+          | "noformat"
+          | "none"
+          | "-";
+        /**
+         * Mark it bootable (BIOS boot or EFI system partition type).
+         */
+        bootable?: boolean;
+      } | null)[]
+    | null;
+} | null;
+/**
+ * Distro packages to install or remove (apt-get, dnf, zypper, apk or pacman, chosen from /etc/os-release); runs after `commands`.
+ */
+export type Packages1 = {
+  /**
+   * Packages to install.
+   */
+  install?: string[] | null;
+  /**
+   * Packages to remove.
+   */
+  remove?: string[] | null;
+  /**
+   * Refresh the package lists first.
+   */
+  refresh?: boolean;
+  /**
+   * Upgrade every installed package.
+   */
+  upgrade?: boolean;
+} | null;
 /**
  * Firmware to boot from (both: a hybrid image).
  *
@@ -457,475 +1071,6 @@ export interface Layout {
    * true: copy once then bind-mount; false: overlayfs on the persistent target.
    */
   persistentBind?: boolean;
-}
-/**
- * Raw cloud-config (yip) stages, compiled to /system/oem (needs a toolkit).
- */
-export interface Stages {
-  /**
-   * Steps of this stage, run in list order.
-   */
-  [k: string]: Step[] | undefined;
-}
-/**
- * One step: a map of yip directives (yip 0.9–0.11). Directives run in yip's fixed plugin order, not in key order.
- */
-export interface Step {
-  /**
-   * Label of the step, shown in logs.
-   */
-  name?: string;
-  /**
-   * Shell condition; the step is skipped when it exits non-zero. Templated.
-   */
-  if?: string;
-  /**
-   * Go regular expression; the step runs only when the hostname matches.
-   */
-  node?: string;
-  /**
-   * Files to write (parent directories are created).
-   */
-  files?: File1[];
-  /**
-   * Directories to create (mkdir -p); run before `files`.
-   */
-  directories?: Directory[];
-  /**
-   * Files to download over HTTP(S) (yip 0.9.13+).
-   */
-  downloads?: Download[];
-  git?: Git;
-  /**
-   * Commands, each run through a shell.
-   *
-   * Items: A shell command (may span several lines).
-   */
-  commands?: string[];
-  /**
-   * passwd/shadow/group/gshadow entries to add or update.
-   */
-  ensure_entities?: Entity[];
-  /**
-   * passwd/shadow/group/gshadow entries to remove.
-   */
-  delete_entities?: Entity[];
-  /**
-   * Users to create when missing, keyed by user name (existing users are left alone).
-   */
-  users?: {
-    [k: string]: User1 | undefined;
-  };
-  /**
-   * SSH keys appended to ~user/.ssh/authorized_keys, keyed by user name. Entries may be keys, URLs, `github:<user>` or `gitlab:<user>`.
-   */
-  authorized_keys?: {
-    /**
-     * Keys for this user.
-     *
-     * Items: A public key, a URL, github:<user> or gitlab:<user>.
-     */
-    [k: string]: string[] | undefined;
-  };
-  /**
-   * Hostname to set (templated: {{.UUID}}, {{.MachineID}}, {{.Random}}).
-   */
-  hostname?: string;
-  dns?: Dns;
-  /**
-   * Kernel parameters written to /proc/sys (runtime only), keyed by dotted name.
-   */
-  sysctl?: {
-    /**
-     * Value written to /proc/sys/<key>.
-     */
-    [k: string]: string | number | undefined;
-  };
-  /**
-   * Kernel modules to load with modprobe.
-   *
-   * Items: Module name, optionally followed by parameters ("name arg=val").
-   */
-  modules?: string[];
-  systemctl?: Systemctl;
-  /**
-   * Variables merged into `environment_file` (default /etc/environment). Values are templated.
-   */
-  environment?: {
-    /**
-     * Value of the variable.
-     */
-    [k: string]: string | number | boolean | undefined;
-  };
-  /**
-   * File that `environment` is merged into (default /etc/environment).
-   */
-  environment_file?: string;
-  /**
-   * Keys of the [Time] section of /etc/systemd/timesyncd.conf.
-   */
-  timesyncd?: {
-    /**
-     * Value of the timesyncd.conf key.
-     */
-    [k: string]: string | number | undefined;
-  };
-  /**
-   * Arguments of systemd-firstboot (--<key>=<value>), e.g. keymap, locale, timezone.
-   */
-  systemd_firstboot?: {
-    /**
-     * Value passed to systemd-firstboot.
-     */
-    [k: string]: string | undefined;
-  };
-  datasource?: Datasource;
-  layout?: Layout1;
-}
-/**
- * A file written by yip.
- */
-export interface File1 {
-  /**
-   * Absolute path of the file.
-   */
-  path: string;
-  /**
-   * Content of the file (templated; escape literal {{ as {{ "{{" }}).
-   */
-  content?: string;
-  /**
-   * Mode of the file as an unquoted octal number, read the YAML 1.1 way (`0644` means 420). A quoted "0644" makes yip skip the whole file.
-   */
-  permissions?: number;
-  /**
-   * Numeric user id.
-   */
-  owner?: number;
-  /**
-   * Numeric group id.
-   */
-  group?: number;
-  /**
-   * How `content` is encoded; absent means plain text.
-   */
-  encoding?: "b64" | "base64" | "gz" | "gzip" | "gz+b64" | "gzip+b64" | "gz+base64" | "gzip+base64";
-  /**
-   * Owner as "user:group", resolved through /etc/passwd and /etc/group.
-   */
-  ownerstring?: string;
-}
-/**
- * A directory created by yip (mkdir -p).
- */
-export interface Directory {
-  /**
-   * Absolute path of the directory.
-   */
-  path: string;
-  /**
-   * Mode of the directory as an unquoted octal number, read the YAML 1.1 way (`0644` means 420). A quoted "0644" makes yip skip the whole file.
-   */
-  permissions?: number;
-  /**
-   * Numeric user id.
-   */
-  owner?: number;
-  /**
-   * Numeric group id.
-   */
-  group?: number;
-}
-/**
- * A file downloaded by yip.
- */
-export interface Download {
-  /**
-   * Where to save the file.
-   */
-  path: string;
-  /**
-   * URL to download.
-   */
-  url: string;
-  /**
-   * Mode of the file as an unquoted octal number, read the YAML 1.1 way (`0644` means 420). A quoted "0644" makes yip skip the whole file.
-   */
-  permissions?: number;
-  /**
-   * Numeric user id.
-   */
-  owner?: number;
-  /**
-   * Numeric group id.
-   */
-  group?: number;
-  /**
-   * Download timeout in seconds.
-   */
-  timeout?: number;
-  /**
-   * Owner as "user:group", resolved through /etc/passwd and /etc/group.
-   */
-  ownerstring?: string;
-}
-/**
- * Clone or pull a git repository.
- */
-export interface Git {
-  /**
-   * Repository URL.
-   */
-  url?: string;
-  /**
-   * Directory to clone into.
-   */
-  path?: string;
-  /**
-   * Branch to check out.
-   */
-  branch?: string;
-  /**
-   * Clone only that branch.
-   */
-  branch_only?: boolean;
-  /**
-   * Credentials for the repository.
-   */
-  auth?: {
-    /**
-     * User name.
-     */
-    username?: string;
-    /**
-     * Password or token.
-     */
-    password?: string;
-    /**
-     * SSH private key.
-     */
-    private_key?: string;
-    /**
-     * Skip host key verification.
-     */
-    insecure?: boolean;
-    /**
-     * Expected SSH host public key.
-     */
-    public_key?: string;
-  };
-}
-/**
- * An entry of passwd, shadow, group or gshadow.
- */
-export interface Entity {
-  /**
-   * File the entity belongs to (e.g. /etc/shadow).
-   */
-  path?: string;
-  /**
-   * The entity as a YAML document string (mudler/entities format: kind user, shadow, group or gshadow).
-   */
-  entity: string;
-}
-/**
- * A user created by yip when missing.
- */
-export interface User1 {
-  /**
-   * User name.
-   */
-  name?: string;
-  /**
-   * Password hash (a plain password is accepted by yip but stored as given).
-   */
-  passwd?: string;
-  /**
-   * SSH keys for the user.
-   *
-   * Items: A public key, a URL, github:<user> or gitlab:<user>.
-   */
-  ssh_authorized_keys?: string[];
-  /**
-   * GECOS (full name) field.
-   */
-  gecos?: string;
-  /**
-   * Home directory.
-   */
-  homedir?: string;
-  /**
-   * Do not create the home directory.
-   */
-  no_create_home?: boolean;
-  /**
-   * Primary group.
-   */
-  primary_group?: string;
-  /**
-   * Supplementary groups.
-   *
-   * Items: Group name.
-   */
-  groups?: string[];
-  /**
-   * Do not create a group named after the user.
-   */
-  no_user_group?: boolean;
-  /**
-   * Create a system account.
-   */
-  system?: boolean;
-  /**
-   * Do not add the user to lastlog/faillog.
-   */
-  no_log_init?: boolean;
-  /**
-   * Login shell.
-   */
-  shell?: string;
-  /**
-   * Lock the password (no password login).
-   */
-  lock_passwd?: boolean;
-  /**
-   * Numeric user id (yip stores it as a string; an integer is accepted too).
-   */
-  uid?: number | string;
-}
-/**
- * Resolver configuration (resolv.conf).
- */
-export interface Dns {
-  /**
-   * Name server addresses.
-   *
-   * Items: IP address of a name server.
-   */
-  nameservers?: string[];
-  /**
-   * Search domains.
-   *
-   * Items: A search domain.
-   */
-  search?: string[];
-  /**
-   * Resolver options.
-   *
-   * Items: A resolv.conf option, e.g. ndots:2.
-   */
-  options?: string[];
-  /**
-   * File to write (default /etc/resolv.conf).
-   */
-  path?: string;
-}
-/**
- * systemd units to enable, disable, start or mask.
- */
-export interface Systemctl {
-  /**
-   * Units to enable.
-   *
-   * Items: Unit name.
-   */
-  enable?: string[];
-  /**
-   * Units to disable.
-   *
-   * Items: Unit name.
-   */
-  disable?: string[];
-  /**
-   * Units to start.
-   *
-   * Items: Unit name.
-   */
-  start?: string[];
-  /**
-   * Units to mask.
-   *
-   * Items: Unit name.
-   */
-  mask?: string[];
-}
-/**
- * Fetch cloud metadata and user data.
- */
-export interface Datasource {
-  /**
-   * Providers to try, in order.
-   *
-   * Items: A datasource provider.
-   */
-  providers?: (
-    | "aws"
-    | "azure"
-    | "gcp"
-    | "hetzner"
-    | "openstack"
-    | "packet"
-    | "scaleway"
-    | "vultr"
-    | "digitalocean"
-    | "metaldata"
-    | "cdrom"
-    | "file"
-  )[];
-  /**
-   * Where user data is saved (and read from, for the `file` provider).
-   */
-  path?: string;
-}
-/**
- * First-boot partitioning (rootfs stage).
- */
-export interface Layout1 {
-  /**
-   * The disk to partition.
-   */
-  device?: {
-    /**
-     * Filesystem label of a partition on the disk.
-     */
-    label?: string;
-    /**
-     * Device path of the disk.
-     */
-    path?: string;
-  };
-  /**
-   * Grow the last partition.
-   */
-  expand_partition?: {
-    /**
-     * New size in MiB; 0 means all free space.
-     */
-    size?: number;
-  };
-  /**
-   * Partitions to append, in order.
-   *
-   * Items: A partition to create.
-   */
-  add_partitions?: {
-    /**
-     * Filesystem label.
-     */
-    fsLabel?: string;
-    /**
-     * Size in MiB; 0 (or absent) means the rest of the disk.
-     */
-    size?: number;
-    /**
-     * Partition (GPT) label.
-     */
-    pLabel?: string;
-    /**
-     * Filesystem to create (default ext2).
-     */
-    filesystem?: "ext2" | "ext3" | "ext4" | "xfs" | "btrfs" | "vfat" | "fat";
-  }[];
 }
 /**
  * GRUB/kernel command line and partition labels.

@@ -4,6 +4,7 @@
 import type { SourceContent } from '../checked-file.js';
 import type { Family } from '../family.js';
 import type { Arch } from '../families.js';
+import type { ToolkitEra } from '../toolkit-era.js';
 
 export interface Labels {
   oem: string;
@@ -112,6 +113,8 @@ export interface Build {
   toolkit: ToolkitIR;
   /** Someone runs /system/oem at boot: this toolkit or an upstream's. */
   runtimeToolkit: boolean;
+  /** Whose toolkit of which release the image carries (this manifest's or its upstream's): what emitters pick per era. */
+  era?: ToolkitEra;
   /** The luet repository of the toolkit in the image (this one's or an upstream's), if it came from luet. */
   luetRepository?: string;
   /** 0 for a derivative built from an image, 1 for its downstream, and so on: orders /system/oem files. */

@@ -57,6 +57,7 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     from: upstream ? { kind: 'derivative', ref: defaultTags(upstream)[0]!, upstreamName: upstream.manifest.metadata.name } : { kind: 'image', ref: m.base.image! },
     toolkit,
     runtimeToolkit: v.hasToolkit,
+    ...(v.era ? { era: v.era } : {}),
     ...(imageToolkit.source === 'luet' ? { luetRepository: imageToolkit.repository } : {}),
     depth: upstreamChain(v).length,
     bootPackages: upstream ? [] : FAMILY_INFO[family].bootPackages(arch),

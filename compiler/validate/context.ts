@@ -7,6 +7,7 @@ import type { Host } from '../host.js';
 import type { BuildFacts } from '../normalize/build.js';
 import type { Obj } from '../data.js';
 import type { SourceFile } from '../source-file.js';
+import type { ToolkitEra } from '../toolkit-era.js';
 
 /** What a downstream manifest inherits from its upstream, once that one validated. */
 export interface UpstreamFacts {
@@ -14,6 +15,8 @@ export interface UpstreamFacts {
   family: Family | undefined;
   /** The upstream (or one of its upstreams) installs or carries the cOS toolkit. */
   hasToolkit: boolean;
+  /** The toolkit era of the image: a downstream derivative inherits it. */
+  era?: ToolkitEra;
   /** `boot.cmdline` of the whole upstream chain, furthest first: a downstream carries it on. */
   kernelArgs: string[];
   /** `boot.console` as the nearest manifest of the chain states it. */

@@ -14,7 +14,8 @@ import { isWithin, repositoryRoot } from '../repository.js';
 import type { TreeFile } from '../local-tree.js';
 import type { SourceFile } from '../source-file.js';
 import { checkApiVersion } from './api-version.js';
-import { stageDiagnostics } from './cloud-config-rules.js';
+import type { ToolkitEra } from '../toolkit-era.js';
+import { cloudConfigFormat, eraDiagnostics, kairosTypoDiagnostics, lateHeaderDiagnostic, stageDiagnostics } from './cloud-config-rules.js';
 import { finding, type ManifestCheck, type Rule, type RuleContext, type UpstreamFacts } from './context.js';
 import { limitPerFile } from './limit.js';
 import { baseRules } from './rules/base.js';
@@ -26,8 +27,9 @@ import { checkOutputNames, outputPathRules } from './rules/output-paths.js';
 import { checkLocalTree, pathRules } from './rules/paths.js';
 import { sshKeyRules } from './rules/ssh-keys.js';
 import { systemRules } from './rules/system.js';
+import { decodeAsYip } from './yip-walk.js';
 import { loneSurrogateDiagnostics, yipYamlDiagnostics } from './yip-yaml.js';
-import { effectiveFamily, hasToolkit, toolkitRules } from './rules/toolkit.js';
+import { effectiveFamily, hasToolkit, manifestEra, toolkitRules } from './rules/toolkit.js';
 import { checkCloudConfigSchema, checkManifestSchema } from './schema.js';
 
 const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, outputPathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, (ctx) => loneSurrogateDiagnostics(ctx.source)];
@@ -52,6 +54,8 @@ export interface ValidatedManifest {
   manifest: Manifest;
   family: Family | undefined;
   hasToolkit: boolean;
+  /** Whose toolkit of which release the image carries (compiler/toolkit-era.ts); undefined without one. */
+  era: ToolkitEra | undefined;
   upstream?: ValidatedManifest;
   oemFiles: OemFile[];
   /** The files of `overlay`, walked and checked. */
@@ -63,10 +67,14 @@ function append<T>(into: T[], items: readonly T[]): void {
   for (const item of items) into.push(item);
 }
 
-/** No apiVersion, and only the keys of a yip file (or the cloud-init header). */
-function looksLikeCloudConfig(data: unknown, text: string): boolean {
-  const keys = Object.keys(obj(data) ?? {});
-  return /^#cloud-config\s/.test(text) || (keys.includes('stages') && keys.every((k) => k === 'stages' || k === 'name'));
+/**
+ * A mapping without `apiVersion` is a cloud-config file, never a manifest — unless it says
+ * `kind: Derivative`: a manifest that lost its first line, better told so than given a page of
+ * unknown cloud-config keys.
+ */
+function isCloudConfig(data: unknown): boolean {
+  const root = obj(data);
+  return root !== undefined && root['kind'] !== 'Derivative';
 }
 
 /** A manifest on the way from the file being validated to its furthest upstream. */
@@ -135,7 +143,7 @@ export class ValidationSession {
     if (parsed.diagnostics.length) return { value: {}, diagnostics: parsed.diagnostics };
     const api = checkApiVersion(data, source);
     // `derivc validate system/oem/*.yaml` checks existing cloud-config files directly.
-    if (api?.code === 'api/missing-version' && looksLikeCloudConfig(data, source.text)) return { value: {}, diagnostics: this.cloudConfigFile(path).diagnostics };
+    if (api?.code === 'api/missing-version' && isCloudConfig(data)) return { value: {}, diagnostics: this.cloudConfigFile(path).diagnostics };
     if (api) return { value: {}, diagnostics: [api] };
 
     const manifest = data as Obj;
@@ -143,11 +151,17 @@ export class ValidationSession {
     const diagnostics: Diagnostic[] = [];
     const upstream = this.upstream(ctx, stack, diagnostics);
     if (upstream) ctx.upstream = upstream.facts;
+    const { era } = manifestEra(ctx);
 
+    // yip's decoder reads `yes`, `22.10`… in its own way; the stages are emitted as it read them.
+    if (manifest['stages'] !== undefined) decodeAsYip(manifest['stages'], source, 'stages', '/stages');
     append(diagnostics, checkManifestSchema(manifest, source));
     for (const rule of RULES) append(diagnostics, rule(ctx));
-    if (manifest['stages'] !== undefined) append(diagnostics, stageDiagnostics(source, manifest['stages'], '/stages'));
-    const oemFiles = this.oemDir(ctx, diagnostics);
+    if (manifest['stages'] !== undefined) {
+      append(diagnostics, stageDiagnostics(source, manifest['stages'], '/stages', era));
+      append(diagnostics, eraDiagnostics(source, manifest['stages'], 'stages', '/stages', era));
+    }
+    const oemFiles = this.oemDir(ctx, era, diagnostics);
     const overlay = str(manifest['overlay']);
     const overlayFiles = overlay !== undefined ? (checkLocalTree(ctx, '/overlay', overlay, TREE_LIMITS, diagnostics) ?? []) : [];
     if (overlay !== undefined) checkOutputNames(ctx, '/overlay', overlay, 'overlay', overlayFiles, diagnostics);
@@ -161,6 +175,7 @@ export class ValidationSession {
       path,
       family: effectiveFamily(ctx) as Family | undefined,
       hasToolkit: hasToolkit(ctx),
+      ...(era ? { era } : {}),
       kernelArgs: [...(upstream?.facts.kernelArgs ?? []), ...strings(boot?.['cmdline'])],
       ...(console ? { console } : {}),
       ...(platform !== undefined ? { platform } : {}),
@@ -172,7 +187,7 @@ export class ValidationSession {
     }
     const validated: ValidatedManifest | undefined = hasErrors(diagnostics)
       ? undefined
-      : { path, dir: ctx.dir, source, manifest: manifest as unknown as Manifest, family: facts.family, hasToolkit: facts.hasToolkit, upstream: upstream?.validated, oemFiles, overlayFiles };
+      : { path, dir: ctx.dir, source, manifest: manifest as unknown as Manifest, family: facts.family, hasToolkit: facts.hasToolkit, era, upstream: upstream?.validated, oemFiles, overlayFiles };
     return { value: { validated, facts }, diagnostics };
   }
 
@@ -226,7 +241,7 @@ export class ValidationSession {
   }
 
   /** Every cloud-config file under oemDir, recursively as yip walks it. */
-  private oemDir(ctx: RuleContext, out: Diagnostic[]): OemFile[] {
+  private oemDir(ctx: RuleContext, era: ToolkitEra | undefined, out: Diagnostic[]): OemFile[] {
     const dir = str(ctx.manifest['oemDir']);
     if (dir === undefined) return [];
     const files: OemFile[] = [];
@@ -240,7 +255,7 @@ export class ValidationSession {
         );
         continue;
       }
-      const checked = this.cloudConfigFile(f.path);
+      const checked = this.cloudConfigFile(f.path, era);
       append(out, checked.diagnostics);
       files.push({ relative: f.relative, path: f.path, data: checked.value });
     }
@@ -248,16 +263,20 @@ export class ValidationSession {
     return files;
   }
 
-  /** Validates one /system/oem file; manifests sharing an oemDir read it once per session. */
-  cloudConfigFile(path: string): Result<unknown> {
-    const cached = this.cloudConfigDone.get(path);
+  /**
+   * Validates one /system/oem file for a toolkit era (without one: the newest yip, any toolkit);
+   * manifests of one era sharing an oemDir read it once per session.
+   */
+  cloudConfigFile(path: string, era?: ToolkitEra): Result<unknown> {
+    const key = `${era ? `${era.flavor}@${era.version}` : ''}\0${path}`;
+    const cached = this.cloudConfigDone.get(key);
     if (cached) return cached;
-    const result = this.readCloudConfig(path);
-    this.cloudConfigDone.set(path, result);
+    const result = this.readCloudConfig(path, era);
+    this.cloudConfigDone.set(key, result);
     return result;
   }
 
-  private readCloudConfig(path: string): Result<unknown> {
+  private readCloudConfig(path: string, era: ToolkitEra | undefined): Result<unknown> {
     const bytes = this.host.readFile(path) ?? new Uint8Array();
     const parsed = parseYaml(path, bytes, { yipOctal: 'document' });
     const { source, data } = parsed.value;
@@ -266,11 +285,16 @@ export class ValidationSession {
       // An empty file does nothing at boot: worth a warning, not a failed build.
       return { value: undefined, diagnostics: parsed.diagnostics.map((d) => (d.code === 'parse/empty' ? { ...d, severity: 'warning' as const, message: 'cloud-config file is empty', hint: 'remove it, or add `stages:`' } : d)) };
     }
-    const diagnostics = checkCloudConfigSchema(data, source);
+    const { format, lateHeader } = cloudConfigFormat(source.text, era);
+    decodeAsYip(data, source, format);
+    const diagnostics = checkCloudConfigSchema(data, source, format);
+    if (lateHeader !== undefined && era) diagnostics.push(lateHeaderDiagnostic(source, lateHeader, era));
+    if (format === 'kairosFile') append(diagnostics, kairosTypoDiagnostics(source, data));
     // yip skips a file its YAML reader rejects: checked even where the schema already failed.
     append(diagnostics, yipYamlDiagnostics(source));
     const stages = obj(data)?.['stages'];
-    if (stages !== undefined) append(diagnostics, stageDiagnostics(source, stages, '/stages'));
+    if (stages !== undefined) append(diagnostics, stageDiagnostics(source, stages, '/stages', era));
+    append(diagnostics, eraDiagnostics(source, data, format, '', era));
     // A step reused through `<<: *anchor` reports once, at the anchor.
     return { value: data, diagnostics: dedupeDiagnostics(diagnostics) };
   }

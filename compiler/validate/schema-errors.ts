@@ -209,7 +209,9 @@ function diagnosticOf(source: SourceFile, f: Fields): Diagnostic {
 function typeDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: SchemaContext): Diagnostic {
   const here = e.instancePath;
   const value = valueAt(data, here);
-  const expected = String((e.params as { type: string | string[] }).type).replace(/,/g, ' or ');
+  // `["array", "null"]`: an empty value is fine too, but the fix is still to write a list.
+  const types = String((e.params as { type: string | string[] }).type).split(',');
+  const expected = (types.length > 1 ? types.filter((t) => t !== 'null') : types).join(' or ');
   const key = parsePointer(here).at(-1);
   const range = source.locate(here);
   if (ctx.prefix === 'schema' && key === 'mode' && typeof value === 'number' && !here.startsWith('/stages')) {

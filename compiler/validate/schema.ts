@@ -19,11 +19,19 @@ export function checkManifestSchema(data: unknown, source: SourceFile): Diagnost
   return run(compiled.validateManifest as Validator, data, source, { prefix: 'schema' });
 }
 
-/** A /system/oem file: yip format, or cloud-init format when its first line is `#cloud-config`. */
-export function checkCloudConfigSchema(data: unknown, source: SourceFile): Diagnostic[] {
+/** How a /system/oem file is read: a yip file, a `#cloud-config` (cloud-init) file, one with Kairos's keys too. */
+export type CloudConfigFormat = 'yipFile' | 'cloudInitFile' | 'kairosFile';
+
+const VALIDATORS: Record<CloudConfigFormat, Validator> = {
+  yipFile: compiled.validateCloudConfig as Validator,
+  cloudInitFile: compiled.validateCloudInit as Validator,
+  kairosFile: compiled.validateKairosConfig as Validator,
+};
+
+/** A /system/oem file; by default cloud-init when its first line is `#cloud-config`, else yip. */
+export function checkCloudConfigSchema(data: unknown, source: SourceFile, format?: CloudConfigFormat): Diagnostic[] {
   const legacy = /^#cloud-config[ \t]*(\r?\n|$)/.test(source.text);
-  const validate = (legacy ? compiled.validateCloudInit : compiled.validateCloudConfig) as Validator;
-  return run(validate, data, source, { prefix: 'cloud-config' });
+  return run(VALIDATORS[format ?? (legacy ? 'cloudInitFile' : 'yipFile')], data, source, { prefix: 'cloud-config' });
 }
 
 export { manifestSchema, cloudConfigSchema };

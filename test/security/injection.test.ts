@@ -37,7 +37,7 @@ const PAYLOADS: Record<string, string> = {
 };
 
 /** Maps whose keys are the user's data (a key there is a field like any value). */
-const KEYED_MAPS = [/^\/metadata\/labels$/, /^\/build\/(args|labels)$/, /^\/system\/(sysctl|environment)$/, /^\/stages$/, /^\/stages\/[^/]+\/\d+\/(users|authorized_keys|sysctl|environment|timesyncd|systemd_firstboot)$/];
+const KEYED_MAPS = [/^\/metadata\/labels$/, /^\/build\/(args|labels)$/, /^\/system\/(sysctl|environment)$/, /^\/stages$/, /^\/stages\/[^/]+\/\d+\/(users|authorized_keys|sysctl|environment|timesyncd|systemd_firstboot|package_pins)$/];
 
 function* walk(v: unknown, pointer: string): Generator<{ pointer: string; kind: 'value' | 'key' }> {
   if (typeof v === 'string') yield { pointer, kind: 'value' };

@@ -204,7 +204,7 @@ describe('overlay files', () => {
 });
 
 describe('oemDir files', () => {
-  const OEM = 'toolkit:\n  source: base\noemDir: oem';
+  const OEM = 'toolkit:\n  source: base\n  flavor: elemental\n  version: v2.3.2\noemDir: oem';
   const CLOUD_CONFIG = 'name: hello\nstages:\n  boot:\n    - commands: [echo hello]\n';
 
   it('one swapped for a symlink after validation is refused when opened', () => {

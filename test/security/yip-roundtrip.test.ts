@@ -293,6 +293,9 @@ describe.skipIf(!found)('a compiled manifest: every value arrives in yip as the 
   });
 
   it('stages: the raw yip data, templates included, exactly as derivc read it', () => {
+    // sysctl is a map of strings in yip: a number is read as its text, and written so.
+    const asYipReads = (stages: Record<string, Record<string, unknown>[]>) =>
+      Object.fromEntries(Object.entries(stages).map(([k, steps]) => [k, steps.map((s) => (s['sysctl'] ? { ...s, sysctl: Object.fromEntries(Object.entries(s['sysctl'] as object).map(([n, x]) => [n, String(x)])) } : s))]));
     const text = hostile(NO_LONE_SURROGATE);
     const step = fc.record(
       {
@@ -312,7 +315,7 @@ describe.skipIf(!found)('a compiled manifest: every value arrives in yip as the 
         compileAll(batch.map((s) => ({ stages: s }))).forEach(({ v, oem }, i) => {
           const file = oem['50_derivc_stages.yaml'] as { stages: unknown };
           expect(file.stages).toEqual(v.manifest.stages);
-          expect(file.stages).toEqual(batch[i]);
+          expect(file.stages).toEqual(asYipReads(batch[i]!));
         });
       }),
       { numRuns: 20 },

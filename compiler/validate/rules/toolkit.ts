@@ -1,7 +1,9 @@
-// `toolkit`: settings that depend on the family, and runtime-only features without a toolkit.
+// `toolkit`: settings that depend on the family, runtime-only features without a toolkit, and
+// the toolkit era (flavor and release) that decides which cloud-config keys the image understands.
 
 import { obj, str } from '../../data.js';
 import { inferFamily } from '../../family.js';
+import { FLAVOR_NAMES, inferEra, NEWEST_RELEASE, type EraInference, type ToolkitSettings } from '../../toolkit-era.js';
 import { finding, type Rule, type RuleContext } from '../context.js';
 
 /** The family this manifest builds for: stated, inherited, or inferred from the image name. */
@@ -20,8 +22,42 @@ export function hasToolkit(ctx: RuleContext): boolean {
   return (str(obj(ctx.manifest['toolkit'])?.['source']) ?? 'none') !== 'none';
 }
 
+/** The toolkit era: inherited by a downstream derivative, else inferred from `toolkit` and `base.image`. */
+export function manifestEra(ctx: RuleContext): EraInference {
+  if (str(obj(ctx.manifest['base'])?.['derivative']) !== undefined) return { era: ctx.upstream?.era };
+  const t = obj(ctx.manifest['toolkit']);
+  const settings: ToolkitSettings = {};
+  for (const key of ['source', 'mode', 'image', 'flavor', 'version'] as const) {
+    const value = str(t?.[key]);
+    if (value !== undefined) settings[key] = value;
+  }
+  return inferEra(t ? settings : undefined, str(obj(ctx.manifest['base'])?.['image']));
+}
+
 export const toolkitRules: Rule = (ctx) => {
   const out = [];
+  const { era, problem } = manifestEra(ctx);
+  const stated = obj(ctx.manifest['toolkit']) ?? {};
+  // An invalid `flavor:` or `version:` is reported by the schema; inference only fills in what is missing.
+  if (problem === 'flavor-required' && stated['flavor'] === undefined) {
+    const image = str(obj(ctx.manifest['base'])?.['image']) ?? '';
+    out.push(
+      finding(ctx, 'toolkit/flavor-required', '/toolkit/source', `cannot tell whose toolkit the base image \`${image}\` carries from its name`, {
+        hint: 'add `flavor:` under `toolkit` — `cos`, `elemental` or `kairos` — and `version:` with its release, e.g. `version: v2.3.2`',
+      }),
+    );
+  }
+  const source = str(stated['source']);
+  if (problem === 'unknown-version' && era && stated['version'] === undefined && (source !== 'image' || stated['image'] !== undefined)) {
+    const from = source === 'image' ? 'the toolkit image has no release tag' : 'the base image\'s tag is not a toolkit release';
+    out.push(
+      finding(ctx, 'toolkit/unknown-version', '/toolkit', `${from}, so derivc assumes the newest ${FLAVOR_NAMES[era.flavor]} release it knows (${NEWEST_RELEASE[era.flavor]}) and cannot warn about cloud-config keys an older release ignores`, {
+        severity: 'warning',
+        at: 'key',
+        hint: `add \`version:\` under \`toolkit\` with the ${FLAVOR_NAMES[era.flavor]} release the image carries, e.g. \`version: ${NEWEST_RELEASE[era.flavor]}\``,
+      }),
+    );
+  }
   const toolkit = obj(ctx.manifest['toolkit']);
   if (str(toolkit?.['source']) === 'luet' && toolkit?.['repository'] === undefined && effectiveFamily(ctx) === 'debian') {
     out.push(

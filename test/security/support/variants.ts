@@ -1,7 +1,8 @@
 // Kitchen-sink manifests for the injection sweep: between them, every string field of the
 // manifest schema (and of a cloud-config step) holds a valid value, so the sweep can replace
 // each one with hostile text. Three toolkit modes, because `system` compiles to different files
-// with a toolkit (cloud-config) and without one (files and RUN steps at build time).
+// with a toolkit (cloud-config) and without one (files and RUN steps at build time), and a Kairos
+// era whose yip reads the newest directives (older toolkits would warn about them).
 
 const ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP1CeUAuee5uuKMgxEXjFzJn3j36cyqwyDxFpW3rVG48 ops@acme.example.com';
 const SHA512 = '$6$Qh2vX9tLm3RkPz7a$nzvS8sapOrUbSo5s83V4UGnr/JageKDKvXPPym2akijoGiLW0MNPe6/ZLDX9FTRbqYkyh7VnurQ8f1eeEIzek/';
@@ -49,7 +50,24 @@ const STEP = {
   layout: { device: { label: 'COS_PERSISTENT', path: '/dev/sda' }, expand_partition: { size: 0 }, add_partitions: [{ fsLabel: 'DATA', size: 100, pLabel: 'data', filesystem: 'ext4' }] },
 };
 
-function base(name: string, toolkit: Record<string, unknown>): Record<string, unknown> {
+/** The directives newer yip releases added (v1.0 … v1.24), each string field set. */
+const NEWER_STEP = {
+  name: 'newer directives',
+  only_os: 'openSUSE.*',
+  only_os_version: '15[.].*',
+  only_arch: 'amd64',
+  only_service_manager: 'systemd',
+  if_files: { any: ['/etc/acme'], all: ['/etc/os-release'], none: ['/etc/acme/off'] },
+  after: [{ name: 'acme.every directive' }],
+  systemctl: { overrides: [{ service: 'sshd', name: 'acme', content: '[Service]\nRestart=always\n' }] },
+  datasource: { providers: ['cdrom'], userdata_name: 'userdata.yaml' },
+  layout: { device: { path: '/dev/sda', init_disk: true, disk_name: 'ACME_DISK' }, add_partitions: [{ fsLabel: 'SWAP', filesystem: 'swap', bootable: false }] },
+  package_pins: { curl: '8.5.0' },
+  packages: { install: ['curl'], remove: ['nano'], refresh: true, upgrade: false },
+  unpack_images: [{ source: 'quay.io/acme/tools:1', target: '/opt/tools', platform: 'linux/amd64' }],
+};
+
+function base(name: string, toolkit: Record<string, unknown>, steps: Record<string, unknown>[] = [STEP]): Record<string, unknown> {
   return {
     apiVersion: 'derivc.dev/v1alpha1',
     kind: 'Derivative',
@@ -92,7 +110,7 @@ function base(name: string, toolkit: Record<string, unknown>): Record<string, un
             persistentTarget: '/usr/local/.state',
             persistentBind: true,
           },
-          stages: { initramfs: [STEP], 'network.after': [{ name: 'second', commands: ['echo two'] }] },
+          stages: { initramfs: steps, 'network.after': [{ name: 'second', commands: ['echo two'] }] },
           oemDir: 'oem',
         }),
     boot: {
@@ -126,6 +144,7 @@ export const VARIANTS: Variant[] = [
   { name: 'bare', manifest: base('bare', { source: 'none' }) },
   { name: 'luet', manifest: base('luet', { source: 'luet', luetImage: 'quay.io/luet/base:0.32.0', repository: 'quay.io/costoolkit/releases-green', packages: ['meta/cos-minimal'] }) },
   { name: 'elemental', manifest: base('elemental', { source: 'image', image: 'ghcr.io/rancher/elemental-toolkit/elemental-cli:v1.1.8', mode: 'elemental', binary: '/usr/bin/elemental' }) },
+  { name: 'kairos', manifest: base('kairos', { source: 'image', mode: 'framework', image: 'quay.io/kairos/framework:v2.22.0', flavor: 'kairos', version: 'v4.2.0' }, [NEWER_STEP]) },
 ];
 
 /** A downstream of the luet variant: the only place `base.derivative` is set. */
