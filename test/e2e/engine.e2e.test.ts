@@ -321,8 +321,18 @@ describe('the adapter without an engine', () => {
       expect(tls.options?.ca?.toString()).toBe('ca.pem');
     });
 
-    it('is a problem, not a guess, for other schemes and missing TLS files', () => {
-      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://me@host' }).problem).toMatch(/not supported; use unix:\/\/\/path\/to\/docker.sock or tcp:\/\/host:port/);
+    it('is user, host and port for ssh://, as docker-modem connects (its agent from SSH_AUTH_SOCK), port 22 and the local user by default', () => {
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://me@build.example:2222', SSH_AUTH_SOCK: '/run/agent.sock' })).toMatchObject({
+        endpoint: 'ssh://me@build.example:2222',
+        options: { protocol: 'ssh', host: 'build.example', port: '2222', username: 'me', sshOptions: { agent: '/run/agent.sock' }, socketPath: undefined },
+      });
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://build.example', USER: 'ci' }).options).toMatchObject({ host: 'build.example', port: undefined, username: 'ci' });
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://[::1]:22' }).options).toMatchObject({ host: '::1', port: '22' });
+    });
+
+    it('is a problem, not a guess, for other schemes, addresses without a host and missing TLS files', () => {
+      expect(connectionFromEnv({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' }).problem).toMatch(/not supported; use unix:\/\/\/path\/to\/docker.sock, tcp:\/\/host:port or ssh:\/\/user@host/);
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://' }).problem).toBe('DOCKER_HOST=ssh:// is not a valid ssh://host:port address');
       expect(connectionFromEnv({ DOCKER_HOST: 'tcp://h:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' }).problem).toMatch(/TLS files cannot be read/);
     });
   });
@@ -371,8 +381,19 @@ describe('the adapter without an engine', () => {
     }, 15_000);
 
     it('refuses a DOCKER_HOST it does not speak', async () => {
-      const err = await unreachable(dockerodeEngine({ DOCKER_HOST: 'ssh://me@host' }).info());
-      expect(err.endpoint).toBe('ssh://me@host');
+      const err = await unreachable(dockerodeEngine({ DOCKER_HOST: 'fd://' }).info());
+      expect(err.endpoint).toBe('fd://');
+    });
+
+    it('says the connection was refused for an ssh:// engine too (through ssh2), for info and for the export', async () => {
+      const server = net.createServer();
+      const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+      await new Promise((resolve) => server.close(resolve));
+      const engine = dockerodeEngine({ DOCKER_HOST: `ssh://me@127.0.0.1:${port}` });
+      const err = await unreachable(engine.info());
+      expect(err.message).toBe(`cannot reach the Docker Engine at ssh://me@127.0.0.1:${port}: connection refused (ECONNREFUSED); is dockerd running?`);
+      await unreachable(engine.exportContainer!('x', async () => undefined));
+      await unreachable(engine.readEntries!('x', ['/etc/hostname']));
     });
   });
 
