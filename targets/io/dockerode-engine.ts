@@ -115,7 +115,9 @@ function statusOf(err: unknown): number | undefined {
 /** The engine's own words for a failed call, without dockerode's "(HTTP code 500) server error - " prefix. */
 function engineMessage(err: unknown): string {
   const message = (err as EngineFailure | null)?.json?.message;
-  return (typeof message === 'string' && message.trim() !== '' ? message : (err as Error).message).trim();
+  if (typeof message === 'string' && message.trim() !== '') return message.trim();
+  // A streamed call (export, save) has no json: the Engine's words are only in the message, after the prefix.
+  return (err as Error).message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
 /** An engine's error answer, said as what failed; a connection failure stays as it is (for EngineUnreachableError). */

@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -394,6 +395,85 @@ describe('the adapter without an engine', () => {
       expect(err.message).toBe(`cannot reach the Docker Engine at ssh://me@127.0.0.1:${port}: connection refused (ECONNREFUSED); is dockerd running?`);
       await unreachable(engine.exportContainer!('x', async () => undefined));
       await unreachable(engine.readEntries!('x', ['/etc/hostname']));
+    });
+  });
+
+  describe("the export and save streams, against a fake Engine on a unix socket", () => {
+    /** Answers what exportContainer and readEntries ask; `exportMode` picks how the export goes. */
+    async function fakeEngine(exportMode: 'refused' | 'endless') {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-fake-engine-'));
+      tempDirs.push(dir);
+      const socketPath = path.join(dir, 'docker.sock');
+      const seen: string[] = [];
+      const closed = new Map<string, Promise<void>>();
+      const server = http.createServer((req, res) => {
+        const url = (req.url ?? '').split('?')[0]!;
+        seen.push(`${req.method} ${url}`);
+        closed.set(url, new Promise((resolve) => res.on('close', () => resolve())));
+        const json = (code: number, body: object): void => void res.writeHead(code, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+        if (url === '/images/img/json') return json(200, { Id: `sha256:${'a'.repeat(64)}` });
+        if (url === '/containers/create') return json(201, { Id: 'c1' });
+        if (url === '/containers/c1' && req.method === 'DELETE') return void res.writeHead(204).end();
+        if (url === '/containers/c1/export') {
+          if (exportMode === 'refused') return json(500, { message: 'export failed: disk full' });
+          const tick = setInterval(() => res.write(Buffer.alloc(65536)), 5);
+          return void res.on('close', () => clearInterval(tick));
+        }
+        // docker save: no answer until every layer is written out; here, never.
+        if (url.endsWith('/get')) return;
+        json(404, { message: `no route ${url}` });
+      });
+      await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+      const engine = dockerodeEngine({ DOCKER_HOST: `unix://${socketPath}`, DERIVC_CACHE_DIR: path.join(dir, 'cache') });
+      return { engine, seen, closed, stop: () => new Promise((resolve) => server.close(resolve)) };
+    }
+
+    it("says what the Engine answered when it refuses an export, and still removes the container", async () => {
+      const fake = await fakeEngine('refused');
+      try {
+        await expect(fake.engine.exportContainer!('img', async () => 'unreached')).rejects.toThrow('cannot export the container c1 of img: export failed: disk full');
+        expect(fake.seen).toContain('DELETE /containers/c1');
+      } finally {
+        await fake.stop();
+      }
+    });
+
+    it('stops an export on abort: the request is closed and the container removed', async () => {
+      const fake = await fakeEngine('endless');
+      try {
+        const abort = new AbortController();
+        const cut = fake.engine.exportContainer!('img', async (stream) => {
+          await new Promise((resolve) => stream.once('data', resolve));
+          abort.abort();
+          for await (const _ of stream) {
+            // the abort ends this
+          }
+        }, abort.signal);
+        await expect(cut).rejects.toMatchObject({ name: 'AbortError' });
+        await fake.closed.get('/containers/c1/export');
+        expect(fake.seen.at(-1)).toBe('DELETE /containers/c1');
+      } finally {
+        await fake.stop();
+      }
+    });
+
+    it("stops waiting for docker save's answer when the signal aborts", async () => {
+      const fake = await fakeEngine('endless');
+      try {
+        const abort = new AbortController();
+        const read = fake.engine.readEntries!('img', ['/etc/hostname'], abort.signal);
+        const saving = `/images/${encodeURIComponent(`sha256:${'a'.repeat(64)}`)}/get`;
+        const deadline = Date.now() + 5000;
+        while (!fake.seen.includes(`GET ${saving}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(fake.seen).toContain(`GET ${saving}`);
+        const abortedAt = Date.now();
+        abort.abort();
+        await expect(read).rejects.toThrow();
+        expect(Date.now() - abortedAt).toBeLessThan(1000);
+        await fake.closed.get(saving);
+      } finally {
+        await fake.stop();
+      }
     });
   });
 
