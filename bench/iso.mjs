@@ -25,6 +25,13 @@
 // BENCH_ISO_COMPARE=/path/to/other/dist/derivc.mjs adds that build of derivc (cold and warm, two
 // more jobs per round) to the same rounds, to compare two versions of the ISO path on the same
 // image under the same load: its rows, its ratio to this build, and whether both made the same ISO.
+// Each derivc run's own CPU (its node process alone, sampled from /proc/<pid>/stat: the export
+// filter, the Engine's streams, the layer read, the checksum; not sqfstar) is reported too: on a
+// shared machine it moves far less than wall time, and it is what a change to derivc's I/O changes.
+//
+// The example is built under its own name (a copy of the manifest, metadata.name
+// derivc-debian-bench): the e2e tests and other work on the same Engine build derivc-debian, and a
+// tag moved mid-run would make derivc rebuild instead of finding its image up to date.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, cpSync, createReadStream, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,12 +40,17 @@ import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 
 const cli = resolve('dist/derivc.mjs');
-const example = resolve('examples/debian-bare');
+const EXAMPLE = resolve('examples/debian-bare');
 const RUNS = Number(process.env.BENCH_ISO_RUNS ?? 3);
 const COMPARE = process.env.BENCH_ISO_COMPARE ? resolve(process.env.BENCH_ISO_COMPARE) : undefined;
 const SQFSTAR_ARGS = ['-comp', 'zstd', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0'];
 
 const dir = mkdtempSync(join(tmpdir(), 'derivc-bench-iso-'));
+const example = join(dir, 'example');
+mkdirSync(example);
+const manifest = readFileSync(join(EXAMPLE, 'derivative.yaml'), 'utf8');
+if (!/^  name: derivc-debian$/m.test(manifest)) throw new Error(`${EXAMPLE}/derivative.yaml no longer names itself derivc-debian: update the bench's copy`);
+writeFileSync(join(example, 'derivative.yaml'), manifest.replace(/^  name: derivc-debian$/m, '  name: derivc-debian-bench'));
 
 /** Runs a command; resolves with its stdout, or rejects with its stderr. */
 function run(cmd, args, opts = {}) {
@@ -94,6 +106,16 @@ function viaDerivc(round, cacheDir, cliPath = cli) {
     const started = now();
     const env = { ...process.env, DERIVC_CACHE_DIR: cacheDir };
     const child = spawn(process.execPath, [cliPath, 'build', example, '-o', out, '--target', 'iso'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    // derivc's own CPU (utime + stime, fields 14 and 15 of proc(5)), sampled until it exits.
+    let ownTicks = 0;
+    const sample = setInterval(() => {
+      try {
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+        ownTicks = Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // gone: the last sample stands
+      }
+    }, 50);
     const lines = [];
     let partial = '';
     let all = '';
@@ -106,6 +128,7 @@ function viaDerivc(round, cacheDir, cliPath = cli) {
     });
     child.on('error', reject);
     child.on('exit', async (code) => {
+      clearInterval(sample);
       const total = now() - started;
       if (code !== 0) return reject(new Error(`derivc build --target iso failed (${code}):\n${all}`));
       const upToDate = lines.find((l) => l.text.startsWith('up to date:'));
@@ -121,7 +144,7 @@ function viaDerivc(round, cacheDir, cliPath = cli) {
       const iso = /^iso: (\/\S+\.iso) /.exec(steps.at(-1).text)?.[1];
       const sum = iso ? await sha256(iso) : undefined;
       rmSync(out, { recursive: true, force: true });
-      resolvePromise({ total, noop: upToDate.t, iso: total - upToDate.t, steps: stepTimes, sha256: sum });
+      resolvePromise({ total, noop: upToDate.t, iso: total - upToDate.t, steps: stepTimes, sha256: sum, own: ownTicks * TICK_MS });
     });
   });
 }
@@ -236,7 +259,7 @@ try {
       const [key, job] = jobs[(i + j) % jobs.length];
       const r = await job(i);
       rows[key].push(r);
-      process.stderr.write(`round ${i + 1}/${RUNS}: ${key} ${s(r.total)} (CPU ${s(r.cpu)}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})\n`);
+      process.stderr.write(`round ${i + 1}/${RUNS}: ${key} ${s(r.total)} (CPU ${s(r.cpu)}${r.own !== undefined ? `, own ${s(r.own)}` : ''}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})\n`);
     }
   }
 
@@ -283,6 +306,8 @@ try {
     console.log(`  ${s(median(rows.derivc.map((r) => r.steps[title] ?? 0))).padStart(7)}  ${title}`);
   }
   console.log(`derivc ISO sha256 over ${RUNS} round(s), cold and warm: ${sums.size === 1 ? `identical (${[...sums][0].slice(0, 16)}…)` : `${sums.size} different`}`);
+  const own = (k) => median(rows[k].map((r) => r.own));
+  console.log(`derivc's own process CPU (node alone, medians): cold ${s(own('derivc'))}, warm ${s(own('warm'))}${COMPARE ? `; BENCH_ISO_COMPARE build: cold ${s(own('cmpCold'))}, warm ${s(own('cmpWarm'))}; difference as a share of this build's ISO stage: cold ${(((own('derivc') - own('cmpCold')) / isoStage) * 100).toFixed(1)}%, warm ${(((own('warm') - own('cmpWarm')) / warmIso) * 100).toFixed(1)}%` : ''}`);
   const per = (k) => rows[k].map((r) => `${(r.total / 1000).toFixed(1)}/${(r.cpu / 1000).toFixed(1)}`).join(', ');
   console.log(`per round, wall/CPU (s): derivc cold ${per('derivc')}; warm ${per('warm')}; export|sqfstar ${per('b1')}; naive ${per('b2')}${COMPARE ? `; compare cold ${per('cmpCold')}; compare warm ${per('cmpWarm')}` : ''}`);
   if (COMPARE) {
