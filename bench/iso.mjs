@@ -21,6 +21,17 @@
 // (test/e2e/fixtures.ts makes it), squashfs-tools, grub-mkrescue with grub-pc-bin and
 // grub-efi-amd64-bin, xorriso, mtools. BENCH_ISO_RUNS rounds (default 3; each round is four
 // ISO-sized jobs of 1–2 minutes).
+//
+// BENCH_ISO_COMPARE=/path/to/other/dist/derivc.mjs adds that build of derivc (cold and warm, two
+// more jobs per round) to the same rounds, to compare two versions of the ISO path on the same
+// image under the same load: its rows, its ratio to this build, and whether both made the same ISO.
+// Each derivc run's own CPU (its node process alone, sampled from /proc/<pid>/stat: the export
+// filter, the Engine's streams, the layer read, the checksum; not sqfstar) is reported too: on a
+// shared machine it moves far less than wall time, and it is what a change to derivc's I/O changes.
+//
+// The example is built under its own name (a copy of the manifest, metadata.name
+// derivc-debian-bench): the e2e tests and other work on the same Engine build derivc-debian, and a
+// tag moved mid-run would make derivc rebuild instead of finding its image up to date.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, cpSync, createReadStream, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,11 +40,17 @@ import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 
 const cli = resolve('dist/derivc.mjs');
-const example = resolve('examples/debian-bare');
+const EXAMPLE = resolve('examples/debian-bare');
 const RUNS = Number(process.env.BENCH_ISO_RUNS ?? 3);
+const COMPARE = process.env.BENCH_ISO_COMPARE ? resolve(process.env.BENCH_ISO_COMPARE) : undefined;
 const SQFSTAR_ARGS = ['-comp', 'zstd', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0'];
 
 const dir = mkdtempSync(join(tmpdir(), 'derivc-bench-iso-'));
+const example = join(dir, 'example');
+mkdirSync(example);
+const manifest = readFileSync(join(EXAMPLE, 'derivative.yaml'), 'utf8');
+if (!/^ {2}name: derivc-debian$/m.test(manifest)) throw new Error(`${EXAMPLE}/derivative.yaml no longer names itself derivc-debian: update the bench's copy`);
+writeFileSync(join(example, 'derivative.yaml'), manifest.replace(/^ {2}name: derivc-debian$/m, '  name: derivc-debian-bench'));
 
 /** Runs a command; resolves with its stdout, or rejects with its stderr. */
 function run(cmd, args, opts = {}) {
@@ -83,12 +100,22 @@ function sha256(file) {
  * `derivc build --target iso` as one process, its stderr progress lines timestamped as they
  * arrive: total, the image no-op (to "up to date:"), the ISO stage (the rest), and each ISO step.
  */
-function viaDerivc(round, cacheDir) {
+function viaDerivc(round, cacheDir, cliPath = cli) {
   const out = join(dir, `derivc-${round}`);
   return new Promise((resolvePromise, reject) => {
     const started = now();
     const env = { ...process.env, DERIVC_CACHE_DIR: cacheDir };
-    const child = spawn(process.execPath, [cli, 'build', example, '-o', out, '--target', 'iso'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const child = spawn(process.execPath, [cliPath, 'build', example, '-o', out, '--target', 'iso'], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    // derivc's own CPU (utime + stime, fields 14 and 15 of proc(5)), sampled until it exits.
+    let ownTicks = 0;
+    const sample = setInterval(() => {
+      try {
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+        ownTicks = Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // gone: the last sample stands
+      }
+    }, 50);
     const lines = [];
     let partial = '';
     let all = '';
@@ -101,6 +128,7 @@ function viaDerivc(round, cacheDir) {
     });
     child.on('error', reject);
     child.on('exit', async (code) => {
+      clearInterval(sample);
       const total = now() - started;
       if (code !== 0) return reject(new Error(`derivc build --target iso failed (${code}):\n${all}`));
       const upToDate = lines.find((l) => l.text.startsWith('up to date:'));
@@ -116,7 +144,7 @@ function viaDerivc(round, cacheDir) {
       const iso = /^iso: (\/\S+\.iso) /.exec(steps.at(-1).text)?.[1];
       const sum = iso ? await sha256(iso) : undefined;
       rmSync(out, { recursive: true, force: true });
-      resolvePromise({ total, noop: upToDate.t, iso: total - upToDate.t, steps: stepTimes, sha256: sum });
+      resolvePromise({ total, noop: upToDate.t, iso: total - upToDate.t, steps: stepTimes, sha256: sum, own: ownTicks * TICK_MS });
     });
   });
 }
@@ -195,8 +223,9 @@ try {
   rmSync(join(dir, 'warm'), { recursive: true, force: true });
   const image = result.image;
 
-  const rows = { derivc: [], warm: [], noop: [], b1: [], b2: [] };
+  const rows = { derivc: [], warm: [], noop: [], b1: [], b2: [], cmpCold: [], cmpWarm: [] };
   let lastCold;
+  let lastCmpCold;
   const jobs = [
     ['derivc', (i) => {
       lastCold = join(dir, `cache-cold-${i}`);
@@ -210,13 +239,27 @@ try {
     ['b1', (i) => timed(() => exportSqfstar(image, i))],
     ['b2', (i) => timed(() => naive(image, i))],
   ];
+  if (COMPARE) {
+    // As above: a warm run starts from a copy of the cache of the same build's last cold run.
+    jobs.splice(2, 0,
+      ['cmpCold', (i) => {
+        lastCmpCold = join(dir, `cache-cmp-cold-${i}`);
+        return timed(() => viaDerivc(i, lastCmpCold, COMPARE));
+      }],
+      ['cmpWarm', (i) => {
+        const warm = join(dir, `cache-cmp-warm-${i}`);
+        cpSync(lastCmpCold, warm, { recursive: true });
+        return timed(() => viaDerivc(i, warm, COMPARE));
+      }],
+    );
+  }
   for (let i = 0; i < RUNS; i++) {
     rows.noop.push(await derivcNoop(i));
     for (let j = 0; j < jobs.length; j++) {
       const [key, job] = jobs[(i + j) % jobs.length];
       const r = await job(i);
       rows[key].push(r);
-      process.stderr.write(`round ${i + 1}/${RUNS}: ${key} ${s(r.total)} (CPU ${s(r.cpu)}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})\n`);
+      process.stderr.write(`round ${i + 1}/${RUNS}: ${key} ${s(r.total)} (CPU ${s(r.cpu)}${r.own !== undefined ? `, own ${s(r.own)}` : ''}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})\n`);
     }
   }
 
@@ -228,11 +271,12 @@ try {
   const noop = median(rows.noop);
   const b1 = median(rows.b1.map((r) => r.total));
   const b2 = median(rows.b2.map((r) => r.total));
-  const cpu = Object.fromEntries(['derivc', 'warm', 'b1', 'b2'].map((k) => [k, median(rows[k].map((r) => r.cpu))]));
+  const cpu = Object.fromEntries(['derivc', 'warm', 'b1', 'b2', ...(COMPARE ? ['cmpCold', 'cmpWarm'] : [])].map((k) => [k, median(rows[k].map((r) => r.cpu))]));
   const docker = execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).trim();
   const squashfs = execFileSync('sqfstar', ['-version'], { encoding: 'utf8' }).split('\n')[0];
   const grub = execFileSync('grub-mkrescue', ['--version'], { encoding: 'utf8' }).trim();
   const sums = new Set([...rows.derivc, ...rows.warm].map((r) => r.sha256));
+  const cmpSums = new Set([...rows.cmpCold, ...rows.cmpWarm].map((r) => r.sha256));
 
   console.log(`Run: ${new Date().toISOString()}, node ${process.version}, Docker ${docker}, ${squashfs}, ${grub}, ${RUNS} round(s), medians`);
   console.log('');
@@ -243,6 +287,16 @@ try {
   console.log(`| … its ISO stage (after the "up to date:" line) | ${s(isoStage)} | ${r2(isoStage, b1)} | ${r2(isoStage, b2)} |  |  |  |`);
   console.log(`| \`derivc build --target iso\`, warm (this image's entries cached), whole process | ${s(warmTotal)} | ${r2(warmTotal, b1)} | ${r2(warmTotal, b2)} | ${s(cpu.warm)} | ${r2(cpu.warm, cpu.b1)} | ${r2(cpu.warm, cpu.b2)} |`);
   console.log(`| … its ISO stage | ${s(warmIso)} | ${r2(warmIso, b1)} | ${r2(warmIso, b2)} |  |  |  |`);
+  if (COMPARE) {
+    const cmp = (key, label) => {
+      const t = median(rows[key].map((r) => r.total));
+      const iso = median(rows[key].map((r) => r.iso));
+      console.log(`| ${label}, whole process | ${s(t)} | ${r2(t, b1)} | ${r2(t, b2)} | ${s(cpu[key])} | ${r2(cpu[key], cpu.b1)} | ${r2(cpu[key], cpu.b2)} |`);
+      console.log(`| … its ISO stage | ${s(iso)} | ${r2(iso, b1)} | ${r2(iso, b2)} |  |  |  |`);
+    };
+    cmp('cmpCold', `BENCH_ISO_COMPARE build, cold`);
+    cmp('cmpWarm', `BENCH_ISO_COMPARE build, warm`);
+  }
   console.log(`| baseline 1: docker create + \`docker export \\| sqfstar\` (zstd) + docker rm | ${s(b1)} | 1.00 | ${r2(b1, b2)} | ${s(cpu.b1)} | 1.00 | ${r2(cpu.b1, cpu.b2)} |`);
   console.log(`| baseline 2: export to tar, untar, mksquashfs (zstd), kernel + initrd, grub-mkrescue | ${s(b2)} | ${r2(b2, b1)} | 1.00 | ${s(cpu.b2)} | ${r2(cpu.b2, cpu.b1)} | 1.00 |`);
   console.log('');
@@ -252,8 +306,15 @@ try {
     console.log(`  ${s(median(rows.derivc.map((r) => r.steps[title] ?? 0))).padStart(7)}  ${title}`);
   }
   console.log(`derivc ISO sha256 over ${RUNS} round(s), cold and warm: ${sums.size === 1 ? `identical (${[...sums][0].slice(0, 16)}…)` : `${sums.size} different`}`);
+  const own = (k) => median(rows[k].map((r) => r.own));
+  console.log(`derivc's own process CPU (node alone, medians): cold ${s(own('derivc'))}, warm ${s(own('warm'))}${COMPARE ? `; BENCH_ISO_COMPARE build: cold ${s(own('cmpCold'))}, warm ${s(own('cmpWarm'))}; difference as a share of this build's ISO stage: cold ${(((own('derivc') - own('cmpCold')) / isoStage) * 100).toFixed(1)}%, warm ${(((own('warm') - own('cmpWarm')) / warmIso) * 100).toFixed(1)}%` : ''}`);
   const per = (k) => rows[k].map((r) => `${(r.total / 1000).toFixed(1)}/${(r.cpu / 1000).toFixed(1)}`).join(', ');
-  console.log(`per round, wall/CPU (s): derivc cold ${per('derivc')}; warm ${per('warm')}; export|sqfstar ${per('b1')}; naive ${per('b2')}`);
+  console.log(`per round, wall/CPU (s): derivc cold ${per('derivc')}; warm ${per('warm')}; export|sqfstar ${per('b1')}; naive ${per('b2')}${COMPARE ? `; compare cold ${per('cmpCold')}; compare warm ${per('cmpWarm')}` : ''}`);
+  if (COMPARE) {
+    const ratio = (key, base, field) => r2(median(rows[key].map((r) => r[field])), median(rows[base].map((r) => r[field])));
+    console.log(`this build ÷ BENCH_ISO_COMPARE (${COMPARE}): ISO stage cold ${ratio('derivc', 'cmpCold', 'iso')}, warm ${ratio('warm', 'cmpWarm', 'iso')}; whole process cold ${ratio('derivc', 'cmpCold', 'total')}, warm ${ratio('warm', 'cmpWarm', 'total')}; CPU cold ${r2(cpu.derivc, cpu.cmpCold)}, warm ${r2(cpu.warm, cpu.cmpWarm)}`);
+    console.log(`BENCH_ISO_COMPARE ISO sha256: ${cmpSums.size === 1 ? `identical in its runs (${[...cmpSums][0].slice(0, 16)}…), ${[...cmpSums][0] === [...sums][0] && sums.size === 1 ? 'the same as this build\'s' : 'NOT the same as this build\'s'}` : `${cmpSums.size} different`}`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,57 +1,52 @@
-// The tar block reader and the `docker save` layer scan, on archives made here: every header
-// field as tar-stream writes it (and as it parses it back), data skipped or handed over whatever
-// the chunking, and a saved image's layers merged as the Engine would.
+// The tar reader (tar-stream's extract plus the end-of-archive check) and the `docker save` layer
+// scan, on archives made here with tar-stream's pack: entries whatever the chunking, PAX records
+// applied, archives cut short or damaged refused with a message, and a saved image's layers
+// merged as the Engine would.
 
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { lookup, resolveInLayers, scanSavedImage } from '../targets/io/image-layers.js';
-import { imageFilesystem } from '../targets/iso/image-tar.js';
-import { TarHeaderWalker, type TarHeader } from '../targets/io/tar-blocks.js';
+import { layerHeader, lookup, resolveInLayers, scanSavedImage } from '../targets/io/image-layers.js';
+import { readEntryData, readTar, type TarHeader } from '../targets/io/tar-read.js';
 
 type Entry = { header: Partial<tar.Header> & Pick<tar.Header, 'name'>; content?: Buffer };
 
 async function pack(entries: Entry[]): Promise<Buffer> {
   const p = tar.pack();
-  for (const e of entries) {
-    if (e.content) p.entry(e.header, e.content);
-    else p.entry(e.header);
-  }
+  for (const e of entries) p.entry(e.header, e.content ?? Buffer.alloc(0));
   p.finalize();
   const chunks: Buffer[] = [];
   for await (const c of p) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 
-async function parsedByTarStream(archive: Buffer): Promise<{ header: tar.Header; content: Buffer }[]> {
-  const out: { header: tar.Header; content: Buffer }[] = [];
-  const x = tar.extract();
-  Readable.from([archive]).pipe(x);
-  for await (const e of x) {
-    const chunks: Buffer[] = [];
-    for await (const c of e) chunks.push(c as Buffer);
-    out.push({ header: e.header, content: Buffer.concat(chunks) });
-  }
-  return out;
+function chunked(archive: Buffer, size: number): Buffer[] {
+  const chunks = [];
+  for (let i = 0; i < archive.length; i += size) chunks.push(archive.subarray(i, i + size));
+  return chunks;
 }
 
-async function readAllOf(stream: AsyncIterable<unknown>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function walk(archive: Buffer, chunkSize: number, keep: (h: TarHeader) => boolean): { headers: TarHeader[]; contents: Map<string, Buffer> } {
+/** Every entry's header, and the content of those `keep` wants (the rest left unread). */
+async function read(chunks: Buffer[], keep: (h: TarHeader) => boolean = () => true, what = 'the test archive'): Promise<{ headers: TarHeader[]; contents: Map<string, Buffer> }> {
   const headers: TarHeader[] = [];
   const contents = new Map<string, Buffer>();
-  const walker = new TarHeaderWalker((h) => {
+  await readTar(Readable.from(chunks), what, async (h, data) => {
     headers.push(h);
-    return keep(h) ? { content: (data) => void contents.set(h.name, data) } : 'skip';
-  }, 'the test archive');
-  for (let i = 0; i < archive.length; i += chunkSize) walker.write(archive.subarray(i, i + chunkSize));
-  walker.end();
+    if (keep(h)) contents.set(h.name, await readEntryData(data));
+  });
   return { headers, contents };
+}
+
+/** Sets a header block's typeflag and checksum (for records tar-stream's pack does not write). */
+function retype(block: Buffer, typeflag: string): Buffer {
+  const out = Buffer.from(block);
+  out[156] = typeflag.charCodeAt(0);
+  out.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += out[i]!;
+  out.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+  return out;
 }
 
 const mtime = new Date(1_700_000_000_000);
@@ -63,84 +58,75 @@ const ENTRIES: Entry[] = [
   { header: { name: 'etc/hosts-link', type: 'link', linkname: 'etc/hostname', mode: 0o644, uid: 0, gid: 0, mtime } },
   { header: { name: 'dev/console', type: 'character-device', devmajor: 5, devminor: 1, mode: 0o600, uid: 0, gid: 5, mtime } },
   { header: { name: 'empty', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime }, content: Buffer.alloc(0) },
-  { header: { name: 'big-uid', type: 'file', mode: 0o644, uid: 3_000_000, gid: 3_000_000, mtime }, content: Buffer.from('x') },
 ];
 
-describe('the tar block reader', () => {
-  it('reads every header as tar-stream does (PAX long names and link names, devices, big ids), in chunks of any size', async () => {
+describe('the tar reader', () => {
+  it('hands over every entry and the data asked for, whatever the chunking, and skips the data left unread', async () => {
     const archive = await pack(ENTRIES);
-    const expected = await parsedByTarStream(archive);
     for (const size of [1, 7, 511, 512, 513, 4096, archive.length]) {
-      const { headers, contents } = walk(archive, size, (h) => h.type === 'file');
-      expect(headers.map((h) => h.name)).toEqual(expected.map((e) => e.header.name));
-      headers.forEach((h, i) => {
-        const want = expected[i]!.header;
-        expect({ type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, mtime: h.mtime, linkname: h.linkname || null, uname: h.uname, gname: h.gname }).toEqual({ type: want.type, mode: want.mode, uid: want.uid, gid: want.gid, mtime: want.mtime, linkname: want.linkname ?? null, uname: want.uname, gname: want.gname });
-        if (h.type === 'character-device') expect([h.devmajor, h.devminor]).toEqual([want.devmajor, want.devminor]);
-      });
-      expect(contents.get('etc/hostname')!.toString()).toBe('host\n');
+      const { headers, contents } = await read(chunked(archive, size), (h) => h.name !== 'etc/hostname');
+      expect(headers.map((h) => [h.name, h.type, h.linkname ?? null])).toEqual(ENTRIES.map((e) => [e.header.name, e.header.type, e.header.linkname ?? null]));
+      expect(contents.has('etc/hostname')).toBe(false);
       expect(contents.get(`usr/share/${'long/'.repeat(30)}file`)).toEqual(Buffer.alloc(5000, 1));
       expect(contents.get('empty')).toEqual(Buffer.alloc(0));
     }
   });
 
-  it('streams an entry to a sink without its padding, and skips the rest by counting', async () => {
-    const archive = await pack(ENTRIES);
-    const got: Buffer[] = [];
-    let ended = 0;
-    const walker = new TarHeaderWalker((h) => (h.name.startsWith('usr/') ? { data: (c) => void got.push(Buffer.from(c)), end: () => void ended++ } : 'skip'));
-    for (let i = 0; i < archive.length; i += 300) walker.write(archive.subarray(i, i + 300));
-    walker.end();
-    expect(Buffer.concat(got)).toEqual(Buffer.alloc(5000, 1));
-    expect(ended).toBe(1);
-    expect(walker.finished).toBe(true);
-  });
-
-  it('says when an archive ends inside an entry or at an entry boundary without its end blocks; no bytes at all is an empty archive', async () => {
+  it('says when an archive ends inside an entry or between two without its end blocks; no bytes at all is an empty archive', async () => {
     const archive = await pack(ENTRIES.slice(0, 3));
-    const cut = new TarHeaderWalker(() => 'skip', 'the layer L');
-    cut.write(archive.subarray(0, 2000));
-    expect(() => cut.end()).toThrow('the layer L ended in the middle of an entry');
-    const atBoundary = new TarHeaderWalker(() => 'skip', 'the layer L');
-    atBoundary.write(archive.subarray(0, 1536)); // etc/, then etc/hostname's header and data
-    expect(() => atBoundary.end()).toThrow('the layer L ended without its end-of-archive block (cut short?)');
-    expect(() => new TarHeaderWalker(() => 'skip').end()).not.toThrow();
+    await expect(read([archive.subarray(0, 2000)], undefined, 'the layer L')).rejects.toThrow('the layer L ended in the middle of an entry (cut short?)');
+    // etc/, then etc/hostname's header and data: whole entries, no end.
+    await expect(read([archive.subarray(0, 1536)], undefined, 'the layer L')).rejects.toThrow('the layer L ended without its end-of-archive blocks (cut short?)');
+    // The long name's PAX record, then its entry: whole, no end.
+    await expect(read([archive.subarray(0, archive.length - 1024)], undefined, 'the layer L')).rejects.toThrow('ended without its end-of-archive blocks');
+    await expect(read([])).resolves.toEqual({ headers: [], contents: new Map() });
+    await expect(read([Buffer.alloc(1024)])).resolves.toEqual({ headers: [], contents: new Map() });
   });
 
   it('refuses what is not a tar instead of looping or misreading it: a wrong checksum, a size that is not a number', async () => {
     const archive = await pack(ENTRIES.slice(0, 2));
     const damaged = Buffer.from(archive);
     damaged[0] = 'X'.charCodeAt(0);
-    expect(() => new TarHeaderWalker(() => 'skip', 'the layer L').write(damaged)).toThrow('the layer L: a header with a wrong checksum');
-    // A long-name record whose size field is not octal, checksum made right: must throw, not spin.
+    await expect(read([damaged], undefined, 'the layer L')).rejects.toThrow('the layer L is not a tar, or a damaged one (');
+    // A long-name record whose size field is not octal, checksum made right.
     const record = Buffer.from(archive.subarray(0, 512));
-    record[156] = 'L'.charCodeAt(0);
     record.write('9x9x9x9x9x9\0', 124, 'latin1');
-    record.fill(0x20, 148, 156);
-    let sum = 0;
-    for (const b of record) sum += b;
-    record.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-    expect(() => new TarHeaderWalker(() => 'skip', 'the layer L').write(Buffer.concat([record, archive]))).toThrow('the layer L: an entry size of NaN bytes');
-    // The export filter reads the same blocks.
-    await expect(readAllOf(imageFilesystem(Readable.from([Buffer.concat([record, archive])]), async () => new Map()))).rejects.toThrow('an entry size of NaN bytes');
+    // tar-stream reads past it and meets a misplaced block or the end: refused either way, not misread.
+    await expect(read([Buffer.concat([retype(record, 'L'), archive])], undefined, 'the layer L')).rejects.toThrow(/^the layer L (is not a tar, or a damaged one|ended in the middle of an entry)/);
   });
 
-  it('reads negative base-256 times (before 1970) and takes the name prefix only from POSIX headers, not GNU ones', async () => {
-    const archive = await pack([{ header: { name: 'old', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(-86_400_000) }, content: Buffer.from('x') }]);
-    const block = Buffer.from(archive.subarray(0, 512));
-    // -86400 as 12-byte base-256 two's complement.
-    const field = Buffer.alloc(12, 0xff);
-    field.writeIntBE(-86400, 6, 6);
-    field.copy(block, 136);
-    // GNU magic, with bytes where POSIX keeps the prefix (GNU keeps atime there).
-    block.write('ustar  \0', 257, 'latin1');
-    block.write('12345670123', 345, 'latin1');
-    block.fill(0x20, 148, 156);
-    let sum = 0;
-    for (const b of block) sum += b;
-    block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-    const { headers } = walk(Buffer.concat([block, archive.subarray(512)]), 512, () => false);
-    expect(headers[0]).toMatchObject({ name: 'old', mtime: new Date(-86_400_000) });
+  it("passes the handler's own error on as it is, and stops reading the source", async () => {
+    const archive = await pack(ENTRIES);
+    let pulled = 0;
+    const source = Readable.from(
+      (function* () {
+        for (const chunk of chunked(archive, 512)) {
+          pulled++;
+          yield chunk;
+        }
+      })(),
+    );
+    const failed = readTar(source, 'the layer L', (h) => {
+      if (h.name === 'etc/hostname') throw new Error('enough');
+    });
+    await expect(failed).rejects.toThrow(/^enough$/);
+    expect(source.destroyed).toBe(true);
+    expect(pulled).toBeLessThan(archive.length / 512);
+  });
+
+  it("applies the PAX records tar-stream leaves to its reader: big ids, times before 1970 or with fractions, user and group names", async () => {
+    const file = await pack([{ header: { name: 'f', type: 'file', mode: 0o644, uid: 1, gid: 2, mtime }, content: Buffer.from('x') }]);
+    // "<length> <key>=<value>\n", the length counting its own digits (all two here).
+    const body = ['uid=3000000', 'gid=3000001', 'mtime=-86400.5', 'uname=a-very-long-user-name-beyond-thirty-two-bytes', 'gname=g'].map((r) => `${r.length + 4} ${r}\n`).join('');
+    expect(body.split('\n').slice(0, -1).every((r) => Number(r.split(' ')[0]) === Buffer.byteLength(r) + 1)).toBe(true);
+    const paxData = Buffer.from(body);
+    const paxHeader = Buffer.from(file.subarray(0, 512));
+    paxHeader.write(paxData.length.toString(8).padStart(11, '0') + ' ', 124, 'latin1');
+    const archive = Buffer.concat([retype(paxHeader, 'x'), paxData, Buffer.alloc(512 - paxData.length), file]);
+    const { headers } = await read([archive]);
+    expect(layerHeader(headers[0]!)).toMatchObject({ name: 'f', uid: 3_000_000, gid: 3_000_001, mtime: new Date(-86_400_500), uname: 'a-very-long-user-name-beyond-thirty-two-bytes', gname: 'g', mode: 0o644, size: 1 });
+    const plain = await read([file]);
+    expect(layerHeader(plain.headers[0]!)).toMatchObject({ uid: 1, gid: 2, mtime, uname: '', gname: '', linkname: '', devmajor: 0, devminor: 0 });
   });
 });
 
@@ -197,9 +183,9 @@ describe('the saved-image scan', () => {
     const archive = await savedImage({ a: corrupt }, ['a']);
     const chunks = [];
     for (let i = 0; i < archive.length; i += 64) chunks.push(archive.subarray(i, i + 64));
-    await expect(scanSavedImage(Readable.from(chunks), 'img', new Set(['/etc/hostname']))).rejects.toThrow();
+    await expect(scanSavedImage(Readable.from(chunks), 'img', new Set(['/etc/hostname']))).rejects.toThrow('the layer a/layer.tar cannot be unpacked (gzip: ');
     const notTar = await savedImage({ a: gzipSync(Buffer.alloc(4096, 0x41)) }, ['a']);
-    await expect(scanSavedImage(Readable.from([notTar]), 'img', new Set())).rejects.toThrow('the layer a/layer.tar: a header with a wrong checksum');
+    await expect(scanSavedImage(Readable.from([notTar]), 'img', new Set())).rejects.toThrow('the layer a/layer.tar is not a tar, or a damaged one');
   });
 
   it('names a zstd layer, and refuses a save of several images', async () => {
@@ -221,5 +207,8 @@ describe('the saved-image scan', () => {
     await expect(scanSavedImage(Readable.from([missingLayer]), 'img', new Set())).rejects.toThrow('the saved image img lacks its layer zz/layer.tar, or it is not a tar');
     const whole = await savedImage({ a: layer }, ['a']);
     await expect(scanSavedImage(Readable.from([whole.subarray(0, 1800)]), 'img', new Set())).rejects.toThrow('the saved image ended in the middle of an entry');
+    await expect(scanSavedImage(Readable.from([whole.subarray(0, -1024)]), 'img', new Set())).rejects.toThrow('the saved image ended without its end-of-archive blocks');
+    const cutLayer = await savedImage({ a: layer.subarray(0, -1024) }, ['a']);
+    await expect(scanSavedImage(Readable.from([cutLayer]), 'img', new Set())).rejects.toThrow('the layer a/layer.tar ended without its end-of-archive blocks');
   });
 });

@@ -15,7 +15,7 @@ import { targetsOf } from '../compiler/normalize/targets.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { bootCatalogSector, efiImageSector, fatSerialOffset } from '../targets/iso/efi-serial.js';
 import { grubCfg, serialTerminal } from '../targets/iso/grub-cfg.js';
-import { DOCKER_INIT_FILES, imageFilesystem, resolveCaptured, tarEntry, TarEntryFilter, type Capture } from '../targets/iso/image-tar.js';
+import { DOCKER_INIT_FILES, imageFilesystem, packEntries, resolveCaptured, TarEntryFilter, type Capture } from '../targets/iso/image-tar.js';
 import { isoVolumeDate, planIso, validateIso } from '../targets/iso/plan.js';
 import { runTarget } from '../targets/actions.js';
 import type { ImageEntry } from '../targets/io/engine.js';
@@ -234,7 +234,7 @@ async function listTar(bytes: Buffer): Promise<{ name: string; type: string; con
   return out;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+async function readAll(stream: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.from(c as Uint8Array));
   return Buffer.concat(chunks);
@@ -521,52 +521,134 @@ describe('iso run()', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('the export filter', () => {
-  /** A PAX record whose value is not UTF-8 (a file capability, as security.capability is stored). */
-  function paxEntry(name: string, records: Buffer): Buffer {
-    const header = tarEntry(`/PaxHeaders/${name}`, { type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, content: records });
-    header[156] = 'x'.charCodeAt(0);
-    // Recompute the checksum for the changed type flag.
-    header.fill(0x20, 148, 156);
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += header[i]!;
-    header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-    return header;
+  /** An archive's entries as tar-stream writes them, without the end-of-archive blocks. */
+  async function entriesOf(items: { header: tar.Header | (Partial<tar.Header> & { name: string }); content?: Buffer }[]): Promise<Buffer> {
+    const pack = tar.pack();
+    for (const i of items) pack.entry({ mode: 0o644, uid: 0, gid: 0, mtime: new Date(1000), ...i.header }, i.content ?? Buffer.alloc(0));
+    pack.finalize();
+    return (await readAll(pack)).subarray(0, -1024);
   }
 
+  /** A record block whose typeflag tar-stream's pack cannot write (PAX `x`, GNU `L`), with its data. */
+  async function record(typeflag: 'x' | 'L', data: Buffer): Promise<Buffer> {
+    const block = await entriesOf([{ header: { name: typeflag === 'L' ? '././@LongLink' : 'PaxHeaders/x', type: 'file' }, content: data }]);
+    block[156] = typeflag.charCodeAt(0);
+    block.fill(0x20, 148, 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += block[i]!;
+    block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    return block;
+  }
+
+  const file = (name: string, content: string | Buffer, mode = 0o644) => ({ header: { name, type: 'file' as const, mode }, content: Buffer.from(content) });
+  const hostname: ImageEntry = { type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 3, content: Buffer.from('x\n') };
+
   it('passes kept entries through byte for byte, binary PAX records included, and appends at the end', async () => {
-    const capability = Buffer.concat([Buffer.from('30 SCHILY.xattr.security.capability='), Buffer.from([0x01, 0x00, 0x00, 0x02, 0xff, 0xfe, 0x00, 0x80]), Buffer.from('\n')]);
-    // Fix the record length to what it is.
-    const body = capability.subarray(capability.indexOf(0x20) + 1);
-    const record = Buffer.concat([Buffer.from(`${body.length + 3} `), body]);
-    expect(record.length).toBe(Number(record.subarray(0, 2).toString()));
-    const kept = [
-      tarEntry('/usr/', { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 1 }),
-      Buffer.concat([paxEntry('ping', record), tarEntry('/usr/bin/ping', { type: 'file', mode: 0o755, uid: 0, gid: 0, mtime: 1, content: Buffer.alloc(1000, 7) })]),
-    ];
-    const dropped = tarEntry('/.dockerenv', { type: 'file', mode: 0o755, uid: 0, gid: 0, mtime: 2 });
+    // A file capability as Docker exports it: an xattr whose value is not UTF-8.
+    const capability = Buffer.from([0x01, 0x00, 0x00, 0x02, 0xff, 0xfe, 0x00, 0x80]);
+    const body = Buffer.concat([Buffer.from(' SCHILY.xattr.security.capability='), capability, Buffer.from('\n')]);
+    const paxData = Buffer.concat([Buffer.from(String(body.length + 2)), body]);
+    expect(paxData.length).toBe(Number(paxData.subarray(0, 2).toString()));
+    const kept = [await entriesOf([{ header: { name: 'usr/', type: 'directory', mode: 0o755 } }]), Buffer.concat([await record('x', paxData), await entriesOf([file('usr/bin/ping', Buffer.alloc(1000, 7), 0o755)])])];
+    const dropped = await entriesOf([file('.dockerenv', '')]);
     const input = Buffer.concat([dropped, ...kept, Buffer.alloc(1024), Buffer.alloc(9216)]);
-    const tail = tarEntry('/etc/hostname', { type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 3, content: Buffer.from('x\n') });
     // Tiny chunks: headers and data split anywhere.
     const chunks = [];
     for (let i = 0; i < input.length; i += 97) chunks.push(input.subarray(i, i + 97));
-    const filter = new TarEntryFilter(new Set(['/.dockerenv']), async () => tail);
+    const filter = new TarEntryFilter(new Set(['/.dockerenv']), async () => [['/etc/hostname', hostname]]);
     const out = await readAll(Readable.from(chunks).pipe(filter));
-    expect(out.equals(Buffer.concat([...kept, tail, Buffer.alloc(1024)]))).toBe(true);
+    expect(out.equals(Buffer.concat([...kept, await packEntries([['/etc/hostname', hostname]])]))).toBe(true);
+    expect(out.includes(Buffer.concat([Buffer.from('capability='), capability]))).toBe(true);
     expect(filter.droppedPaths).toEqual(['/.dockerenv']);
+    expect((await listTar(out)).map((e) => e.name)).toEqual(['usr/', 'usr/bin/ping', 'etc/hostname']);
   });
 
-  it('drops an entry named through a PAX path or a GNU long name, with its records', async () => {
-    const long = `/${'d'.repeat(120)}/.dockerenv`;
-    const viaPax = tarEntry(long, { type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, content: Buffer.from('gone') });
-    const keep = tarEntry('/etc/passwd', { type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, content: Buffer.from('kept') });
-    const filter = new TarEntryFilter(new Set([long]), async () => Buffer.alloc(0));
-    const out = await readAll(Readable.from([Buffer.concat([viaPax, keep, Buffer.alloc(1024)])]).pipe(filter));
+  it('drops an entry named through a ustar prefix, a PAX path or a GNU long name, with its records', async () => {
+    const viaPrefix = `${'p'.repeat(120)}/.dockerenv`; // tar-stream splits it into the ustar prefix and name
+    const viaPax = `${'d'.repeat(160)}/.dockerenv`; // too long for the prefix: a PAX path
+    const viaGnu = `${'g'.repeat(200)}/.dockerenv`;
+    const pax = await entriesOf([file(viaPax, 'gone')]);
+    expect(pax[156]).toBe('x'.charCodeAt(0));
+    const gnu = Buffer.concat([await record('L', Buffer.from(`${viaGnu}\0`)), await entriesOf([file('truncated-name', 'gone too')])]);
+    const keep = await entriesOf([file('etc/passwd', 'kept')]);
+    const filter = new TarEntryFilter(new Set([viaPrefix, viaPax, viaGnu].map((p) => `/${p}`)), async () => []);
+    const out = await readAll(Readable.from([Buffer.concat([await entriesOf([file(viaPrefix, 'gone')]), pax, keep, gnu, Buffer.alloc(1024)])]).pipe(filter));
     expect(out.equals(Buffer.concat([keep, Buffer.alloc(1024)]))).toBe(true);
+    expect(filter.droppedPaths).toEqual([viaPrefix, viaPax, viaGnu].map((p) => `/${p}`));
   });
 
-  it('fails on an export cut short', async () => {
-    const cut = tarEntry('/etc/passwd', { type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, content: Buffer.alloc(2000) }).subarray(0, 1500);
-    await expect(readAll(imageFilesystem(Readable.from([cut]), async () => new Map()))).rejects.toThrow(/ended before its end-of-archive/);
+  it('fails on an export cut short, inside an entry or between two, and on an empty one', async () => {
+    const whole = await entriesOf([file('etc/passwd', Buffer.alloc(2000)), file('etc/group', 'g')]);
+    const through = (bytes: Buffer) => readAll(imageFilesystem(Readable.from(bytes.length ? [bytes] : []), async () => new Map()));
+    await expect(through(whole.subarray(0, 1500))).rejects.toThrow('the exported filesystem ended in the middle of an entry (cut short?)');
+    await expect(through(whole)).rejects.toThrow('the exported filesystem ended without its end-of-archive blocks (cut short?)');
+    await expect(through(Buffer.alloc(0))).rejects.toThrow('the exported filesystem is empty');
+    expect((await listTar(await through(Buffer.concat([whole, Buffer.alloc(1024)])))).map((e) => e.name)).toEqual(['etc/passwd', 'etc/group']);
+  });
+
+  it('refuses what is not a tar: a header with a wrong checksum, a record whose size is not a number', async () => {
+    const archive = Buffer.concat([await entriesOf([file('etc/passwd', 'p')]), Buffer.alloc(1024)]);
+    const damaged = Buffer.from(archive);
+    damaged[0] = 'X'.charCodeAt(0);
+    await expect(readAll(imageFilesystem(Readable.from([damaged]), async () => new Map()))).rejects.toThrow('the exported filesystem is not a tar, or a damaged one');
+    const nan = await record('L', Buffer.from('name\0'));
+    nan.write('9x9x9x9x9x9\0', 124, 'latin1');
+    nan.fill(0x20, 148, 156);
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += nan[i]!;
+    nan.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    await expect(readAll(imageFilesystem(Readable.from([Buffer.concat([nan, archive])]), async () => new Map()))).rejects.toThrow('the exported filesystem is not a tar, or a damaged one');
+  });
+
+  it('captures the files and links under /boot/ as they stream past, and gives up past its limit', async () => {
+    const input = Buffer.concat([
+      await entriesOf([{ header: { name: 'boot/', type: 'directory', mode: 0o755 } }, file('boot/vmlinuz-6.1', 'KERNEL'), { header: { name: 'boot/vmlinuz', type: 'symlink', linkname: 'vmlinuz-6.1' } }, { header: { name: 'boot/initrd', type: 'link', linkname: 'boot/vmlinuz-6.1' } }, file('etc/motd', 'not captured')]),
+      Buffer.alloc(1024),
+    ]);
+    const capture: Capture = { under: '/boot/', limit: 100, entries: new Map() };
+    await readAll(imageFilesystem(Readable.from([input]), async () => new Map(), capture));
+    expect(capture.entries).toEqual(
+      new Map([
+        ['/boot/vmlinuz-6.1', { type: 'file', content: Buffer.from('KERNEL') }],
+        ['/boot/vmlinuz', { type: 'symlink', linkname: 'vmlinuz-6.1' }],
+        ['/boot/initrd', { type: 'link', target: '/boot/vmlinuz-6.1' }],
+      ]),
+    );
+    expect(Buffer.from(resolveCaptured(capture, '/boot/initrd')!).toString()).toBe('KERNEL');
+    const small: Capture = { under: '/boot/', limit: 5, entries: new Map() };
+    await readAll(imageFilesystem(Readable.from([input]), async () => new Map(), small));
+    expect(small.overflow).toBe(true);
+    expect(resolveCaptured(small, '/boot/vmlinuz')).toBeUndefined();
+  });
+
+  it('writes the appended entries with tar-stream as the image has them: types, owners, times, a zero mode, ids too large for octal', async () => {
+    const packed = await packEntries([
+      ['/etc/hostname', { type: 'file', mode: 0o644, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: 1_700_000_000, content: Buffer.from('acme\n') }],
+      ['/etc/shadow-', { type: 'contiguous-file', mode: 0, uid: 3_000_000, gid: 3_000_001, mtime: 1, content: Buffer.from('s') }],
+      ['/etc/resolv.conf', { type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 2, linkname: `../run/${'x/'.repeat(60)}stub-resolv.conf` }],
+      ['/dev/console', { type: 'character-device', mode: 0o600, uid: 0, gid: 5, mtime: 0, devmajor: 5, devminor: 1, uname: 'u'.repeat(40) }],
+      ['/etc', { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0 }],
+    ]);
+    expect(packed.subarray(-1024).equals(Buffer.alloc(1024))).toBe(true);
+    const extract = tar.extract();
+    Readable.from([packed]).pipe(extract);
+    const headers: (tar.Header & { content: string })[] = [];
+    for await (const entry of extract) {
+      headers.push({ ...entry.header, content: (await readAll(entry)).toString() });
+    }
+    // What sqfstar reads: ids from the PAX record where there is one (tar-stream's six octal digits clamp larger ones).
+    const effective = ({ name, type, mode, uid, gid, mtime, linkname, uname, gname, devmajor, devminor, content, pax }: (typeof headers)[number]) => {
+      const records = pax as Record<string, string> | null;
+      return { name, type, mode, uid: Number(records?.['uid'] ?? uid), gid: Number(records?.['gid'] ?? gid), mtime: mtime.getTime() / 1000, linkname, uname, gname, devmajor, devminor, content, pax };
+    };
+    expect(headers.map(effective)).toEqual([
+      { name: 'etc/hostname', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000, linkname: null, uname: 'root', gname: 'root', devmajor: 0, devminor: 0, content: 'acme\n', pax: null },
+      { name: 'etc/shadow-', type: 'file', mode: 0, uid: 3_000_000, gid: 3_000_001, mtime: 1, linkname: null, uname: '', gname: '', devmajor: 0, devminor: 0, content: 's', pax: { path: 'etc/shadow-', uid: '3000000', gid: '3000001' } },
+      { name: `etc/resolv.conf`, type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 2, linkname: `../run/${'x/'.repeat(60)}stub-resolv.conf`, uname: '', gname: '', devmajor: 0, devminor: 0, content: '', pax: { path: 'etc/resolv.conf', linkpath: `../run/${'x/'.repeat(60)}stub-resolv.conf` } },
+      { name: 'dev/console', type: 'character-device', mode: 0o600, uid: 0, gid: 5, mtime: 0, linkname: null, uname: '', gname: '', devmajor: 5, devminor: 1, content: '', pax: null },
+      { name: 'etc/', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0, linkname: null, uname: '', gname: '', devmajor: 0, devminor: 0, content: '', pax: null },
+    ]);
+    await expect(packEntries([['/run/sock', { type: 'socket', mode: 0o755, uid: 0, gid: 0, mtime: 0 }]])).rejects.toThrow('cannot write a tar entry of type socket (/run/sock)');
   });
 
   it('resolves captured links, relative and absolute, and gives up outside the capture', () => {

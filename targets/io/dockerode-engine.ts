@@ -1,7 +1,9 @@
-// The DockerEngine port on a real Docker Engine, through dockerode (the Engine API). Three things
-// here are not plain API calls: the build progress stream becomes BuildEvents, path stats come
-// from a created (never started) container, and file contents come from the image's layers —
-// a container would show Docker's own /etc/hostname, /etc/hosts and /etc/resolv.conf instead.
+// The DockerEngine port on a real Docker Engine, through dockerode (the Engine API); every call,
+// the large `docker export` and `docker save` streams included, goes through its modem, so every
+// DOCKER_HOST it speaks works: unix sockets, tcp, tcp with TLS, ssh. Three things here are not
+// plain API calls: the build progress stream becomes BuildEvents, path stats come from a created
+// (never started) container, and file contents come from the image's layers — a container would
+// show Docker's own /etc/hostname, /etc/hosts and /etc/resolv.conf instead.
 
 import * as fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -12,7 +14,6 @@ import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
 import { cacheDirFromEnv, directoryEntriesCache, type EntriesCache } from './entries-cache.js';
-import { streamGet, type StreamEndpoint } from './stream-get.js';
 import { layerPath, locate, lookup, scanSavedImage, type LayerScan } from './image-layers.js';
 import { EngineUnreachableError, type BuildEvent, type BuildRequest, type DockerEngine, type EngineInfo, type ImageEntry, type PathStat } from './engine.js';
 
@@ -30,9 +31,11 @@ interface Connection {
 }
 
 /**
- * Where the engine is, from DOCKER_HOST (unix:// or tcp://, TLS with DOCKER_TLS_VERIFY and
- * DOCKER_CERT_PATH) or the default socket. Every option is set explicitly because docker-modem
- * otherwise fills gaps from process.env, and `env` is what counts here.
+ * Where the engine is, from DOCKER_HOST (unix://, tcp:// — TLS with DOCKER_TLS_VERIFY and
+ * DOCKER_CERT_PATH — or ssh://[user@]host[:port], which docker-modem reaches through ssh2 and the
+ * agent at SSH_AUTH_SOCK, running `docker system dial-stdio` there) or the default socket. Every
+ * option is set explicitly because docker-modem otherwise fills gaps from process.env, and `env`
+ * is what counts here.
  */
 export function connectionFromEnv(env: Readonly<Record<string, string | undefined>>): Connection {
   const host = (env['DOCKER_HOST'] ?? '').trim();
@@ -42,18 +45,26 @@ export function connectionFromEnv(env: Readonly<Record<string, string | undefine
   });
   if (host === '') return unix(DEFAULT_SOCKET);
   if (host.startsWith('unix://')) return unix(host.slice('unix://'.length) || DEFAULT_SOCKET);
-  if (!host.startsWith('tcp://')) {
-    return { endpoint: host, problem: `DOCKER_HOST=${host} is not supported; use unix:///path/to/docker.sock or tcp://host:port` };
+  const scheme = host.startsWith('tcp://') ? 'tcp' : host.startsWith('ssh://') ? 'ssh' : undefined;
+  if (scheme === undefined) {
+    return { endpoint: host, problem: `DOCKER_HOST=${host} is not supported; use unix:///path/to/docker.sock, tcp://host:port or ssh://user@host` };
   }
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(host);
   } catch {
-    return { endpoint: host, problem: `DOCKER_HOST=${host} is not a valid tcp://host:port address` };
+    url = undefined;
+  }
+  if (!url?.hostname) return { endpoint: host, problem: `DOCKER_HOST=${host} is not a valid ${scheme}://host:port address` };
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (scheme === 'ssh') {
+    // As the docker CLI's ssh: port 22 and the local user unless the address names others.
+    const username = decodeURIComponent(url.username) || env['USER'];
+    const options: Docker.DockerOptions = { socketPath: undefined, protocol: 'ssh', host: hostname, port: url.port || undefined, username, sshOptions: { agent: env['SSH_AUTH_SOCK'] }, ca: undefined, cert: undefined, key: undefined, timeout: undefined };
+    return { endpoint: host, options };
   }
   const tls = (env['DOCKER_TLS_VERIFY'] ?? '') !== '';
   const port = url.port || (tls ? '2376' : '2375');
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const endpoint = `tcp://${url.hostname}:${port}`;
   const options: Docker.DockerOptions = { socketPath: undefined, host: hostname, port, protocol: tls ? 'https' : 'http', ca: undefined, cert: undefined, key: undefined, timeout: undefined };
   if (tls) {
@@ -71,10 +82,14 @@ export function connectionFromEnv(env: Readonly<Record<string, string | undefine
 
 type EngineFailure = NodeJS.ErrnoException & { statusCode?: number; json?: { message?: unknown } | null };
 
+/** ssh2's `level` for failures to reach an ssh:// engine: its socket, its handshake timeout, its authentication. */
+const SSH_CONNECTION_LEVELS = new Set(['client-socket', 'client-timeout', 'client-authentication']);
+
 /** A failure to reach the engine at all, as opposed to an answer that is an error. */
 function isConnectionFailure(err: unknown): boolean {
-  const e = err as EngineFailure | null;
+  const e = err as (EngineFailure & { level?: unknown }) | null;
   if (!e || e.statusCode !== undefined) return false;
+  if (typeof e.level === 'string' && SSH_CONNECTION_LEVELS.has(e.level)) return true;
   return e.syscall === 'connect' || e.syscall === 'getaddrinfo' || ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '');
 }
 
@@ -100,7 +115,9 @@ function statusOf(err: unknown): number | undefined {
 /** The engine's own words for a failed call, without dockerode's "(HTTP code 500) server error - " prefix. */
 function engineMessage(err: unknown): string {
   const message = (err as EngineFailure | null)?.json?.message;
-  return (typeof message === 'string' && message.trim() !== '' ? message : (err as Error).message).trim();
+  if (typeof message === 'string' && message.trim() !== '') return message.trim();
+  // A streamed call (export, save) has no json: the Engine's words are only in the message, after the prefix.
+  return (err as Error).message.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
 /** An engine's error answer, said as what failed; a connection failure stays as it is (for EngineUnreachableError). */
@@ -137,7 +154,7 @@ interface ProgressMessage {
 }
 
 /** Parses the build's JSON-lines stream; `stream` text is line-buffered (a message may hold part of a line). */
-export class BuildProgress {
+export class BuildStreamParser {
   imageId: string | undefined;
   /** From "Successfully built <id>", when the engine sent no aux.ID. */
   shortId: string | undefined;
@@ -224,7 +241,7 @@ export class BuildProgress {
 }
 
 /** Follows a build's response to its end; the abort signal destroys the connection, which stops the build. */
-function followBuild(response: IncomingMessage, onEvent: (event: BuildEvent) => void, signal: AbortSignal | undefined): Promise<BuildProgress> {
+function followBuild(response: IncomingMessage, onEvent: (event: BuildEvent) => void, signal: AbortSignal | undefined): Promise<BuildStreamParser> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (finish: () => void): void => {
@@ -242,7 +259,7 @@ function followBuild(response: IncomingMessage, onEvent: (event: BuildEvent) => 
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const progress = new BuildProgress((event) => {
+    const progress = new BuildStreamParser((event) => {
       if (!settled) onEvent(event);
     });
     response.on('data', (chunk: Buffer) => {
@@ -337,11 +354,25 @@ async function storedLinkTarget(container: Docker.Container, p: string): Promise
 // ---------------------------------------------------------------------------------------------
 // Files from the image's layers (docker save), streamed
 
-/** Scans the layers of `docker save` of one image (see image-layers.ts), read as a plain stream (stream-get.ts). */
-async function scanImage(endpoint: StreamEndpoint, imageId: string, wanted: ReadonlySet<string>, signal?: AbortSignal): Promise<LayerScan[]> {
-  const archive = await streamGet(endpoint, `/images/${encodeURIComponent(imageId)}/get`, signal);
+/**
+ * `docker save` of one image, streamed. Through the modem's dial rather than image.get(), which
+ * takes no abort signal: the Engine answers only once it has written out every layer (seconds of
+ * its CPU), and an abort must be able to end that wait.
+ */
+function saveImage(d: Docker, imageId: string, signal?: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const options = { path: `/images/${encodeURIComponent(imageId)}/get`, method: 'GET', isStream: true, statusCodes: { 200: true, 404: 'no such image', 500: 'server error' }, ...(signal ? { abortSignal: signal } : {}) };
+    d.modem.dial(options, (err: Error | null, response: unknown) => (err ? reject(signal?.aborted ? abortError(signal) : err) : resolve(response as IncomingMessage)));
+  });
+}
+
+/** Scans the layers of `docker save` of one image (see image-layers.ts). */
+async function scanImage(d: Docker, imageId: string, wanted: ReadonlySet<string>, signal?: AbortSignal): Promise<LayerScan[]> {
+  signal?.throwIfAborted();
+  const archive = await saveImage(d, imageId, signal);
   const stop = (): void => void archive.destroy(new Error('the read of the image was cancelled'));
   signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop(); // aborted while the Engine answered
   try {
     return await scanSavedImage(archive, imageId, wanted);
   } finally {
@@ -350,7 +381,7 @@ async function scanImage(endpoint: StreamEndpoint, imageId: string, wanted: Read
   }
 }
 
-async function readFiles(d: Docker, endpoint: StreamEndpoint, image: string, files: readonly string[]): Promise<Map<string, Uint8Array | undefined>> {
+async function readFiles(d: Docker, image: string, files: readonly string[]): Promise<Map<string, Uint8Array | undefined>> {
   const imageId = await imageIdOf(d, image);
   const found = new Map<string, Uint8Array | undefined>();
   let pending = [...new Set(files)];
@@ -358,7 +389,7 @@ async function readFiles(d: Docker, endpoint: StreamEndpoint, image: string, fil
   for (let pass = 0; pass < 2 && pending.length > 0; pass++) {
     let layers: LayerScan[];
     try {
-      layers = await scanImage(endpoint, imageId, wanted);
+      layers = await scanImage(d, imageId, wanted);
     } catch (err) {
       throw failure(`cannot read files of ${image}`, err);
     }
@@ -385,19 +416,19 @@ async function readFiles(d: Docker, endpoint: StreamEndpoint, image: string, fil
  * Entries as the layers hold them, the last component never followed (a hard link comes back as
  * the file it links to). Pass 2 reads the content of hard-linked files, known only after pass 1.
  */
-async function readEntries(d: Docker, endpoint: StreamEndpoint, image: string, paths: readonly string[], cache: EntriesCache | undefined, signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>> {
+async function readEntries(d: Docker, image: string, paths: readonly string[], cache: EntriesCache | undefined, signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>> {
   const imageId = await imageIdOf(d, image);
   const cached = await cache?.get(imageId, paths);
   if (cached) return cached;
-  const entries = await readEntriesFromLayers(endpoint, image, imageId, paths, signal);
+  const entries = await readEntriesFromLayers(d, image, imageId, paths, signal);
   await cache?.set(imageId, paths, entries);
   return entries;
 }
 
-async function readEntriesFromLayers(endpoint: StreamEndpoint, image: string, imageId: string, paths: readonly string[], signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>> {
+async function readEntriesFromLayers(d: Docker, image: string, imageId: string, paths: readonly string[], signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>> {
   const scan = async (wanted: Set<string>): Promise<LayerScan[]> => {
     try {
-      return await scanImage(endpoint, imageId, wanted, signal);
+      return await scanImage(d, imageId, wanted, signal);
     } catch (err) {
       throw failure(`cannot read entries of ${image}`, err);
     }
@@ -435,16 +466,13 @@ async function readEntriesFromLayers(endpoint: StreamEndpoint, image: string, im
 
 // ---------------------------------------------------------------------------------------------
 
-/** The Docker Engine at DOCKER_HOST (unix:// or tcp://) or the default socket. */
+/** The Docker Engine at DOCKER_HOST (unix://, tcp://, ssh://) or the default socket. */
 export function dockerodeEngine(env: Readonly<Record<string, string | undefined>>): DockerEngine {
   const connection = connectionFromEnv(env);
   const { endpoint } = connection;
   const cacheDir = cacheDirFromEnv(env);
   const entriesCache = cacheDir === undefined ? undefined : directoryEntriesCache(cacheDir);
   let client: Docker | undefined;
-
-  /** The big downloads (export, save) go around dockerode; `docker()` has checked the connection first. */
-  const streamEndpoint = (): StreamEndpoint => connection.options as StreamEndpoint;
 
   const docker = (): Docker => {
     if (connection.problem !== undefined) throw new EngineUnreachableError(endpoint, connection.problem);
@@ -517,7 +545,7 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
           if (signal?.aborted) throw abortError(signal);
           throw isConnectionFailure(err) ? err : new Error(engineMessage(err), { cause: err });
         }
-        let progress: BuildProgress;
+        let progress: BuildStreamParser;
         try {
           progress = await followBuild(response, onEvent, signal);
         } finally {
@@ -564,15 +592,15 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
     },
 
     readFile(image, file) {
-      return use(async (d) => (await readFiles(d, streamEndpoint(), image, [file])).get(file));
+      return use(async (d) => (await readFiles(d, image, [file])).get(file));
     },
 
     readFiles(image, files) {
-      return use((d) => readFiles(d, streamEndpoint(), image, files));
+      return use((d) => readFiles(d, image, files));
     },
 
     readEntries(image, paths, signal) {
-      return use((d) => readEntries(d, streamEndpoint(), image, paths, entriesCache, signal));
+      return use((d) => readEntries(d, image, paths, entriesCache, signal));
     },
 
     imageCreated(ref) {
@@ -580,6 +608,19 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
         try {
           const created = Date.parse((await d.getImage(ref).inspect()).Created);
           return Number.isNaN(created) ? undefined : Math.floor(created / 1000);
+        } catch (err) {
+          if (statusOf(err) === 404) return undefined;
+          throw failure(`cannot inspect image ${ref}`, err);
+        }
+      });
+    },
+
+    imageSize(ref) {
+      // `Size` is the image's layers unpacked: what the raw target sizes RECOVERY and STATE from.
+      return use(async (d) => {
+        try {
+          const { Size } = await d.getImage(ref).inspect();
+          return Number.isSafeInteger(Size) && Size >= 0 ? Size : undefined;
         } catch (err) {
           if (statusOf(err) === 404) return undefined;
           throw failure(`cannot inspect image ${ref}`, err);
@@ -602,11 +643,13 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
         try {
           if (signal?.aborted) throw abortError(signal);
           try {
-            stream = await streamGet(streamEndpoint(), `/containers/${container.id}/export`, signal);
+            stream = (await container.export(signal ? { abortSignal: signal } : {})) as Readable;
           } catch (err) {
+            if (signal?.aborted) throw abortError(signal);
             throw failure(`cannot export the container ${container.id} of ${image}`, err);
           }
           signal?.addEventListener('abort', stop, { once: true });
+          if (signal?.aborted) stop(); // aborted while the Engine answered
           result = { value: await consume(stream) };
         } catch (err) {
           problem = err;

@@ -26,7 +26,7 @@ export function cacheDirFromEnv(env: Readonly<Record<string, string | undefined>
 /** Bump when reading or merging layers changes what an entry says: older files then miss. */
 const VERSION = 2;
 
-/** The entry types the export filter can write back (tarEntry); anything else in a file is damage. */
+/** The entry types the export filter can write back (packEntries); anything else in a file is damage. */
 const TYPES = new Set(['file', 'contiguous-file', 'link', 'symlink', 'character-device', 'block-device', 'directory', 'fifo']);
 
 interface StoredEntry extends Omit<ImageEntry, 'content'> {

@@ -1,13 +1,13 @@
 // What an image's layers hold, read from `docker save` without a container (a container shows
 // Docker's init layer instead of the image's /etc/hostname, /etc/hosts, /etc/resolv.conf). Every
-// layer is scanned header by header (its file data skipped by counting, never copied, except the
-// files asked for); the lookups then merge the layers as overlayfs would: whiteouts, opaque
-// directories, symlinks in any component.
+// layer is read with tar-stream, its file data skipped except for the files asked for; the
+// lookups then merge the layers as overlayfs would: whiteouts, opaque directories, symlinks in
+// any component.
 
 import * as path from 'node:path';
-import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { BLOCK, isUstarFamily, isZeroBlock, TarHeaderWalker, type DataChoice, type TarHeader } from './tar-blocks.js';
+import { BLOCK, readEntryData, readTar, type TarEntry, type TarHeader } from './tar-read.js';
 
 /** Like Linux's limit on symlinks in one path lookup. */
 const MAX_SYMLINK_HOPS = 40;
@@ -20,7 +20,43 @@ export interface LayerEntry {
   /** Symlink: as stored. Hard link: the absolute path of the linked file in the same layer. */
   linkname?: string;
   /** The whole tar header, kept only for wanted paths (readEntries). */
-  header?: Partial<TarHeader>;
+  header?: Partial<LayerHeader>;
+}
+
+/** A layer entry's header with its PAX records applied (tar-stream applies path, linkpath and size only). */
+export interface LayerHeader {
+  name: string;
+  /** tar-stream's type name ("file", "directory", …); null for a typeflag it does not know. */
+  type: string | null;
+  linkname: string;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: Date;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+}
+
+export function layerHeader(h: TarHeader): LayerHeader {
+  const pax = h.pax ?? {};
+  const num = (key: string, fallback: number | undefined): number => (pax[key] !== undefined ? Number(pax[key]) : (fallback ?? 0));
+  return {
+    name: h.name,
+    type: h.type ?? null,
+    linkname: h.linkname ?? '',
+    size: h.size ?? 0,
+    mode: h.mode ?? 0,
+    uid: num('uid', h.uid),
+    gid: num('gid', h.gid),
+    mtime: pax['mtime'] !== undefined ? new Date(Number(pax['mtime']) * 1000) : (h.mtime ?? new Date(0)),
+    uname: pax['uname'] ?? h.uname ?? '',
+    gname: pax['gname'] ?? h.gname ?? '',
+    devmajor: h.devmajor ?? 0,
+    devminor: h.devminor ?? 0,
+  };
 }
 
 /** What one layer says about the filesystem: its entries, deletions, and the contents asked for. */
@@ -43,7 +79,7 @@ export function layerPath(name: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
-function entryType(type: string | undefined): LayerEntry['type'] {
+function entryType(type: string | null | undefined): LayerEntry['type'] {
   switch (type) {
     case 'file':
     case 'contiguous-file':
@@ -58,7 +94,7 @@ function entryType(type: string | undefined): LayerEntry['type'] {
 }
 
 /** Records one layer entry; returns its path when it is a regular file whose content is wanted. */
-export function recordLayerEntry(scan: LayerScan, header: Pick<TarHeader, 'name' | 'type' | 'linkname'> & Partial<TarHeader>, wanted: ReadonlySet<string>): string | undefined {
+export function recordLayerEntry(scan: LayerScan, header: Pick<LayerHeader, 'name' | 'type' | 'linkname'> & Partial<LayerHeader>, wanted: ReadonlySet<string>): string | undefined {
   const p = layerPath(header.name);
   if (p === '/') return undefined;
   // A tar need not list the directories above an entry; they are directories of this layer all the same.
@@ -161,115 +197,73 @@ function manifestLayers(json: Buffer): string[] {
   return layers;
 }
 
-/** A tar header block: "ustar" magic, or the all-zero end-of-archive block of an empty tar. */
+/** A tar header block ("ustar" magic, POSIX or GNU), or the all-zero end-of-archive block of an empty tar. */
 function looksLikeTar(head: Buffer): boolean {
   if (head.length === 0) return true; // an empty layer
   if (head.length < BLOCK) return false;
-  return isUstarFamily(head) || isZeroBlock(head.subarray(0, BLOCK));
+  return head.subarray(257, 262).toString('latin1') === 'ustar' || head.subarray(0, BLOCK).every((b) => b === 0);
 }
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
+/** What a layer blob is, from its first block: a tar, a gzipped tar, a zstd one (unreadable here), or no layer (an OCI config or manifest). */
+function blobKind(head: Buffer): 'tar' | 'gzip' | 'zstd' | 'other' {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.subarray(0, 4).equals(ZSTD_MAGIC)) return 'zstd';
+  return looksLikeTar(head) ? 'tar' : 'other';
+}
+
+/** Reads one layer's entries: metadata of all, content of the wanted regular files. */
+function layerReader(scan: LayerScan, wanted: ReadonlySet<string>) {
+  return async (raw: TarHeader, data: TarEntry): Promise<void> => {
+    const header = layerHeader(raw);
+    const keep = recordLayerEntry(scan, header, wanted);
+    if (!keep) return;
+    if (header.size > MAX_FILE_BYTES) throw new Error(`${keep} is larger than ${MAX_FILE_BYTES} bytes`);
+    scan.contents.set(keep, await readEntryData(data));
+  };
+}
+
 /**
- * Where one candidate layer blob of the save goes: its first block tells a tar (scanned), a
- * gzipped tar (unpacked, then scanned) or anything else (an OCI config or manifest: skipped).
+ * Scans one candidate layer blob of the save: its first block tells a tar (read), a gzipped tar
+ * (unpacked, then read) or anything else (skipped: undefined). The blob is read through its
+ * entry's async iterator by hand, never left early through it (see readEntryData).
  */
-class LayerBlob {
-  private head: Buffer = Buffer.alloc(0);
-  private kind: 'unknown' | 'tar' | 'gzip' | 'zstd' | 'other' = 'unknown';
-  private readonly walker: TarHeaderWalker;
-  private gunzip: ReturnType<typeof createGunzip> | undefined;
-  /** Settles when the gunzip stream has ended; rejects with its (or the walker's) error. */
-  private unpacked: Promise<void> | undefined;
-  private failure: Error | undefined;
-  readonly scan = emptyLayerScan();
-  /** Set while the gunzip stream asks the reader to wait; also settles if the stream fails. */
-  wait: Promise<unknown> | undefined;
-
-  constructor(
-    readonly name: string,
-    wanted: ReadonlySet<string>,
-  ) {
-    this.walker = new TarHeaderWalker((header): DataChoice => {
-      const keep = recordLayerEntry(this.scan, header, wanted);
-      if (!keep) return 'skip';
-      if (header.size > MAX_FILE_BYTES) throw new Error(`${keep} is larger than ${MAX_FILE_BYTES} bytes`);
-      return { content: (data) => void this.scan.contents.set(keep, data) };
-    }, `the layer ${name}`);
+async function scanLayerBlob(data: TarEntry, name: string, wanted: ReadonlySet<string>): Promise<LayerScan | undefined> {
+  const chunks = data[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  while (head.length < BLOCK) {
+    const next = await chunks.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value as Buffer]);
   }
-
-  data(chunk: Buffer): void {
-    if (this.kind === 'unknown') {
-      this.head = Buffer.concat([this.head, chunk]);
-      if (this.head.length < BLOCK) return;
-      chunk = this.head;
-      this.head = Buffer.alloc(0);
-      this.start(chunk);
+  const kind = blobKind(head);
+  if (kind === 'zstd') throw new Error(`the layer ${name} is compressed with zstd, which derivc cannot read`);
+  if (kind === 'other') return undefined;
+  const blob = (async function* () {
+    yield head;
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) return;
+      yield next.value as Buffer;
     }
-    if (this.kind === 'tar') this.walker.write(chunk);
-    else if (this.kind === 'gzip') this.inflate(chunk);
+  })();
+  const scan = emptyLayerScan();
+  const what = `the layer ${name}`;
+  if (kind === 'tar') {
+    await readTar(blob, what, layerReader(scan, wanted));
+    return scan;
   }
-
-  /** After the blob's last byte: the scan when it was a tar, undefined otherwise. */
-  async end(): Promise<LayerScan | undefined> {
-    if (this.kind === 'unknown') {
-      // Shorter than a tar block: a small gzipped layer, an empty blob (an empty tar), or no layer.
-      const head = this.head;
-      this.head = Buffer.alloc(0);
-      const kind = this.start(head);
-      if (kind === 'tar') this.walker.write(head);
-      else if (kind === 'gzip') this.inflate(head);
-    }
-    if (this.kind === 'zstd') throw new Error(`the layer ${this.name} is compressed with zstd, which derivc cannot read`);
-    if (this.kind === 'other') return undefined;
-    if (this.kind === 'gzip') {
-      this.gunzip!.end();
-      await this.unpacked;
-    }
-    this.walker.end();
-    return this.scan;
+  const gunzip = createGunzip();
+  const unpacked = pipeline(blob, gunzip);
+  unpacked.catch(() => undefined); // its failure surfaces in the read of gunzip's output
+  try {
+    await readTar(gunzip, what, layerReader(scan, wanted));
+  } catch (err) {
+    throw (err as NodeJS.ErrnoException).code?.startsWith('Z_') ? new Error(`${what} cannot be unpacked (gzip: ${(err as Error).message})`, { cause: err }) : err;
   }
-
-  /** Stops unpacking (the scan failed elsewhere). */
-  destroy(): void {
-    this.gunzip?.destroy();
-  }
-
-  private inflate(chunk: Buffer): void {
-    if (this.failure) throw this.failure;
-    if (this.gunzip!.write(chunk)) return;
-    // Wait for room, or for the failure that would otherwise leave 'drain' never coming.
-    this.wait = Promise.race([once(this.gunzip!, 'drain'), this.unpacked!]);
-    this.wait.catch(() => undefined);
-  }
-
-  private start(head: Buffer): 'tar' | 'gzip' | 'zstd' | 'other' {
-    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      this.kind = 'gzip';
-      const gunzip = (this.gunzip = createGunzip());
-      gunzip.on('data', (out: Buffer) => {
-        try {
-          this.walker.write(out);
-        } catch (err) {
-          gunzip.destroy(err as Error);
-        }
-      });
-      this.unpacked = new Promise<void>((resolve, reject) => {
-        gunzip.once('end', resolve);
-        gunzip.once('error', (err) => {
-          this.failure = err;
-          reject(err);
-        });
-        gunzip.once('close', () => reject(this.failure ?? new Error(`unpacking the layer ${this.name} stopped`)));
-      });
-      this.unpacked.catch(() => undefined);
-    } else if (head.subarray(0, 4).equals(ZSTD_MAGIC)) {
-      this.kind = 'zstd';
-    } else {
-      this.kind = looksLikeTar(head) ? 'tar' : 'other';
-    }
-    return this.kind;
-  }
+  await unpacked;
+  return scan;
 }
 
 /**
@@ -278,46 +272,28 @@ class LayerBlob {
  * Returns the scans top layer first.
  */
 export async function scanSavedImage(archive: AsyncIterable<unknown>, imageId: string, wanted: ReadonlySet<string>): Promise<LayerScan[]> {
-  const blobs = new Map<string, LayerBlob>();
+  const scans = new Map<string, LayerScan | undefined>();
   /** Docker stores a layer that occurs twice once, and a symlink to it for the second. */
   const aliases = new Map<string, string>();
   let layerNames: string[] | undefined;
-  const outer = new TarHeaderWalker((header): DataChoice => {
+  await readTar(archive, 'the saved image', async (header, data) => {
     const name = path.posix.normalize(header.name);
     const isLayer = name.endsWith('/layer.tar') || name.startsWith('blobs/');
     if (name === 'manifest.json') {
-      if (header.size > MAX_MANIFEST_BYTES) throw new Error(`manifest.json is larger than ${MAX_MANIFEST_BYTES} bytes`);
-      return { content: (json) => void (layerNames = manifestLayers(json)) };
+      if ((header.size ?? 0) > MAX_MANIFEST_BYTES) throw new Error(`manifest.json is larger than ${MAX_MANIFEST_BYTES} bytes`);
+      layerNames = manifestLayers(await readEntryData(data));
+      return;
     }
-    if (isLayer && header.type === 'symlink') aliases.set(name, path.posix.join(path.posix.dirname(name), header.linkname));
-    if (!isLayer || header.type !== 'file') return 'skip';
-    const blob = new LayerBlob(name, wanted);
-    blobs.set(name, blob);
-    return { data: (chunk) => blob.data(chunk), end: () => undefined };
-  }, 'the saved image');
-  try {
-    for await (const chunk of archive) {
-      outer.write(chunk as Buffer);
-      for (const blob of blobs.values()) {
-        const wait = blob.wait;
-        if (wait === undefined) continue;
-        blob.wait = undefined;
-        await wait;
-      }
-    }
-    outer.end();
-    const scans = new Map<string, LayerScan | undefined>();
-    for (const [name, blob] of blobs) scans.set(name, await blob.end());
-    if (!layerNames) throw new Error(`the saved image ${imageId} has no manifest.json`);
-    return layerNames
-      .map((name) => {
-        const scan = scans.get(aliases.get(name) ?? name);
-        if (!scan) throw new Error(`the saved image ${imageId} lacks its layer ${name}, or it is not a tar`);
-        return scan;
-      })
-      .reverse();
-  } catch (err) {
-    for (const blob of blobs.values()) blob.destroy();
-    throw err;
-  }
+    if (isLayer && header.type === 'symlink') aliases.set(name, path.posix.join(path.posix.dirname(name), header.linkname ?? ''));
+    if (!isLayer || header.type !== 'file') return;
+    scans.set(name, await scanLayerBlob(data, name, wanted));
+  });
+  if (!layerNames) throw new Error(`the saved image ${imageId} has no manifest.json`);
+  return layerNames
+    .map((name) => {
+      const scan = scans.get(aliases.get(name) ?? name);
+      if (!scan) throw new Error(`the saved image ${imageId} lacks its layer ${name}, or it is not a tar`);
+      return scan;
+    })
+    .reverse();
 }

@@ -23,7 +23,8 @@ export function lazyEngine(env: Readonly<Record<string, string | undefined>>): D
     imageCreated: async (ref) => (await get()).imageCreated?.(ref),
     imageSize: async (ref) => {
       const real = await get();
-      return real.imageSize ? real.imageSize(ref) : (await import('./image-size.js')).imageSize(env, ref);
+      if (!real.imageSize) throw new Error('this Docker Engine client cannot inspect image sizes');
+      return real.imageSize(ref);
     },
     exportContainer: async (image, consume, signal) => {
       const real = await get();

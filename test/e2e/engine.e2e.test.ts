@@ -6,6 +6,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +14,7 @@ import Docker from 'dockerode';
 import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextStream } from '../../targets/io/build-context.js';
-import { BuildProgress, connectionFromEnv, dockerodeEngine, pathStatFromGoMode } from '../../targets/io/dockerode-engine.js';
+import { BuildStreamParser, connectionFromEnv, dockerodeEngine, pathStatFromGoMode } from '../../targets/io/dockerode-engine.js';
 import { emptyLayerScan, recordLayerEntry, resolveInLayers, type LayerScan } from '../../targets/io/image-layers.js';
 import { EngineUnreachableError, type BuildEvent } from '../../targets/io/engine.js';
 import { DEBIAN_BASE, ensureDebianBase } from './fixtures.js';
@@ -327,8 +328,18 @@ describe('the adapter without an engine', () => {
       expect(tls.options?.ca?.toString()).toBe('ca.pem');
     });
 
-    it('is a problem, not a guess, for other schemes and missing TLS files', () => {
-      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://me@host' }).problem).toMatch(/not supported; use unix:\/\/\/path\/to\/docker.sock or tcp:\/\/host:port/);
+    it('is user, host and port for ssh://, as docker-modem connects (its agent from SSH_AUTH_SOCK), port 22 and the local user by default', () => {
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://me@build.example:2222', SSH_AUTH_SOCK: '/run/agent.sock' })).toMatchObject({
+        endpoint: 'ssh://me@build.example:2222',
+        options: { protocol: 'ssh', host: 'build.example', port: '2222', username: 'me', sshOptions: { agent: '/run/agent.sock' }, socketPath: undefined },
+      });
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://build.example', USER: 'ci' }).options).toMatchObject({ host: 'build.example', port: undefined, username: 'ci' });
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://[::1]:22' }).options).toMatchObject({ host: '::1', port: '22' });
+    });
+
+    it('is a problem, not a guess, for other schemes, addresses without a host and missing TLS files', () => {
+      expect(connectionFromEnv({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' }).problem).toMatch(/not supported; use unix:\/\/\/path\/to\/docker.sock, tcp:\/\/host:port or ssh:\/\/user@host/);
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://' }).problem).toBe('DOCKER_HOST=ssh:// is not a valid ssh://host:port address');
       expect(connectionFromEnv({ DOCKER_HOST: 'tcp://h:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' }).problem).toMatch(/TLS files cannot be read/);
     });
   });
@@ -377,15 +388,105 @@ describe('the adapter without an engine', () => {
     }, 15_000);
 
     it('refuses a DOCKER_HOST it does not speak', async () => {
-      const err = await unreachable(dockerodeEngine({ DOCKER_HOST: 'ssh://me@host' }).info());
-      expect(err.endpoint).toBe('ssh://me@host');
+      const err = await unreachable(dockerodeEngine({ DOCKER_HOST: 'fd://' }).info());
+      expect(err.endpoint).toBe('fd://');
+    });
+
+    it('says the connection was refused for an ssh:// engine too (through ssh2), for info and for the export', async () => {
+      const server = net.createServer();
+      const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+      await new Promise((resolve) => server.close(resolve));
+      const engine = dockerodeEngine({ DOCKER_HOST: `ssh://me@127.0.0.1:${port}` });
+      const err = await unreachable(engine.info());
+      expect(err.message).toBe(`cannot reach the Docker Engine at ssh://me@127.0.0.1:${port}: connection refused (ECONNREFUSED); is dockerd running?`);
+      await unreachable(engine.exportContainer!('x', async () => undefined));
+      await unreachable(engine.readEntries!('x', ['/etc/hostname']));
+    });
+  });
+
+  describe("the export and save streams, against a fake Engine on a unix socket", () => {
+    /** Answers what exportContainer and readEntries ask; `exportMode` picks how the export goes. */
+    async function fakeEngine(exportMode: 'refused' | 'endless') {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-fake-engine-'));
+      tempDirs.push(dir);
+      const socketPath = path.join(dir, 'docker.sock');
+      const seen: string[] = [];
+      const closed = new Map<string, Promise<void>>();
+      const server = http.createServer((req, res) => {
+        const url = (req.url ?? '').split('?')[0]!;
+        seen.push(`${req.method} ${url}`);
+        closed.set(url, new Promise((resolve) => res.on('close', () => resolve())));
+        const json = (code: number, body: object): void => void res.writeHead(code, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+        if (url === '/images/img/json') return json(200, { Id: `sha256:${'a'.repeat(64)}` });
+        if (url === '/containers/create') return json(201, { Id: 'c1' });
+        if (url === '/containers/c1' && req.method === 'DELETE') return void res.writeHead(204).end();
+        if (url === '/containers/c1/export') {
+          if (exportMode === 'refused') return json(500, { message: 'export failed: disk full' });
+          const tick = setInterval(() => res.write(Buffer.alloc(65536)), 5);
+          return void res.on('close', () => clearInterval(tick));
+        }
+        // docker save: no answer until every layer is written out; here, never.
+        if (url.endsWith('/get')) return;
+        json(404, { message: `no route ${url}` });
+      });
+      await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+      const engine = dockerodeEngine({ DOCKER_HOST: `unix://${socketPath}`, DERIVC_CACHE_DIR: path.join(dir, 'cache') });
+      return { engine, seen, closed, stop: () => new Promise((resolve) => server.close(resolve)) };
+    }
+
+    it("says what the Engine answered when it refuses an export, and still removes the container", async () => {
+      const fake = await fakeEngine('refused');
+      try {
+        await expect(fake.engine.exportContainer!('img', async () => 'unreached')).rejects.toThrow('cannot export the container c1 of img: export failed: disk full');
+        expect(fake.seen).toContain('DELETE /containers/c1');
+      } finally {
+        await fake.stop();
+      }
+    });
+
+    it('stops an export on abort: the request is closed and the container removed', async () => {
+      const fake = await fakeEngine('endless');
+      try {
+        const abort = new AbortController();
+        const cut = fake.engine.exportContainer!('img', async (stream) => {
+          await new Promise((resolve) => stream.once('data', resolve));
+          abort.abort();
+          for await (const _ of stream) {
+            // the abort ends this
+          }
+        }, abort.signal);
+        await expect(cut).rejects.toMatchObject({ name: 'AbortError' });
+        await fake.closed.get('/containers/c1/export');
+        expect(fake.seen.at(-1)).toBe('DELETE /containers/c1');
+      } finally {
+        await fake.stop();
+      }
+    });
+
+    it("stops waiting for docker save's answer when the signal aborts", async () => {
+      const fake = await fakeEngine('endless');
+      try {
+        const abort = new AbortController();
+        const read = fake.engine.readEntries!('img', ['/etc/hostname'], abort.signal);
+        const saving = `/images/${encodeURIComponent(`sha256:${'a'.repeat(64)}`)}/get`;
+        const deadline = Date.now() + 5000;
+        while (!fake.seen.includes(`GET ${saving}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(fake.seen).toContain(`GET ${saving}`);
+        const abortedAt = Date.now();
+        abort.abort();
+        await expect(read).rejects.toThrow();
+        expect(Date.now() - abortedAt).toBeLessThan(1000);
+        await fake.closed.get(saving);
+      } finally {
+        await fake.stop();
+      }
     });
   });
 
   describe('the build progress stream', () => {
-    const parse = (chunks: (string | Buffer)[]): { events: BuildEvent[]; progress: BuildProgress } => {
+    const parse = (chunks: (string | Buffer)[]): { events: BuildEvent[]; progress: BuildStreamParser } => {
       const events: BuildEvent[] = [];
-      const progress = new BuildProgress((e) => events.push(e));
+      const progress = new BuildStreamParser((e) => events.push(e));
       for (const chunk of chunks) progress.push(chunk);
       progress.end();
       return { events, progress };
