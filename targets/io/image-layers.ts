@@ -7,10 +7,9 @@
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { resolvePath } from './resolve-path.js';
 import { BLOCK, readEntryData, readTar, type TarEntry, type TarHeader } from './tar-read.js';
 
-/** Like Linux's limit on symlinks in one path lookup. */
-const MAX_SYMLINK_HOPS = 40;
 /** A file read from a layer is kept in memory; past this the scan refuses rather than exhaust it. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
@@ -149,32 +148,14 @@ export function lookup(layers: readonly LayerScan[], p: string): { layer: number
  * the image: ".." stops at its root). Undefined when some component is missing or not a directory.
  */
 export function resolveInLayers(layers: readonly LayerScan[], file: string): { path: string; layer: number; entry: LayerEntry } | undefined {
-  const pending = file.split('/');
-  let current = '/';
-  let hops = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      current = path.posix.dirname(current);
-      continue;
-    }
-    const next = path.posix.join(current, part);
-    const found = lookup(layers, next);
+  const resolved = resolvePath(file, (p) => {
+    const found = lookup(layers, p);
     if (!found) return undefined;
-    if (found.entry.type === 'symlink') {
-      if (++hops > MAX_SYMLINK_HOPS) throw new Error(`too many levels of symbolic links in ${file}`);
-      const target = found.entry.linkname ?? '';
-      if (target.startsWith('/')) current = '/';
-      pending.unshift(...target.split('/'));
-      continue;
-    }
-    if (found.entry.type !== 'directory' && pending.some((rest) => rest !== '' && rest !== '.')) return undefined;
-    current = next;
-  }
-  if (current === '/') return undefined;
-  const found = lookup(layers, current);
-  return found && { path: current, ...found };
+    const { entry } = found;
+    return entry.type === 'symlink' ? { type: 'symlink', linkname: entry.linkname ?? '' } : { type: entry.type === 'directory' ? 'directory' : 'other' };
+  });
+  const found = resolved === undefined ? undefined : lookup(layers, resolved);
+  return found && { path: resolved!, ...found };
 }
 
 /** Where the content of `file` is: the regular file (or hard link's file) it resolves to; undefined when none. */

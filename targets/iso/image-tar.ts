@@ -10,6 +10,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import * as tar from 'tar-stream';
 import type { ImageEntry } from '../io/engine.js';
+import { resolvePath, SymlinkLoopError, type PathNode } from '../io/resolve-path.js';
 import { entryEnd, readEntryData, TarReader, type TarEntry, type TarHeader } from '../io/tar-read.js';
 
 /**
@@ -38,31 +39,27 @@ export interface Capture {
   overflow?: boolean;
 }
 
-const MAX_SYMLINK_HOPS = 40;
-
-/** A path's content among captured entries, links followed; undefined when it leads outside what was captured. */
+/** A path's content among captured entries, links followed; undefined when it leads outside what was captured, or loops. */
 export function resolveCaptured(capture: Capture, file: string): Uint8Array | undefined {
   if (capture.overflow) return undefined;
-  let p = entryPath(file);
-  for (let hops = 0; hops <= MAX_SYMLINK_HOPS; hops++) {
+  const keys = [...capture.entries.keys()];
+  const nodeAt = (p: string): PathNode | undefined => {
     const entry = capture.entries.get(p);
-    if (!entry) return undefined;
-    if (entry.type === 'file') return entry.content;
-    if (entry.type === 'link') p = entry.target;
-    else p = entryPath(normalizePosix(entry.linkname.startsWith('/') ? entry.linkname : `${p.slice(0, p.lastIndexOf('/'))}/${entry.linkname}`));
+    if (entry) return entry.type === 'symlink' ? { type: 'symlink', linkname: entry.linkname } : { type: 'other' };
+    // Directories are not captured: what leads to a captured entry is one.
+    return keys.some((k) => k.startsWith(`${p}/`)) || capture.under.startsWith(`${p}/`) ? { type: 'directory' } : undefined;
+  };
+  let resolved: string | undefined;
+  try {
+    resolved = resolvePath(file, nodeAt);
+  } catch (err) {
+    if (err instanceof SymlinkLoopError) return undefined;
+    throw err;
   }
-  return undefined;
-}
-
-/** Resolves "." and ".." (".." stops at the root, as in the image). */
-function normalizePosix(p: string): string {
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return `/${out.join('/')}`;
+  const entry = resolved === undefined ? undefined : capture.entries.get(resolved);
+  if (entry?.type === 'file') return entry.content;
+  const linked = entry?.type === 'link' ? capture.entries.get(entryPath(entry.target)) : undefined;
+  return linked?.type === 'file' ? linked.content : undefined;
 }
 
 /** An entry to append: an absolute path and what the image holds there. */
