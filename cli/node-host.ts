@@ -2,7 +2,8 @@
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { isInsideDir, SourceContent, type OpenedFile, type OpenRefusal } from '../compiler/checked-file.js';
+import { SourceContent, type OpenedFile, type OpenRefusal } from '../compiler/checked-file.js';
+import { isWithin } from '../compiler/repository.js';
 import type { Host, PathKind } from '../compiler/host.js';
 import { fdChunks } from './fd-chunks.js';
 
@@ -80,7 +81,7 @@ function openChecked(f: HostFs, path: string, within: string, maxBytes: number |
     const real = openedLocation(f, fd, path, stat);
     if (real === undefined) return { refused: 'changed' };
     const base = f.realpathSync(within);
-    if (!isInsideDir(base, real)) return { refused: 'outside', real };
+    if (!isWithin(base, real)) return { refused: 'outside', real };
     if (maxBytes !== undefined && stat.size > BigInt(maxBytes)) return { refused: 'too-large', size: Number(stat.size) };
 
     const hash = createHash('sha256');

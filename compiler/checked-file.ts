@@ -4,7 +4,6 @@
 // such a file — it passes this reference on — so memory does not grow with the file's size.
 
 import { createHash } from 'node:crypto';
-import { sep } from 'node:path';
 
 /**
  * Reads the checked bytes again, chunk by chunk (a chunk is only valid until the next one is asked
@@ -59,7 +58,3 @@ export type OpenRefusal =
   | { refused: 'changed' }
   | { refused: 'unreadable'; reason: string };
 
-/** True when the absolute path `real` is `base` or inside it (both with symlinks resolved). */
-export function isInsideDir(base: string, real: string): boolean {
-  return real === base || real.startsWith(base.endsWith(sep) ? base : base + sep);
-}

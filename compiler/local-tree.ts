@@ -2,8 +2,9 @@
 // stay inside the manifest's folder after symlinks, loops are cut, and size is bounded — a
 // symlink can neither leak outside files into the image nor make validation run forever.
 
-import { join, relative, sep } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Host } from './host.js';
+import { isWithin } from './repository.js';
 
 export interface TreeFile {
   /** Path inside the walked directory, `/`-separated. */
@@ -28,7 +29,7 @@ export interface TreeLimits {
 /** `root` is the walked directory as a Host path; `base` the manifest's folder (what entries must stay inside). */
 export function walkLocalTree(host: Host, base: string, root: string, limits: TreeLimits): { files: TreeFile[]; problems: TreeProblem[] } {
   const realBase = host.realpath(base) ?? base;
-  const inside = (real: string) => real === realBase || real.startsWith(realBase.endsWith(sep) ? realBase : realBase + sep);
+  const inside = (real: string) => isWithin(realBase, real);
   const files: TreeFile[] = [];
   const problems: TreeProblem[] = [];
   const visited = new Set<string>();

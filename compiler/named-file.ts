@@ -3,7 +3,8 @@
 // path for a host without one. A refusal becomes a diagnostic — never an empty file.
 
 import { relative } from 'node:path';
-import { isInsideDir, SourceContent, type OpenedFile, type OpenRefusal } from './checked-file.js';
+import { SourceContent, type OpenedFile, type OpenRefusal } from './checked-file.js';
+import { isWithin } from './repository.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { Host } from './host.js';
 import type { DiagnosticCode } from './codes.js';
@@ -16,7 +17,7 @@ export function openNamedFile(host: Host, path: string, within: string, options:
   if (kind !== 'file') return { refused: 'not-a-file' };
   const base = host.realpath(within);
   const real = host.realpath(path);
-  if (base === undefined || real === undefined || !isInsideDir(base, real)) return { refused: 'outside', real: real ?? path };
+  if (base === undefined || real === undefined || !isWithin(base, real)) return { refused: 'outside', real: real ?? path };
   const bytes = host.readFile(path);
   if (bytes === undefined) return { refused: 'unreadable', reason: 'the host could not read it' };
   if (options.maxBytes !== undefined && bytes.byteLength > options.maxBytes) return { refused: 'too-large', size: bytes.byteLength };

@@ -102,6 +102,11 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export function hasLoneSurrogate(value: string): boolean {
   return LONE_SURROGATE.test(value);
 }
+
+/** The first lone surrogate in `value`, if any. */
+export function loneSurrogate(value: string): string | undefined {
+  return LONE_SURROGATE.exec(value)?.[0];
+}
 const HCL_ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**

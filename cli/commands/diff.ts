@@ -3,6 +3,7 @@
 // prints how the compiled outputs differ, file by file. Exit 2 when they differ, 0 when identical.
 
 import type { GeneratedFile } from '../../compiler/emit/types.js';
+import { markdownCode } from '../../compiler/quote.js';
 import { contentDiff, LARGE_FILES } from '../content.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { GitError, GitHost } from '../git-host.js';
@@ -68,15 +69,6 @@ export function diffOutputs(before: readonly GeneratedFile[], after: readonly Ge
   return changes;
 }
 
-/** Inline code that survives backticks in the text (CommonMark: a longer delimiter run). */
-function code(text: string): string {
-  const flat = text.replace(/[\r\n]/g, ' ');
-  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = '`'.repeat(longest + 1);
-  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${flat}${pad}${fence}`;
-}
-
 function html(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\r\n]/g, ' ');
 }
@@ -94,7 +86,7 @@ export function renderGithub(title: string, changes: readonly FileChange[]): str
   const kinds = [['added', tally('added')], ['removed', tally('removed')], ['modified', changes.length - tally('added') - tally('removed')]] as const;
   out.push(`${changes.length} file${changes.length === 1 ? '' : 's'} differ: ${kinds.filter(([, n]) => n).map(([w, n]) => `${n} ${w}`).join(', ')}.`, '');
   out.push('| File | Change | Lines |', '| --- | --- | --- |');
-  for (const c of changes) out.push(`| ${code(c.path).replace(/\|/g, '\\|')} | ${c.change} | ${counts(c)} |`);
+  for (const c of changes) out.push(`| ${markdownCode(c.path).replace(/\|/g, '\\|')} | ${c.change} | ${counts(c)} |`);
   out.push('');
   for (const c of changes) {
     // The fence must be longer than any backtick run in the diff, or the diff could close it.
@@ -145,13 +137,13 @@ export function diffCommand(args: DiffArgs, io: CliIO): number {
     }
     before = compileBase(path!, { ...io, host: git }, args.base);
     after = compileSide(path!, io, true);
-    title = `derivc diff: ${code(path!)} since ${code(args.base)}`;
+    title = `derivc diff: ${markdownCode(path!)} since ${markdownCode(args.base)}`;
   } else {
     if (args.files.length !== 2) throw new UsageError('`diff` takes two manifests (OLD NEW), or --base REV [FILE]');
     const [oldPath, newPath] = manifestPaths(args.files, io);
     before = compileSide(oldPath!, io, false);
     after = compileSide(newPath!, io, false);
-    title = `derivc diff: ${code(oldPath!)} → ${code(newPath!)}`;
+    title = `derivc diff: ${markdownCode(oldPath!)} → ${markdownCode(newPath!)}`;
   }
   if (!before || !after) return EXIT.failed;
   const changes = diffOutputs(before, after);

@@ -17,6 +17,7 @@
 import { isPair, isScalar, isSeq, Scalar, visit, type Node } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
 import { describeCode, type DiagnosticCode } from '../codes.js';
+import { loneSurrogate } from '../quote.js';
 import { joinPointer, type SourceFile } from '../source-file.js';
 
 const CODE = 'cloud-config/yip-unreadable';
@@ -27,7 +28,6 @@ const BREAK_NAMES: Record<string, [name: string, escape: string]> = {
   '\u2028': ['line separator', '\\L'],
   '\u2029': ['paragraph separator', '\\P'],
 };
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function codePoint(c: string): string {
   return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -141,8 +141,8 @@ export function loneSurrogateDiagnostics(source: SourceFile): Diagnostic[] {
   if (!source.doc) return out;
   visit(source.doc, {
     Scalar(_, node, path) {
-      if (typeof node.value !== 'string' || !LONE_SURROGATE.test(node.value) || !node.range) return;
-      const c = node.value.match(LONE_SURROGATE)![0];
+      const c = typeof node.value === 'string' ? loneSurrogate(node.value) : undefined;
+      if (c === undefined || !node.range) return;
       const code = 'parse/lone-surrogate';
       out.push(diagnostic(source, code, pointerTo(path, node), node.range[0], node.range[1], `${JSON.stringify(node.value).slice(0, 60)} holds the lone surrogate ${codePoint(c)} (from a \`\\u${c.charCodeAt(0).toString(16)}\` escape): no UTF-8 file can carry it`));
     },

@@ -1,7 +1,8 @@
 // An in-memory file system for the compiler's Host port: fast, and no temp files to clean.
 
 import { dirname, normalize } from 'node:path';
-import { isInsideDir, SourceContent, type OpenedFile, type OpenRefusal } from '../../compiler/checked-file.js';
+import { SourceContent, type OpenedFile, type OpenRefusal } from '../../compiler/checked-file.js';
+import { isWithin } from '../../compiler/repository.js';
 import type { Host, PathKind } from '../../compiler/host.js';
 
 export class MemoryHost implements Host {
@@ -44,7 +45,7 @@ export class MemoryHost implements Host {
     if (kind === 'missing') return { refused: 'missing' };
     if (kind !== 'file') return { refused: 'not-a-file' };
     const key = this.key(path);
-    if (!isInsideDir(this.key(within), key)) return { refused: 'outside', real: key };
+    if (!isWithin(this.key(within), key)) return { refused: 'outside', real: key };
     const bytes = this.files.get(key)!;
     if (options.maxBytes !== undefined && bytes.byteLength > options.maxBytes) return { refused: 'too-large', size: bytes.byteLength };
     const checked = SourceContent.of(path, bytes);

@@ -6,6 +6,7 @@ import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import type { Diagnostic } from '../../diagnostics.js';
 import { arr, obj, str } from '../../data.js';
 import { walkLocalTree, type TreeFile, type TreeLimits } from '../../local-tree.js';
+import { isWithin } from '../../repository.js';
 import { joinPointer } from '../../source-file.js';
 import { finding, type Rule, type RuleContext } from '../context.js';
 
@@ -34,7 +35,7 @@ export function checkLocalPath(ctx: RuleContext, pointer: string, value: string,
   }
   const realDir = ctx.host.realpath(ctx.dir);
   const realTarget = ctx.host.realpath(target);
-  if (realDir === undefined || realTarget === undefined || (realTarget !== realDir && !realTarget.startsWith(realDir.endsWith(sep) ? realDir : realDir + sep))) {
+  if (realDir === undefined || realTarget === undefined || !isWithin(realDir, realTarget)) {
     out.push(
       // Shown relative to the manifest's folder: the same on every machine and in every checkout.
       finding(ctx, 'path/outside-manifest-dir', pointer, `\`${value}\` resolves through a symlink to ${realDir && realTarget ? `\`${relative(realDir, realTarget)}\`` : 'an unreadable place'}, outside the manifest's folder`, {
