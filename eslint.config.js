@@ -6,7 +6,23 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Modules that do effects: only targets/io and cli may import them. */
-const EFFECTS = ['node:fs', 'node:fs/promises', 'fs', 'fs/promises', 'node:child_process', 'child_process', 'node:process', 'process', 'node:net', 'node:http', 'node:https', 'node:os', 'os', 'execa', 'dockerode'];
+const EFFECTS = [
+  'node:fs',
+  'node:fs/promises',
+  'fs',
+  'fs/promises',
+  'node:child_process',
+  'child_process',
+  'node:process',
+  'process',
+  'node:net',
+  'node:http',
+  'node:https',
+  'node:os',
+  'os',
+  'execa',
+  'dockerode',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'compiler/generated/**', '.derivc/**', 'coverage/**'] },
@@ -27,16 +43,25 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: EFFECTS.map((name) => ({ name, message: 'the compiler is pure: file access goes through the Host port (compiler/host.ts), effects live in targets/io and cli' })),
+          paths: EFFECTS.map((name) => ({
+            name,
+            message: 'the compiler is pure: file access goes through the Host port (compiler/host.ts), effects live in targets/io and cli',
+          })),
           patterns: [
-            { group: ['**/targets/**', '../targets/*', '../../targets/*'], message: 'the compiler imports no target: targets depend on the compiler, not the other way round' },
+            {
+              group: ['**/targets/**', '../targets/*', '../../targets/*'],
+              message: 'the compiler imports no target: targets depend on the compiler, not the other way round',
+            },
             { group: ['**/cli/**', '../cli/*', '../../cli/*'], message: 'the compiler imports nothing from the CLI' },
           ],
         },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'the compiler is pure: no environment, no process state; pass what it needs in' }],
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'the compiler has no clock: output must not depend on when it runs' }],
-      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date']", message: 'the compiler has no clock: output must not depend on when it runs' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date']", message: 'the compiler has no clock: output must not depend on when it runs' },
+      ],
     },
   },
   {
@@ -46,7 +71,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['node:child_process', 'child_process', 'execa', 'dockerode'].map((name) => ({ name, message: 'targets plan and interpret steps; processes and the Engine are reached through TargetIO (targets/io)' })),
+          paths: ['node:child_process', 'child_process', 'execa', 'dockerode'].map((name) => ({
+            name,
+            message: 'targets plan and interpret steps; processes and the Engine are reached through TargetIO (targets/io)',
+          })),
           patterns: [{ group: ['**/cli/**', '../cli/*', '../../cli/*'], message: 'targets import nothing from the CLI' }],
         },
       ],
@@ -60,6 +88,18 @@ export default tseslint.config(
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.{ts,mjs}', 'schema/**/*.mjs', '*.js', '*.ts'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        performance: 'readonly',
+        URL: 'readonly',
+      },
+    },
   },
 );

@@ -47,7 +47,25 @@ function viaDerivc(firmware) {
 function directBootFiles() {
   const files = join(dir, 'direct');
   mkdirSync(files);
-  execFileSync('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/boot/vmlinuz', join(files, 'vmlinuz'), '-extract', '/boot/initrd', join(files, 'initrd'), '-extract', '/boot/grub/grub.cfg', join(files, 'grub.cfg')], { stdio: 'ignore' });
+  execFileSync(
+    'xorriso',
+    [
+      '-osirrox',
+      'on',
+      '-indev',
+      iso,
+      '-extract',
+      '/boot/vmlinuz',
+      join(files, 'vmlinuz'),
+      '-extract',
+      '/boot/initrd',
+      join(files, 'initrd'),
+      '-extract',
+      '/boot/grub/grub.cfg',
+      join(files, 'grub.cfg'),
+    ],
+    { stdio: 'ignore' },
+  );
   const line = /^\s*linux\s+\S+\s+(.*)$/m.exec(readFileSync(join(files, 'grub.cfg'), 'utf8'))[1];
   const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]));
   return { kernel: join(files, 'vmlinuz'), initrd: join(files, 'initrd'), append: args.join(' ') };
@@ -63,7 +81,9 @@ function directBoot(command, files) {
   const args = command.slice(1).map((a, i, all) => (all[i - 1] === '-serial' ? `file:${consoleFile}` : a));
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(command[0], [...args, '-kernel', files.kernel, '-initrd', files.initrd, '-append', files.append], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command[0], [...args, '-kernel', files.kernel, '-initrd', files.initrd, '-append', files.append], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const times = [];
     const fd = openSync(consoleFile, 'r');
     const buffer = Buffer.alloc(1 << 16);
@@ -86,10 +106,13 @@ function directBoot(command, files) {
       else resolvePromise({ kernel: times[0], login: times[1] });
     };
     const poll = setInterval(() => {
-      for (let n; (n = readSync(fd, buffer, 0, buffer.length, position)) > 0; ) {
+      for (let n; (n = readSync(fd, buffer, 0, buffer.length, position)) > 0;) {
         position += n;
         // Colour codes removed, as derivc does; expect strings in order.
-        seen += buffer.subarray(0, n).toString('utf8').replace(/\x1b\[[0-9;?=]*[A-Za-z]/g, '');
+        seen += buffer
+          .subarray(0, n)
+          .toString('utf8')
+          .replace(/\x1b\[[0-9;?=]*[A-Za-z]/g, '');
       }
       while (times.length < EXPECT.length) {
         const i = seen.indexOf(EXPECT[times.length]);

@@ -14,7 +14,9 @@ const run = `${process.pid}-${Date.now()}`;
 const manifest = join(dir, 'derivative.yaml');
 cpSync('examples/debian-bare', dir, { recursive: true });
 // A unique name and build argument: the cold build misses every cache, and nothing clashes.
-const text = readFileSync(manifest, 'utf8').replace(/^(\s+name:) .*$/m, `$1 bench-${run}`).replace(/^(\s+version:) .*$/m, '$1 "1"');
+const text = readFileSync(manifest, 'utf8')
+  .replace(/^(\s+name:) .*$/m, `$1 bench-${run}`)
+  .replace(/^(\s+version:) .*$/m, '$1 "1"');
 writeFileSync(manifest, `${text}\nbuild:\n  args:\n    DERIVC_BENCH_RUN: "${run}"\n`);
 
 function build() {
@@ -30,7 +32,9 @@ try {
   const noop = build();
   writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('hostname: derivc-debian', 'hostname: derivc-debian-2'));
   const one = build();
-  console.log(`derivc build bench — ${new Date().toISOString()}, node ${process.version}, Docker ${execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).trim()}`);
+  console.log(
+    `derivc build bench — ${new Date().toISOString()}, node ${process.version}, Docker ${execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).trim()}`,
+  );
   console.log('| build of examples/debian-bare | time | ratio to the cold build |');
   console.log('|---|---|---|');
   console.log(`| cold (no cache) | ${(cold / 1000).toFixed(1)} s | 1.00 |`);

@@ -76,7 +76,9 @@ const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: '
 
 /** CPU time (ms) of this process's waited-for descendants so far: cutime + cstime. */
 function childCpu() {
-  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /s, '')
+    .split(' ');
   return (Number(fields[13]) + Number(fields[14])) * TICK_MS; // fields 16 and 17 of proc(5)
 }
 
@@ -92,7 +94,10 @@ async function timed(job) {
 function sha256(file) {
   return new Promise((resolvePromise, reject) => {
     const h = createHash('sha256');
-    createReadStream(file).on('data', (b) => h.update(b)).on('error', reject).on('end', () => resolvePromise(h.digest('hex')));
+    createReadStream(file)
+      .on('data', (b) => h.update(b))
+      .on('error', reject)
+      .on('end', () => resolvePromise(h.digest('hex')));
   });
 }
 
@@ -110,7 +115,9 @@ function viaDerivc(round, cacheDir, cliPath = cli) {
     let ownTicks = 0;
     const sample = setInterval(() => {
       try {
-        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ');
         ownTicks = Number(fields[11]) + Number(fields[12]);
       } catch {
         // gone: the last sample stands
@@ -219,7 +226,11 @@ const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 try {
   // Make sure the image is built and up to date (not timed), and learn its ID.
   const first = await run(process.execPath, [cli, 'build', '--json', example, '-o', join(dir, 'warm')]);
-  const result = first.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.kind === 'result');
+  const result = first
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((e) => e.kind === 'result');
   rmSync(join(dir, 'warm'), { recursive: true, force: true });
   const image = result.image;
 
@@ -227,30 +238,44 @@ try {
   let lastCold;
   let lastCmpCold;
   const jobs = [
-    ['derivc', (i) => {
-      lastCold = join(dir, `cache-cold-${i}`);
-      return timed(() => viaDerivc(i, lastCold));
-    }],
-    ['warm', (i) => {
-      const warm = join(dir, `cache-warm-${i}`);
-      cpSync(lastCold, warm, { recursive: true });
-      return timed(() => viaDerivc(i, warm));
-    }],
+    [
+      'derivc',
+      (i) => {
+        lastCold = join(dir, `cache-cold-${i}`);
+        return timed(() => viaDerivc(i, lastCold));
+      },
+    ],
+    [
+      'warm',
+      (i) => {
+        const warm = join(dir, `cache-warm-${i}`);
+        cpSync(lastCold, warm, { recursive: true });
+        return timed(() => viaDerivc(i, warm));
+      },
+    ],
     ['b1', (i) => timed(() => exportSqfstar(image, i))],
     ['b2', (i) => timed(() => naive(image, i))],
   ];
   if (COMPARE) {
     // As above: a warm run starts from a copy of the cache of the same build's last cold run.
-    jobs.splice(2, 0,
-      ['cmpCold', (i) => {
-        lastCmpCold = join(dir, `cache-cmp-cold-${i}`);
-        return timed(() => viaDerivc(i, lastCmpCold, COMPARE));
-      }],
-      ['cmpWarm', (i) => {
-        const warm = join(dir, `cache-cmp-warm-${i}`);
-        cpSync(lastCmpCold, warm, { recursive: true });
-        return timed(() => viaDerivc(i, warm, COMPARE));
-      }],
+    jobs.splice(
+      2,
+      0,
+      [
+        'cmpCold',
+        (i) => {
+          lastCmpCold = join(dir, `cache-cmp-cold-${i}`);
+          return timed(() => viaDerivc(i, lastCmpCold, COMPARE));
+        },
+      ],
+      [
+        'cmpWarm',
+        (i) => {
+          const warm = join(dir, `cache-cmp-warm-${i}`);
+          cpSync(lastCmpCold, warm, { recursive: true });
+          return timed(() => viaDerivc(i, warm, COMPARE));
+        },
+      ],
     );
   }
   for (let i = 0; i < RUNS; i++) {
@@ -259,7 +284,9 @@ try {
       const [key, job] = jobs[(i + j) % jobs.length];
       const r = await job(i);
       rows[key].push(r);
-      process.stderr.write(`round ${i + 1}/${RUNS}: ${key} ${s(r.total)} (CPU ${s(r.cpu)}${r.own !== undefined ? `, own ${s(r.own)}` : ''}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})\n`);
+      process.stderr.write(
+        `round ${i + 1}/${RUNS}: ${key} ${s(r.total)} (CPU ${s(r.cpu)}${r.own !== undefined ? `, own ${s(r.own)}` : ''}, load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})\n`,
+      );
     }
   }
 
@@ -281,11 +308,17 @@ try {
   console.log(`Run: ${new Date().toISOString()}, node ${process.version}, Docker ${docker}, ${squashfs}, ${grub}, ${RUNS} round(s), medians`);
   console.log('');
   const r2 = (a, b) => (a / b).toFixed(2);
-  console.log('| ISO of examples/debian-bare from its built image | wall time | ratio to export \\| sqfstar | ratio to the naive pipeline | CPU time | CPU ratio to export \\| sqfstar | CPU ratio to naive |');
+  console.log(
+    '| ISO of examples/debian-bare from its built image | wall time | ratio to export \\| sqfstar | ratio to the naive pipeline | CPU time | CPU ratio to export \\| sqfstar | CPU ratio to naive |',
+  );
   console.log('|---|---|---|---|---|---|---|');
-  console.log(`| \`derivc build --target iso\`, cold (empty cache: \`docker save\` read), whole process (image no-op included) | ${s(total)} | ${r2(total, b1)} | ${r2(total, b2)} | ${s(cpu.derivc)} | ${r2(cpu.derivc, cpu.b1)} | ${r2(cpu.derivc, cpu.b2)} |`);
+  console.log(
+    `| \`derivc build --target iso\`, cold (empty cache: \`docker save\` read), whole process (image no-op included) | ${s(total)} | ${r2(total, b1)} | ${r2(total, b2)} | ${s(cpu.derivc)} | ${r2(cpu.derivc, cpu.b1)} | ${r2(cpu.derivc, cpu.b2)} |`,
+  );
   console.log(`| … its ISO stage (after the "up to date:" line) | ${s(isoStage)} | ${r2(isoStage, b1)} | ${r2(isoStage, b2)} |  |  |  |`);
-  console.log(`| \`derivc build --target iso\`, warm (this image's entries cached), whole process | ${s(warmTotal)} | ${r2(warmTotal, b1)} | ${r2(warmTotal, b2)} | ${s(cpu.warm)} | ${r2(cpu.warm, cpu.b1)} | ${r2(cpu.warm, cpu.b2)} |`);
+  console.log(
+    `| \`derivc build --target iso\`, warm (this image's entries cached), whole process | ${s(warmTotal)} | ${r2(warmTotal, b1)} | ${r2(warmTotal, b2)} | ${s(cpu.warm)} | ${r2(cpu.warm, cpu.b1)} | ${r2(cpu.warm, cpu.b2)} |`,
+  );
   console.log(`| … its ISO stage | ${s(warmIso)} | ${r2(warmIso, b1)} | ${r2(warmIso, b2)} |  |  |  |`);
   if (COMPARE) {
     const cmp = (key, label) => {
@@ -297,23 +330,39 @@ try {
     cmp('cmpCold', `BENCH_ISO_COMPARE build, cold`);
     cmp('cmpWarm', `BENCH_ISO_COMPARE build, warm`);
   }
-  console.log(`| baseline 1: docker create + \`docker export \\| sqfstar\` (zstd) + docker rm | ${s(b1)} | 1.00 | ${r2(b1, b2)} | ${s(cpu.b1)} | 1.00 | ${r2(cpu.b1, cpu.b2)} |`);
-  console.log(`| baseline 2: export to tar, untar, mksquashfs (zstd), kernel + initrd, grub-mkrescue | ${s(b2)} | ${r2(b2, b1)} | 1.00 | ${s(cpu.b2)} | ${r2(cpu.b2, cpu.b1)} | 1.00 |`);
+  console.log(
+    `| baseline 1: docker create + \`docker export \\| sqfstar\` (zstd) + docker rm | ${s(b1)} | 1.00 | ${r2(b1, b2)} | ${s(cpu.b1)} | 1.00 | ${r2(cpu.b1, cpu.b2)} |`,
+  );
+  console.log(
+    `| baseline 2: export to tar, untar, mksquashfs (zstd), kernel + initrd, grub-mkrescue | ${s(b2)} | ${r2(b2, b1)} | 1.00 | ${s(cpu.b2)} | ${r2(cpu.b2, cpu.b1)} | 1.00 |`,
+  );
   console.log('');
-  console.log(`image no-op: ${(inline / 1000).toFixed(2)} s inside the ISO build (to its "up to date:" line), ${(noop / 1000).toFixed(2)} s as \`derivc build\` alone`);
+  console.log(
+    `image no-op: ${(inline / 1000).toFixed(2)} s inside the ISO build (to its "up to date:" line), ${(noop / 1000).toFixed(2)} s as \`derivc build\` alone`,
+  );
   console.log('derivc ISO steps (medians, from its progress lines):');
   for (const title of Object.keys(rows.derivc[0].steps)) {
     console.log(`  ${s(median(rows.derivc.map((r) => r.steps[title] ?? 0))).padStart(7)}  ${title}`);
   }
-  console.log(`derivc ISO sha256 over ${RUNS} round(s), cold and warm: ${sums.size === 1 ? `identical (${[...sums][0].slice(0, 16)}…)` : `${sums.size} different`}`);
+  console.log(
+    `derivc ISO sha256 over ${RUNS} round(s), cold and warm: ${sums.size === 1 ? `identical (${[...sums][0].slice(0, 16)}…)` : `${sums.size} different`}`,
+  );
   const own = (k) => median(rows[k].map((r) => r.own));
-  console.log(`derivc's own process CPU (node alone, medians): cold ${s(own('derivc'))}, warm ${s(own('warm'))}${COMPARE ? `; BENCH_ISO_COMPARE build: cold ${s(own('cmpCold'))}, warm ${s(own('cmpWarm'))}; difference as a share of this build's ISO stage: cold ${(((own('derivc') - own('cmpCold')) / isoStage) * 100).toFixed(1)}%, warm ${(((own('warm') - own('cmpWarm')) / warmIso) * 100).toFixed(1)}%` : ''}`);
+  console.log(
+    `derivc's own process CPU (node alone, medians): cold ${s(own('derivc'))}, warm ${s(own('warm'))}${COMPARE ? `; BENCH_ISO_COMPARE build: cold ${s(own('cmpCold'))}, warm ${s(own('cmpWarm'))}; difference as a share of this build's ISO stage: cold ${(((own('derivc') - own('cmpCold')) / isoStage) * 100).toFixed(1)}%, warm ${(((own('warm') - own('cmpWarm')) / warmIso) * 100).toFixed(1)}%` : ''}`,
+  );
   const per = (k) => rows[k].map((r) => `${(r.total / 1000).toFixed(1)}/${(r.cpu / 1000).toFixed(1)}`).join(', ');
-  console.log(`per round, wall/CPU (s): derivc cold ${per('derivc')}; warm ${per('warm')}; export|sqfstar ${per('b1')}; naive ${per('b2')}${COMPARE ? `; compare cold ${per('cmpCold')}; compare warm ${per('cmpWarm')}` : ''}`);
+  console.log(
+    `per round, wall/CPU (s): derivc cold ${per('derivc')}; warm ${per('warm')}; export|sqfstar ${per('b1')}; naive ${per('b2')}${COMPARE ? `; compare cold ${per('cmpCold')}; compare warm ${per('cmpWarm')}` : ''}`,
+  );
   if (COMPARE) {
     const ratio = (key, base, field) => r2(median(rows[key].map((r) => r[field])), median(rows[base].map((r) => r[field])));
-    console.log(`this build ÷ BENCH_ISO_COMPARE (${COMPARE}): ISO stage cold ${ratio('derivc', 'cmpCold', 'iso')}, warm ${ratio('warm', 'cmpWarm', 'iso')}; whole process cold ${ratio('derivc', 'cmpCold', 'total')}, warm ${ratio('warm', 'cmpWarm', 'total')}; CPU cold ${r2(cpu.derivc, cpu.cmpCold)}, warm ${r2(cpu.warm, cpu.cmpWarm)}`);
-    console.log(`BENCH_ISO_COMPARE ISO sha256: ${cmpSums.size === 1 ? `identical in its runs (${[...cmpSums][0].slice(0, 16)}…), ${[...cmpSums][0] === [...sums][0] && sums.size === 1 ? 'the same as this build\'s' : 'NOT the same as this build\'s'}` : `${cmpSums.size} different`}`);
+    console.log(
+      `this build ÷ BENCH_ISO_COMPARE (${COMPARE}): ISO stage cold ${ratio('derivc', 'cmpCold', 'iso')}, warm ${ratio('warm', 'cmpWarm', 'iso')}; whole process cold ${ratio('derivc', 'cmpCold', 'total')}, warm ${ratio('warm', 'cmpWarm', 'total')}; CPU cold ${r2(cpu.derivc, cpu.cmpCold)}, warm ${r2(cpu.warm, cpu.cmpWarm)}`,
+    );
+    console.log(
+      `BENCH_ISO_COMPARE ISO sha256: ${cmpSums.size === 1 ? `identical in its runs (${[...cmpSums][0].slice(0, 16)}…), ${[...cmpSums][0] === [...sums][0] && sums.size === 1 ? "the same as this build's" : "NOT the same as this build's"}` : `${cmpSums.size} different`}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -36,7 +36,9 @@ const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 try {
   // The image first (a no-op when it is up to date), so the rounds time only the medium.
   check(spawnSync(process.execPath, [cli, 'build', '--quiet', manifest, '-o', join(dir, 'image')], { encoding: 'utf8', env }), 'derivc build');
-  const noop = timed(() => check(spawnSync(process.execPath, [cli, 'build', '--quiet', manifest, '-o', join(dir, 'image')], { encoding: 'utf8', env }), 'derivc build (no-op)'));
+  const noop = timed(() =>
+    check(spawnSync(process.execPath, [cli, 'build', '--quiet', manifest, '-o', join(dir, 'image')], { encoding: 'utf8', env }), 'derivc build (no-op)'),
+  );
 
   const derivc = [];
   const dd = [];
@@ -44,8 +46,18 @@ try {
   let diskBytes = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const out = join(dir, `raw-${round}`);
-    derivc.push(timed(() => check(spawnSync(process.execPath, [cli, 'build', '--quiet', manifest, '-o', out, '--target', 'raw'], { encoding: 'utf8', env }), 'derivc build --target raw')));
-    const disk = join(out, readdirSync(out).find((f) => f.endsWith('.raw')));
+    derivc.push(
+      timed(() =>
+        check(
+          spawnSync(process.execPath, [cli, 'build', '--quiet', manifest, '-o', out, '--target', 'raw'], { encoding: 'utf8', env }),
+          'derivc build --target raw',
+        ),
+      ),
+    );
+    const disk = join(
+      out,
+      readdirSync(out).find((f) => f.endsWith('.raw')),
+    );
     diskBytes = statSync(disk).size;
     dd.push(timed(() => check(spawnSync('dd', [`if=${disk}`, `of=${join(dir, 'dd.raw')}`, 'bs=4M', 'conv=fsync', 'status=none'], { encoding: 'utf8' }), 'dd')));
     rmSync(join(dir, 'dd.raw'), { force: true });
@@ -53,7 +65,17 @@ try {
       timed(() => {
         const container = execFileSync('docker', ['create', image, '/bin/true'], { encoding: 'utf8' }).trim();
         try {
-          const r = spawnSync('bash', ['-c', 'set -o pipefail; docker export "$1" | sqfstar -comp xz -no-progress -root-mode 755 -root-uid 0 -root-gid 0 "$2" >/dev/null', 'bash', container, join(dir, 'alone.squashfs')], { encoding: 'utf8', env });
+          const r = spawnSync(
+            'bash',
+            [
+              '-c',
+              'set -o pipefail; docker export "$1" | sqfstar -comp xz -no-progress -root-mode 755 -root-uid 0 -root-gid 0 "$2" >/dev/null',
+              'bash',
+              container,
+              join(dir, 'alone.squashfs'),
+            ],
+            { encoding: 'utf8', env },
+          );
           check(r, 'docker export | sqfstar');
         } finally {
           spawnSync('docker', ['rm', container], { stdio: 'ignore' });
@@ -66,8 +88,12 @@ try {
 
   const m = { derivc: median(derivc), dd: median(dd), sqfs: median(sqfs) };
   const version = (cmd, args) => execFileSync(cmd, args, { encoding: 'utf8' }).split('\n')[0].trim();
-  console.log(`derivc raw bench — ${new Date().toISOString()}, node ${process.version}, Docker ${version('docker', ['version', '--format', '{{.Server.Version}}'])}, ${version('sqfstar', ['-version'])}, ${ROUNDS} rounds, medians`);
-  console.log(`disk: ${(diskBytes / 2 ** 30).toFixed(1)} GiB (examples/debian-bare: targets.raw.size); image no-op before each medium: ${(noop / 1000).toFixed(2)} s`);
+  console.log(
+    `derivc raw bench — ${new Date().toISOString()}, node ${process.version}, Docker ${version('docker', ['version', '--format', '{{.Server.Version}}'])}, ${version('sqfstar', ['-version'])}, ${ROUNDS} rounds, medians`,
+  );
+  console.log(
+    `disk: ${(diskBytes / 2 ** 30).toFixed(1)} GiB (examples/debian-bare: targets.raw.size); image no-op before each medium: ${(noop / 1000).toFixed(2)} s`,
+  );
   console.log('| from the built image | time | derivc ÷ this |');
   console.log('|---|---|---|');
   console.log(`| derivc build --target raw (image up to date) | ${s(m.derivc)} | 1.00 |`);

@@ -9,7 +9,10 @@ import { nodeHost } from './node-host.js';
 // SIGTERM (a CI job stopped, `kill`) does the same, so no export container or QEMU is left behind.
 const abort = new AbortController();
 let stoppedWith = 130;
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.once(signal, () => {
     stoppedWith = code;
     abort.abort();

@@ -43,7 +43,7 @@ export function writeContentTo(fd: number, content: FileContent): void {
     return;
   }
   for (const chunk of content.read()) {
-    for (let done = 0; done < chunk.byteLength; ) done += fs.writeSync(fd, chunk, done, chunk.byteLength - done);
+    for (let done = 0; done < chunk.byteLength;) done += fs.writeSync(fd, chunk, done, chunk.byteLength - done);
   }
 }
 

@@ -14,7 +14,7 @@ const CHUNK = 1 << 20;
  */
 export function* fdChunks(fd: number, readSync: typeof fs.readSync = fs.readSync, expected = CHUNK): Generator<Uint8Array> {
   const buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(expected + 1, 1)));
-  for (let position = 0; ; ) {
+  for (let position = 0; ;) {
     const n = readSync(fd, buffer, 0, buffer.length, position);
     if (n === 0) return;
     position += n;

@@ -66,18 +66,19 @@ export class GitHost implements Host {
    */
   static open(manifest: string, rev: string): GitHost {
     const start = existingDir(dirname(resolve(manifest)));
-    const [top, prefix] = git(start, ['rev-parse', '--show-toplevel', '--show-prefix'])
-      .toString()
-      .split('\n');
+    const [top, prefix] = git(start, ['rev-parse', '--show-toplevel', '--show-prefix']).toString().split('\n');
     const depth = (prefix ?? '').split('/').filter(Boolean).length;
     const root = resolve(start, ...Array<string>(depth).fill('..'));
     // A path reached through a symlinked folder inside the repository would map to the wrong place.
-    if (realpathSync(root) !== realpathSync(top!)) throw new GitError(`cannot locate ${manifest} in the repository at ${top}: name it by a path that does not go through a symlink`);
+    if (realpathSync(root) !== realpathSync(top!))
+      throw new GitError(`cannot locate ${manifest} in the repository at ${top}: name it by a path that does not go through a symlink`);
     // A leading `-` would be read as an option: refuse it rather than pass it to git.
     if (rev.startsWith('-')) throw new GitError(`\`${rev}\` is not a git revision`);
     let tree: string;
     try {
-      tree = git(root, ['rev-parse', '--verify', '--quiet', `${rev}^{tree}`]).toString().trim();
+      tree = git(root, ['rev-parse', '--verify', '--quiet', `${rev}^{tree}`])
+        .toString()
+        .trim();
     } catch {
       throw new GitError(`\`${rev}\` does not name a commit in the repository at ${top}`);
     }

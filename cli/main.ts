@@ -98,9 +98,9 @@ export function run(argv: string[], io: CliIO): number | Promise<number> {
 function dispatch(argv: string[], io: CliIO): number | Promise<number> {
   {
     const { values, positionals, tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
-    if (values.version) return io.stdout(`${VERSION}\n`), EXIT.ok;
+    if (values.version) return (io.stdout(`${VERSION}\n`), EXIT.ok);
     const [command, ...rest] = positionals;
-    if (values.help || command === undefined || command === 'help') return io.stdout(USAGE), command === undefined && !values.help ? EXIT.usage : EXIT.ok;
+    if (values.help || command === undefined || command === 'help') return (io.stdout(USAGE), command === undefined && !values.help ? EXIT.usage : EXIT.ok);
     const accepted = ACCEPTS[command];
     if (!accepted) throw new UsageError(`unknown command \`${command}\``);
     for (const t of tokens) {
@@ -120,9 +120,13 @@ function dispatch(argv: string[], io: CliIO): number | Promise<number> {
         return diffCommand({ files: rest, base: values.base, format: values.format }, io);
       case 'build':
         // Loaded on demand, like the Engine client: validate and compile start without them.
-        return import('./commands/build.js').then((m) => m.buildCommand({ files: rest, out: values.out, quiet: values.quiet, json: values.json, target: values.target }, io));
+        return import('./commands/build.js').then((m) =>
+          m.buildCommand({ files: rest, out: values.out, quiet: values.quiet, json: values.json, target: values.target }, io),
+        );
       case 'test':
-        return import('./commands/test.js').then((m) => m.testCommand({ files: rest, out: values.out, media: values.media, firmware: values.firmware, parallel: values.parallel }, io));
+        return import('./commands/test.js').then((m) =>
+          m.testCommand({ files: rest, out: values.out, media: values.media, firmware: values.firmware, parallel: values.parallel }, io),
+        );
       case 'schema':
         if (rest.length) throw new UsageError('`schema` takes no arguments');
         return schemaCommand({ cloudConfig: values['cloud-config'] }, io);
@@ -146,6 +150,8 @@ function failure(err: unknown, io: CliIO): number {
     io.stderr(`derivc: ${continued((err as Error).message, '  ')}\nRun \`derivc --help\` for usage.\n`);
     return EXIT.usage;
   }
-  io.stderr(`derivc: internal error: ${continued((err as Error).stack ?? String(err), '  ')}\nThis is a bug in derivc; please report it with the input that caused it.\n`);
+  io.stderr(
+    `derivc: internal error: ${continued((err as Error).stack ?? String(err), '  ')}\nThis is a bug in derivc; please report it with the input that caused it.\n`,
+  );
   return EXIT.internal;
 }

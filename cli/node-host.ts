@@ -8,7 +8,10 @@ import type { Host, PathKind } from '../compiler/host.js';
 import { fdChunks } from './fd-chunks.js';
 
 /** The parts of node:fs the host uses: tests pass a copy that changes files at chosen moments. */
-export type HostFs = Pick<typeof fs, 'openSync' | 'closeSync' | 'fstatSync' | 'readSync' | 'readlinkSync' | 'realpathSync' | 'statSync' | 'readdirSync' | 'readFileSync'>;
+export type HostFs = Pick<
+  typeof fs,
+  'openSync' | 'closeSync' | 'fstatSync' | 'readSync' | 'readlinkSync' | 'realpathSync' | 'statSync' | 'readdirSync' | 'readFileSync'
+>;
 
 /** A file the manifest names is no longer what derivc checked: nothing more is copied from it. */
 export class SourceChangedError extends Error {}
@@ -160,7 +163,9 @@ function* reread(f: HostFs, name: string, checked: { real: string; dev: bigint; 
     }
     const sha256 = size === checked.size ? hash.digest('hex') : undefined;
     if (sha256 !== checked.sha256) {
-      throw new SourceChangedError(`${name} changed after derivc checked it (${size > checked.size ? 'it grew' : size < checked.size ? 'it shrank' : 'other bytes'}: not the ${checked.size} bytes with sha256 ${checked.sha256}): compile again`);
+      throw new SourceChangedError(
+        `${name} changed after derivc checked it (${size > checked.size ? 'it grew' : size < checked.size ? 'it shrank' : 'other bytes'}: not the ${checked.size} bytes with sha256 ${checked.sha256}): compile again`,
+      );
     }
   } finally {
     f.closeSync(fd);
@@ -173,5 +178,9 @@ function errno(err: unknown): string | undefined {
 
 function reasonOf(err: unknown): string {
   const code = errno(err);
-  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ELOOP' ? 'too many levels of symlinks' : code ?? String((err as Error).message);
+  return code === 'EACCES' || code === 'EPERM'
+    ? 'permission denied'
+    : code === 'ELOOP'
+      ? 'too many levels of symlinks'
+      : (code ?? String((err as Error).message));
 }

@@ -79,8 +79,12 @@ export function removeTree(p: string): void {
 export function recover(b: Beside, label: string, note: (line: string) => void): void {
   const fresh = exists(b.fresh);
   const old = exists(b.old);
-  for (const [p, st] of [[b.fresh, fresh], [b.old, old]] as const) {
-    if (st && !st.isDirectory()) throw new OutputDirError(`${p} is not a directory derivc made (its name is reserved for an output directory being written); remove it`);
+  for (const [p, st] of [
+    [b.fresh, fresh],
+    [b.old, old],
+  ] as const) {
+    if (st && !st.isDirectory())
+      throw new OutputDirError(`${p} is not a directory derivc made (its name is reserved for an output directory being written); remove it`);
   }
   if (old && !exists(b.dir)) {
     try {

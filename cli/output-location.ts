@@ -158,7 +158,8 @@ export function refuse(loc: Location, inputs: InputPaths | undefined): void {
   const why = (reason: string) => new OutputDirError(`refusing -o ${label}: ${reason}; nothing was written`);
   if (path.dirname(real) === real) throw why(`${real} is the root directory`);
   if (BESIDE_NAME.test(path.basename(real))) throw why('that name is reserved for what derivc keeps next to an output directory while writing it');
-  if (lstatOrUndefined(path.join(real, '.git'))) throw why(`${real} is the root of a git work tree (it holds .git); use a directory of its own, such as ${path.join(label, 'out')}`);
+  if (lstatOrUndefined(path.join(real, '.git')))
+    throw why(`${real} is the root of a git work tree (it holds .git); use a directory of its own, such as ${path.join(label, 'out')}`);
   if (inputs) {
     for (const manifest of bothForms(inputs.manifest)) {
       if (!isInside(real, manifest)) continue;
@@ -176,6 +177,8 @@ export function refuse(loc: Location, inputs: InputPaths | undefined): void {
   const stat = lstatOrUndefined(real);
   const parentStat = lstatOrUndefined(path.dirname(real));
   if (stat && parentStat && stat.dev !== parentStat.dev) {
-    throw why(`${real} is a mount point; derivc replaces the output directory as a whole, so it must be on the file system of its parent — use a directory inside it`);
+    throw why(
+      `${real} is a mount point; derivc replaces the output directory as a whole, so it must be on the file system of its parent — use a directory inside it`,
+    );
   }
 }

@@ -260,7 +260,10 @@ export async function waitLock(req: LockRequest, opts: WaitOptions = {}): Promis
     if (attempt.lock) return attempt.lock;
     if (opts.signal?.aborted) throw new OutputDirError(`cancelled while waiting for ${req.label}, in use by ${attempt.holder}`);
     const waited = Date.now() - started;
-    if (waited >= timeoutMs) throw new OutputDirError(`${req.label} is in use by ${attempt.holder}; gave up after ${Math.max(1, Math.round(waited / 1000))} s — run again once it has finished`);
+    if (waited >= timeoutMs)
+      throw new OutputDirError(
+        `${req.label} is in use by ${attempt.holder}; gave up after ${Math.max(1, Math.round(waited / 1000))} s — run again once it has finished`,
+      );
     if (!told && waited >= 1000) {
       told = true;
       opts.onWait?.(`waiting for ${req.label}: in use by ${attempt.holder} (up to ${Math.round(timeoutMs / 1000)} s)`);

@@ -72,8 +72,15 @@ export function checkGenerated(files: readonly GeneratedFile[]): void {
     const parsed = record ? parseListing(contentBytes(record.content).toString('utf8')) : undefined;
     const listed = new Map(parsed?.listing?.files.map((f) => [f.path, f]));
     const others = files.filter((f) => f.path !== MANIFEST_FILE);
-    const exact = parsed?.listing && parsed.listing.ignored.length === 0 && listed.size === others.length && others.every((f) => listed.get(f.path)?.sha256 === contentSha256(f.content) && listed.get(f.path)?.mode === f.mode);
-    if (!exact) problems.push(`${quote(MANIFEST_FILE)}: ${record ? 'does not list exactly the generated files with their sha256 and mode' : 'missing from the generated files'}`);
+    const exact =
+      parsed?.listing &&
+      parsed.listing.ignored.length === 0 &&
+      listed.size === others.length &&
+      others.every((f) => listed.get(f.path)?.sha256 === contentSha256(f.content) && listed.get(f.path)?.mode === f.mode);
+    if (!exact)
+      problems.push(
+        `${quote(MANIFEST_FILE)}: ${record ? 'does not list exactly the generated files with their sha256 and mode' : 'missing from the generated files'}`,
+      );
   }
   if (problems.length) throw new OutputDirError(`refusing to write the output directory (nothing written):\n  ${problems.join('\n  ')}`);
 }
@@ -154,7 +161,18 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
   if (root === null) {
     const dirs = new Set<string>();
     for (const f of sorted) for (let i = f.path.indexOf('/'); i !== -1; i = f.path.indexOf('/', i + 1)) dirs.add(f.path.slice(0, i));
-    return { write: sorted, unchanged: [], removed: [], kept: [], unlisted: [], edited: [], carried: [], dirs: [...dirs].sort().map((d) => ({ path: d, mode: undefined })), ignoredListing: [], changes: true };
+    return {
+      write: sorted,
+      unchanged: [],
+      removed: [],
+      kept: [],
+      unlisted: [],
+      edited: [],
+      carried: [],
+      dirs: [...dirs].sort().map((d) => ({ path: d, mode: undefined })),
+      ignoredListing: [],
+      changes: true,
+    };
   }
 
   const old = readTree(root);
@@ -200,7 +218,9 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
       const q = f.path.slice(0, i);
       const o = old.get(q);
       if (!o || o.kind === 'dir' || fate.get(q) === 'removed') continue;
-      problems.push(`${quote(q)}: a ${kindName(o.kind)} derivc did not write${fate.get(q) === 'kept' ? ' (changed since)' : ''} is where ${quote(f.path)} needs a directory; move it away`);
+      problems.push(
+        `${quote(q)}: a ${kindName(o.kind)} derivc did not write${fate.get(q) === 'kept' ? ' (changed since)' : ''} is where ${quote(f.path)} needs a directory; move it away`,
+      );
       break;
     }
     const o = old.get(f.path);

@@ -59,11 +59,18 @@ export function renderPlan(plan: Plan): string {
     for (const line of step.lines) for (const part of line.split('\n')) out.push(`       ${part}`);
   });
 
-  out.push('', plan.targets.length === 0 ? 'targets: none (the manifest enables none; `--target iso` plans one)' : `targets: ${count(plan.targets.length, 'medium', 'media')}`);
+  out.push(
+    '',
+    plan.targets.length === 0
+      ? 'targets: none (the manifest enables none; `--target iso` plans one)'
+      : `targets: ${count(plan.targets.length, 'medium', 'media')}`,
+  );
   for (const t of plan.targets) {
     out.push(`  ${t.target} → ${t.outputs.join(', ')}`);
     out.push(`    host tools: ${t.tools.length === 0 ? 'none' : t.tools.map((x) => `${x.name} (${x.package})`).join(', ')}`);
-    out.push(`    timestamps: ${t.sourceDateEpoch === null ? "SOURCE_DATE_EPOCH, by default the image's creation time" : `SOURCE_DATE_EPOCH=${t.sourceDateEpoch}`}`);
+    out.push(
+      `    timestamps: ${t.sourceDateEpoch === null ? "SOURCE_DATE_EPOCH, by default the image's creation time" : `SOURCE_DATE_EPOCH=${t.sourceDateEpoch}`}`,
+    );
     out.push(`    work dir:   ${t.workDir.parent}/${t.workDir.prefix}XXXXXX (removed at the end)`);
     t.steps.forEach((step, i) => {
       out.push(`    ${i + 1}. ${step.title}`);

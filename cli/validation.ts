@@ -24,7 +24,9 @@ export function targetDiagnostics(source: SourceFile, findings: readonly TargetF
 export const targetOptionsCheck: ManifestCheck = (ctx, build, found) => {
   const targets = obj(ctx.manifest['targets']);
   if (!targets) return [];
-  const refused = found.some((d) => d.severity === 'error' && d.file === ctx.source.path && (d.pointer.startsWith('/targets') || d.pointer.startsWith('/base/platform')));
+  const refused = found.some(
+    (d) => d.severity === 'error' && d.file === ctx.source.path && (d.pointer.startsWith('/targets') || d.pointer.startsWith('/base/platform')),
+  );
   if (refused) return [];
   const ir = targetsIR(targets as Targets, ctx.dir);
   return targetDiagnostics(ctx.source, validateTargets(ir.enabled, ir, build));

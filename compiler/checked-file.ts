@@ -57,4 +57,3 @@ export type OpenRefusal =
   /** The name no longer leads to the opened file: moved or replaced while it was being opened. */
   | { refused: 'changed' }
   | { refused: 'unreadable'; reason: string };
-

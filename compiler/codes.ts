@@ -11,176 +11,750 @@ export interface CodeInfo {
 }
 
 const CATALOGUE = {
-  "parse/syntax": { summary: "the file is not valid YAML", explanation: "The YAML parser stopped at the position shown; derivc reports the first such error, because the ones after it are usually the parser losing its way. Check indentation (spaces, never tabs; the keys of one mapping in one column), quotes and colons around it." },
-  "parse/duplicate-key": { summary: "a key appears twice in one mapping", explanation: "YAML parsers disagree on which of two equal keys wins, so derivc refuses the file instead of guessing. Merge the two entries." },
-  "parse/alias-limit": { summary: "YAML aliases expand to too much data", explanation: "A file whose aliases (`*name`) would add more than 10000 values when expanded is refused without expanding it: this is how \"billion laughs\" files exhaust memory. Write the repeated content out, or use fewer nested aliases." },
-  "parse/undefined-alias": { summary: "an alias names no anchor", explanation: "An alias `*name` repeats the value marked `&name`, which must come before it in the file. Define the anchor above the alias, or fix the name." },
-  "parse/recursive-alias": { summary: "an alias is inside the value it repeats", explanation: "`a: &x [1, *x]` would be a list that contains itself, without end. An alias can only repeat a value that is complete before it." },
-  "parse/invalid-merge": { summary: "a `<<` merge key names something other than a mapping", explanation: "`<<: *base` copies the keys of the mapping `&base` into this one (keys written here win). Its value must be an alias to a mapping, an inline mapping, or a list of those." },
-  "parse/unsupported-tag": { summary: "a YAML tag derivc does not implement", explanation: "derivc reads plain data: strings, numbers, booleans, null, lists and mappings. Tags such as `!!binary`, `!!set`, `!!timestamp` or `!custom` would make other YAML readers (yip's go-yaml among them) see something else than derivc, so they are errors. The core tags `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map` and `!!seq` are accepted where they mean the same in YAML 1.1 and 1.2: `!!int 0644` (octal to one, decimal to the other) and `!!bool yes` are not. For binary file content, put the file next to the manifest and use `files[].source`." },
-  "parse/too-deep": { summary: "lists and mappings are nested too deeply", explanation: "derivc reads at most 100 levels of lists and mappings inside each other (aliases included); no manifest or cloud-config file needs more, and deeper input is how parsers are made to run out of stack. Flatten the structure." },
-  "parse/encoding": { summary: "the file is not UTF-8", explanation: "derivc reads manifests and cloud-config files as UTF-8. Re-save the file as UTF-8, for example with `iconv -f latin1 -t utf-8 in.yaml > out.yaml`." },
-  "parse/empty": { summary: "the file is empty", explanation: "A manifest needs at least apiVersion, kind, metadata and base. `derivc init` scaffolds one. An empty cloud-config file only gets a warning: it does nothing at boot." },
-  "parse/multiple-documents": { summary: "the file holds several YAML documents", explanation: "A manifest (and a cloud-config file) is one YAML document. Remove the `---` separator and what follows, or split the documents into files." },
-  "parse/not-a-mapping": { summary: "the file is not a mapping of keys", explanation: "A manifest is a YAML mapping whose first key is `apiVersion`. A list or a plain value at the top is not a manifest." },
-  "parse/too-large": { summary: "the file is too large", explanation: "Manifests and cloud-config files are small; a multi-megabyte file is refused unread. Put large content in a file and reference it with `files[].source`." },
-  "io/unreadable": { summary: "the file cannot be read", explanation: "The path does not exist, is a directory, is a symlink loop, or cannot be read. `derivc validate DIR` looks for DIR/derivative.yaml." },
-  "io/outside-repository": { summary: "the manifest resolves outside its repository", explanation: "The path names a symlink that leads out of the repository holding it (its git work tree, or its own directory when it is in none). derivc does not read it: in CI a pull request could otherwise make derivc print any file of the runner into the log.", hint: "name the manifest itself, not a link to a file elsewhere" },
-  "validate/too-many-problems": { summary: "more problems in this file than derivc shows", explanation: "derivc reports the first 100 problems of each file (by position) and then this one, which counts the rest: thousands of diagnostics help no one and make every output format huge. Its severity is the highest of the problems left out, so the exit code is the same as with all of them shown." },
-  "api/missing-version": { summary: "the manifest has no apiVersion", explanation: "`apiVersion` is read first and decides which format applies. Start the manifest with `apiVersion: derivc.dev/v1alpha1`." },
-  "api/unknown-version": { summary: "the apiVersion is not one derivc knows", explanation: "Only the versions listed in the message are supported. A newer manifest needs a newer derivc; a typo needs fixing." },
-  "schema/unknown-key": { summary: "a key the manifest format does not have", explanation: "Every object in a manifest is closed: an unknown key is an error, because it is almost always a typo (`systctl` for `sysctl`) that would otherwise be silently ignored at boot. The hint names the closest known key." },
-  "schema/missing-key": { summary: "a required key is missing", explanation: "The object shown needs this key. The hint says what it is for." },
-  "schema/wrong-type": { summary: "a value has the wrong type", explanation: "The value is, for example, a list where a string is expected. Check the indentation: a value indented under a key becomes a mapping." },
-  "schema/invalid-value": { summary: "a value is not one of the allowed ones", explanation: "The message lists the allowed values; the hint names the closest one when there is a likely typo." },
-  "schema/invalid-format": { summary: "a value does not have the expected form", explanation: "The value does not match the pattern the format requires. `derivc schema` shows each field's pattern and description." },
-  "schema/invalid-key": { summary: "a mapping key does not have the expected form", explanation: "Keys of this mapping must follow a pattern (for example environment variable names or sysctl keys)." },
-  "schema/too-few-items": { summary: "a list or mapping is too short", explanation: "The list needs more entries (for example at least one firmware)." },
-  "schema/too-many-items": { summary: "a list or mapping is too long", explanation: "The list has more entries than allowed." },
-  "schema/duplicate-item": { summary: "a list repeats an item", explanation: "Lists such as firmware or builders name each item once." },
-  "schema/out-of-range": { summary: "a number is out of range", explanation: "The number is below the minimum or above the maximum the field allows." },
-  "schema/too-short": { summary: "a string is too short", explanation: "The value is shorter than the field allows (often: empty)." },
-  "schema/too-long": { summary: "a string is too long", explanation: "The value is longer than the field allows." },
-  "schema/exactly-one": { summary: "exactly one of several keys is required", explanation: "The object must set exactly one of the keys named in the message." },
-  "cloud-config/unknown-key": { summary: "a key the cloud-config file format does not have", explanation: "Every object in a cloud-config file is closed: an unknown key is an error, because it is almost always a typo (`systctl` for `sysctl`) that would otherwise be silently ignored at boot. The hint names the closest known key. The cOS runner (yip) itself ignores unknown keys, which is why derivc checks them. In a `#cloud-config` file on a Kairos toolkit, Kairos's own keys (`install`, `k3s`, `p2p`, …) are known too; other top-level keys pass through to Kairos providers, and only one that looks like a typo of a known key is reported." },
-  "cloud-config/missing-key": { summary: "a required key is missing", explanation: "The object shown needs this key. The hint says what it is for." },
-  "cloud-config/wrong-type": { summary: "a value has the wrong type", explanation: "The value is, for example, a list where a string is expected. Check the indentation: a value indented under a key becomes a mapping." },
-  "cloud-config/invalid-value": { summary: "a value is not one of the allowed ones", explanation: "The message lists the allowed values; the hint names the closest one when there is a likely typo." },
-  "cloud-config/invalid-format": { summary: "a value does not have the expected form", explanation: "The value does not match the pattern the format requires. `derivc schema` shows each field's pattern and description." },
-  "cloud-config/invalid-key": { summary: "a mapping key does not have the expected form", explanation: "Keys of this mapping must follow a pattern (for example environment variable names or sysctl keys)." },
-  "cloud-config/too-few-items": { summary: "a list or mapping is too short", explanation: "The list needs more entries (for example at least one firmware)." },
-  "cloud-config/too-many-items": { summary: "a list or mapping is too long", explanation: "The list has more entries than allowed." },
-  "cloud-config/duplicate-item": { summary: "a list repeats an item", explanation: "Lists such as firmware or builders name each item once." },
-  "cloud-config/out-of-range": { summary: "a number is out of range", explanation: "The number is below the minimum or above the maximum the field allows." },
-  "cloud-config/too-short": { summary: "a string is too short", explanation: "The value is shorter than the field allows (often: empty)." },
-  "cloud-config/too-long": { summary: "a string is too long", explanation: "The value is longer than the field allows." },
-  "cloud-config/exactly-one": { summary: "exactly one of several keys is required", explanation: "The object must set exactly one of the keys named in the message." },
-  "cloud-config/quoted-permissions": { summary: "a file mode in a cloud-config step is quoted", explanation: "yip reads `permissions` as a YAML 1.1 integer: `0644` unquoted means octal 644. A quoted `\"0644\"` is a string, and yip then drops the whole file at boot (logged, not fatal). Write `permissions: 0644` without quotes.", hint: "write the mode unquoted, e.g. `permissions: 0644`" },
-  "cloud-config/invalid-permissions": { summary: "a file mode in a cloud-config step is out of range", explanation: "Modes are octal numbers from 0000 to 07777, written unquoted with a leading 0 (`0640`).", hint: "write an octal mode with a leading 0, e.g. `permissions: 0640`" },
-  "cloud-config/decimal-permissions": { summary: "a file mode is written without its leading 0", explanation: "`permissions: 644` is the decimal number 644 (octal 1204), not mode 0644. yip would apply the odd mode without complaint. Add the leading 0." },
-  "cloud-config/label-too-long": { summary: "a partition label is longer than its filesystem allows", explanation: "Filesystem labels are limited: ext2/3/4 16 characters, xfs 12, vfat 11. `COS_PERSISTENT` (14) does not fit xfs." },
-  "cloud-config/yip-unreadable": { summary: "yip's YAML reader would reject this file or read it differently", explanation: "yip reads cloud-config with go-yaml v2 (YAML 1.1) and skips a whole file it cannot read, with every user, key and service in it. go-yaml v2 rejects raw control characters (C0 but tab and line ends, DEL, C1 but U+0085, U+FFFE, U+FFFF) anywhere, comments included; reads U+0085, U+2028 and U+2029 as line breaks; rejects `\\uD800`-style surrogate escapes (even as a pair), the YAML 1.2 escape `\\/`, and directives other than `%YAML 1.1` and `%TAG`; and applies tags such as `!!bool` that derivc reads as plain strings. Write such characters as escapes in a double-quoted string (`\\L`, `\\P`, `\\N`, `\\x7f`), astral characters as themselves or `\\UXXXXXXXX`, and drop the tag or directive." },
-  "stages/unknown-stage": { summary: "a stage name the toolkit does not run", explanation: "Every toolkit runs rootfs, initramfs, fs, boot, network, reconcile and its lifecycle hooks (before-install, after-install-chroot, …; Elemental also before-disk, after-disk, post-install, …; Kairos also kairos-install.pre, kairos-uki-install.after, …), each with .before/.after. Other names only run when something calls `elemental run-stage NAME` (or `kairos-agent run-stage NAME`); usually they are typos, such as `install-after` for `after-install`." },
-  "cloud-config/newer-than-toolkit": { summary: "a cloud-config key newer than the yip of the manifest's toolkit", explanation: "Each toolkit release links one yip version (its go.mod), and yip silently ignores keys it does not know: a step using `only_os` (yip v1.14) on Elemental v2.3.2 (yip v1.4.6 schema) runs everywhere, a `maas` datasource on Kairos v3.7.2 (yip v1.21.2) is never asked. The message names the yip version that introduced the key and the one the toolkit runs. Upgrade the toolkit (`toolkit.version`, the toolkit image's tag), or write the step without the key. A cloud-config file validated on its own is checked against the newest yip derivc knows." },
-  "cloud-config/not-run-by-toolkit": { summary: "a cloud-config directive the manifest's toolkit does not run", explanation: "Some toolkits decode a directive but never run it: Elemental from v2.1.2 dropped `git` and `modules` (its yip fork deleted `modules`), Kairos v3.4 ran its own plugin list without `packages`, `unpack_images` and the `only_*` conditions (a step with `only_os` then runs everywhere), and Kairos from v3.7 is built without git, so a `git` step fails. Do the work another way (`commands`, `files`, or a build step)." },
-  "cloud-config/late-header": { summary: "`#cloud-config` is not on the first line, where this toolkit's yip looks for it", explanation: "yip before v1.22.0 reads a file as cloud-init (users, write_files, runcmd, hostname) only when `#cloud-config` is its very first line; from v1.22.0 blank and comment lines may come first. With an older toolkit, yip reads this file as a plain yip file and ignores every cloud-init key in it. Move `#cloud-config` to the first line." },
-  "stages/invalid-stage-name": { summary: "a stage name has an invalid form", explanation: "Stage names are lowercase words with dots and dashes, like `initramfs` or `boot.after`.", hint: "use a stage name such as `initramfs`, `boot` or `network.after`" },
-  "stages/plaintext-password": { summary: "a cloud-config user has a plaintext password", explanation: "yip accepts plain passwords, but the file ends up readable in the image and in git. Store a crypt hash instead (`openssl passwd -6`)." },
-  "metadata/invalid-name": { summary: "invalid derivative name", explanation: "`metadata.name` names the image and media files: lowercase letters, digits and dashes, 1\u201363 characters, starting and ending with a letter or digit.", hint: "use lowercase letters, digits and dashes, e.g. `acme-os`" },
-  "metadata/invalid-version": { summary: "invalid derivative version", explanation: "`metadata.version` becomes an image tag: letters, digits, `.`, `_`, `+`, `-`, up to 128 characters, not starting with a punctuation mark.", hint: "use a tag-safe version such as `1.2.0`" },
-  "metadata/invalid-label-key": { summary: "invalid OCI label key", explanation: "Label keys are reverse-DNS style names: lowercase letters, digits, dots and dashes (`com.acme.team`).", hint: "use a key such as `com.example.owner`" },
-  "base/invalid-image-ref": { summary: "invalid image reference", explanation: "An image reference is `[registry/]repo[:tag][@sha256:digest]` with lowercase repository path components.", hint: "write e.g. `registry.opensuse.org/opensuse/leap:15.5`" },
-  "base/image-xor-derivative": { summary: "base needs exactly one of image or derivative", explanation: "`base.image` builds FROM a container image; `base.derivative` builds FROM another derivative manifest (a downstream derivative). Set exactly one." },
-  "base/unpinned": { summary: "the base image is not pinned", explanation: "A reference without a tag or digest follows `latest`, so two builds of the same manifest can produce different images. Pin a tag, or better a digest." },
-  "base/family-unknown": { summary: "the distro family cannot be inferred", explanation: "derivc infers the family (opensuse, fedora, ubuntu, debian) from well-known image names. For other names set `base.family`: it decides the package manager and the kernel/initrd commands." },
-  "base/family-mismatch": { summary: "a downstream derivative names a different family than its upstream", explanation: "A downstream derivative is built FROM its upstream image, so it inherits the upstream's family. Remove `base.family` from the downstream manifest." },
-  "base/derivative-not-found": { summary: "the upstream derivative manifest does not exist", explanation: "`base.derivative` is a path to another derivative.yaml, relative to this manifest." },
-  "base/derivative-outside-repository": { summary: "the upstream derivative is outside the repository", explanation: "A manifest may read files only inside its repository: the git work tree holding it, or its own directory when it is in none. `base.derivative` leads elsewhere (by `..` or through a symlink), so derivc does not read it: in CI a manifest from a pull request could otherwise print any file of the runner into the log.", hint: "keep the upstream manifest in the same repository and point at it with a relative path" },
-  "base/derivative-cycle": { summary: "upstream derivatives form a cycle", explanation: "A chain of `base.derivative` references leads back to a manifest already in the chain, so no build order exists. One manifest in the chain must build from a base `image`." },
-  "toolkit/repository-required": { summary: "the luet toolkit needs a repository for this family", explanation: "The cOS toolkit published luet repositories for openSUSE (green), Fedora (blue) and Ubuntu (orange), not for Debian. Name your repository, or ship the toolkit as an image (`source: image`)." },
-  "toolkit/no-runtime": { summary: "a runtime-only setting in a derivative without a toolkit", explanation: "`stages`, `oemDir` and `layout` are cloud-config run at boot by the cOS toolkit. Without a toolkit nothing runs them. Add a toolkit, or use `system:` settings, which derivc applies at build time when there is no toolkit." },
-  "toolkit/flavor-required": { summary: "the toolkit in the base image cannot be told from its name", explanation: "With `source: base` derivc needs to know whose toolkit the base image carries (cOS, Elemental or Kairos): it decides the cloud-config keys the image understands and where boot arguments go. Well-known names (`quay.io/kairos/*`, `*elemental*`, `quay.io/costoolkit/*`) say it; otherwise state `flavor:` (and `version:`) under `toolkit`." },
-  "toolkit/unknown-version": { summary: "the toolkit release cannot be told, so the newest one is assumed", explanation: "derivc reads the toolkit release from the toolkit image's tag (`elemental-cli:v2.3.2`, `framework:v2.11.7`) or from `toolkit.version`. Without either it assumes the newest release it knows, whose yip accepts every cloud-config key: keys an older toolkit ignores are then not reported. State `version:` under `toolkit`, or use a tagged toolkit image." },
-  "toolkit/downstream": { summary: "a downstream derivative sets a toolkit", explanation: "The upstream image already carries the toolkit; a downstream derivative does not install it again. Change the toolkit in the upstream manifest." },
-  "packages/invalid-name": { summary: "invalid package name", explanation: "Package names are passed to zypper, dnf or apt-get. They may contain letters, digits and `+._:-`, optionally `=version`. Spaces, `;`, `$` and quotes are refused: nothing from a manifest reaches a shell unchecked.", hint: "write one package per list item, e.g. `openssh-server` or `vim=2:9.0.1378-2`" },
-  "packages/invalid-repository": { summary: "invalid package repository", explanation: "A repository needs a `name` (letters, digits, `._-`) and an `http(s)` `url`.", hint: "use e.g. `{name: acme, url: https://repo.example.com/acme}`" },
-  "packages/install-and-remove": { summary: "a package is both installed and removed", explanation: "Package managers resolve this differently per family. Keep the package in one list." },
-  "packages/duplicate-repository": { summary: "two repositories share a name", explanation: "Repository names become file names under the package manager's configuration; each must be unique." },
-  "files/invalid-path": { summary: "invalid file path", explanation: "`files[].path` is where the file lands in the image: an absolute path of safe characters.", hint: "write an absolute path such as `/etc/motd`" },
-  "files/duplicate-path": { summary: "two files entries write the same path", explanation: "The later entry would silently replace the earlier one. Keep one entry per path." },
-  "files/invalid-mode": { summary: "invalid file mode", explanation: "Modes are octal strings: `\"0644\"`, `\"0755\"`, `\"1777\"`.", hint: "write the mode as a quoted octal string, e.g. `mode: \"0644\"`" },
-  "files/mode-not-string": { summary: "a file mode is an unquoted number", explanation: "YAML 1.1 reads `0644` as octal 420 and YAML 1.2 as decimal 644, so an unquoted mode means different things to different tools. derivc requires a quoted string." },
-  "files/invalid-owner": { summary: "invalid file owner", explanation: "`owner` is `user:group` with names or numeric ids, e.g. `root:root` or `1000:1000`.", hint: "write `user:group`, e.g. `root:root`" },
-  "files/content-xor-source": { summary: "a file needs exactly one of content or source", explanation: "`content` embeds the text in the manifest; `source` copies a file next to the manifest. Set exactly one." },
-  "path/outside-manifest-dir": { summary: "a local path leaves the manifest's folder", explanation: "`files[].source`, `overlay`, `oemDir` and `targets.iso.overlay` must stay inside the folder that holds the manifest \u2014 after resolving symlinks \u2014 so that a build context can never pick up files such as ~/.ssh or /etc/shadow." },
-  "path/not-found": { summary: "a local path does not exist", explanation: "The path is relative to the manifest's folder." },
-  "path/wrong-kind": { summary: "a local path is a file where a directory is expected, or the reverse", explanation: "`files[].source` names a file; `overlay`, `oemDir` and `targets.iso.overlay` name directories." },
-  "oemDir/ignored-file": { summary: "a file in oemDir that the toolkit ignores", explanation: "The cOS runner reads only `.yaml`/`.yml` files from /system/oem. Other files would be copied but never used." },
-  "system/plaintext-password": { summary: "a plaintext password in the manifest", explanation: "The manifest is committed to git; a plaintext password would be public to everyone who can read the repository, and it ends up in the image. Store a crypt hash in `passwordHash`.", hint: "replace `password:` with `passwordHash:` \u2014 generate one with `openssl passwd -6` or `mkpasswd -m sha-512`" },
-  "system/invalid-password-hash": { summary: "passwordHash is not a crypt hash", explanation: "`passwordHash` must be a crypt(3) hash: `$6$\u2026` (SHA-512), `$5$\u2026`, `$y$\u2026` (yescrypt), `$2b$\u2026` (bcrypt) or `$1$\u2026`.", hint: "generate one with `openssl passwd -6` or `mkpasswd -m sha-512`" },
-  "system/invalid-user-name": { summary: "invalid user name", explanation: "User names are lowercase letters, digits, `_` and `-`, starting with a letter or `_`, up to 32 characters.", hint: "use a name such as `admin` or `svc_backup`" },
-  "system/invalid-hostname": { summary: "invalid hostname", explanation: "A hostname is up to 64 characters (the kernel's limit) of dot-separated labels, each 1\u201363 letters, digits or dashes, not starting or ending with a dash.", hint: "use a name such as `edge-01` or `node1.example.com`" },
-  "system/invalid-sysctl-key": { summary: "invalid sysctl key", explanation: "sysctl keys are dotted lowercase names such as `net.ipv4.ip_forward`.", hint: "write the dotted form, e.g. `net.ipv4.ip_forward`" },
-  "system/invalid-module": { summary: "invalid kernel module name", explanation: "Module names are letters, digits, `_` and `-` (e.g. `br_netfilter`). Options belong in a modprobe.d file.", hint: "write the bare module name, e.g. `br_netfilter`" },
-  "system/invalid-unit": { summary: "invalid systemd unit name", explanation: "Unit names are letters, digits and `:_.@-`; a name without a suffix means `.service`.", hint: "write a unit name such as `sshd` or `k3s.service`" },
-  "system/invalid-env-name": { summary: "invalid environment variable name", explanation: "Names are letters, digits and `_`, not starting with a digit.", hint: "use a name such as `HTTP_PROXY`" },
-  "system/broken-ssh-key": { summary: "an SSH public key is cut, mislabelled or too weak", explanation: "The key's base64 body must decode to exactly one key of the type the line names (ed25519: 32 bytes; ECDSA: a point of the named curve; RSA: at least 1024 bits). A key pasted over two lines in plain YAML has its line break folded into a space: the line still looks like `type base64 comment`, but the key is cut in two, sshd refuses it, and the user cannot log in." },
-  "system/invalid-ssh-key": { summary: "invalid SSH public key", explanation: "An authorized key is one line: type (`ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-\u2026`, `sk-\u2026`), base64 key, optional comment.", hint: "paste the content of your `.pub` file" },
-  "system/service-conflict": { summary: "a unit is enabled and also disabled or masked", explanation: "The two settings contradict each other; keep one." },
-  "system/duplicate-user": { summary: "a user is defined twice", explanation: "Merge the two entries into one." },
-  "layout/invalid-path": { summary: "invalid layout path", explanation: "Layout paths are absolute directories such as `/var/lib/myapp`.", hint: "write an absolute path, e.g. `/var/lib/myapp`" },
-  "layout/invalid-overlay": { summary: "invalid overlay setting", explanation: "`layout.overlay` is `tmpfs:<n>%`, `tmpfs:<size>`, `LABEL=<label>` or `UUID=<uuid>`.", hint: "write e.g. `tmpfs:25%` or `LABEL=COS_OVERLAY`" },
-  "layout/label-xor-uuid": { summary: "a volume needs exactly one of label or uuid", explanation: "Each `layout.volumes` entry is found either by filesystem label or by UUID." },
-  "layout/path-overlap": { summary: "a path is both ephemeral and persistent", explanation: "The cOS layout mounts `rwPaths` as ephemeral overlays first and `persistentPaths` on top. A path in both lists, or an ephemeral path inside a persistent one, loses its persistence. A persistent path inside an ephemeral one (rw `/etc`, persistent `/etc/ssh`) works only with bind-mounted state: set `persistentBind: true`." },
-  "layout/nested-path": { summary: "a layout path is covered by another one in the same list", explanation: "The outer path already covers it; the inner entry is redundant." },
-  "boot/invalid-cmdline": { summary: "invalid kernel argument", explanation: "Each `boot.cmdline` item is one kernel argument: no spaces, quotes, `;`, `$`, backslashes or braces, because it is written into a GRUB script.", hint: "write one token per item, e.g. `net.ifnames=0`" },
-  "boot/invalid-console": { summary: "invalid console", explanation: "Consoles are device names with optional options, such as `tty1` or `ttyS0,115200n8`.", hint: "write e.g. `ttyS0,115200`" },
-  "boot/invalid-label": { summary: "invalid filesystem label", explanation: "Labels are letters, digits, `_` and `-`.", hint: "use e.g. `ACME_STATE`" },
-  "boot/invalid-entry-name": { summary: "invalid GRUB entry name", explanation: "The menu title goes into /etc/os-release and the GRUB menu: printable text without quotes, `$`, backslashes or backticks.", hint: "use plain text such as `Acme OS`" },
-  "boot/cmdline-too-long": { summary: "the kernel arguments do not fit on the kernel command line", explanation: "`boot.cmdline` and `boot.console` (with those of the upstream derivatives) share one kernel command line with the boot loader's, the toolkit's and derivc's own arguments. The kernel keeps at most 2047 bytes of it (COMMAND_LINE_SIZE on x86 and arm64) and silently drops the rest; much longer, and GRUB cannot even read the generated bootargs.cfg. derivc keeps 512 bytes for the others' arguments." },
-  "boot/label-too-long": { summary: "a partition label is longer than its filesystem allows", explanation: "Partition labels (oem, state, recovery, persistent) are ext4 labels, and system image labels (active, passive, system) ext2 labels: at most 16 characters." },
-  "boot/duplicate-label": { summary: "two partitions or images share a label", explanation: "Boot finds partitions and images by label; two with the same label make the choice arbitrary." },
-  "upgrade/invalid-image": { summary: "invalid upgrade image", explanation: "`upgrade.image` is a repository without tag or digest; the tag is `metadata.version`.", hint: "write the repository only, e.g. `registry.example.com/acme/os`" },
-  "build/invalid-tag": { summary: "invalid image tag", explanation: "`build.tags` are full references `repo:tag`.", hint: "write e.g. `registry.example.com/acme/os:1.0.0`" },
-  "build/invalid-arg-name": { summary: "invalid build argument name", explanation: "Build argument names are letters, digits and `_`, not starting with a digit.", hint: "use a name such as `HTTP_PROXY`" },
-  "targets/invalid-iso-label": { summary: "invalid ISO volume label", explanation: "The ISO label is an ISO 9660 volume id: up to 32 uppercase letters, digits and `_`. It also appears in the live boot command line (`root=live:CDLABEL=\u2026`).", hint: "use e.g. `ACME_LIVE`" },
-  "targets/invalid-name": { summary: "invalid media file name", explanation: "Media names become file names: letters, digits, `.`, `_`, `-`.", hint: "use e.g. `acme-os-1.0.0`" },
-  "targets/raw-too-small": { summary: "the raw disk cannot hold its partitions", explanation: "`targets.raw.size` (or `targets.ova.diskSize` for the OVA's disk) must hold the partition tables, the BIOS boot and EFI partitions the firmware needs, and every partition. `derivc validate` reports a stated partition size that cannot fit at its own line. Sizes the manifest leaves out (recovery, state) are chosen when the image is built, from its size, with room for the recovery squashfs and for the active and passive system images; when those do not fit the disk, `derivc build` says so at `size` before it makes anything. Make the disk larger or state smaller partitions." },
-  "targets/packer-credential": { summary: "a credential in the packer target", explanation: "derivc never writes credentials into templates: every credential is a Packer variable that you set at build time (`PKR_VAR_\u2026` or your cloud CLI's environment)." },
-  "schema/invalid-size": { summary: "invalid size", explanation: "Sizes are a positive integer with a binary unit: `64MiB`, `8GiB`.", hint: "write e.g. `8GiB`" },
-  "schema/invalid-duration": { summary: "invalid duration", explanation: "Durations are a positive integer with a unit: `ms`, `s`, `m` or `h` (`90s`, `5m`).", hint: "write e.g. `5m`" },
-  "toolkit/invalid-source": { summary: "invalid toolkit source", explanation: "`toolkit.source` is one of luet, image, base, none.", hint: "use one of `luet`, `image`, `base`, `none`" },
-  "toolkit/invalid-image-ref": { summary: "invalid toolkit image reference", explanation: "Toolkit images (`luetImage`, `image`) are OCI references `[registry/]repo[:tag][@sha256:digest]`.", hint: "write e.g. `quay.io/luet/base:0.32.0`" },
-  "toolkit/invalid-repository": { summary: "invalid luet repository", explanation: "A luet repository is an image repository reference without tag, e.g. `quay.io/costoolkit/releases-green`.", hint: "write e.g. `quay.io/costoolkit/releases-green`" },
-  "toolkit/invalid-package": { summary: "invalid luet package", explanation: "luet packages are `category/name`, optionally `@version` (e.g. `meta/cos-minimal`).", hint: "write e.g. `meta/cos-minimal`" },
-  "toolkit/invalid-flavor": { summary: "invalid toolkit flavor", explanation: "`toolkit.flavor` is cos, elemental or kairos: whose boot files and cloud-config runner the image carries.", hint: "use one of `cos`, `elemental`, `kairos`" },
-  "toolkit/invalid-version": { summary: "invalid toolkit release", explanation: "`toolkit.version` is a release number such as `v2.3.2` (the `v` is optional). For Kairos it is the Kairos release, not the framework image's version.", hint: "write e.g. `version: v2.3.2`" },
-  "toolkit/invalid-binary": { summary: "invalid toolkit binary path", explanation: "`binary` is the absolute path of the toolkit binary inside the toolkit image, e.g. `/usr/bin/elemental`.", hint: "write an absolute path such as `/usr/bin/elemental`" },
-  "schema/invalid-text": { summary: "text contains characters that are not allowed", explanation: "Free text may not contain NUL or other control characters that would corrupt generated files.", hint: "remove control characters from the text" },
-  "schema/invalid-relative-path": { summary: "invalid relative path", explanation: "Paths to local files and folders are relative to the manifest and use letters, digits and `._@+,=~-` in each segment.", hint: "write a path relative to the manifest, e.g. `files/motd`" },
-  "system/invalid-timezone": { summary: "invalid time zone", explanation: "Time zones are tz database names such as `Europe/Berlin` or `UTC`.", hint: "write e.g. `UTC` or `Europe/Berlin`" },
-  "system/invalid-keymap": { summary: "invalid keymap", explanation: "Keymaps are console keymap names such as `us` or `de-latin1`.", hint: "write e.g. `us`" },
-  "system/invalid-locale": { summary: "invalid locale", explanation: "Locales look like `en_US.UTF-8`.", hint: "write e.g. `en_US.UTF-8`" },
-  "system/invalid-group-name": { summary: "invalid group name", explanation: "Group names follow the same rules as user names: lowercase letters, digits, `_` and `-`.", hint: "use a name such as `wheel`" },
-  "system/invalid-path": { summary: "invalid path", explanation: "Shells and home directories are absolute paths.", hint: "write an absolute path, e.g. `/bin/bash`" },
-  "system/invalid-uid": { summary: "invalid uid", explanation: "User ids are integers from 0 to 4294967294.", hint: "use a number such as `1000`" },
-  "system/invalid-sysctl-value": { summary: "invalid sysctl value", explanation: "sysctl values are single-line strings or numbers.", hint: "write the value on one line, e.g. `1`" },
-  "system/invalid-env-value": { summary: "invalid environment value", explanation: "Environment values are single-line strings: they are written to /etc/environment.", hint: "write the value on one line" },
-  "system/invalid-nameserver": { summary: "invalid name server", explanation: "Name servers are IPv4 or IPv6 addresses.", hint: "write an IP address, e.g. `1.1.1.1`" },
-  "system/invalid-search-domain": { summary: "invalid DNS search domain", explanation: "Search domains are domain names such as `example.com`.", hint: "write a domain name, e.g. `corp.example.com`" },
-  "system/invalid-dns-option": { summary: "invalid resolver option", explanation: "Resolver options are resolv.conf options such as `ndots:2` or `edns0`.", hint: "write e.g. `ndots:2`" },
-  "layout/invalid-label": { summary: "invalid volume label", explanation: "Volume labels are letters, digits, `_` and `-`.", hint: "use e.g. `COS_PERSISTENT`" },
-  "layout/invalid-uuid": { summary: "invalid volume UUID", explanation: "A filesystem UUID such as `2f1d\u2026` in its canonical form.", hint: "write the UUID as `blkid` prints it" },
-  "build/invalid-arg-value": { summary: "invalid build argument value", explanation: "Build argument values are single-line strings.", hint: "write the value on one line, quoted if it looks like a number" },
-  "build/invalid-label-key": { summary: "invalid image label key", explanation: "Label keys are reverse-DNS style names: lowercase letters, digits, dots and dashes.", hint: "use a key such as `com.example.owner`" },
-  "targets/invalid-option": { summary: "invalid target option", explanation: "The value is outside what the target accepts: a size that is not whole MiB where the target needs MiB, a cloud disk smaller than the disk the image is made from, an EBS volume type that cannot boot, a VM firmware the ISO does not boot. `derivc validate` reports it at the option; `derivc schema` shows each option's form." },
-  "targets/unsupported-firmware": { summary: "the architecture cannot boot with this firmware", explanation: "GRUB has a BIOS platform (i386-pc) for amd64 only: an arm64 ISO, disk or VM boots with UEFI. The default firmware of the ISO and the raw disk is both, so an arm64 derivative states `firmware: [uefi]` for them." },
-  "targets/unsupported-arch": { summary: "the target does not support this architecture", explanation: "The packer target writes templates for amd64 images (its builders boot x86 VMs); leave it out of an arm64 derivative." },
-  "cloud-config/invalid-owner": { summary: "invalid owner or group id", explanation: "`owner` and `group` in yip are numeric ids (0 for root); `ownerstring` takes `user:group` names.", hint: "write a number such as `0`, or use `ownerstring: root:root`" },
-  "cloud-config/invalid-encoding": { summary: "invalid content encoding", explanation: "yip decodes `b64`/`base64`, `gz`/`gzip` and their `+b64` combinations.", hint: "use e.g. `encoding: b64`" },
-  "cloud-config/invalid-provider": { summary: "invalid datasource provider", explanation: "yip knows aws, azure, gcp, hetzner, openstack, packet, scaleway, vultr, digitalocean, metaldata, cdrom and file, vmware (yip v1.1), config-drive (v1.4.4) and maas (v1.25). yip ignores other names silently; derivc reports them, since they are typos." },
-  "cloud-config/invalid-filesystem": { summary: "invalid filesystem", explanation: "Partitions created by `layout` are ext2, ext3, ext4, xfs, fat or vfat; btrfs (yip v1.10, Elemental v1.2), swap (yip v1.11), fat16 and fat32 (v1.19); noformat, none and `-` leave the partition unformatted (v1.24).", hint: "use e.g. `filesystem: ext4`" },
-  "cloud-config/invalid-size": { summary: "invalid partition size", explanation: "`layout` sizes are MiB as integers; 0 means all free space.", hint: "write a number of MiB, e.g. `size: 8192`" },
-  "cloud-config/invalid-uid": { summary: "invalid uid", explanation: "yip user ids are numbers (written as a number or a string of digits).", hint: "write e.g. `uid: 1000`" },
-  "compile/oem-conflict": { summary: "an oemDir file has the name of a generated file", explanation: "derivc writes 02_upgrades.yaml (luet toolkit with `upgrade`), 2N_derivc_layout.yaml, 3N_derivc_system.yaml and 5N_derivc_stages.yaml into /system/oem (N is 0 for a derivative built from an image, 1 for its downstream, …). An oemDir file with one of those names would silently replace the generated one; rename it." },
-  "compile/invalid-cloud-config": { summary: "a generated cloud-config file would be invalid", explanation: "derivc re-validates every cloud-config file it generates with the same schema as hand-written ones. This points at the manifest part that produced the invalid file; it usually means a value the manifest schema accepts that yip does not." },
-  "parse/lone-surrogate": { summary: "a string holds a lone UTF-16 surrogate", explanation: "A `\\uD800`–`\\uDFFF` escape that is not half of a pair makes a string no UTF-8 file can carry: derivc would have to write a replacement character instead of what the manifest says. Write the character itself, or as one `\\UXXXXXXXX` escape.", hint: "write the character itself, or as one `\\UXXXXXXXX` escape (e.g. `\\U0001F600`)" },
-  "parse/complex-key": { summary: "a mapping key is a list or a mapping", explanation: "YAML allows `? [a, b]: value`, but a manifest's keys are plain names; such a key cannot be addressed or validated." },
-  "path/symlink-loop": { summary: "a path is a symlink loop", explanation: "A symlink on the way to the file or folder points back at itself (directly or through other links), so there is nothing to read. Fix or remove the link." },
-  "path/unwritable": { summary: "a file name derivc cannot write into the build context", explanation: "Every file of `files`, `overlay` and `oemDir` is written into the build context (`files/…`, `overlay/…`, `rootfs/system/oem/…`). Names ending in `.derivc-tmp` are reserved for derivc's temporary files, and backslashes are refused; rename the file." },
-  "files/path-conflict": { summary: "a files path is also another files path's folder", explanation: "`/etc/x` and `/etc/x/y` cannot both be written: the first makes `/etc/x` a file, the second needs it to be a folder. Rename one of them." },
-  "path/too-deep": { summary: "a folder is nested too deeply", explanation: "derivc reads oemDir and overlay folders up to 16 levels deep; deeper folders are not validated or copied. Flatten the structure." },
-  "path/too-many-files": { summary: "a folder holds too many files", explanation: "derivc reads at most 10,000 files from oemDir or an overlay; the rest would be silently missing from the image, so this is an error. Ship large trees as a package or an image layer." },
-  "files/owner-created-at-boot": { summary: "a file is owned by a user that only exists at boot", explanation: "With a toolkit, `system.users` are created by cloud-config when the system boots; the image build runs `chown` earlier, when those names do not exist, and fails. Use numeric ids." },
-  "build/engine-unreachable": { summary: "the Docker Engine does not answer", explanation: "derivc builds through the Docker Engine API, at DOCKER_HOST or /var/run/docker.sock. Start the engine (`dockerd &`, or `systemctl start docker`), install it (`apt-get install docker.io`), or point DOCKER_HOST at one. `derivc doctor` checks the host." },
-  "build/base-image-missing": { summary: "the base image is not on this machine and cannot be pulled", explanation: "The Engine looked for the `base.image` locally, then tried its registry and failed. Without a registry, load the image first (`docker load`, or build a Debian base with mmdebstrap and `docker import`)." },
-  "build/package-not-found": { summary: "a package does not exist in the image's repositories", explanation: "The package manager of the base distro could not find a package the manifest installs. Package names differ between families (openssh vs openssh-server); the repositories in `packages.repositories` may be missing one." },
-  "build/step-failed": { summary: "a build step failed", explanation: "A RUN step of the generated Dockerfile exited non-zero. The diagnostic points at the manifest part that produced the step and shows the step's last output; build.log in the output directory has all of it." },
-  "build/no-space": { summary: "the build ran out of disk space", explanation: "Docker keeps images and build cache under its data root. Free space (`docker system df`, `docker image prune`, `docker builder prune`) and build again." },
-  "build/contract": { summary: "the built image breaks the derivative contract", explanation: "After a build derivc checks the image without running it: /boot/vmlinuz and /boot/initrd resolve, /system/oem and /etc/cos/bootargs.cfg exist, every persistent path exists, and the toolkit binary is there. An image that fails this would not boot or install." },
-  "targets/tool-missing": { summary: "a host tool a target needs is missing", explanation: "Media are made with host tools (xorriso, grub-mkrescue with its BIOS and UEFI platform files, sqfstar, mtools, …). derivc checks them all before it starts and names the Debian package of each missing one; `derivc doctor` lists every tool and the apt-get line that installs the rest." },
-  "test/tool-missing": { summary: "QEMU or the OVMF firmware derivc test needs is missing", explanation: "`derivc test` boots media in QEMU (qemu-system-x86_64, Debian package qemu-system-x86) under SeaBIOS, and under OVMF (package ovmf: /usr/share/OVMF/OVMF_CODE_4M.fd and OVMF_VARS_4M.fd) for UEFI runs. It checks them before building or booting anything and names the package of each missing one; `--firmware bios` needs no OVMF." },
-  "targets/failed": { summary: "making a medium failed", explanation: "A step of the target's plan (`derivc plan` shows them) failed; the message names it and shows the tool's last output. Nothing was written to the output directory: every target works in a temporary directory next to it and renames finished files into place." },
+  'parse/syntax': {
+    summary: 'the file is not valid YAML',
+    explanation:
+      'The YAML parser stopped at the position shown; derivc reports the first such error, because the ones after it are usually the parser losing its way. Check indentation (spaces, never tabs; the keys of one mapping in one column), quotes and colons around it.',
+  },
+  'parse/duplicate-key': {
+    summary: 'a key appears twice in one mapping',
+    explanation: 'YAML parsers disagree on which of two equal keys wins, so derivc refuses the file instead of guessing. Merge the two entries.',
+  },
+  'parse/alias-limit': {
+    summary: 'YAML aliases expand to too much data',
+    explanation:
+      'A file whose aliases (`*name`) would add more than 10000 values when expanded is refused without expanding it: this is how "billion laughs" files exhaust memory. Write the repeated content out, or use fewer nested aliases.',
+  },
+  'parse/undefined-alias': {
+    summary: 'an alias names no anchor',
+    explanation:
+      'An alias `*name` repeats the value marked `&name`, which must come before it in the file. Define the anchor above the alias, or fix the name.',
+  },
+  'parse/recursive-alias': {
+    summary: 'an alias is inside the value it repeats',
+    explanation: '`a: &x [1, *x]` would be a list that contains itself, without end. An alias can only repeat a value that is complete before it.',
+  },
+  'parse/invalid-merge': {
+    summary: 'a `<<` merge key names something other than a mapping',
+    explanation:
+      '`<<: *base` copies the keys of the mapping `&base` into this one (keys written here win). Its value must be an alias to a mapping, an inline mapping, or a list of those.',
+  },
+  'parse/unsupported-tag': {
+    summary: 'a YAML tag derivc does not implement',
+    explanation:
+      "derivc reads plain data: strings, numbers, booleans, null, lists and mappings. Tags such as `!!binary`, `!!set`, `!!timestamp` or `!custom` would make other YAML readers (yip's go-yaml among them) see something else than derivc, so they are errors. The core tags `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map` and `!!seq` are accepted where they mean the same in YAML 1.1 and 1.2: `!!int 0644` (octal to one, decimal to the other) and `!!bool yes` are not. For binary file content, put the file next to the manifest and use `files[].source`.",
+  },
+  'parse/too-deep': {
+    summary: 'lists and mappings are nested too deeply',
+    explanation:
+      'derivc reads at most 100 levels of lists and mappings inside each other (aliases included); no manifest or cloud-config file needs more, and deeper input is how parsers are made to run out of stack. Flatten the structure.',
+  },
+  'parse/encoding': {
+    summary: 'the file is not UTF-8',
+    explanation:
+      'derivc reads manifests and cloud-config files as UTF-8. Re-save the file as UTF-8, for example with `iconv -f latin1 -t utf-8 in.yaml > out.yaml`.',
+  },
+  'parse/empty': {
+    summary: 'the file is empty',
+    explanation:
+      'A manifest needs at least apiVersion, kind, metadata and base. `derivc init` scaffolds one. An empty cloud-config file only gets a warning: it does nothing at boot.',
+  },
+  'parse/multiple-documents': {
+    summary: 'the file holds several YAML documents',
+    explanation: 'A manifest (and a cloud-config file) is one YAML document. Remove the `---` separator and what follows, or split the documents into files.',
+  },
+  'parse/not-a-mapping': {
+    summary: 'the file is not a mapping of keys',
+    explanation: 'A manifest is a YAML mapping whose first key is `apiVersion`. A list or a plain value at the top is not a manifest.',
+  },
+  'parse/too-large': {
+    summary: 'the file is too large',
+    explanation:
+      'Manifests and cloud-config files are small; a multi-megabyte file is refused unread. Put large content in a file and reference it with `files[].source`.',
+  },
+  'io/unreadable': {
+    summary: 'the file cannot be read',
+    explanation: 'The path does not exist, is a directory, is a symlink loop, or cannot be read. `derivc validate DIR` looks for DIR/derivative.yaml.',
+  },
+  'io/outside-repository': {
+    summary: 'the manifest resolves outside its repository',
+    explanation:
+      'The path names a symlink that leads out of the repository holding it (its git work tree, or its own directory when it is in none). derivc does not read it: in CI a pull request could otherwise make derivc print any file of the runner into the log.',
+    hint: 'name the manifest itself, not a link to a file elsewhere',
+  },
+  'validate/too-many-problems': {
+    summary: 'more problems in this file than derivc shows',
+    explanation:
+      'derivc reports the first 100 problems of each file (by position) and then this one, which counts the rest: thousands of diagnostics help no one and make every output format huge. Its severity is the highest of the problems left out, so the exit code is the same as with all of them shown.',
+  },
+  'api/missing-version': {
+    summary: 'the manifest has no apiVersion',
+    explanation: '`apiVersion` is read first and decides which format applies. Start the manifest with `apiVersion: derivc.dev/v1alpha1`.',
+  },
+  'api/unknown-version': {
+    summary: 'the apiVersion is not one derivc knows',
+    explanation: 'Only the versions listed in the message are supported. A newer manifest needs a newer derivc; a typo needs fixing.',
+  },
+  'schema/unknown-key': {
+    summary: 'a key the manifest format does not have',
+    explanation:
+      'Every object in a manifest is closed: an unknown key is an error, because it is almost always a typo (`systctl` for `sysctl`) that would otherwise be silently ignored at boot. The hint names the closest known key.',
+  },
+  'schema/missing-key': { summary: 'a required key is missing', explanation: 'The object shown needs this key. The hint says what it is for.' },
+  'schema/wrong-type': {
+    summary: 'a value has the wrong type',
+    explanation: 'The value is, for example, a list where a string is expected. Check the indentation: a value indented under a key becomes a mapping.',
+  },
+  'schema/invalid-value': {
+    summary: 'a value is not one of the allowed ones',
+    explanation: 'The message lists the allowed values; the hint names the closest one when there is a likely typo.',
+  },
+  'schema/invalid-format': {
+    summary: 'a value does not have the expected form',
+    explanation: "The value does not match the pattern the format requires. `derivc schema` shows each field's pattern and description.",
+  },
+  'schema/invalid-key': {
+    summary: 'a mapping key does not have the expected form',
+    explanation: 'Keys of this mapping must follow a pattern (for example environment variable names or sysctl keys).',
+  },
+  'schema/too-few-items': { summary: 'a list or mapping is too short', explanation: 'The list needs more entries (for example at least one firmware).' },
+  'schema/too-many-items': { summary: 'a list or mapping is too long', explanation: 'The list has more entries than allowed.' },
+  'schema/duplicate-item': { summary: 'a list repeats an item', explanation: 'Lists such as firmware or builders name each item once.' },
+  'schema/out-of-range': { summary: 'a number is out of range', explanation: 'The number is below the minimum or above the maximum the field allows.' },
+  'schema/too-short': { summary: 'a string is too short', explanation: 'The value is shorter than the field allows (often: empty).' },
+  'schema/too-long': { summary: 'a string is too long', explanation: 'The value is longer than the field allows.' },
+  'schema/exactly-one': {
+    summary: 'exactly one of several keys is required',
+    explanation: 'The object must set exactly one of the keys named in the message.',
+  },
+  'cloud-config/unknown-key': {
+    summary: 'a key the cloud-config file format does not have',
+    explanation:
+      "Every object in a cloud-config file is closed: an unknown key is an error, because it is almost always a typo (`systctl` for `sysctl`) that would otherwise be silently ignored at boot. The hint names the closest known key. The cOS runner (yip) itself ignores unknown keys, which is why derivc checks them. In a `#cloud-config` file on a Kairos toolkit, Kairos's own keys (`install`, `k3s`, `p2p`, …) are known too; other top-level keys pass through to Kairos providers, and only one that looks like a typo of a known key is reported.",
+  },
+  'cloud-config/missing-key': { summary: 'a required key is missing', explanation: 'The object shown needs this key. The hint says what it is for.' },
+  'cloud-config/wrong-type': {
+    summary: 'a value has the wrong type',
+    explanation: 'The value is, for example, a list where a string is expected. Check the indentation: a value indented under a key becomes a mapping.',
+  },
+  'cloud-config/invalid-value': {
+    summary: 'a value is not one of the allowed ones',
+    explanation: 'The message lists the allowed values; the hint names the closest one when there is a likely typo.',
+  },
+  'cloud-config/invalid-format': {
+    summary: 'a value does not have the expected form',
+    explanation: "The value does not match the pattern the format requires. `derivc schema` shows each field's pattern and description.",
+  },
+  'cloud-config/invalid-key': {
+    summary: 'a mapping key does not have the expected form',
+    explanation: 'Keys of this mapping must follow a pattern (for example environment variable names or sysctl keys).',
+  },
+  'cloud-config/too-few-items': { summary: 'a list or mapping is too short', explanation: 'The list needs more entries (for example at least one firmware).' },
+  'cloud-config/too-many-items': { summary: 'a list or mapping is too long', explanation: 'The list has more entries than allowed.' },
+  'cloud-config/duplicate-item': { summary: 'a list repeats an item', explanation: 'Lists such as firmware or builders name each item once.' },
+  'cloud-config/out-of-range': { summary: 'a number is out of range', explanation: 'The number is below the minimum or above the maximum the field allows.' },
+  'cloud-config/too-short': { summary: 'a string is too short', explanation: 'The value is shorter than the field allows (often: empty).' },
+  'cloud-config/too-long': { summary: 'a string is too long', explanation: 'The value is longer than the field allows.' },
+  'cloud-config/exactly-one': {
+    summary: 'exactly one of several keys is required',
+    explanation: 'The object must set exactly one of the keys named in the message.',
+  },
+  'cloud-config/quoted-permissions': {
+    summary: 'a file mode in a cloud-config step is quoted',
+    explanation:
+      'yip reads `permissions` as a YAML 1.1 integer: `0644` unquoted means octal 644. A quoted `"0644"` is a string, and yip then drops the whole file at boot (logged, not fatal). Write `permissions: 0644` without quotes.',
+    hint: 'write the mode unquoted, e.g. `permissions: 0644`',
+  },
+  'cloud-config/invalid-permissions': {
+    summary: 'a file mode in a cloud-config step is out of range',
+    explanation: 'Modes are octal numbers from 0000 to 07777, written unquoted with a leading 0 (`0640`).',
+    hint: 'write an octal mode with a leading 0, e.g. `permissions: 0640`',
+  },
+  'cloud-config/decimal-permissions': {
+    summary: 'a file mode is written without its leading 0',
+    explanation: '`permissions: 644` is the decimal number 644 (octal 1204), not mode 0644. yip would apply the odd mode without complaint. Add the leading 0.',
+  },
+  'cloud-config/label-too-long': {
+    summary: 'a partition label is longer than its filesystem allows',
+    explanation: 'Filesystem labels are limited: ext2/3/4 16 characters, xfs 12, vfat 11. `COS_PERSISTENT` (14) does not fit xfs.',
+  },
+  'cloud-config/yip-unreadable': {
+    summary: "yip's YAML reader would reject this file or read it differently",
+    explanation:
+      'yip reads cloud-config with go-yaml v2 (YAML 1.1) and skips a whole file it cannot read, with every user, key and service in it. go-yaml v2 rejects raw control characters (C0 but tab and line ends, DEL, C1 but U+0085, U+FFFE, U+FFFF) anywhere, comments included; reads U+0085, U+2028 and U+2029 as line breaks; rejects `\\uD800`-style surrogate escapes (even as a pair), the YAML 1.2 escape `\\/`, and directives other than `%YAML 1.1` and `%TAG`; and applies tags such as `!!bool` that derivc reads as plain strings. Write such characters as escapes in a double-quoted string (`\\L`, `\\P`, `\\N`, `\\x7f`), astral characters as themselves or `\\UXXXXXXXX`, and drop the tag or directive.',
+  },
+  'stages/unknown-stage': {
+    summary: 'a stage name the toolkit does not run',
+    explanation:
+      'Every toolkit runs rootfs, initramfs, fs, boot, network, reconcile and its lifecycle hooks (before-install, after-install-chroot, …; Elemental also before-disk, after-disk, post-install, …; Kairos also kairos-install.pre, kairos-uki-install.after, …), each with .before/.after. Other names only run when something calls `elemental run-stage NAME` (or `kairos-agent run-stage NAME`); usually they are typos, such as `install-after` for `after-install`.',
+  },
+  'cloud-config/newer-than-toolkit': {
+    summary: "a cloud-config key newer than the yip of the manifest's toolkit",
+    explanation:
+      "Each toolkit release links one yip version (its go.mod), and yip silently ignores keys it does not know: a step using `only_os` (yip v1.14) on Elemental v2.3.2 (yip v1.4.6 schema) runs everywhere, a `maas` datasource on Kairos v3.7.2 (yip v1.21.2) is never asked. The message names the yip version that introduced the key and the one the toolkit runs. Upgrade the toolkit (`toolkit.version`, the toolkit image's tag), or write the step without the key. A cloud-config file validated on its own is checked against the newest yip derivc knows.",
+  },
+  'cloud-config/not-run-by-toolkit': {
+    summary: "a cloud-config directive the manifest's toolkit does not run",
+    explanation:
+      'Some toolkits decode a directive but never run it: Elemental from v2.1.2 dropped `git` and `modules` (its yip fork deleted `modules`), Kairos v3.4 ran its own plugin list without `packages`, `unpack_images` and the `only_*` conditions (a step with `only_os` then runs everywhere), and Kairos from v3.7 is built without git, so a `git` step fails. Do the work another way (`commands`, `files`, or a build step).',
+  },
+  'cloud-config/late-header': {
+    summary: "`#cloud-config` is not on the first line, where this toolkit's yip looks for it",
+    explanation:
+      'yip before v1.22.0 reads a file as cloud-init (users, write_files, runcmd, hostname) only when `#cloud-config` is its very first line; from v1.22.0 blank and comment lines may come first. With an older toolkit, yip reads this file as a plain yip file and ignores every cloud-init key in it. Move `#cloud-config` to the first line.',
+  },
+  'stages/invalid-stage-name': {
+    summary: 'a stage name has an invalid form',
+    explanation: 'Stage names are lowercase words with dots and dashes, like `initramfs` or `boot.after`.',
+    hint: 'use a stage name such as `initramfs`, `boot` or `network.after`',
+  },
+  'stages/plaintext-password': {
+    summary: 'a cloud-config user has a plaintext password',
+    explanation: 'yip accepts plain passwords, but the file ends up readable in the image and in git. Store a crypt hash instead (`openssl passwd -6`).',
+  },
+  'metadata/invalid-name': {
+    summary: 'invalid derivative name',
+    explanation:
+      '`metadata.name` names the image and media files: lowercase letters, digits and dashes, 1\u201363 characters, starting and ending with a letter or digit.',
+    hint: 'use lowercase letters, digits and dashes, e.g. `acme-os`',
+  },
+  'metadata/invalid-version': {
+    summary: 'invalid derivative version',
+    explanation: '`metadata.version` becomes an image tag: letters, digits, `.`, `_`, `+`, `-`, up to 128 characters, not starting with a punctuation mark.',
+    hint: 'use a tag-safe version such as `1.2.0`',
+  },
+  'metadata/invalid-label-key': {
+    summary: 'invalid OCI label key',
+    explanation: 'Label keys are reverse-DNS style names: lowercase letters, digits, dots and dashes (`com.acme.team`).',
+    hint: 'use a key such as `com.example.owner`',
+  },
+  'base/invalid-image-ref': {
+    summary: 'invalid image reference',
+    explanation: 'An image reference is `[registry/]repo[:tag][@sha256:digest]` with lowercase repository path components.',
+    hint: 'write e.g. `registry.opensuse.org/opensuse/leap:15.5`',
+  },
+  'base/image-xor-derivative': {
+    summary: 'base needs exactly one of image or derivative',
+    explanation:
+      '`base.image` builds FROM a container image; `base.derivative` builds FROM another derivative manifest (a downstream derivative). Set exactly one.',
+  },
+  'base/unpinned': {
+    summary: 'the base image is not pinned',
+    explanation:
+      'A reference without a tag or digest follows `latest`, so two builds of the same manifest can produce different images. Pin a tag, or better a digest.',
+  },
+  'base/family-unknown': {
+    summary: 'the distro family cannot be inferred',
+    explanation:
+      'derivc infers the family (opensuse, fedora, ubuntu, debian) from well-known image names. For other names set `base.family`: it decides the package manager and the kernel/initrd commands.',
+  },
+  'base/family-mismatch': {
+    summary: 'a downstream derivative names a different family than its upstream',
+    explanation:
+      "A downstream derivative is built FROM its upstream image, so it inherits the upstream's family. Remove `base.family` from the downstream manifest.",
+  },
+  'base/derivative-not-found': {
+    summary: 'the upstream derivative manifest does not exist',
+    explanation: '`base.derivative` is a path to another derivative.yaml, relative to this manifest.',
+  },
+  'base/derivative-outside-repository': {
+    summary: 'the upstream derivative is outside the repository',
+    explanation:
+      'A manifest may read files only inside its repository: the git work tree holding it, or its own directory when it is in none. `base.derivative` leads elsewhere (by `..` or through a symlink), so derivc does not read it: in CI a manifest from a pull request could otherwise print any file of the runner into the log.',
+    hint: 'keep the upstream manifest in the same repository and point at it with a relative path',
+  },
+  'base/derivative-cycle': {
+    summary: 'upstream derivatives form a cycle',
+    explanation:
+      'A chain of `base.derivative` references leads back to a manifest already in the chain, so no build order exists. One manifest in the chain must build from a base `image`.',
+  },
+  'toolkit/repository-required': {
+    summary: 'the luet toolkit needs a repository for this family',
+    explanation:
+      'The cOS toolkit published luet repositories for openSUSE (green), Fedora (blue) and Ubuntu (orange), not for Debian. Name your repository, or ship the toolkit as an image (`source: image`).',
+  },
+  'toolkit/no-runtime': {
+    summary: 'a runtime-only setting in a derivative without a toolkit',
+    explanation:
+      '`stages`, `oemDir` and `layout` are cloud-config run at boot by the cOS toolkit. Without a toolkit nothing runs them. Add a toolkit, or use `system:` settings, which derivc applies at build time when there is no toolkit.',
+  },
+  'toolkit/flavor-required': {
+    summary: 'the toolkit in the base image cannot be told from its name',
+    explanation:
+      'With `source: base` derivc needs to know whose toolkit the base image carries (cOS, Elemental or Kairos): it decides the cloud-config keys the image understands and where boot arguments go. Well-known names (`quay.io/kairos/*`, `*elemental*`, `quay.io/costoolkit/*`) say it; otherwise state `flavor:` (and `version:`) under `toolkit`.',
+  },
+  'toolkit/unknown-version': {
+    summary: 'the toolkit release cannot be told, so the newest one is assumed',
+    explanation:
+      "derivc reads the toolkit release from the toolkit image's tag (`elemental-cli:v2.3.2`, `framework:v2.11.7`) or from `toolkit.version`. Without either it assumes the newest release it knows, whose yip accepts every cloud-config key: keys an older toolkit ignores are then not reported. State `version:` under `toolkit`, or use a tagged toolkit image.",
+  },
+  'toolkit/downstream': {
+    summary: 'a downstream derivative sets a toolkit',
+    explanation:
+      'The upstream image already carries the toolkit; a downstream derivative does not install it again. Change the toolkit in the upstream manifest.',
+  },
+  'packages/invalid-name': {
+    summary: 'invalid package name',
+    explanation:
+      'Package names are passed to zypper, dnf or apt-get. They may contain letters, digits and `+._:-`, optionally `=version`. Spaces, `;`, `$` and quotes are refused: nothing from a manifest reaches a shell unchecked.',
+    hint: 'write one package per list item, e.g. `openssh-server` or `vim=2:9.0.1378-2`',
+  },
+  'packages/invalid-repository': {
+    summary: 'invalid package repository',
+    explanation: 'A repository needs a `name` (letters, digits, `._-`) and an `http(s)` `url`.',
+    hint: 'use e.g. `{name: acme, url: https://repo.example.com/acme}`',
+  },
+  'packages/install-and-remove': {
+    summary: 'a package is both installed and removed',
+    explanation: 'Package managers resolve this differently per family. Keep the package in one list.',
+  },
+  'packages/duplicate-repository': {
+    summary: 'two repositories share a name',
+    explanation: "Repository names become file names under the package manager's configuration; each must be unique.",
+  },
+  'files/invalid-path': {
+    summary: 'invalid file path',
+    explanation: '`files[].path` is where the file lands in the image: an absolute path of safe characters.',
+    hint: 'write an absolute path such as `/etc/motd`',
+  },
+  'files/duplicate-path': {
+    summary: 'two files entries write the same path',
+    explanation: 'The later entry would silently replace the earlier one. Keep one entry per path.',
+  },
+  'files/invalid-mode': {
+    summary: 'invalid file mode',
+    explanation: 'Modes are octal strings: `"0644"`, `"0755"`, `"1777"`.',
+    hint: 'write the mode as a quoted octal string, e.g. `mode: "0644"`',
+  },
+  'files/mode-not-string': {
+    summary: 'a file mode is an unquoted number',
+    explanation:
+      'YAML 1.1 reads `0644` as octal 420 and YAML 1.2 as decimal 644, so an unquoted mode means different things to different tools. derivc requires a quoted string.',
+  },
+  'files/invalid-owner': {
+    summary: 'invalid file owner',
+    explanation: '`owner` is `user:group` with names or numeric ids, e.g. `root:root` or `1000:1000`.',
+    hint: 'write `user:group`, e.g. `root:root`',
+  },
+  'files/content-xor-source': {
+    summary: 'a file needs exactly one of content or source',
+    explanation: '`content` embeds the text in the manifest; `source` copies a file next to the manifest. Set exactly one.',
+  },
+  'path/outside-manifest-dir': {
+    summary: "a local path leaves the manifest's folder",
+    explanation:
+      '`files[].source`, `overlay`, `oemDir` and `targets.iso.overlay` must stay inside the folder that holds the manifest \u2014 after resolving symlinks \u2014 so that a build context can never pick up files such as ~/.ssh or /etc/shadow.',
+  },
+  'path/not-found': { summary: 'a local path does not exist', explanation: "The path is relative to the manifest's folder." },
+  'path/wrong-kind': {
+    summary: 'a local path is a file where a directory is expected, or the reverse',
+    explanation: '`files[].source` names a file; `overlay`, `oemDir` and `targets.iso.overlay` name directories.',
+  },
+  'oemDir/ignored-file': {
+    summary: 'a file in oemDir that the toolkit ignores',
+    explanation: 'The cOS runner reads only `.yaml`/`.yml` files from /system/oem. Other files would be copied but never used.',
+  },
+  'system/plaintext-password': {
+    summary: 'a plaintext password in the manifest',
+    explanation:
+      'The manifest is committed to git; a plaintext password would be public to everyone who can read the repository, and it ends up in the image. Store a crypt hash in `passwordHash`.',
+    hint: 'replace `password:` with `passwordHash:` \u2014 generate one with `openssl passwd -6` or `mkpasswd -m sha-512`',
+  },
+  'system/invalid-password-hash': {
+    summary: 'passwordHash is not a crypt hash',
+    explanation: '`passwordHash` must be a crypt(3) hash: `$6$\u2026` (SHA-512), `$5$\u2026`, `$y$\u2026` (yescrypt), `$2b$\u2026` (bcrypt) or `$1$\u2026`.',
+    hint: 'generate one with `openssl passwd -6` or `mkpasswd -m sha-512`',
+  },
+  'system/invalid-user-name': {
+    summary: 'invalid user name',
+    explanation: 'User names are lowercase letters, digits, `_` and `-`, starting with a letter or `_`, up to 32 characters.',
+    hint: 'use a name such as `admin` or `svc_backup`',
+  },
+  'system/invalid-hostname': {
+    summary: 'invalid hostname',
+    explanation:
+      "A hostname is up to 64 characters (the kernel's limit) of dot-separated labels, each 1\u201363 letters, digits or dashes, not starting or ending with a dash.",
+    hint: 'use a name such as `edge-01` or `node1.example.com`',
+  },
+  'system/invalid-sysctl-key': {
+    summary: 'invalid sysctl key',
+    explanation: 'sysctl keys are dotted lowercase names such as `net.ipv4.ip_forward`.',
+    hint: 'write the dotted form, e.g. `net.ipv4.ip_forward`',
+  },
+  'system/invalid-module': {
+    summary: 'invalid kernel module name',
+    explanation: 'Module names are letters, digits, `_` and `-` (e.g. `br_netfilter`). Options belong in a modprobe.d file.',
+    hint: 'write the bare module name, e.g. `br_netfilter`',
+  },
+  'system/invalid-unit': {
+    summary: 'invalid systemd unit name',
+    explanation: 'Unit names are letters, digits and `:_.@-`; a name without a suffix means `.service`.',
+    hint: 'write a unit name such as `sshd` or `k3s.service`',
+  },
+  'system/invalid-env-name': {
+    summary: 'invalid environment variable name',
+    explanation: 'Names are letters, digits and `_`, not starting with a digit.',
+    hint: 'use a name such as `HTTP_PROXY`',
+  },
+  'system/broken-ssh-key': {
+    summary: 'an SSH public key is cut, mislabelled or too weak',
+    explanation:
+      "The key's base64 body must decode to exactly one key of the type the line names (ed25519: 32 bytes; ECDSA: a point of the named curve; RSA: at least 1024 bits). A key pasted over two lines in plain YAML has its line break folded into a space: the line still looks like `type base64 comment`, but the key is cut in two, sshd refuses it, and the user cannot log in.",
+  },
+  'system/invalid-ssh-key': {
+    summary: 'invalid SSH public key',
+    explanation: 'An authorized key is one line: type (`ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-\u2026`, `sk-\u2026`), base64 key, optional comment.',
+    hint: 'paste the content of your `.pub` file',
+  },
+  'system/service-conflict': { summary: 'a unit is enabled and also disabled or masked', explanation: 'The two settings contradict each other; keep one.' },
+  'system/duplicate-user': { summary: 'a user is defined twice', explanation: 'Merge the two entries into one.' },
+  'layout/invalid-path': {
+    summary: 'invalid layout path',
+    explanation: 'Layout paths are absolute directories such as `/var/lib/myapp`.',
+    hint: 'write an absolute path, e.g. `/var/lib/myapp`',
+  },
+  'layout/invalid-overlay': {
+    summary: 'invalid overlay setting',
+    explanation: '`layout.overlay` is `tmpfs:<n>%`, `tmpfs:<size>`, `LABEL=<label>` or `UUID=<uuid>`.',
+    hint: 'write e.g. `tmpfs:25%` or `LABEL=COS_OVERLAY`',
+  },
+  'layout/label-xor-uuid': {
+    summary: 'a volume needs exactly one of label or uuid',
+    explanation: 'Each `layout.volumes` entry is found either by filesystem label or by UUID.',
+  },
+  'layout/path-overlap': {
+    summary: 'a path is both ephemeral and persistent',
+    explanation:
+      'The cOS layout mounts `rwPaths` as ephemeral overlays first and `persistentPaths` on top. A path in both lists, or an ephemeral path inside a persistent one, loses its persistence. A persistent path inside an ephemeral one (rw `/etc`, persistent `/etc/ssh`) works only with bind-mounted state: set `persistentBind: true`.',
+  },
+  'layout/nested-path': {
+    summary: 'a layout path is covered by another one in the same list',
+    explanation: 'The outer path already covers it; the inner entry is redundant.',
+  },
+  'boot/invalid-cmdline': {
+    summary: 'invalid kernel argument',
+    explanation:
+      'Each `boot.cmdline` item is one kernel argument: no spaces, quotes, `;`, `$`, backslashes or braces, because it is written into a GRUB script.',
+    hint: 'write one token per item, e.g. `net.ifnames=0`',
+  },
+  'boot/invalid-console': {
+    summary: 'invalid console',
+    explanation: 'Consoles are device names with optional options, such as `tty1` or `ttyS0,115200n8`.',
+    hint: 'write e.g. `ttyS0,115200`',
+  },
+  'boot/invalid-label': { summary: 'invalid filesystem label', explanation: 'Labels are letters, digits, `_` and `-`.', hint: 'use e.g. `ACME_STATE`' },
+  'boot/invalid-entry-name': {
+    summary: 'invalid GRUB entry name',
+    explanation: 'The menu title goes into /etc/os-release and the GRUB menu: printable text without quotes, `$`, backslashes or backticks.',
+    hint: 'use plain text such as `Acme OS`',
+  },
+  'boot/cmdline-too-long': {
+    summary: 'the kernel arguments do not fit on the kernel command line',
+    explanation:
+      "`boot.cmdline` and `boot.console` (with those of the upstream derivatives) share one kernel command line with the boot loader's, the toolkit's and derivc's own arguments. The kernel keeps at most 2047 bytes of it (COMMAND_LINE_SIZE on x86 and arm64) and silently drops the rest; much longer, and GRUB cannot even read the generated bootargs.cfg. derivc keeps 512 bytes for the others' arguments.",
+  },
+  'boot/label-too-long': {
+    summary: 'a partition label is longer than its filesystem allows',
+    explanation:
+      'Partition labels (oem, state, recovery, persistent) are ext4 labels, and system image labels (active, passive, system) ext2 labels: at most 16 characters.',
+  },
+  'boot/duplicate-label': {
+    summary: 'two partitions or images share a label',
+    explanation: 'Boot finds partitions and images by label; two with the same label make the choice arbitrary.',
+  },
+  'upgrade/invalid-image': {
+    summary: 'invalid upgrade image',
+    explanation: '`upgrade.image` is a repository without tag or digest; the tag is `metadata.version`.',
+    hint: 'write the repository only, e.g. `registry.example.com/acme/os`',
+  },
+  'build/invalid-tag': {
+    summary: 'invalid image tag',
+    explanation: '`build.tags` are full references `repo:tag`.',
+    hint: 'write e.g. `registry.example.com/acme/os:1.0.0`',
+  },
+  'build/invalid-arg-name': {
+    summary: 'invalid build argument name',
+    explanation: 'Build argument names are letters, digits and `_`, not starting with a digit.',
+    hint: 'use a name such as `HTTP_PROXY`',
+  },
+  'targets/invalid-iso-label': {
+    summary: 'invalid ISO volume label',
+    explanation:
+      'The ISO label is an ISO 9660 volume id: up to 32 uppercase letters, digits and `_`. It also appears in the live boot command line (`root=live:CDLABEL=\u2026`).',
+    hint: 'use e.g. `ACME_LIVE`',
+  },
+  'targets/invalid-name': {
+    summary: 'invalid media file name',
+    explanation: 'Media names become file names: letters, digits, `.`, `_`, `-`.',
+    hint: 'use e.g. `acme-os-1.0.0`',
+  },
+  'targets/raw-too-small': {
+    summary: 'the raw disk cannot hold its partitions',
+    explanation:
+      "`targets.raw.size` (or `targets.ova.diskSize` for the OVA's disk) must hold the partition tables, the BIOS boot and EFI partitions the firmware needs, and every partition. `derivc validate` reports a stated partition size that cannot fit at its own line. Sizes the manifest leaves out (recovery, state) are chosen when the image is built, from its size, with room for the recovery squashfs and for the active and passive system images; when those do not fit the disk, `derivc build` says so at `size` before it makes anything. Make the disk larger or state smaller partitions.",
+  },
+  'targets/packer-credential': {
+    summary: 'a credential in the packer target',
+    explanation:
+      "derivc never writes credentials into templates: every credential is a Packer variable that you set at build time (`PKR_VAR_\u2026` or your cloud CLI's environment).",
+  },
+  'schema/invalid-size': {
+    summary: 'invalid size',
+    explanation: 'Sizes are a positive integer with a binary unit: `64MiB`, `8GiB`.',
+    hint: 'write e.g. `8GiB`',
+  },
+  'schema/invalid-duration': {
+    summary: 'invalid duration',
+    explanation: 'Durations are a positive integer with a unit: `ms`, `s`, `m` or `h` (`90s`, `5m`).',
+    hint: 'write e.g. `5m`',
+  },
+  'toolkit/invalid-source': {
+    summary: 'invalid toolkit source',
+    explanation: '`toolkit.source` is one of luet, image, base, none.',
+    hint: 'use one of `luet`, `image`, `base`, `none`',
+  },
+  'toolkit/invalid-image-ref': {
+    summary: 'invalid toolkit image reference',
+    explanation: 'Toolkit images (`luetImage`, `image`) are OCI references `[registry/]repo[:tag][@sha256:digest]`.',
+    hint: 'write e.g. `quay.io/luet/base:0.32.0`',
+  },
+  'toolkit/invalid-repository': {
+    summary: 'invalid luet repository',
+    explanation: 'A luet repository is an image repository reference without tag, e.g. `quay.io/costoolkit/releases-green`.',
+    hint: 'write e.g. `quay.io/costoolkit/releases-green`',
+  },
+  'toolkit/invalid-package': {
+    summary: 'invalid luet package',
+    explanation: 'luet packages are `category/name`, optionally `@version` (e.g. `meta/cos-minimal`).',
+    hint: 'write e.g. `meta/cos-minimal`',
+  },
+  'toolkit/invalid-flavor': {
+    summary: 'invalid toolkit flavor',
+    explanation: '`toolkit.flavor` is cos, elemental or kairos: whose boot files and cloud-config runner the image carries.',
+    hint: 'use one of `cos`, `elemental`, `kairos`',
+  },
+  'toolkit/invalid-version': {
+    summary: 'invalid toolkit release',
+    explanation:
+      "`toolkit.version` is a release number such as `v2.3.2` (the `v` is optional). For Kairos it is the Kairos release, not the framework image's version.",
+    hint: 'write e.g. `version: v2.3.2`',
+  },
+  'toolkit/invalid-binary': {
+    summary: 'invalid toolkit binary path',
+    explanation: '`binary` is the absolute path of the toolkit binary inside the toolkit image, e.g. `/usr/bin/elemental`.',
+    hint: 'write an absolute path such as `/usr/bin/elemental`',
+  },
+  'schema/invalid-text': {
+    summary: 'text contains characters that are not allowed',
+    explanation: 'Free text may not contain NUL or other control characters that would corrupt generated files.',
+    hint: 'remove control characters from the text',
+  },
+  'schema/invalid-relative-path': {
+    summary: 'invalid relative path',
+    explanation: 'Paths to local files and folders are relative to the manifest and use letters, digits and `._@+,=~-` in each segment.',
+    hint: 'write a path relative to the manifest, e.g. `files/motd`',
+  },
+  'system/invalid-timezone': {
+    summary: 'invalid time zone',
+    explanation: 'Time zones are tz database names such as `Europe/Berlin` or `UTC`.',
+    hint: 'write e.g. `UTC` or `Europe/Berlin`',
+  },
+  'system/invalid-keymap': { summary: 'invalid keymap', explanation: 'Keymaps are console keymap names such as `us` or `de-latin1`.', hint: 'write e.g. `us`' },
+  'system/invalid-locale': { summary: 'invalid locale', explanation: 'Locales look like `en_US.UTF-8`.', hint: 'write e.g. `en_US.UTF-8`' },
+  'system/invalid-group-name': {
+    summary: 'invalid group name',
+    explanation: 'Group names follow the same rules as user names: lowercase letters, digits, `_` and `-`.',
+    hint: 'use a name such as `wheel`',
+  },
+  'system/invalid-path': {
+    summary: 'invalid path',
+    explanation: 'Shells and home directories are absolute paths.',
+    hint: 'write an absolute path, e.g. `/bin/bash`',
+  },
+  'system/invalid-uid': { summary: 'invalid uid', explanation: 'User ids are integers from 0 to 4294967294.', hint: 'use a number such as `1000`' },
+  'system/invalid-sysctl-value': {
+    summary: 'invalid sysctl value',
+    explanation: 'sysctl values are single-line strings or numbers.',
+    hint: 'write the value on one line, e.g. `1`',
+  },
+  'system/invalid-env-value': {
+    summary: 'invalid environment value',
+    explanation: 'Environment values are single-line strings: they are written to /etc/environment.',
+    hint: 'write the value on one line',
+  },
+  'system/invalid-nameserver': {
+    summary: 'invalid name server',
+    explanation: 'Name servers are IPv4 or IPv6 addresses.',
+    hint: 'write an IP address, e.g. `1.1.1.1`',
+  },
+  'system/invalid-search-domain': {
+    summary: 'invalid DNS search domain',
+    explanation: 'Search domains are domain names such as `example.com`.',
+    hint: 'write a domain name, e.g. `corp.example.com`',
+  },
+  'system/invalid-dns-option': {
+    summary: 'invalid resolver option',
+    explanation: 'Resolver options are resolv.conf options such as `ndots:2` or `edns0`.',
+    hint: 'write e.g. `ndots:2`',
+  },
+  'layout/invalid-label': {
+    summary: 'invalid volume label',
+    explanation: 'Volume labels are letters, digits, `_` and `-`.',
+    hint: 'use e.g. `COS_PERSISTENT`',
+  },
+  'layout/invalid-uuid': {
+    summary: 'invalid volume UUID',
+    explanation: 'A filesystem UUID such as `2f1d\u2026` in its canonical form.',
+    hint: 'write the UUID as `blkid` prints it',
+  },
+  'build/invalid-arg-value': {
+    summary: 'invalid build argument value',
+    explanation: 'Build argument values are single-line strings.',
+    hint: 'write the value on one line, quoted if it looks like a number',
+  },
+  'build/invalid-label-key': {
+    summary: 'invalid image label key',
+    explanation: 'Label keys are reverse-DNS style names: lowercase letters, digits, dots and dashes.',
+    hint: 'use a key such as `com.example.owner`',
+  },
+  'targets/invalid-option': {
+    summary: 'invalid target option',
+    explanation:
+      "The value is outside what the target accepts: a size that is not whole MiB where the target needs MiB, a cloud disk smaller than the disk the image is made from, an EBS volume type that cannot boot, a VM firmware the ISO does not boot. `derivc validate` reports it at the option; `derivc schema` shows each option's form.",
+  },
+  'targets/unsupported-firmware': {
+    summary: 'the architecture cannot boot with this firmware',
+    explanation:
+      'GRUB has a BIOS platform (i386-pc) for amd64 only: an arm64 ISO, disk or VM boots with UEFI. The default firmware of the ISO and the raw disk is both, so an arm64 derivative states `firmware: [uefi]` for them.',
+  },
+  'targets/unsupported-arch': {
+    summary: 'the target does not support this architecture',
+    explanation: 'The packer target writes templates for amd64 images (its builders boot x86 VMs); leave it out of an arm64 derivative.',
+  },
+  'cloud-config/invalid-owner': {
+    summary: 'invalid owner or group id',
+    explanation: '`owner` and `group` in yip are numeric ids (0 for root); `ownerstring` takes `user:group` names.',
+    hint: 'write a number such as `0`, or use `ownerstring: root:root`',
+  },
+  'cloud-config/invalid-encoding': {
+    summary: 'invalid content encoding',
+    explanation: 'yip decodes `b64`/`base64`, `gz`/`gzip` and their `+b64` combinations.',
+    hint: 'use e.g. `encoding: b64`',
+  },
+  'cloud-config/invalid-provider': {
+    summary: 'invalid datasource provider',
+    explanation:
+      'yip knows aws, azure, gcp, hetzner, openstack, packet, scaleway, vultr, digitalocean, metaldata, cdrom and file, vmware (yip v1.1), config-drive (v1.4.4) and maas (v1.25). yip ignores other names silently; derivc reports them, since they are typos.',
+  },
+  'cloud-config/invalid-filesystem': {
+    summary: 'invalid filesystem',
+    explanation:
+      'Partitions created by `layout` are ext2, ext3, ext4, xfs, fat or vfat; btrfs (yip v1.10, Elemental v1.2), swap (yip v1.11), fat16 and fat32 (v1.19); noformat, none and `-` leave the partition unformatted (v1.24).',
+    hint: 'use e.g. `filesystem: ext4`',
+  },
+  'cloud-config/invalid-size': {
+    summary: 'invalid partition size',
+    explanation: '`layout` sizes are MiB as integers; 0 means all free space.',
+    hint: 'write a number of MiB, e.g. `size: 8192`',
+  },
+  'cloud-config/invalid-uid': {
+    summary: 'invalid uid',
+    explanation: 'yip user ids are numbers (written as a number or a string of digits).',
+    hint: 'write e.g. `uid: 1000`',
+  },
+  'compile/oem-conflict': {
+    summary: 'an oemDir file has the name of a generated file',
+    explanation:
+      'derivc writes 02_upgrades.yaml (luet toolkit with `upgrade`), 2N_derivc_layout.yaml, 3N_derivc_system.yaml and 5N_derivc_stages.yaml into /system/oem (N is 0 for a derivative built from an image, 1 for its downstream, …). An oemDir file with one of those names would silently replace the generated one; rename it.',
+  },
+  'compile/invalid-cloud-config': {
+    summary: 'a generated cloud-config file would be invalid',
+    explanation:
+      'derivc re-validates every cloud-config file it generates with the same schema as hand-written ones. This points at the manifest part that produced the invalid file; it usually means a value the manifest schema accepts that yip does not.',
+  },
+  'parse/lone-surrogate': {
+    summary: 'a string holds a lone UTF-16 surrogate',
+    explanation:
+      'A `\\uD800`–`\\uDFFF` escape that is not half of a pair makes a string no UTF-8 file can carry: derivc would have to write a replacement character instead of what the manifest says. Write the character itself, or as one `\\UXXXXXXXX` escape.',
+    hint: 'write the character itself, or as one `\\UXXXXXXXX` escape (e.g. `\\U0001F600`)',
+  },
+  'parse/complex-key': {
+    summary: 'a mapping key is a list or a mapping',
+    explanation: "YAML allows `? [a, b]: value`, but a manifest's keys are plain names; such a key cannot be addressed or validated.",
+  },
+  'path/symlink-loop': {
+    summary: 'a path is a symlink loop',
+    explanation:
+      'A symlink on the way to the file or folder points back at itself (directly or through other links), so there is nothing to read. Fix or remove the link.',
+  },
+  'path/unwritable': {
+    summary: 'a file name derivc cannot write into the build context',
+    explanation:
+      "Every file of `files`, `overlay` and `oemDir` is written into the build context (`files/…`, `overlay/…`, `rootfs/system/oem/…`). Names ending in `.derivc-tmp` are reserved for derivc's temporary files, and backslashes are refused; rename the file.",
+  },
+  'files/path-conflict': {
+    summary: "a files path is also another files path's folder",
+    explanation: '`/etc/x` and `/etc/x/y` cannot both be written: the first makes `/etc/x` a file, the second needs it to be a folder. Rename one of them.',
+  },
+  'path/too-deep': {
+    summary: 'a folder is nested too deeply',
+    explanation: 'derivc reads oemDir and overlay folders up to 16 levels deep; deeper folders are not validated or copied. Flatten the structure.',
+  },
+  'path/too-many-files': {
+    summary: 'a folder holds too many files',
+    explanation:
+      'derivc reads at most 10,000 files from oemDir or an overlay; the rest would be silently missing from the image, so this is an error. Ship large trees as a package or an image layer.',
+  },
+  'files/owner-created-at-boot': {
+    summary: 'a file is owned by a user that only exists at boot',
+    explanation:
+      'With a toolkit, `system.users` are created by cloud-config when the system boots; the image build runs `chown` earlier, when those names do not exist, and fails. Use numeric ids.',
+  },
+  'build/engine-unreachable': {
+    summary: 'the Docker Engine does not answer',
+    explanation:
+      'derivc builds through the Docker Engine API, at DOCKER_HOST or /var/run/docker.sock. Start the engine (`dockerd &`, or `systemctl start docker`), install it (`apt-get install docker.io`), or point DOCKER_HOST at one. `derivc doctor` checks the host.',
+  },
+  'build/base-image-missing': {
+    summary: 'the base image is not on this machine and cannot be pulled',
+    explanation:
+      'The Engine looked for the `base.image` locally, then tried its registry and failed. Without a registry, load the image first (`docker load`, or build a Debian base with mmdebstrap and `docker import`).',
+  },
+  'build/package-not-found': {
+    summary: "a package does not exist in the image's repositories",
+    explanation:
+      'The package manager of the base distro could not find a package the manifest installs. Package names differ between families (openssh vs openssh-server); the repositories in `packages.repositories` may be missing one.',
+  },
+  'build/step-failed': {
+    summary: 'a build step failed',
+    explanation:
+      "A RUN step of the generated Dockerfile exited non-zero. The diagnostic points at the manifest part that produced the step and shows the step's last output; build.log in the output directory has all of it.",
+  },
+  'build/no-space': {
+    summary: 'the build ran out of disk space',
+    explanation:
+      'Docker keeps images and build cache under its data root. Free space (`docker system df`, `docker image prune`, `docker builder prune`) and build again.',
+  },
+  'build/contract': {
+    summary: 'the built image breaks the derivative contract',
+    explanation:
+      'After a build derivc checks the image without running it: /boot/vmlinuz and /boot/initrd resolve, /system/oem and /etc/cos/bootargs.cfg exist, every persistent path exists, and the toolkit binary is there. An image that fails this would not boot or install.',
+  },
+  'targets/tool-missing': {
+    summary: 'a host tool a target needs is missing',
+    explanation:
+      'Media are made with host tools (xorriso, grub-mkrescue with its BIOS and UEFI platform files, sqfstar, mtools, …). derivc checks them all before it starts and names the Debian package of each missing one; `derivc doctor` lists every tool and the apt-get line that installs the rest.',
+  },
+  'test/tool-missing': {
+    summary: 'QEMU or the OVMF firmware derivc test needs is missing',
+    explanation:
+      '`derivc test` boots media in QEMU (qemu-system-x86_64, Debian package qemu-system-x86) under SeaBIOS, and under OVMF (package ovmf: /usr/share/OVMF/OVMF_CODE_4M.fd and OVMF_VARS_4M.fd) for UEFI runs. It checks them before building or booting anything and names the package of each missing one; `--firmware bios` needs no OVMF.',
+  },
+  'targets/failed': {
+    summary: 'making a medium failed',
+    explanation:
+      "A step of the target's plan (`derivc plan` shows them) failed; the message names it and shows the tool's last output. Nothing was written to the output directory: every target works in a temporary directory next to it and renames finished files into place.",
+  },
 } satisfies Record<string, CodeInfo>;
 
 /** A code derivc can emit: a diagnostic with any other code does not type-check. */

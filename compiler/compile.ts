@@ -63,7 +63,10 @@ export class Compiler {
     const sealed = seal(normalized.value, draft.value, id, this.options.version);
     // An upstream that does not compile cannot be built FROM: its problems are this build's too.
     const diagnostics: Diagnostic[] = [...(upstream?.diagnostics ?? []), ...normalized.diagnostics, ...draft.diagnostics];
-    return { value: { ...sealed, build: normalized.value, targets: targetsOf(v), bootTest: bootTestOf(v), ...(upstream ? { upstream: upstream.value } : {}) }, diagnostics };
+    return {
+      value: { ...sealed, build: normalized.value, targets: targetsOf(v), bootTest: bootTestOf(v), ...(upstream ? { upstream: upstream.value } : {}) },
+      diagnostics,
+    };
   }
 }
 

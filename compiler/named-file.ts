@@ -28,7 +28,13 @@ export function openNamedFile(host: Host, path: string, within: string, options:
  * The diagnostic for a file refused when it was opened. Validation checked the same path a moment
  * earlier, so this means it changed in between: said plainly, since it may be an attack.
  */
-export function refusalDiagnostic(r: OpenRefusal, display: string, realBase: string | undefined, at: Pick<Diagnostic, 'file' | 'pointer' | 'range'>, maxBytes?: number): Diagnostic {
+export function refusalDiagnostic(
+  r: OpenRefusal,
+  display: string,
+  realBase: string | undefined,
+  at: Pick<Diagnostic, 'file' | 'pointer' | 'range'>,
+  maxBytes?: number,
+): Diagnostic {
   const error = (code: DiagnosticCode, message: string, hint: string): Diagnostic => ({ code, severity: 'error', message, ...at, hint });
   const changed = 'it changed after validation: keep the files the manifest names as they are while derivc runs';
   switch (r.refused) {
@@ -37,7 +43,11 @@ export function refusalDiagnostic(r: OpenRefusal, display: string, realBase: str
     case 'not-a-file':
       return error('path/wrong-kind', `\`${display}\` is not a regular file when derivc opens it`, changed);
     case 'outside':
-      return error('path/outside-manifest-dir', `\`${display}\` resolved to \`${realBase ? relative(realBase, r.real) : r.real}\` when derivc opened it, outside the manifest's folder`, `copy the content into the manifest's folder instead of linking to it; if nothing links it, ${changed}`);
+      return error(
+        'path/outside-manifest-dir',
+        `\`${display}\` resolved to \`${realBase ? relative(realBase, r.real) : r.real}\` when derivc opened it, outside the manifest's folder`,
+        `copy the content into the manifest's folder instead of linking to it; if nothing links it, ${changed}`,
+      );
     case 'too-large':
       return error('parse/too-large', `\`${display}\` is ${r.size} bytes; the limit is ${maxBytes ?? 'smaller'}`, 'split it');
     case 'changed':

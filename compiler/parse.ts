@@ -31,7 +31,12 @@ export interface ParseOptions {
 
 export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions): Result<Parsed> {
   if (bytes.length > MAX_FILE_BYTES) {
-    return fail(bareSource(path, ''), 'parse/too-large', `file is ${bytes.length} bytes; the limit is ${MAX_FILE_BYTES}`, 'split it, or move large content into `files[].source`');
+    return fail(
+      bareSource(path, ''),
+      'parse/too-large',
+      `file is ${bytes.length} bytes; the limit is ${MAX_FILE_BYTES}`,
+      'split it, or move large content into `files[].source`',
+    );
   }
   const decoded = decodeUtf8(bytes);
   if (decoded.badOffset !== undefined) {
@@ -60,7 +65,13 @@ export function parseYaml(path: string, bytes: Uint8Array, options: ParseOptions
     // The scan stopped there, so lines after it were not counted.
     const source = bareSource(path, text);
     const at = scan.tooDeepAt;
-    return fail(source, 'parse/too-deep', `lists and mappings are nested more than ${MAX_NESTING} levels deep`, 'flatten the structure: no manifest or cloud-config file needs this many levels', source.rangeOf(at, at + 1));
+    return fail(
+      source,
+      'parse/too-deep',
+      `lists and mappings are nested more than ${MAX_NESTING} levels deep`,
+      'flatten the structure: no manifest or cloud-config file needs this many levels',
+      source.rangeOf(at, at + 1),
+    );
   }
   // uniqueKeys off: yaml compares every pair of keys; yamlToData finds duplicates with a Set.
   // resolveKnownTags off: `!!binary`, `!!set`… stay unresolved, and yamlToData refuses them.

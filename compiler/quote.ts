@@ -20,7 +20,10 @@ function refuseControl(value: string, where: string): void {
 export function dockerExec(args: readonly string[]): string {
   for (const a of args) if (a.includes('\u0000')) throw new UnquotableError('NUL in a Dockerfile argument');
   // `<` as \u003c: BuildKit reads `<<WORD` on a RUN line as a heredoc, even inside the JSON.
-  return JSON.stringify(args).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029').replace(/</g, '\\u003c');
+  return JSON.stringify(args)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
+    .replace(/</g, '\\u003c');
 }
 
 /**
@@ -129,7 +132,8 @@ export function hclString(value: string): string {
  * and the invisible format characters (bidi controls, zero-width) that make a reviewed file
  * read differently from what it does.
  */
-const ESCAPED_ALL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+const ESCAPED_ALL =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
 const SHORT_ESCAPES: Record<string, string> = {
   '\0': '\\0',
   '\x07': '\\a',
@@ -148,10 +152,12 @@ const SHORT_ESCAPES: Record<string, string> = {
 /** A YAML double-quoted scalar that go-yaml v2 reads back as exactly `value`. */
 export function goYamlDoubleQuoted(value: string): string {
   if (LONE_SURROGATE.test(value)) throw new UnquotableError(`lone surrogate in a cloud-config string: ${JSON.stringify(value)}`);
-  const body = value.replace(/[\\"]/g, (c) => `\\${c}`).replace(ESCAPED_ALL, (c) => {
-    const code = c.charCodeAt(0);
-    return SHORT_ESCAPES[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
-  });
+  const body = value
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(ESCAPED_ALL, (c) => {
+      const code = c.charCodeAt(0);
+      return SHORT_ESCAPES[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+    });
   return `"${body}"`;
 }
 

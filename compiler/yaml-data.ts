@@ -55,7 +55,11 @@ const CORE = 'tag:yaml.org,2002:';
 /** A typed scalar must read the same in every YAML reader (yip's go-yaml v2 is YAML 1.1). */
 const UNAMBIGUOUS: Record<string, { form: RegExp; needs: string; why: string }> = {
   '!!int': { form: /^[-+]?(0|[1-9][0-9]*)$/, needs: 'a decimal integer without leading zeros', why: 'YAML 1.1 reads `0644` as octal, YAML 1.2 as decimal' },
-  '!!float': { form: /^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/, needs: 'a decimal number without leading zeros', why: 'YAML 1.1 and 1.2 read other number forms differently' },
+  '!!float': {
+    form: /^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/,
+    needs: 'a decimal number without leading zeros',
+    why: 'YAML 1.1 and 1.2 read other number forms differently',
+  },
   '!!bool': { form: /^(true|True|TRUE|false|False|FALSE)$/, needs: '`true` or `false`', why: 'YAML 1.1 reads `yes`, `on`… as booleans, YAML 1.2 as strings' },
   '!!null': { form: /^(~|null|Null|NULL|)$/, needs: '`null`, `~` or nothing', why: 'anything else is not null' },
 };
@@ -85,7 +89,13 @@ class Converter {
     let result: Converted;
     if (isScalar(n)) result = this.scalar(n);
     else if ((isMap(n) || isSeq(n) || isPair(n)) && depth >= MAX_NESTING) {
-      this.once('parse/too-deep', `lists and mappings are nested more than ${MAX_NESTING} levels deep`, 'flatten the structure', n.range?.[0] ?? 0, n.range?.[0] ?? 0);
+      this.once(
+        'parse/too-deep',
+        `lists and mappings are nested more than ${MAX_NESTING} levels deep`,
+        'flatten the structure',
+        n.range?.[0] ?? 0,
+        n.range?.[0] ?? 0,
+      );
       result = EMPTY;
     } else if (isMap(n)) result = this.map(n.items as Pair[], depth + 1);
     else if (isPair(n)) result = this.map([n as unknown as Pair], depth + 1);
@@ -102,7 +112,13 @@ class Converter {
     if (n.tag) return EMPTY;
     const [start, end] = range(n);
     const kind = v instanceof Date ? 'a timestamp' : v instanceof Uint8Array ? 'binary data' : `a ${typeof v}`;
-    this.problem('parse/unsupported-tag', `\`${clip(String(n.source ?? ''))}\` reads as ${kind} under \`%YAML 1.1\`; derivc reads strings, numbers, booleans and null`, 'quote the value to keep it a string, or remove the `%YAML 1.1` line', start, end);
+    this.problem(
+      'parse/unsupported-tag',
+      `\`${clip(String(n.source ?? ''))}\` reads as ${kind} under \`%YAML 1.1\`; derivc reads strings, numbers, booleans and null`,
+      'quote the value to keep it a string, or remove the `%YAML 1.1` line',
+      start,
+      end,
+    );
     return EMPTY;
   }
 
@@ -141,7 +157,13 @@ class Converter {
       const first = keyAt.get(key);
       if (first !== undefined) {
         const [start, end] = range(pair.key);
-        this.problem('parse/duplicate-key', `duplicate key \`${clip(key)}\`: this mapping already has it on line ${this.options.lineOf(first)}`, 'remove or merge the repeated key (YAML keeps only one of them)', start, end);
+        this.problem(
+          'parse/duplicate-key',
+          `duplicate key \`${clip(key)}\`: this mapping already has it on line ${this.options.lineOf(first)}`,
+          'remove or merge the repeated key (YAML keeps only one of them)',
+          start,
+          end,
+        );
         continue;
       }
       keyAt.set(key, (pair.key as Node | null)?.range?.[0] ?? 0);
@@ -172,7 +194,13 @@ class Converter {
       if (target === undefined) return; // an undefined alias, reported already
       if (!isMap(target)) {
         const [start, end] = range(n);
-        this.problem('parse/invalid-merge', '`<<` merges mappings only; this is not a mapping', 'write `<<: *name` where `&name` is on a mapping, or `<<: [*a, *b]`', start, end);
+        this.problem(
+          'parse/invalid-merge',
+          '`<<` merges mappings only; this is not a mapping',
+          'write `<<: *name` where `&name` is on a mapping, or `<<: [*a, *b]`',
+          start,
+          end,
+        );
       } else if (v && typeof v === 'object') sources.push(v as Record<string, unknown>);
     });
     // The merged keys sit in this mapping: one level less than their source mapping (and its list).
@@ -184,22 +212,46 @@ class Converter {
     const name = clip(alias.source);
     const target = this.anchors.get(alias.source);
     if (target === undefined) {
-      this.problem('parse/undefined-alias', `alias \`*${name}\` refers to no anchor defined before it`, `define \`&${name}\` on a value above this line, or fix the name`, start, end);
+      this.problem(
+        'parse/undefined-alias',
+        `alias \`*${name}\` refers to no anchor defined before it`,
+        `define \`&${name}\` on a value above this line, or fix the name`,
+        start,
+        end,
+      );
       return EMPTY;
     }
     this.aliasTargets.set(alias, target);
     const done = this.done.get(target);
     if (done === undefined) {
-      this.problem('parse/recursive-alias', `alias \`*${name}\` is inside the value \`&${name}\` names: it would repeat itself forever`, 'an alias repeats a value that is complete before it; write the nested part out', start, end);
+      this.problem(
+        'parse/recursive-alias',
+        `alias \`*${name}\` is inside the value \`&${name}\` names: it would repeat itself forever`,
+        'an alias repeats a value that is complete before it; write the nested part out',
+        start,
+        end,
+      );
       return EMPTY;
     }
     this.expanded += done.size;
     if (this.expanded > MAX_ALIAS_NODES) {
-      this.once('parse/alias-limit', `aliases expand to more than ${MAX_ALIAS_NODES} nodes`, 'this looks like an alias bomb; write the repeated content out, or use fewer nested aliases', start, end);
+      this.once(
+        'parse/alias-limit',
+        `aliases expand to more than ${MAX_ALIAS_NODES} nodes`,
+        'this looks like an alias bomb; write the repeated content out, or use fewer nested aliases',
+        start,
+        end,
+      );
       return EMPTY;
     }
     if (depth + done.height > MAX_NESTING) {
-      this.once('parse/too-deep', `alias \`*${name}\` nests lists and mappings more than ${MAX_NESTING} levels deep`, 'flatten the structure, or write the repeated part out', start, end);
+      this.once(
+        'parse/too-deep',
+        `alias \`*${name}\` nests lists and mappings more than ${MAX_NESTING} levels deep`,
+        'flatten the structure, or write the repeated part out',
+        start,
+        end,
+      );
       return EMPTY;
     }
     return done;
@@ -217,15 +269,33 @@ class Converter {
       const text = String(n.source ?? '');
       if (rule?.form.test(text)) return;
       if (rule) {
-        this.problem('parse/unsupported-tag', `\`${shown}\` needs ${rule.needs}; found \`${clip(text)}\``, `${rule.why}: write the plain value, or drop the tag and quote it to keep a string`, start, end);
+        this.problem(
+          'parse/unsupported-tag',
+          `\`${shown}\` needs ${rule.needs}; found \`${clip(text)}\``,
+          `${rule.why}: write the plain value, or drop the tag and quote it to keep a string`,
+          start,
+          end,
+        );
         return;
       }
     } else if ((name === '!!map' && isMap(n)) || (name === '!!seq' && isSeq(n))) return;
     if (name in UNAMBIGUOUS || name === '!!str' || name === '!!map' || name === '!!seq') {
-      this.problem('parse/unsupported-tag', `tag \`${shown}\` does not match the ${isMap(n) ? 'mapping' : isSeq(n) ? 'list' : 'value'} it is on`, 'remove the tag', start, end);
+      this.problem(
+        'parse/unsupported-tag',
+        `tag \`${shown}\` does not match the ${isMap(n) ? 'mapping' : isSeq(n) ? 'list' : 'value'} it is on`,
+        'remove the tag',
+        start,
+        end,
+      );
       return;
     }
-    this.problem('parse/unsupported-tag', `tag \`${clip(shown)}\` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings`, this.tagHint(name), start, end);
+    this.problem(
+      'parse/unsupported-tag',
+      `tag \`${clip(shown)}\` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings`,
+      this.tagHint(name),
+      start,
+      end,
+    );
   }
 
   private tagHint(name: string): string {

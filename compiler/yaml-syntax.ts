@@ -34,19 +34,46 @@ export function explainSyntaxError(error: YAMLError, text: string, lines: LineCo
       if (/^Flow (sequence|map) /.test(raw)) return unclosedFlow(at, raw, view, facts);
       if (raw === 'Sequence item without - indicator') return view.indentation(view.lineOf(at));
       if (raw.startsWith('Implicit map keys need to be followed')) {
-        return { start: at, end: view.lineEnd(view.lineOf(at)), message: 'this line is neither `key: value` nor a list item `- value`', hint: 'add `:` after the key, or start the line with `- `' };
+        return {
+          start: at,
+          end: view.lineEnd(view.lineOf(at)),
+          message: 'this line is neither `key: value` nor a list item `- value`',
+          hint: 'add `:` after the key, or start the line with `- `',
+        };
       }
       if (raw.startsWith('Comments must be separated')) {
-        return { start: at, end: at + 1, message: 'a `#` comment needs a space before it', hint: 'add a space before `#`, or quote the value if the `#` is part of it' };
+        return {
+          start: at,
+          end: at + 1,
+          message: 'a `#` comment needs a space before it',
+          hint: 'add a space before `#`, or quote the value if the `#` is part of it',
+        };
       }
       if (raw.startsWith('Missing , ')) return { start: at, end: at + 1, message: lowerFirst(raw), hint: 'separate the items with `, `' };
-      if (raw.startsWith('Missing directives-end')) return { start: at, end: at + 1, message: 'a `%` directive line must be followed by a `---` line', hint: 'add `---` after the directives, or remove them' };
-      if (raw.startsWith('Block collection cannot start')) return { start: at, end: view.lineEnd(view.lineOf(at)), message: 'a mapping or list cannot start on the `---` line', hint: 'start it on the next line' };
+      if (raw.startsWith('Missing directives-end'))
+        return {
+          start: at,
+          end: at + 1,
+          message: 'a `%` directive line must be followed by a `---` line',
+          hint: 'add `---` after the directives, or remove them',
+        };
+      if (raw.startsWith('Block collection cannot start'))
+        return {
+          start: at,
+          end: view.lineEnd(view.lineOf(at)),
+          message: 'a mapping or list cannot start on the `---` line',
+          hint: 'start it on the next line',
+        };
       break;
     case 'KEY_OVER_1024_CHARS':
       return { start: at, end: at + 1, message: 'a key cannot be longer than 1024 characters', hint: 'shorten the key' };
     case 'ALIAS_PROPS':
-      return { start: at, end: Math.max(at + 1, error.pos[1]), message: 'an alias cannot have a tag or an anchor', hint: 'remove the `!tag` or `&anchor` before the alias' };
+      return {
+        start: at,
+        end: Math.max(at + 1, error.pos[1]),
+        message: 'an alias cannot have a tag or an anchor',
+        hint: 'remove the `!tag` or `&anchor` before the alias',
+      };
     case 'BAD_DQ_ESCAPE': {
       const escape = /sequence (.*)$/.exec(raw)?.[1] ?? '\\';
       return {
@@ -61,7 +88,12 @@ export function explainSyntaxError(error: YAMLError, text: string, lines: LineCo
       return { start: at, end: at + 1, message: `a value cannot start with \`${ch}\` unless it is quoted`, hint: 'put the value in quotes' };
     }
     case 'BLOCK_IN_FLOW':
-      return { start: at, end: error.pos[1], message: 'a `-` list or a `key:` block cannot be written inside `[…]` or `{…}`', hint: 'write it in flow style (`[a, b]`, `{k: v}`), or close the brackets first' };
+      return {
+        start: at,
+        end: error.pos[1],
+        message: 'a `-` list or a `key:` block cannot be written inside `[…]` or `{…}`',
+        hint: 'write it in flow style (`[a, b]`, `{k: v}`), or close the brackets first',
+      };
   }
   if (error.code === 'UNEXPECTED_TOKEN' && error.pos[1] > at) {
     // `- a` then `b: 1` in the same column: an indentation mistake, whatever the parser calls it.
@@ -78,7 +110,8 @@ export function explainSyntaxError(error: YAMLError, text: string, lines: LineCo
 
 /** The error to report: the first in the text; at one position, the one that names the cause. */
 export function firstSyntaxError<E extends YAMLError>(errors: readonly E[]): E | undefined {
-  const rank = (e: YAMLError) => (e.message.startsWith('Missing closing') ? 0 : e.code === 'BLOCK_IN_FLOW' || e.message.startsWith('A block sequence may not') ? 1 : 2);
+  const rank = (e: YAMLError) =>
+    e.message.startsWith('Missing closing') ? 0 : e.code === 'BLOCK_IN_FLOW' || e.message.startsWith('A block sequence may not') ? 1 : 2;
   let best: E | undefined;
   for (const e of errors) if (!best || e.pos[0] < best.pos[0] || (e.pos[0] === best.pos[0] && rank(e) < rank(best))) best = e;
   return best;
@@ -95,13 +128,18 @@ function overIndentedKey(at: number, view: Lines, facts: ScanFacts): SyntaxProbl
   // or a list item where the lines above are keys.
   if (/^[\s-]*$/.test(before)) {
     if (view.shape(first).dash) return view.indentation(first);
-    const word = view.text(first).trim().replace(/^(- +)+/, '');
+    const word = view
+      .text(first)
+      .trim()
+      .replace(/^(- +)+/, '');
     const pair = /^(\S+)\s+(\S.*)$/.exec(word);
     return {
       start: at,
       end: view.lineEnd(first),
       message: `\`${clip(word)}\` has no \`:\`, so YAML reads it and the next line as one key`,
-      hint: pair ? `write \`${clip(pair[1]!)}: ${clip(pair[2]!)}\` for a key and its value, or \`- ${clip(word)}\` for a list item` : `write \`${clip(word)}:\` for a key, or \`- ${clip(word)}\` for a list item`,
+      hint: pair
+        ? `write \`${clip(pair[1]!)}: ${clip(pair[2]!)}\` for a key and its value, or \`- ${clip(word)}\` for a list item`
+        : `write \`${clip(word)}:\` for a key, or \`- ${clip(word)}\` for a list item`,
     };
   }
   const end = facts.multilineByStart.get(at);
@@ -225,12 +263,27 @@ class Lines {
     const alternatives = this.parents(against, expected);
     const where = `move it to column ${expected + 1} (like line ${against})${or(alternatives, ', or to ', ' if it belongs there')}`;
     if (here.indent > expected) {
-      return { start, end, message: `this line is indented more than line ${against} (column ${here.indent + 1}, expected ${expected + 1})`, hint: `the items of one mapping or list start in the same column: ${where}` };
+      return {
+        start,
+        end,
+        message: `this line is indented more than line ${against} (column ${here.indent + 1}, expected ${expected + 1})`,
+        hint: `the items of one mapping or list start in the same column: ${where}`,
+      };
     }
     if (here.indent < expected) {
-      return { start, end, message: `this line is indented less than line ${against} (column ${here.indent + 1}, expected ${expected + 1})`, hint: `the items of one mapping or list start in the same column: ${where}` };
+      return {
+        start,
+        end,
+        message: `this line is indented less than line ${against} (column ${here.indent + 1}, expected ${expected + 1})`,
+        hint: `the items of one mapping or list start in the same column: ${where}`,
+      };
     }
-    return { start, end, message: 'this line does not fit the indentation of the lines above it', hint: `the items of one mapping or list start in the same column: ${where}` };
+    return {
+      start,
+      end,
+      message: 'this line does not fit the indentation of the lines above it',
+      hint: `the items of one mapping or list start in the same column: ${where}`,
+    };
   }
 
   /** "column 1 (like line 1)" for up to two enclosing mappings left of `column`, nearest first. */

@@ -36,7 +36,9 @@ async function templates() {
     'import runtimeModule from "handlebars/runtime.js";',
     'const Handlebars = runtimeModule.default ?? runtimeModule;',
   ];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.hbs')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.hbs'))
+    .sort()) {
     const name = file.replace(/\.hbs$/, '').replace(/[^A-Za-z0-9]/g, '') + 'Template';
     // The house settings: no HTML escaping (these are not web pages), missing fields are errors.
     const spec = Handlebars.precompile(readFileSync(join(dir, file), 'utf8'), { noEscape: true, strict: true });
@@ -107,10 +109,19 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [name, text] of Object.entries(files)) {
     const path = join(outDir, name);
     let old = '';
-    try { old = readFileSync(path, 'utf8'); } catch { /* new file */ }
+    try {
+      old = readFileSync(path, 'utf8');
+    } catch {
+      /* new file */
+    }
     if (old === text) continue;
-    if (check) { stale = true; console.error(`stale: compiler/generated/${name} (run npm run codegen)`); }
-    else { writeFileSync(path, text); console.log(`wrote compiler/generated/${name}`); }
+    if (check) {
+      stale = true;
+      console.error(`stale: compiler/generated/${name} (run npm run codegen)`);
+    } else {
+      writeFileSync(path, text);
+      console.log(`wrote compiler/generated/${name}`);
+    }
   }
   process.exit(stale ? 1 : 0);
 }

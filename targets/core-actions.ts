@@ -32,7 +32,9 @@ export const CORE_ACTIONS: Pick<ActionHandlers, CoreKind> = {
       const found = new Map(a.files.map((f) => [f.from, capture && capturedFile(capture, f.from)]));
       const missing = a.files.map((f) => f.from).filter((f) => found.get(f) === undefined);
       if (missing.length > 0) {
-        const read = io.engine.readFiles ? await io.engine.readFiles(a.image, missing) : new Map(await Promise.all(missing.map(async (f) => [f, await io.engine.readFile(a.image, f)] as const)));
+        const read = io.engine.readFiles
+          ? await io.engine.readFiles(a.image, missing)
+          : new Map(await Promise.all(missing.map(async (f) => [f, await io.engine.readFile(a.image, f)] as const)));
         for (const f of missing) found.set(f, read.get(f));
       }
       for (const f of a.files) {
@@ -48,7 +50,13 @@ export const CORE_ACTIONS: Pick<ActionHandlers, CoreKind> = {
     run: (a, { io, at }) => io.fs.mkdir(at(a.path)),
   },
   write: {
-    describe: (a) => [`${a.path}:`, ...a.content.replace(/\n$/, '').split('\n').map((l) => `  ${l.replace(/\t/g, '    ')}`)],
+    describe: (a) => [
+      `${a.path}:`,
+      ...a.content
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => `  ${l.replace(/\t/g, '    ')}`),
+    ],
     run: async (a, { io, at, digest }) => {
       let content = a.content;
       for (const { placeholder, file } of a.sizes ?? []) content = content.split(placeholder).join(String((await digest(file)).bytes));

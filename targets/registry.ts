@@ -43,7 +43,12 @@ export function validateTargets(names: readonly TargetName[], targets: TargetsIR
  * The plans of `names` for one run into context.outDir, in making order — or, when any target's
  * options are wrong (what only the image tells included), the findings and no plan.
  */
-export function planTargets(names: readonly TargetName[], build: Build, targets: TargetsIR, context: Omit<TargetContext, 'earlier'>): { plans: TargetPlan[]; findings: TargetFinding[] } {
+export function planTargets(
+  names: readonly TargetName[],
+  build: Build,
+  targets: TargetsIR,
+  context: Omit<TargetContext, 'earlier'>,
+): { plans: TargetPlan[]; findings: TargetFinding[] } {
   const order = inMakingOrder(names);
   const findings = validateTargets(order, targets, build);
   if (findings.length > 0) return { plans: [], findings };
@@ -51,7 +56,9 @@ export function planTargets(names: readonly TargetName[], build: Build, targets:
   for (const [i, name] of order.entries()) {
     const target = TARGETS[name];
     try {
-      plans.push((target.plan as (b: Build, o: unknown, c: TargetContext) => TargetPlan)(build, target.options(targets), { ...context, earlier: order.slice(0, i) }));
+      plans.push(
+        (target.plan as (b: Build, o: unknown, c: TargetContext) => TargetPlan)(build, target.options(targets), { ...context, earlier: order.slice(0, i) }),
+      );
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       findings.push(err.finding);

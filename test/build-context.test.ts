@@ -201,7 +201,9 @@ describe('contextStream', () => {
     let sent = 0;
     stream.on('data', (chunk: Buffer) => (sent += chunk.length));
     const err = await failure(stream);
-    expect(err.message).toBe('cannot add rootfs/etc/sudoers.d/90-derivc to the build context: not the file derivc wrote (its sha256 differs from derivc.json); compile again');
+    expect(err.message).toBe(
+      'cannot add rootfs/etc/sudoers.d/90-derivc to the build context: not the file derivc wrote (its sha256 differs from derivc.json); compile again',
+    );
     expect(sent).toBe(0);
   });
 
@@ -225,9 +227,21 @@ describe('contextStream', () => {
 
   it.each([
     ['no derivc.json', null, /^cannot list the build context: no derivc\.json listing in .* \(compile into it first\)/],
-    ['a derivc.json that is not a listing', '{"files": 1}', /^cannot list the build context: .*derivc\.json is not a listing derivc writes \(no `files` list\)$/],
-    ['a path outside derivc\'s names', JSON.stringify({ files: [{ path: '.git/config', sha256: 'a'.repeat(64), mode: '0644' }] }), /lists what derivc never writes: "\.git\/config": not a name derivc generates$/],
-    ['a path leaving the directory', JSON.stringify({ files: [{ path: '../x', sha256: 'a'.repeat(64), mode: '0644' }] }), /lists what derivc never writes: "\.\.\/x": `\.\.` segment$/],
+    [
+      'a derivc.json that is not a listing',
+      '{"files": 1}',
+      /^cannot list the build context: .*derivc\.json is not a listing derivc writes \(no `files` list\)$/,
+    ],
+    [
+      "a path outside derivc's names",
+      JSON.stringify({ files: [{ path: '.git/config', sha256: 'a'.repeat(64), mode: '0644' }] }),
+      /lists what derivc never writes: "\.git\/config": not a name derivc generates$/,
+    ],
+    [
+      'a path leaving the directory',
+      JSON.stringify({ files: [{ path: '../x', sha256: 'a'.repeat(64), mode: '0644' }] }),
+      /lists what derivc never writes: "\.\.\/x": `\.\.` segment$/,
+    ],
   ])('refuses to send anything for %s', async (_, manifest, message) => {
     const dir = tree({ Dockerfile: 'FROM scratch\n' });
     if (manifest === null) fs.rmSync(path.join(dir, 'derivc.json'));
@@ -265,7 +279,9 @@ describe('contextStream', () => {
 
   it('fails instead of sending other bytes when a file changes while the context is sent', async () => {
     const err = await changedWhileSending((dir) => fs.writeFileSync(path.join(dir, 'files/z-small'), 'SMALL'));
-    expect(err.message).toBe('cannot add files/z-small to the build context: not the file derivc wrote (its sha256 differs from derivc.json); compile again (it changed while being sent)');
+    expect(err.message).toBe(
+      'cannot add files/z-small to the build context: not the file derivc wrote (its sha256 differs from derivc.json); compile again (it changed while being sent)',
+    );
   });
 
   it('fails instead of writing a corrupt tar when a file changes size while the context is sent', async () => {

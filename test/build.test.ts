@@ -58,7 +58,9 @@ describe('derivc build', () => {
     expect(existsSync(join(dir, '.out.derivc-lock'))).toBe(false);
     expect(engine.builds[0]!.context.includes(Buffer.from('sudoers.d'))).toBe(false);
     expect(engine.builds[0]!.context.includes(Buffer.from('rootfs/etc/hostname'))).toBe(true);
-    expect(r.stderr).toContain(`${join(dir, 'out')}/rootfs/etc/sudoers.d/x is not a file derivc wrote (not in derivc.json): kept, never sent to the build; remove it`);
+    expect(r.stderr).toContain(
+      `${join(dir, 'out')}/rootfs/etc/sudoers.d/x is not a file derivc wrote (not in derivc.json): kept, never sent to the build; remove it`,
+    );
   });
 
   it('does nothing when an image with the same build ID exists', async () => {
@@ -128,7 +130,7 @@ describe('derivc build', () => {
     const engine = new FakeEngine();
     engine.script = [
       { kind: 'step', index: 1, total: 9, instruction: 'FROM local/debian:bookworm' },
-      { kind: 'error', message: 'pull access denied for local/debian, repository does not exist or may require \'docker login\'' },
+      { kind: 'error', message: "pull access denied for local/debian, repository does not exist or may require 'docker login'" },
     ];
     const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine });
     expect(r.code).toBe(1);
@@ -169,13 +171,18 @@ describe('derivc build', () => {
     engine.files.delete('/boot/initrd-6.1.0');
     const r = await runCliAsync(['build', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => engine });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error[build/contract]: the built image breaks the derivative contract: /boot/initrd (the initrd the boot loader loads) is missing or does not resolve');
+    expect(r.stderr).toContain(
+      'error[build/contract]: the built image breaks the derivative contract: /boot/initrd (the initrd the boot loader loads) is missing or does not resolve',
+    );
   });
 
   it('--json prints one JSON object per event and the result', async () => {
     const dir = temp();
     const r = await runCliAsync(['build', '--json', manifest(dir, BASE), '-o', join(dir, 'out')], { docker: () => new FakeEngine() });
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ kind: 'step', index: 1, total: 1 });
     expect(lines.at(-1)).toMatchObject({ kind: 'result', built: true, tags: ['derivc.local/acme:1.0'] });
   });

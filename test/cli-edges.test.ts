@@ -12,7 +12,8 @@ import { ValidationSession } from '../compiler/validate/index.js';
 import { runCli } from './support/cli.js';
 import { MemoryHost } from './support/memory-host.js';
 
-const MANIFEST = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata:\n  name: acme-os\n  version: 1.0.0\nbase:\n  image: registry.opensuse.org/opensuse/leap:15.5\n';
+const MANIFEST =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata:\n  name: acme-os\n  version: 1.0.0\nbase:\n  image: registry.opensuse.org/opensuse/leap:15.5\n';
 
 let tmp: string;
 beforeAll(() => {
@@ -76,7 +77,11 @@ describe('a closed stdout or stderr', () => {
 
 describe('an empty FILE argument', () => {
   it('is a usage error naming the mistake, for validate and compile', () => {
-    for (const argv of [['validate', ''], ['compile', '', '-o', 'out'], ['validate', 'derivative.yaml', '']]) {
+    for (const argv of [
+      ['validate', ''],
+      ['compile', '', '-o', 'out'],
+      ['validate', 'derivative.yaml', ''],
+    ]) {
       const r = runCli(argv);
       expect(r.code).toBe(3);
       expect(r.stdout).toBe('');
@@ -105,7 +110,9 @@ describe('symlink loops', () => {
   });
 
   it('as the upstream manifest', () => {
-    const file = project('upstream', '', (dir) => fs.writeFileSync(path.join(dir, 'derivative.yaml'), MANIFEST.replace('  image: registry.opensuse.org/opensuse/leap:15.5\n', '  derivative: loop\n')));
+    const file = project('upstream', '', (dir) =>
+      fs.writeFileSync(path.join(dir, 'derivative.yaml'), MANIFEST.replace('  image: registry.opensuse.org/opensuse/leap:15.5\n', '  derivative: loop\n')),
+    );
     expect(only(file)).toEqual([`path/symlink-loop: upstream manifest \`loop\` is a symlink loop (looked for ${path.join(path.dirname(file), 'loop')})`]);
   });
 

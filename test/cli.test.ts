@@ -5,7 +5,8 @@ import { CODES } from '../compiler/codes.js';
 import { runCli } from './support/cli.js';
 import { MemoryHost } from './support/memory-host.js';
 
-const GOOD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\n';
+const GOOD =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\n';
 const WARN = GOOD.replace(':15.5', '');
 const BAD = GOOD.replace('name: acme', 'name: Acme');
 
@@ -41,11 +42,15 @@ describe('derivc validate', () => {
 
   it('reports a missing file without a range and exits 1', () => {
     const out = JSON.parse(runCli(['validate', '--format', 'json', 'nope.yaml'], { host }).stdout);
-    expect(out.diagnostics).toEqual([{ code: 'io/unreadable', severity: 'error', message: '`nope.yaml` does not exist', file: 'nope.yaml', pointer: '', hint: 'check the path' }]);
+    expect(out.diagnostics).toEqual([
+      { code: 'io/unreadable', severity: 'error', message: '`nope.yaml` does not exist', file: 'nope.yaml', pointer: '', hint: 'check the path' },
+    ]);
   });
 
   it('writes GitHub annotations and SARIF', () => {
-    expect(runCli(['validate', '--format', 'github', 'bad.yaml'], { host }).stdout).toMatch(/^::error file=bad\.yaml,line=3,col=18,endLine=3,endColumn=22,title=metadata\/invalid-name::/);
+    expect(runCli(['validate', '--format', 'github', 'bad.yaml'], { host }).stdout).toMatch(
+      /^::error file=bad\.yaml,line=3,col=18,endLine=3,endColumn=22,title=metadata\/invalid-name::/,
+    );
     const sarif = JSON.parse(runCli(['validate', '--format', 'sarif', 'bad.yaml'], { host }).stdout);
     expect(sarif.runs[0].results[0].ruleId).toBe('metadata/invalid-name');
   });
@@ -114,6 +119,14 @@ describe('derivc schema output is self-contained', () => {
     const { parse } = await import('yaml');
     const { readFileSync } = await import('node:fs');
     expect(validate(parse(readFileSync('examples/opensuse-luet/derivative.yaml', 'utf8')))).toBe(true);
-    expect(validate({ apiVersion: 'derivc.dev/v1alpha1', kind: 'Derivative', metadata: { name: 'x', version: '1' }, base: { image: 'a:1' }, stages: { boot: [{ systctl: {} }] } })).toBe(false);
+    expect(
+      validate({
+        apiVersion: 'derivc.dev/v1alpha1',
+        kind: 'Derivative',
+        metadata: { name: 'x', version: '1' },
+        base: { image: 'a:1' },
+        stages: { boot: [{ systctl: {} }] },
+      }),
+    ).toBe(false);
   });
 });

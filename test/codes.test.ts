@@ -20,7 +20,9 @@ describe('diagnostic codes', () => {
     expect(used.size).toBeGreaterThan(20);
     expect([...used].filter((c) => !(c in CODES))).toEqual([]);
     // The targets' findings among them, all in the one namespace of target codes.
-    expect([...used].filter((c) => c.startsWith('target'))).toEqual(expect.arrayContaining(['targets/unsupported-firmware', 'targets/unsupported-arch', 'targets/raw-too-small', 'targets/invalid-option']));
+    expect([...used].filter((c) => c.startsWith('target'))).toEqual(
+      expect.arrayContaining(['targets/unsupported-firmware', 'targets/unsupported-arch', 'targets/raw-too-small', 'targets/invalid-option']),
+    );
     expect(Object.keys(CODES).filter((c) => c.startsWith('target/'))).toEqual([]);
   });
 

@@ -19,7 +19,10 @@ beforeAll(() => {
   const layer = (name: string, base: string) => {
     mkdirSync(join(repo, name));
     writeFileSync(join(repo, name, 'motd'), `${name}\n`);
-    writeFileSync(join(repo, name, 'derivative.yaml'), `${head(name)}${base}\nfiles:\n  - {path: /etc/${name}, source: motd}\ntargets: {iso: {}, packer: {builders: [qemu]}}\n`);
+    writeFileSync(
+      join(repo, name, 'derivative.yaml'),
+      `${head(name)}${base}\nfiles:\n  - {path: /etc/${name}, source: motd}\ntargets: {iso: {}, packer: {builders: [qemu]}}\n`,
+    );
   };
   layer('base', 'base: {image: "local/debian:bookworm", family: debian}');
   layer('middle', 'base: {derivative: ../base/derivative.yaml}');
@@ -43,10 +46,16 @@ function counting(): { host: Host; reads: Map<string, number>; opens: Map<string
 function expectOnce(c: ReturnType<typeof counting>): void {
   const manifests = [...c.reads].filter(([p]) => p.endsWith('derivative.yaml'));
   expect(manifests.map(([p]) => p.slice(repo.length + 1)).sort()).toEqual(['base/derivative.yaml', 'edge/derivative.yaml', 'middle/derivative.yaml']);
-  expect(manifests.every(([, n]) => n === 1), JSON.stringify(manifests)).toBe(true);
+  expect(
+    manifests.every(([, n]) => n === 1),
+    JSON.stringify(manifests),
+  ).toBe(true);
   const sources = [...c.opens].filter(([p]) => p.endsWith('motd'));
   expect(sources).toHaveLength(3);
-  expect(sources.every(([, n]) => n === 1), JSON.stringify(sources)).toBe(true);
+  expect(
+    sources.every(([, n]) => n === 1),
+    JSON.stringify(sources),
+  ).toBe(true);
 }
 
 describe('a depth-3 chain is read and compiled once per manifest', () => {
@@ -73,7 +82,11 @@ describe('a depth-3 chain is read and compiled once per manifest', () => {
     const engine = new FakeEngine();
     const out = mkdtempSync(join(tmpdir(), 'derivc-once-out-'));
     try {
-      const r = await runCliAsync(['build', join(repo, 'edge'), '-o', join(out, 'edge'), '--target', 'packer'], { host: c.host, docker: () => engine, env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      const r = await runCliAsync(['build', join(repo, 'edge'), '-o', join(out, 'edge'), '--target', 'packer'], {
+        host: c.host,
+        docker: () => engine,
+        env: { SOURCE_DATE_EPOCH: '1700000000' },
+      });
       expect(r.stderr).not.toMatch(/error/);
       expect(r.code).toBe(0);
       expect(engine.builds.map((b) => b.tags[0])).toEqual(['derivc.local/base:1.0', 'derivc.local/middle:1.0', 'derivc.local/edge:1.0']);

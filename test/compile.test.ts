@@ -15,7 +15,8 @@ function tempDir(): string {
   return d;
 }
 
-const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\n';
+const HEAD =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\n';
 
 describe('derivc compile', () => {
   it('writes the build context, and a second run changes nothing', () => {

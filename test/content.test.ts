@@ -160,13 +160,31 @@ describe('the output directory (compile -o, --check)', () => {
 describe('derivc plan', () => {
   it('lists a checked source by digest and size without reading it', () => {
     const bytes = Buffer.alloc(3 * TEXT_DIFF_LIMIT, 1);
-    const output: CompileOutput = { name: 'n', version: '1', files: [{ path: 'files/big.bin', content: unreadable(bytes), mode: 0o644 }], buildId: 'sha256:x', tags: [], from: 'f', platform: 'linux/amd64', args: {}, steps: [] };
+    const output: CompileOutput = {
+      name: 'n',
+      version: '1',
+      files: [{ path: 'files/big.bin', content: unreadable(bytes), mode: 0o644 }],
+      buildId: 'sha256:x',
+      tags: [],
+      from: 'f',
+      platform: 'linux/amd64',
+      args: {},
+      steps: [],
+    };
     expect(planOf('m.yaml', output).compile.files).toEqual([{ path: 'files/big.bin', sha256: sha256(bytes), mode: '0644', bytes: bytes.length, origin: null }]);
   });
 });
 
 describe('the in-memory host (MemoryHost) and hosts without a checked open', () => {
-  const MANIFEST = ['apiVersion: derivc.dev/v1alpha1', 'kind: Derivative', 'metadata: { name: m, version: "1" }', 'base: { image: "local/debian:bookworm", family: debian }', 'files:', '  - { path: /etc/a.txt, source: a.txt }', ''].join('\n');
+  const MANIFEST = [
+    'apiVersion: derivc.dev/v1alpha1',
+    'kind: Derivative',
+    'metadata: { name: m, version: "1" }',
+    'base: { image: "local/debian:bookworm", family: debian }',
+    'files:',
+    '  - { path: /etc/a.txt, source: a.txt }',
+    '',
+  ].join('\n');
 
   function compiled(host: Host) {
     const v = new ValidationSession(host).validate('derivative.yaml');
@@ -196,11 +214,18 @@ describe('the in-memory host (MemoryHost) and hosts without a checked open', () 
 
   it('a host without openFile (a git revision) is read by path; a file it cannot read is an error, not an empty file', () => {
     const memory = new MemoryHost({ 'derivative.yaml': MANIFEST, 'a.txt': 'by path\n' });
-    const byPath: Host = { readFile: (p) => memory.readFile(p), realpath: (p) => memory.realpath(p), kind: (p) => memory.kind(p), readDir: (p) => memory.readDir(p) };
+    const byPath: Host = {
+      readFile: (p) => memory.readFile(p),
+      realpath: (p) => memory.realpath(p),
+      kind: (p) => memory.kind(p),
+      readDir: (p) => memory.readDir(p),
+    };
     const out = compiled(byPath);
     expect(contentSha256(out.value.files.find((f) => f.path === 'files/etc/a.txt')!.content)).toBe(sha256('by path\n'));
 
     const failing: Host = { ...byPath, readFile: (p) => (p.endsWith('a.txt') ? undefined : memory.readFile(p)) };
-    expect(compiled(failing).diagnostics.map((d) => [d.code, d.pointer, d.message])).toEqual([['io/unreadable', '/files/0/source', '`a.txt` cannot be read: the host could not read it']]);
+    expect(compiled(failing).diagnostics.map((d) => [d.code, d.pointer, d.message])).toEqual([
+      ['io/unreadable', '/files/0/source', '`a.txt` cannot be read: the host could not read it'],
+    ]);
   });
 });

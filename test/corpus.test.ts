@@ -66,9 +66,7 @@ describe('corpus', () => {
   });
 
   /** Each folder as the oemDir of a manifest of its own toolkit era. */
-  const ERAS: [folders: string[], toolkit: string][] = [
-    [['cos-oem-v0.8.14', 'cos-examples-v0.8.14', 'harvester-os2'], '{source: luet}'],
-  ];
+  const ERAS: [folders: string[], toolkit: string][] = [[['cos-oem-v0.8.14', 'cos-examples-v0.8.14', 'harvester-os2'], '{source: luet}']];
   for (const [folders, toolkit] of ERAS) {
     it(`is accepted as oemDir of a manifest with toolkit ${toolkit}, with only the known findings`, () => {
       const dir = tempCopy(folders);
@@ -94,7 +92,11 @@ describe('corpus', () => {
       for (const file of cloudConfigFiles) {
         for (const d of session.cloudConfigFile(file, era).diagnostics) {
           if (d.code === 'cloud-config/newer-than-toolkit') out.add(d.message.split('`')[1]!);
-          else expect(KNOWN.get(relative(CORPUS, file))?.map((k) => k[0]), `${d.code}: ${d.message}`).toContain(d.code);
+          else
+            expect(
+              KNOWN.get(relative(CORPUS, file))?.map((k) => k[0]),
+              `${d.code}: ${d.message}`,
+            ).toContain(d.code);
         }
       }
       return out;

@@ -85,20 +85,34 @@ describe('derivc diff OLD NEW', () => {
     });
   });
 
-  it.each([[['diff', 'old']], [['diff', 'a', 'b', 'c']], [['diff', '--format', 'json', 'old', 'same']], [['diff', '--base', 'HEAD', 'a', 'b']], [['diff', '--base', '--help']], [['diff', '--strict', 'old', 'same']]])(
-    'usage error %j exits 3',
-    (argv) => {
-      expect(runCli(argv, { host })).toMatchObject({ code: 3, stdout: '' });
-    },
-  );
+  it.each([
+    [['diff', 'old']],
+    [['diff', 'a', 'b', 'c']],
+    [['diff', '--format', 'json', 'old', 'same']],
+    [['diff', '--base', 'HEAD', 'a', 'b']],
+    [['diff', '--base', '--help']],
+    [['diff', '--strict', 'old', 'same']],
+  ])('usage error %j exits 3', (argv) => {
+    expect(runCli(argv, { host })).toMatchObject({ code: 3, stdout: '' });
+  });
 });
 
 describe('the GitHub summary', () => {
   const file = (p: string, content: string | Uint8Array, mode = 0o644): GeneratedFile => ({ path: p, content, mode });
 
   it('is pinned: heading, counts, table, and one collapsible diff per file', () => {
-    const before = [file('Dockerfile', 'FROM a\nRUN x\n'), file('gone.txt', 'bye\n'), file('run.sh', 'echo\n'), file('logo.png', new Uint8Array([0x89, 0xff, 0]))];
-    const after = [file('Dockerfile', 'FROM b\nRUN x\n'), file('new `odd|name`.md', 'has ```fence\n'), file('run.sh', 'echo\n', 0o755), file('logo.png', new Uint8Array([0x89, 0xfe, 0]))];
+    const before = [
+      file('Dockerfile', 'FROM a\nRUN x\n'),
+      file('gone.txt', 'bye\n'),
+      file('run.sh', 'echo\n'),
+      file('logo.png', new Uint8Array([0x89, 0xff, 0])),
+    ];
+    const after = [
+      file('Dockerfile', 'FROM b\nRUN x\n'),
+      file('new `odd|name`.md', 'has ```fence\n'),
+      file('run.sh', 'echo\n', 0o755),
+      file('logo.png', new Uint8Array([0x89, 0xfe, 0])),
+    ];
     expect(renderGithub('derivc diff: `x` since `main`', diffOutputs(before, after))).toBe(
       [
         '## derivc diff: `x` since `main`',
@@ -176,7 +190,8 @@ describe('the GitHub summary', () => {
 
 describe('derivc diff --base GIT_REV (a real repository)', () => {
   let repo: string;
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=derivc', '-c', 'user.email=derivc@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, stdio: 'pipe' });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=derivc', '-c', 'user.email=derivc@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, stdio: 'pipe' });
   const write = (rel: string, text: string) => {
     fs.mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
     fs.writeFileSync(path.join(repo, rel), text);

@@ -20,8 +20,6 @@ import { goldenCases, TEST_VERSION } from './golden/harness.js';
 import { dockerPair, execArgs, grubDoubleQuoted, checkGrub, parseDockerfile, sourceWithSh } from './golden/read-back.js';
 import { MemoryHost } from './support/memory-host.js';
 
-
-
 const GRUB_VARS = ['recoverylabel', 'img', 'label'];
 
 /** The two kernel command lines of a bootargs.cfg, each as a list of arguments ($vars as `\0name\0`). */
@@ -63,7 +61,9 @@ describe('golden Dockerfiles', () => {
       }
       // The initrd is built once, right after `COPY boot/ /`, and after everything that can
       // change it: no package, toolkit, files or overlay instruction follows it.
-      const at = instructions.findIndex((i) => i.getKeyword() === 'RUN' && JSON.stringify(execArgs(i)) === JSON.stringify(['/bin/sh', '/usr/lib/derivc/initrd.sh']));
+      const at = instructions.findIndex(
+        (i) => i.getKeyword() === 'RUN' && JSON.stringify(execArgs(i)) === JSON.stringify(['/bin/sh', '/usr/lib/derivc/initrd.sh']),
+      );
       expect(at).toBeGreaterThan(0);
       expect(instructions[at - 1]!.getRawArgumentsContent()).toBe('boot/ /');
       const after = instructions.slice(at + 1).map((i) => `${i.getKeyword()} ${i.getRawArgumentsContent()}`);
@@ -77,7 +77,13 @@ describe('golden Dockerfiles', () => {
       // With a toolkit, cos-immutable-rootfs loop-mounts the image; without one (these two cases),
       // dracut's dmsquash-live boots it from the state partition.
       const bare = ['bare-system-full', 'debian-bare'].includes(c.name);
-      expect(image).toEqual(expect.arrayContaining(bare ? ['root=live:LABEL=COS_STATE', 'rd.live.dir=/', `rd.live.squashimg=${v('img')}`, 'rd.live.overlay.overlayfs=1'] : [`root=LABEL=${v('label')}`, `cos-img/filename=${v('img')}`]));
+      expect(image).toEqual(
+        expect.arrayContaining(
+          bare
+            ? ['root=live:LABEL=COS_STATE', 'rd.live.dir=/', `rd.live.squashimg=${v('img')}`, 'rd.live.overlay.overlayfs=1']
+            : [`root=LABEL=${v('label')}`, `cos-img/filename=${v('img')}`],
+        ),
+      );
       for (const args of [recovery, image]) expect(args.filter((a) => a.startsWith('rd.cos.oemlabel=')).length).toBe(1);
       checkGrub(ctx, cfg);
     });
@@ -107,7 +113,13 @@ function manifest(variant: Variant, hostile: boolean): Manifest {
       description: pick('plain', HOSTILE),
       vendor: pick('plain', ENDS_WITH_BACKSLASH),
       url: pick('https://example.com/', 'https://example.com/?q="$x"&y=`z`#f'),
-      labels: { 'com.example.hostile': pick('plain', HOSTILE), 'com.example.backslash': pick('plain', '\\'), 'com.example.dollar': pick('plain', '$'), 'com.example.quote': pick('plain', '"'), 'com.example.empty': pick('plain', '') },
+      labels: {
+        'com.example.hostile': pick('plain', HOSTILE),
+        'com.example.backslash': pick('plain', '\\'),
+        'com.example.dollar': pick('plain', '$'),
+        'com.example.quote': pick('plain', '"'),
+        'com.example.empty': pick('plain', ''),
+      },
     },
     base: { image: variant === 'luet' ? 'registry.opensuse.org/opensuse/leap:15.5' : 'debian:12' },
     packages: {
@@ -121,7 +133,12 @@ function manifest(variant: Variant, hostile: boolean): Manifest {
       install: [pick('curl', 'libstdc++6=1:12.2~rc1+x')],
     },
     files: [
-      { path: pick('/etc/plain', '/etc/odd@name+x,y=z~.conf'), content: pick('plain\n', `${HOSTILE}\n\r\n\u0000 and \u0007\n`), owner: pick('nobody:nobody', 'nobody:nogroup'), mode: '0640' },
+      {
+        path: pick('/etc/plain', '/etc/odd@name+x,y=z~.conf'),
+        content: pick('plain\n', `${HOSTILE}\n\r\n\u0000 and \u0007\n`),
+        owner: pick('nobody:nobody', 'nobody:nogroup'),
+        mode: '0640',
+      },
     ],
     overlay: 'overlay',
     system: {
@@ -129,7 +146,20 @@ function manifest(variant: Variant, hostile: boolean): Manifest {
       timezone: pick('UTC', 'Etc/GMT+5'),
       locale: pick('C', 'en_US.UTF-8@euro'),
       keymap: pick('us', 'de-latin1_x.y'),
-      users: [{ name: 'ops', passwordHash: HASH, sshAuthorizedKeys: [pick('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP1CeUAuee5uuKMgxEXjFzJn3j36cyqwyDxFpW3rVG48 plain', `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP1CeUAuee5uuKMgxEXjFzJn3j36cyqwyDxFpW3rVG48 ${HOSTILE_NO_TAB}`)], groups: ['wheel'], shell: '/bin/bash' }],
+      users: [
+        {
+          name: 'ops',
+          passwordHash: HASH,
+          sshAuthorizedKeys: [
+            pick(
+              'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP1CeUAuee5uuKMgxEXjFzJn3j36cyqwyDxFpW3rVG48 plain',
+              `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP1CeUAuee5uuKMgxEXjFzJn3j36cyqwyDxFpW3rVG48 ${HOSTILE_NO_TAB}`,
+            ),
+          ],
+          groups: ['wheel'],
+          shell: '/bin/bash',
+        },
+      ],
       sysctl: { 'kernel.hostile': pick('1', 'a "b" $c `d` \\e #f\tg') },
       services: { enable: ['sshd'] },
       environment: {
@@ -294,7 +324,12 @@ for (const variant of ['luet', 'bare'] as const) {
     if (variant === 'luet') {
       it('write /etc/cos-upgrade-image that sh reads back, in the image and in 02_upgrades.yaml', () => {
         const keys = ['UPGRADE_IMAGE', 'RECOVERY_IMAGE', 'CHANNEL_UPGRADES', 'VERIFY'];
-        const expected = { UPGRADE_IMAGE: 'registry.example.com/a/b:1.0.0_b.7-x_y', RECOVERY_IMAGE: 'registry.example.com/a/b:1.0.0_b.7-x_y', CHANNEL_UPGRADES: 'false', VERIFY: 'true' };
+        const expected = {
+          UPGRADE_IMAGE: 'registry.example.com/a/b:1.0.0_b.7-x_y',
+          RECOVERY_IMAGE: 'registry.example.com/a/b:1.0.0_b.7-x_y',
+          CHANNEL_UPGRADES: 'false',
+          VERIFY: 'true',
+        };
         expect(sourceWithSh(fileText(out, 'rootfs/etc/cos-upgrade-image'), keys)).toEqual(expected);
         const upgrades = parseYaml(fileText(out, 'rootfs/system/oem/02_upgrades.yaml'), { version: '1.1' });
         const file = upgrades.stages.initramfs[0].files.find((f: { path: string }) => f.path === '/etc/cos-upgrade-image');

@@ -54,14 +54,19 @@ function downEngine(cause = 'no socket there (ENOENT); is dockerd running?'): Fa
   return engine;
 }
 
-const aptLine = (stdout: string) => stdout.split('\n').find((l) => l.trimStart().startsWith('apt-get install'))?.trim();
+const aptLine = (stdout: string) =>
+  stdout
+    .split('\n')
+    .find((l) => l.trimStart().startsWith('apt-get install'))
+    ?.trim();
 
 describe('derivc doctor', () => {
   it('exits 0 with everything there, listing the engine and each tool with its version', async () => {
     const r = await doctor();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('found    20.10.24 (API 1.41, linux/amd64) at unix:///fake/docker.sock');
-    for (const req of HOST_REQUIREMENTS) expect(r.stdout).toMatch(new RegExp(`${req.neededFor}\\s+${req.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+${req.package}\\s+(1\\.0|found)\\n`));
+    for (const req of HOST_REQUIREMENTS)
+      expect(r.stdout).toMatch(new RegExp(`${req.neededFor}\\s+${req.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+${req.package}\\s+(1\\.0|found)\\n`));
     expect(r.stdout).toContain('Everything derivc can use is here.');
     expect(aptLine(r.stdout)).toBeUndefined();
     expect(r.stderr).toBe('');
@@ -96,7 +101,16 @@ describe('derivc doctor', () => {
     const probe = fakeProbe();
     const io = { stdout: () => {}, stderr: () => {}, isTTY: false, env: {}, host: nodeHost, docker: () => new FakeEngine() };
     await doctorCommand({ files: [], format: 'json' }, io, probe);
-    expect(probe.calls).toEqual(expect.arrayContaining(['tool xorriso -version', 'tool mkfs.ext4 -V', 'tool packer version', 'tool qemu-system-x86_64 --version', 'file /usr/share/OVMF/OVMF_CODE_4M.fd', 'file /usr/lib/grub/i386-pc']));
+    expect(probe.calls).toEqual(
+      expect.arrayContaining([
+        'tool xorriso -version',
+        'tool mkfs.ext4 -V',
+        'tool packer version',
+        'tool qemu-system-x86_64 --version',
+        'file /usr/share/OVMF/OVMF_CODE_4M.fd',
+        'file /usr/lib/grub/i386-pc',
+      ]),
+    );
     expect(probe.calls.filter((c) => c.startsWith('file '))).toHaveLength(5);
   });
 
@@ -109,8 +123,20 @@ describe('derivc doctor', () => {
     expect(report.engine).toEqual({ found: true, endpoint: 'unix:///fake/docker.sock', version: '20.10.24', apiVersion: '1.41', os: 'linux', arch: 'amd64' });
     expect(report.tools).toHaveLength(HOST_REQUIREMENTS.length);
     expect(report.tools[0]).toEqual({ name: 'xorriso', package: 'xorriso', neededFor: 'iso', found: true, version: '1.0' });
-    expect(report.tools.find((t: { name: string }) => t.name === 'packer')).toEqual({ name: 'packer', package: 'packer', neededFor: 'packer', found: false, version: null });
-    expect(report.tools.find((t: { name: string }) => t.name === '/usr/share/OVMF/OVMF_CODE_4M.fd')).toEqual({ name: '/usr/share/OVMF/OVMF_CODE_4M.fd', package: 'ovmf', neededFor: 'test', found: true, version: null });
+    expect(report.tools.find((t: { name: string }) => t.name === 'packer')).toEqual({
+      name: 'packer',
+      package: 'packer',
+      neededFor: 'packer',
+      found: false,
+      version: null,
+    });
+    expect(report.tools.find((t: { name: string }) => t.name === '/usr/share/OVMF/OVMF_CODE_4M.fd')).toEqual({
+      name: '/usr/share/OVMF/OVMF_CODE_4M.fd',
+      package: 'ovmf',
+      neededFor: 'test',
+      found: true,
+      version: null,
+    });
   });
 
   it('reports an unreachable engine in JSON with its endpoint, error and hint', async () => {
@@ -202,7 +228,11 @@ describe('e2e base image fixture', () => {
     const engine = new FakeEngine();
     const calls: string[][] = [];
     const opts = { run: recorder(engine, calls, 300), lockDir: path.join(tmp, 'lock') };
-    expect(await Promise.all([ensureDebianBase(engine, opts), ensureDebianBase(engine, opts), ensureDebianBase(engine, opts)])).toEqual([DEBIAN_BASE, DEBIAN_BASE, DEBIAN_BASE]);
+    expect(await Promise.all([ensureDebianBase(engine, opts), ensureDebianBase(engine, opts), ensureDebianBase(engine, opts)])).toEqual([
+      DEBIAN_BASE,
+      DEBIAN_BASE,
+      DEBIAN_BASE,
+    ]);
     expect(calls.map((c) => c[0])).toEqual(['mmdebstrap', 'docker']);
   });
 
@@ -218,7 +248,9 @@ describe('e2e base image fixture', () => {
     engine.images.clear();
     await mkdir(lockDir);
     await writeFile(path.join(lockDir, 'owner'), String(process.pid));
-    await expect(ensureDebianBase(engine, { run: recorder(engine, calls), lockDir, lockTimeoutMs: 500 })).rejects.toThrow(/gave up after .* waiting for .*lock/);
+    await expect(ensureDebianBase(engine, { run: recorder(engine, calls), lockDir, lockTimeoutMs: 500 })).rejects.toThrow(
+      /gave up after .* waiting for .*lock/,
+    );
     expect(calls).toHaveLength(2);
   });
 

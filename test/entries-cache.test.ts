@@ -15,7 +15,19 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const ID = 'sha256:' + 'a'.repeat(64);
 const PATHS = ['/etc/hosts', '/dev/console', '/.dockerenv'];
 const ENTRIES = new Map<string, ImageEntry | undefined>([
-  ['/etc/hosts', { type: 'file', mode: 0o644, uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: 1_700_000_000, content: new Uint8Array(Buffer.from('127.0.0.1 localhost\n')) }],
+  [
+    '/etc/hosts',
+    {
+      type: 'file',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      uname: 'root',
+      gname: 'root',
+      mtime: 1_700_000_000,
+      content: new Uint8Array(Buffer.from('127.0.0.1 localhost\n')),
+    },
+  ],
   ['/dev/console', { type: 'character-device', mode: 0o600, uid: 0, gid: 5, mtime: 1, devmajor: 5, devminor: 1 }],
   ['/.dockerenv', undefined],
 ]);

@@ -43,7 +43,36 @@ const mutation = fc.oneof(
   // Delete, insert or replace a span of characters.
   fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), del: fc.nat({ max: 12 }), insert: fc.string({ maxLength: 12 }) }),
   // YAML-significant characters are where parsers break.
-  fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), del: fc.nat({ max: 2 }), insert: fc.constantFrom(':', '- ', '&a ', '*a', '<<: *a', '{', '[', '"', "'", '\t', '\n  ', '\n', '#', '|', '>', '!!binary ', '0644', '~', '---\n', '%YAML 1.1\n', '? ', '\u0000', '\uFEFF') }),
+  fc.record({
+    kind: fc.constant('splice' as const),
+    at: fc.nat(),
+    del: fc.nat({ max: 2 }),
+    insert: fc.constantFrom(
+      ':',
+      '- ',
+      '&a ',
+      '*a',
+      '<<: *a',
+      '{',
+      '[',
+      '"',
+      "'",
+      '\t',
+      '\n  ',
+      '\n',
+      '#',
+      '|',
+      '>',
+      '!!binary ',
+      '0644',
+      '~',
+      '---\n',
+      '%YAML 1.1\n',
+      '? ',
+      '\u0000',
+      '\uFEFF',
+    ),
+  }),
   // Move lines around: wrong indentation, duplicated keys.
   fc.record({ kind: fc.constant('line' as const), from: fc.nat(), to: fc.nat(), indent: fc.integer({ min: -4, max: 4 }) }),
 );
@@ -68,12 +97,19 @@ function mutate(text: string, ms: Mutation[]): string {
 
 describe('fuzzing', () => {
   it('random bytes never break validation', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => void check(bytes)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => void check(bytes)),
+      { numRuns: 2000 },
+    );
   });
 
   it('mutated manifests never break validation', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...seeds), fc.array(mutation, { minLength: 1, maxLength: 4 }), (seed, ms) => void check(new TextEncoder().encode(mutate(seed, ms)))),
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        (seed, ms) => void check(new TextEncoder().encode(mutate(seed, ms))),
+      ),
       { numRuns: 3000 },
     );
   });
@@ -81,9 +117,22 @@ describe('fuzzing', () => {
   it('random data under a valid header never breaks validation', () => {
     const header = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\n';
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom('metadata', 'base', 'toolkit', 'system', 'files', 'layout', 'stages', 'boot', 'targets', 'tests', 'oemDir', 'packages'), fc.jsonValue({ maxDepth: 4 })), (body) => {
-        check(new TextEncoder().encode(header + Object.entries(body).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')));
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.constantFrom('metadata', 'base', 'toolkit', 'system', 'files', 'layout', 'stages', 'boot', 'targets', 'tests', 'oemDir', 'packages'),
+          fc.jsonValue({ maxDepth: 4 }),
+        ),
+        (body) => {
+          check(
+            new TextEncoder().encode(
+              header +
+                Object.entries(body)
+                  .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+                  .join('\n'),
+            ),
+          );
+        },
+      ),
       { numRuns: 1500 },
     );
   });

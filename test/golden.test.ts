@@ -61,7 +61,9 @@ describe('golden build contexts', () => {
   });
 
   it('leave no expected tree without a case (a removed case takes its tree with it)', () => {
-    const dirs = readdirSync(GOLDEN_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    const dirs = readdirSync(GOLDEN_DIR, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
     const known = new Set(cases.map((c) => c.name));
     expect(dirs.filter((d) => !known.has(d))).toEqual([]);
   });

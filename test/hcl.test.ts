@@ -64,12 +64,26 @@ describe('the HCL writer', () => {
             ['access_key', Expr.variable('aws_access_key')],
             ['subnet_id', undefined],
             ['ena_support', true],
-            { type: 'source_ami_filter', labels: [], body: [['filters', { 'tag:a': 'b', c: 'd' }], ['owners', ['self']]] },
+            {
+              type: 'source_ami_filter',
+              labels: [],
+              body: [
+                ['filters', { 'tag:a': 'b', c: 'd' }],
+                ['owners', ['self']],
+              ],
+            },
             { type: 'launch_block_device_mappings', labels: [], body: [['volume_size', 8]] },
             ['communicator', 'none'],
           ],
         },
-        { type: 'build', labels: [], body: [['sources', []], ['args', [['a', new GoTemplate('{{ .Name }}')]]]] },
+        {
+          type: 'build',
+          labels: [],
+          body: [
+            ['sources', []],
+            ['args', [['a', new GoTemplate('{{ .Name }}')]]],
+          ],
+        },
       ],
     );
     expect(text).toBe(

@@ -28,7 +28,11 @@ function chunked(archive: Buffer, size: number): Buffer[] {
 }
 
 /** Every entry's header, and the content of those `keep` wants (the rest left unread). */
-async function read(chunks: Buffer[], keep: (h: TarHeader) => boolean = () => true, what = 'the test archive'): Promise<{ headers: TarHeader[]; contents: Map<string, Buffer> }> {
+async function read(
+  chunks: Buffer[],
+  keep: (h: TarHeader) => boolean = () => true,
+  what = 'the test archive',
+): Promise<{ headers: TarHeader[]; contents: Map<string, Buffer> }> {
   const headers: TarHeader[] = [];
   const contents = new Map<string, Buffer>();
   await readTar(Readable.from(chunks), what, async (h, data) => {
@@ -76,7 +80,9 @@ describe('the tar reader', () => {
     const archive = await pack(ENTRIES.slice(0, 3));
     await expect(read([archive.subarray(0, 2000)], undefined, 'the layer L')).rejects.toThrow('the layer L ended in the middle of an entry (cut short?)');
     // etc/, then etc/hostname's header and data: whole entries, no end.
-    await expect(read([archive.subarray(0, 1536)], undefined, 'the layer L')).rejects.toThrow('the layer L ended without its end-of-archive blocks (cut short?)');
+    await expect(read([archive.subarray(0, 1536)], undefined, 'the layer L')).rejects.toThrow(
+      'the layer L ended without its end-of-archive blocks (cut short?)',
+    );
     // The long name's PAX record, then its entry: whole, no end.
     await expect(read([archive.subarray(0, archive.length - 1024)], undefined, 'the layer L')).rejects.toThrow('ended without its end-of-archive blocks');
     await expect(read([])).resolves.toEqual({ headers: [], contents: new Map() });
@@ -92,7 +98,9 @@ describe('the tar reader', () => {
     const record = Buffer.from(archive.subarray(0, 512));
     record.write('9x9x9x9x9x9\0', 124, 'latin1');
     // tar-stream reads past it and meets a misplaced block or the end: refused either way, not misread.
-    await expect(read([Buffer.concat([retype(record, 'L'), archive])], undefined, 'the layer L')).rejects.toThrow(/^the layer L (is not a tar, or a damaged one|ended in the middle of an entry)/);
+    await expect(read([Buffer.concat([retype(record, 'L'), archive])], undefined, 'the layer L')).rejects.toThrow(
+      /^the layer L (is not a tar, or a damaged one|ended in the middle of an entry)/,
+    );
   });
 
   it("passes the handler's own error on as it is, and stops reading the source", async () => {
@@ -114,17 +122,33 @@ describe('the tar reader', () => {
     expect(pulled).toBeLessThan(archive.length / 512);
   });
 
-  it("applies the PAX records tar-stream leaves to its reader: big ids, times before 1970 or with fractions, user and group names", async () => {
+  it('applies the PAX records tar-stream leaves to its reader: big ids, times before 1970 or with fractions, user and group names', async () => {
     const file = await pack([{ header: { name: 'f', type: 'file', mode: 0o644, uid: 1, gid: 2, mtime }, content: Buffer.from('x') }]);
     // "<length> <key>=<value>\n", the length counting its own digits (all two here).
-    const body = ['uid=3000000', 'gid=3000001', 'mtime=-86400.5', 'uname=a-very-long-user-name-beyond-thirty-two-bytes', 'gname=g'].map((r) => `${r.length + 4} ${r}\n`).join('');
-    expect(body.split('\n').slice(0, -1).every((r) => Number(r.split(' ')[0]) === Buffer.byteLength(r) + 1)).toBe(true);
+    const body = ['uid=3000000', 'gid=3000001', 'mtime=-86400.5', 'uname=a-very-long-user-name-beyond-thirty-two-bytes', 'gname=g']
+      .map((r) => `${r.length + 4} ${r}\n`)
+      .join('');
+    expect(
+      body
+        .split('\n')
+        .slice(0, -1)
+        .every((r) => Number(r.split(' ')[0]) === Buffer.byteLength(r) + 1),
+    ).toBe(true);
     const paxData = Buffer.from(body);
     const paxHeader = Buffer.from(file.subarray(0, 512));
     paxHeader.write(paxData.length.toString(8).padStart(11, '0') + ' ', 124, 'latin1');
     const archive = Buffer.concat([retype(paxHeader, 'x'), paxData, Buffer.alloc(512 - paxData.length), file]);
     const { headers } = await read([archive]);
-    expect(layerHeader(headers[0]!)).toMatchObject({ name: 'f', uid: 3_000_000, gid: 3_000_001, mtime: new Date(-86_400_500), uname: 'a-very-long-user-name-beyond-thirty-two-bytes', gname: 'g', mode: 0o644, size: 1 });
+    expect(layerHeader(headers[0]!)).toMatchObject({
+      name: 'f',
+      uid: 3_000_000,
+      gid: 3_000_001,
+      mtime: new Date(-86_400_500),
+      uname: 'a-very-long-user-name-beyond-thirty-two-bytes',
+      gname: 'g',
+      mode: 0o644,
+      size: 1,
+    });
     const plain = await read([file]);
     expect(layerHeader(plain.headers[0]!)).toMatchObject({ uid: 1, gid: 2, mtime, uname: '', gname: '', linkname: '', devmajor: 0, devminor: 0 });
   });
@@ -138,7 +162,10 @@ async function savedImage(layers: Record<string, Buffer>, order: string[], extra
     entries.push({ header: { name: `${id}/layer.tar`, type: 'file' }, content: layer });
   }
   entries.push(...extra);
-  entries.push({ header: { name: 'manifest.json', type: 'file' }, content: Buffer.from(JSON.stringify([{ Config: 'c.json', Layers: order.map((id) => `${id}/layer.tar`) }])) });
+  entries.push({
+    header: { name: 'manifest.json', type: 'file' },
+    content: Buffer.from(JSON.stringify([{ Config: 'c.json', Layers: order.map((id) => `${id}/layer.tar`) }])),
+  });
   return pack(entries);
 }
 
@@ -146,7 +173,13 @@ const file = (name: string, content: string): Entry => ({ header: { name, type: 
 
 describe('the saved-image scan', () => {
   it('orders layers by manifest.json (top first), keeps the wanted files, and merges whiteouts, opaque directories and symlinks', async () => {
-    const bottom = await pack([file('etc/hostname', 'base\n'), file('etc/hosts', 'hosts\n'), file('opt/a/old', 'old'), { header: { name: 'bin', type: 'symlink', linkname: 'usr/bin' } }, file('usr/bin/true', 'T')]);
+    const bottom = await pack([
+      file('etc/hostname', 'base\n'),
+      file('etc/hosts', 'hosts\n'),
+      file('opt/a/old', 'old'),
+      { header: { name: 'bin', type: 'symlink', linkname: 'usr/bin' } },
+      file('usr/bin/true', 'T'),
+    ]);
     const top = await pack([file('etc/.wh.hosts', ''), file('opt/a/.wh..wh..opq', ''), file('opt/a/new', 'new'), file('etc/hostname', 'top\n')]);
     // Layer IDs sort the other way round from the stack: the scan must not trust archive order.
     const archive = await savedImage({ b: top, a: bottom }, ['a', 'b']);
@@ -164,11 +197,15 @@ describe('the saved-image scan', () => {
 
   it('reads gzipped layers, follows a layer stored once under two names, and skips blobs that are not tars', async () => {
     const layer = await pack([file('etc/hostname', 'gz\n')]);
-    const archive = await savedImage({ a: gzipSync(layer) }, ['a', 'c'], [
-      { header: { name: 'c/', type: 'directory' } },
-      { header: { name: 'c/layer.tar', type: 'symlink', linkname: '../a/layer.tar' } },
-      { header: { name: 'blobs/sha256/cfg', type: 'file' }, content: Buffer.from('{"not":"a tar"}') },
-    ]);
+    const archive = await savedImage(
+      { a: gzipSync(layer) },
+      ['a', 'c'],
+      [
+        { header: { name: 'c/', type: 'directory' } },
+        { header: { name: 'c/layer.tar', type: 'symlink', linkname: '../a/layer.tar' } },
+        { header: { name: 'blobs/sha256/cfg', type: 'file' }, content: Buffer.from('{"not":"a tar"}') },
+      ],
+    );
     const chunks = [];
     for (let i = 0; i < archive.length; i += 1000) chunks.push(archive.subarray(i, i + 1000));
     const layers = await scanSavedImage(Readable.from(chunks), 'img', new Set(['/etc/hostname']));
@@ -204,10 +241,14 @@ describe('the saved-image scan', () => {
     const noManifest = await pack([{ header: { name: 'a/layer.tar', type: 'file' }, content: layer }]);
     await expect(scanSavedImage(Readable.from([noManifest]), 'img', new Set())).rejects.toThrow('the saved image img has no manifest.json');
     const missingLayer = await savedImage({ a: layer }, ['a', 'zz']);
-    await expect(scanSavedImage(Readable.from([missingLayer]), 'img', new Set())).rejects.toThrow('the saved image img lacks its layer zz/layer.tar, or it is not a tar');
+    await expect(scanSavedImage(Readable.from([missingLayer]), 'img', new Set())).rejects.toThrow(
+      'the saved image img lacks its layer zz/layer.tar, or it is not a tar',
+    );
     const whole = await savedImage({ a: layer }, ['a']);
     await expect(scanSavedImage(Readable.from([whole.subarray(0, 1800)]), 'img', new Set())).rejects.toThrow('the saved image ended in the middle of an entry');
-    await expect(scanSavedImage(Readable.from([whole.subarray(0, -1024)]), 'img', new Set())).rejects.toThrow('the saved image ended without its end-of-archive blocks');
+    await expect(scanSavedImage(Readable.from([whole.subarray(0, -1024)]), 'img', new Set())).rejects.toThrow(
+      'the saved image ended without its end-of-archive blocks',
+    );
     const cutLayer = await savedImage({ a: layer.subarray(0, -1024) }, ['a']);
     await expect(scanSavedImage(Readable.from([cutLayer]), 'img', new Set())).rejects.toThrow('the layer a/layer.tar ended without its end-of-archive blocks');
   });

@@ -24,7 +24,8 @@ import { FakeEngine } from './support/fake-engine.js';
 import { MemoryHost } from './support/memory-host.js';
 import { optionsOf, planOne } from './support/targets.js';
 
-const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
+const HEAD =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 
 function validated(body = '', files: Record<string, string> = {}) {
   const host = new MemoryHost({ 'derivative.yaml': HEAD + body, ...files });
@@ -84,7 +85,20 @@ describe('iso plan()', () => {
           action: {
             kind: 'exec',
             tool: 'grub-mkrescue',
-            args: ['-o', 'acme-1.0.iso', 'iso', '--', '-volid', 'COS_LIVE', '-volume_date', 'uuid', '2023111422132000', '-volume_date', 'all_file_dates', '=1700000000'],
+            args: [
+              '-o',
+              'acme-1.0.iso',
+              'iso',
+              '--',
+              '-volid',
+              'COS_LIVE',
+              '-volume_date',
+              'uuid',
+              '2023111422132000',
+              '-volume_date',
+              'all_file_dates',
+              '=1700000000',
+            ],
             env: ENV,
           },
         },
@@ -151,14 +165,33 @@ describe('iso plan()', () => {
   });
 
   it('honours targets.iso: label, firmware, compression, name, overlay', () => {
-    const { build, targets } = validated('targets: {iso: {label: ACME, firmware: [bios], compression: xz, name: acme-live, overlay: extra}}\n', { 'extra/README.txt': 'hi' });
+    const { build, targets } = validated('targets: {iso: {label: ACME, firmware: [bios], compression: xz, name: acme-live, overlay: extra}}\n', {
+      'extra/README.txt': 'hi',
+    });
     const plan = planOne('iso', build, targets, CONTEXT);
     const actions = plan.steps.map((s) => s.action);
-    expect(actions.find((a) => a.kind === 'exec' && a.tool === 'sqfstar')).toMatchObject({ args: ['-comp', 'xz', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', 'iso/rootfs.squashfs'] });
+    expect(actions.find((a) => a.kind === 'exec' && a.tool === 'sqfstar')).toMatchObject({
+      args: ['-comp', 'xz', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', 'iso/rootfs.squashfs'],
+    });
     expect(actions).toContainEqual({ kind: 'copy-tree', from: 'extra', to: 'iso' });
     // BIOS alone: grub-mkrescue is limited to the i386-pc platform; no EFI image, so no mtools and no serial to fix.
     expect(actions.find((a) => a.kind === 'exec' && a.tool === 'grub-mkrescue')).toMatchObject({
-      args: ['-o', 'acme-live.iso', '--directory', '/usr/lib/grub/i386-pc', 'iso', '--', '-volid', 'ACME', '-volume_date', 'uuid', '2023111422132000', '-volume_date', 'all_file_dates', '=1700000000'],
+      args: [
+        '-o',
+        'acme-live.iso',
+        '--directory',
+        '/usr/lib/grub/i386-pc',
+        'iso',
+        '--',
+        '-volid',
+        'ACME',
+        '-volume_date',
+        'uuid',
+        '2023111422132000',
+        '-volume_date',
+        'all_file_dates',
+        '=1700000000',
+      ],
     });
     expect(actions.some((a) => a.kind === 'set-efi-serial')).toBe(false);
     expect(plan.tools.map((t) => t.name)).toEqual(['sqfstar', 'grub-mkrescue', 'xorriso', '/usr/lib/grub/i386-pc']);
@@ -166,7 +199,9 @@ describe('iso plan()', () => {
     expect((actions.find((a) => a.kind === 'write') as { content: string }).content).toContain('CDLABEL=ACME"');
 
     const uefi = planIso(build, optionsOf('iso', { firmware: ['uefi'] }), CONTEXT);
-    expect(uefi.steps.find((s) => s.action.kind === 'exec' && s.action.tool === 'grub-mkrescue')!.action).toMatchObject({ args: expect.arrayContaining(['--directory', '/usr/lib/grub/x86_64-efi']) });
+    expect(uefi.steps.find((s) => s.action.kind === 'exec' && s.action.tool === 'grub-mkrescue')!.action).toMatchObject({
+      args: expect.arrayContaining(['--directory', '/usr/lib/grub/x86_64-efi']),
+    });
     expect(uefi.tools.map((t) => t.name)).toContain('mformat');
   });
 
@@ -186,10 +221,17 @@ describe('iso plan()', () => {
   it('refuses BIOS for an arm64 image, at targets.iso.firmware', () => {
     const { build } = validated();
     expect(validateIso(ISO, { ...build, arch: 'arm64' })).toEqual([
-      { code: 'targets/unsupported-firmware', pointer: '/targets/iso/firmware', message: 'an arm64 ISO cannot boot with bios firmware (GRUB has no bios platform for arm64)', hint: 'use `firmware: [uefi]`' },
+      {
+        code: 'targets/unsupported-firmware',
+        pointer: '/targets/iso/firmware',
+        message: 'an arm64 ISO cannot boot with bios firmware (GRUB has no bios platform for arm64)',
+        hint: 'use `firmware: [uefi]`',
+      },
     ]);
     expect(validateIso(ISO, build)).toEqual([]);
-    expect(planIso({ ...build, arch: 'arm64' }, optionsOf('iso', { firmware: ['uefi'] }), CONTEXT).tools.map((t) => t.name)).toContain('/usr/lib/grub/arm64-efi');
+    expect(planIso({ ...build, arch: 'arm64' }, optionsOf('iso', { firmware: ['uefi'] }), CONTEXT).tools.map((t) => t.name)).toContain(
+      '/usr/lib/grub/arm64-efi',
+    );
   });
 
   it('formats ISO volume dates in UTC', () => {
@@ -212,7 +254,15 @@ interface TarItem {
 async function tarOf(items: TarItem[]): Promise<Buffer> {
   const pack = tar.pack();
   for (const i of items) {
-    const header = { name: i.name, type: i.type ?? 'file', mode: i.mode ?? (i.type === 'directory' ? 0o755 : 0o644), mtime: new Date(1_600_000_000_000), uid: 0, gid: 0, ...(i.linkname ? { linkname: i.linkname } : {}) };
+    const header = {
+      name: i.name,
+      type: i.type ?? 'file',
+      mode: i.mode ?? (i.type === 'directory' ? 0o755 : 0o644),
+      mtime: new Date(1_600_000_000_000),
+      uid: 0,
+      gid: 0,
+      ...(i.linkname ? { linkname: i.linkname } : {}),
+    };
     pack.entry(header, i.content ?? '');
   }
   pack.finalize();
@@ -229,7 +279,14 @@ async function listTar(bytes: Buffer): Promise<{ name: string; type: string; con
     const chunks: Buffer[] = [];
     for await (const c of entry) chunks.push(c as Buffer);
     const h = entry.header;
-    out.push({ name: h.name, type: h.type ?? '', content: Buffer.concat(chunks).toString(), mode: h.mode ?? 0, ...(h.linkname ? { linkname: h.linkname } : {}), ...(h.devmajor ? { devmajor: h.devmajor } : {}) });
+    out.push({
+      name: h.name,
+      type: h.type ?? '',
+      content: Buffer.concat(chunks).toString(),
+      mode: h.mode ?? 0,
+      ...(h.linkname ? { linkname: h.linkname } : {}),
+      ...(h.devmajor ? { devmajor: h.devmajor } : {}),
+    });
   }
   return out;
 }
@@ -413,8 +470,31 @@ describe('iso run()', () => {
     const { plan, rec } = await isoPlan();
     const artifacts = await runTarget(plan, rec.io);
     expect(rec.execs.map(({ tool, args, env, cwd }) => ({ tool, args, env, cwd }))).toEqual([
-      { tool: 'sqfstar', args: ['-comp', 'zstd', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', 'iso/rootfs.squashfs'], env: ENV, cwd: WORK },
-      { tool: 'grub-mkrescue', args: ['-o', 'acme-1.0.iso', 'iso', '--', '-volid', 'COS_LIVE', '-volume_date', 'uuid', '2023111422132000', '-volume_date', 'all_file_dates', '=1700000000'], env: ENV, cwd: WORK },
+      {
+        tool: 'sqfstar',
+        args: ['-comp', 'zstd', '-no-progress', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', 'iso/rootfs.squashfs'],
+        env: ENV,
+        cwd: WORK,
+      },
+      {
+        tool: 'grub-mkrescue',
+        args: [
+          '-o',
+          'acme-1.0.iso',
+          'iso',
+          '--',
+          '-volid',
+          'COS_LIVE',
+          '-volume_date',
+          'uuid',
+          '2023111422132000',
+          '-volume_date',
+          'all_file_dates',
+          '=1700000000',
+        ],
+        env: ENV,
+        cwd: WORK,
+      },
     ]);
     expect(artifacts).toEqual([{ path: '/out/acme-1.0.iso', sha256: 'ab'.repeat(32), bytes: 40 * 2048 }]);
     expect(rec.files.get('/out/acme-1.0.iso.sha256')?.toString()).toBe(`${'ab'.repeat(32)}  acme-1.0.iso\n`);
@@ -549,7 +629,10 @@ describe('the export filter', () => {
     const body = Buffer.concat([Buffer.from(' SCHILY.xattr.security.capability='), capability, Buffer.from('\n')]);
     const paxData = Buffer.concat([Buffer.from(String(body.length + 2)), body]);
     expect(paxData.length).toBe(Number(paxData.subarray(0, 2).toString()));
-    const kept = [await entriesOf([{ header: { name: 'usr/', type: 'directory', mode: 0o755 } }]), Buffer.concat([await record('x', paxData), await entriesOf([file('usr/bin/ping', Buffer.alloc(1000, 7), 0o755)])])];
+    const kept = [
+      await entriesOf([{ header: { name: 'usr/', type: 'directory', mode: 0o755 } }]),
+      Buffer.concat([await record('x', paxData), await entriesOf([file('usr/bin/ping', Buffer.alloc(1000, 7), 0o755)])]),
+    ];
     const dropped = await entriesOf([file('.dockerenv', '')]);
     const input = Buffer.concat([dropped, ...kept, Buffer.alloc(1024), Buffer.alloc(9216)]);
     // Tiny chunks: headers and data split anywhere.
@@ -590,19 +673,29 @@ describe('the export filter', () => {
     const archive = Buffer.concat([await entriesOf([file('etc/passwd', 'p')]), Buffer.alloc(1024)]);
     const damaged = Buffer.from(archive);
     damaged[0] = 'X'.charCodeAt(0);
-    await expect(readAll(imageFilesystem(Readable.from([damaged]), async () => new Map()))).rejects.toThrow('the exported filesystem is not a tar, or a damaged one');
+    await expect(readAll(imageFilesystem(Readable.from([damaged]), async () => new Map()))).rejects.toThrow(
+      'the exported filesystem is not a tar, or a damaged one',
+    );
     const nan = await record('L', Buffer.from('name\0'));
     nan.write('9x9x9x9x9x9\0', 124, 'latin1');
     nan.fill(0x20, 148, 156);
     let sum = 0;
     for (let i = 0; i < 512; i++) sum += nan[i]!;
     nan.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-    await expect(readAll(imageFilesystem(Readable.from([Buffer.concat([nan, archive])]), async () => new Map()))).rejects.toThrow('the exported filesystem is not a tar, or a damaged one');
+    await expect(readAll(imageFilesystem(Readable.from([Buffer.concat([nan, archive])]), async () => new Map()))).rejects.toThrow(
+      'the exported filesystem is not a tar, or a damaged one',
+    );
   });
 
   it('captures the files and links under /boot/ as they stream past, and gives up past its limit', async () => {
     const input = Buffer.concat([
-      await entriesOf([{ header: { name: 'boot/', type: 'directory', mode: 0o755 } }, file('boot/vmlinuz-6.1', 'KERNEL'), { header: { name: 'boot/vmlinuz', type: 'symlink', linkname: 'vmlinuz-6.1' } }, { header: { name: 'boot/initrd', type: 'link', linkname: 'boot/vmlinuz-6.1' } }, file('etc/motd', 'not captured')]),
+      await entriesOf([
+        { header: { name: 'boot/', type: 'directory', mode: 0o755 } },
+        file('boot/vmlinuz-6.1', 'KERNEL'),
+        { header: { name: 'boot/vmlinuz', type: 'symlink', linkname: 'vmlinuz-6.1' } },
+        { header: { name: 'boot/initrd', type: 'link', linkname: 'boot/vmlinuz-6.1' } },
+        file('etc/motd', 'not captured'),
+      ]),
       Buffer.alloc(1024),
     ]);
     const capture: Capture = { under: '/boot/', limit: 100, entries: new Map() };
@@ -639,16 +732,102 @@ describe('the export filter', () => {
     // What sqfstar reads: ids from the PAX record where there is one (tar-stream's six octal digits clamp larger ones).
     const effective = ({ name, type, mode, uid, gid, mtime, linkname, uname, gname, devmajor, devminor, content, pax }: (typeof headers)[number]) => {
       const records = pax as Record<string, string> | null;
-      return { name, type, mode, uid: Number(records?.['uid'] ?? uid), gid: Number(records?.['gid'] ?? gid), mtime: mtime.getTime() / 1000, linkname, uname, gname, devmajor, devminor, content, pax };
+      return {
+        name,
+        type,
+        mode,
+        uid: Number(records?.['uid'] ?? uid),
+        gid: Number(records?.['gid'] ?? gid),
+        mtime: mtime.getTime() / 1000,
+        linkname,
+        uname,
+        gname,
+        devmajor,
+        devminor,
+        content,
+        pax,
+      };
     };
     expect(headers.map(effective)).toEqual([
-      { name: 'etc/hostname', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1_700_000_000, linkname: null, uname: 'root', gname: 'root', devmajor: 0, devminor: 0, content: 'acme\n', pax: null },
-      { name: 'etc/shadow-', type: 'file', mode: 0, uid: 3_000_000, gid: 3_000_001, mtime: 1, linkname: null, uname: '', gname: '', devmajor: 0, devminor: 0, content: 's', pax: { path: 'etc/shadow-', uid: '3000000', gid: '3000001' } },
-      { name: `etc/resolv.conf`, type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 2, linkname: `../run/${'x/'.repeat(60)}stub-resolv.conf`, uname: '', gname: '', devmajor: 0, devminor: 0, content: '', pax: { path: 'etc/resolv.conf', linkpath: `../run/${'x/'.repeat(60)}stub-resolv.conf` } },
-      { name: 'dev/console', type: 'character-device', mode: 0o600, uid: 0, gid: 5, mtime: 0, linkname: null, uname: '', gname: '', devmajor: 5, devminor: 1, content: '', pax: null },
-      { name: 'etc/', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: 0, linkname: null, uname: '', gname: '', devmajor: 0, devminor: 0, content: '', pax: null },
+      {
+        name: 'etc/hostname',
+        type: 'file',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 1_700_000_000,
+        linkname: null,
+        uname: 'root',
+        gname: 'root',
+        devmajor: 0,
+        devminor: 0,
+        content: 'acme\n',
+        pax: null,
+      },
+      {
+        name: 'etc/shadow-',
+        type: 'file',
+        mode: 0,
+        uid: 3_000_000,
+        gid: 3_000_001,
+        mtime: 1,
+        linkname: null,
+        uname: '',
+        gname: '',
+        devmajor: 0,
+        devminor: 0,
+        content: 's',
+        pax: { path: 'etc/shadow-', uid: '3000000', gid: '3000001' },
+      },
+      {
+        name: `etc/resolv.conf`,
+        type: 'symlink',
+        mode: 0o777,
+        uid: 0,
+        gid: 0,
+        mtime: 2,
+        linkname: `../run/${'x/'.repeat(60)}stub-resolv.conf`,
+        uname: '',
+        gname: '',
+        devmajor: 0,
+        devminor: 0,
+        content: '',
+        pax: { path: 'etc/resolv.conf', linkpath: `../run/${'x/'.repeat(60)}stub-resolv.conf` },
+      },
+      {
+        name: 'dev/console',
+        type: 'character-device',
+        mode: 0o600,
+        uid: 0,
+        gid: 5,
+        mtime: 0,
+        linkname: null,
+        uname: '',
+        gname: '',
+        devmajor: 5,
+        devminor: 1,
+        content: '',
+        pax: null,
+      },
+      {
+        name: 'etc/',
+        type: 'directory',
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        linkname: null,
+        uname: '',
+        gname: '',
+        devmajor: 0,
+        devminor: 0,
+        content: '',
+        pax: null,
+      },
     ]);
-    await expect(packEntries([['/run/sock', { type: 'socket', mode: 0o755, uid: 0, gid: 0, mtime: 0 }]])).rejects.toThrow('cannot write a tar entry of type socket (/run/sock)');
+    await expect(packEntries([['/run/sock', { type: 'socket', mode: 0o755, uid: 0, gid: 0, mtime: 0 }]])).rejects.toThrow(
+      'cannot write a tar entry of type socket (/run/sock)',
+    );
   });
 
   it('resolves captured links, relative and absolute, and gives up outside the capture', () => {
@@ -716,7 +895,9 @@ describe('derivc build --target iso', () => {
     const io = { ...cli(host, argv.env), docker: () => rec.engine };
     const out = io.out;
     const outDir = `/tmp/derivc-iso-unit-${process.pid}`;
-    const code = await buildCommand({ files: ['derivative.yaml'], out: outDir, quiet: false, json: false, target: argv.target }, io, { targetIO: (_engine, _cli, progress) => ({ ...rec.io, ...(progress ? { progress } : {}) }) }).finally(() => {
+    const code = await buildCommand({ files: ['derivative.yaml'], out: outDir, quiet: false, json: false, target: argv.target }, io, {
+      targetIO: (_engine, _cli, progress) => ({ ...rec.io, ...(progress ? { progress } : {}) }),
+    }).finally(() => {
       // writeOutputDir wrote the build context for real.
       return import('node:fs').then((fs) => fs.rmSync(outDir, { recursive: true, force: true }));
     });

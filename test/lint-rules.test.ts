@@ -13,24 +13,39 @@ async function messages(file: string, code: string): Promise<string[]> {
 
 describe('the layer rules', () => {
   it('keep the compiler pure: no file system, processes, environment or clock', async () => {
-    const found = await messages('compiler/probe.ts', "import { readFileSync } from 'node:fs';\nimport { execa } from 'execa';\nexport const x = [readFileSync, execa, process.env, Date.now(), new Date()];\n");
+    const found = await messages(
+      'compiler/probe.ts',
+      "import { readFileSync } from 'node:fs';\nimport { execa } from 'execa';\nexport const x = [readFileSync, execa, process.env, Date.now(), new Date()];\n",
+    );
     expect(found).toHaveLength(5);
     expect(found.join('\n')).toMatch(/the compiler is pure/);
     expect(found.join('\n')).toMatch(/no clock/);
   });
 
   it('keep the compiler from importing targets or the CLI', async () => {
-    const found = await messages('compiler/validate/probe.ts', "import { TARGETS } from '../../targets/registry.js';\nimport { run } from '../../cli/main.js';\nexport const x = [TARGETS, run];\n");
+    const found = await messages(
+      'compiler/validate/probe.ts',
+      "import { TARGETS } from '../../targets/registry.js';\nimport { run } from '../../cli/main.js';\nexport const x = [TARGETS, run];\n",
+    );
     expect(found).toEqual([expect.stringMatching(/imports no target/), expect.stringMatching(/nothing from the CLI/)]);
   });
 
   it('keep targets from importing the CLI, and plan code from running processes', async () => {
-    expect(await messages('targets/iso/probe.ts', "import { run } from '../../cli/main.js';\nimport { execa } from 'execa';\nexport const x = [run, execa];\n")).toHaveLength(2);
-    expect(await messages('targets/io/probe.ts', "import { run } from '../../cli/main.js';\nexport const x = run;\n")).toEqual([expect.stringMatching(/nothing from the CLI/)]);
+    expect(
+      await messages('targets/iso/probe.ts', "import { run } from '../../cli/main.js';\nimport { execa } from 'execa';\nexport const x = [run, execa];\n"),
+    ).toHaveLength(2);
+    expect(await messages('targets/io/probe.ts', "import { run } from '../../cli/main.js';\nexport const x = run;\n")).toEqual([
+      expect.stringMatching(/nothing from the CLI/),
+    ]);
     expect(await messages('targets/io/probe.ts', "import { execa } from 'execa';\nexport const x = execa;\n")).toEqual([]);
   });
 
   it('let the CLI use everything', async () => {
-    expect(await messages('cli/probe.ts', "import { readFileSync } from 'node:fs';\nimport { TARGETS } from '../targets/registry.js';\nexport const x = [readFileSync, TARGETS, process.env];\n")).toEqual([]);
+    expect(
+      await messages(
+        'cli/probe.ts',
+        "import { readFileSync } from 'node:fs';\nimport { TARGETS } from '../targets/registry.js';\nexport const x = [readFileSync, TARGETS, process.env];\n",
+      ),
+    ).toEqual([]);
   });
 });

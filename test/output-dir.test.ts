@@ -53,8 +53,7 @@ function snapshot(root: string): Record<string, string> {
       else if (st.isDirectory()) {
         out[rel] = `dir ${st.mode & 0o7777}`;
         walk(full);
-      }
-      else out[rel] = `file ${st.mode & 0o7777} ${st.ino} ${st.mtimeMs} ${fs.readFileSync(full).toString('base64')}`;
+      } else out[rel] = `file ${st.mode & 0o7777} ${st.ino} ${st.mtimeMs} ${fs.readFileSync(full).toString('base64')}`;
     }
   };
   walk(root);
@@ -76,7 +75,11 @@ function backdate(root: string): void {
   for (const [rel, desc] of Object.entries(snapshot(root))) if (desc.startsWith('file')) fs.utimesSync(path.join(root, rel), 1e9, 1e9);
 }
 
-const BASE = [file('Dockerfile', 'FROM scratch\n'), file('rootfs/etc/cos/bootargs.cfg', 'set kernel=/boot/vmlinuz\n'), file('files/run.sh', '#!/bin/sh\n', 0o755)];
+const BASE = [
+  file('Dockerfile', 'FROM scratch\n'),
+  file('rootfs/etc/cos/bootargs.cfg', 'set kernel=/boot/vmlinuz\n'),
+  file('files/run.sh', '#!/bin/sh\n', 0o755),
+];
 
 describe('writeOutputDir', () => {
   it('writes a fresh tree, creating DIR and parent directories, with the exact modes', () => {
@@ -151,7 +154,8 @@ describe('writeOutputDir', () => {
     writeOutputDir(dir, withManifest(BASE.map((f) => (f.path === 'Dockerfile' ? file('Dockerfile', 'FROM alpine\n') : f))));
 
     const after = snapshot(dir);
-    for (const p of ['build.log', 'acme-1.0.iso', 'test', 'test/iso-bios', 'test/iso-bios/console.log', 'empty', 'passwd-link', 'files/run.sh']) expect(after[p], p).toBe(before[p]);
+    for (const p of ['build.log', 'acme-1.0.iso', 'test', 'test/iso-bios', 'test/iso-bios/console.log', 'empty', 'passwd-link', 'files/run.sh'])
+      expect(after[p], p).toBe(before[p]);
     expect(fs.statSync(dir).mode & 0o7777).toBe(0o750);
     expect(fs.statSync(dir).ino).not.toBe(inode); // replaced as a whole
     expect(leftovers(tmp)).toEqual([]);
@@ -242,7 +246,9 @@ describe('writeOutputDir', () => {
       fs.mkdirSync(dir);
       fs.writeFileSync(at(MANIFEST_FILE), manifest);
       const before = snapshot(tmp);
-      expect(() => writeOutputDir(dir, withManifest(BASE))).toThrow(`refusing to write ${dir} (nothing written):\n  "derivc.json": ${why}; derivc does not overwrite it — remove it if nothing of yours is in ${dir}`);
+      expect(() => writeOutputDir(dir, withManifest(BASE))).toThrow(
+        `refusing to write ${dir} (nothing written):\n  "derivc.json": ${why}; derivc does not overwrite it — remove it if nothing of yours is in ${dir}`,
+      );
       expect(snapshot(tmp)).toEqual(before);
     });
   });
@@ -303,13 +309,28 @@ describe('writeOutputDir', () => {
     it('refuses a special file it cannot carry over', () => {
       fs.mkdirSync(dir);
       execFileSync('mkfifo', [at('pipe')]);
-      expect(() => writeOutputDir(dir, withManifest(BASE))).toThrow('"pipe": a special file (fifo, socket or device) that derivc cannot carry into the new output; move it away');
+      expect(() => writeOutputDir(dir, withManifest(BASE))).toThrow(
+        '"pipe": a special file (fifo, socket or device) that derivc cannot carry into the new output; move it away',
+      );
       expect(fs.readdirSync(dir)).toEqual(['pipe']);
     });
   });
 
   describe('refused generated paths', () => {
-    it.each(['../x', '/etc/x', 'files/../../x', 'files//b', './x', 'files/', '', 'files\\..\\x', 'files/x.derivc-tmp', 'notes.txt', '.git/config', 'test/junit.xml'])('refuses %j and writes nothing', (bad) => {
+    it.each([
+      '../x',
+      '/etc/x',
+      'files/../../x',
+      'files//b',
+      './x',
+      'files/',
+      '',
+      'files\\..\\x',
+      'files/x.derivc-tmp',
+      'notes.txt',
+      '.git/config',
+      'test/junit.xml',
+    ])('refuses %j and writes nothing', (bad) => {
       fs.mkdirSync(dir);
       fs.writeFileSync(at('marker'), 'm');
       const before = snapshot(tmp);
@@ -333,10 +354,13 @@ describe('writeOutputDir', () => {
     });
   });
 
-  it('every file the compiler generates is in derivc\'s namespace, with a derivc.json listing exactly them', () => {
+  it("every file the compiler generates is in derivc's namespace, with a derivc.json listing exactly them", () => {
     for (const c of goldenCases()) {
       const output = compiled(c.manifest);
-      expect(output.files.filter((f) => !inOutputNamespace(f.path)).map((f) => f.path), c.name).toEqual([]);
+      expect(
+        output.files.filter((f) => !inOutputNamespace(f.path)).map((f) => f.path),
+        c.name,
+      ).toEqual([]);
       expect(() => checkGenerated(output.files), c.name).not.toThrow();
     }
   });
@@ -526,9 +550,18 @@ describe('a write killed at any step', () => {
       expect(recovered, step).toEqual(committed(step) ? newState : oldState);
       expect(leftovers(root), step).toEqual([]);
       const recoveries = notes.filter((n) => !n.startsWith('removed the lock of')).map((n) => n.replace(root, '<root>').replace(/[:,] .*/, ''));
-      const expected = step.startsWith('tree:') ? ['removed <root>/.out.derivc-new'] : step === 'swap:aside' ? ['restored <root>/out', 'removed <root>/.out.derivc-new'] : ['swap:done', 'swap:removing'].includes(step) && existed ? ['removed <root>/.out.derivc-old'] : [];
+      const expected = step.startsWith('tree:')
+        ? ['removed <root>/.out.derivc-new']
+        : step === 'swap:aside'
+          ? ['restored <root>/out', 'removed <root>/.out.derivc-new']
+          : ['swap:done', 'swap:removing'].includes(step) && existed
+            ? ['removed <root>/.out.derivc-old']
+            : [];
       expect(recoveries, step).toEqual(expected);
-      expect(notes.filter((n) => n.startsWith('removed the lock of')), step).toHaveLength(step === 'unlocked' ? 0 : 1);
+      expect(
+        notes.filter((n) => n.startsWith('removed the lock of')),
+        step,
+      ).toHaveLength(step === 'unlocked' ? 0 : 1);
 
       // And a write after it gives the new state.
       writeOutputDir(killed, NEW);
@@ -622,7 +655,9 @@ describe('the lock', () => {
 
   it('waits for a holder on another host: it cannot tell whether that process is alive', () => {
     plantLock(`4194305.1.${BOOT}`, { pid: 4194305, host: 'build-box-7' });
-    expect(() => writeOutputDir(dir, withManifest(BASE))).toThrow(`${dir} is in use by derivc pid 4194305 on host build-box-7 (build, since 2024-01-01 00:00:00); run again once it has finished`);
+    expect(() => writeOutputDir(dir, withManifest(BASE))).toThrow(
+      `${dir} is in use by derivc pid 4194305 on host build-box-7 (build, since 2024-01-01 00:00:00); run again once it has finished`,
+    );
   });
 
   it('refuses a lock name derivc did not make', () => {
@@ -648,9 +683,21 @@ describe('refused output directories', () => {
 
   it.each([
     ['/', () => '/', '/ is the root directory'],
-    ['a git work tree root (.git directory)', () => (fs.mkdirSync(path.join(dir, '.git'), { recursive: true }), dir), `${'<dir>'} is the root of a git work tree (it holds .git); use a directory of its own, such as <dir>/out`],
-    ['a git work tree root (.git file)', () => (fs.mkdirSync(dir), fs.writeFileSync(path.join(dir, '.git'), 'gitdir: x'), dir), '<dir> is the root of a git work tree (it holds .git); use a directory of its own, such as <dir>/out'],
-    ['a name derivc keeps next to DIR', () => path.join(tmp, '.out.derivc-new'), 'that name is reserved for what derivc keeps next to an output directory while writing it'],
+    [
+      'a git work tree root (.git directory)',
+      () => (fs.mkdirSync(path.join(dir, '.git'), { recursive: true }), dir),
+      `${'<dir>'} is the root of a git work tree (it holds .git); use a directory of its own, such as <dir>/out`,
+    ],
+    [
+      'a git work tree root (.git file)',
+      () => (fs.mkdirSync(dir), fs.writeFileSync(path.join(dir, '.git'), 'gitdir: x'), dir),
+      '<dir> is the root of a git work tree (it holds .git); use a directory of its own, such as <dir>/out',
+    ],
+    [
+      'a name derivc keeps next to DIR',
+      () => path.join(tmp, '.out.derivc-new'),
+      'that name is reserved for what derivc keeps next to an output directory while writing it',
+    ],
   ])('refuses %s, writing nothing', (_, given, why) => {
     const target = given();
     const before = snapshot(tmp);
@@ -661,7 +708,13 @@ describe('refused output directories', () => {
 
   describe('what the manifest reads', () => {
     const manifest = () => path.join(tmp, 'src', 'derivative.yaml');
-    const inputs = (): OutputDirOptions => ({ inputs: () => ({ manifest: manifest(), paths: [manifest(), path.join(tmp, 'src'), path.join(tmp, 'shared', 'motd'), path.join(tmp, 'src', 'overlay')], dirs: [path.join(tmp, 'src', 'overlay')] }) });
+    const inputs = (): OutputDirOptions => ({
+      inputs: () => ({
+        manifest: manifest(),
+        paths: [manifest(), path.join(tmp, 'src'), path.join(tmp, 'shared', 'motd'), path.join(tmp, 'src', 'overlay')],
+        dirs: [path.join(tmp, 'src', 'overlay')],
+      }),
+    });
     beforeEach(() => {
       fs.mkdirSync(path.join(tmp, 'src', 'overlay'), { recursive: true });
       fs.mkdirSync(path.join(tmp, 'shared'));
@@ -673,7 +726,11 @@ describe('refused output directories', () => {
       ["the manifest's directory", 'src', () => `it holds the manifest ${manifest()}`],
       ['an ancestor of it', '.', () => `it holds the manifest ${manifest()}`],
       ['a directory holding a file it reads', 'shared', () => `it holds ${path.join(tmp, 'shared', 'motd')}, which the manifest reads`],
-      ['a directory inside its overlay', 'src/overlay/out', () => `it is inside ${path.join(tmp, 'src', 'overlay')}, a directory the manifest reads: the output would become input`],
+      [
+        'a directory inside its overlay',
+        'src/overlay/out',
+        () => `it is inside ${path.join(tmp, 'src', 'overlay')}, a directory the manifest reads: the output would become input`,
+      ],
     ])('refuses %s, writing nothing', (_, rel, why) => {
       const target = path.join(tmp, rel);
       const before = snapshot(tmp);
@@ -689,12 +746,27 @@ describe('refused output directories', () => {
 
   describe('-o that cannot be a directory: one line, nothing written', () => {
     it.each([
-      ['a dangling symlink', () => fs.symlinkSync(path.join(tmp, 'missing', 'dir'), path.join(tmp, 'link')), 'link', () => `-o <tmp>/link: <tmp>/link is a symlink to <tmp>/missing/dir, which does not exist; create that directory or remove the symlink`],
+      [
+        'a dangling symlink',
+        () => fs.symlinkSync(path.join(tmp, 'missing', 'dir'), path.join(tmp, 'link')),
+        'link',
+        () => `-o <tmp>/link: <tmp>/link is a symlink to <tmp>/missing/dir, which does not exist; create that directory or remove the symlink`,
+      ],
       ['a symlink loop', () => fs.symlinkSync(path.join(tmp, 'link'), path.join(tmp, 'link')), 'link', () => '-o <tmp>/link: <tmp>/link is a symlink loop'],
       ['a file', () => fs.writeFileSync(path.join(tmp, 'file'), 'x'), 'file', () => '-o <tmp>/file: <tmp>/file exists and is not a directory'],
-      ['a symlink to a file', () => (fs.writeFileSync(path.join(tmp, 'file'), 'x'), fs.symlinkSync(path.join(tmp, 'file'), path.join(tmp, 'link'))), 'link', () => '-o <tmp>/link: <tmp>/link is a symlink to <tmp>/file, which is not a directory'],
+      [
+        'a symlink to a file',
+        () => (fs.writeFileSync(path.join(tmp, 'file'), 'x'), fs.symlinkSync(path.join(tmp, 'file'), path.join(tmp, 'link'))),
+        'link',
+        () => '-o <tmp>/link: <tmp>/link is a symlink to <tmp>/file, which is not a directory',
+      ],
       ['a path through a file', () => fs.writeFileSync(path.join(tmp, 'file'), 'x'), 'file/out', () => '-o <tmp>/file/out: <tmp>/file is not a directory'],
-      ['a path through a dangling symlink', () => fs.symlinkSync(path.join(tmp, 'missing'), path.join(tmp, 'link')), 'link/out', () => '-o <tmp>/link/out: <tmp>/link is a symlink to <tmp>/missing, which does not exist'],
+      [
+        'a path through a dangling symlink',
+        () => fs.symlinkSync(path.join(tmp, 'missing'), path.join(tmp, 'link')),
+        'link/out',
+        () => '-o <tmp>/link/out: <tmp>/link is a symlink to <tmp>/missing, which does not exist',
+      ],
     ])('%s', (_, prepare, rel, message) => {
       prepare();
       const before = snapshot(tmp);
@@ -706,7 +778,10 @@ describe('refused output directories', () => {
 
     it.each([
       ['/proc/derivc-test/out', /^-o \/proc\/derivc-test\/out: cannot create \/proc\/derivc-test: no such file or directory$/],
-      ['/sys/derivc-test/out', /^-o \/sys\/derivc-test\/out: cannot create \/sys\/derivc-test: (operation not permitted|permission denied|read-only file system)$/],
+      [
+        '/sys/derivc-test/out',
+        /^-o \/sys\/derivc-test\/out: cannot create \/sys\/derivc-test: (operation not permitted|permission denied|read-only file system)$/,
+      ],
     ])('a place it cannot write: %s', (target, message) => {
       expect(() => writeOutputDir(target, withManifest(BASE))).toThrow(message);
     });
@@ -734,7 +809,8 @@ describe('refused output directories', () => {
 });
 
 describe('derivc compile -o', () => {
-  const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\n';
+  const HEAD =
+    'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "registry.opensuse.org/opensuse/leap:15.5"}\n';
 
   it('refuses the repository root, even with a derivc.json there listing the repository: nothing deleted or overwritten', () => {
     const repo = path.join(tmp, 'repo');
@@ -742,13 +818,19 @@ describe('derivc compile -o', () => {
     fs.writeFileSync(path.join(repo, '.git', 'config'), '[core]\n');
     fs.writeFileSync(path.join(repo, 'Dockerfile'), 'FROM my-own\n');
     fs.writeFileSync(path.join(repo, 'derivative.yaml'), HEAD);
-    const forged = ['.git/config', 'Dockerfile', 'derivative.yaml'].map((p) => ({ path: p, sha256: sha256(fs.readFileSync(path.join(repo, p))), mode: '0644' }));
+    const forged = ['.git/config', 'Dockerfile', 'derivative.yaml'].map((p) => ({
+      path: p,
+      sha256: sha256(fs.readFileSync(path.join(repo, p))),
+      mode: '0644',
+    }));
     fs.writeFileSync(path.join(repo, 'derivc.json'), JSON.stringify({ files: forged }));
     const before = snapshot(tmp);
     for (const out of [repo, path.join(repo, '.')]) {
       const r = runCli(['compile', repo, '-o', out]);
       expect(r).toMatchObject({ code: 1, stdout: '' });
-      expect(r.stderr).toBe(`derivc: refusing -o ${out}: ${repo} is the root of a git work tree (it holds .git); use a directory of its own, such as ${path.join(out, 'out')}; nothing was written\n`);
+      expect(r.stderr).toBe(
+        `derivc: refusing -o ${out}: ${repo} is the root of a git work tree (it holds .git); use a directory of its own, such as ${path.join(out, 'out')}; nothing was written\n`,
+      );
     }
     expect(snapshot(tmp)).toEqual(before);
   });
@@ -758,9 +840,15 @@ describe('derivc compile -o', () => {
     fs.mkdirSync(path.join(src, 'overlay', 'etc'), { recursive: true });
     fs.writeFileSync(path.join(src, 'overlay', 'etc', 'motd'), 'hi\n');
     fs.writeFileSync(path.join(src, 'derivative.yaml'), `${HEAD}overlay: overlay\n`);
-    expect(runCli(['compile', src, '-o', src]).stderr).toBe(`derivc: refusing -o ${src}: it holds the manifest ${path.join(src, 'derivative.yaml')}; nothing was written\n`);
-    expect(runCli(['compile', src, '-o', path.join(src, 'overlay')]).stderr).toMatch(/^derivc: refusing -o .*\/overlay: it is .*\/overlay, which the manifest reads; nothing was written\n$/);
-    expect(runCli(['compile', src, '-o', path.join(src, 'overlay', 'out')]).stderr).toMatch(/^derivc: refusing -o .*: it is inside .*\/overlay, a directory the manifest reads: the output would become input; nothing was written\n$/);
+    expect(runCli(['compile', src, '-o', src]).stderr).toBe(
+      `derivc: refusing -o ${src}: it holds the manifest ${path.join(src, 'derivative.yaml')}; nothing was written\n`,
+    );
+    expect(runCli(['compile', src, '-o', path.join(src, 'overlay')]).stderr).toMatch(
+      /^derivc: refusing -o .*\/overlay: it is .*\/overlay, which the manifest reads; nothing was written\n$/,
+    );
+    expect(runCli(['compile', src, '-o', path.join(src, 'overlay', 'out')]).stderr).toMatch(
+      /^derivc: refusing -o .*: it is inside .*\/overlay, a directory the manifest reads: the output would become input; nothing was written\n$/,
+    );
     expect(fs.readdirSync(src).sort()).toEqual(['derivative.yaml', 'overlay']);
     expect(runCli(['compile', src, '-o', path.join(src, 'out')]).code).toBe(0);
   });
@@ -769,7 +857,11 @@ describe('derivc compile -o', () => {
     fs.writeFileSync(path.join(tmp, 'derivative.yaml'), HEAD);
     fs.symlinkSync(path.join(tmp, 'nowhere'), path.join(tmp, 'out'));
     const r = runCli(['compile', tmp, '-o', path.join(tmp, 'out')]);
-    expect(r).toEqual({ code: 1, stdout: '', stderr: `derivc: -o ${tmp}/out: ${tmp}/out is a symlink to ${tmp}/nowhere, which does not exist; create that directory or remove the symlink\n` });
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `derivc: -o ${tmp}/out: ${tmp}/out is a symlink to ${tmp}/nowhere, which does not exist; create that directory or remove the symlink\n`,
+    });
   });
 
   it('--check exits 2 naming a file derivc did not write in its namespace; compile keeps it and says so', () => {
@@ -783,7 +875,9 @@ describe('derivc compile -o', () => {
     expect(check.stdout).toBe('unlisted rootfs/etc/sudoers.d/x: not a file derivc wrote (not in derivc.json); never sent to the build; remove it\n');
     const again = runCli(['compile', tmp, '-o', out]);
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain(`derivc: ${out}/rootfs/etc/sudoers.d/x is not a file derivc wrote (not in derivc.json): kept, never sent to the build; remove it\n`);
+    expect(again.stderr).toContain(
+      `derivc: ${out}/rootfs/etc/sudoers.d/x is not a file derivc wrote (not in derivc.json): kept, never sent to the build; remove it\n`,
+    );
     expect(again.stderr).toMatch(/: 0 written, \d+ unchanged, 0 removed, 1 unlisted \(build/);
   });
 });

@@ -21,14 +21,16 @@ import { FakeEngine } from './support/fake-engine.js';
 import { MemoryHost } from './support/memory-host.js';
 import { optionsOf } from './support/targets.js';
 
-const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
+const HEAD =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 const EPOCH = 1_700_000_000;
 const CONTEXT = { image: 'derivc.local/acme:1.0', imageBytes: 700 * 2 ** 20, outDir: '/out', sourceDateEpoch: EPOCH, earlier: [] };
 const FACTS = { name: 'acme', version: '1.0', arch: 'amd64' as const };
 const DISK_AT = { pointer: '/targets/raw/size', name: 'disk' };
 /** The options of the ova target for `targets.ova` and `targets.raw`. */
 const options = (ova: object = {}, raw: object = {}) => ({ ova: optionsOf('ova', ova), raw: optionsOf('raw', raw) });
-const diskOf = (raw: object, size: string, firmware: ('bios' | 'uefi')[]) => validDiskSpec(optionsOf('raw', raw), { text: size, pointer: '/targets/raw/size' }, firmware);
+const diskOf = (raw: object, size: string, firmware: ('bios' | 'uefi')[]) =>
+  validDiskSpec(optionsOf('raw', raw), { text: size, pointer: '/targets/raw/size' }, firmware);
 
 function build(body = ''): Build {
   const host = new MemoryHost({ 'derivative.yaml': HEAD + body });
@@ -46,20 +48,58 @@ describe('ova plan()', () => {
     const disk = rawDiskSteps(b, diskOf({}, '8GiB', ['bios', 'uefi']), CONTEXT, DISK_AT);
     expect(plan.steps.slice(0, disk.steps.length)).toEqual(disk.steps);
     const [convert, cid, ovf, mf, tar, sum, publish] = tail(plan, 7) as StepAction[];
-    expect(convert).toEqual({ kind: 'exec', tool: 'qemu-img', args: ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', 'disk.raw', 'acme-1.0-disk1.vmdk'] });
-    expect(cid).toEqual({ kind: 'set-vmdk-cid', vmdk: 'acme-1.0-disk1.vmdk', cid: derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, 'vmdk-cid').slice(0, 8) });
+    expect(convert).toEqual({
+      kind: 'exec',
+      tool: 'qemu-img',
+      args: ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', 'disk.raw', 'acme-1.0-disk1.vmdk'],
+    });
+    expect(cid).toEqual({
+      kind: 'set-vmdk-cid',
+      vmdk: 'acme-1.0-disk1.vmdk',
+      cid: derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, 'vmdk-cid').slice(0, 8),
+    });
     expect(ovf).toMatchObject({ kind: 'write', path: 'acme-1.0.ovf', sizes: [{ placeholder: '[bytes of acme-1.0-disk1.vmdk]', file: 'acme-1.0-disk1.vmdk' }] });
-    expect(mf).toEqual({ kind: 'ovf-manifest', files: [{ file: 'acme-1.0.ovf', name: 'acme-1.0.ovf' }, { file: 'acme-1.0-disk1.vmdk', name: 'acme-1.0-disk1.vmdk' }], to: 'acme-1.0.mf' });
+    expect(mf).toEqual({
+      kind: 'ovf-manifest',
+      files: [
+        { file: 'acme-1.0.ovf', name: 'acme-1.0.ovf' },
+        { file: 'acme-1.0-disk1.vmdk', name: 'acme-1.0-disk1.vmdk' },
+      ],
+      to: 'acme-1.0.mf',
+    });
     expect(tar).toEqual({
       kind: 'exec',
       tool: 'tar',
-      args: ['--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '--mode=0644', '--mtime=@1700000000', '-cf', 'acme-1.0.ova', 'acme-1.0.ovf', 'acme-1.0.mf', 'acme-1.0-disk1.vmdk'],
+      args: [
+        '--format=ustar',
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        '--mode=0644',
+        '--mtime=@1700000000',
+        '-cf',
+        'acme-1.0.ova',
+        'acme-1.0.ovf',
+        'acme-1.0.mf',
+        'acme-1.0-disk1.vmdk',
+      ],
       env: { TZ: 'UTC', LC_ALL: 'C' },
     });
     expect(sum).toEqual({ kind: 'checksum', file: 'acme-1.0.ova', to: 'acme-1.0.ova.sha256', name: 'acme-1.0.ova' });
-    expect(publish).toEqual({ kind: 'publish', files: [{ from: 'acme-1.0.ova', to: '/out/acme-1.0.ova' }, { from: 'acme-1.0.ova.sha256', to: '/out/acme-1.0.ova.sha256' }] });
+    expect(publish).toEqual({
+      kind: 'publish',
+      files: [
+        { from: 'acme-1.0.ova', to: '/out/acme-1.0.ova' },
+        { from: 'acme-1.0.ova.sha256', to: '/out/acme-1.0.ova.sha256' },
+      ],
+    });
     expect(plan.outputs).toEqual(['/out/acme-1.0.ova', '/out/acme-1.0.ova.sha256']);
-    expect(plan.tools).toEqual(expect.arrayContaining([{ name: 'qemu-img', package: 'qemu-utils' }, { name: 'genext2fs', package: 'genext2fs' }]));
+    expect(plan.tools).toEqual(
+      expect.arrayContaining([
+        { name: 'qemu-img', package: 'qemu-utils' },
+        { name: 'genext2fs', package: 'genext2fs' },
+      ]),
+    );
     for (const t of plan.tools) expect([t.name, debianPackageOf(t.name)]).toEqual([t.name, t.package]);
   });
 
@@ -68,7 +108,10 @@ describe('ova plan()', () => {
     const plan = planOva(b, options({ firmware: 'uefi', diskSize: '6GiB' }, { firmware: ['bios'], partitions: { state: '2GiB' } }), CONTEXT);
     const sgdisk = plan.steps.map((s) => s.action).find((a) => a.kind === 'exec' && a.tool === 'sgdisk');
     expect(sgdisk).toBeDefined();
-    const disk = rawDiskSteps(b, diskOf({ partitions: { state: '2GiB' } }, '6GiB', ['bios', 'uefi']), CONTEXT, { pointer: '/targets/ova/diskSize', name: 'OVA disk' });
+    const disk = rawDiskSteps(b, diskOf({ partitions: { state: '2GiB' } }, '6GiB', ['bios', 'uefi']), CONTEXT, {
+      pointer: '/targets/ova/diskSize',
+      name: 'OVA disk',
+    });
     expect(plan.steps.slice(0, disk.steps.length)).toEqual(disk.steps);
     const ovf = plan.steps.find((s) => s.action.kind === 'write' && s.action.path === 'acme-1.0.ovf')!.action as Extract<StepAction, { kind: 'write' }>;
     expect(ovf.content).toContain(`ovf:capacity="${6 * 2 ** 30}"`);
@@ -87,7 +130,11 @@ describe('ova after raw in the same run', () => {
     expect(plan.steps.some((s) => s.action.kind === 'exec' && ['sqfstar', 'genext2fs', 'sgdisk'].includes(s.action.tool))).toBe(false);
     expect(plan.steps[0]).toEqual({
       title: 'convert the disk the raw target published to a streamOptimized VMDK',
-      action: { kind: 'exec', tool: 'qemu-img', args: ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', '/out/acme-1.0.raw', 'acme-1.0-disk1.vmdk'] },
+      action: {
+        kind: 'exec',
+        tool: 'qemu-img',
+        args: ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', '/out/acme-1.0.raw', 'acme-1.0-disk1.vmdk'],
+      },
     });
     expect(plan.tools).toEqual([{ name: 'qemu-img', package: 'qemu-utils' }]);
     // The same appliance steps as when it makes the disk itself.
@@ -96,11 +143,14 @@ describe('ova after raw in the same run', () => {
 
   it('reads a published qcow2 as qcow2', () => {
     const plan = planOva(build(), options({}, { format: 'qcow2' }), { ...CONTEXT, earlier: ['raw'] });
-    expect(plan.steps[0]!.action).toMatchObject({ args: ['convert', '-f', 'qcow2', '-O', 'vmdk', '-o', 'subformat=streamOptimized', '/out/acme-1.0.qcow2', 'acme-1.0-disk1.vmdk'] });
+    expect(plan.steps[0]!.action).toMatchObject({
+      args: ['convert', '-f', 'qcow2', '-O', 'vmdk', '-o', 'subformat=streamOptimized', '/out/acme-1.0.qcow2', 'acme-1.0-disk1.vmdk'],
+    });
   });
 
   it('makes its own disk when it is another one: another size, or a firmware targets.raw leaves out', () => {
-    const own = (ova: object, raw: object = {}) => planOva(build(), options(ova, raw), { ...CONTEXT, earlier: ['raw'] }).steps.some((s) => s.action.kind === 'exec' && s.action.tool === 'sgdisk');
+    const own = (ova: object, raw: object = {}) =>
+      planOva(build(), options(ova, raw), { ...CONTEXT, earlier: ['raw'] }).steps.some((s) => s.action.kind === 'exec' && s.action.tool === 'sgdisk');
     expect(own({ diskSize: '6GiB' })).toBe(true);
     expect(own({ firmware: 'bios' }, { firmware: ['uefi'] })).toBe(true);
     expect(own({ diskSize: '8GiB' })).toBe(false);
@@ -114,19 +164,37 @@ describe('ova validate()', () => {
   });
 
   it('reports memory that is not whole MiB at targets.ova.memory', () => {
-    expect(validateOva(options({ memory: '1500KiB' }), FACTS)).toEqual([{ code: 'targets/invalid-option', pointer: '/targets/ova/memory', message: "the VM's memory 1500KiB is not a whole number of MiB", hint: 'write it in MiB, e.g. `2MiB`' }]);
+    expect(validateOva(options({ memory: '1500KiB' }), FACTS)).toEqual([
+      {
+        code: 'targets/invalid-option',
+        pointer: '/targets/ova/memory',
+        message: "the VM's memory 1500KiB is not a whole number of MiB",
+        hint: 'write it in MiB, e.g. `2MiB`',
+      },
+    ]);
   });
 
   it('reports a BIOS VM for an arm64 image at targets.ova.firmware', () => {
-    expect(validateOva(options({}, { firmware: ['uefi'] }), { ...FACTS, arch: 'arm64' })).toEqual([expect.objectContaining({ code: 'targets/unsupported-firmware', pointer: '/targets/ova/firmware' })]);
+    expect(validateOva(options({}, { firmware: ['uefi'] }), { ...FACTS, arch: 'arm64' })).toEqual([
+      expect.objectContaining({ code: 'targets/unsupported-firmware', pointer: '/targets/ova/firmware' }),
+    ]);
     expect(validateOva(options({ firmware: 'uefi' }, { firmware: ['uefi'] }), { ...FACTS, arch: 'arm64' })).toEqual([]);
   });
 
   it("checks the stated partitions against the OVA's own disk size", () => {
     expect(validateOva(options({ diskSize: '2GiB' }, { partitions: { recovery: '1GiB', state: '1GiB' } }), FACTS)).toEqual([
-      expect.objectContaining({ code: 'targets/raw-too-small', pointer: '/targets/raw/partitions/state', message: expect.stringContaining('does not fit the 2GiB OVA disk') }),
+      expect.objectContaining({
+        code: 'targets/raw-too-small',
+        pointer: '/targets/raw/partitions/state',
+        message: expect.stringContaining('does not fit the 2GiB OVA disk'),
+      }),
     ]);
-    expect(validateOva(options({ diskSize: '1500KiB' }), FACTS)).toEqual([expect.objectContaining({ pointer: '/targets/ova/diskSize', message: 'the OVA disk size 1500KiB is not a whole number of MiB: partitions are MiB-aligned' })]);
+    expect(validateOva(options({ diskSize: '1500KiB' }), FACTS)).toEqual([
+      expect.objectContaining({
+        pointer: '/targets/ova/diskSize',
+        message: 'the OVA disk size 1500KiB is not a whole number of MiB: partitions are MiB-aligned',
+      }),
+    ]);
   });
 });
 
@@ -138,18 +206,24 @@ describe('the OVF descriptor', () => {
     const ovf = ovfDescriptor(build(), hw, disk);
     expect(ovf.split('\n')[0]).toBe('<?xml version="1.0" encoding="UTF-8"?>');
     expect(ovf).toContain('<File ovf:href="acme-1.0-disk1.vmdk" ovf:id="file1" ovf:size="123456"/>');
-    expect(ovf).toContain('<Disk ovf:capacity="8589934592" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>');
+    expect(ovf).toContain(
+      '<Disk ovf:capacity="8589934592" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk1" ovf:fileRef="file1" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>',
+    );
     expect(ovf).toContain('<Network ovf:name="Bridged">');
     expect(ovf).toContain('<OperatingSystemSection ovf:id="101" vmw:osType="debian12_64Guest">');
     expect(ovf).toContain('<rasd:ResourceType>3</rasd:ResourceType>\n        <rasd:VirtualQuantity>4</rasd:VirtualQuantity>');
     expect(ovf).toContain('<rasd:ResourceType>4</rasd:ResourceType>\n        <rasd:VirtualQuantity>3072</rasd:VirtualQuantity>');
-    expect(ovf).toContain('<rasd:HostResource>ovf:/disk/vmdisk1</rasd:HostResource>\n        <rasd:InstanceID>4</rasd:InstanceID>\n        <rasd:Parent>3</rasd:Parent>');
+    expect(ovf).toContain(
+      '<rasd:HostResource>ovf:/disk/vmdisk1</rasd:HostResource>\n        <rasd:InstanceID>4</rasd:InstanceID>\n        <rasd:Parent>3</rasd:Parent>',
+    );
     expect(ovf).toContain('<rasd:Connection>Bridged</rasd:Connection>');
     expect(ovf).toContain('vmw:key="firmware" vmw:value="bios"');
   });
 
   it('escapes every manifest value (OCI labels become the product vendor and URL)', () => {
-    const b = build('build: {labels: {org.opencontainers.image.vendor: "Acme & <Sons>", org.opencontainers.image.url: "https://acme.example/?a=1&b=\\"2\\""}}\n');
+    const b = build(
+      'build: {labels: {org.opencontainers.image.vendor: "Acme & <Sons>", org.opencontainers.image.url: "https://acme.example/?a=1&b=\\"2\\""}}\n',
+    );
     const ovf = ovfDescriptor(b, hw, disk);
     expect(ovf).toContain('<Vendor>Acme &amp; &lt;Sons&gt;</Vendor>');
     expect(ovf).toContain('<ProductUrl>https://acme.example/?a=1&amp;b=&quot;2&quot;</ProductUrl>');

@@ -28,7 +28,8 @@ import { updating } from './support/update-mode.js';
 const GOLDEN = 'test/packer-golden';
 const update = updating('UPDATE_GOLDEN');
 const CONTEXT = { image: 'derivc.local/acme:1.0', imageBytes: 700 * 2 ** 20, outDir: '/out', sourceDateEpoch: 1_700_000_000, earlier: [] };
-const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
+const HEAD =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 
 function validated(path: string, host = nodeHost) {
   const r = new ValidationSession(host).validate(path);
@@ -96,7 +97,12 @@ class MemoryFs implements TargetFs {
 
   /** The published tree under `dir`, by relative path. */
   tree(dir: string): Map<string, string> {
-    return new Map([...this.files].filter(([f]) => f.startsWith(`${dir}/`)).map(([f, b]) => [f.slice(dir.length + 1), b.toString('utf8')] as const).sort(([a], [b]) => (a < b ? -1 : 1)));
+    return new Map(
+      [...this.files]
+        .filter(([f]) => f.startsWith(`${dir}/`))
+        .map(([f, b]) => [f.slice(dir.length + 1), b.toString('utf8')] as const)
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
   }
 }
 
@@ -112,7 +118,9 @@ function goldenCases(): { name: string; manifest: string }[] {
   const examples = readdirSync('examples')
     .map((d) => ({ name: d, manifest: join('examples', d, 'derivative.yaml') }))
     .filter((c) => existsSync(c.manifest) && /^ {2}packer:/m.test(readFileSync(c.manifest, 'utf8')));
-  const own = readdirSync(GOLDEN).map((d) => ({ name: d, manifest: join(GOLDEN, d, 'derivative.yaml') })).filter((c) => existsSync(c.manifest));
+  const own = readdirSync(GOLDEN)
+    .map((d) => ({ name: d, manifest: join(GOLDEN, d, 'derivative.yaml') }))
+    .filter((c) => existsSync(c.manifest));
   return [...examples, ...own].sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
@@ -184,18 +192,28 @@ describe('packer plan()', () => {
       const { packer, iso, raw } = irOf(targets);
       return validatePacker({ packer, iso, raw }, facts).map((f) => [f.pointer, f.message]);
     };
-    expect(findings({ packer: { builders: ['amazon-ebs'], amazonEbs: { volumeType: 'st1' } } })).toEqual([['/targets/packer/amazonEbs/volumeType', 'an st1 volume cannot be a boot volume on EC2']]);
+    expect(findings({ packer: { builders: ['amazon-ebs'], amazonEbs: { volumeType: 'st1' } } })).toEqual([
+      ['/targets/packer/amazonEbs/volumeType', 'an st1 volume cannot be a boot volume on EC2'],
+    ]);
     expect(findings({ raw: { size: '16GiB' }, packer: { builders: ['googlecompute'], googlecompute: { diskSize: '10GiB' } } })).toEqual([
       ['/targets/packer/googlecompute/diskSize', '10 GiB is smaller than the disk the image is made from (acme-1.0.raw, 16 GiB)'],
     ]);
-    expect(findings({ packer: { builders: ['amazon-ebs'], amazonEbs: { volumeSize: '4GiB' } } })).toEqual([['/targets/packer/amazonEbs/volumeSize', '4 GiB is smaller than the disk the image is made from (acme-1.0.raw, 8 GiB)']]);
-    expect(findings({ packer: { builders: ['azure-arm'], azureArm: { osDiskSizeGb: 4 } } })).toEqual([['/targets/packer/azureArm/osDiskSizeGb', '4 GiB is smaller than the disk the image is made from (acme-1.0.raw, 8 GiB)']]);
+    expect(findings({ packer: { builders: ['amazon-ebs'], amazonEbs: { volumeSize: '4GiB' } } })).toEqual([
+      ['/targets/packer/amazonEbs/volumeSize', '4 GiB is smaller than the disk the image is made from (acme-1.0.raw, 8 GiB)'],
+    ]);
+    expect(findings({ packer: { builders: ['azure-arm'], azureArm: { osDiskSizeGb: 4 } } })).toEqual([
+      ['/targets/packer/azureArm/osDiskSizeGb', '4 GiB is smaller than the disk the image is made from (acme-1.0.raw, 8 GiB)'],
+    ]);
     expect(findings({ iso: { firmware: ['uefi'] }, packer: { builders: ['virtualbox-iso'], virtualboxIso: { firmware: 'bios' } } })).toEqual([
       ['/targets/packer/virtualboxIso/firmware', 'virtualbox-iso boots with BIOS firmware, and the ISO is made for uefi only'],
     ]);
-    expect(findings({ packer: { builders: ['qemu'] } }, { ...FACTS, arch: 'arm64' })).toEqual([['/targets/packer', 'the packer target writes templates for amd64 images; this one is arm64']]);
+    expect(findings({ packer: { builders: ['qemu'] } }, { ...FACTS, arch: 'arm64' })).toEqual([
+      ['/targets/packer', 'the packer target writes templates for amd64 images; this one is arm64'],
+    ]);
     // Options of builders the manifest does not build are not checked.
-    expect(findings({ packer: { builders: ['qemu'], amazonEbs: { volumeType: 'st1' }, virtualboxIso: { firmware: 'efi' } }, iso: { firmware: ['bios'] } })).toEqual([]);
+    expect(
+      findings({ packer: { builders: ['qemu'], amazonEbs: { volumeType: 'st1' }, virtualboxIso: { firmware: 'efi' } }, iso: { firmware: ['bios'] } }),
+    ).toEqual([]);
   });
 });
 
@@ -227,7 +245,12 @@ describe('packer templates (golden)', () => {
     const tree = await published(join(GOLDEN, 'every-builder', 'derivative.yaml'));
     const lines = tree.get('SHA256SUMS')!.trimEnd().split('\n');
     expect(lines.map((l) => l.slice(66))).toEqual([...tree.keys()].filter((f) => f !== 'SHA256SUMS'));
-    for (const l of lines) expect(l.slice(0, 64)).toBe(createHash('sha256').update(tree.get(l.slice(66))!).digest('hex'));
+    for (const l of lines)
+      expect(l.slice(0, 64)).toBe(
+        createHash('sha256')
+          .update(tree.get(l.slice(66))!)
+          .digest('hex'),
+      );
   });
 });
 
@@ -284,8 +307,15 @@ describe('packer run()', () => {
       '/out/packer/qemu/qemu.pkr.hcl',
       '/out/packer/qemu/variables.pkr.hcl',
     ]);
-    expect(artifacts.map((a) => a.path)).toEqual(['/out/packer/README.md', '/out/packer/amazon-ebs/amazon-ebs.pkr.hcl', '/out/packer/amazon-ebs/variables.pkr.hcl', '/out/packer/qemu/qemu.pkr.hcl', '/out/packer/qemu/variables.pkr.hcl']);
-    for (const a of artifacts) expect(a).toEqual({ path: a.path, sha256: createHash('sha256').update(fs.files.get(a.path)!).digest('hex'), bytes: fs.files.get(a.path)!.length });
+    expect(artifacts.map((a) => a.path)).toEqual([
+      '/out/packer/README.md',
+      '/out/packer/amazon-ebs/amazon-ebs.pkr.hcl',
+      '/out/packer/amazon-ebs/variables.pkr.hcl',
+      '/out/packer/qemu/qemu.pkr.hcl',
+      '/out/packer/qemu/variables.pkr.hcl',
+    ]);
+    for (const a of artifacts)
+      expect(a).toEqual({ path: a.path, sha256: createHash('sha256').update(fs.files.get(a.path)!).digest('hex'), bytes: fs.files.get(a.path)!.length });
   });
 
   it('leaves the old directory alone when a write fails', async () => {
@@ -305,7 +335,9 @@ describe('derivc plan / build --target packer', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('  packer → .derivc/acme/packer/README.md, .derivc/acme/packer/googlecompute/googlecompute.pkr.hcl, ');
     expect(r.stdout).toContain('    host tools: none\n');
-    expect(r.stdout).toContain('         packer/googlecompute/googlecompute.pkr.hcl:\n           # derivc: Packer template of acme 1.0: a Compute Engine image, imported from the raw disk');
+    expect(r.stdout).toContain(
+      '         packer/googlecompute/googlecompute.pkr.hcl:\n           # derivc: Packer template of acme 1.0: a Compute Engine image, imported from the raw disk',
+    );
     expect(r.stdout).toContain('         packer/ → .derivc/acme/packer/ (replacing it)\n');
   });
 
@@ -317,7 +349,10 @@ describe('derivc plan / build --target packer', () => {
       mkdirSync(join(out, 'packer', 'vmware-iso'), { recursive: true });
       writeFileSync(join(out, 'packer', 'vmware-iso', 'vmware-iso.pkr.hcl'), 'stale');
       const engine = new FakeEngine();
-      const r = await runCliAsync(['build', join(dir, 'derivative.yaml'), '-o', out, '--target', 'packer'], { docker: () => engine, env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      const r = await runCliAsync(['build', join(dir, 'derivative.yaml'), '-o', out, '--target', 'packer'], {
+        docker: () => engine,
+        env: { SOURCE_DATE_EPOCH: '1700000000' },
+      });
       rmSync(dir, { recursive: true, force: true });
       expect(r.stderr).toContain(`packer: ${join(out, 'packer', 'qemu', 'qemu.pkr.hcl')} (`);
       expect(r.code).toBe(0);

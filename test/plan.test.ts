@@ -194,7 +194,10 @@ describe('derivc plan: targets', () => {
     expect(iso.steps[1]!.action).toMatchObject({ tool: 'sqfstar', stdin: { image: 'derivc.local/acme:1.0' } });
     // SOURCE_DATE_EPOCH defaults to the image's creation time, unknown until it is built.
     expect(iso.sourceDateEpoch).toBeNull();
-    expect(iso.steps[4]!.action).toMatchObject({ tool: 'grub-mkrescue', args: expect.arrayContaining(['-volid', 'ACME_LIVE', '<SOURCE_DATE_EPOCH as YYYYMMDDhhmmss00>']) });
+    expect(iso.steps[4]!.action).toMatchObject({
+      tool: 'grub-mkrescue',
+      args: expect.arrayContaining(['-volid', 'ACME_LIVE', '<SOURCE_DATE_EPOCH as YYYYMMDDhhmmss00>']),
+    });
   });
 
   it('takes SOURCE_DATE_EPOCH from the environment, and plans what --target names', () => {
@@ -208,7 +211,9 @@ describe('derivc plan: targets', () => {
     const r = runCli(['plan'], { host: withTargets });
     expect(r.stdout).toContain('targets: 2 media\n  iso → .derivc/acme/acme-1.0.iso, .derivc/acme/acme-1.0.iso.sha256\n');
     expect(r.stdout).toContain("    2. stream the image's filesystem into squashfs");
-    expect(r.stdout).toContain("| SOURCE_DATE_EPOCH='<SOURCE_DATE_EPOCH>' TZ=UTC LC_ALL=C sqfstar -comp zstd -no-progress -root-mode 755 -root-uid 0 -root-gid 0 iso/rootfs.squashfs\n");
+    expect(r.stdout).toContain(
+      "| SOURCE_DATE_EPOCH='<SOURCE_DATE_EPOCH>' TZ=UTC LC_ALL=C sqfstar -comp zstd -no-progress -root-mode 755 -root-uid 0 -root-gid 0 iso/rootfs.squashfs\n",
+    );
     expect(r.stdout).toContain('           menuentry "acme" {\n');
     expect(r.stdout).toContain('  raw → .derivc/acme/acme-1.0.raw, .derivc/acme/acme-1.0.raw.sha256\n');
     expect(r.stdout).toContain('           menuentry "acme" --id active {\n');

@@ -28,30 +28,71 @@ const work = mkdtempSync(join(tmpdir(), 'derivc-qemu-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const HOST = { binary: 'qemu-system-x86_64', ovmfCode: '/usr/share/OVMF/OVMF_CODE_4M.fd', ovmfVars: '/usr/share/OVMF/OVMF_VARS_4M.fd' };
-const COMMON = ['-machine', 'q35', '-accel', 'tcg', '-m', '1536M', '-smp', '2', '-nographic', '-monitor', 'none', '-serial', 'file:/run/t/console.log', '-no-reboot', '-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0,romfile='];
+const COMMON = [
+  '-machine',
+  'q35',
+  '-accel',
+  'tcg',
+  '-m',
+  '1536M',
+  '-smp',
+  '2',
+  '-nographic',
+  '-monitor',
+  'none',
+  '-serial',
+  'file:/run/t/console.log',
+  '-no-reboot',
+  '-netdev',
+  'user,id=net0',
+  '-device',
+  'virtio-net-pci,netdev=net0,romfile=',
+];
 const consoleFile = '/run/t/console.log';
 
 describe('qemuArgs', () => {
   it('BIOS + ISO: SeaBIOS (no firmware arguments), the console into its file, the ISO as a CD-ROM booted first', () => {
-    expect(qemuArgs({ media: 'iso', firmware: 'bios', path: '/out/a.iso', consoleFile }, HOST)).toEqual([...COMMON, '-cdrom', '/out/a.iso', '-boot', 'order=d']);
+    expect(qemuArgs({ media: 'iso', firmware: 'bios', path: '/out/a.iso', consoleFile }, HOST)).toEqual([
+      ...COMMON,
+      '-cdrom',
+      '/out/a.iso',
+      '-boot',
+      'order=d',
+    ]);
   });
 
   it('UEFI + ISO: OVMF code read-only, the run’s own copy of the variable store writable', () => {
     expect(qemuArgs({ media: 'iso', firmware: 'uefi', path: '/out/a.iso', varsPath: '/tmp/run1/OVMF_VARS_4M.fd', consoleFile }, HOST)).toEqual([
       ...COMMON,
-      '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
-      '-drive', 'if=pflash,format=raw,unit=1,file=/tmp/run1/OVMF_VARS_4M.fd',
-      '-cdrom', '/out/a.iso', '-boot', 'order=d',
+      '-drive',
+      'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
+      '-drive',
+      'if=pflash,format=raw,unit=1,file=/tmp/run1/OVMF_VARS_4M.fd',
+      '-cdrom',
+      '/out/a.iso',
+      '-boot',
+      'order=d',
     ]);
   });
 
   it('raw disks are virtio drives in snapshot mode (the artifact is never written), commas in paths doubled', () => {
-    expect(qemuArgs({ media: 'raw', firmware: 'bios', path: '/out/a,b.raw', consoleFile }, HOST)).toEqual([...COMMON, '-drive', 'file=/out/a,,b.raw,format=raw,if=virtio,snapshot=on', '-boot', 'order=c']);
+    expect(qemuArgs({ media: 'raw', firmware: 'bios', path: '/out/a,b.raw', consoleFile }, HOST)).toEqual([
+      ...COMMON,
+      '-drive',
+      'file=/out/a,,b.raw,format=raw,if=virtio,snapshot=on',
+      '-boot',
+      'order=c',
+    ]);
     expect(qemuArgs({ media: 'raw', firmware: 'uefi', path: '/d.raw', varsPath: '/t/v,1.fd', consoleFile }, HOST)).toEqual([
       ...COMMON,
-      '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
-      '-drive', 'if=pflash,format=raw,unit=1,file=/t/v,,1.fd',
-      '-drive', 'file=/d.raw,format=raw,if=virtio,snapshot=on', '-boot', 'order=c',
+      '-drive',
+      'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
+      '-drive',
+      'if=pflash,format=raw,unit=1,file=/t/v,,1.fd',
+      '-drive',
+      'file=/d.raw,format=raw,if=virtio,snapshot=on',
+      '-boot',
+      'order=c',
     ]);
   });
 
@@ -219,7 +260,12 @@ describe('watchConsole', () => {
     expect(f.kills).toEqual([]);
     f.write('[ 3.2] Call Trace:\nlogin: \n');
     const r = await done;
-    expect(r).toMatchObject({ status: 'failed', reason: 'forbidden', forbidden: { text: 'Kernel panic' }, message: expect.stringMatching(/^forbidden `Kernel panic` on the console after /) });
+    expect(r).toMatchObject({
+      status: 'failed',
+      reason: 'forbidden',
+      forbidden: { text: 'Kernel panic' },
+      message: expect.stringMatching(/^forbidden `Kernel panic` on the console after /),
+    });
     expect(r.matched.map((m) => m.text)).toEqual(['Linux version']); // the verdict was already made
     expect(consoleTail(r.consoleTail).slice(-2)).toEqual(['[ 3.2] Call Trace:', 'login: ']);
     expect(f.kills).toEqual([[4242, 'SIGTERM']]);
@@ -322,7 +368,14 @@ describe('bootAndCheck with a real process', () => {
     const binary = fakeQemu(dir, '\x1b[0mBdsDxe: starting\nLinux version 6.1\nhost login: ');
     const vars = join(dir, 'VARS.fd');
     writeFileSync(vars, 'vars');
-    const r = await bootAndCheck({ media: 'iso', firmware: 'uefi', path: '/x/a.iso', check: CHECK, consoleFile: join(dir, 'console.log'), host: { binary, ovmfCode: '/code.fd', ovmfVars: vars } });
+    const r = await bootAndCheck({
+      media: 'iso',
+      firmware: 'uefi',
+      path: '/x/a.iso',
+      check: CHECK,
+      consoleFile: join(dir, 'console.log'),
+      host: { binary, ovmfCode: '/code.fd', ovmfVars: vars },
+    });
     expect(r.matched.map((m) => m.text)).toEqual(['Linux version', 'login:']);
     expect(r.status).toBe('passed');
     const args = readFileSync(join(dir, 'args.txt'), 'utf8').trim().split('\n');
@@ -337,7 +390,14 @@ describe('bootAndCheck with a real process', () => {
   it('a panic printed just before QEMU exits is still read: forbidden, not merely "exited"', async () => {
     const dir = join(work, 'boot-panic');
     const binary = fakeQemu(dir, 'Linux version 6.1\n[ 9.1] Kernel panic - not syncing: VFS: Unable to mount root fs\n', 'exit');
-    const r = await bootAndCheck({ media: 'iso', firmware: 'bios', path: '/x/a.iso', check: { ...CHECK, timeoutMs: 10_000 }, consoleFile: join(dir, 'console.log'), host: { ...HOST, binary } });
+    const r = await bootAndCheck({
+      media: 'iso',
+      firmware: 'bios',
+      path: '/x/a.iso',
+      check: { ...CHECK, timeoutMs: 10_000 },
+      consoleFile: join(dir, 'console.log'),
+      host: { ...HOST, binary },
+    });
     expect(r).toMatchObject({ status: 'failed', reason: 'forbidden', forbidden: { text: 'Kernel panic' } });
     expect(consoleTail(r.consoleTail).at(-1)).toBe('[ 9.1] Kernel panic - not syncing: VFS: Unable to mount root fs');
   });
@@ -345,14 +405,34 @@ describe('bootAndCheck with a real process', () => {
   it('a QEMU that stops by itself is reported with what it printed', async () => {
     const dir = join(work, 'boot-exit');
     const binary = fakeQemu(dir, 'Linux version 6.1\n', 'exit');
-    const r = await bootAndCheck({ media: 'iso', firmware: 'bios', path: '/x/a.iso', check: { ...CHECK, timeoutMs: 10_000 }, consoleFile: join(dir, 'console.log'), host: { ...HOST, binary } });
-    expect(r).toMatchObject({ status: 'failed', reason: 'exited', exit: { code: 0, signal: null }, waitingFor: 'login:', qemuOutput: 'qemu: guest asked to stop\n' });
+    const r = await bootAndCheck({
+      media: 'iso',
+      firmware: 'bios',
+      path: '/x/a.iso',
+      check: { ...CHECK, timeoutMs: 10_000 },
+      consoleFile: join(dir, 'console.log'),
+      host: { ...HOST, binary },
+    });
+    expect(r).toMatchObject({
+      status: 'failed',
+      reason: 'exited',
+      exit: { code: 0, signal: null },
+      waitingFor: 'login:',
+      qemuOutput: 'qemu: guest asked to stop\n',
+    });
   });
 
   it('a timeout kills the real process too', async () => {
     const dir = join(work, 'boot-timeout');
     const binary = fakeQemu(dir, 'Linux version 6.1\n');
-    const r = await bootAndCheck({ media: 'iso', firmware: 'bios', path: '/x/a.iso', check: { ...CHECK, timeoutMs: 1500 }, consoleFile: join(dir, 'console.log'), host: { ...HOST, binary } });
+    const r = await bootAndCheck({
+      media: 'iso',
+      firmware: 'bios',
+      path: '/x/a.iso',
+      check: { ...CHECK, timeoutMs: 1500 },
+      consoleFile: join(dir, 'console.log'),
+      host: { ...HOST, binary },
+    });
     expect(r).toMatchObject({ status: 'failed', reason: 'timeout', waitingFor: 'login:' });
     expect(isRunning(Number(readFileSync(join(dir, 'pid.txt'), 'utf8')))).toBe(false);
   });
@@ -375,7 +455,9 @@ function parseXml(xml: string): XmlElement {
   const decode = (s: string) => {
     if (/&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)/.test(s)) throw new Error(`bare & at ${i}: ${s.slice(0, 40)}`);
     return s.replace(/&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
-      e[0] === '#' ? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[e]!,
+      e[0] === '#'
+        ? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1)))
+        : ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[e]!,
     );
   };
   const expectAt = (re: RegExp): RegExpExecArray => {
@@ -430,7 +512,13 @@ function run(media: 'iso' | 'raw', firmware: 'bios' | 'uefi', status: 'passed' |
       status,
       ...(status === 'failed' ? { reason: 'forbidden' as const, waitingFor: 'login:' } : {}),
       message: status === 'passed' ? '`login:` after 41.0 s' : `forbidden \`${NASTY}\``,
-      matched: status === 'passed' ? [{ text: 'Linux version', atMs: 20_000.4 }, { text: 'login:', atMs: 41_000 }] : [{ text: 'Linux version', atMs: 21_000 }],
+      matched:
+        status === 'passed'
+          ? [
+              { text: 'Linux version', atMs: 20_000.4 },
+              { text: 'login:', atMs: 41_000 },
+            ]
+          : [{ text: 'Linux version', atMs: 21_000 }],
       durationMs: 41_234.6,
       consoleTail: Array.from({ length: 40 }, (_, n) => `line ${n + 1}`).join('\n') + `\n${NASTY}\n\n`,
       qemuOutput: '',
@@ -490,7 +578,15 @@ describe('reports', () => {
     });
     expect(ok.consoleTail).toHaveLength(30);
     const bad = JSON.parse(resultJson(run('iso', 'bios', 'failed', { forbidden: { text: 'Kernel panic', atMs: 30_000 } })));
-    expect(bad).toMatchObject({ status: 'failed', reason: 'forbidden', expect: [{ text: 'Linux version', atMs: 21_000 }, { text: 'login:', matched: false }], forbidden: { text: 'Kernel panic', atMs: 30_000 } });
+    expect(bad).toMatchObject({
+      status: 'failed',
+      reason: 'forbidden',
+      expect: [
+        { text: 'Linux version', atMs: 21_000 },
+        { text: 'login:', matched: false },
+      ],
+      forbidden: { text: 'Kernel panic', atMs: 30_000 },
+    });
   });
 });
 
@@ -501,7 +597,8 @@ describe('derivc test (fake QEMU)', () => {
   const project = join(work, 'project');
   cpSync('examples/debian-bare', project, { recursive: true });
   const manifest = join(project, 'derivative.yaml');
-  const withBoot = (boot: string) => writeFileSync(manifest, readFileSync('examples/debian-bare/derivative.yaml', 'utf8').replace(/^tests:[\s\S]*$/m, `tests:\n  boot:\n${boot}`));
+  const withBoot = (boot: string) =>
+    writeFileSync(manifest, readFileSync('examples/debian-bare/derivative.yaml', 'utf8').replace(/^tests:[\s\S]*$/m, `tests:\n  boot:\n${boot}`));
   const out = join(work, 'out');
   const iso = join(out, 'derivc-debian-12.0.1.iso');
   const env = (bin: string) => ({ PATH: `${bin}:/usr/bin:/bin` });
@@ -540,13 +637,21 @@ describe('derivc test (fake QEMU)', () => {
     const junit = parseXml(readFileSync(join(out, 'test', 'junit.xml'), 'utf8'));
     expect(junit.children[0]!.children.map((c) => c.attrs['name'])).toEqual(['iso-bios']);
     expect(junit.children[0]!.children[0]!.children[0]!.text).toContain('boot line 50\nlogin: ');
-    expect(JSON.parse(readFileSync(join(out, 'test', 'iso-bios', 'result.json'), 'utf8'))).toMatchObject({ status: 'failed', reason: 'timeout', expect: [{ text: 'login:' }, { text: 'never printed', matched: false }] });
+    expect(JSON.parse(readFileSync(join(out, 'test', 'iso-bios', 'result.json'), 'utf8'))).toMatchObject({
+      status: 'failed',
+      reason: 'timeout',
+      expect: [{ text: 'login:' }, { text: 'never printed', matched: false }],
+    });
   }, 30_000);
 
   it('a missing ISO is built first (here: the Engine is down, so the build fails and nothing boots)', async () => {
     withBoot('    timeout: 1s\n');
     const empty = join(work, 'empty');
-    const docker = () => ({ endpoint: 'unix:///nowhere.sock', info: async () => Promise.reject(new EngineUnreachableError('unix:///nowhere.sock', 'ENOENT')) }) as unknown as DockerEngine;
+    const docker = () =>
+      ({
+        endpoint: 'unix:///nowhere.sock',
+        info: async () => Promise.reject(new EngineUnreachableError('unix:///nowhere.sock', 'ENOENT')),
+      }) as unknown as DockerEngine;
     const bin = join(work, 'bin-built');
     fakeQemu(bin, 'login: ');
     const r = await runCliAsync(['test', manifest, '-o', empty, '--firmware', 'bios'], { env: env(bin), docker });
@@ -561,7 +666,10 @@ describe('derivc test (fake QEMU)', () => {
     withBoot('    timeout: 5m\n');
     const bin = join(work, 'bin-term');
     fakeQemu(bin, 'SeaBIOS\n'); // never reaches `login:`: only a signal ends this run
-    const child = spawn(process.execPath, [resolve('dist/derivc.mjs'), 'test', manifest, '-o', out, '--firmware', 'bios'], { env: { ...process.env, ...env(bin) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [resolve('dist/derivc.mjs'), 'test', manifest, '-o', out, '--firmware', 'bios'], {
+      env: { ...process.env, ...env(bin) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const pidFile = join(bin, 'pid.txt');
@@ -579,10 +687,15 @@ describe('derivc test (fake QEMU)', () => {
     withBoot('    timeout: 1s\n');
     const noQemu = await runCliAsync(['test', manifest, '-o', out, '--firmware', 'bios'], { env: { PATH: join(work, 'nothing') } });
     expect(noQemu.code).toBe(1);
-    expect(noQemu.stderr).toContain('error[test/tool-missing]: `derivc test` needs `qemu-system-x86_64` (Debian package qemu-system-x86), not found on this host');
+    expect(noQemu.stderr).toContain(
+      'error[test/tool-missing]: `derivc test` needs `qemu-system-x86_64` (Debian package qemu-system-x86), not found on this host',
+    );
     expect(noQemu.stderr).toMatch(/--> .*derivative\.yaml:\d+:\d+/);
     expect(noQemu.stderr).toContain('hint: install them as root: `apt-get install -y qemu-system-x86`; `derivc doctor` checks every tool');
-    expect(await runCliAsync(['test', manifest, '--media', 'floppy'])).toMatchObject({ code: 3, stderr: expect.stringContaining('unknown --media `floppy`; use iso, raw') });
+    expect(await runCliAsync(['test', manifest, '--media', 'floppy'])).toMatchObject({
+      code: 3,
+      stderr: expect.stringContaining('unknown --media `floppy`; use iso, raw'),
+    });
     expect(await runCliAsync(['test', manifest, '--firmware', 'bios,coreboot'])).toMatchObject({ code: 3 });
     expect(await runCliAsync(['test', manifest, '--quiet'])).toMatchObject({ code: 3, stderr: expect.stringContaining('`test` does not take --quiet') });
   }, 30_000);

@@ -7,16 +7,65 @@ import fc from 'fast-check';
 import { DockerfileParser } from 'dockerfile-ast';
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { commentText, dockerExec, dockerPath, dockerString, envAssignment, grubQuoted, kernelArg, markdownCode, shellWord, UnquotableError, xmlCommentText } from '../compiler/quote.js';
+import {
+  commentText,
+  dockerExec,
+  dockerPath,
+  dockerString,
+  envAssignment,
+  grubQuoted,
+  kernelArg,
+  markdownCode,
+  shellWord,
+  UnquotableError,
+  xmlCommentText,
+} from '../compiler/quote.js';
 import { dockerPair, dockerQuoted, execArgs, grubDoubleQuoted, checkGrub, parseDockerfile, sh, sourceWithSh } from './golden/read-back.js';
 
-
 /** Characters quote.ts documents as refused (NUL, C0 but tab, DEL, C1). */
-const CONTROLS = [...Array(0xa0).keys()].filter((c) => c < 0x20 || c >= 0x7f).filter((c) => c !== 0x09).map((c) => String.fromCharCode(c));
+const CONTROLS = [...Array(0xa0).keys()]
+  .filter((c) => c < 0x20 || c >= 0x7f)
+  .filter((c) => c !== 0x09)
+  .map((c) => String.fromCharCode(c));
 const WHITESPACE = [...Array(0x10000).keys()].map((c) => String.fromCharCode(c)).filter((c) => /\s/.test(c));
 
 /** Characters that mean something to sh, Docker or GRUB, plus non-ASCII and a tab. */
-const SPECIAL = ['"', "'", '\\', '$', '`', '{', '}', '(', ')', '#', ';', '&', '|', '<', '>', '*', '?', '[', ']', '!', '~', '=', '%', ' ', '\t', '-', 'a', 'Z', '0', 'é', '🚀', '\u2028', '\u00a0', '\ufeff'];
+const SPECIAL = [
+  '"',
+  "'",
+  '\\',
+  '$',
+  '`',
+  '{',
+  '}',
+  '(',
+  ')',
+  '#',
+  ';',
+  '&',
+  '|',
+  '<',
+  '>',
+  '*',
+  '?',
+  '[',
+  ']',
+  '!',
+  '~',
+  '=',
+  '%',
+  ' ',
+  '\t',
+  '-',
+  'a',
+  'Z',
+  '0',
+  'é',
+  '🚀',
+  '\u2028',
+  '\u00a0',
+  '\ufeff',
+];
 /** No lone surrogates: they cannot come from a UTF-8 manifest, and cannot reach sh intact. */
 const wellFormed = (s: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 const special = fc.string({ unit: fc.constantFrom(...SPECIAL), maxLength: 24 });
@@ -24,12 +73,13 @@ const anyUnicode = fc.string({ unit: 'binary', maxLength: 24 }).filter(wellForme
 /** Text validation could let through to a quoting function: no control characters but tab. */
 const text = fc.oneof(special, anyUnicode).map((s) => s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, ''));
 /** Anything but NUL (multi-line shell words, exec arguments). */
-const noNul = fc.oneof(special, anyUnicode, fc.string({ unit: fc.constantFrom(...SPECIAL, '\n', '\r', '\u0001', '\u007f', '\u0085'), maxLength: 24 })).map((s) => s.replace(/\u0000/g, ''));
+const noNul = fc
+  .oneof(special, anyUnicode, fc.string({ unit: fc.constantFrom(...SPECIAL, '\n', '\r', '\u0001', '\u007f', '\u0085'), maxLength: 24 }))
+  .map((s) => s.replace(/\u0000/g, ''));
 
 function refuses(f: () => unknown): void {
   expect(f).toThrow(UnquotableError);
 }
-
 
 describe('the readers these tests trust', () => {
   // A reader that accepts everything would make every round trip below pass.
@@ -59,7 +109,11 @@ describe('shellWord', () => {
 
   it('round-trips the hard cases: empty, quotes only, leading dash, globs, tilde, newlines, assignments', () => {
     const words = ['', "'", "''", '"', '\\', '-n', '--', '*', '~', '~root', '$(id)', '`id`', 'a\nb', '\n', ' ', 'a=b', "it's", '!', '#', 'é🚀'];
-    expect(sh(`printf '%s\\0' ${words.map(shellWord).join(' ')}`).split('\u0000').slice(0, -1)).toEqual(words);
+    expect(
+      sh(`printf '%s\\0' ${words.map(shellWord).join(' ')}`)
+        .split('\u0000')
+        .slice(0, -1),
+    ).toEqual(words);
   });
 
   it('leaves only safe words unquoted (no glob, tilde, expansion or whitespace)', () => {
@@ -81,7 +135,12 @@ describe('envAssignment', () => {
     fc.assert(
       fc.property(fc.uniqueArray(entry, { selector: (e) => e.key, minLength: 1, maxLength: 10 }), (entries) => {
         const file = entries.map((e) => envAssignment(e.key, e.value)).join('\n') + '\n';
-        expect(sourceWithSh(file, entries.map((e) => e.key))).toEqual(Object.fromEntries(entries.map((e) => [e.key, e.value])));
+        expect(
+          sourceWithSh(
+            file,
+            entries.map((e) => e.key),
+          ),
+        ).toEqual(Object.fromEntries(entries.map((e) => [e.key, e.value])));
       }),
       { numRuns: 60 },
     );
@@ -136,7 +195,10 @@ describe('dockerString', () => {
         expect(out).not.toMatch(/[\n\r]/);
         expect(out.endsWith('"')).toBe(true);
         const d = DockerfileParser.parse(`FROM x\nLABEL "k"=${out}\nARG K=${out}\n`);
-        const [, label, arg] = d.getInstructions() as unknown as { getRawArgumentsContent(): string; getProperties(): { getName(): string; getValue(): string | null }[] }[];
+        const [, label, arg] = d.getInstructions() as unknown as {
+          getRawArgumentsContent(): string;
+          getProperties(): { getName(): string; getValue(): string | null }[];
+        }[];
         expect(dockerPair(label!.getRawArgumentsContent())).toEqual(['k', value]);
         expect(dockerPair(arg!.getRawArgumentsContent())).toEqual(['K', value]);
         // dockerfile-ast unescapes `\"` and `\\` but keeps `\$` for its variable resolution.
@@ -193,7 +255,10 @@ describe('grubQuoted', () => {
   const noBacktick = text.map((s) => s.replace(/`/g, ''));
 
   it('never leaves an unescaped `"`, `$` or `\\`', () => {
-    fc.assert(fc.property(text, (value) => allEscaped(grubQuoted(value))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(text, (value) => allEscaped(grubQuoted(value))),
+      { numRuns: 2000 },
+    );
   });
 
   it('reads back as the input inside GRUB double quotes, with no variable', () => {
@@ -213,7 +278,14 @@ describe('grubQuoted', () => {
   it('is accepted by grub-script-check inside `set` and `if` (batched: one check per run)', (ctx) => {
     fc.assert(
       fc.property(fc.array(text, { minLength: 1, maxLength: 20 }), (values) => {
-        const script = ['if [ -n "$recoverylabel" ]; then', ...values.map((x) => `  set kernelcmd="a ${grubQuoted(x)} b"`), 'else', '  set kernelcmd="x"', 'fi', ''].join('\n');
+        const script = [
+          'if [ -n "$recoverylabel" ]; then',
+          ...values.map((x) => `  set kernelcmd="a ${grubQuoted(x)} b"`),
+          'else',
+          '  set kernelcmd="x"',
+          'fi',
+          '',
+        ].join('\n');
         checkGrub(ctx, script);
       }),
       { numRuns: 25 },
@@ -228,9 +300,12 @@ describe('grubQuoted', () => {
 describe('kernelArg', () => {
   it('is grubQuoted for one token', () => {
     fc.assert(
-      fc.property(text.filter((s) => s !== '' && !/[\s"]/.test(s)), (arg) => {
-        expect(kernelArg(arg)).toBe(grubQuoted(arg));
-      }),
+      fc.property(
+        text.filter((s) => s !== '' && !/[\s"]/.test(s)),
+        (arg) => {
+          expect(kernelArg(arg)).toBe(grubQuoted(arg));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -251,15 +326,29 @@ describe('kernelArg', () => {
 });
 
 describe('commentText, xmlCommentText, markdownCode (a manifest file name in generated comments)', () => {
-  const hostile = ['a\nRUN curl x | sh\n#.yaml', 'b\r\u0001\u001b[31mc', 'x\u202eevil\u2066', 'l\u2028m\u2029n\u0085', 'back\\slash', 'a--b-', '`tick`', '\ud800lone', 'tab\there', 'nbsp\u00a0'];
+  const hostile = [
+    'a\nRUN curl x | sh\n#.yaml',
+    'b\r\u0001\u001b[31mc',
+    'x\u202eevil\u2066',
+    'l\u2028m\u2029n\u0085',
+    'back\\slash',
+    'a--b-',
+    '`tick`',
+    '\ud800lone',
+    'tab\there',
+    'nbsp\u00a0',
+  ];
 
   it('is one line of visible characters, whatever the input', () => {
     fc.assert(
-      fc.property(fc.oneof(anyUnicode, fc.string({ unit: fc.constantFrom(...SPECIAL, '\n', '\r', '\u0001', '\u202e', '\u2066', '\ud800'), maxLength: 24 })), (s) => {
-        const c = commentText(s);
-        expect(c).toMatch(/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u);
-        expect(xmlCommentText(s)).not.toContain('--');
-      }),
+      fc.property(
+        fc.oneof(anyUnicode, fc.string({ unit: fc.constantFrom(...SPECIAL, '\n', '\r', '\u0001', '\u202e', '\u2066', '\ud800'), maxLength: 24 })),
+        (s) => {
+          const c = commentText(s);
+          expect(c).toMatch(/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u);
+          expect(xmlCommentText(s)).not.toContain('--');
+        },
+      ),
       { numRuns: 300 },
     );
     for (const s of hostile) expect(commentText(s)).toMatch(/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u);

@@ -24,7 +24,8 @@ import { FakeEngine } from './support/fake-engine.js';
 import { MemoryHost } from './support/memory-host.js';
 import { optionsOf } from './support/targets.js';
 
-const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
+const HEAD =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 const EPOCH = 1_700_000_000;
 const MiB = 2 ** 20;
 /** About the bare Debian example's image (736 MB). */
@@ -41,13 +42,17 @@ function build(body = ''): Build {
 
 const raw = (stated: NonNullable<Targets['raw']> = {}) => optionsOf('raw', stated);
 /** The disk `targets.raw` states (validated). */
-const spec = (stated: NonNullable<Targets['raw']> = {}) => validDiskSpec(raw(stated), { text: raw(stated).size, pointer: '/targets/raw/size' }, raw(stated).firmware);
-const layoutOf = (stated: NonNullable<Targets['raw']> = {}, image: { bytes: number; toolkit: boolean } | undefined = { bytes: IMAGE_BYTES, toolkit: false }) => diskLayout(spec(stated), build().boot.labels, image, '/targets/raw/size');
-const table = (stated?: NonNullable<Targets['raw']>, image?: { bytes: number; toolkit: boolean }) => layoutOf(stated, image).partitions.map((p) => [p.number, p.name, p.type, p.label, p.startMiB, p.sizeMiB]);
+const spec = (stated: NonNullable<Targets['raw']> = {}) =>
+  validDiskSpec(raw(stated), { text: raw(stated).size, pointer: '/targets/raw/size' }, raw(stated).firmware);
+const layoutOf = (stated: NonNullable<Targets['raw']> = {}, image: { bytes: number; toolkit: boolean } | undefined = { bytes: IMAGE_BYTES, toolkit: false }) =>
+  diskLayout(spec(stated), build().boot.labels, image, '/targets/raw/size');
+const table = (stated?: NonNullable<Targets['raw']>, image?: { bytes: number; toolkit: boolean }) =>
+  layoutOf(stated, image).partitions.map((p) => [p.number, p.name, p.type, p.label, p.startMiB, p.sizeMiB]);
 
 type Exec = Extract<StepAction, { kind: 'exec' }>;
 const execs = (steps: PlanStep[]) => steps.map((s) => s.action).filter((a): a is Exec => a.kind === 'exec');
-const execOf = (steps: PlanStep[], tool: string, last = '') => execs(steps).find((a) => a.tool === tool && (last === '' || a.args.at(-1) === last || a.args.includes(last)))!;
+const execOf = (steps: PlanStep[], tool: string, last = '') =>
+  execs(steps).find((a) => a.tool === tool && (last === '' || a.args.at(-1) === last || a.args.includes(last)))!;
 
 describe('raw disk layout', () => {
   it('is the cOS order: BIOS boot, EFI, OEM, RECOVERY and STATE chosen from the image, PERSISTENT the rest, 1 MiB for each GPT', () => {
@@ -95,7 +100,12 @@ describe('raw disk layout', () => {
 
   it('takes sizes and labels from the manifest, and leaves out what the firmware does not need', () => {
     const b = build('boot: {labels: {oem: ACME_OEM, state: ACME_STATE}}\n');
-    const layout = diskLayout(spec({ size: '4GiB', firmware: ['uefi'], partitions: { oem: '32MiB', recovery: '1GiB', state: '2GiB', persistent: '512MiB' } }), b.boot.labels, { bytes: IMAGE_BYTES, toolkit: false }, '/targets/raw/size');
+    const layout = diskLayout(
+      spec({ size: '4GiB', firmware: ['uefi'], partitions: { oem: '32MiB', recovery: '1GiB', state: '2GiB', persistent: '512MiB' } }),
+      b.boot.labels,
+      { bytes: IMAGE_BYTES, toolkit: false },
+      '/targets/raw/size',
+    );
     expect(layout.partitions.map((p) => [p.name, p.label, p.startMiB, p.sizeMiB])).toEqual([
       ['efi', 'COS_GRUB', 1, 64],
       ['oem', 'ACME_OEM', 65, 32],
@@ -131,7 +141,8 @@ describe('raw disk layout', () => {
     expect((error as TargetError).finding).toEqual({
       code: 'targets/raw-too-small',
       pointer: '/targets/raw/size',
-      message: 'the 4GiB disk cannot hold this image: bios 1MiB + efi 64MiB + oem 64MiB + recovery 2304MiB + state 4416MiB + persistent at least 1MiB + 2MiB for the partition tables make 6852MiB, with recovery 2304MiB and state 4416MiB chosen for its 2048MiB of files',
+      message:
+        'the 4GiB disk cannot hold this image: bios 1MiB + efi 64MiB + oem 64MiB + recovery 2304MiB + state 4416MiB + persistent at least 1MiB + 2MiB for the partition tables make 6852MiB, with recovery 2304MiB and state 4416MiB chosen for its 2048MiB of files',
       hint: 'make the disk at least 6852MiB, or state smaller `targets.raw.partitions` (the image must still fit them)',
     });
   });
@@ -141,7 +152,8 @@ describe('raw disk layout', () => {
       expect.objectContaining({
         finding: expect.objectContaining({
           pointer: '/targets/raw/partitions/state',
-          message: "partition state 1GiB leaves the system image 305MiB (a third, beside the passive and transition images), and the image's files take 1024MiB",
+          message:
+            "partition state 1GiB leaves the system image 305MiB (a third, beside the passive and transition images), and the image's files take 1024MiB",
         }),
       }),
     );
@@ -169,26 +181,54 @@ describe('raw validate()', () => {
       {
         code: 'targets/raw-too-small',
         pointer: '/targets/raw/partitions/state',
-        message: 'partition state 4GiB does not fit the 4GiB disk: bios 1MiB + efi 64MiB + oem 64MiB + recovery 2GiB and 2MiB for the partition tables leave 1917MiB',
+        message:
+          'partition state 4GiB does not fit the 4GiB disk: bios 1MiB + efi 64MiB + oem 64MiB + recovery 2GiB and 2MiB for the partition tables leave 1917MiB',
         hint: 'make the disk larger or this partition smaller',
       },
     ]);
     expect(validateRaw(raw({ size: '3GiB', partitions: { persistent: '3GiB' } }), FACTS)).toEqual([
-      expect.objectContaining({ pointer: '/targets/raw/partitions/persistent', message: 'partition persistent 3GiB does not fit the 3GiB disk: bios 1MiB + efi 64MiB + oem 64MiB + recovery (at least 1MiB) + state (at least 1MiB) and 2MiB for the partition tables leave 2939MiB' }),
+      expect.objectContaining({
+        pointer: '/targets/raw/partitions/persistent',
+        message:
+          'partition persistent 3GiB does not fit the 3GiB disk: bios 1MiB + efi 64MiB + oem 64MiB + recovery (at least 1MiB) + state (at least 1MiB) and 2MiB for the partition tables leave 2939MiB',
+      }),
     ]);
-    expect(validateRaw(raw({ size: '128MiB' }), FACTS)).toEqual([expect.objectContaining({ pointer: '/targets/raw/partitions/oem', message: 'partition oem 64MiB does not fit the 128MiB disk: bios 1MiB + efi 64MiB + oem 64MiB and 2MiB for the partition tables make 131MiB' })]);
-    expect(validateRaw(raw({ size: '132MiB' }), FACTS)).toEqual([expect.objectContaining({ pointer: '/targets/raw/size', message: 'the 132MiB disk has no room left for partition state: bios 1MiB + efi 64MiB + oem 64MiB + recovery (at least 1MiB) and 2MiB for the partition tables take all of it' })]);
+    expect(validateRaw(raw({ size: '128MiB' }), FACTS)).toEqual([
+      expect.objectContaining({
+        pointer: '/targets/raw/partitions/oem',
+        message: 'partition oem 64MiB does not fit the 128MiB disk: bios 1MiB + efi 64MiB + oem 64MiB and 2MiB for the partition tables make 131MiB',
+      }),
+    ]);
+    expect(validateRaw(raw({ size: '132MiB' }), FACTS)).toEqual([
+      expect.objectContaining({
+        pointer: '/targets/raw/size',
+        message:
+          'the 132MiB disk has no room left for partition state: bios 1MiB + efi 64MiB + oem 64MiB + recovery (at least 1MiB) and 2MiB for the partition tables take all of it',
+      }),
+    ]);
   });
 
   it('refuses sizes that are not whole MiB (partitions are MiB-aligned), each at its line', () => {
     expect(validateRaw(raw({ size: '4100000KiB', partitions: { oem: '1500KiB' } }), FACTS)).toEqual([
-      { code: 'targets/invalid-option', pointer: '/targets/raw/size', message: 'the disk size 4100000KiB is not a whole number of MiB: partitions are MiB-aligned', hint: 'write it in MiB, e.g. `4004MiB`' },
-      { code: 'targets/invalid-option', pointer: '/targets/raw/partitions/oem', message: 'partition oem 1500KiB is not a whole number of MiB: partitions are MiB-aligned', hint: 'write it in MiB, e.g. `2MiB`' },
+      {
+        code: 'targets/invalid-option',
+        pointer: '/targets/raw/size',
+        message: 'the disk size 4100000KiB is not a whole number of MiB: partitions are MiB-aligned',
+        hint: 'write it in MiB, e.g. `4004MiB`',
+      },
+      {
+        code: 'targets/invalid-option',
+        pointer: '/targets/raw/partitions/oem',
+        message: 'partition oem 1500KiB is not a whole number of MiB: partitions are MiB-aligned',
+        hint: 'write it in MiB, e.g. `2MiB`',
+      },
     ]);
   });
 
   it('refuses BIOS for an arm64 image, at targets.raw.firmware', () => {
-    expect(validateRaw(raw(), { ...FACTS, arch: 'arm64' })).toEqual([expect.objectContaining({ code: 'targets/unsupported-firmware', pointer: '/targets/raw/firmware' })]);
+    expect(validateRaw(raw(), { ...FACTS, arch: 'arm64' })).toEqual([
+      expect.objectContaining({ code: 'targets/unsupported-firmware', pointer: '/targets/raw/firmware' }),
+    ]);
     expect(validateRaw(raw({ firmware: ['uefi'] }), { ...FACTS, arch: 'arm64' })).toEqual([]);
   });
 });
@@ -208,7 +248,21 @@ describe('raw plan()', () => {
     const plan = planRaw(b, raw({ partitions: { state: '3GiB' } }), CONTEXT);
     expect(activeImageMiB(3072)).toBe(967);
     const active = execs(plan.steps).find((a) => a.tool === 'genext2fs' && a.stdin)!;
-    expect(active.args).toEqual(['-B', '4096', '-b', String((967 * 2 ** 20) / 4096), '-i', '16384', '-m', '0', '-L', 'COS_ACTIVE', '-a', '-', 'stage/state/cOS/active.img']);
+    expect(active.args).toEqual([
+      '-B',
+      '4096',
+      '-b',
+      String((967 * 2 ** 20) / 4096),
+      '-i',
+      '16384',
+      '-m',
+      '0',
+      '-L',
+      'COS_ACTIVE',
+      '-a',
+      '-',
+      'stage/state/cOS/active.img',
+    ]);
     expect(execs(plan.steps).some((a) => a.tool === 'ln')).toBe(false);
     // Chosen from the image: three times what its files need at 4 KiB blocks.
     const chosen = execs(planRaw(b, raw(), CONTEXT).steps).find((a) => a.tool === 'genext2fs' && a.stdin)!;
@@ -217,7 +271,22 @@ describe('raw plan()', () => {
 
   it('fills RECOVERY and STATE offline from the staged trees, files owned by root, with a journal and a derived UUID', () => {
     const plan = planRaw(build(), raw(), CONTEXT);
-    expect(execOf(plan.steps, 'genext2fs', 'state.part').args).toEqual(['-B', '4096', '-b', String(1600 * 256), '-N', '64', '-m', '0', '-U', '-L', 'COS_STATE', '-d', 'stage/state', 'state.part']);
+    expect(execOf(plan.steps, 'genext2fs', 'state.part').args).toEqual([
+      '-B',
+      '4096',
+      '-b',
+      String(1600 * 256),
+      '-N',
+      '64',
+      '-m',
+      '0',
+      '-U',
+      '-L',
+      'COS_STATE',
+      '-d',
+      'stage/state',
+      'state.part',
+    ]);
     expect(execOf(plan.steps, 'tune2fs', 'state.part')).toEqual({
       kind: 'exec',
       tool: 'tune2fs',
@@ -225,10 +294,20 @@ describe('raw plan()', () => {
       env: { SOURCE_DATE_EPOCH: '1700000000', TZ: 'UTC', LC_ALL: 'C', E2FSPROGS_FAKE_TIME: '1700000000' },
     });
     // Every staged path gets the epoch as its time: genext2fs copies file times.
-    expect(execOf(plan.steps, 'touch').args).toEqual(expect.arrayContaining(['-h', '-d', '@1700000000', 'stage/state/cOS/active.img', 'stage/state/grub2/grub.cfg', 'stage/recovery/cOS/recovery.squashfs']));
+    expect(execOf(plan.steps, 'touch').args).toEqual(
+      expect.arrayContaining(['-h', '-d', '@1700000000', 'stage/state/cOS/active.img', 'stage/state/grub2/grub.cfg', 'stage/recovery/cOS/recovery.squashfs']),
+    );
     expect(execOf(plan.steps, 'mkfs.ext4', 'oem.part').args).toEqual([
-      '-q', '-F', '-L', 'COS_OEM', '-U', derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, 'fs-oem'),
-      '-E', `hash_seed=${derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, 'hash-oem')},root_owner=0:0`, 'oem.part', '64M',
+      '-q',
+      '-F',
+      '-L',
+      'COS_OEM',
+      '-U',
+      derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, 'fs-oem'),
+      '-E',
+      `hash_seed=${derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, 'hash-oem')},root_owner=0:0`,
+      'oem.part',
+      '64M',
     ]);
   });
 
@@ -241,7 +320,17 @@ describe('raw plan()', () => {
     expect(execOf(plan.steps, 'mcopy').args).toEqual(['-i', 'efi.part', 'BOOTX64.EFI', '::/EFI/BOOT/BOOTX64.EFI']);
     // The FAT entry takes the file's time: set to the epoch first (a clock time made builds differ).
     expect(execOf(plan.steps, 'touch', 'BOOTX64.EFI').args).toEqual(['-d', '@1700000000', '--', 'BOOTX64.EFI']);
-    expect(execOf(plan.steps, 'mkfs.fat').args).toEqual(['-C', '-F', '32', '-n', 'COS_GRUB', '-i', expect.stringMatching(/^[0-9a-f]{8}$/), 'efi.part', '65536']);
+    expect(execOf(plan.steps, 'mkfs.fat').args).toEqual([
+      '-C',
+      '-F',
+      '32',
+      '-n',
+      'COS_GRUB',
+      '-i',
+      expect.stringMatching(/^[0-9a-f]{8}$/),
+      'efi.part',
+      '65536',
+    ]);
     // mkfs.fat dates the label's directory entry by the clock (two builds differed there): mlabel redates it.
     expect(execOf(plan.steps, 'mlabel')).toMatchObject({ args: ['-i', 'efi.part', '::COS_GRUB'], env: { SOURCE_DATE_EPOCH: '1700000000' } });
   });
@@ -250,8 +339,23 @@ describe('raw plan()', () => {
     const plan = planRaw(build(), raw(), CONTEXT);
     const uuid = (what: string) => derivedUuid({ name: 'acme', version: '1.0' }, EPOCH, what);
     expect(execOf(plan.steps, 'truncate').args).toEqual(['-s', '8192M', 'disk.raw']);
-    expect(execOf(plan.steps, 'sgdisk').args.slice(0, 10)).toEqual(['-U', uuid('disk'), '-n', '1:2048:+1M', '-t', '1:EF02', '-c', '1:bios', '-u', `1:${uuid('part-bios')}`]);
-    expect(execs(plan.steps).filter((a) => a.tool === 'dd').map((a) => [a.args[0], a.args[3]])).toEqual([
+    expect(execOf(plan.steps, 'sgdisk').args.slice(0, 10)).toEqual([
+      '-U',
+      uuid('disk'),
+      '-n',
+      '1:2048:+1M',
+      '-t',
+      '1:EF02',
+      '-c',
+      '1:bios',
+      '-u',
+      `1:${uuid('part-bios')}`,
+    ]);
+    expect(
+      execs(plan.steps)
+        .filter((a) => a.tool === 'dd')
+        .map((a) => [a.args[0], a.args[3]]),
+    ).toEqual([
       ['if=core.img', 'seek=1'],
       ['if=efi.part', 'seek=2'],
       ['if=oem.part', 'seek=66'],
@@ -262,7 +366,13 @@ describe('raw plan()', () => {
     expect(plan.steps.slice(-3).map((s) => s.action)).toEqual([
       { kind: 'install-bios-boot', disk: 'disk.raw', bootImage: '/usr/lib/grub/i386-pc/boot.img', coreLba: 2048, partitionSectors: 2048 },
       { kind: 'checksum', file: 'disk.raw', to: 'acme-1.0.raw.sha256', name: 'acme-1.0.raw' },
-      { kind: 'publish', files: [{ from: 'disk.raw', to: '/out/acme-1.0.raw' }, { from: 'acme-1.0.raw.sha256', to: '/out/acme-1.0.raw.sha256' }] },
+      {
+        kind: 'publish',
+        files: [
+          { from: 'disk.raw', to: '/out/acme-1.0.raw' },
+          { from: 'acme-1.0.raw.sha256', to: '/out/acme-1.0.raw.sha256' },
+        ],
+      },
     ]);
     expect(plan.outputs).toEqual(['/out/acme-1.0.raw', '/out/acme-1.0.raw.sha256']);
     expect(plan.workDir).toEqual({ parent: '/out', prefix: '.derivc-raw-' });
@@ -294,21 +404,33 @@ describe('raw plan()', () => {
     expect(execOf(plan.steps, 'mkfs.fat').args[6]).toBe('<serial from SOURCE_DATE_EPOCH>');
   });
 
-  it("shows placeholders for the sizes chosen from the image while its size is not known (derivc plan)", () => {
+  it('shows placeholders for the sizes chosen from the image while its size is not known (derivc plan)', () => {
     const plan = planRaw(build(), raw(), { ...CONTEXT, imageBytes: undefined });
-    expect(execOf(plan.steps, 'sgdisk').args.filter((_, i, a) => a[i - 1] === '-n').slice(3)).toEqual([
+    expect(
+      execOf(plan.steps, 'sgdisk')
+        .args.filter((_, i, a) => a[i - 1] === '-n')
+        .slice(3),
+    ).toEqual([
       "4:266240:+<MiB of recovery, chosen from the image's size>M",
       "5:<first sector of state, chosen from the image's size>:+<MiB of state, chosen from the image's size>M",
       "6:<first sector of persistent, chosen from the image's size>:+<MiB of persistent, chosen from the image's size>M",
     ]);
     expect(execOf(plan.steps, 'genext2fs', 'recovery.part').args[3]).toBe("<blocks of recovery, chosen from the image's size>");
     // What the manifest states stays as stated.
-    expect(execOf(planRaw(build(), raw({ partitions: { recovery: '1GiB', state: '2GiB' } }), { ...CONTEXT, imageBytes: undefined }).steps, 'sgdisk').args).toContain('6:6557696:+4989M');
+    expect(
+      execOf(planRaw(build(), raw({ partitions: { recovery: '1GiB', state: '2GiB' } }), { ...CONTEXT, imageBytes: undefined }).steps, 'sgdisk').args,
+    ).toContain('6:6557696:+4989M');
   });
 
   it('names the Debian package of every tool, as doctor does, and checks every tool it runs but the Essential ones', () => {
     const plan = planRaw(build(), raw({ format: 'qcow2' }), CONTEXT);
-    expect(plan.tools).toEqual(expect.arrayContaining([{ name: 'genext2fs', package: 'genext2fs' }, { name: 'sgdisk', package: 'gdisk' }, { name: '/usr/lib/grub/i386-pc/boot.img', package: 'grub-pc-bin' }]));
+    expect(plan.tools).toEqual(
+      expect.arrayContaining([
+        { name: 'genext2fs', package: 'genext2fs' },
+        { name: 'sgdisk', package: 'gdisk' },
+        { name: '/usr/lib/grub/i386-pc/boot.img', package: 'grub-pc-bin' },
+      ]),
+    );
     for (const t of plan.tools) expect([t.name, debianPackageOf(t.name)]).toEqual([t.name, t.package]);
     const essential = ['ln', 'touch', 'truncate', 'dd'];
     for (const a of execs(plan.steps)) expect(essential.includes(a.tool) || plan.tools.some((t) => t.name === a.tool)).toBe(true);
@@ -317,12 +439,16 @@ describe('raw plan()', () => {
 
 describe('raw GRUB configuration', () => {
   it('finds STATE by label and hands over to its menu', () => {
-    expect(earlyCfg(build('boot: {labels: {state: ACME_STATE}}\n'))).toBe('search --no-floppy --label --set=root ACME_STATE\nset prefix=($root)/grub2\nconfigfile ($root)/grub2/grub.cfg\n');
+    expect(earlyCfg(build('boot: {labels: {state: ACME_STATE}}\n'))).toBe(
+      'search --no-floppy --label --set=root ACME_STATE\nset prefix=($root)/grub2\nconfigfile ($root)/grub2/grub.cfg\n',
+    );
   });
 
   it('boots each image with the bootargs.cfg inside it: active, passive once there is one, recovery', () => {
     const cfg = grubCfg(build('boot: {grubEntryName: Acme Edge}\n'));
-    expect(cfg).toContain('menuentry "Acme Edge" --id active {\n\tsearch --no-floppy --label --set=root COS_STATE\n\tset img=/cOS/active.img\n\tset label=COS_ACTIVE\n\tloopback loop_active $img\n\tsource (loop_active)/etc/cos/bootargs.cfg\n\tlinux (loop_active)$kernel $kernelcmd\n\tinitrd (loop_active)$initramfs\n}');
+    expect(cfg).toContain(
+      'menuentry "Acme Edge" --id active {\n\tsearch --no-floppy --label --set=root COS_STATE\n\tset img=/cOS/active.img\n\tset label=COS_ACTIVE\n\tloopback loop_active $img\n\tsource (loop_active)/etc/cos/bootargs.cfg\n\tlinux (loop_active)$kernel $kernelcmd\n\tinitrd (loop_active)$initramfs\n}',
+    );
     expect(cfg).toContain('if [ -f /cOS/passive.img ]; then\n\tmenuentry "Acme Edge (fallback)" --id passive {');
     expect(cfg).toContain('\tset img=/cOS/recovery.squashfs\n\tset recoverylabel=COS_RECOVERY\n');
     expect(cfg).toContain('set default=active\nserial --unit=0 --speed=9600\nterminal_input console serial\nterminal_output console serial\n');
@@ -401,6 +527,14 @@ describe('raw run()', () => {
     expect(disk.readBigUInt64LE(0x5c)).toBe(2048n);
     expect(disk.readBigUInt64LE(2048 * SECTOR + SECTOR - 12)).toBe(2049n);
     expect(log.slice(0, 2)).toEqual(['sqfstar stage/recovery/cOS/recovery.squashfs', 'ln stage/state/cOS/active.img']);
-    expect(log.slice(-7)).toEqual(['dd status=none', 'patch @0', 'patch @1048576', 'remove /out/acme-1.0.raw.sha256', 'rename /out/acme-1.0.raw', 'rename /out/acme-1.0.raw.sha256', `remove ${work}`]);
+    expect(log.slice(-7)).toEqual([
+      'dd status=none',
+      'patch @0',
+      'patch @1048576',
+      'remove /out/acme-1.0.raw.sha256',
+      'rename /out/acme-1.0.raw',
+      'rename /out/acme-1.0.raw.sha256',
+      `remove ${work}`,
+    ]);
   });
 });

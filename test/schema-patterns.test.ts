@@ -41,7 +41,29 @@ const patterns = [...new Set([...patternsOf('schema/derivative.schema.json'), ..
 const CANDIDATES = [...Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)), '\t', '\n', '\u0000', '\u0085', 'é', '\u{1F600}'];
 const ENDINGS = ['!', ' ', '\n', '\u0000', '"', '/', ':', '.', '-', '$', '\u{1F600}'];
 // Valid openings of the patterns that only start matching after a fixed prefix.
-const PREFIXES = ['', 'a', '/', 'a/', 'a:', 'a=', 'a.b/', 'localhost:5000/', 'https://', 'tmpfs:', 'LABEL=', 'UUID=', 'ssh-ed25519 ', 'ssh-ed25519 AAAA ', '$6$', '$y$j9T$', '$2b$10$', 'subnet-', 'net.', '1.1.1.1', '::'];
+const PREFIXES = [
+  '',
+  'a',
+  '/',
+  'a/',
+  'a:',
+  'a=',
+  'a.b/',
+  'localhost:5000/',
+  'https://',
+  'tmpfs:',
+  'LABEL=',
+  'UUID=',
+  'ssh-ed25519 ',
+  'ssh-ed25519 AAAA ',
+  '$6$',
+  '$y$j9T$',
+  '$2b$10$',
+  'subnet-',
+  'net.',
+  '1.1.1.1',
+  '::',
+];
 const LIMIT_MS = 50;
 
 /** Up to three characters matching a character class: first, middle and last of the candidates. */
@@ -123,7 +145,10 @@ function slowInputs(re: RegExp, inputs: string[], budgetMs: number): string[] {
 
 function adversarialInputs(pattern: string): string[] {
   return PREFIXES.flatMap((prefix) =>
-    units(pattern).flatMap((unit) => [prefix + repeatTo(unit, 20_000), ...ENDINGS.map((end) => prefix + repeatTo(unit, 2_000 - prefix.length - end.length) + end)]),
+    units(pattern).flatMap((unit) => [
+      prefix + repeatTo(unit, 20_000),
+      ...ENDINGS.map((end) => prefix + repeatTo(unit, 2_000 - prefix.length - end.length) + end),
+    ]),
   );
 }
 
@@ -139,13 +164,18 @@ describe('schema patterns resist catastrophic backtracking', () => {
   }, 30_000);
 
   for (const pattern of patterns) {
-    it(pattern.length > 70 ? `${pattern.slice(0, 67)}…` : pattern, () => {
-      expect(slowInputs(new RegExp(pattern, 'u'), adversarialInputs(pattern), 10_000)).toEqual([]);
-    }, 30_000);
+    it(
+      pattern.length > 70 ? `${pattern.slice(0, 67)}…` : pattern,
+      () => {
+        expect(slowInputs(new RegExp(pattern, 'u'), adversarialInputs(pattern), 10_000)).toEqual([]);
+      },
+      30_000,
+    );
   }
 });
 
-const MINIMAL = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata:\n  name: acme-os\n  version: 1.0.0\nbase:\n  image: registry.opensuse.org/opensuse/leap:15.5\n';
+const MINIMAL =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata:\n  name: acme-os\n  version: 1.0.0\nbase:\n  image: registry.opensuse.org/opensuse/leap:15.5\n';
 
 /** A valid manifest padded with a trailing comment to exactly `bytes` bytes. */
 function paddedManifest(bytes: number): string {
@@ -159,7 +189,9 @@ describe('oversized files', () => {
     writeFileSync(file, paddedManifest(MAX_FILE_BYTES + 1));
     const { code, stdout } = runCli(['validate', '--format', 'json', file]);
     expect(code).toBe(1);
-    const { diagnostics } = JSON.parse(stdout) as { diagnostics: { code: string; message: string; file: string; range: { start: { line: number; column: number } } }[] };
+    const { diagnostics } = JSON.parse(stdout) as {
+      diagnostics: { code: string; message: string; file: string; range: { start: { line: number; column: number } } }[];
+    };
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]).toMatchObject({ code: 'parse/too-large', file, range: { start: { line: 1, column: 1 } } });
     expect(diagnostics[0]!.message).toBe(`file is ${MAX_FILE_BYTES + 1} bytes; the limit is ${MAX_FILE_BYTES}`);
@@ -199,6 +231,8 @@ describe('oversized folders', () => {
     const { code, stdout } = runCli(['validate', '--format', 'json', join(dir, 'derivative.yaml')]);
     expect(code).toBe(1);
     const { diagnostics } = JSON.parse(stdout) as { diagnostics: { code: string; pointer: string; message: string }[] };
-    expect(diagnostics.map((d) => [d.code, d.pointer, d.message])).toEqual([['path/too-many-files', '/oemDir', '`oem` holds more than 10000 files; derivc reads only the first 10000']]);
+    expect(diagnostics.map((d) => [d.code, d.pointer, d.message])).toEqual([
+      ['path/too-many-files', '/oemDir', '`oem` holds more than 10000 files; derivc reads only the first 10000'],
+    ]);
   });
 });

@@ -20,7 +20,8 @@ import { runCli } from './support/cli.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { MemoryHost } from './support/memory-host.js';
 
-const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
+const HEAD =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 const MiB = 2 ** 20;
 
 describe('target options', () => {
@@ -42,7 +43,14 @@ describe('target options', () => {
   });
 
   it("keep what the manifest states, and resolve the ISO overlay from the manifest's folder", () => {
-    const ir = targetsIR({ iso: { label: 'ACME', overlay: 'extra' }, raw: { partitions: { state: '2GiB' } }, packer: { builders: ['amazon-ebs'], amazonEbs: { region: 'eu-central-1' } } }, 'site');
+    const ir = targetsIR(
+      {
+        iso: { label: 'ACME', overlay: 'extra' },
+        raw: { partitions: { state: '2GiB' } },
+        packer: { builders: ['amazon-ebs'], amazonEbs: { region: 'eu-central-1' } },
+      },
+      'site',
+    );
     expect(ir.enabled).toEqual(['iso', 'raw', 'packer']);
     expect(ir.iso).toMatchObject({ label: 'ACME', firmware: ['bios', 'uefi'], overlay: 'site/extra' });
     expect(ir.raw.partitions).toEqual({ oem: '64MiB', state: '2GiB', persistent: 'rest' });
@@ -51,7 +59,8 @@ describe('target options', () => {
 
   it('leave no default to the targets: none of them names a default of its own', () => {
     const files = readdirSync('targets', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('io/'));
-    for (const f of files) expect(readFileSync(join('targets', f), 'utf8'), f).not.toMatch(/_DEFAULTS\b|DEFAULT_FIRMWARE|\?\? '(?:COS_LIVE|zstd|8GiB|2GiB|qcow2|bios|nat)'/);
+    for (const f of files)
+      expect(readFileSync(join('targets', f), 'utf8'), f).not.toMatch(/_DEFAULTS\b|DEFAULT_FIRMWARE|\?\? '(?:COS_LIVE|zstd|8GiB|2GiB|qcow2|bios|nat)'/);
   });
 
   it('have their schema from the manifest schema', () => {
@@ -93,7 +102,21 @@ describe('plan-run and the actions', () => {
     expect(Object.keys(TARGETS.iso.actions)).toEqual(['set-efi-serial']);
     expect(Object.keys(TARGETS.raw.actions)).toEqual(['install-bios-boot']);
     expect(Object.keys(TARGETS.ova.actions)).toEqual(['set-vmdk-cid', 'ovf-manifest']);
-    expect(Object.keys(ACTIONS).sort()).toEqual(['checksum', 'checksums', 'copy-tree', 'exec', 'extract', 'install-bios-boot', 'mkdir', 'ovf-manifest', 'publish', 'publish-dir', 'set-efi-serial', 'set-vmdk-cid', 'write']);
+    expect(Object.keys(ACTIONS).sort()).toEqual([
+      'checksum',
+      'checksums',
+      'copy-tree',
+      'exec',
+      'extract',
+      'install-bios-boot',
+      'mkdir',
+      'ovf-manifest',
+      'publish',
+      'publish-dir',
+      'set-efi-serial',
+      'set-vmdk-cid',
+      'write',
+    ]);
   });
 });
 
@@ -139,7 +162,8 @@ class RecordingTools {
   constructor(engine: FakeEngine) {
     this.engine = Object.assign(engine, {
       imageCreated: async () => 1_700_000_000,
-      exportContainer: async <T,>(_image: string, consume: (tar: NodeJS.ReadableStream) => Promise<T>) => consume((await import('node:stream')).Readable.from([Buffer.alloc(1024)])),
+      exportContainer: async <T>(_image: string, consume: (tar: NodeJS.ReadableStream) => Promise<T>) =>
+        consume((await import('node:stream')).Readable.from([Buffer.alloc(1024)])),
       readEntries: async (_image: string, paths: readonly string[]) => new Map(paths.map((p) => [p, undefined])),
     });
   }
@@ -185,7 +209,14 @@ async function build(manifest: string, target: string, prepare?: (engine: FakeEn
   prepare?.(engine);
   const tools = new RecordingTools(engine);
   const out = { stdout: '', stderr: '' };
-  const io: CliIO = { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), isTTY: false, env: {}, host: new MemoryHost({ 'derivative.yaml': manifest }), docker: () => tools.engine };
+  const io: CliIO = {
+    stdout: (t) => void (out.stdout += t),
+    stderr: (t) => void (out.stderr += t),
+    isTTY: false,
+    env: {},
+    host: new MemoryHost({ 'derivative.yaml': manifest }),
+    docker: () => tools.engine,
+  };
   const outDir = `/tmp/derivc-targets-unit-${process.pid}`;
   try {
     const code = await buildCommand({ files: ['derivative.yaml'], out: outDir, quiet: true, json: false, target }, io, { targetIO: () => tools.io });
@@ -204,7 +235,17 @@ describe('derivc build --target raw,ova', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.execs.filter((e) => e.tool === 'sqfstar')).toHaveLength(1);
       expect(r.execs.filter((e) => e.tool === 'sgdisk')).toHaveLength(1);
-      expect(r.execs.find((e) => e.tool === 'qemu-img')!.args).toEqual(['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', join(r.outDir, 'acme-1.0.raw'), 'acme-1.0-disk1.vmdk']);
+      expect(r.execs.find((e) => e.tool === 'qemu-img')!.args).toEqual([
+        'convert',
+        '-f',
+        'raw',
+        '-O',
+        'vmdk',
+        '-o',
+        'subformat=streamOptimized',
+        join(r.outDir, 'acme-1.0.raw'),
+        'acme-1.0-disk1.vmdk',
+      ]);
       expect(r.stderr).toMatch(/raw: .*acme-1\.0\.raw .*\n(?:.*\n)*ova: .*acme-1\.0\.ova/);
     }
   });
@@ -221,7 +262,14 @@ describe('derivc build --target raw: partitions chosen from the built image', ()
   it('sizes RECOVERY and STATE from the image so that `size: 4GiB` alone fits', async () => {
     const r = await build(`${HEAD}targets: {raw: {size: 4GiB}}\n`, 'raw', (e) => (e.imageBytes = 736 * 1000 * 1000));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.execs.find((e) => e.tool === 'sgdisk')!.args.filter((_, i, a) => a[i - 1] === '-n')).toEqual(['1:2048:+1M', '2:4096:+64M', '3:135168:+64M', '4:266240:+832M', '5:1970176:+1600M', '6:5246976:+1533M']);
+    expect(r.execs.find((e) => e.tool === 'sgdisk')!.args.filter((_, i, a) => a[i - 1] === '-n')).toEqual([
+      '1:2048:+1M',
+      '2:4096:+64M',
+      '3:135168:+64M',
+      '4:266240:+832M',
+      '5:1970176:+1600M',
+      '6:5246976:+1533M',
+    ]);
   });
 
   it('reports an image the disk cannot hold at `size`, before any medium is made', async () => {

@@ -34,6 +34,10 @@ describe('limitPerFile', () => {
 
   it('gives the count the severity of the worst problem left out', () => {
     const out = limitPerFile([d('a', 1), d('a', 2, 'warning')], 1);
-    expect(out[1]).toMatchObject({ code: 'validate/too-many-problems', severity: 'warning', message: '1 more warning in this file is not shown (the first is here): derivc reports at most 1 problems per file' });
+    expect(out[1]).toMatchObject({
+      code: 'validate/too-many-problems',
+      severity: 'warning',
+      message: '1 more warning in this file is not shown (the first is here): derivc reports at most 1 problems per file',
+    });
   });
 });

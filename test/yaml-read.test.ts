@@ -6,7 +6,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseYaml } from '../compiler/parse.js';
 
-const read = (text: string, kind: 'manifest' | 'cloud-config' = 'manifest') => parseYaml('f.yaml', new TextEncoder().encode(text), { yipOctal: kind === 'manifest' ? 'stages' : 'document' });
+const read = (text: string, kind: 'manifest' | 'cloud-config' = 'manifest') =>
+  parseYaml('f.yaml', new TextEncoder().encode(text), { yipOctal: kind === 'manifest' ? 'stages' : 'document' });
 const data = (text: string) => {
   const r = read(text);
   expect(r.diagnostics).toEqual([]);
@@ -17,7 +18,9 @@ const problems = (text: string, kind?: 'manifest' | 'cloud-config') =>
 
 describe('tags', () => {
   it('accepts the core tags where every YAML reader agrees on the value', () => {
-    expect(data('a: !!str 0644\nb: !!int "1"\nc: !!int -12\nd: !!float 1.5e3\ne: !!bool false\nf: !!null ~\ng: !!map {x: 1}\nh: !!seq [1]\ni: !!str\n')).toEqual({
+    expect(
+      data('a: !!str 0644\nb: !!int "1"\nc: !!int -12\nd: !!float 1.5e3\ne: !!bool false\nf: !!null ~\ng: !!map {x: 1}\nh: !!seq [1]\ni: !!str\n'),
+    ).toEqual({
       a: '0644',
       b: 1,
       c: -12,
@@ -33,7 +36,12 @@ describe('tags', () => {
   });
 
   it('keeps `!!str 0644` a string where yip reads modes as octal numbers', () => {
-    const stages = (text: string) => (data(`stages:\n  boot:\n    - files:\n        - path: /x\n          permissions: ${text}\n`) as { stages: { boot: { files: { permissions: unknown }[] }[] } }).stages.boot[0]!.files[0]!.permissions;
+    const stages = (text: string) =>
+      (
+        data(`stages:\n  boot:\n    - files:\n        - path: /x\n          permissions: ${text}\n`) as {
+          stages: { boot: { files: { permissions: unknown }[] }[] };
+        }
+      ).stages.boot[0]!.files[0]!.permissions;
     expect(stages('0644')).toBe(0o644);
     expect(stages('!!str 0644')).toBe('0644');
   });
@@ -41,8 +49,16 @@ describe('tags', () => {
   it.each([
     ['a: !!binary aGVsbG8=\n', '1:4-12', 'tag `!!binary` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings'],
     ['a: !custom x\n', '1:4-11', 'tag `!custom` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings'],
-    ['a: !!js/function "function () {}"\n', '1:4-17', 'tag `!!js/function` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings'],
-    ['a: !<tag:example.com,2024:x> y\n', '1:4-29', 'tag `!<tag:example.com,2024:x>` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings'],
+    [
+      'a: !!js/function "function () {}"\n',
+      '1:4-17',
+      'tag `!!js/function` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings',
+    ],
+    [
+      'a: !<tag:example.com,2024:x> y\n',
+      '1:4-29',
+      'tag `!<tag:example.com,2024:x>` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings',
+    ],
     ['a: !!set {x, y}\n', '1:4-9', 'tag `!!set` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings'],
     ['a: !!omap [x: 1]\n', '1:4-10', 'tag `!!omap` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings'],
     ['a: !!timestamp 2001-12-14\n', '1:4-15', 'tag `!!timestamp` is not supported: derivc reads strings, numbers, booleans, null, lists and mappings'],
@@ -64,7 +80,9 @@ describe('tags', () => {
 
   it('points binary content to files[].source in a manifest, to `encoding: b64` in cloud-config', () => {
     expect(read('a: !!binary aGk=\n').diagnostics[0]!.hint).toBe('remove the tag: put the file next to the manifest and name it with `files[].source`');
-    expect(read('a: !!binary aGk=\n', 'cloud-config').diagnostics[0]!.hint).toBe('remove the tag: write the base64 text as a string and set `encoding: b64` on the file');
+    expect(read('a: !!binary aGk=\n', 'cloud-config').diagnostics[0]!.hint).toBe(
+      'remove the tag: write the base64 text as a string and set `encoding: b64` on the file',
+    );
   });
 });
 
@@ -96,9 +114,16 @@ describe('keys', () => {
 
   it('makes the same data as the yaml library, for every manifest in the repository', () => {
     const files = [
-      ...readdirSync('examples', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `examples/${d.name}/derivative.yaml`),
-      ...readdirSync('test/golden', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `test/golden/${d.name}/derivative.yaml`).filter((f) => existsSync(f)),
-      ...readdirSync('test/errors').filter((f) => f.endsWith('.yaml')).map((f) => `test/errors/${f}`),
+      ...readdirSync('examples', { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => `examples/${d.name}/derivative.yaml`),
+      ...readdirSync('test/golden', { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => `test/golden/${d.name}/derivative.yaml`)
+        .filter((f) => existsSync(f)),
+      ...readdirSync('test/errors')
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => `test/errors/${f}`),
     ];
     let compared = 0;
     for (const file of files) {
@@ -129,7 +154,7 @@ describe('syntax errors: the first one, at the line of the mistake, in plain wor
     ['a: [1, 2\nb: 3\n', '1:4-5', 'the list opened with `[` here is not closed before line 2'],
     ['a: {x: 1\nb: 3\n', '1:4-5', 'the mapping opened with `{` here is not closed before line 2'],
     ['a: 1\nb: "abc\nc: 3\n', '2:4-5', 'the string opened with `"` here is never closed'],
-    ["a: 1\nb: 'abc\nc: 3\n", "2:4-5", "the string opened with `'` here is never closed"],
+    ["a: 1\nb: 'abc\nc: 3\n", '2:4-5', "the string opened with `'` here is never closed"],
     ['a: [1, "x]\nb: 3\n', '1:8-9', 'the string opened with `"` here is never closed'],
     ['a: "x\\qy"\n', '1:6-8', '`\\q` is not a valid escape in a "double-quoted" string'],
     ['a: @x\n', '1:4-5', 'a value cannot start with `@` unless it is quoted'],
@@ -157,7 +182,9 @@ describe('aliases', () => {
   it('an alias to no anchor, or to the value around it, is an error at the alias', () => {
     expect(problems('a: *nope\n')).toEqual([{ code: 'parse/undefined-alias', at: '1:4-9', message: 'alias `*nope` refers to no anchor defined before it' }]);
     expect(problems('a: *b\nb: &b 1\n')).toEqual([{ code: 'parse/undefined-alias', at: '1:4-6', message: 'alias `*b` refers to no anchor defined before it' }]);
-    expect(problems('a: &x {b: [1, *x]}\n')).toEqual([{ code: 'parse/recursive-alias', at: '1:15-17', message: 'alias `*x` is inside the value `&x` names: it would repeat itself forever' }]);
+    expect(problems('a: &x {b: [1, *x]}\n')).toEqual([
+      { code: 'parse/recursive-alias', at: '1:15-17', message: 'alias `*x` is inside the value `&x` names: it would repeat itself forever' },
+    ]);
   });
 
   it('`<<` takes mappings only', () => {

@@ -22,7 +22,8 @@ export function contractExpectations(build: Build): Expectation[] {
   ];
   // A bare derivative has nothing to run at boot: its settings were applied at build time.
   if (build.runtimeToolkit) list.push({ path: '/system/oem', kind: 'directory', why: 'the cloud-config the toolkit runs at boot', pointer: '' });
-  for (const [i, p] of (build.layout?.persistentPaths ?? []).entries()) list.push({ path: p, kind: 'directory', why: 'a persistent path (boot waits for it)', pointer: `/layout/persistentPaths/${i}` });
+  for (const [i, p] of (build.layout?.persistentPaths ?? []).entries())
+    list.push({ path: p, kind: 'directory', why: 'a persistent path (boot waits for it)', pointer: `/layout/persistentPaths/${i}` });
   // A downstream installs no toolkit (its IR says `none`): the upstream's image was checked.
   const t = build.toolkit;
   if (t.source === 'luet') list.push({ path: '/usr/bin/luet', kind: 'file', why: 'the luet toolkit binary', pointer: '/toolkit' });
@@ -54,7 +55,11 @@ async function resolveAll(engine: DockerEngine, image: string, paths: string[]):
 export async function checkContract(engine: DockerEngine, image: string, v: ValidatedManifest, build: Build): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   const expected = contractExpectations(build);
-  const stats = await resolveAll(engine, image, expected.map((e) => e.path));
+  const stats = await resolveAll(
+    engine,
+    image,
+    expected.map((e) => e.path),
+  );
   for (const e of expected) {
     const stat = stats.get(e.path);
     if (stat && stat.kind === e.kind) continue;
@@ -65,7 +70,9 @@ export async function checkContract(engine: DockerEngine, image: string, v: Vali
       file: v.path,
       pointer: e.pointer,
       range: v.source.locate(e.pointer),
-      hint: e.path.startsWith('/boot') ? 'the image needs exactly one kernel under /lib/modules; check the boot glue packages and build.log' : 'see build.log in the output directory',
+      hint: e.path.startsWith('/boot')
+        ? 'the image needs exactly one kernel under /lib/modules; check the boot glue packages and build.log'
+        : 'see build.log in the output directory',
     });
   }
   return out;

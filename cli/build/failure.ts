@@ -18,9 +18,19 @@ export function buildFailure(v: ValidatedManifest, origin: InstructionOrigin | u
   const at = (pointer: string) => ({ file: v.path, pointer, range: v.source.locate(pointer) });
   const text = [...outputTail, message].join('\n');
   if (/no space left on device/i.test(text)) {
-    return { code: 'build/no-space', severity: 'error', message: `the build ran out of disk space${origin ? ` in step "${origin.title}"` : ''}`, ...at(origin?.pointer ?? ''), hint: 'free space where Docker keeps images (`docker system df`, `docker image prune`, `docker builder prune`) and build again' };
+    return {
+      code: 'build/no-space',
+      severity: 'error',
+      message: `the build ran out of disk space${origin ? ` in step "${origin.title}"` : ''}`,
+      ...at(origin?.pointer ?? ''),
+      hint: 'free space where Docker keeps images (`docker system df`, `docker image prune`, `docker builder prune`) and build again',
+    };
   }
-  if (origin?.pointer === '/base' && /^FROM /.test(origin.instruction) && /pull access denied|repository does not exist|manifest unknown|not found|dial tcp|lookup .* on|no such host|TLS handshake|connection refused/i.test(text)) {
+  if (
+    origin?.pointer === '/base' &&
+    /^FROM /.test(origin.instruction) &&
+    /pull access denied|repository does not exist|manifest unknown|not found|dial tcp|lookup .* on|no such host|TLS handshake|connection refused/i.test(text)
+  ) {
     const ref = origin.instruction.replace(/^FROM\s+/, '').split(/\s+/)[0]!;
     const pointer = v.manifest.base.derivative !== undefined ? '/base/derivative' : '/base/image';
     return {
@@ -50,6 +60,11 @@ export function buildFailure(v: ValidatedManifest, origin: InstructionOrigin | u
     severity: 'error',
     message: `build step "${origin?.title ?? 'unknown'}" failed: ${message.split('\n')[0]}`,
     ...at(origin?.pointer ?? ''),
-    hint: outputTail.length ? `last output:\n${outputTail.slice(-8).map((l) => `  | ${l}`).join('\n')}` : 'see build.log in the output directory',
+    hint: outputTail.length
+      ? `last output:\n${outputTail
+          .slice(-8)
+          .map((l) => `  | ${l}`)
+          .join('\n')}`
+      : 'see build.log in the output directory',
   };
 }

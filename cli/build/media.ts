@@ -64,13 +64,29 @@ export async function makeMedia(req: MediaRequest, io: CliIO): Promise<boolean> 
   if (sourceDateEpoch === undefined) {
     sourceDateEpoch = await req.engine.imageCreated?.(req.image);
     if (sourceDateEpoch === undefined) {
-      report([diagnostic(v, first, 'targets/failed', `cannot tell when ${req.image} was created (the default SOURCE_DATE_EPOCH)`, 'set SOURCE_DATE_EPOCH to the seconds since 1970 that media timestamps should carry')]);
+      report([
+        diagnostic(
+          v,
+          first,
+          'targets/failed',
+          `cannot tell when ${req.image} was created (the default SOURCE_DATE_EPOCH)`,
+          'set SOURCE_DATE_EPOCH to the seconds since 1970 that media timestamps should carry',
+        ),
+      ]);
       return false;
     }
   }
   const imageBytes = await req.engine.imageSize?.(req.image);
   if (imageBytes === undefined) {
-    report([diagnostic(v, first, 'targets/failed', `cannot tell how large ${req.image} is (the raw disk sizes its partitions by it)`, 'the Docker Engine client in use does not say; derivc build with the Engine API does')]);
+    report([
+      diagnostic(
+        v,
+        first,
+        'targets/failed',
+        `cannot tell how large ${req.image} is (the raw disk sizes its partitions by it)`,
+        'the Docker Engine client in use does not say; derivc build with the Engine API does',
+      ),
+    ]);
     return false;
   }
 
@@ -87,7 +103,15 @@ export async function makeMedia(req: MediaRequest, io: CliIO): Promise<boolean> 
     if (missing.length === 0) continue;
     const packages = [...new Set(missing.map((t) => t.package))];
     const list = missing.map((t) => `\`${t.name}\` (Debian package ${t.package})`).join(', ');
-    missingTools.push(diagnostic(v, plan.target, 'targets/tool-missing', `the ${plan.target} target needs host tools that are missing: ${list}`, `install them as root: \`apt-get install -y ${packages.join(' ')}\`; \`derivc doctor\` checks every tool`));
+    missingTools.push(
+      diagnostic(
+        v,
+        plan.target,
+        'targets/tool-missing',
+        `the ${plan.target} target needs host tools that are missing: ${list}`,
+        `install them as root: \`apt-get install -y ${packages.join(' ')}\`; \`derivc doctor\` checks every tool`,
+      ),
+    );
   }
   if (missingTools.length > 0) {
     report(missingTools);
@@ -103,7 +127,15 @@ export async function makeMedia(req: MediaRequest, io: CliIO): Promise<boolean> 
         io.stderr(`${name} cancelled; nothing was written to ${shown(req.outDir)}\n`);
         return false;
       }
-      report([diagnostic(v, name, 'targets/failed', `the ${name} medium could not be made: ${(err as Error).message}`, `nothing of it was written to ${req.outDir}; \`derivc plan --target ${name}\` shows every step`)]);
+      report([
+        diagnostic(
+          v,
+          name,
+          'targets/failed',
+          `the ${name} medium could not be made: ${(err as Error).message}`,
+          `nothing of it was written to ${req.outDir}; \`derivc plan --target ${name}\` shows every step`,
+        ),
+      ]);
       return false;
     }
   }

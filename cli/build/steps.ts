@@ -22,7 +22,12 @@ export function instructionOrigins(output: CompileOutput): InstructionOrigin[] {
     .map((instruction) => {
       const known = byLine.get(instruction);
       if (known) return { instruction, ...known };
-      if (instruction.startsWith('FROM ')) return { instruction, title: instruction.includes(' AS ') ? 'toolkit image' : 'base image', pointer: instruction.includes(' AS ') ? '/toolkit' : '/base' };
+      if (instruction.startsWith('FROM '))
+        return {
+          instruction,
+          title: instruction.includes(' AS ') ? 'toolkit image' : 'base image',
+          pointer: instruction.includes(' AS ') ? '/toolkit' : '/base',
+        };
       if (instruction.startsWith('ARG ')) return { instruction, title: 'build arguments', pointer: '/build/args' };
       return { instruction, title: 'build', pointer: '' };
     });

@@ -78,7 +78,10 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   const session = deps.validated?.session ?? validationSession(io.host);
   const validated = session.validate(path!);
   const report = (diagnostics: Diagnostic[]) => {
-    if (diagnostics.length) io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
+    if (diagnostics.length)
+      io.stderr(
+        formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }),
+      );
   };
   report(validated.diagnostics);
   const manifest = validated.value.manifest;
@@ -116,7 +119,9 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     else io.stderr(`${summary}\n`);
     if (targets.length === 0) return EXIT.ok;
 
-    const makeIO = deps.targetIO ?? ((e, cli, progress) => nodeTargetIO(e, { env: cli.env, ...(cli.signal ? { signal: cli.signal } : {}), ...(progress ? { progress } : {}) }));
+    const makeIO =
+      deps.targetIO ??
+      ((e, cli, progress) => nodeTargetIO(e, { env: cli.env, ...(cli.signal ? { signal: cli.signal } : {}), ...(progress ? { progress } : {}) }));
     const made = await makeMedia(
       {
         manifest,
@@ -162,7 +167,9 @@ class Builder {
   /** Opens (locks) an output directory, waiting while another derivc process uses it. */
   open(outDir: string): Promise<OutputDir> {
     const note = (line: string) => this.io.stderr(`derivc: ${shown(line)}\n`);
-    return Promise.resolve(openOutputDir(outDir, { inputs: this.inputs, command: 'build', note }, { ...(this.io.signal ? { signal: this.io.signal } : {}), onWait: note }));
+    return Promise.resolve(
+      openOutputDir(outDir, { inputs: this.inputs, command: 'build', note }, { ...(this.io.signal ? { signal: this.io.signal } : {}), onWait: note }),
+    );
   }
 
   /** Builds `v` (after its upstream) from `out`, or finds it already built. Undefined on failure (reported). */
@@ -190,7 +197,8 @@ class Builder {
     if (existing?.['derivc.build-id'] === output.buildId) {
       return { image: { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false }, compiled: output };
     }
-    if (this.mode !== 'quiet' && this.mode !== 'json') this.io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${shown(outDir)})\n`);
+    if (this.mode !== 'quiet' && this.mode !== 'json')
+      this.io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${shown(outDir)})\n`);
 
     const origins = instructionOrigins(output);
     const logFile = createWriteStream(join(outDir, 'build.log'));

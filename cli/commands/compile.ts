@@ -38,7 +38,11 @@ export function compileToMemory(path: string, io: CliIO, opts: { strict: boolean
   }
   const failing = diagnostics.some((d) => isFailing(d, opts.strict));
   if (diagnostics.length) {
-    const text = formatDiagnostics(format, { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION });
+    const text = formatDiagnostics(
+      format,
+      { diagnostics: sortDiagnostics(diagnostics), sources: session.sources },
+      { color: wantsColor(io), toolVersion: VERSION },
+    );
     (format === 'pretty' ? io.stderr : io.stdout)(text);
   }
   return failing ? undefined : output;
@@ -54,7 +58,11 @@ export function compileCommand(args: CompileArgs, io: CliIO): number | Promise<n
   if (!output) return EXIT.failed;
   const note = (line: string) => io.stderr(`derivc: ${shown(line)}\n`);
   checkGenerated(output.files); // a refused path: before anything is created
-  const opened = openOutputDir(out, { inputs: recording.inputs, command: args.check ? 'compile --check' : 'compile', note, forCheck: args.check }, { ...(io.signal ? { signal: io.signal } : {}), onWait: note });
+  const opened = openOutputDir(
+    out,
+    { inputs: recording.inputs, command: args.check ? 'compile --check' : 'compile', note, forCheck: args.check },
+    { ...(io.signal ? { signal: io.signal } : {}), onWait: note },
+  );
   const finish = (dir: OutputDir): number => {
     try {
       if (args.check) {
@@ -68,7 +76,9 @@ export function compileCommand(args: CompileArgs, io: CliIO): number | Promise<n
         return EXIT.changed;
       }
       const report = dir.write(output.files);
-      const extra = [report.kept.length ? `${report.kept.length} kept` : '', report.unlisted.length ? `${report.unlisted.length} unlisted` : ''].filter(Boolean).join(', ');
+      const extra = [report.kept.length ? `${report.kept.length} kept` : '', report.unlisted.length ? `${report.unlisted.length} unlisted` : '']
+        .filter(Boolean)
+        .join(', ');
       io.stderr(
         `compiled ${shown(path!)} → ${shown(out)}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed${extra ? `, ${extra}` : ''} (build ${output.buildId.slice(0, 19)}…)\n`,
       );

@@ -70,7 +70,12 @@ export function diffOutputs(before: readonly GeneratedFile[], after: readonly Ge
 }
 
 function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\r\n]/g, ' ');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/[\r\n]/g, ' ');
 }
 
 function counts(c: FileChange): string {
@@ -83,15 +88,34 @@ export function renderGithub(title: string, changes: readonly FileChange[]): str
   const out = [`## ${title}`, ''];
   if (!changes.length) return [...out, 'No changes in the compiled output.', ''].join('\n');
   const tally = (word: string) => changes.filter((c) => c.change === word).length;
-  const kinds = [['added', tally('added')], ['removed', tally('removed')], ['modified', changes.length - tally('added') - tally('removed')]] as const;
-  out.push(`${changes.length} file${changes.length === 1 ? '' : 's'} differ: ${kinds.filter(([, n]) => n).map(([w, n]) => `${n} ${w}`).join(', ')}.`, '');
+  const kinds = [
+    ['added', tally('added')],
+    ['removed', tally('removed')],
+    ['modified', changes.length - tally('added') - tally('removed')],
+  ] as const;
+  out.push(
+    `${changes.length} file${changes.length === 1 ? '' : 's'} differ: ${kinds
+      .filter(([, n]) => n)
+      .map(([w, n]) => `${n} ${w}`)
+      .join(', ')}.`,
+    '',
+  );
   out.push('| File | Change | Lines |', '| --- | --- | --- |');
   for (const c of changes) out.push(`| ${markdownCode(c.path).replace(/\|/g, '\\|')} | ${c.change} | ${counts(c)} |`);
   out.push('');
   for (const c of changes) {
     // The fence must be longer than any backtick run in the diff, or the diff could close it.
     const fence = '`'.repeat(Math.max(3, ...(c.text.match(/`+/g) ?? []).map((run) => run.length + 1)));
-    out.push(`<details><summary><code>${html(c.path)}</code> (${counts(c)})</summary>`, '', `${fence}diff`, c.text.replace(/\n$/, ''), fence, '', '</details>', '');
+    out.push(
+      `<details><summary><code>${html(c.path)}</code> (${counts(c)})</summary>`,
+      '',
+      `${fence}diff`,
+      c.text.replace(/\n$/, ''),
+      fence,
+      '',
+      '</details>',
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -114,7 +138,8 @@ function compileBase(path: string, io: CliIO, rev: string): GeneratedFile[] | un
 }
 
 export function diffCommand(args: DiffArgs, io: CliIO): number {
-  if (!(DIFF_FORMATS as readonly string[]).includes(args.format)) throw new UsageError(`unknown --format \`${args.format}\` for diff; use one of ${DIFF_FORMATS.join(', ')}`);
+  if (!(DIFF_FORMATS as readonly string[]).includes(args.format))
+    throw new UsageError(`unknown --format \`${args.format}\` for diff; use one of ${DIFF_FORMATS.join(', ')}`);
   let before: GeneratedFile[] | undefined;
   let after: GeneratedFile[] | undefined;
   let title: string;

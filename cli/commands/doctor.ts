@@ -13,9 +13,7 @@ export const DOCTOR_FORMATS = ['pretty', 'json'] as const;
 /** The Debian package of the Docker Engine (its Depends bring containerd and runc). */
 const ENGINE_PACKAGE = 'docker.io';
 
-export type EngineReport =
-  | ({ found: true; endpoint: string } & EngineInfo)
-  | { found: false; endpoint: string | null; error: string; hint: string };
+export type EngineReport = ({ found: true; endpoint: string } & EngineInfo) | { found: false; endpoint: string | null; error: string; hint: string };
 
 export interface ToolReport {
   name: string;
@@ -32,7 +30,8 @@ export interface DoctorReport {
 }
 
 export async function doctorCommand(args: { files: string[]; format: string }, io: CliIO, probe: HostProbe = hostProbe): Promise<number> {
-  if (!(DOCTOR_FORMATS as readonly string[]).includes(args.format)) throw new UsageError(`unknown --format \`${args.format}\` for doctor; use one of ${DOCTOR_FORMATS.join(', ')}`);
+  if (!(DOCTOR_FORMATS as readonly string[]).includes(args.format))
+    throw new UsageError(`unknown --format \`${args.format}\` for doctor; use one of ${DOCTOR_FORMATS.join(', ')}`);
   if (args.files.length) throw new UsageError('`doctor` takes no arguments');
   const [engine, tools] = await Promise.all([checkEngine(io), checkTools(probe)]);
   const report: DoctorReport = { doctorVersion: 1, engine, tools };
@@ -85,14 +84,19 @@ export function renderDoctor(report: DoctorReport, color: boolean): string {
 
   out.push(style.bold('Docker Engine') + ' (needed by build)');
   if (engine.found) {
-    out.push(`  found    ${printableText(engine.version)} (API ${printableText(engine.apiVersion)}, ${printableText(`${engine.os}/${engine.arch}`)}) at ${printableText(engine.endpoint)}`);
+    out.push(
+      `  found    ${printableText(engine.version)} (API ${printableText(engine.apiVersion)}, ${printableText(`${engine.os}/${engine.arch}`)}) at ${printableText(engine.endpoint)}`,
+    );
   } else {
     out.push(`  ${style.severity('error', 'missing')}  ${printableText(engine.error)}`);
     out.push(`           ${engine.hint}`);
   }
 
   out.push('', style.bold('Host tools') + ' (needed only by what the first column names)');
-  const rows = [['for', 'tool', 'package', 'status'], ...report.tools.map((t) => [t.neededFor, t.name, t.package, t.found ? printableText(t.version ?? 'found') : 'missing'])];
+  const rows = [
+    ['for', 'tool', 'package', 'status'],
+    ...report.tools.map((t) => [t.neededFor, t.name, t.package, t.found ? printableText(t.version ?? 'found') : 'missing']),
+  ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   rows.forEach((row, index) => {
     const status = index > 0 && row[3] === 'missing' ? style.severity('warning', 'missing') : row[3]!;
@@ -100,7 +104,10 @@ export function renderDoctor(report: DoctorReport, color: boolean): string {
   });
 
   out.push('');
-  if (!engine.found) out.push(`${style.severity('error', 'error')}: no Docker Engine answers${engine.endpoint ? ` at ${printableText(engine.endpoint)}` : ''}: derivc build cannot run.`);
+  if (!engine.found)
+    out.push(
+      `${style.severity('error', 'error')}: no Docker Engine answers${engine.endpoint ? ` at ${printableText(engine.endpoint)}` : ''}: derivc build cannot run.`,
+    );
   const missingTools = report.tools.filter((t) => !t.found);
   if (missingTools.length) {
     const uses = [...new Set(missingTools.flatMap((t) => t.neededFor.split(', ')))].join(', ');

@@ -8,11 +8,18 @@ import type { CliIO } from '../io.js';
 export function explainCommand(args: { code: string | undefined }, io: CliIO): number {
   if (args.code === undefined) {
     const width = Math.max(...Object.keys(CODES).map((c) => c.length));
-    io.stdout(Object.entries(CODES).map(([code, info]) => `${code.padEnd(width)}  ${info.summary}`).join('\n') + '\n');
+    io.stdout(
+      Object.entries(CODES)
+        .map(([code, info]) => `${code.padEnd(width)}  ${info.summary}`)
+        .join('\n') + '\n',
+    );
     return EXIT.ok;
   }
   const info = describeCode(args.code);
-  if (!info) throw new UsageError(`unknown diagnostic code \`${args.code}\`${didYouMean(args.code, Object.keys(CODES)) ? `; ${didYouMean(args.code, Object.keys(CODES))}` : ''} (\`derivc explain\` lists them all)`);
+  if (!info)
+    throw new UsageError(
+      `unknown diagnostic code \`${args.code}\`${didYouMean(args.code, Object.keys(CODES)) ? `; ${didYouMean(args.code, Object.keys(CODES))}` : ''} (\`derivc explain\` lists them all)`,
+    );
   const lines = [`${args.code}: ${info.summary}`, '', info.explanation];
   if (info.hint) lines.push('', `Fix: ${info.hint}`);
   io.stdout(lines.join('\n') + '\n');

@@ -18,7 +18,12 @@ const BASES: Record<Family, string> = {
 
 /** A derivative name from a directory name: lowercase, digits and dashes. */
 export function nameFrom(dir: string): string {
-  const n = basename(resolve(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  const n = basename(resolve(dir))
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
   return n || 'my-derivative';
 }
 

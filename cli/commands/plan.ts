@@ -63,7 +63,8 @@ function targetPlans(v: ValidatedManifest, compiled: Compiled, names: TargetName
 }
 
 export function planCommand(args: PlanArgs, io: CliIO): number {
-  if (!(PLAN_FORMATS as readonly string[]).includes(args.format)) throw new UsageError(`unknown --format \`${args.format}\` for plan; use one of ${PLAN_FORMATS.join(', ')}`);
+  if (!(PLAN_FORMATS as readonly string[]).includes(args.format))
+    throw new UsageError(`unknown --format \`${args.format}\` for plan; use one of ${PLAN_FORMATS.join(', ')}`);
   if (args.files.length > 1) throw new UsageError('`plan` takes one manifest');
   const requested = parseTargets(args.target);
   const [path] = manifestPaths(args.files, io);
@@ -81,7 +82,10 @@ export function planCommand(args: PlanArgs, io: CliIO): number {
       plan = planOf(path!, compiled.value, targets.targets);
     }
   }
-  if (diagnostics.length) io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
+  if (diagnostics.length)
+    io.stderr(
+      formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }),
+    );
   if (!plan || diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
   io.stdout(args.format === 'json' ? JSON.stringify(plan, null, 2) + '\n' : renderPlan(plan));
   return EXIT.ok;

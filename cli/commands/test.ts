@@ -41,7 +41,8 @@ function parseList<T extends string>(option: string, value: string | undefined, 
   if (value === undefined) return undefined;
   const items = value.split(',').map((s) => s.trim());
   for (const item of items) {
-    if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`unknown --${option} \`${item}\`; use ${allowed.join(', ')} (comma-separated for several)`);
+    if (!(allowed as readonly string[]).includes(item))
+      throw new UsageError(`unknown --${option} \`${item}\`; use ${allowed.join(', ')} (comma-separated for several)`);
   }
   return [...new Set(items)] as T[];
 }
@@ -68,7 +69,13 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
   const session = validationSession(recording.host);
   const validated = session.validate(path!);
   if (validated.diagnostics.length) {
-    io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(validated.diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }));
+    io.stderr(
+      formatDiagnostics(
+        'pretty',
+        { diagnostics: sortDiagnostics(validated.diagnostics), sources: session.sources },
+        { color: wantsColor(io), toolVersion: VERSION },
+      ),
+    );
   }
   const v = validated.value.manifest;
   if (!v || validated.diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
@@ -92,7 +99,9 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
   if (missing.length) {
     // Missing media are made the way `derivc build --target … -o DIR` makes them (the image too,
     // when it is not up to date); media already there are booted as they are.
-    io.stderr(`no ${missing.map((m) => shown(paths.get(m)!)).join(', ')}: building with \`derivc build ${shown(path!)} --target ${missing.join(',')} -o ${shown(outDir)}\`\n`);
+    io.stderr(
+      `no ${missing.map((m) => shown(paths.get(m)!)).join(', ')}: building with \`derivc build ${shown(path!)} --target ${missing.join(',')} -o ${shown(outDir)}\`\n`,
+    );
     const built = await build({ files: [path!], out: outDir, quiet: false, json: false, target: missing.join(',') }, io, { validated: { recording, session } });
     if (built !== EXIT.ok) return built;
     for (const m of missing) {
@@ -114,7 +123,9 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
         const plan = plans[next++]!;
         const dir = runDir(outDir, plan);
         mkdirSync(dir, { recursive: true });
-        io.stderr(`booting ${shown(plan.path)} under ${plan.firmware} (${runName(plan)}): waiting for ${check.expect.map((e) => `\`${e}\``).join(', ')} within ${Math.round(check.timeoutMs / 1000)} s\n`);
+        io.stderr(
+          `booting ${shown(plan.path)} under ${plan.firmware} (${runName(plan)}): waiting for ${check.expect.map((e) => `\`${e}\``).join(', ')} within ${Math.round(check.timeoutMs / 1000)} s\n`,
+        );
         const result = await bootOne(plan, check, host, join(dir, 'console.log'), io.signal);
         const run: BootRun = { ...plan, check, result };
         runs.push(run);
@@ -129,14 +140,22 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
     const junit = writeJunit(outDir, name, runs);
     const failed = runs.filter((r) => r.result.status !== 'passed').length;
     const skipped = plans.length - runs.length;
-    io.stderr(`${runs.length - failed} passed, ${failed} failed${skipped ? `, ${skipped} not run (cancelled)` : ''}; reports in ${shown(join(outDir, 'test'))} (${shown(junit)})\n`);
+    io.stderr(
+      `${runs.length - failed} passed, ${failed} failed${skipped ? `, ${skipped} not run (cancelled)` : ''}; reports in ${shown(join(outDir, 'test'))} (${shown(junit)})\n`,
+    );
     return failed || skipped ? EXIT.failed : EXIT.ok;
   } finally {
     out.close();
   }
 }
 
-async function bootOne(plan: { media: Media; firmware: Firmware; path: string }, check: ConsoleCheck, host: QemuHost, consoleFile: string, signal: AbortSignal | undefined): Promise<BootResult> {
+async function bootOne(
+  plan: { media: Media; firmware: Firmware; path: string },
+  check: ConsoleCheck,
+  host: QemuHost,
+  consoleFile: string,
+  signal: AbortSignal | undefined,
+): Promise<BootResult> {
   try {
     return await bootAndCheck({ ...plan, check, consoleFile, host, ...(signal ? { signal } : {}) });
   } catch (err) {

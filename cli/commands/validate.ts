@@ -8,7 +8,6 @@ import { wantsColor, type CliIO } from '../io.js';
 import { validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 
-
 export interface ValidateArgs {
   files: string[];
   format: string;

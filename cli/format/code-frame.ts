@@ -33,8 +33,7 @@ export function codeFrame(source: string, range: Range, paint: FramePaint): Code
   const from = Math.max(1, target - 1);
   const to = Math.min(count, target + 1);
   const width = String(to).length;
-  const row = (label: string, text: string): string =>
-    text === '' ? paint.gutter(`${label} |`) : `${paint.gutter(`${label} |`)} ${text}`;
+  const row = (label: string, text: string): string => (text === '' ? paint.gutter(`${label} |`) : `${paint.gutter(`${label} |`)} ${text}`);
   // Long lines show the same columns as the target line, so they stay aligned with it.
   const start = Math.max(1, range.start.column);
   const window = (lines[target - 1] ?? '').length > MAX_FRAME_COLUMNS ? Math.max(0, start - 1 - LEAD) : 0;

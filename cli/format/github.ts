@@ -13,12 +13,7 @@ export function formatGithub(input: FormatInput): string {
 function githubCommand(d: Diagnostic): string {
   const props: [string, string | number][] = [['file', d.file]];
   if (d.range) {
-    props.push(
-      ['line', d.range.start.line],
-      ['col', d.range.start.column],
-      ['endLine', d.range.end.line],
-      ['endColumn', d.range.end.column],
-    );
+    props.push(['line', d.range.start.line], ['col', d.range.start.column], ['endLine', d.range.end.line], ['endColumn', d.range.end.column]);
   }
   props.push(['title', d.code]);
   const message = d.hint === undefined ? d.message : `${d.message} (hint: ${d.hint})`;

@@ -18,9 +18,7 @@ export function formatPretty(input: FormatInput, options: FormatOptions): string
 
 function renderDiagnostic(d: Diagnostic, source: string | undefined, style: Style): string {
   const frame =
-    d.range && source !== undefined
-      ? codeFrame(source, d.range, { gutter: style.gutter, marker: (t) => style.severity(d.severity, t) })
-      : undefined;
+    d.range && source !== undefined ? codeFrame(source, d.range, { gutter: style.gutter, marker: (t) => style.severity(d.severity, t) }) : undefined;
   const indent = ' '.repeat(frame?.width ?? DEFAULT_GUTTER_WIDTH);
   const where = d.range ? `${d.file}:${d.range.start.line}:${d.range.start.column}` : d.file;
   const note = (label: string, text: string): string =>
@@ -41,11 +39,9 @@ function renderDiagnostic(d: Diagnostic, source: string | undefined, style: Styl
 export function summary(diagnostics: readonly Diagnostic[]): string {
   const count: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const d of diagnostics) count[d.severity]++;
-  const parts = [
-    plural(count.error, 'error', 'errors'),
-    plural(count.warning, 'warning', 'warnings'),
-    plural(count.info, 'info', 'info'),
-  ].filter((p) => p !== '');
+  const parts = [plural(count.error, 'error', 'errors'), plural(count.warning, 'warning', 'warnings'), plural(count.info, 'info', 'info')].filter(
+    (p) => p !== '',
+  );
   return parts.length === 0 ? 'no problems' : parts.join(', ');
 }
 

@@ -14,7 +14,8 @@ const GRUB_WORD_MAX = 8191;
 /** `kernelcmd="…"` as one GRUB word; validation bounds the arguments far below GRUB's limit. */
 function kernelcmd(args: readonly string[]): string {
   const word = `kernelcmd="${args.join(' ')}"`;
-  if (new TextEncoder().encode(word).length > GRUB_WORD_MAX) throw new UnquotableError(`the kernel command line is longer than a GRUB word may be (${GRUB_WORD_MAX} bytes)`);
+  if (new TextEncoder().encode(word).length > GRUB_WORD_MAX)
+    throw new UnquotableError(`the kernel command line is longer than a GRUB word may be (${GRUB_WORD_MAX} bytes)`);
   return word;
 }
 
@@ -29,7 +30,12 @@ export function bootargs(build: Build): string {
   // there is no cos-immutable-rootfs: dracut's dmsquash-live boots the system image (then a
   // squashfs, see targets/raw) from the state partition instead, under a tmpfs overlay as the
   // ISO does — an immutable root without persistent paths.
-  const live = (label: string) => [`root=live:LABEL=${label}`, 'rd.live.dir=/', 'rd.live.squashimg=$img', ...(build.runtimeToolkit ? [] : ['rd.live.overlay.overlayfs=1'])];
+  const live = (label: string) => [
+    `root=live:LABEL=${label}`,
+    'rd.live.dir=/',
+    'rd.live.squashimg=$img',
+    ...(build.runtimeToolkit ? [] : ['rd.live.overlay.overlayfs=1']),
+  ];
   const recovery = [...consoles, ...live('$recoverylabel'), ...common, ...extra];
   const image = build.runtimeToolkit
     ? [...consoles, 'root=LABEL=$label', 'cos-img/filename=$img', ...common, 'fsck.mode=force', 'fsck.repair=yes', ...extra]

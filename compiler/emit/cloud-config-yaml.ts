@@ -17,7 +17,8 @@ import { stringifyString } from 'yaml/util';
 import { commentText, goYamlDoubleQuoted, hasLoneSurrogate } from '../quote.js';
 
 /** What go-yaml v2 rejects raw or reads as a line break, and invisible format characters, less tab and line feed (the library writes those fine, raw or as a block scalar): such a string is written double-quoted with escapes. */
-const FORCES_QUOTES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/;
+const FORCES_QUOTES =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/;
 
 function byName(a: { key: unknown }, b: { key: unknown }): number {
   const ka = String(isScalar(a.key) ? a.key.value : a.key);

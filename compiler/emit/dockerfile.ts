@@ -16,7 +16,6 @@ export interface Step {
   pointer: string;
 }
 
-
 const sh = (script: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])}`;
 const script = (path: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', path, ...args])}`;
 
@@ -26,19 +25,30 @@ export function dockerfile(build: Build): { text: string; steps: Step[] } {
   const steps: Step[] = [];
 
   if (build.bootPackages.length) {
-    steps.push({ comment: `boot glue: kernel, dracut, GRUB, systemd, squashfs (${build.family})`, lines: [sh(family.install, ...build.bootPackages)], pointer: '/base' });
+    steps.push({
+      comment: `boot glue: kernel, dracut, GRUB, systemd, squashfs (${build.family})`,
+      lines: [sh(family.install, ...build.bootPackages)],
+      pointer: '/base',
+    });
   }
   if (build.packages.repositories.length) {
     // apt reads keys as the unprivileged _apt user; ADD from a URL creates them 0600.
-    const keys = build.packages.repositories.filter((r) => r.gpgKeyUrl && family.repoFile === 'apt').map((r) => [r.gpgKeyUrl!, aptKeyPath(r.name, r.gpgKeyUrl!)] as const);
+    const keys = build.packages.repositories
+      .filter((r) => r.gpgKeyUrl && family.repoFile === 'apt')
+      .map((r) => [r.gpgKeyUrl!, aptKeyPath(r.name, r.gpgKeyUrl!)] as const);
     steps.push({
       comment: 'package repositories',
       pointer: '/packages/repositories',
-      lines: [`COPY repos/ /`, ...keys.map(([url, path]) => `ADD ${dockerExec([url, path])}`), ...(keys.length ? [`RUN ${dockerExec(['chmod', '0644', ...keys.map(([, path]) => path)])}`] : [])],
+      lines: [
+        `COPY repos/ /`,
+        ...keys.map(([url, path]) => `ADD ${dockerExec([url, path])}`),
+        ...(keys.length ? [`RUN ${dockerExec(['chmod', '0644', ...keys.map(([, path]) => path)])}`] : []),
+      ],
     });
   }
   if (build.packages.install.length) steps.push({ comment: 'packages', lines: [sh(family.install, ...build.packages.install)], pointer: '/packages/install' });
-  if (build.packages.remove.length) steps.push({ comment: 'packages removed', lines: [sh(family.remove, ...build.packages.remove)], pointer: '/packages/remove' });
+  if (build.packages.remove.length)
+    steps.push({ comment: 'packages removed', lines: [sh(family.remove, ...build.packages.remove)], pointer: '/packages/remove' });
 
   const t = build.toolkit;
   if (t.source === 'luet') {
@@ -58,7 +68,11 @@ export function dockerfile(build: Build): { text: string; steps: Step[] } {
     steps.push(
       t.mode === 'framework'
         ? { comment: 'toolkit framework image', lines: ['COPY --from=toolkit / /'], pointer: '/toolkit' }
-        : { comment: 'Elemental toolkit', lines: [`COPY --from=toolkit ${dockerPath(t.binary)} ${dockerPath(t.binary)}`, `RUN ${dockerExec([t.binary, 'init', '--force'])}`], pointer: '/toolkit' },
+        : {
+            comment: 'Elemental toolkit',
+            lines: [`COPY --from=toolkit ${dockerPath(t.binary)} ${dockerPath(t.binary)}`, `RUN ${dockerExec([t.binary, 'init', '--force'])}`],
+            pointer: '/toolkit',
+          },
     );
   }
 
@@ -82,15 +96,29 @@ export function dockerfile(build: Build): { text: string; steps: Step[] } {
   // After users are created (without a toolkit), so owners given by name exist.
   const owners = new Map<string, string[]>();
   for (const f of build.files) if (f.owner !== 'root:root') owners.set(f.owner, [...(owners.get(f.owner) ?? []), f.path]);
-  if (owners.size) steps.push({ comment: 'file owners', lines: [...owners].map(([owner, paths]) => `RUN ${dockerExec(['chown', owner, ...paths])}`), pointer: '/files' });
+  if (owners.size)
+    steps.push({ comment: 'file owners', lines: [...owners].map(([owner, paths]) => `RUN ${dockerExec(['chown', owner, ...paths])}`), pointer: '/files' });
   if ((build.family === 'ubuntu' || build.family === 'debian') && build.runtimeToolkit && build.depth === 0) {
     // The cOS installer and boot assessment call the grub2-* names; Debian's GRUB has grub-*.
-    steps.push({ comment: 'grub2-* names the cOS toolkit calls', lines: [`RUN ${dockerExec(['/bin/sh', '-c', 'ln -sf grub-install /usr/sbin/grub2-install && ln -sf grub-editenv /usr/bin/grub2-editenv'])}`], pointer: '/toolkit' });
+    steps.push({
+      comment: 'grub2-* names the cOS toolkit calls',
+      lines: [`RUN ${dockerExec(['/bin/sh', '-c', 'ln -sf grub-install /usr/sbin/grub2-install && ln -sf grub-editenv /usr/bin/grub2-editenv'])}`],
+      pointer: '/toolkit',
+    });
   }
   const persistent = build.layout?.persistentPaths ?? [];
-  if (persistent.length) steps.push({ comment: 'persistent paths exist in the image, so boot never waits for a missing one', lines: [`RUN ${dockerExec(['mkdir', '-p', ...persistent])}`], pointer: '/layout/persistentPaths' });
+  if (persistent.length)
+    steps.push({
+      comment: 'persistent paths exist in the image, so boot never waits for a missing one',
+      lines: [`RUN ${dockerExec(['mkdir', '-p', ...persistent])}`],
+      pointer: '/layout/persistentPaths',
+    });
   if (build.boot.grubEntryName) {
-    steps.push({ comment: 'GRUB menu title, read from /etc/os-release by the installer and upgrades', lines: [script('/usr/lib/derivc/os-release.sh', envAssignment('GRUB_ENTRY_NAME', build.boot.grubEntryName))], pointer: '/boot/grubEntryName' });
+    steps.push({
+      comment: 'GRUB menu title, read from /etc/os-release by the installer and upgrades',
+      lines: [script('/usr/lib/derivc/os-release.sh', envAssignment('GRUB_ENTRY_NAME', build.boot.grubEntryName))],
+      pointer: '/boot/grubEntryName',
+    });
   }
   // The build ID's own label is added last, by sealDockerfile, once the ID is known.
   steps.push({ comment: 'image labels', lines: build.labels.map(([k, v]) => imageLabel(k, v)), pointer: '/metadata' });

@@ -54,7 +54,13 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
   }
   for (const f of build.oemFiles) {
     if (generated.some((g) => g.name === f.relative)) {
-      diagnostics.push({ code: 'compile/oem-conflict', severity: 'error', message: `oemDir file \`${f.relative}\` has the name of a file derivc generates`, ...options.at('/oemDir'), hint: `rename it: derivc generates ${generated.map((g) => g.name).join(', ')} here` });
+      diagnostics.push({
+        code: 'compile/oem-conflict',
+        severity: 'error',
+        message: `oemDir file \`${f.relative}\` has the name of a file derivc generates`,
+        ...options.at('/oemDir'),
+        hint: `rename it: derivc generates ${generated.map((g) => g.name).join(', ')} here`,
+      });
       continue;
     }
     files.push({ path: `${OEM_DIR}/${f.relative}`, content: f.content, mode: 0o644, origin: origin('/oemDir') });
@@ -85,7 +91,17 @@ export function seal(build: Build, draft: Draft, buildId: string, version: strin
   const sealed = sealDockerfile(docker.content as string, draft.steps, buildId);
   const files = draft.files.map((f) => (f === docker ? { ...f, content: sealed.text } : f));
   files.push({ path: MANIFEST_FILE, content: derivcJson(build, buildId, version, files), mode: 0o644 });
-  return { name: build.name, version: build.version, files, buildId, tags: build.tags, from: build.from.ref, platform: build.platform, args: Object.fromEntries(build.args), steps: sealed.steps };
+  return {
+    name: build.name,
+    version: build.version,
+    files,
+    buildId,
+    tags: build.tags,
+    from: build.from.ref,
+    platform: build.platform,
+    args: Object.fromEntries(build.args),
+    steps: sealed.steps,
+  };
 }
 
 function derivcJson(build: Build, buildId: string, version: string, files: GeneratedFile[]): string {

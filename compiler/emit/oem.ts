@@ -34,13 +34,21 @@ export function oemFiles(build: Build): OemOutput[] {
   const header = generatedBy(build);
   const names = generatedOemNames(build.depth);
   // Replaces the stock 02_upgrades.yaml (and an upstream's replacement): the nearest manifest's upgrade wins.
-  if (build.luetRepository !== undefined && build.upgrade) out.push({ name: '02_upgrades.yaml', text: cloudConfigYaml(header, luetUpgrades(build, build.luetRepository)), pointer: '/upgrade' });
-  if (build.layout) out.push({ name: names.layout, text: cloudConfigYaml(header, layout(build)), pointer: build.boot.customLabels ? '/boot/labels' : '/layout' });
+  if (build.luetRepository !== undefined && build.upgrade)
+    out.push({ name: '02_upgrades.yaml', text: cloudConfigYaml(header, luetUpgrades(build, build.luetRepository)), pointer: '/upgrade' });
+  if (build.layout)
+    out.push({ name: names.layout, text: cloudConfigYaml(header, layout(build)), pointer: build.boot.customLabels ? '/boot/labels' : '/layout' });
   if (build.runtimeToolkit) {
     const step = systemStep(build);
-    if (Object.keys(step).length > 1) out.push({ name: names.system, text: cloudConfigYaml(header, { name: `derivc system settings (${build.name})`, stages: { initramfs: [step] } }), pointer: '/system' });
+    if (Object.keys(step).length > 1)
+      out.push({
+        name: names.system,
+        text: cloudConfigYaml(header, { name: `derivc system settings (${build.name})`, stages: { initramfs: [step] } }),
+        pointer: '/system',
+      });
   }
-  if (build.stages) out.push({ name: names.stages, text: cloudConfigYaml(header, { name: `derivc stages (${build.name})`, stages: build.stages }), pointer: '/stages' });
+  if (build.stages)
+    out.push({ name: names.stages, text: cloudConfigYaml(header, { name: `derivc stages (${build.name})`, stages: build.stages }), pointer: '/stages' });
   return out;
 }
 
@@ -95,10 +103,19 @@ function systemStep(build: Build): Record<string, unknown> {
   if (s.modules.length) step['modules'] = s.modules;
   const sc = s.services;
   if (sc.enable.length || sc.disable.length || sc.mask.length) {
-    step['systemctl'] = { ...(sc.enable.length ? { enable: sc.enable } : {}), ...(sc.disable.length ? { disable: sc.disable } : {}), ...(sc.mask.length ? { mask: sc.mask } : {}) };
+    step['systemctl'] = {
+      ...(sc.enable.length ? { enable: sc.enable } : {}),
+      ...(sc.disable.length ? { disable: sc.disable } : {}),
+      ...(sc.mask.length ? { mask: sc.mask } : {}),
+    };
   }
   if (s.environment.length) step['environment'] = literals(Object.fromEntries(s.environment));
-  if (s.dns) step['dns'] = { ...(s.dns.nameservers.length ? { nameservers: s.dns.nameservers } : {}), ...(s.dns.search.length ? { search: s.dns.search } : {}), ...(s.dns.options.length ? { options: s.dns.options } : {}) };
+  if (s.dns)
+    step['dns'] = {
+      ...(s.dns.nameservers.length ? { nameservers: s.dns.nameservers } : {}),
+      ...(s.dns.search.length ? { search: s.dns.search } : {}),
+      ...(s.dns.options.length ? { options: s.dns.options } : {}),
+    };
   // Not `systemd_firstboot`: yip runs it without --force, and it never replaces the time zone,
   // keymap and locale the base image and the toolkit's 01_defaults.yaml already set.
   const files = [

@@ -9,7 +9,19 @@ import type { Host } from '../host.js';
 import { openNamedFile, refusalDiagnostic } from '../named-file.js';
 import type { ValidatedManifest } from '../validate/index.js';
 import { unitName } from '../validate/rules/system.js';
-import { archOf, DEFAULT_LABELS, type Build, type FileIR, type Labels, type OemFileIR, type OverlayFileIR, type LayoutIR, type SystemIR, type ToolkitIR, type UpgradeIR } from './build.js';
+import {
+  archOf,
+  DEFAULT_LABELS,
+  type Build,
+  type FileIR,
+  type Labels,
+  type OemFileIR,
+  type OverlayFileIR,
+  type LayoutIR,
+  type SystemIR,
+  type ToolkitIR,
+  type UpgradeIR,
+} from './build.js';
 
 export const DEFAULT_LUET_IMAGE = 'quay.io/luet/base:0.32.0';
 export const DEFAULT_LUET_PACKAGES = ['meta/cos-minimal'];
@@ -41,8 +53,15 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
   // The toolkit in the image: this manifest's, or the one the nearest upstream installed.
   const installed = [v, ...upstreamChain(v)].find((x) => !x.upstream);
   const imageToolkit = installed ? toolkitOf(installed) : toolkit;
-  const chain = [...upstreamChain(v)].reverse().concat(v).map((x) => x.manifest);
-  const nearest = <T,>(pick: (m: ValidatedManifest['manifest']) => T | undefined): T | undefined => [...chain].reverse().map(pick).find((x) => x !== undefined);
+  const chain = [...upstreamChain(v)]
+    .reverse()
+    .concat(v)
+    .map((x) => x.manifest);
+  const nearest = <T>(pick: (m: ValidatedManifest['manifest']) => T | undefined): T | undefined =>
+    [...chain]
+      .reverse()
+      .map(pick)
+      .find((x) => x !== undefined);
   const { files, overlay, oemFiles } = namedFiles(v, host, diagnostics);
 
   const upgrade = upgradeOf(v, tags);
@@ -54,7 +73,9 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     family,
     platform,
     arch,
-    from: upstream ? { kind: 'derivative', ref: defaultTags(upstream)[0]!, upstreamName: upstream.manifest.metadata.name } : { kind: 'image', ref: m.base.image! },
+    from: upstream
+      ? { kind: 'derivative', ref: defaultTags(upstream)[0]!, upstreamName: upstream.manifest.metadata.name }
+      : { kind: 'image', ref: m.base.image! },
     toolkit,
     runtimeToolkit: v.hasToolkit,
     ...(v.era ? { era: v.era } : {}),
@@ -139,7 +160,10 @@ function upstreamChain(v: ValidatedManifest): ValidatedManifest[] {
 /** Labels come from one place: the nearest manifest that sets each, else the cOS defaults. */
 function resolveLabels(v: ValidatedManifest): Labels {
   const out = { ...DEFAULT_LABELS };
-  for (const m of [...upstreamChain(v)].reverse().concat(v).map((x) => x.manifest)) {
+  for (const m of [...upstreamChain(v)]
+    .reverse()
+    .concat(v)
+    .map((x) => x.manifest)) {
     for (const [k, l] of Object.entries(m.boot?.labels ?? {})) if (l !== undefined) out[k as keyof Labels] = l;
   }
   return out;
@@ -181,7 +205,11 @@ function systemOf(v: ValidatedManifest): SystemIR {
       ...(u.uid !== undefined ? { uid: u.uid } : {}),
       system: u.system ?? false,
     })),
-    sysctl: sorted(Object.entries(s.sysctl ?? {}).filter((e) => e[1] !== undefined).map(([k, x]) => [k, String(x)])),
+    sysctl: sorted(
+      Object.entries(s.sysctl ?? {})
+        .filter((e) => e[1] !== undefined)
+        .map(([k, x]) => [k, String(x)]),
+    ),
     modules: [...(s.modules ?? [])],
     services: {
       enable: (s.services?.enable ?? []).map(unitName),
@@ -200,7 +228,8 @@ function systemOf(v: ValidatedManifest): SystemIR {
 function layoutOf(v: ValidatedManifest, labels: Labels): LayoutIR | undefined {
   const l = v.manifest.layout;
   const own = v.manifest.boot?.labels ?? {};
-  const custom = (own.oem !== undefined && labels.oem !== DEFAULT_LABELS.oem) || (own.persistent !== undefined && labels.persistent !== DEFAULT_LABELS.persistent);
+  const custom =
+    (own.oem !== undefined && labels.oem !== DEFAULT_LABELS.oem) || (own.persistent !== undefined && labels.persistent !== DEFAULT_LABELS.persistent);
   if (!l && !custom) return undefined;
   const volumes = l?.volumes
     ? l.volumes.map((vol) => `${vol.label !== undefined ? `LABEL=${vol.label}` : `UUID=${vol.uuid}`}:${vol.mountpoint}`)

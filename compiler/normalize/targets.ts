@@ -57,7 +57,13 @@ export interface BootTestIR {
 }
 
 // Media default to the ISO alone: it is the medium every derivative with a kernel can produce.
-export const BOOT_TEST_DEFAULTS = { media: ['iso'] as BootMedia[], firmware: ['bios', 'uefi'] as Firmware[], timeout: '5m', expect: ['login:'], forbid: ['Kernel panic', 'emergency mode'] };
+export const BOOT_TEST_DEFAULTS = {
+  media: ['iso'] as BootMedia[],
+  firmware: ['bios', 'uefi'] as Firmware[],
+  timeout: '5m',
+  expect: ['login:'],
+  forbid: ['Kernel panic', 'emergency mode'],
+};
 
 interface SchemaNode {
   $ref?: string;

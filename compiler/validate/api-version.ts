@@ -24,7 +24,13 @@ export function checkApiVersion(data: unknown, source: SourceFile): Diagnostic |
     });
   }
   if (typeof version === 'string' && (API_VERSIONS as readonly string[]).includes(version)) return undefined;
-  return finding(ctx, 'api/unknown-version', '/apiVersion', `unknown apiVersion ${typeof version === 'string' ? `\`${version}\`` : String(version)}; known versions: ${API_VERSIONS.map((v) => `\`${v}\``).join(', ')}`, {
-    hint: (typeof version === 'string' ? didYouMean(version, API_VERSIONS) : undefined) ?? `use \`apiVersion: ${API_VERSIONS[0]}\``,
-  });
+  return finding(
+    ctx,
+    'api/unknown-version',
+    '/apiVersion',
+    `unknown apiVersion ${typeof version === 'string' ? `\`${version}\`` : String(version)}; known versions: ${API_VERSIONS.map((v) => `\`${v}\``).join(', ')}`,
+    {
+      hint: (typeof version === 'string' ? didYouMean(version, API_VERSIONS) : undefined) ?? `use \`apiVersion: ${API_VERSIONS[0]}\``,
+    },
+  );
 }

@@ -7,7 +7,17 @@ import type { Diagnostic } from '../diagnostics.js';
 import { arr, entries, obj, str } from '../data.js';
 import { joinPointer, parsePointer, type SourceFile } from '../source-file.js';
 import { didYouMean } from '../suggest.js';
-import { cloudConfigHeaderLine, compareVersions, describeEra, eraHasYip, FLAVOR_NAMES, isKnownStage, knownStages, NEWEST_YIP, type ToolkitEra } from '../toolkit-era.js';
+import {
+  cloudConfigHeaderLine,
+  compareVersions,
+  describeEra,
+  eraHasYip,
+  FLAVOR_NAMES,
+  isKnownStage,
+  knownStages,
+  NEWEST_YIP,
+  type ToolkitEra,
+} from '../toolkit-era.js';
 import { finding } from './context.js';
 import { LABEL_LIMITS } from './rules/labels.js';
 import { describePointer } from './schema-errors.js';
@@ -89,10 +99,16 @@ function stepDiagnostics(source: SourceFile, step: Record<string, unknown> | und
       const written = source.scalarSource(pointer);
       if (typeof obj(item)?.['permissions'] !== 'number' || written === undefined || !/^[1-7][0-7]{2,3}$/.test(written)) return;
       out.push(
-        finding(ctx, 'cloud-config/decimal-permissions', pointer, `permissions ${written} is a decimal number (octal ${Number(written).toString(8)}), not mode 0${written}`, {
-          severity: 'warning',
-          hint: `write \`permissions: 0${written}\` — yip reads the leading 0 as octal`,
-        }),
+        finding(
+          ctx,
+          'cloud-config/decimal-permissions',
+          pointer,
+          `permissions ${written} is a decimal number (octal ${Number(written).toString(8)}), not mode 0${written}`,
+          {
+            severity: 'warning',
+            hint: `write \`permissions: 0${written}\` — yip reads the leading 0 as octal`,
+          },
+        ),
       );
     });
   }
@@ -113,9 +129,15 @@ function stepDiagnostics(source: SourceFile, step: Record<string, unknown> | und
     const limit = LABEL_LIMITS[fs] ?? (fs === 'fat16' || fs === 'fat32' ? FAT_LABEL : undefined);
     if (label === undefined || limit === undefined || label.length <= limit) return;
     out.push(
-      finding(ctx, 'cloud-config/label-too-long', joinPointer(at, 'layout', 'add_partitions', i, 'fsLabel'), `label \`${label}\` is ${label.length} characters; ${fs} allows ${limit}`, {
-        hint: `shorten it to at most ${limit} characters${fs === 'xfs' ? ' (COS_PERSISTENT does not fit xfs)' : ''}`,
-      }),
+      finding(
+        ctx,
+        'cloud-config/label-too-long',
+        joinPointer(at, 'layout', 'add_partitions', i, 'fsLabel'),
+        `label \`${label}\` is ${label.length} characters; ${fs} allows ${limit}`,
+        {
+          hint: `shorten it to at most ${limit} characters${fs === 'xfs' ? ' (COS_PERSISTENT does not fit xfs)' : ''}`,
+        },
+      ),
     );
   });
   return out;
@@ -153,7 +175,12 @@ export function eraDiagnostics(source: SourceFile, data: unknown, root: CloudCon
           finding(ctx, 'cloud-config/not-run-by-toolkit', joinPointer(step.pointer, key), `\`${key}\` is not run by ${name}: ${notRunReason(era, key)}`, {
             severity: 'warning',
             at: 'key',
-            hint: key === 'git' ? 'fetch the repository at build time (a `build.steps` entry), or with `commands`' : key === 'modules' ? 'load the modules with `commands: [modprobe …]`, or list them in `system.modules`' : `upgrade the toolkit, or write the step without \`${key}\``,
+            hint:
+              key === 'git'
+                ? 'fetch the repository at build time (a `build.steps` entry), or with `commands`'
+                : key === 'modules'
+                  ? 'load the modules with `commands: [modprobe …]`, or list them in `system.modules`'
+                  : `upgrade the toolkit, or write the step without \`${key}\``,
           }),
         );
       }
@@ -168,30 +195,50 @@ function versionDiagnostic(ctx: { source: SourceFile }, use: VersionedUse, era: 
     // Elemental's own layout plugin makes btrfs from v1.2.0, whatever its yip.
     if (use.at === 'value' && use.what === 'btrfs' && era.flavor === 'elemental' && compareVersions(era.version, 'v1.2.0') >= 0) return undefined;
     const runs = era.yip.module.endsWith(era.yip.keys) ? `yip ${era.yip.keys}` : `${era.yip.module} (the yip ${era.yip.keys} schema)`;
-    const field = parsePointer(use.pointer).filter((s) => !/^\d+$/.test(s)).at(-1);
+    const field = parsePointer(use.pointer)
+      .filter((s) => !/^\d+$/.test(s))
+      .at(-1);
     const subject = use.at === 'key' ? `\`${use.what}\`` : `\`${use.what}\` in \`${field}\``;
     const effect = use.at === 'key' && CONDITIONS.has(use.what) ? ', so the step runs unconditionally' : '';
-    return finding(ctx, 'cloud-config/newer-than-toolkit', use.pointer, `${subject} needs yip ${use.version} or later; ${name} runs ${runs}, which ignores it${effect}`, {
-      severity: 'warning',
-      at: use.at,
-      hint: `use a toolkit release whose yip is ${use.version} or later (\`toolkit.version\`, the toolkit image's tag), or do without ${use.at === 'key' ? `\`${use.what}\`` : 'it'}`,
-    });
+    return finding(
+      ctx,
+      'cloud-config/newer-than-toolkit',
+      use.pointer,
+      `${subject} needs yip ${use.version} or later; ${name} runs ${runs}, which ignores it${effect}`,
+      {
+        severity: 'warning',
+        at: use.at,
+        hint: `use a toolkit release whose yip is ${use.version} or later (\`toolkit.version\`, the toolkit image's tag), or do without ${use.at === 'key' ? `\`${use.what}\`` : 'it'}`,
+      },
+    );
   }
   if (era.flavor !== 'kairos') return undefined;
   const newer = compareVersions(era.version, use.version) < 0;
   if (use.kind === 'kairos-since' && newer) {
-    return finding(ctx, 'cloud-config/newer-than-toolkit', use.pointer, `${describePointer(use.pointer)} is read by Kairos ${use.version} and later; this manifest's toolkit is ${name}, which ignores it`, {
-      severity: 'warning',
-      at: 'key',
-      hint: 'use a newer Kairos release (`toolkit.version`, the toolkit image\'s tag), or remove the key',
-    });
+    return finding(
+      ctx,
+      'cloud-config/newer-than-toolkit',
+      use.pointer,
+      `${describePointer(use.pointer)} is read by Kairos ${use.version} and later; this manifest's toolkit is ${name}, which ignores it`,
+      {
+        severity: 'warning',
+        at: 'key',
+        hint: "use a newer Kairos release (`toolkit.version`, the toolkit image's tag), or remove the key",
+      },
+    );
   }
   if (use.kind === 'kairos-until' && !newer) {
-    return finding(ctx, 'cloud-config/not-run-by-toolkit', use.pointer, `${describePointer(use.pointer)} is no longer read from Kairos ${use.version} on; this manifest's toolkit is ${name}`, {
-      severity: 'warning',
-      at: 'key',
-      hint: '`derivc schema` describes what replaced it',
-    });
+    return finding(
+      ctx,
+      'cloud-config/not-run-by-toolkit',
+      use.pointer,
+      `${describePointer(use.pointer)} is no longer read from Kairos ${use.version} on; this manifest's toolkit is ${name}`,
+      {
+        severity: 'warning',
+        at: 'key',
+        hint: '`derivc schema` describes what replaced it',
+      },
+    );
   }
   return undefined;
 }
@@ -208,6 +255,9 @@ export function kairosTypoDiagnostics(source: SourceFile, data: unknown): Diagno
   const ctx = { source };
   return nearMissKeys(data, 'kairosFile').map((m) => {
     const parent = m.pointer.slice(0, m.pointer.lastIndexOf('/'));
-    return finding(ctx, 'cloud-config/unknown-key', m.pointer, `unknown key \`${m.key}\` in ${describePointer(parent)}`, { at: 'key', hint: `did you mean \`${m.suggestion}\`?` });
+    return finding(ctx, 'cloud-config/unknown-key', m.pointer, `unknown key \`${m.key}\` in ${describePointer(parent)}`, {
+      at: 'key',
+      hint: `did you mean \`${m.suggestion}\`?`,
+    });
   });
 }

@@ -32,7 +32,19 @@ import { loneSurrogateDiagnostics, yipYamlDiagnostics } from './yip-yaml.js';
 import { effectiveFamily, hasToolkit, manifestEra, toolkitRules } from './rules/toolkit.js';
 import { checkCloudConfigSchema, checkManifestSchema } from './schema.js';
 
-const RULES: readonly Rule[] = [baseRules, toolkitRules, pathRules, outputPathRules, layoutRules, labelRules, kernelCmdlineRules, packageRules, systemRules, sshKeyRules, (ctx) => loneSurrogateDiagnostics(ctx.source)];
+const RULES: readonly Rule[] = [
+  baseRules,
+  toolkitRules,
+  pathRules,
+  outputPathRules,
+  layoutRules,
+  labelRules,
+  kernelCmdlineRules,
+  packageRules,
+  systemRules,
+  sshKeyRules,
+  (ctx) => loneSurrogateDiagnostics(ctx.source),
+];
 
 /** yip reads only these; anything else in oemDir is ignored at boot. */
 const CLOUD_CONFIG_FILE = /\.ya?ml$/;
@@ -127,15 +139,50 @@ export class ValidationSession {
     if (stack.length === 1) {
       const outside = this.outsideRepository(dirname(path), path);
       if (outside) {
-        return { value: {}, diagnostics: [{ code: 'io/outside-repository', severity: 'error', message: `\`${path}\` resolves through a symlink to a file outside its repository; derivc does not read it`, file: path, pointer: '', hint: 'name the manifest itself, not a link to a file elsewhere' }] };
+        return {
+          value: {},
+          diagnostics: [
+            {
+              code: 'io/outside-repository',
+              severity: 'error',
+              message: `\`${path}\` resolves through a symlink to a file outside its repository; derivc does not read it`,
+              file: path,
+              pointer: '',
+              hint: 'name the manifest itself, not a link to a file elsewhere',
+            },
+          ],
+        };
       }
     }
     const bytes = this.host.readFile(path);
     if (!bytes) {
       const kind = this.host.kind(path);
       const message =
-        kind === 'directory' ? `\`${path}\` is a directory; a manifest file is expected` : kind === 'missing' ? `\`${path}\` does not exist` : kind === 'loop' ? `\`${path}\` is a symlink loop` : `\`${path}\` cannot be read`;
-      return { value: {}, diagnostics: [{ code: 'io/unreadable', severity: 'error', message, file: path, pointer: '', hint: kind === 'directory' ? `name the manifest inside it, e.g. ${join(path, 'derivative.yaml')}` : kind === 'loop' ? 'fix or remove the symlink' : 'check the path' }] };
+        kind === 'directory'
+          ? `\`${path}\` is a directory; a manifest file is expected`
+          : kind === 'missing'
+            ? `\`${path}\` does not exist`
+            : kind === 'loop'
+              ? `\`${path}\` is a symlink loop`
+              : `\`${path}\` cannot be read`;
+      return {
+        value: {},
+        diagnostics: [
+          {
+            code: 'io/unreadable',
+            severity: 'error',
+            message,
+            file: path,
+            pointer: '',
+            hint:
+              kind === 'directory'
+                ? `name the manifest inside it, e.g. ${join(path, 'derivative.yaml')}`
+                : kind === 'loop'
+                  ? 'fix or remove the symlink'
+                  : 'check the path',
+          },
+        ],
+      };
     }
     const parsed = parseYaml(path, bytes, { yipOctal: 'stages' });
     const { source, data } = parsed.value;
@@ -187,7 +234,18 @@ export class ValidationSession {
     }
     const validated: ValidatedManifest | undefined = hasErrors(diagnostics)
       ? undefined
-      : { path, dir: ctx.dir, source, manifest: manifest as unknown as Manifest, family: facts.family, hasToolkit: facts.hasToolkit, era, upstream: upstream?.validated, oemFiles, overlayFiles };
+      : {
+          path,
+          dir: ctx.dir,
+          source,
+          manifest: manifest as unknown as Manifest,
+          family: facts.family,
+          hasToolkit: facts.hasToolkit,
+          era,
+          upstream: upstream?.validated,
+          oemFiles,
+          overlayFiles,
+        };
     return { value: { validated, facts }, diagnostics };
   }
 
@@ -199,21 +257,40 @@ export class ValidationSession {
     const path = normalize(join(ctx.dir, ref));
     const real = this.host.realpath(path);
     if (this.host.kind(path) === 'loop') {
-      out.push(finding(ctx, 'path/symlink-loop', pointer, `upstream manifest \`${ref}\` is a symlink loop (looked for ${path})`, { hint: 'fix or remove the symlink' }));
+      out.push(
+        finding(ctx, 'path/symlink-loop', pointer, `upstream manifest \`${ref}\` is a symlink loop (looked for ${path})`, {
+          hint: 'fix or remove the symlink',
+        }),
+      );
       return undefined;
     }
     if (real === undefined || this.host.kind(path) !== 'file') {
-      out.push(finding(ctx, 'base/derivative-not-found', pointer, `upstream manifest \`${ref}\` does not exist (looked for ${path})`, { hint: 'the path is relative to this manifest' }));
+      out.push(
+        finding(ctx, 'base/derivative-not-found', pointer, `upstream manifest \`${ref}\` does not exist (looked for ${path})`, {
+          hint: 'the path is relative to this manifest',
+        }),
+      );
       return undefined;
     }
     if (this.outsideRepository(ctx.dir, path)) {
-      out.push(finding(ctx, 'base/derivative-outside-repository', pointer, `upstream manifest \`${ref}\` resolves outside this manifest's repository; derivc does not read it`));
+      out.push(
+        finding(
+          ctx,
+          'base/derivative-outside-repository',
+          pointer,
+          `upstream manifest \`${ref}\` resolves outside this manifest's repository; derivc does not read it`,
+        ),
+      );
       return undefined;
     }
     const at = stack.findIndex((s) => s.real === real);
     if (at >= 0) {
       const names = [...stack.slice(at).map((s) => s.display), path];
-      out.push(finding(ctx, 'base/derivative-cycle', pointer, `upstream derivatives form a cycle: ${names.join(' → ')}`, { hint: 'a derivative cannot be built from itself; point one of them at a base `image:`' }));
+      out.push(
+        finding(ctx, 'base/derivative-cycle', pointer, `upstream derivatives form a cycle: ${names.join(' → ')}`, {
+          hint: 'a derivative cannot be built from itself; point one of them at a base `image:`',
+        }),
+      );
       return undefined;
     }
     const r = this.one(path, stack);
@@ -283,7 +360,12 @@ export class ValidationSession {
     this.keepForCodeFrames(path, source.text, data);
     if (parsed.diagnostics.length) {
       // An empty file does nothing at boot: worth a warning, not a failed build.
-      return { value: undefined, diagnostics: parsed.diagnostics.map((d) => (d.code === 'parse/empty' ? { ...d, severity: 'warning' as const, message: 'cloud-config file is empty', hint: 'remove it, or add `stages:`' } : d)) };
+      return {
+        value: undefined,
+        diagnostics: parsed.diagnostics.map((d) =>
+          d.code === 'parse/empty' ? { ...d, severity: 'warning' as const, message: 'cloud-config file is empty', hint: 'remove it, or add `stages:`' } : d,
+        ),
+      };
     }
     const { format, lateHeader } = cloudConfigFormat(source.text, era);
     decodeAsYip(data, source, format);

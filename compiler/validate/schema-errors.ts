@@ -110,7 +110,13 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Re
       const typo = present.find((k) => !Object.hasOwn((parent?.['properties'] as object | undefined) ?? {}, k) && closest(k, [key]) === key);
       if (typo !== undefined) {
         const at = joinPointer(here, typo);
-        return made({ code: `${ctx.prefix}/missing-key`, pointer: at, range: source.locate(at, 'key'), message: `missing required key \`${key}\` in ${where}; \`${typo}\` is not a key here`, hint: `did you mean \`${key}\`?` });
+        return made({
+          code: `${ctx.prefix}/missing-key`,
+          pointer: at,
+          range: source.locate(at, 'key'),
+          message: `missing required key \`${key}\` in ${where}; \`${typo}\` is not a key here`,
+          hint: `did you mean \`${key}\`?`,
+        });
       }
       return made({
         code: `${ctx.prefix}/missing-key`,
@@ -125,7 +131,8 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Re
       return typeDiagnostic(e, source, data, ctx);
     case 'enum':
     case 'const': {
-      const allowed = e.keyword === 'enum' ? ((e.params as { allowedValues: unknown[] }).allowedValues ?? []) : [(e.params as { allowedValue: unknown }).allowedValue];
+      const allowed =
+        e.keyword === 'enum' ? ((e.params as { allowedValues: unknown[] }).allowedValues ?? []) : [(e.params as { allowedValue: unknown }).allowedValue];
       const value = valueAt(data, here);
       const code = custom ?? `${ctx.prefix}/${e.keyword === 'enum' ? 'invalid-value' : 'invalid-value'}`;
       const list = allowed.map((v) => `\`${String(v)}\``).join(', ');
@@ -141,7 +148,9 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Re
       const p = e.params as { tag: string; tagValue?: unknown };
       if (p.tagValue === undefined) return undefined;
       const pointer = joinPointer(here, p.tag);
-      const branches = ((parent?.['oneOf'] as SchemaNode[] | undefined) ?? []).map((b) => String((b['properties'] as Record<string, SchemaNode>)?.[p.tag]?.['const']));
+      const branches = ((parent?.['oneOf'] as SchemaNode[] | undefined) ?? []).map((b) =>
+        String((b['properties'] as Record<string, SchemaNode>)?.[p.tag]?.['const']),
+      );
       const value = p.tagValue;
       return made({
         code: custom ?? `${ctx.prefix}/invalid-value`,
@@ -165,11 +174,21 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Re
     case 'anyOf': {
       const value = valueAt(data, here);
       const forms = ((parent?.['anyOf'] as SchemaNode[] | undefined) ?? []).map(describeForm);
-      return made({ code: custom ?? `${ctx.prefix}/wrong-type`, pointer: here, range: source.locate(here), message: `${where} must be ${forms.join(' or ')}; found ${kindOf(value)}${value !== null && typeof value !== 'object' ? ` ${show(value)}` : ''}` });
+      return made({
+        code: custom ?? `${ctx.prefix}/wrong-type`,
+        pointer: here,
+        range: source.locate(here),
+        message: `${where} must be ${forms.join(' or ')}; found ${kindOf(value)}${value !== null && typeof value !== 'object' ? ` ${show(value)}` : ''}`,
+      });
     }
     case 'oneOf': {
       if (isExactlyOneOf(parent)) return exactlyOne(e, source, data, parent!, custom, ctx);
-      return made({ code: custom ?? `${ctx.prefix}/invalid-value`, pointer: here, range: source.locate(here), message: `${where} matches none of the allowed forms` });
+      return made({
+        code: custom ?? `${ctx.prefix}/invalid-value`,
+        pointer: here,
+        range: source.locate(here),
+        message: `${where} matches none of the allowed forms`,
+      });
     }
     default: {
       const code = custom ?? `${ctx.prefix}/${genericCode(e.keyword)}`;
@@ -183,7 +202,9 @@ function toDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: Re
         code,
         pointer: here,
         range: source.locate(here),
-        message: specific ? `${info.summary}: ${show(value)}` : `${where} ${ajvMessage(e)}${value !== null && typeof value === 'object' ? '' : `; found ${show(value)}`}`,
+        message: specific
+          ? `${info.summary}: ${show(value)}`
+          : `${where} ${ajvMessage(e)}${value !== null && typeof value === 'object' ? '' : `; found ${show(value)}`}`,
         hint: betterHint(code, value) ?? info?.hint,
       });
     }
@@ -222,21 +243,40 @@ function typeDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: 
       range,
       code: 'files/mode-not-string',
       message: `mode must be a quoted octal string; found the number ${written}`,
-      hint: octal ? `write \`mode: "${written.padStart(4, '0')}"\` — YAML 1.1 and 1.2 read an unquoted ${written} differently` : 'write the mode as a quoted octal string, e.g. `mode: "0644"`',
+      hint: octal
+        ? `write \`mode: "${written.padStart(4, '0')}"\` — YAML 1.1 and 1.2 read an unquoted ${written} differently`
+        : 'write the mode as a quoted octal string, e.g. `mode: "0644"`',
     });
   }
   if (key === 'permissions' && typeof value === 'string') {
-    return diagnosticOf(source, { pointer: here, range, code: 'cloud-config/quoted-permissions', message: `permissions must be an unquoted octal number; found the string "${value}"`, hint: `write \`permissions: ${value}\` without quotes — yip skips the whole file when a mode is quoted` });
+    return diagnosticOf(source, {
+      pointer: here,
+      range,
+      code: 'cloud-config/quoted-permissions',
+      message: `permissions must be an unquoted octal number; found the string "${value}"`,
+      hint: `write \`permissions: ${value}\` without quotes — yip skips the whole file when a mode is quoted`,
+    });
   }
   const written = source.scalarSource(here);
   const hint =
-    expected === 'string' && written !== undefined && (typeof value === 'number' || typeof value === 'boolean') ? `quote it: \`"${written}"\` — unquoted, YAML reads it as a ${typeof value}` :
-    expected === 'array' ? 'write a list: one `- item` per line, or `[a, b]`' :
-    expected === 'object' ? 'indent the keys that belong to it under it' :
-    value === null ? 'give it a value, or remove the key' : undefined;
+    expected === 'string' && written !== undefined && (typeof value === 'number' || typeof value === 'boolean')
+      ? `quote it: \`"${written}"\` — unquoted, YAML reads it as a ${typeof value}`
+      : expected === 'array'
+        ? 'write a list: one `- item` per line, or `[a, b]`'
+        : expected === 'object'
+          ? 'indent the keys that belong to it under it'
+          : value === null
+            ? 'give it a value, or remove the key'
+            : undefined;
   const found = written !== undefined && typeof value !== 'string' ? `\`${written}\`` : show(value);
   const kind = typeof value === 'number' && written !== undefined && /[.eE]/.test(written) ? 'a number' : kindOf(value);
-  return diagnosticOf(source, { pointer: here, range, code: `${ctx.prefix}/wrong-type`, message: `${describePointer(here)} must be ${article(expected)}; found ${kind}${value !== null && typeof value !== 'object' ? ` ${found}` : ''}`, hint });
+  return diagnosticOf(source, {
+    pointer: here,
+    range,
+    code: `${ctx.prefix}/wrong-type`,
+    message: `${describePointer(here)} must be ${article(expected)}; found ${kind}${value !== null && typeof value !== 'object' ? ` ${found}` : ''}`,
+    hint,
+  });
 }
 
 function exactlyOne(e: ErrorObject, source: SourceFile, data: unknown, parent: SchemaNode, custom: string | undefined, ctx: SchemaContext): Diagnostic {
@@ -253,7 +293,9 @@ function exactlyOne(e: ErrorObject, source: SourceFile, data: unknown, parent: S
     code: toCode(custom ?? `${ctx.prefix}/exactly-one`),
     pointer,
     range: source.locate(pointer, 'key'),
-    message: both ? `${describePointer(here)} sets both ${present.map((n) => `\`${n}\``).join(' and ')}; exactly one is allowed` : `${describePointer(here)} needs exactly one of ${list}`,
+    message: both
+      ? `${describePointer(here)} sets both ${present.map((n) => `\`${n}\``).join(' and ')}; exactly one is allowed`
+      : `${describePointer(here)} needs exactly one of ${list}`,
     hint: both ? `keep one of ${list} and remove the other` : `add ${list}`,
   };
 }
@@ -281,11 +323,15 @@ function specialUnknownKey(key: string, at: string, ctx: SchemaContext): Pick<Di
       hint: 'replace it with `passwordHash:` — make one with `openssl passwd -6` or `mkpasswd -m sha-512`',
     };
   }
-  if (ctx.prefix === 'schema' && at.startsWith('/targets/packer') && /(secret|password|token|accesskey|credential|clientid|privatekey)/i.test(key.replace(/[-_]/g, ''))) {
+  if (
+    ctx.prefix === 'schema' &&
+    at.startsWith('/targets/packer') &&
+    /(secret|password|token|accesskey|credential|clientid|privatekey)/i.test(key.replace(/[-_]/g, ''))
+  ) {
     return {
       code: 'targets/packer-credential',
       message: `\`${key}\` looks like a credential; derivc never writes credentials into templates`,
-      hint: 'credentials are packer variables: set them at build time, e.g. `PKR_VAR_<name>=…` or your cloud CLI\'s environment',
+      hint: "credentials are packer variables: set them at build time, e.g. `PKR_VAR_<name>=…` or your cloud CLI's environment",
     };
   }
   return undefined;
@@ -343,9 +389,21 @@ function betterHint(code: string, value: unknown): string | undefined {
 
 function genericCode(keyword: string): string {
   const map: Record<string, string> = {
-    pattern: 'invalid-format', format: 'invalid-format', minItems: 'too-few-items', maxItems: 'too-many-items', uniqueItems: 'duplicate-item',
-    minimum: 'out-of-range', maximum: 'out-of-range', exclusiveMinimum: 'out-of-range', exclusiveMaximum: 'out-of-range',
-    minLength: 'too-short', maxLength: 'too-long', minProperties: 'too-few-items', maxProperties: 'too-many-items', not: 'invalid-value', anyOf: 'invalid-value',
+    pattern: 'invalid-format',
+    format: 'invalid-format',
+    minItems: 'too-few-items',
+    maxItems: 'too-many-items',
+    uniqueItems: 'duplicate-item',
+    minimum: 'out-of-range',
+    maximum: 'out-of-range',
+    exclusiveMinimum: 'out-of-range',
+    exclusiveMaximum: 'out-of-range',
+    minLength: 'too-short',
+    maxLength: 'too-long',
+    minProperties: 'too-few-items',
+    maxProperties: 'too-many-items',
+    not: 'invalid-value',
+    anyOf: 'invalid-value',
   };
   return map[keyword] ?? 'invalid-value';
 }
@@ -358,7 +416,8 @@ function ajvMessage(e: ErrorObject): string {
   if (e.keyword === 'maxLength') return `must be at most ${limit} characters long`;
   if (e.keyword === 'minimum' || e.keyword === 'maximum') return `must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${limit}`;
   if (e.keyword === 'pattern') return `must match ${String((e.params as { pattern: string }).pattern)}`;
-  if (e.keyword === 'uniqueItems') return `must not repeat an item (items ${(e.params as { j: number; i: number }).j} and ${(e.params as { i: number }).i} are equal)`;
+  if (e.keyword === 'uniqueItems')
+    return `must not repeat an item (items ${(e.params as { j: number; i: number }).j} and ${(e.params as { i: number }).i} are equal)`;
   return e.message ?? 'is invalid';
 }
 
@@ -373,7 +432,18 @@ function kindOf(v: unknown): string {
 function article(type: string): string {
   return type
     .split(' or ')
-    .map((t) => ({ object: 'a mapping', array: 'a list', string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean (true/false)', null: 'empty' })[t] ?? t)
+    .map(
+      (t) =>
+        ({
+          object: 'a mapping',
+          array: 'a list',
+          string: 'a string',
+          integer: 'an integer',
+          number: 'a number',
+          boolean: 'a boolean (true/false)',
+          null: 'empty',
+        })[t] ?? t,
+    )
     .join(' or ');
 }
 

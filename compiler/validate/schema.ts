@@ -51,6 +51,8 @@ export function bundledManifestSchema(): Record<string, unknown> {
   };
   const cc = cloudConfigSchema as { definitions: Record<string, unknown> };
   const copied = Object.fromEntries(Object.entries(cc.definitions).map(([k, v]) => [`${prefix}${k}`, rewrite(v, local)]));
-  const main = rewrite(manifestSchema, (ref) => ref.replace(/^cloud-config\.schema\.json#\/definitions\//, `#/definitions/${prefix}`)) as { definitions: Record<string, unknown> };
+  const main = rewrite(manifestSchema, (ref) => ref.replace(/^cloud-config\.schema\.json#\/definitions\//, `#/definitions/${prefix}`)) as {
+    definitions: Record<string, unknown>;
+  };
   return { ...main, definitions: { ...main.definitions, ...copied } };
 }

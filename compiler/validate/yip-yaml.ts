@@ -47,12 +47,16 @@ function rawCharacters(source: SourceFile): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const [c, at, count] of firstOfEach(source.text, REJECTED_RAW)) {
     const message = `${codePoint(c)} is a control character yip's YAML reader (go-yaml v2) refuses anywhere in a file, comments included: yip would skip the whole file`;
-    out.push(diagnostic(source, CODE, '', at, at + 1, times(message, count), `remove it, or write it as the escape \`${escapeOf(c)}\` inside a double-quoted string`));
+    out.push(
+      diagnostic(source, CODE, '', at, at + 1, times(message, count), `remove it, or write it as the escape \`${escapeOf(c)}\` inside a double-quoted string`),
+    );
   }
   for (const [c, at, count] of firstOfEach(source.text, YAML11_BREAKS)) {
     const [name, escape] = BREAK_NAMES[c]!;
     const message = `${codePoint(c)} (${name}) is a line break to yip's YAML reader (YAML 1.1), not to derivc's: yip would skip the whole file, or read the text around it differently`;
-    out.push(diagnostic(source, CODE, '', at, at + 1, times(message, count), `remove it, or write it as the escape \`${escape}\` inside a double-quoted string`));
+    out.push(
+      diagnostic(source, CODE, '', at, at + 1, times(message, count), `remove it, or write it as the escape \`${escape}\` inside a double-quoted string`),
+    );
   }
   return out;
 }
@@ -88,7 +92,17 @@ function directives(source: SourceFile): Diagnostic[] {
     if (/^%YAML[ \t]+1\.1(?:[ \t]|$)/.test(line) || /^%TAG[ \t]/.test(line)) continue;
     const yaml = /^%YAML\b/.test(line);
     out.push(
-      diagnostic(source, CODE, '', start, start + line.trimEnd().length, yaml ? `yip's YAML reader (go-yaml v2) reads YAML 1.1 only and rejects \`${line.trim()}\`: yip would skip the whole file` : `yip's YAML reader (go-yaml v2) rejects the directive \`${line.trim()}\`: yip would skip the whole file`, yaml ? 'remove the `%YAML` line, or write `%YAML 1.1`' : 'remove the directive'),
+      diagnostic(
+        source,
+        CODE,
+        '',
+        start,
+        start + line.trimEnd().length,
+        yaml
+          ? `yip's YAML reader (go-yaml v2) reads YAML 1.1 only and rejects \`${line.trim()}\`: yip would skip the whole file`
+          : `yip's YAML reader (go-yaml v2) rejects the directive \`${line.trim()}\`: yip would skip the whole file`,
+        yaml ? 'remove the `%YAML` line, or write `%YAML 1.1`' : 'remove the directive',
+      ),
     );
   }
   return out;
@@ -113,18 +127,48 @@ function scalars(source: SourceFile): Diagnostic[] {
         });
         if (slashes[0]) {
           const at = range[0] + slashes[0].index!;
-          out.push(diagnostic(source, CODE, pointer, at, at + 2, times('yip\'s YAML reader (YAML 1.1) does not know the escape `\\/`: yip would skip the whole file', slashes.length, 'in this string'), 'write `/` without the backslash'));
+          out.push(
+            diagnostic(
+              source,
+              CODE,
+              pointer,
+              at,
+              at + 2,
+              times("yip's YAML reader (YAML 1.1) does not know the escape `\\/`: yip would skip the whole file", slashes.length, 'in this string'),
+              'write `/` without the backslash',
+            ),
+          );
         }
         if (surrogates[0]) {
           const at = range[0] + surrogates[0].index!;
           const message = `\`${surrogates[0][0]}\` is a UTF-16 surrogate escape: yip's YAML reader (go-yaml v2) rejects it, even as half of a pair, and would skip the whole file`;
-          out.push(diagnostic(source, CODE, pointer, at, at + surrogates[0][0].length, times(message, surrogates.length, 'in this string'), 'write the character itself, or as one `\\UXXXXXXXX` escape (e.g. `\\U0001F600`)'));
+          out.push(
+            diagnostic(
+              source,
+              CODE,
+              pointer,
+              at,
+              at + surrogates[0][0].length,
+              times(message, surrogates.length, 'in this string'),
+              'write the character itself, or as one `\\UXXXXXXXX` escape (e.g. `\\U0001F600`)',
+            ),
+          );
         }
       }
       const tag = node.tag;
       if (tag?.startsWith('tag:yaml.org,2002:') && tag !== 'tag:yaml.org,2002:str' && typeof node.value === 'string') {
         const short = `!!${tag.slice('tag:yaml.org,2002:'.length)}`;
-        out.push(diagnostic(source, CODE, pointer, range[0], range[1], `yip's YAML reader (YAML 1.1) applies the tag \`${short}\` that derivc reads as a plain string here: yip would read another value or skip the whole file`, `remove \`${short}\` and write the value itself`));
+        out.push(
+          diagnostic(
+            source,
+            CODE,
+            pointer,
+            range[0],
+            range[1],
+            `yip's YAML reader (YAML 1.1) applies the tag \`${short}\` that derivc reads as a plain string here: yip would read another value or skip the whole file`,
+            `remove \`${short}\` and write the value itself`,
+          ),
+        );
       }
     },
   });
@@ -144,7 +188,16 @@ export function loneSurrogateDiagnostics(source: SourceFile): Diagnostic[] {
       const c = typeof node.value === 'string' ? loneSurrogate(node.value) : undefined;
       if (c === undefined || !node.range) return;
       const code = 'parse/lone-surrogate';
-      out.push(diagnostic(source, code, pointerTo(path, node), node.range[0], node.range[1], `${JSON.stringify(node.value).slice(0, 60)} holds the lone surrogate ${codePoint(c)} (from a \`\\u${c.charCodeAt(0).toString(16)}\` escape): no UTF-8 file can carry it`));
+      out.push(
+        diagnostic(
+          source,
+          code,
+          pointerTo(path, node),
+          node.range[0],
+          node.range[1],
+          `${JSON.stringify(node.value).slice(0, 60)} holds the lone surrogate ${codePoint(c)} (from a \`\\u${c.charCodeAt(0).toString(16)}\` escape): no UTF-8 file can carry it`,
+        ),
+      );
     },
   });
   return out;

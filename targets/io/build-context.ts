@@ -49,9 +49,12 @@ function listingIn(dir: string): ContextFile[] {
 function checkList(files: readonly ContextFile[]): void {
   const seen = new Set<string>();
   for (const f of files) {
-    const problem = outputPathProblem(f.path) ?? (f.path === MANIFEST_FILE || !inOutputNamespace(f.path) ? 'not a file derivc generates' : seen.has(f.path) ? 'listed twice' : undefined);
+    const problem =
+      outputPathProblem(f.path) ??
+      (f.path === MANIFEST_FILE || !inOutputNamespace(f.path) ? 'not a file derivc generates' : seen.has(f.path) ? 'listed twice' : undefined);
     if (problem) throw new Error(`${JSON.stringify(f.path)}: ${problem}`);
-    if (!/^[0-9a-f]{64}$/.test(f.sha256) || !Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777) throw new Error(`${JSON.stringify(f.path)}: no valid sha256 and mode`);
+    if (!/^[0-9a-f]{64}$/.test(f.sha256) || !Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777)
+      throw new Error(`${JSON.stringify(f.path)}: no valid sha256 and mode`);
     seen.add(f.path);
   }
 }

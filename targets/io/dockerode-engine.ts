@@ -60,13 +60,33 @@ export function connectionFromEnv(env: Readonly<Record<string, string | undefine
   if (scheme === 'ssh') {
     // As the docker CLI's ssh: port 22 and the local user unless the address names others.
     const username = decodeURIComponent(url.username) || env['USER'];
-    const options: Docker.DockerOptions = { socketPath: undefined, protocol: 'ssh', host: hostname, port: url.port || undefined, username, sshOptions: { agent: env['SSH_AUTH_SOCK'] }, ca: undefined, cert: undefined, key: undefined, timeout: undefined };
+    const options: Docker.DockerOptions = {
+      socketPath: undefined,
+      protocol: 'ssh',
+      host: hostname,
+      port: url.port || undefined,
+      username,
+      sshOptions: { agent: env['SSH_AUTH_SOCK'] },
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      timeout: undefined,
+    };
     return { endpoint: host, options };
   }
   const tls = (env['DOCKER_TLS_VERIFY'] ?? '') !== '';
   const port = url.port || (tls ? '2376' : '2375');
   const endpoint = `tcp://${url.hostname}:${port}`;
-  const options: Docker.DockerOptions = { socketPath: undefined, host: hostname, port, protocol: tls ? 'https' : 'http', ca: undefined, cert: undefined, key: undefined, timeout: undefined };
+  const options: Docker.DockerOptions = {
+    socketPath: undefined,
+    host: hostname,
+    port,
+    protocol: tls ? 'https' : 'http',
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    timeout: undefined,
+  };
   if (tls) {
     const certDir = env['DOCKER_CERT_PATH'] || path.join(env['HOME'] ?? os.homedir(), '.docker');
     try {
@@ -90,7 +110,11 @@ function isConnectionFailure(err: unknown): boolean {
   const e = err as (EngineFailure & { level?: unknown }) | null;
   if (!e || e.statusCode !== undefined) return false;
   if (typeof e.level === 'string' && SSH_CONNECTION_LEVELS.has(e.level)) return true;
-  return e.syscall === 'connect' || e.syscall === 'getaddrinfo' || ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '');
+  return (
+    e.syscall === 'connect' ||
+    e.syscall === 'getaddrinfo' ||
+    ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '')
+  );
 }
 
 function connectionCause(err: unknown): string {
@@ -308,7 +332,8 @@ export function pathStatFromGoMode(mode: number, size: number): PathStat {
       : [GO_MODE.device, GO_MODE.namedPipe, GO_MODE.socket, GO_MODE.charDevice, GO_MODE.irregular].some((b) => goBit(mode, b))
         ? 'other'
         : 'file';
-  const permissions = (mode % 0o1000) + (goBit(mode, GO_MODE.setuid) ? 0o4000 : 0) + (goBit(mode, GO_MODE.setgid) ? 0o2000 : 0) + (goBit(mode, GO_MODE.sticky) ? 0o1000 : 0);
+  const permissions =
+    (mode % 0o1000) + (goBit(mode, GO_MODE.setuid) ? 0o4000 : 0) + (goBit(mode, GO_MODE.setgid) ? 0o2000 : 0) + (goBit(mode, GO_MODE.sticky) ? 0o1000 : 0);
   return { kind, size, mode: permissions };
 }
 
@@ -361,8 +386,16 @@ async function storedLinkTarget(container: Docker.Container, p: string): Promise
  */
 function saveImage(d: Docker, imageId: string, signal?: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const options = { path: `/images/${encodeURIComponent(imageId)}/get`, method: 'GET', isStream: true, statusCodes: { 200: true, 404: 'no such image', 500: 'server error' }, ...(signal ? { abortSignal: signal } : {}) };
-    d.modem.dial(options, (err: Error | null, response: unknown) => (err ? reject(signal?.aborted ? abortError(signal) : err) : resolve(response as IncomingMessage)));
+    const options = {
+      path: `/images/${encodeURIComponent(imageId)}/get`,
+      method: 'GET',
+      isStream: true,
+      statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
+      ...(signal ? { abortSignal: signal } : {}),
+    };
+    d.modem.dial(options, (err: Error | null, response: unknown) =>
+      err ? reject(signal?.aborted ? abortError(signal) : err) : resolve(response as IncomingMessage),
+    );
   });
 }
 
@@ -416,7 +449,13 @@ async function readFiles(d: Docker, image: string, files: readonly string[]): Pr
  * Entries as the layers hold them, the last component never followed (a hard link comes back as
  * the file it links to). Pass 2 reads the content of hard-linked files, known only after pass 1.
  */
-async function readEntries(d: Docker, image: string, paths: readonly string[], cache: EntriesCache | undefined, signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>> {
+async function readEntries(
+  d: Docker,
+  image: string,
+  paths: readonly string[],
+  cache: EntriesCache | undefined,
+  signal?: AbortSignal,
+): Promise<Map<string, ImageEntry | undefined>> {
   const imageId = await imageIdOf(d, image);
   const cached = await cache?.get(imageId, paths);
   if (cached) return cached;
@@ -425,7 +464,13 @@ async function readEntries(d: Docker, image: string, paths: readonly string[], c
   return entries;
 }
 
-async function readEntriesFromLayers(d: Docker, image: string, imageId: string, paths: readonly string[], signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>> {
+async function readEntriesFromLayers(
+  d: Docker,
+  image: string,
+  imageId: string,
+  paths: readonly string[],
+  signal?: AbortSignal,
+): Promise<Map<string, ImageEntry | undefined>> {
   const scan = async (wanted: Set<string>): Promise<LayerScan[]> => {
     try {
       return await scanImage(d, imageId, wanted, signal);
@@ -442,7 +487,13 @@ async function readEntriesFromLayers(d: Docker, image: string, imageId: string, 
       const f = found.get(p);
       const h = f?.entry.header;
       if (!f || !h) return [p, undefined];
-      const entry: ImageEntry = { type: h.type ?? 'file', mode: (h.mode ?? 0) & 0o7777, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000) };
+      const entry: ImageEntry = {
+        type: h.type ?? 'file',
+        mode: (h.mode ?? 0) & 0o7777,
+        uid: h.uid ?? 0,
+        gid: h.gid ?? 0,
+        mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1000),
+      };
       if (h.uname) entry.uname = h.uname;
       if (h.gname) entry.gname = h.gname;
       if (f.entry.type === 'symlink') entry.linkname = h.linkname ?? '';
@@ -502,7 +553,7 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
       const d = docker();
       const timeout = AbortSignal.timeout(INFO_TIMEOUT_MS);
       try {
-        const version = (await (d.version as (opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>).call(d, { abortSignal: timeout }));
+        const version = await (d.version as (opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>).call(d, { abortSignal: timeout });
         return { version: version.Version, apiVersion: version.ApiVersion, os: version.Os, arch: version.Arch };
       } catch (err) {
         if (timeout.aborted) throw new EngineUnreachableError(endpoint, `no answer within ${INFO_TIMEOUT_MS / 1000} s`);
@@ -570,7 +621,13 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
       return use(async (d) => {
         let container: Docker.Container;
         try {
-          container = await d.createContainer({ Image: image, Cmd: ['/bin/true'], HostConfig: {}, NetworkDisabled: true, Labels: { 'derivc.purpose': 'stat' } });
+          container = await d.createContainer({
+            Image: image,
+            Cmd: ['/bin/true'],
+            HostConfig: {},
+            NetworkDisabled: true,
+            Labels: { 'derivc.purpose': 'stat' },
+          });
         } catch (err) {
           throw statusOf(err) === 404 ? new Error(`no image ${image}`) : failure(`cannot create a container of ${image}`, err);
         }
@@ -632,7 +689,13 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
       return use(async (d): Promise<T> => {
         let container: Docker.Container;
         try {
-          container = await d.createContainer({ Image: image, Cmd: ['/bin/true'], HostConfig: {}, NetworkDisabled: true, Labels: { 'derivc.purpose': 'export' } });
+          container = await d.createContainer({
+            Image: image,
+            Cmd: ['/bin/true'],
+            HostConfig: {},
+            NetworkDisabled: true,
+            Labels: { 'derivc.purpose': 'export' },
+          });
         } catch (err) {
           throw statusOf(err) === 404 ? new Error(`no image ${image}`) : failure(`cannot create a container of ${image}`, err);
         }

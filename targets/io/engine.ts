@@ -53,7 +53,10 @@ export interface EngineInfo {
 }
 
 export class EngineUnreachableError extends Error {
-  constructor(readonly endpoint: string, cause: string) {
+  constructor(
+    readonly endpoint: string,
+    cause: string,
+  ) {
     super(`cannot reach the Docker Engine at ${endpoint}: ${cause}`);
   }
 }

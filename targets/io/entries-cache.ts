@@ -41,7 +41,9 @@ interface Stored {
 }
 
 function fileName(imageId: string, paths: readonly string[]): string {
-  const key = createHash('sha256').update(`${imageId}\n${[...paths].sort().join('\n')}`).digest('hex');
+  const key = createHash('sha256')
+    .update(`${imageId}\n${[...paths].sort().join('\n')}`)
+    .digest('hex');
   return `${key.slice(0, 32)}.json`;
 }
 
@@ -55,7 +57,17 @@ const isOptString = (v: unknown): boolean => v === undefined || typeof v === 'st
 
 function decode(stored: unknown): ImageEntry | undefined {
   const s = stored as StoredEntry;
-  if (typeof s !== 'object' || s === null || typeof s.type !== 'string' || !TYPES.has(s.type) || !isInt(s.mode) || !isInt(s.uid) || !isInt(s.gid) || !isInt(s.mtime)) return undefined;
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    typeof s.type !== 'string' ||
+    !TYPES.has(s.type) ||
+    !isInt(s.mode) ||
+    !isInt(s.uid) ||
+    !isInt(s.gid) ||
+    !isInt(s.mtime)
+  )
+    return undefined;
   if (![s.uname, s.gname, s.linkname, s.content].every(isOptString) || ![s.devmajor, s.devminor].every((v) => v === undefined || isInt(v))) return undefined;
   if ((s.type === 'file' || s.type === 'contiguous-file') && s.content === undefined) return undefined;
   const { content, ...rest } = s;

@@ -93,7 +93,11 @@ function entryType(type: string | null | undefined): LayerEntry['type'] {
 }
 
 /** Records one layer entry; returns its path when it is a regular file whose content is wanted. */
-export function recordLayerEntry(scan: LayerScan, header: Pick<LayerHeader, 'name' | 'type' | 'linkname'> & Partial<LayerHeader>, wanted: ReadonlySet<string>): string | undefined {
+export function recordLayerEntry(
+  scan: LayerScan,
+  header: Pick<LayerHeader, 'name' | 'type' | 'linkname'> & Partial<LayerHeader>,
+  wanted: ReadonlySet<string>,
+): string | undefined {
   const p = layerPath(header.name);
   if (p === '/') return undefined;
   // A tar need not list the directories above an entry; they are directories of this layer all the same.
@@ -172,7 +176,8 @@ export function locate(layers: readonly LayerScan[], file: string): { layer: num
 function manifestLayers(json: Buffer): string[] {
   const manifest = JSON.parse(json.toString('utf8')) as { Layers?: unknown }[];
   // One image was asked for; several would leave it open which one's layers these are.
-  if (!Array.isArray(manifest) || manifest.length !== 1) throw new Error(`manifest.json describes ${Array.isArray(manifest) ? manifest.length : 'no list of'} images, not the one asked for`);
+  if (!Array.isArray(manifest) || manifest.length !== 1)
+    throw new Error(`manifest.json describes ${Array.isArray(manifest) ? manifest.length : 'no list of'} images, not the one asked for`);
   const layers = manifest[0]?.Layers;
   if (!Array.isArray(layers) || !layers.every((l): l is string => typeof l === 'string')) throw new Error('manifest.json lists no layers');
   return layers;
@@ -241,7 +246,9 @@ async function scanLayerBlob(data: TarEntry, name: string, wanted: ReadonlySet<s
   try {
     await readTar(gunzip, what, layerReader(scan, wanted));
   } catch (err) {
-    throw (err as NodeJS.ErrnoException).code?.startsWith('Z_') ? new Error(`${what} cannot be unpacked (gzip: ${(err as Error).message})`, { cause: err }) : err;
+    throw (err as NodeJS.ErrnoException).code?.startsWith('Z_')
+      ? new Error(`${what} cannot be unpacked (gzip: ${(err as Error).message})`, { cause: err })
+      : err;
   }
   await unpacked;
   return scan;

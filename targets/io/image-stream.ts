@@ -16,7 +16,12 @@ const CAPTURE_LIMIT_BYTES = 512 * 1024 * 1024;
  * init-layer files replaced by the image's own (read from its layers, in parallel with the
  * export). With `capture`, the files under that directory are kept and returned.
  */
-export async function streamImageFilesystem(engine: DockerEngine, image: string, consume: (tar: NodeJS.ReadableStream) => Promise<void>, opts: { capture?: string; signal?: AbortSignal }): Promise<ImageCapture | undefined> {
+export async function streamImageFilesystem(
+  engine: DockerEngine,
+  image: string,
+  consume: (tar: NodeJS.ReadableStream) => Promise<void>,
+  opts: { capture?: string; signal?: AbortSignal },
+): Promise<ImageCapture | undefined> {
   if (!engine.exportContainer || !engine.readEntries) throw new Error('this Docker Engine client cannot export an image filesystem');
   // A failed or cancelled export stops that read too (a `docker save` is seconds of Engine work).
   const done = new AbortController();

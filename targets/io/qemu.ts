@@ -61,22 +61,35 @@ export function diskFormat(path: string): 'raw' | 'qcow2' | 'vmdk' {
 /** The QEMU arguments for one boot: pure, so tests pin them exactly. */
 export function qemuArgs(spec: MachineSpec, host: QemuHost = DEFAULT_QEMU): string[] {
   const args = [
-    '-machine', 'q35',
-    '-accel', 'tcg',
-    '-m', spec.memory ?? DEFAULT_MEMORY,
-    '-smp', String(spec.cpus ?? DEFAULT_CPUS),
+    '-machine',
+    'q35',
+    '-accel',
+    'tcg',
+    '-m',
+    spec.memory ?? DEFAULT_MEMORY,
+    '-smp',
+    String(spec.cpus ?? DEFAULT_CPUS),
     // No display, no monitor; the serial console into its file (QEMU takes the path verbatim).
-    '-nographic', '-monitor', 'none', '-serial', `file:${spec.consoleFile}`,
+    '-nographic',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${spec.consoleFile}`,
     // A panic or a reboot ends the run instead of looping until the timeout.
     '-no-reboot',
     // User-mode network on virtio, without the iPXE option ROM (its banner waits 2 s at POST).
-    '-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0,romfile=',
+    '-netdev',
+    'user,id=net0',
+    '-device',
+    'virtio-net-pci,netdev=net0,romfile=',
   ];
   if (spec.firmware === 'uefi') {
     if (!spec.varsPath) throw new Error('a UEFI boot needs its own copy of the OVMF variable store');
     args.push(
-      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${driveValue(host.ovmfCode)}`,
-      '-drive', `if=pflash,format=raw,unit=1,file=${driveValue(spec.varsPath)}`,
+      '-drive',
+      `if=pflash,format=raw,unit=0,readonly=on,file=${driveValue(host.ovmfCode)}`,
+      '-drive',
+      `if=pflash,format=raw,unit=1,file=${driveValue(spec.varsPath)}`,
     );
   }
   if (spec.media === 'iso') args.push('-cdrom', spec.path, '-boot', 'order=d');
@@ -110,8 +123,7 @@ export class ConsoleText {
             // a stray ESC before text (systemd truncating a line)
             out += ch;
             this.state = 'text';
-          }
-          else this.state = 'text'; // a two-character sequence such as ESC c
+          } else this.state = 'text'; // a two-character sequence such as ESC c
           break;
         case 'csi':
           if (c >= 0x40 && c <= 0x7e) this.state = 'text';
@@ -389,7 +401,12 @@ export async function watchConsole(proc: LaunchedProcess, check: ConsoleCheck, o
       const last = matcher.matched[matcher.matched.length - 1];
       decide({ status: 'passed', message: `\`${last?.text ?? ''}\` after ${seconds(last?.atMs ?? 0)}` });
     } else if (v.kind === 'forbidden') {
-      decide({ status: 'failed', reason: 'forbidden', forbidden: v.match, message: `forbidden \`${v.match.text}\` on the console after ${seconds(v.match.atMs)}` });
+      decide({
+        status: 'failed',
+        reason: 'forbidden',
+        forbidden: v.match,
+        message: `forbidden \`${v.match.text}\` on the console after ${seconds(v.match.atMs)}`,
+      });
     }
   };
   const onOutput = (chunk: Buffer | string) => {
@@ -416,7 +433,11 @@ export async function watchConsole(proc: LaunchedProcess, check: ConsoleCheck, o
       gone = true;
       exit = { code: e.code, signal: e.signal };
       const how = e.signal ? `signal ${e.signal}` : `exit code ${e.code}`;
-      decide({ status: 'failed', reason: 'exited', message: `${program} stopped (${how}) after ${seconds(now() - started)} while waiting for \`${matcher.waitingFor}\`` });
+      decide({
+        status: 'failed',
+        reason: 'exited',
+        message: `${program} stopped (${how}) after ${seconds(now() - started)} while waiting for \`${matcher.waitingFor}\``,
+      });
     },
     (err: NodeJS.ErrnoException) => {
       gone = true;

@@ -189,7 +189,7 @@ function tarHeader(path: string, entry: ImageEntry): tar.Header & { pax?: Record
     name: entryPath(path).slice(1) + (type === 'directory' ? '/' : ''),
     type: type as tar.Header['type'],
     size: content,
-    mode: (entry.mode & 0o7777) || ZERO_MODE,
+    mode: entry.mode & 0o7777 || ZERO_MODE,
     uid: entry.uid,
     gid: entry.gid,
     mtime: new Date(Math.max(0, entry.mtime) * 1000),
@@ -222,7 +222,11 @@ export async function packEntries(entries: readonly AppendedEntry[]): Promise<Bu
  * own entries at those paths (what `entries()` resolves to; missing ones stay missing) appended
  * in path order.
  */
-export function imageFilesystem(exported: NodeJS.ReadableStream, entries: () => Promise<Map<string, ImageEntry | undefined>>, capture?: Capture): TarEntryFilter {
+export function imageFilesystem(
+  exported: NodeJS.ReadableStream,
+  entries: () => Promise<Map<string, ImageEntry | undefined>>,
+  capture?: Capture,
+): TarEntryFilter {
   const filter = new TarEntryFilter(
     new Set(DOCKER_INIT_FILES),
     async () => {

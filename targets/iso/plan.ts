@@ -96,7 +96,9 @@ export function planIso(build: Build, options: IsoOptions, context: TargetContex
       },
     },
     { title: 'write the GRUB menu', action: { kind: 'write', path: `${TREE}/boot/grub/grub.cfg`, content: grubCfg(build, label) } },
-    ...(options.overlay !== undefined ? [{ title: "merge the manifest's overlay into the ISO tree", action: { kind: 'copy-tree' as const, from: options.overlay, to: TREE } }] : []),
+    ...(options.overlay !== undefined
+      ? [{ title: "merge the manifest's overlay into the ISO tree", action: { kind: 'copy-tree' as const, from: options.overlay, to: TREE } }]
+      : []),
     {
       title: `make the hybrid ISO (${firmware.map((f) => f.toUpperCase()).join(' + ')}; CD and USB)`,
       action: {
@@ -123,7 +125,12 @@ export function planIso(build: Build, options: IsoOptions, context: TargetContex
       },
     },
     ...(uefi
-      ? [{ title: "set the EFI boot image's volume serial from SOURCE_DATE_EPOCH", action: { kind: 'set-efi-serial' as const, iso, serial: epoch ?? epochPlaceholder('SOURCE_DATE_EPOCH') } }]
+      ? [
+          {
+            title: "set the EFI boot image's volume serial from SOURCE_DATE_EPOCH",
+            action: { kind: 'set-efi-serial' as const, iso, serial: epoch ?? epochPlaceholder('SOURCE_DATE_EPOCH') },
+          },
+        ]
       : []),
     ...published.steps,
   ];

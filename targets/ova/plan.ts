@@ -31,7 +31,9 @@ const MiB = 2 ** 20;
 /** The disk inside the appliance: the raw target's, at `diskSize` when given, booting the VM's firmware too. */
 function ovaDisk({ ova, raw }: OvaTargetOptions): { size: { text: string; pointer: string }; firmware: Firmware[]; name: string } {
   const firmware = [...new Set<Firmware>([...raw.firmware, ova.firmware])];
-  return ova.diskSize !== undefined ? { size: { text: ova.diskSize, pointer: '/targets/ova/diskSize' }, firmware, name: 'OVA disk' } : { size: { text: raw.size, pointer: SIZE_POINTER }, firmware, name: 'disk' };
+  return ova.diskSize !== undefined
+    ? { size: { text: ova.diskSize, pointer: '/targets/ova/diskSize' }, firmware, name: 'OVA disk' }
+    : { size: { text: raw.size, pointer: SIZE_POINTER }, firmware, name: 'disk' };
 }
 
 export function validateOva(options: OvaTargetOptions, build: BuildFacts): TargetFinding[] {
@@ -39,12 +41,24 @@ export function validateOva(options: OvaTargetOptions, build: BuildFacts): Targe
   const findings: TargetFinding[] = [];
   const memory = parseSize(ova.memory)!;
   if (memory % MiB !== 0) {
-    findings.push({ code: 'targets/invalid-option', pointer: '/targets/ova/memory', message: `the VM's memory ${ova.memory} is not a whole number of MiB`, hint: `write it in MiB, e.g. \`${formatSize(Math.ceil(memory / MiB) * MiB)}\`` });
+    findings.push({
+      code: 'targets/invalid-option',
+      pointer: '/targets/ova/memory',
+      message: `the VM's memory ${ova.memory} is not a whole number of MiB`,
+      hint: `write it in MiB, e.g. \`${formatSize(Math.ceil(memory / MiB) * MiB)}\``,
+    });
   }
   findings.push(...firmwareFindings([ova.firmware], build.arch, '/targets/ova/firmware', 'VM', true));
   const disk = ovaDisk(options);
   // The disk boots the VM's firmware whatever targets.raw says: only what that adds is the OVA's to report.
-  findings.push(...firmwareFindings(disk.firmware.filter((f) => f !== ova.firmware), build.arch, '/targets/raw/firmware', 'disk'));
+  findings.push(
+    ...firmwareFindings(
+      disk.firmware.filter((f) => f !== ova.firmware),
+      build.arch,
+      '/targets/raw/firmware',
+      'disk',
+    ),
+  );
   findings.push(...diskSpec(options.raw, disk.size, disk.firmware, disk.name).findings);
   return findings;
 }
@@ -82,13 +96,31 @@ export function planOva(build: Build, options: OvaTargetOptions, context: Target
 
   const steps: PlanStep[] = [
     ...source.steps,
-    { title: `convert ${source.what} to a streamOptimized VMDK`, action: { kind: 'exec', tool: 'qemu-img', args: ['convert', '-f', source.format, '-O', 'vmdk', '-o', 'subformat=streamOptimized', source.file, vmdk] } },
-    { title: "replace the VMDK's random content ID with one derived from SOURCE_DATE_EPOCH", action: { kind: 'set-vmdk-cid', vmdk, cid: epoch === undefined ? epochPlaceholder('CID from SOURCE_DATE_EPOCH') : derivedUuid(build, epoch, 'vmdk-cid').slice(0, 8) } },
+    {
+      title: `convert ${source.what} to a streamOptimized VMDK`,
+      action: { kind: 'exec', tool: 'qemu-img', args: ['convert', '-f', source.format, '-O', 'vmdk', '-o', 'subformat=streamOptimized', source.file, vmdk] },
+    },
+    {
+      title: "replace the VMDK's random content ID with one derived from SOURCE_DATE_EPOCH",
+      action: {
+        kind: 'set-vmdk-cid',
+        vmdk,
+        cid: epoch === undefined ? epochPlaceholder('CID from SOURCE_DATE_EPOCH') : derivedUuid(build, epoch, 'vmdk-cid').slice(0, 8),
+      },
+    },
     { title: 'write the OVF descriptor', action: { kind: 'write', path: ovf, content: descriptor, sizes: [{ placeholder: vmdkBytes, file: vmdk }] } },
-    { title: 'write the OVF manifest (SHA256 of the descriptor and the disk)', action: { kind: 'ovf-manifest', files: [ovf, vmdk].map((f) => ({ file: f, name: f })), to: mf } },
+    {
+      title: 'write the OVF manifest (SHA256 of the descriptor and the disk)',
+      action: { kind: 'ovf-manifest', files: [ovf, vmdk].map((f) => ({ file: f, name: f })), to: mf },
+    },
     {
       title: 'pack the appliance: the descriptor first, then the manifest and the disk',
-      action: { kind: 'exec', tool: 'tar', args: ['--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '--mode=0644', `--mtime=@${sde}`, '-cf', file, ovf, mf, vmdk], env: { TZ: 'UTC', LC_ALL: 'C' } },
+      action: {
+        kind: 'exec',
+        tool: 'tar',
+        args: ['--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '--mode=0644', `--mtime=@${sde}`, '-cf', file, ovf, mf, vmdk],
+        env: { TZ: 'UTC', LC_ALL: 'C' },
+      },
     },
     ...end.steps,
   ];

@@ -96,20 +96,37 @@ export function validatePacker(options: PackerTargetOptions, build: BuildFacts):
   const findings: TargetFinding[] = [];
   const { packer } = options;
   const at = (path: string) => `/targets/packer/${path}`;
-  if (build.arch !== 'amd64') findings.push({ code: 'targets/unsupported-arch', pointer: '/targets/packer', message: `the packer target writes templates for amd64 images; this one is ${build.arch}`, hint: 'leave `targets.packer` out of an arm64 derivative' });
+  if (build.arch !== 'amd64')
+    findings.push({
+      code: 'targets/unsupported-arch',
+      pointer: '/targets/packer',
+      message: `the packer target writes templates for amd64 images; this one is ${build.arch}`,
+      hint: 'leave `targets.packer` out of an arm64 derivative',
+    });
   const wanted = new Set(packer.builders);
   const disk = { name: rawFileName(build, options.raw), gib: gibibytes(bytes(options.raw.size)) };
   const cloudDisk = (builder: BuilderName, size: string | number | undefined, pointer: string) => {
     if (!wanted.has(builder) || size === undefined) return;
     const gib = typeof size === 'number' ? size : gibibytes(bytes(size));
-    if (gib < disk.gib) findings.push({ code: 'targets/invalid-option', pointer, message: `${gib} GiB is smaller than the disk the image is made from (${disk.name}, ${disk.gib} GiB)`, hint: `give at least ${disk.gib} GiB, or leave it out to take the disk's size` });
+    if (gib < disk.gib)
+      findings.push({
+        code: 'targets/invalid-option',
+        pointer,
+        message: `${gib} GiB is smaller than the disk the image is made from (${disk.name}, ${disk.gib} GiB)`,
+        hint: `give at least ${disk.gib} GiB, or leave it out to take the disk's size`,
+      });
   };
   cloudDisk('amazon-ebs', packer.amazonEbs.volumeSize, at('amazonEbs/volumeSize'));
   cloudDisk('googlecompute', packer.googlecompute.diskSize, at('googlecompute/diskSize'));
   cloudDisk('azure-arm', packer.azureArm.osDiskSizeGb, at('azureArm/osDiskSizeGb'));
   const volumeType = packer.amazonEbs.volumeType;
   if (wanted.has('amazon-ebs') && (volumeType === 'st1' || volumeType === 'sc1')) {
-    findings.push({ code: 'targets/invalid-option', pointer: at('amazonEbs/volumeType'), message: `an ${volumeType} volume cannot be a boot volume on EC2`, hint: 'use gp3, gp2, io1, io2 or standard' });
+    findings.push({
+      code: 'targets/invalid-option',
+      pointer: at('amazonEbs/volumeType'),
+      message: `an ${volumeType} volume cannot be a boot volume on EC2`,
+      hint: 'use gp3, gp2, io1, io2 or standard',
+    });
   }
   const vbox = packer.virtualboxIso.firmware;
   const needed = vbox === 'efi' ? 'uefi' : 'bios';

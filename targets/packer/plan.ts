@@ -18,7 +18,10 @@ export function planPacker(build: Build, options: PackerTargetOptions, context: 
   const published = join(context.outDir, PACKER_DIR);
   const steps: PlanStep[] = [
     ...files.map((f): PlanStep => ({ title: f.title, action: { kind: 'write', path: `${PACKER_DIR}/${f.path}`, content: f.content } })),
-    { title: 'checksum every file', action: { kind: 'checksums', files: names.map((n) => ({ file: `${PACKER_DIR}/${n}`, name: n })), to: `${PACKER_DIR}/${SUMS}` } },
+    {
+      title: 'checksum every file',
+      action: { kind: 'checksums', files: names.map((n) => ({ file: `${PACKER_DIR}/${n}`, name: n })), to: `${PACKER_DIR}/${SUMS}` },
+    },
     { title: 'rename the directory into place, replacing the one there', action: { kind: 'publish-dir', from: PACKER_DIR, to: published } },
   ];
   return {

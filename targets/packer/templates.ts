@@ -42,10 +42,20 @@ export function packerFiles(build: Build, options: PackerTargetOptions): PackerF
   for (const [name, t] of templates) {
     files.push({
       path: `${name}/${name}.pkr.hcl`,
-      content: printHcl([`derivc: Packer template of ${commentText(build.name)} ${commentText(build.version)}: ${t.summary} ${made}`, 'Run it in this directory, as ../README.md says.'], t.blocks),
+      content: printHcl(
+        [
+          `derivc: Packer template of ${commentText(build.name)} ${commentText(build.version)}: ${t.summary} ${made}`,
+          'Run it in this directory, as ../README.md says.',
+        ],
+        t.blocks,
+      ),
       title: `write the ${name} template: ${t.summary}`,
     });
-    files.push({ path: `${name}/variables.pkr.hcl`, content: variablesFile(build, new Set(t.variables)), title: `write the ${name} variables (credentials without a value)` });
+    files.push({
+      path: `${name}/variables.pkr.hcl`,
+      content: variablesFile(build, new Set(t.variables)),
+      title: `write the ${name} variables (credentials without a value)`,
+    });
   }
   files.push({ path: 'README.md', content: readmeFile(build, templates), title: 'write the README: how to run each build' });
   return files;

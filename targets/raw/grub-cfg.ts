@@ -16,18 +16,31 @@ export const RECOVERY_IMAGE = '/cOS/recovery.squashfs';
 export const GRUB_DIR = '/grub2';
 
 /** Built into the GRUB images: no module directory is needed on the disk. */
-export const GRUB_MODULES = ['part_gpt', 'ext2', 'squash4', 'xzio', 'gzio', 'loopback', 'normal', 'linux', 'search', 'search_label', 'search_fs_file', 'configfile', 'test', 'echo', 'serial', 'terminal', 'sleep'];
+export const GRUB_MODULES = [
+  'part_gpt',
+  'ext2',
+  'squash4',
+  'xzio',
+  'gzio',
+  'loopback',
+  'normal',
+  'linux',
+  'search',
+  'search_label',
+  'search_fs_file',
+  'configfile',
+  'test',
+  'echo',
+  'serial',
+  'terminal',
+  'sleep',
+];
 export const GRUB_BIOS_MODULES = ['biosdisk'];
 export const GRUB_EFI_MODULES = ['fat', 'all_video', 'efi_gop'];
 
 export function earlyCfg(build: Build): string {
   const state = build.boot.labels.state;
-  return [
-    `search --no-floppy --label --set=root ${state}`,
-    `set prefix=($root)${GRUB_DIR}`,
-    `configfile ($root)${GRUB_DIR}/grub.cfg`,
-    '',
-  ].join('\n');
+  return [`search --no-floppy --label --set=root ${state}`, `set prefix=($root)${GRUB_DIR}`, `configfile ($root)${GRUB_DIR}/grub.cfg`, ''].join('\n');
 }
 
 interface Entry {
@@ -70,10 +83,18 @@ export function grubCfg(build: Build): string {
     // An upgrade keeps the previous image as passive.img: offered only once there is one.
     `search --no-floppy --label --set=root ${labels.state}`,
     `if [ -f ${PASSIVE_IMAGE} ]; then`,
-    ...entry({ title: `${title} (fallback)`, id: 'passive', partitionLabel: labels.state, image: PASSIVE_IMAGE, vars: [['label', labels.passive]] }).map((l) => `\t${l}`),
+    ...entry({ title: `${title} (fallback)`, id: 'passive', partitionLabel: labels.state, image: PASSIVE_IMAGE, vars: [['label', labels.passive]] }).map(
+      (l) => `\t${l}`,
+    ),
     'fi',
     '',
-    ...entry({ title: `${title} recovery`, id: 'recovery', partitionLabel: labels.recovery, image: RECOVERY_IMAGE, vars: [['recoverylabel', labels.recovery]] }),
+    ...entry({
+      title: `${title} recovery`,
+      id: 'recovery',
+      partitionLabel: labels.recovery,
+      image: RECOVERY_IMAGE,
+      vars: [['recoverylabel', labels.recovery]],
+    }),
     '',
   ].join('\n');
 }

@@ -66,7 +66,11 @@ export const PARTITIONS_POINTER = '/targets/raw/partitions';
 
 /** The partitions before RECOVERY and STATE whose sizes never depend on the image. */
 function fixedParts(spec: DiskSpec): [string, number][] {
-  return [...(spec.firmware.includes('bios') ? [['bios', BIOS_BOOT_MiB] as [string, number]] : []), ...(spec.firmware.includes('uefi') ? [['efi', EFI_MiB] as [string, number]] : []), ['oem', spec.oemMiB]];
+  return [
+    ...(spec.firmware.includes('bios') ? [['bios', BIOS_BOOT_MiB] as [string, number]] : []),
+    ...(spec.firmware.includes('uefi') ? [['efi', EFI_MiB] as [string, number]] : []),
+    ['oem', spec.oemMiB],
+  ];
 }
 
 function listed(parts: readonly [string, number][]): string {
@@ -128,7 +132,12 @@ function wholeMiB(text: string, pointer: string, what: string, findings: TargetF
   const bytes = parseSize(text);
   if (bytes === undefined) throw new Error(`not a size: ${text} (the schema accepts only sizes)`);
   if (bytes % MiB === 0) return bytes / MiB;
-  findings.push({ code: 'targets/invalid-option', pointer, message: `${what} ${text} is not a whole number of MiB: partitions are MiB-aligned`, hint: `write it in MiB, e.g. \`${formatSize(Math.ceil(bytes / MiB) * MiB)}\`` });
+  findings.push({
+    code: 'targets/invalid-option',
+    pointer,
+    message: `${what} ${text} is not a whole number of MiB: partitions are MiB-aligned`,
+    hint: `write it in MiB, e.g. \`${formatSize(Math.ceil(bytes / MiB) * MiB)}\``,
+  });
   return undefined;
 }
 
@@ -137,7 +146,12 @@ function wholeMiB(text: string, pointer: string, what: string, findings: TargetF
  * firmware it boots; or the findings that keep it from being made: sizes that are not whole MiB,
  * and stated sizes that cannot fit the disk whatever the image, each at its own line.
  */
-export function diskSpec(raw: RawOptions, size: { text: string; pointer: string }, firmware: readonly Firmware[], disk = 'disk'): { spec: DiskSpec | undefined; findings: TargetFinding[] } {
+export function diskSpec(
+  raw: RawOptions,
+  size: { text: string; pointer: string },
+  firmware: readonly Firmware[],
+  disk = 'disk',
+): { spec: DiskSpec | undefined; findings: TargetFinding[] } {
   const findings: TargetFinding[] = [];
   const p = raw.partitions;
   const at = (name: string) => `${PARTITIONS_POINTER}/${name}`;
@@ -164,7 +178,12 @@ function statedMisfit(spec: DiskSpec, sizePointer: string, name: string): Target
   let used = TABLES_MiB + fixed.reduce((sum, [, n]) => sum + n, 0);
   const tables = `${TABLES_MiB}MiB for the partition tables`;
   if (used > spec.sizeMiB) {
-    return { code: 'targets/raw-too-small', pointer: `${PARTITIONS_POINTER}/oem`, message: `partition oem ${formatSize(spec.oemMiB * MiB)} does not fit the ${disk}: ${before.join(' + ')} and ${tables} make ${formatSize(used * MiB)}`, hint: 'make the disk larger or this partition smaller' };
+    return {
+      code: 'targets/raw-too-small',
+      pointer: `${PARTITIONS_POINTER}/oem`,
+      message: `partition oem ${formatSize(spec.oemMiB * MiB)} does not fit the ${disk}: ${before.join(' + ')} and ${tables} make ${formatSize(used * MiB)}`,
+      hint: 'make the disk larger or this partition smaller',
+    };
   }
   const rest: [string, number | undefined][] = [
     ['recovery', spec.recoveryMiB],
@@ -176,9 +195,19 @@ function statedMisfit(spec: DiskSpec, sizePointer: string, name: string): Target
     if (used + n > spec.sizeMiB) {
       const others = `${before.join(' + ')} and ${tables}`;
       if (stated === undefined) {
-        return { code: 'targets/raw-too-small', pointer: sizePointer, message: `the ${disk} has no room left for partition ${name}: ${others} take all of it`, hint: 'make the disk larger or the stated partitions smaller' };
+        return {
+          code: 'targets/raw-too-small',
+          pointer: sizePointer,
+          message: `the ${disk} has no room left for partition ${name}: ${others} take all of it`,
+          hint: 'make the disk larger or the stated partitions smaller',
+        };
       }
-      return { code: 'targets/raw-too-small', pointer: `${PARTITIONS_POINTER}/${name}`, message: `partition ${name} ${formatSize(n * MiB)} does not fit the ${disk}: ${others} leave ${spec.sizeMiB === used ? 'nothing' : formatSize((spec.sizeMiB - used) * MiB)}`, hint: 'make the disk larger or this partition smaller' };
+      return {
+        code: 'targets/raw-too-small',
+        pointer: `${PARTITIONS_POINTER}/${name}`,
+        message: `partition ${name} ${formatSize(n * MiB)} does not fit the ${disk}: ${others} leave ${spec.sizeMiB === used ? 'nothing' : formatSize((spec.sizeMiB - used) * MiB)}`,
+        hint: 'make the disk larger or this partition smaller',
+      };
     }
     used += n;
     before.push(stated === undefined ? `${name} (at least 1MiB)` : `${name} ${formatSize(n * MiB)}`);
@@ -213,7 +242,10 @@ export function diskLayout(spec: DiskSpec, labels: Labels, image: ImageFacts | u
   if (recoveryMiB !== undefined && stateMiB !== undefined) {
     const needed = TABLES_MiB + fixed.reduce((sum, [, n]) => sum + n, 0) + recoveryMiB + stateMiB + persistentMin;
     if (needed > spec.sizeMiB) {
-      const chosen = [...(spec.recoveryMiB === undefined ? [`recovery ${formatSize(recoveryMiB * MiB)}`] : []), ...(spec.stateMiB === undefined ? [`state ${formatSize(stateMiB * MiB)}`] : [])];
+      const chosen = [
+        ...(spec.recoveryMiB === undefined ? [`recovery ${formatSize(recoveryMiB * MiB)}`] : []),
+        ...(spec.stateMiB === undefined ? [`state ${formatSize(stateMiB * MiB)}`] : []),
+      ];
       const parts = `${listed(fixed)} + recovery ${formatSize(recoveryMiB * MiB)} + state ${formatSize(stateMiB * MiB)} + persistent ${spec.persistentMiB === 'rest' ? 'at least 1MiB' : formatSize(persistentMin * MiB)} + ${TABLES_MiB}MiB for the partition tables`;
       throw new TargetError({
         code: 'targets/raw-too-small',

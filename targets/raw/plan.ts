@@ -64,7 +64,10 @@ export interface RawDisk {
 }
 
 export function validateRaw(options: RawOptions, build: BuildFacts): TargetFinding[] {
-  return [...firmwareFindings(options.firmware, build.arch, '/targets/raw/firmware', 'disk'), ...diskSpec(options, { text: options.size, pointer: SIZE_POINTER }, options.firmware).findings];
+  return [
+    ...firmwareFindings(options.firmware, build.arch, '/targets/raw/firmware', 'disk'),
+    ...diskSpec(options, { text: options.size, pointer: SIZE_POINTER }, options.firmware).findings,
+  ];
 }
 
 /** The disk of options that passed validation (a finding here is a bug: validate reports them). */
@@ -76,14 +79,23 @@ export function validDiskSpec(options: RawOptions, size: { text: string; pointer
 
 export function planRaw(build: Build, options: RawOptions, context: TargetContext): TargetPlan {
   const medium = rawFileName(build, options);
-  const disk = rawDiskSteps(build, validDiskSpec(options, { text: options.size, pointer: SIZE_POINTER }, options.firmware), context, { pointer: SIZE_POINTER, name: 'disk' });
+  const disk = rawDiskSteps(build, validDiskSpec(options, { text: options.size, pointer: SIZE_POINTER }, options.firmware), context, {
+    pointer: SIZE_POINTER,
+    name: 'disk',
+  });
   const qcow2 = options.format === 'qcow2';
   const published = publishSteps(qcow2 ? medium : DISK, medium, context.outDir);
   return {
     target: 'raw',
     tools: [...disk.tools, ...(qcow2 ? [{ name: 'qemu-img', package: 'qemu-utils' }] : [])],
     workDir: { parent: context.outDir, prefix: '.derivc-raw-' },
-    steps: [...disk.steps, ...(qcow2 ? [{ title: 'convert to qcow2', action: { kind: 'exec' as const, tool: 'qemu-img', args: ['convert', '-f', 'raw', '-O', 'qcow2', DISK, medium] } }] : []), ...published.steps],
+    steps: [
+      ...disk.steps,
+      ...(qcow2
+        ? [{ title: 'convert to qcow2', action: { kind: 'exec' as const, tool: 'qemu-img', args: ['convert', '-f', 'raw', '-O', 'qcow2', DISK, medium] } }]
+        : []),
+      ...published.steps,
+    ],
     outputs: published.outputs,
     sourceDateEpoch: context.sourceDateEpoch ?? null,
   };
@@ -125,7 +137,14 @@ export function rawDiskSteps(build: Build, spec: DiskSpec, context: TargetContex
     { name: 'mkfs.ext4', package: 'e2fsprogs' },
     { name: 'sgdisk', package: 'gdisk' },
     { name: 'grub-mkimage', package: 'grub-common' },
-    ...(firmware.includes('uefi') ? [{ name: 'mkfs.fat', package: 'dosfstools' }, { name: 'mlabel', package: 'mtools' }, { name: 'mmd', package: 'mtools' }, { name: 'mcopy', package: 'mtools' }] : []),
+    ...(firmware.includes('uefi')
+      ? [
+          { name: 'mkfs.fat', package: 'dosfstools' },
+          { name: 'mlabel', package: 'mtools' },
+          { name: 'mmd', package: 'mtools' },
+          { name: 'mcopy', package: 'mtools' },
+        ]
+      : []),
     ...platforms.map(([, p]) => p.dir),
     ...(firmware.includes('bios') ? [{ name: `${GRUB_LIB}/i386-pc/boot.img`, package: 'grub-pc-bin' }] : []),
     // ln, touch, truncate and dd are coreutils: Essential in Debian, always there.
@@ -150,7 +169,21 @@ export function rawDiskSteps(build: Build, spec: DiskSpec, context: TargetContex
         action: {
           kind: 'exec',
           tool: 'genext2fs',
-          args: ['-B', String(BLOCK), '-b', blocks(activeMiB, 'the system image'), '-i', '16384', '-m', '0', '-L', labels.active, '-a', '-', `${STAGE.state}/cOS/active.img`],
+          args: [
+            '-B',
+            String(BLOCK),
+            '-b',
+            blocks(activeMiB, 'the system image'),
+            '-i',
+            '16384',
+            '-m',
+            '0',
+            '-L',
+            labels.active,
+            '-a',
+            '-',
+            `${STAGE.state}/cOS/active.img`,
+          ],
           env,
           stdin: fromImage,
         },
@@ -163,16 +196,35 @@ export function rawDiskSteps(build: Build, spec: DiskSpec, context: TargetContex
   const filled = (p: Partition, from: string): PlanStep[] => [
     {
       title: `make the ${p.name} filesystem (ext2 labelled ${p.label}) from ${from}/`,
-      action: { kind: 'exec', tool: 'genext2fs', args: ['-B', String(BLOCK), '-b', blocks(p.sizeMiB, p.name), '-N', '64', '-m', '0', '-U', '-L', p.label!, '-d', from, `${p.name}.part`], env },
+      action: {
+        kind: 'exec',
+        tool: 'genext2fs',
+        args: ['-B', String(BLOCK), '-b', blocks(p.sizeMiB, p.name), '-N', '64', '-m', '0', '-U', '-L', p.label!, '-d', from, `${p.name}.part`],
+        env,
+      },
     },
-    { title: `give the ${p.name} filesystem a journal and its UUID`, action: { kind: 'exec', tool: 'tune2fs', args: ['-j', '-U', uuid(`fs-${p.name}`), `${p.name}.part`], env: e2env } },
+    {
+      title: `give the ${p.name} filesystem a journal and its UUID`,
+      action: { kind: 'exec', tool: 'tune2fs', args: ['-j', '-U', uuid(`fs-${p.name}`), `${p.name}.part`], env: e2env },
+    },
   ];
   const empty = (p: Partition): PlanStep => ({
     title: `make the empty ${p.name} filesystem (ext4 labelled ${p.label})`,
     action: {
       kind: 'exec',
       tool: 'mkfs.ext4',
-      args: ['-q', '-F', '-L', p.label!, '-U', uuid(`fs-${p.name}`), '-E', `hash_seed=${uuid(`hash-${p.name}`)},root_owner=0:0`, `${p.name}.part`, `${shown(p.sizeMiB, `MiB of ${p.name}`)}M`],
+      args: [
+        '-q',
+        '-F',
+        '-L',
+        p.label!,
+        '-U',
+        uuid(`fs-${p.name}`),
+        '-E',
+        `hash_seed=${uuid(`hash-${p.name}`)},root_owner=0:0`,
+        `${p.name}.part`,
+        `${shown(p.sizeMiB, `MiB of ${p.name}`)}M`,
+      ],
       env: e2env,
     },
   });
@@ -184,18 +236,47 @@ export function rawDiskSteps(build: Build, spec: DiskSpec, context: TargetContex
       ? [
           {
             title: `build GRUB for UEFI (${uefi.format}) with its early configuration and modules inside`,
-            action: { kind: 'exec', tool: 'grub-mkimage', args: ['-O', uefi.format, '-d', uefi.dir.name, '-o', uefi.efiFile!, '-p', GRUB_DIR, '-c', 'early.cfg', ...GRUB_MODULES, ...GRUB_EFI_MODULES], env },
+            action: {
+              kind: 'exec',
+              tool: 'grub-mkimage',
+              args: ['-O', uefi.format, '-d', uefi.dir.name, '-o', uefi.efiFile!, '-p', GRUB_DIR, '-c', 'early.cfg', ...GRUB_MODULES, ...GRUB_EFI_MODULES],
+              env,
+            },
           },
           // mcopy gives the FAT entry the file's own time, which is the build's clock until set.
-          { title: `give ${uefi.efiFile} the SOURCE_DATE_EPOCH time`, action: { kind: 'exec', tool: 'touch', args: ['-d', `@${sde}`, '--', uefi.efiFile!], env } },
+          {
+            title: `give ${uefi.efiFile} the SOURCE_DATE_EPOCH time`,
+            action: { kind: 'exec', tool: 'touch', args: ['-d', `@${sde}`, '--', uefi.efiFile!], env },
+          },
           {
             title: `make the EFI system partition (FAT32 labelled ${EFI_LABEL})`,
-            action: { kind: 'exec', tool: 'mkfs.fat', args: ['-C', '-F', '32', '-n', EFI_LABEL, '-i', epoch === undefined ? epochPlaceholder('serial from SOURCE_DATE_EPOCH') : derivedFatSerial(build, epoch), 'efi.part', String(efi.sizeMiB! * 1024)], env },
+            action: {
+              kind: 'exec',
+              tool: 'mkfs.fat',
+              args: [
+                '-C',
+                '-F',
+                '32',
+                '-n',
+                EFI_LABEL,
+                '-i',
+                epoch === undefined ? epochPlaceholder('serial from SOURCE_DATE_EPOCH') : derivedFatSerial(build, epoch),
+                'efi.part',
+                String(efi.sizeMiB! * 1024),
+              ],
+              env,
+            },
           },
           // mkfs.fat dates the root directory's label entry by the clock; mlabel rewrites it at SOURCE_DATE_EPOCH.
-          { title: 'date the volume label entry from SOURCE_DATE_EPOCH', action: { kind: 'exec', tool: 'mlabel', args: ['-i', 'efi.part', `::${EFI_LABEL}`], env } },
+          {
+            title: 'date the volume label entry from SOURCE_DATE_EPOCH',
+            action: { kind: 'exec', tool: 'mlabel', args: ['-i', 'efi.part', `::${EFI_LABEL}`], env },
+          },
           { title: 'the removable-media boot path', action: { kind: 'exec', tool: 'mmd', args: ['-i', 'efi.part', '::/EFI', '::/EFI/BOOT'], env } },
-          { title: `GRUB as /EFI/BOOT/${uefi.efiFile}`, action: { kind: 'exec', tool: 'mcopy', args: ['-i', 'efi.part', uefi.efiFile!, `::/EFI/BOOT/${uefi.efiFile}`], env } },
+          {
+            title: `GRUB as /EFI/BOOT/${uefi.efiFile}`,
+            action: { kind: 'exec', tool: 'mcopy', args: ['-i', 'efi.part', uefi.efiFile!, `::/EFI/BOOT/${uefi.efiFile}`], env },
+          },
         ]
       : [];
 
@@ -203,11 +284,35 @@ export function rawDiskSteps(build: Build, spec: DiskSpec, context: TargetContex
   const pc = platforms.find(([f]) => f === 'bios')?.[1];
   const biosSteps: PlanStep[] =
     bios && pc
-      ? [{ title: `build GRUB's core.img for BIOS (${pc.format}) with its early configuration and modules inside`, action: { kind: 'exec', tool: 'grub-mkimage', args: ['-O', pc.format, '-d', pc.dir.name, '-o', 'core.img', '-p', GRUB_DIR, '-c', 'early.cfg', ...GRUB_BIOS_MODULES, ...GRUB_MODULES], env } }]
+      ? [
+          {
+            title: `build GRUB's core.img for BIOS (${pc.format}) with its early configuration and modules inside`,
+            action: {
+              kind: 'exec',
+              tool: 'grub-mkimage',
+              args: ['-O', pc.format, '-d', pc.dir.name, '-o', 'core.img', '-p', GRUB_DIR, '-c', 'early.cfg', ...GRUB_BIOS_MODULES, ...GRUB_MODULES],
+              env,
+            },
+          },
+        ]
       : [];
 
   const sectors = (mib: number | undefined, what: string) => shown(mib === undefined ? undefined : mib * 2048, `first sector of ${what}`);
-  const sgdiskArgs = ['-U', uuid('disk'), ...partitions.flatMap((p) => [`-n`, `${p.number}:${sectors(p.startMiB, p.name)}:+${shown(p.sizeMiB, `MiB of ${p.name}`)}M`, '-t', `${p.number}:${p.type}`, '-c', `${p.number}:${p.name}`, '-u', `${p.number}:${uuid(`part-${p.name}`)}`]), disk];
+  const sgdiskArgs = [
+    '-U',
+    uuid('disk'),
+    ...partitions.flatMap((p) => [
+      `-n`,
+      `${p.number}:${sectors(p.startMiB, p.name)}:+${shown(p.sizeMiB, `MiB of ${p.name}`)}M`,
+      '-t',
+      `${p.number}:${p.type}`,
+      '-c',
+      `${p.number}:${p.name}`,
+      '-u',
+      `${p.number}:${uuid(`part-${p.name}`)}`,
+    ]),
+    disk,
+  ];
   const partFile = (p: Partition) => (p.role === 'bios' ? 'core.img' : `${p.name}.part`);
 
   const steps: PlanStep[] = [
@@ -224,9 +329,15 @@ export function rawDiskSteps(build: Build, spec: DiskSpec, context: TargetContex
       },
     },
     systemImage,
-    { title: 'write the GRUB menu (each entry boots with the bootargs.cfg inside its image)', action: { kind: 'write', path: `${STAGE.state}${GRUB_DIR}/grub.cfg`, content: grubCfg(build) } },
+    {
+      title: 'write the GRUB menu (each entry boots with the bootargs.cfg inside its image)',
+      action: { kind: 'write', path: `${STAGE.state}${GRUB_DIR}/grub.cfg`, content: grubCfg(build) },
+    },
     { title: `write GRUB's early configuration (find ${labels.state}, then its menu)`, action: { kind: 'write', path: 'early.cfg', content: earlyCfg(build) } },
-    { title: 'give every staged file and directory the SOURCE_DATE_EPOCH time', action: { kind: 'exec', tool: 'touch', args: ['-h', '-d', `@${sde}`, '--', ...staged], env } },
+    {
+      title: 'give every staged file and directory the SOURCE_DATE_EPOCH time',
+      action: { kind: 'exec', tool: 'touch', args: ['-h', '-d', `@${sde}`, '--', ...staged], env },
+    },
     ...filled(recovery, STAGE.recovery),
     ...filled(state, STAGE.state),
     empty(part(partitions, 'oem')!),
@@ -234,12 +345,32 @@ export function rawDiskSteps(build: Build, spec: DiskSpec, context: TargetContex
     ...efiSteps,
     ...biosSteps,
     { title: `make the ${layout.sizeMiB} MiB disk file (sparse)`, action: { kind: 'exec', tool: 'truncate', args: ['-s', `${layout.sizeMiB}M`, disk] } },
-    { title: `write the GPT: ${partitions.map((p) => `${p.number} ${p.name} ${p.sizeMiB ?? '…'} MiB`).join(', ')}`, action: { kind: 'exec', tool: 'sgdisk', args: sgdiskArgs, env } },
+    {
+      title: `write the GPT: ${partitions.map((p) => `${p.number} ${p.name} ${p.sizeMiB ?? '…'} MiB`).join(', ')}`,
+      action: { kind: 'exec', tool: 'sgdisk', args: sgdiskArgs, env },
+    },
     ...partitions.map((p) => ({
       title: `write ${partFile(p)} into partition ${p.number} (${p.name}) at ${p.startMiB ?? '…'} MiB`,
-      action: { kind: 'exec' as const, tool: 'dd', args: [`if=${partFile(p)}`, `of=${disk}`, 'bs=1M', `seek=${shown(p.startMiB, `MiB before ${p.name}`)}`, 'conv=notrunc,sparse', 'status=none'] },
+      action: {
+        kind: 'exec' as const,
+        tool: 'dd',
+        args: [`if=${partFile(p)}`, `of=${disk}`, 'bs=1M', `seek=${shown(p.startMiB, `MiB before ${p.name}`)}`, 'conv=notrunc,sparse', 'status=none'],
+      },
     })),
-    ...(bios ? [{ title: 'make the disk boot under BIOS (GRUB boot.img in the MBR)', action: { kind: 'install-bios-boot' as const, disk, bootImage: `${GRUB_LIB}/i386-pc/boot.img`, coreLba: bios.startMiB! * 2048, partitionSectors: bios.sizeMiB! * 2048 } }] : []),
+    ...(bios
+      ? [
+          {
+            title: 'make the disk boot under BIOS (GRUB boot.img in the MBR)',
+            action: {
+              kind: 'install-bios-boot' as const,
+              disk,
+              bootImage: `${GRUB_LIB}/i386-pc/boot.img`,
+              coreLba: bios.startMiB! * 2048,
+              partitionSectors: bios.sizeMiB! * 2048,
+            },
+          },
+        ]
+      : []),
   ];
 
   return { steps, tools, sizeMiB: layout.sizeMiB };

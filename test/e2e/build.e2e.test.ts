@@ -56,7 +56,15 @@ describe.skipIf(!engine)('derivc build (real Engine)', () => {
     const stats = await e.statPaths(tag, ['/boot/vmlinuz', '/boot/initrd', '/system/oem', '/etc/cos/bootargs.cfg']);
     expect(stats.get('/boot/vmlinuz')).toMatchObject({ kind: 'symlink', linkTarget: expect.stringMatching(/^vmlinuz-6\./) });
     expect(stats.get('/boot/initrd')).toMatchObject({ kind: 'symlink', linkTarget: expect.stringMatching(/^initrd-6\./) });
-    const inContainer = await execa('docker', ['run', '--rm', '--entrypoint', '/bin/sh', tag, '-c', 'systemctl is-enabled ssh.service serial-getty@ttyS0.service; test -s "$(readlink -f /boot/initrd)" && test -s "$(readlink -f /boot/vmlinuz)" && echo links-resolve; id -nG debian']);
+    const inContainer = await execa('docker', [
+      'run',
+      '--rm',
+      '--entrypoint',
+      '/bin/sh',
+      tag,
+      '-c',
+      'systemctl is-enabled ssh.service serial-getty@ttyS0.service; test -s "$(readlink -f /boot/initrd)" && test -s "$(readlink -f /boot/vmlinuz)" && echo links-resolve; id -nG debian',
+    ]);
     expect(inContainer.stdout.split('\n')).toEqual(['enabled', 'enabled', 'links-resolve', 'debian adm']);
   }, 120_000);
 
@@ -84,7 +92,10 @@ describe.skipIf(!engine)('derivc build (real Engine)', () => {
     const r = await runCliAsync(['build', bad, '-o', join(dir, 'out-bad')], { docker });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error[build/package-not-found]: package `derivc-no-such-package` does not exist');
-    const line = readFileSync(bad, 'utf8').split('\n').findIndex((l) => l.includes('derivc-no-such-package')) + 1;
+    const line =
+      readFileSync(bad, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('derivc-no-such-package')) + 1;
     expect(r.stderr).toMatch(new RegExp(`--> .*bad\\.yaml:${line}:`));
   }, 600_000);
 

@@ -51,7 +51,11 @@ function context(files: Record<string, string>): string {
   return dir;
 }
 
-async function build(dir: string, tags: string[], extra: { labels?: Record<string, string>; buildArgs?: Record<string, string>; signal?: AbortSignal; onEvent?: (e: BuildEvent) => void } = {}) {
+async function build(
+  dir: string,
+  tags: string[],
+  extra: { labels?: Record<string, string>; buildArgs?: Record<string, string>; signal?: AbortSignal; onEvent?: (e: BuildEvent) => void } = {},
+) {
   const events: BuildEvent[] = [];
   const started = Date.now();
   const result = engine.build(
@@ -100,7 +104,10 @@ describe.skipIf(unavailable !== undefined && !required)('DockerEngine on a real 
     if (unavailable !== undefined) throw new Error(unavailable);
     await ensureDebianBase(engine); // made once per machine (mmdebstrap + docker import), then reused
     mainDir = context({ Dockerfile: MAIN_DOCKERFILE, 'files/hello.txt': hello, 'files/hostname': 'myhost\n' });
-    const { result, events, started } = await build(mainDir, [tag(''), tag('-extra')], { labels: { 'derivc.build-id': run }, buildArgs: { GREETING: `hi-${run}` } });
+    const { result, events, started } = await build(mainDir, [tag(''), tag('-extra')], {
+      labels: { 'derivc.build-id': run },
+      buildArgs: { GREETING: `hi-${run}` },
+    });
     const { imageId } = await result;
     first = { imageId, events, ms: Date.now() - started };
   }, 12 * 60_000);
@@ -220,7 +227,7 @@ describe.skipIf(unavailable !== undefined && !required)('DockerEngine on a real 
       expect(await text('/opt/hello.txt')).toBe(hello);
     }, 60_000);
 
-    it('/etc/hostname as the image has it (a container would show Docker\'s empty one)', async () => {
+    it("/etc/hostname as the image has it (a container would show Docker's empty one)", async () => {
       expect(await text('/etc/hostname')).toBe('myhost\n');
     }, 60_000);
 
@@ -230,7 +237,7 @@ describe.skipIf(unavailable !== undefined && !required)('DockerEngine on a real 
       expect(await text('/opt/opaque/new.txt')).toBe('new\n');
     }, 60_000);
 
-    it('through symlinks: the file\'s own, a directory link, and the base image\'s /bin → usr/bin', async () => {
+    it("through symlinks: the file's own, a directory link, and the base image's /bin → usr/bin", async () => {
       expect(await text('/opt/link')).toBe(hello);
       expect(await text('/opt/dirlink/hello.txt')).toBe(hello);
       const viaLink = await engine.readFile(tag(''), '/bin/true');
@@ -274,13 +281,17 @@ describe.skipIf(unavailable !== undefined && !required)('DockerEngine on a real 
     expect(names.has('.dockerenv')).toBe(true);
     expect(names.get('etc/hostname')?.length).toBe(0); // Docker's, not the image's myhost
     const abort = new AbortController();
-    const cut = engine.exportContainer!(tag(''), async (stream) => {
-      await new Promise((resolve) => stream.once('data', resolve));
-      abort.abort();
-      for await (const _ of stream) {
-        // the abort ends this
-      }
-    }, abort.signal);
+    const cut = engine.exportContainer!(
+      tag(''),
+      async (stream) => {
+        await new Promise((resolve) => stream.once('data', resolve));
+        abort.abort();
+        for await (const _ of stream) {
+          // the abort ends this
+        }
+      },
+      abort.signal,
+    );
     await expect(cut).rejects.toThrow();
     expect((await docker.listContainers({ all: true, filters: { label: ['derivc.purpose=export'] } })).filter((c) => c.Image === tag(''))).toEqual([]);
   }, 120_000);
@@ -314,11 +325,17 @@ describe('the adapter without an engine', () => {
     it('is the default socket without DOCKER_HOST, or with an empty unix://', () => {
       expect(connectionFromEnv({})).toMatchObject({ endpoint: 'unix:///var/run/docker.sock', options: { socketPath: '/var/run/docker.sock' } });
       expect(connectionFromEnv({ DOCKER_HOST: 'unix://' }).endpoint).toBe('unix:///var/run/docker.sock');
-      expect(connectionFromEnv({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }).options).toMatchObject({ socketPath: '/run/user/1000/docker.sock', host: undefined });
+      expect(connectionFromEnv({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' }).options).toMatchObject({
+        socketPath: '/run/user/1000/docker.sock',
+        host: undefined,
+      });
     });
 
     it('is host and port for tcp://, https with DOCKER_TLS_VERIFY, never what process.env says', () => {
-      expect(connectionFromEnv({ DOCKER_HOST: 'tcp://10.0.0.5:2375' })).toMatchObject({ endpoint: 'tcp://10.0.0.5:2375', options: { host: '10.0.0.5', port: '2375', protocol: 'http', socketPath: undefined } });
+      expect(connectionFromEnv({ DOCKER_HOST: 'tcp://10.0.0.5:2375' })).toMatchObject({
+        endpoint: 'tcp://10.0.0.5:2375',
+        options: { host: '10.0.0.5', port: '2375', protocol: 'http', socketPath: undefined },
+      });
       expect(connectionFromEnv({ DOCKER_HOST: 'tcp://docker.example' }).endpoint).toBe('tcp://docker.example:2375');
       const certs = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-certs-'));
       tempDirs.push(certs);
@@ -333,20 +350,31 @@ describe('the adapter without an engine', () => {
         endpoint: 'ssh://me@build.example:2222',
         options: { protocol: 'ssh', host: 'build.example', port: '2222', username: 'me', sshOptions: { agent: '/run/agent.sock' }, socketPath: undefined },
       });
-      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://build.example', USER: 'ci' }).options).toMatchObject({ host: 'build.example', port: undefined, username: 'ci' });
+      expect(connectionFromEnv({ DOCKER_HOST: 'ssh://build.example', USER: 'ci' }).options).toMatchObject({
+        host: 'build.example',
+        port: undefined,
+        username: 'ci',
+      });
       expect(connectionFromEnv({ DOCKER_HOST: 'ssh://[::1]:22' }).options).toMatchObject({ host: '::1', port: '22' });
     });
 
     it('is a problem, not a guess, for other schemes, addresses without a host and missing TLS files', () => {
-      expect(connectionFromEnv({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' }).problem).toMatch(/not supported; use unix:\/\/\/path\/to\/docker.sock, tcp:\/\/host:port or ssh:\/\/user@host/);
+      expect(connectionFromEnv({ DOCKER_HOST: 'npipe:////./pipe/docker_engine' }).problem).toMatch(
+        /not supported; use unix:\/\/\/path\/to\/docker.sock, tcp:\/\/host:port or ssh:\/\/user@host/,
+      );
       expect(connectionFromEnv({ DOCKER_HOST: 'ssh://' }).problem).toBe('DOCKER_HOST=ssh:// is not a valid ssh://host:port address');
-      expect(connectionFromEnv({ DOCKER_HOST: 'tcp://h:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' }).problem).toMatch(/TLS files cannot be read/);
+      expect(connectionFromEnv({ DOCKER_HOST: 'tcp://h:1', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' }).problem).toMatch(
+        /TLS files cannot be read/,
+      );
     });
   });
 
   describe('an engine that cannot be reached', () => {
     const unreachable = async (promise: Promise<unknown>): Promise<EngineUnreachableError> => {
-      const err = await promise.then(() => undefined, (e: unknown) => e);
+      const err = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(EngineUnreachableError);
       return err as EngineUnreachableError;
     };
@@ -404,7 +432,7 @@ describe('the adapter without an engine', () => {
     });
   });
 
-  describe("the export and save streams, against a fake Engine on a unix socket", () => {
+  describe('the export and save streams, against a fake Engine on a unix socket', () => {
     /** Answers what exportContainer and readEntries ask; `exportMode` picks how the export goes. */
     async function fakeEngine(exportMode: 'refused' | 'endless') {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-fake-engine-'));
@@ -434,10 +462,12 @@ describe('the adapter without an engine', () => {
       return { engine, seen, closed, stop: () => new Promise((resolve) => server.close(resolve)) };
     }
 
-    it("says what the Engine answered when it refuses an export, and still removes the container", async () => {
+    it('says what the Engine answered when it refuses an export, and still removes the container', async () => {
       const fake = await fakeEngine('refused');
       try {
-        await expect(fake.engine.exportContainer!('img', async () => 'unreached')).rejects.toThrow('cannot export the container c1 of img: export failed: disk full');
+        await expect(fake.engine.exportContainer!('img', async () => 'unreached')).rejects.toThrow(
+          'cannot export the container c1 of img: export failed: disk full',
+        );
         expect(fake.seen).toContain('DELETE /containers/c1');
       } finally {
         await fake.stop();
@@ -448,13 +478,17 @@ describe('the adapter without an engine', () => {
       const fake = await fakeEngine('endless');
       try {
         const abort = new AbortController();
-        const cut = fake.engine.exportContainer!('img', async (stream) => {
-          await new Promise((resolve) => stream.once('data', resolve));
-          abort.abort();
-          for await (const _ of stream) {
-            // the abort ends this
-          }
-        }, abort.signal);
+        const cut = fake.engine.exportContainer!(
+          'img',
+          async (stream) => {
+            await new Promise((resolve) => stream.once('data', resolve));
+            abort.abort();
+            for await (const _ of stream) {
+              // the abort ends this
+            }
+          },
+          abort.signal,
+        );
         await expect(cut).rejects.toMatchObject({ name: 'AbortError' });
         await fake.closed.get('/containers/c1/export');
         expect(fake.seen.at(-1)).toBe('DELETE /containers/c1');
@@ -532,7 +566,10 @@ describe('the adapter without an engine', () => {
     it('reports the engine error with its code, after flushing pending output', () => {
       const { events, progress } = parse([
         line({ stream: 'output without newline' }),
-        line({ errorDetail: { code: 3, message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" }, error: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" }),
+        line({
+          errorDetail: { code: 3, message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" },
+          error: "The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+        }),
       ]);
       expect(events).toEqual([
         { kind: 'output', text: 'output without newline' },
@@ -543,7 +580,11 @@ describe('the adapter without an engine', () => {
     });
 
     it('keeps status lines (a pull) without their progress bars, and text that is not JSON', () => {
-      const { events } = parse([line({ status: 'Pulling from library/debian', id: 'bookworm' }), line({ status: 'Downloading', progress: '[=>  ]', id: 'abc' }), 'plain text\n']);
+      const { events } = parse([
+        line({ status: 'Pulling from library/debian', id: 'bookworm' }),
+        line({ status: 'Downloading', progress: '[=>  ]', id: 'abc' }),
+        'plain text\n',
+      ]);
       expect(events).toEqual([
         { kind: 'output', text: 'bookworm: Pulling from library/debian' },
         { kind: 'output', text: 'plain text' },
@@ -580,7 +621,10 @@ describe('the adapter without an engine', () => {
     };
 
     it('finds the topmost entry and follows relative, absolute and directory symlinks', () => {
-      const scans = layers({ 'etc/motd': 'file', 'opt/l': '-> ../etc/motd' }, { 'bin': '-> usr/bin', 'usr/bin/sh': 'file', 'etc/motd': 'file', 'abs': '-> /usr/bin' });
+      const scans = layers(
+        { 'etc/motd': 'file', 'opt/l': '-> ../etc/motd' },
+        { bin: '-> usr/bin', 'usr/bin/sh': 'file', 'etc/motd': 'file', abs: '-> /usr/bin' },
+      );
       expect(where(scans, '/etc/motd')).toBe('/etc/motd@0:file');
       expect(where(scans, '/opt/l')).toBe('/etc/motd@0:file');
       expect(where(scans, '/bin/sh')).toBe('/usr/bin/sh@1:file');
@@ -605,7 +649,7 @@ describe('the adapter without an engine', () => {
       expect(where(layers({ d: 'file' }, { 'd/x': 'file' }), '/d/x')).toBeUndefined();
     });
 
-    it('keeps hard links to their layer\'s file, and stops symlink loops', () => {
+    it("keeps hard links to their layer's file, and stops symlink loops", () => {
       const scans = layers({ 'usr/bin/b': 'link usr/bin/a', 'usr/bin/a': 'file', loop1: '-> loop2', loop2: '-> /loop1' });
       const found = resolveInLayers(scans, '/usr/bin/b');
       expect(found?.entry).toEqual({ type: 'link', linkname: '/usr/bin/a' });

@@ -79,7 +79,10 @@ async function withLock(lockDir: string, timeoutMs: number, fn: () => Promise<vo
       await rm(lockDir, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`gave up after ${Math.round(timeoutMs / 1000)} s waiting for ${lockDir} (another test process is making ${DEBIAN_BASE}; remove the directory if none is)`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `gave up after ${Math.round(timeoutMs / 1000)} s waiting for ${lockDir} (another test process is making ${DEBIAN_BASE}; remove the directory if none is)`,
+      );
     await sleep(LOCK_POLL_MS);
   }
   try {

@@ -15,7 +15,18 @@ import { runCliAsync } from '../support/cli.js';
 import { ensureDebianBase } from './fixtures.js';
 import { e2eEngine, requireTool } from './require.js';
 
-const TOOLS = ['sqfstar', 'grub-mkrescue', 'xorriso', 'mformat', 'mcopy', '/usr/lib/grub/i386-pc', '/usr/lib/grub/x86_64-efi', 'unsquashfs', 'cmp', 'sha256sum'];
+const TOOLS = [
+  'sqfstar',
+  'grub-mkrescue',
+  'xorriso',
+  'mformat',
+  'mcopy',
+  '/usr/lib/grub/i386-pc',
+  '/usr/lib/grub/x86_64-efi',
+  'unsquashfs',
+  'cmp',
+  'sha256sum',
+];
 
 const engine = await e2eEngine();
 const tools = engine ? await Promise.all(TOOLS.map((t) => requireTool(t))) : [];
@@ -52,7 +63,11 @@ describe.skipIf(!ready)('derivc build --target iso (real Engine and tools)', () 
     for (const [i, out] of [first, second].entries()) {
       expect(runs[i]!.stderr).toContain(`iso: ${join(out, ISO)} (`);
       expect(runs[i]!.code).toBe(0);
-      expect(readdirSync(out).filter((f) => f.startsWith('.derivc-iso-') || f.endsWith('.iso') || f.endsWith('.sha256')).sort()).toEqual([ISO, `${ISO}.sha256`]);
+      expect(
+        readdirSync(out)
+          .filter((f) => f.startsWith('.derivc-iso-') || f.endsWith('.iso') || f.endsWith('.sha256'))
+          .sort(),
+      ).toEqual([ISO, `${ISO}.sha256`]);
       // sha256sum format: the file checks itself.
       await execa('sha256sum', ['--check', '--strict', `${ISO}.sha256`], { cwd: out });
     }
@@ -69,7 +84,8 @@ describe.skipIf(!ready)('derivc build --target iso (real Engine and tools)', () 
     const iso = join(first, ISO);
     const found = await execa('xorriso', ['-indev', iso, '-find', '/', '-type', 'f']);
     const files = found.stdout.split('\n').map((l) => l.replace(/^'(.*)'$/, '$1'));
-    for (const f of ['/rootfs.squashfs', '/boot/vmlinuz', '/boot/initrd', '/boot/grub/grub.cfg', '/boot/grub/i386-pc/eltorito.img', '/efi.img']) expect(files).toContain(f);
+    for (const f of ['/rootfs.squashfs', '/boot/vmlinuz', '/boot/initrd', '/boot/grub/grub.cfg', '/boot/grub/i386-pc/eltorito.img', '/efi.img'])
+      expect(files).toContain(f);
     const pvd = await execa('xorriso', ['-indev', iso, '-pvd_info']);
     expect(pvd.stdout).toMatch(/^Volume Id\s*: COS_LIVE$/m);
     const boot = await execa('xorriso', ['-indev', iso, '-report_el_torito', 'plain']);
@@ -83,9 +99,22 @@ describe.skipIf(!ready)('derivc build --target iso (real Engine and tools)', () 
   it('boots the squashfs by label with the manifest consoles, and carries the image kernel and initrd', async () => {
     const iso = join(first, ISO);
     const tree = join(dir, 'tree');
-    await execa('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', '/boot', join(tree, 'boot'), '-extract', '/rootfs.squashfs', join(tree, 'rootfs.squashfs')]);
+    await execa('xorriso', [
+      '-osirrox',
+      'on',
+      '-indev',
+      iso,
+      '-extract',
+      '/boot',
+      join(tree, 'boot'),
+      '-extract',
+      '/rootfs.squashfs',
+      join(tree, 'rootfs.squashfs'),
+    ]);
     const cfg = readFileSync(join(tree, 'boot/grub/grub.cfg'), 'utf8');
-    expect(cfg).toContain('linux /boot/vmlinuz "root=live:CDLABEL=COS_LIVE" "rd.live.dir=/" "rd.live.squashimg=rootfs.squashfs" "rd.live.overlay.overlayfs=1" "console=tty1" "console=ttyS0"\n');
+    expect(cfg).toContain(
+      'linux /boot/vmlinuz "root=live:CDLABEL=COS_LIVE" "rd.live.dir=/" "rd.live.squashimg=rootfs.squashfs" "rd.live.overlay.overlayfs=1" "console=tty1" "console=ttyS0"\n',
+    );
     expect(cfg).toContain('serial --unit=0');
     expect(cfg).toMatch(/^set timeout=3$/m);
     const image = await engine!.readFiles!(TAG, ['/boot/vmlinuz', '/boot/initrd']);

@@ -17,7 +17,19 @@ import { runCliAsync } from '../support/cli.js';
 import { ensureDebianBase } from './fixtures.js';
 import { e2eEngine, requireTool } from './require.js';
 
-const TOOLS = ['sqfstar', 'genext2fs', 'sgdisk', 'grub-mkimage', 'mkfs.fat', 'qemu-img', 'tar', 'xmllint', 'qemu-system-x86_64', '/usr/lib/grub/i386-pc', '/usr/lib/grub/x86_64-efi'];
+const TOOLS = [
+  'sqfstar',
+  'genext2fs',
+  'sgdisk',
+  'grub-mkimage',
+  'mkfs.fat',
+  'qemu-img',
+  'tar',
+  'xmllint',
+  'qemu-system-x86_64',
+  '/usr/lib/grub/i386-pc',
+  '/usr/lib/grub/x86_64-efi',
+];
 
 const engine = await e2eEngine();
 const tools = await Promise.all(TOOLS.map((t) => requireTool(t)));
@@ -48,7 +60,11 @@ describe.skipIf(!ready)('derivc build --target ova (real Engine, tools and QEMU)
   it('makes the OVA and its checksum, and leaves no work directory behind', async () => {
     expect(run.stderr).toContain(`ova: ${join(out, `${BASE}.ova`)} (`);
     expect(run.code).toBe(0);
-    expect(readdirSync(out).filter((f) => f.startsWith('.derivc-') || f.startsWith(BASE)).sort()).toEqual([`${BASE}.ova`, `${BASE}.ova.sha256`]);
+    expect(
+      readdirSync(out)
+        .filter((f) => f.startsWith('.derivc-') || f.startsWith(BASE))
+        .sort(),
+    ).toEqual([`${BASE}.ova`, `${BASE}.ova.sha256`]);
     await execa('sha256sum', ['--check', '--strict', `${BASE}.ova.sha256`], { cwd: out });
   });
 
@@ -59,7 +75,9 @@ describe.skipIf(!ready)('derivc build --target ova (real Engine, tools and QEMU)
     await execa('mkdir', ['-p', unpacked]);
     await execa('tar', ['-xf', join(out, `${BASE}.ova`), '-C', unpacked]);
     const mf = readFileSync(join(unpacked, `${BASE}.mf`), 'utf8');
-    expect(mf).toBe(`SHA256(${BASE}.ovf)= ${await sha256(join(unpacked, `${BASE}.ovf`))}\nSHA256(${BASE}-disk1.vmdk)= ${await sha256(join(unpacked, `${BASE}-disk1.vmdk`))}\n`);
+    expect(mf).toBe(
+      `SHA256(${BASE}.ovf)= ${await sha256(join(unpacked, `${BASE}.ovf`))}\nSHA256(${BASE}-disk1.vmdk)= ${await sha256(join(unpacked, `${BASE}-disk1.vmdk`))}\n`,
+    );
   }, 120_000);
 
   it('has a descriptor that parses and references the disk with its size and the capacity of the raw disk', async () => {
@@ -68,7 +86,9 @@ describe.skipIf(!ready)('derivc build --target ova (real Engine, tools and QEMU)
     const xpath = async (expr: string) => (await execa('xmllint', ['--xpath', expr, ovf])).stdout.trim();
     const ns = (local: string) => `*[local-name()='${local}']`;
     expect(await xpath(`string(//${ns('References')}/${ns('File')}/@*[local-name()='href'])`)).toBe(`${BASE}-disk1.vmdk`);
-    expect(Number(await xpath(`string(//${ns('References')}/${ns('File')}/@*[local-name()='size'])`))).toBe(statSync(join(unpacked, `${BASE}-disk1.vmdk`)).size);
+    expect(Number(await xpath(`string(//${ns('References')}/${ns('File')}/@*[local-name()='size'])`))).toBe(
+      statSync(join(unpacked, `${BASE}-disk1.vmdk`)).size,
+    );
     expect(Number(await xpath(`string(//${ns('DiskSection')}/${ns('Disk')}/@*[local-name()='capacity'])`))).toBe(3 * 2 ** 30);
     expect(await xpath(`string(//${ns('VirtualHardwareSection')}/${ns('Item')}[${ns('ResourceType')}='17']/${ns('HostResource')})`)).toBe('ovf:/disk/vmdisk1');
     expect(await xpath(`string(//${ns('VirtualHardwareSection')}/${ns('Item')}[${ns('ResourceType')}='3']/${ns('VirtualQuantity')})`)).toBe('2');
@@ -78,7 +98,13 @@ describe.skipIf(!ready)('derivc build --target ova (real Engine, tools and QEMU)
     const vmdk = join(unpacked, `${BASE}-disk1.vmdk`);
     const info = JSON.parse((await execa('qemu-img', ['info', '--output=json', vmdk])).stdout);
     expect(info).toMatchObject({ format: 'vmdk', 'virtual-size': 3 * 2 ** 30, 'format-specific': { data: { 'create-type': 'streamOptimized' } } });
-    const result = await bootAndCheck({ media: 'raw', path: vmdk, firmware: 'bios', consoleFile: join(dir, 'console.log'), check: { expect: ['login:'], forbid: ['Kernel panic', 'emergency mode'], timeoutMs: 600_000 } });
+    const result = await bootAndCheck({
+      media: 'raw',
+      path: vmdk,
+      firmware: 'bios',
+      consoleFile: join(dir, 'console.log'),
+      check: { expect: ['login:'], forbid: ['Kernel panic', 'emergency mode'], timeoutMs: 600_000 },
+    });
     if (result.status !== 'passed') console.log(result.consoleTail);
     expect(result.status).toBe('passed');
     expect(result.command).toEqual(expect.arrayContaining([expect.stringMatching(/^file=.*\.vmdk,format=vmdk,if=virtio,snapshot=on$/)]));

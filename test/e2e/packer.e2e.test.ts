@@ -54,7 +54,8 @@ async function generate(manifestDir: string): Promise<string> {
   const plan = planOne('packer', normalize(v, nodeHost).value, targetsOf(v), { image: 'unused', imageBytes: undefined, outDir: out, sourceDateEpoch: 0 });
   await runTarget(plan, nodeTargetIO(engine, { env: {} }));
   // What `derivc build --target iso` publishes next to it; validation reads the checksum file only.
-  for (const line of readFileSync(join(out, 'packer', 'README.md'), 'utf8').matchAll(/^Needs `([^`]+\.iso)` and/gm)) writeFileSync(join(out, `${line[1]}.sha256`), `${'0'.repeat(64)}  ${line[1]}\n`);
+  for (const line of readFileSync(join(out, 'packer', 'README.md'), 'utf8').matchAll(/^Needs `([^`]+\.iso)` and/gm))
+    writeFileSync(join(out, `${line[1]}.sha256`), `${'0'.repeat(64)}  ${line[1]}\n`);
   return join(out, 'packer');
 }
 
@@ -69,19 +70,30 @@ describe.skipIf(!packer)('Debian packer validate accepts the templates (full val
   const accountFile = join(dir, 'service-account.json');
   writeFileSync(
     accountFile,
-    JSON.stringify({ type: 'service_account', project_id: 'placeholder-project', private_key_id: '0', private_key: '-----BEGIN PRIVATE KEY-----\nplaceholder\n-----END PRIVATE KEY-----\n', client_email: 'placeholder@placeholder-project.iam.gserviceaccount.com', client_id: '0' }),
+    JSON.stringify({
+      type: 'service_account',
+      project_id: 'placeholder-project',
+      private_key_id: '0',
+      private_key: '-----BEGIN PRIVATE KEY-----\nplaceholder\n-----END PRIVATE KEY-----\n',
+      client_email: 'placeholder@placeholder-project.iam.gserviceaccount.com',
+      client_id: '0',
+    }),
   );
 
   it('runs Packer without network where the host allows it', async () => {
     const version = await execa('packer', ['version'], { env: ENV, extendEnv: false });
-    console.info(`${version.stdout.split('\n')[0]}; validation ${offline ? 'in an empty network namespace' : 'with the host network (unshare -n is not allowed here)'}`);
+    console.info(
+      `${version.stdout.split('\n')[0]}; validation ${offline ? 'in an empty network namespace' : 'with the host network (unshare -n is not allowed here)'}`,
+    );
     expect(version.stdout).toMatch(/^Packer v\d+\.\d+\.\d+/);
   });
 
   for (const c of CASES) {
     it(`${c}: every builder directory validates and is formatted as packer fmt formats it`, async () => {
       const root = await generate(c);
-      const builders = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+      const builders = readdirSync(root, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
       expect(builders.length).toBeGreaterThan(0);
       for (const b of builders) {
         const cwd = join(root, b);

@@ -15,7 +15,20 @@ import { runCliAsync } from '../support/cli.js';
 import { ensureDebianBase } from './fixtures.js';
 import { e2eEngine, requireTool } from './require.js';
 
-const TOOLS = ['sqfstar', 'genext2fs', 'tune2fs', 'mkfs.ext4', 'sgdisk', 'grub-mkimage', 'mkfs.fat', 'mcopy', 'qemu-system-x86_64', '/usr/lib/grub/i386-pc', '/usr/lib/grub/x86_64-efi', '/usr/share/OVMF/OVMF_CODE_4M.fd'];
+const TOOLS = [
+  'sqfstar',
+  'genext2fs',
+  'tune2fs',
+  'mkfs.ext4',
+  'sgdisk',
+  'grub-mkimage',
+  'mkfs.fat',
+  'mcopy',
+  'qemu-system-x86_64',
+  '/usr/lib/grub/i386-pc',
+  '/usr/lib/grub/x86_64-efi',
+  '/usr/share/OVMF/OVMF_CODE_4M.fd',
+];
 
 const engine = await e2eEngine();
 const tools = await Promise.all(TOOLS.map((t) => requireTool(t)));
@@ -57,9 +70,19 @@ describe.skipIf(!ready)('a 4 GiB raw disk with the partitions chosen from the im
     const bytes = (await engine!.imageSize!(IMAGE))!;
     const image = { bytes, toolkit: false };
     const sizes = Object.fromEntries(
-      [...(await execa('sgdisk', ['-p', disk])).stdout.matchAll(/^\s+\d+\s+(\d+)\s+(\d+)\s+\S+ \S+\s+\S+\s+(\S+)$/gm)].map((m) => [m[3]!, ((Number(m[2]) - Number(m[1]) + 1) * 512) / MiB]),
+      [...(await execa('sgdisk', ['-p', disk])).stdout.matchAll(/^\s+\d+\s+(\d+)\s+(\d+)\s+\S+ \S+\s+\S+\s+(\S+)$/gm)].map((m) => [
+        m[3]!,
+        ((Number(m[2]) - Number(m[1]) + 1) * 512) / MiB,
+      ]),
     );
-    expect(sizes).toEqual({ bios: 1, efi: 64, oem: 64, recovery: chosenRecoveryMiB(image), state: chosenStateMiB(image), persistent: 4096 - 2 - 1 - 64 - 64 - chosenRecoveryMiB(image) - chosenStateMiB(image) });
+    expect(sizes).toEqual({
+      bios: 1,
+      efi: 64,
+      oem: 64,
+      recovery: chosenRecoveryMiB(image),
+      state: chosenStateMiB(image),
+      persistent: 4096 - 2 - 1 - 64 - 64 - chosenRecoveryMiB(image) - chosenStateMiB(image),
+    });
     console.log(`image ${Math.ceil(bytes / MiB)} MiB → recovery ${sizes['recovery']} MiB, state ${sizes['state']} MiB, persistent ${sizes['persistent']} MiB`);
   }, 300_000);
 

@@ -14,7 +14,26 @@ import { runCliAsync } from '../support/cli.js';
 import { ensureDebianBase } from './fixtures.js';
 import { e2eEngine, requireTool } from './require.js';
 
-const TOOLS = ['sqfstar', 'genext2fs', 'tune2fs', 'mkfs.ext4', 'debugfs', 'sgdisk', 'grub-mkimage', 'mkfs.fat', 'mcopy', 'mdir', 'blkid', 'grub-fstest', 'unsquashfs', 'sha256sum', 'qemu-system-x86_64', '/usr/lib/grub/i386-pc', '/usr/lib/grub/x86_64-efi', '/usr/share/OVMF/OVMF_CODE_4M.fd'];
+const TOOLS = [
+  'sqfstar',
+  'genext2fs',
+  'tune2fs',
+  'mkfs.ext4',
+  'debugfs',
+  'sgdisk',
+  'grub-mkimage',
+  'mkfs.fat',
+  'mcopy',
+  'mdir',
+  'blkid',
+  'grub-fstest',
+  'unsquashfs',
+  'sha256sum',
+  'qemu-system-x86_64',
+  '/usr/lib/grub/i386-pc',
+  '/usr/lib/grub/x86_64-efi',
+  '/usr/share/OVMF/OVMF_CODE_4M.fd',
+];
 
 const engine = await e2eEngine();
 const tools = await Promise.all(TOOLS.map((t) => requireTool(t)));
@@ -70,7 +89,11 @@ describe.skipIf(!ready)('derivc build --target raw, then derivc test --media raw
     for (const [i, out] of [first, second].entries()) {
       expect(runs[i]!.stderr).toContain(`raw: ${join(out, RAW)} (`);
       expect(runs[i]!.code).toBe(0);
-      expect(readdirSync(out).filter((f) => f.startsWith('.derivc-') || f.startsWith('derivc-debian-')).sort()).toEqual([RAW, `${RAW}.sha256`]);
+      expect(
+        readdirSync(out)
+          .filter((f) => f.startsWith('.derivc-') || f.startsWith('derivc-debian-'))
+          .sort(),
+      ).toEqual([RAW, `${RAW}.sha256`]);
     }
     await execa('sha256sum', ['--check', '--strict', `${RAW}.sha256`], { cwd: first });
     // Each checksum checks its own disk (above for the first): equal sums, equal bytes.
@@ -91,7 +114,13 @@ describe.skipIf(!ready)('derivc build --target raw, then derivc test --media raw
       [6, '8300', 'persistent'],
     ]);
     for (const p of parts) expect((p.startSector * 512) % MiB).toBe(0);
-    const expected: Record<string, [string, string]> = { efi: ['vfat', 'COS_GRUB'], oem: ['ext4', 'COS_OEM'], recovery: ['ext3', 'COS_RECOVERY'], state: ['ext3', 'COS_STATE'], persistent: ['ext4', 'COS_PERSISTENT'] };
+    const expected: Record<string, [string, string]> = {
+      efi: ['vfat', 'COS_GRUB'],
+      oem: ['ext4', 'COS_OEM'],
+      recovery: ['ext3', 'COS_RECOVERY'],
+      state: ['ext3', 'COS_STATE'],
+      persistent: ['ext4', 'COS_PERSISTENT'],
+    };
     for (const p of parts.filter((x) => x.name !== 'bios')) {
       const found = await probe(disk, p.startSector * 512);
       expect([p.name, found['TYPE'], found['LABEL']]).toEqual([p.name, ...expected[p.name]!]);
@@ -109,7 +138,15 @@ describe.skipIf(!ready)('derivc build --target raw, then derivc test --media raw
     const parts = await gpt(disk);
     const state = parts.find((p) => p.name === 'state')!;
     const stateFs = join(dir, 'state.part');
-    await execa('dd', [`if=${disk}`, `of=${stateFs}`, 'bs=1M', `skip=${(state.startSector * 512) / MiB}`, `count=${(state.sectors * 512) / MiB}`, 'conv=sparse', 'status=none']);
+    await execa('dd', [
+      `if=${disk}`,
+      `of=${stateFs}`,
+      'bs=1M',
+      `skip=${(state.startSector * 512) / MiB}`,
+      `count=${(state.sectors * 512) / MiB}`,
+      'conv=sparse',
+      'status=none',
+    ]);
     const activeImg = join(dir, 'active.img');
     await execa('debugfs', ['-R', `dump /cOS/active.img ${activeImg}`, stateFs]);
     const bootargs = (await execa('grub-fstest', [activeImg, 'cat', '/etc/cos/bootargs.cfg'])).stdout;
@@ -136,7 +173,9 @@ describe.skipIf(!ready)('derivc build --target raw, then derivc test --media raw
     expect(r.code).toBe(0);
     for (const run of ['raw-bios', 'raw-uefi']) {
       const log = readFileSync(join(first, 'test', run, 'console.log'), 'utf8');
-      expect(log).toMatch(/Command line: BOOT_IMAGE=\(loop_active\)\/boot\/vmlinuz .*root=live:LABEL=COS_STATE rd\.live\.dir=\/ rd\.live\.squashimg=\/cOS\/active\.img/);
+      expect(log).toMatch(
+        /Command line: BOOT_IMAGE=\(loop_active\)\/boot\/vmlinuz .*root=live:LABEL=COS_STATE rd\.live\.dir=\/ rd\.live\.squashimg=\/cOS\/active\.img/,
+      );
     }
   }, 1_200_000);
 });

@@ -30,8 +30,7 @@ describe('json format', () => {
   });
 
   it('has exactly the documented keys, omitting range and hint when absent', () => {
-    const [withBoth, noRange, noHint] = (JSON.parse(json([unknownKey, unpinned, syntaxError])) as { diagnostics: Record<string, unknown>[] })
-      .diagnostics;
+    const [withBoth, noRange, noHint] = (JSON.parse(json([unknownKey, unpinned, syntaxError])) as { diagnostics: Record<string, unknown>[] }).diagnostics;
     expect(Object.keys(withBoth!)).toEqual(['code', 'severity', 'message', 'file', 'pointer', 'range', 'hint']);
     expect(Object.keys(withBoth!.range as object)).toEqual(['start', 'end']);
     expect(Object.keys((withBoth!.range as { start: object }).start)).toEqual(['line', 'column']);

@@ -68,7 +68,16 @@ describe('pretty format', () => {
   it('sizes the gutter by the largest line number shown', () => {
     const frame = pretty([{ ...at(MANIFEST, 10, 1, 10, 7), pointer: '/system' }]);
     expect(frame).toContain(
-      ['  --> examples/foo/derivative.yaml:10:1', '   |', ' 9 |   - vim', '10 | system:', '   | ^^^^^^', '11 |   hostname: acme', '   |', '   = at: /system'].join('\n'),
+      [
+        '  --> examples/foo/derivative.yaml:10:1',
+        '   |',
+        ' 9 |   - vim',
+        '10 | system:',
+        '   | ^^^^^^',
+        '11 |   hostname: acme',
+        '   |',
+        '   = at: /system',
+      ].join('\n'),
     );
     const small = pretty([{ ...at('f.yaml', 1, 1, 1, 2), pointer: '/a' }], { 'f.yaml': 'a: 1\nb: 2\nc: 3\n' });
     expect(small).toBe(['error[x/test]: m', ' --> f.yaml:1:1', '  |', '1 | a: 1', '  | ^', '2 | b: 2', '  |', '  = at: /a', '', '1 error', ''].join('\n'));
@@ -93,9 +102,7 @@ describe('pretty format', () => {
   });
 
   it('underlines at least one column, even at the end of the file', () => {
-    expect(pretty([at('e.yaml', 2, 1, 2, 1)], { 'e.yaml': 'a: {\n' })).toContain(
-      ['  |', '1 | a: {', '2 |', '  | ^', '  |'].join('\n'),
-    );
+    expect(pretty([at('e.yaml', 2, 1, 2, 1)], { 'e.yaml': 'a: {\n' })).toContain(['  |', '1 | a: {', '2 |', '  | ^', '  |'].join('\n'));
   });
 
   it('clamps a single-line range that runs past the end of its line', () => {

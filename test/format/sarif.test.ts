@@ -28,9 +28,7 @@ const validate = sarifValidator();
 /** A rule's descriptions come from the code registry, which other work keeps filling in. */
 function ruleFor(id: string) {
   const info = describeCode(id);
-  return info
-    ? { id, shortDescription: { text: info.summary }, fullDescription: { text: info.explanation } }
-    : { id, shortDescription: { text: id } };
+  return info ? { id, shortDescription: { text: info.summary }, fullDescription: { text: info.explanation } } : { id, shortDescription: { text: id } };
 }
 
 const expectedLog = {

@@ -37,7 +37,8 @@ export function goldenCases(): GoldenCase[] {
 /** Validation must pass with no diagnostics at all: golden cases are meant to be clean. */
 export function validated(path: string, host: Host = nodeHost): ValidatedManifest {
   const v = new ValidationSession(host).validate(path);
-  if (!v.value.manifest || v.diagnostics.length) throw new Error(`${path} does not validate cleanly:\n${v.diagnostics.map((d) => `${d.code} ${d.file}: ${d.message}`).join('\n')}`);
+  if (!v.value.manifest || v.diagnostics.length)
+    throw new Error(`${path} does not validate cleanly:\n${v.diagnostics.map((d) => `${d.code} ${d.file}: ${d.message}`).join('\n')}`);
   return v.value.manifest;
 }
 
@@ -67,7 +68,9 @@ export function hostWith(replacements: Record<string, Uint8Array | string>, mode
     mode: (p) => modeTable.get(resolve(p)) ?? nodeHost.mode!(p),
     openFile: (p, within, options) => {
       const replaced = table.get(resolve(p));
-      const opened = replaced ? { content: SourceContent.of(p, replaced), mode: nodeHost.mode!(p) ?? 0o644, bytes: replaced } : nodeHost.openFile!(p, within, options);
+      const opened = replaced
+        ? { content: SourceContent.of(p, replaced), mode: nodeHost.mode!(p) ?? 0o644, bytes: replaced }
+        : nodeHost.openFile!(p, within, options);
       const mode = modeTable.get(resolve(p));
       return mode === undefined || 'refused' in opened ? opened : { ...opened, mode };
     },

@@ -75,7 +75,8 @@ export function execArgs(ins: Instruction): string[] {
   if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`not a JSON string array: ${raw}`);
   const json = ins as Instruction & { getJSONStrings?(): unknown[]; getClosingBracket?(): unknown };
   // dockerfile-ast must see the same exec form: one JSON string per argument, a closing bracket.
-  if (json.getJSONStrings && (json.getJSONStrings().length !== parsed.length || !json.getClosingBracket!())) throw new Error(`dockerfile-ast reads ${raw} differently`);
+  if (json.getJSONStrings && (json.getJSONStrings().length !== parsed.length || !json.getClosingBracket!()))
+    throw new Error(`dockerfile-ast reads ${raw} differently`);
   return parsed as string[];
 }
 

@@ -36,7 +36,18 @@ export function makeRepo(extra: string, files: Record<string, string | Buffer> =
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
     manifest,
-    ['apiVersion: derivc.dev/v1alpha1', 'kind: Derivative', 'metadata:', '  name: sec', '  version: 1.0.0', 'base:', '  image: local/debian:bookworm', '  family: debian', extra, ''].join('\n'),
+    [
+      'apiVersion: derivc.dev/v1alpha1',
+      'kind: Derivative',
+      'metadata:',
+      '  name: sec',
+      '  version: 1.0.0',
+      'base:',
+      '  image: local/debian:bookworm',
+      '  family: debian',
+      extra,
+      '',
+    ].join('\n'),
   );
   return { root, dir, manifest, out: path.join(root, 'out'), secret, remove: () => fs.rmSync(root, { recursive: true, force: true }) };
 }

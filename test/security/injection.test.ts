@@ -37,7 +37,13 @@ const PAYLOADS: Record<string, string> = {
 };
 
 /** Maps whose keys are the user's data (a key there is a field like any value). */
-const KEYED_MAPS = [/^\/metadata\/labels$/, /^\/build\/(args|labels)$/, /^\/system\/(sysctl|environment)$/, /^\/stages$/, /^\/stages\/[^/]+\/\d+\/(users|authorized_keys|sysctl|environment|timesyncd|systemd_firstboot|package_pins)$/];
+const KEYED_MAPS = [
+  /^\/metadata\/labels$/,
+  /^\/build\/(args|labels)$/,
+  /^\/system\/(sysctl|environment)$/,
+  /^\/stages$/,
+  /^\/stages\/[^/]+\/\d+\/(users|authorized_keys|sysctl|environment|timesyncd|systemd_firstboot|package_pins)$/,
+];
 
 function* walk(v: unknown, pointer: string): Generator<{ pointer: string; kind: 'value' | 'key' }> {
   if (typeof v === 'string') yield { pointer, kind: 'value' };
@@ -76,7 +82,10 @@ function schemaSlots(): Set<string> {
     if (ref) {
       const [file, path] = ref.split('#');
       const target = file ? cloud : root;
-      const def = path!.split('/').slice(1).reduce((n: Record<string, unknown>, k) => n[k] as Record<string, unknown>, target);
+      const def = path!
+        .split('/')
+        .slice(1)
+        .reduce((n: Record<string, unknown>, k) => n[k] as Record<string, unknown>, target);
       // A step's fields are swept through /stages/{stage}/0; elsewhere the stages ref ends here.
       if (!(file && path === '/definitions/stages')) visit(def, target, ptr, depth + 1);
       else visit((cloud.definitions as Record<string, Record<string, unknown>>)['step']!, cloud, `${ptr}/{stage}/0`, depth + 1);
@@ -84,7 +93,8 @@ function schemaSlots(): Set<string> {
     }
     for (const k of ['oneOf', 'anyOf', 'allOf']) for (const alt of (node[k] as Record<string, unknown>[] | undefined) ?? []) visit(alt, root, ptr, depth + 1);
     if (node['type'] === 'string') slots.add(ptr);
-    for (const [k, sub] of Object.entries((node['properties'] as Record<string, Record<string, unknown>> | undefined) ?? {})) if (typeof sub === 'object') visit(sub, root, `${ptr}/${k}`, depth + 1);
+    for (const [k, sub] of Object.entries((node['properties'] as Record<string, Record<string, unknown>> | undefined) ?? {}))
+      if (typeof sub === 'object') visit(sub, root, `${ptr}/${k}`, depth + 1);
     const extra = node['additionalProperties'];
     if (extra && typeof extra === 'object') {
       slots.add(`${ptr}/{key}#key`);
@@ -99,7 +109,10 @@ function schemaSlots(): Set<string> {
 
 function setAt(data: unknown, pointer: string, kind: 'value' | 'key', f: (old: string) => string): unknown {
   const copy = structuredClone(data) as Record<string, unknown>;
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   const last = parts.pop()!;
   const parent = parts.reduce((n: Record<string, unknown>, k) => n[k] as Record<string, unknown>, copy);
   if (kind === 'value') parent[last] = f(parent[last] as string);
@@ -120,7 +133,10 @@ interface Case {
   outputs: Outputs;
 }
 
-const UPSTREAM_FILES = Object.fromEntries([['upstream/derivative.yaml', manifestYaml(VARIANTS[1]!.manifest)], ...Object.entries(SUPPORT_FILES).map(([p, c]) => [`upstream/${p}`, c])]);
+const UPSTREAM_FILES = Object.fromEntries([
+  ['upstream/derivative.yaml', manifestYaml(VARIANTS[1]!.manifest)],
+  ...Object.entries(SUPPORT_FILES).map(([p, c]) => [`upstream/${p}`, c]),
+]);
 
 function runVariant(variant: Variant, manifest: unknown, name = 'derivative.yaml'): Outputs {
   const extra = variant === DOWNSTREAM ? UPSTREAM_FILES : {};
@@ -170,7 +186,12 @@ beforeAll(() => {
       for (const [payload, text] of Object.entries(PAYLOADS)) {
         let value = '';
         const manifest = setAt(variant.manifest, slot.pointer, slot.kind, (old) => (value = old + text));
-        cases.push({ name: `${variant.name} ${slot.pointer}${slot.kind === 'key' ? ' (key)' : ''} + ${payload}`, variant: variant.name, value, outputs: runVariant(variant, manifest) });
+        cases.push({
+          name: `${variant.name} ${slot.pointer}${slot.kind === 'key' ? ' (key)' : ''} + ${payload}`,
+          variant: variant.name,
+          value,
+          outputs: runVariant(variant, manifest),
+        });
       }
     }
   }
@@ -208,7 +229,8 @@ describe('the injection sweep', () => {
       expect(() => JSON.parse(formatDiagnostics('json', input, { color: false, toolVersion: 'test' })), c.name).not.toThrow();
       expect(() => JSON.parse(formatDiagnostics('sarif', input, { color: false, toolVersion: 'test' })), c.name).not.toThrow();
       // A workflow command starts a line: an annotation must stay on its own line.
-      for (const line of formatDiagnostics('github', input, { color: false, toolVersion: 'test' }).split('\n').filter(Boolean)) expect(line, c.name).toMatch(/^::(error|warning|notice) /);
+      for (const line of formatDiagnostics('github', input, { color: false, toolVersion: 'test' }).split('\n').filter(Boolean))
+        expect(line, c.name).toMatch(/^::(error|warning|notice) /);
     }
   });
 
@@ -251,7 +273,13 @@ describe('the injection sweep', () => {
       }
       expect(unique.size).toBeGreaterThan(0);
       const list = [...unique.values()];
-      const verdicts = language === 'yip' ? await readAsYip(list) : read(language, list.map((u) => u.text));
+      const verdicts =
+        language === 'yip'
+          ? await readAsYip(list)
+          : read(
+              language,
+              list.map((u) => u.text),
+            );
       const failed = verdicts.flatMap((v, i) => (v.ok ? [] : [`${list[i]!.from}\n${v.output}`]));
       expect(failed).toEqual([]);
     });

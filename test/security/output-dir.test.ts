@@ -44,7 +44,14 @@ function manifest(name: 'A' | 'B'): string {
     fs.mkdirSync(path.dirname(path.join(dir, 'overlay', rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, 'overlay', rel), content);
   }
-  const text = ['apiVersion: derivc.dev/v1alpha1', 'kind: Derivative', `metadata: { name: race-${name.toLowerCase()}, version: 1.0.0 }`, 'base: { image: local/debian:bookworm, family: debian }', 'overlay: overlay', ''];
+  const text = [
+    'apiVersion: derivc.dev/v1alpha1',
+    'kind: Derivative',
+    `metadata: { name: race-${name.toLowerCase()}, version: 1.0.0 }`,
+    'base: { image: local/debian:bookworm, family: debian }',
+    'overlay: overlay',
+    '',
+  ];
   fs.writeFileSync(path.join(dir, 'derivative.yaml'), text.join('\n'));
   return path.join(dir, 'derivative.yaml');
 }
@@ -226,8 +233,15 @@ describe('derivc compile -o DIR, as separate processes', () => {
       full[name] = state(ref);
     }
     // A few DIRs killed in parallel (each its own sequence of kills): the same number of kills in less time.
-    const lanes = await Promise.all(Array.from({ length: LANES }, (_, lane) => killLane(lane, KILLS / LANES, seededRandom(seed + lane), full, `seed ${seed}, lane ${lane}`)));
-    const seen = lanes.reduce((a, b) => ({ completed: a.completed + b.completed, midWrite: a.midWrite + b.midWrite, lockHeld: a.lockHeld + b.lockHeld, before: a.before + b.before }));
+    const lanes = await Promise.all(
+      Array.from({ length: LANES }, (_, lane) => killLane(lane, KILLS / LANES, seededRandom(seed + lane), full, `seed ${seed}, lane ${lane}`)),
+    );
+    const seen = lanes.reduce((a, b) => ({
+      completed: a.completed + b.completed,
+      midWrite: a.midWrite + b.midWrite,
+      lockHeld: a.lockHeld + b.lockHeld,
+      before: a.before + b.before,
+    }));
     // The kills did land before, inside and after writes (else this proved little).
     expect(seen.midWrite, `seed ${seed}: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(3);
     expect(seen.before + seen.lockHeld, `seed ${seed}: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(1);

@@ -19,7 +19,6 @@ const RSS_SLACK = 16 * MiB;
 /** Far below what holding a 100 MiB file in the heap (or spelling a 10 MiB one out) would need. */
 const HEAP_CAP_MIB = 64;
 
-
 const repos: Repo[] = [];
 let reporter: string;
 
@@ -49,7 +48,9 @@ function compileWithSource(size: number): { rss: number; sha256: string; written
   }
   fs.closeSync(fd);
 
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_CAP_MIB}`, '--require', reporter, CLI, 'compile', repo.manifest, '-o', repo.out], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_CAP_MIB}`, '--require', reporter, CLI, 'compile', repo.manifest, '-o', repo.out], {
+    encoding: 'utf8',
+  });
   expect(r.stderr).toMatch(/^compiled /m);
   expect(r.status).toBe(0);
   const rss = /^derivc-test-max-rss (\d+)$/m.exec(r.stderr);
@@ -61,7 +62,7 @@ function digestOf(file: string): string {
   const hash = createHash('sha256');
   const fd = fs.openSync(file, 'r');
   const buffer = Buffer.alloc(MiB);
-  for (let n; (n = fs.readSync(fd, buffer)) > 0; ) hash.update(buffer.subarray(0, n));
+  for (let n; (n = fs.readSync(fd, buffer)) > 0;) hash.update(buffer.subarray(0, n));
   fs.closeSync(fd);
   return hash.digest('hex');
 }

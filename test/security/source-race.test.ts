@@ -93,7 +93,9 @@ describe('files[].source swapped for a symlink to an outside file', () => {
     repo = makeRepo('files:\n  - path: /etc/data.txt\n    source: sub/data.txt', { 'sub/data.txt': INSIDE });
     fs.writeFileSync(path.join(repo.root, 'outside', 'data.txt'), SECRET);
     const ran: string[] = [];
-    const r = compile(hookedFs('data.txt', { before: { 1: once(ran, 'swap', () => swapForSymlink(path.join(repo.dir, 'sub'), path.join(repo.root, 'outside'))) } }));
+    const r = compile(
+      hookedFs('data.txt', { before: { 1: once(ran, 'swap', () => swapForSymlink(path.join(repo.dir, 'sub'), path.join(repo.root, 'outside'))) } }),
+    );
     expect(ran).toEqual(['swap']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('`sub/data.txt` resolved to `../outside/data.txt` when derivc opened it');
@@ -210,7 +212,9 @@ describe('oemDir files', () => {
   it('one swapped for a symlink after validation is refused when opened', () => {
     repo = makeRepo(OEM, { 'oem/10_hello.yaml': CLOUD_CONFIG });
     const ran: string[] = [];
-    const r = compile(hookedFs('10_hello.yaml', { before: { 1: once(ran, 'swap', () => swapForSymlink(path.join(repo.dir, 'oem/10_hello.yaml'), repo.secret)) } }));
+    const r = compile(
+      hookedFs('10_hello.yaml', { before: { 1: once(ran, 'swap', () => swapForSymlink(path.join(repo.dir, 'oem/10_hello.yaml'), repo.secret)) } }),
+    );
     expect(ran).toEqual(['swap']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('`oem/10_hello.yaml` resolved to `../outside/secret.txt` when derivc opened it');

@@ -12,7 +12,8 @@ const root = mkdtempSync(join(tmpdir(), 'derivc-terminal-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const EVIL = '\n::error file=x::pwned\u001b[2J\u202e';
-const MANIFEST = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
+const MANIFEST =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
 
 /** Every line of the output: derivc's own start, no control character but tab. */
 function expectSafe(output: string): void {

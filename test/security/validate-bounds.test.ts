@@ -16,7 +16,8 @@ import { MAX_FILE_BYTES } from '../../compiler/parse.js';
 import { ValidationSession } from '../../compiler/validate/index.js';
 import { MemoryHost } from '../support/memory-host.js';
 
-const HEAD = 'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata:\n  name: acme-os\n  version: 1.0.0\nbase:\n  image: registry.opensuse.org/opensuse/leap:15.5\n';
+const HEAD =
+  'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata:\n  name: acme-os\n  version: 1.0.0\nbase:\n  image: registry.opensuse.org/opensuse/leap:15.5\n';
 
 function lines(n: number, line: (i: number) => string): string {
   const out: string[] = [];
@@ -58,7 +59,11 @@ describe('validate is bounded in time and output', () => {
     const r = validate(HEAD + lines(120_000, (i) => `metadat${i}: 1`));
     expect(codes(r)).toEqual(['schema/unknown-key', 'validate/too-many-problems']);
     expect(r.diagnostics).toHaveLength(101);
-    expect(r.diagnostics[0]).toMatchObject({ message: 'unknown key `metadat0` in the top level', hint: 'did you mean `metadata`?', range: { start: { line: 8, column: 1 } } });
+    expect(r.diagnostics[0]).toMatchObject({
+      message: 'unknown key `metadat0` in the top level',
+      hint: 'did you mean `metadata`?',
+      range: { start: { line: 8, column: 1 } },
+    });
     expect(r.diagnostics[100]).toMatchObject({
       code: 'validate/too-many-problems',
       severity: 'error',
@@ -87,7 +92,9 @@ describe('validate is bounded in time and output', () => {
 
   it('a 4 MB line: the code frame shows a window of it', () => {
     const long = 'x'.repeat(MAX_FILE_BYTES - 300);
-    const r = validate(HEAD.replace('metadata:\n  name: acme-os\n  version: 1.0.0\n', `metadata: {name: acme-os, version: 1.0.0, description: "${long}", colour: red}\n`));
+    const r = validate(
+      HEAD.replace('metadata:\n  name: acme-os\n  version: 1.0.0\n', `metadata: {name: acme-os, version: 1.0.0, description: "${long}", colour: red}\n`),
+    );
     expect(codes(r)).toEqual(['schema/unknown-key']);
     expect(r.diagnostics[0]!.range!.start.column).toBeGreaterThan(long.length);
     // 40 columns before the key, then the rest of the line.
@@ -114,7 +121,16 @@ describe('validate is bounded in time and output', () => {
   });
 
   it('a billion laughs: refused without expanding', () => {
-    const r = validate(HEAD + lines(10, (i) => `x${i}: &x${i} [${Array(10).fill(i ? `*x${i - 1}` : 'lol').join(', ')}]`));
+    const r = validate(
+      HEAD +
+        lines(
+          10,
+          (i) =>
+            `x${i}: &x${i} [${Array(10)
+              .fill(i ? `*x${i - 1}` : 'lol')
+              .join(', ')}]`,
+        ),
+    );
     expect(codes(r)).toEqual(['parse/alias-limit']);
     expect(r.cpuMs).toBeLessThan(1_000);
   });
@@ -122,14 +138,23 @@ describe('validate is bounded in time and output', () => {
   it('5,000 anchors each nesting the one before: too deep once expanded', () => {
     const r = validate(HEAD + 'build:\n  args:\n' + lines(5_000, (i) => `    a${i}: &a${i} [${i ? `*a${i - 1}` : '1'}]`));
     expect(codes(r)).toContain('parse/too-deep');
-    expect(r.diagnostics.find((d) => d.code === 'parse/too-deep')).toMatchObject({ message: 'alias `*a96` nests lists and mappings more than 100 levels deep', range: { start: { line: 107 } } });
+    expect(r.diagnostics.find((d) => d.code === 'parse/too-deep')).toMatchObject({
+      message: 'alias `*a96` nests lists and mappings more than 100 levels deep',
+      range: { start: { line: 107 } },
+    });
     expect(r.cpuMs).toBeLessThan(2_000);
   });
 });
 
 describe('deep nesting is a diagnostic, never a stack overflow', () => {
   const tooDeep = (r: Run, line: number, column: number) => {
-    expect(r.diagnostics).toEqual([expect.objectContaining({ code: 'parse/too-deep', message: 'lists and mappings are nested more than 100 levels deep', range: expect.objectContaining({ start: { line, column } }) })]);
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'parse/too-deep',
+        message: 'lists and mappings are nested more than 100 levels deep',
+        range: expect.objectContaining({ start: { line, column } }),
+      }),
+    ]);
     expect(r.cpuMs).toBeLessThan(2_000);
   };
 
@@ -150,7 +175,10 @@ describe('deep nesting is a diagnostic, never a stack overflow', () => {
   });
 
   it('in an oemDir cloud-config file too', () => {
-    const host = new MemoryHost({ 'd/derivative.yaml': HEAD + 'toolkit:\n  source: luet\noemDir: oem\n', 'd/oem/10_deep.yaml': 'stages: ' + '['.repeat(100_000) + '\n' });
+    const host = new MemoryHost({
+      'd/derivative.yaml': HEAD + 'toolkit:\n  source: luet\noemDir: oem\n',
+      'd/oem/10_deep.yaml': 'stages: ' + '['.repeat(100_000) + '\n',
+    });
     const { diagnostics } = new ValidationSession(host).validate('d/derivative.yaml');
     expect(diagnostics).toEqual([expect.objectContaining({ code: 'parse/too-deep', file: 'd/oem/10_deep.yaml' })]);
   });

@@ -41,18 +41,28 @@ function value(doc: string): unknown {
 
 describe.skipIf(!found)('go-yaml v2, as yip reads cloud-config (experiments the emitter relies on)', () => {
   it('rejects the whole file for a raw control character, even in a comment', () => {
-    const docs = ['\u0000', '\u0001', '\u001b', '\u007f', '\u0080', '\u009f', '\ufffe', '\uffff'].flatMap((c) => [`a: x${c}y\n`, `a: "x${c}y"\n`, `# x${c}y\na: b\n`]);
+    const docs = ['\u0000', '\u0001', '\u001b', '\u007f', '\u0080', '\u009f', '\ufffe', '\uffff'].flatMap((c) => [
+      `a: x${c}y\n`,
+      `a: "x${c}y"\n`,
+      `# x${c}y\na: b\n`,
+    ]);
     expect(reader().decode(docs)).toEqual(docs.map(() => ({ ok: false, error: 'yaml: control characters are not allowed' })));
   });
 
   it('reads U+0085, U+2028 and U+2029 as line breaks: an error outside quotes, NEL folded and spaces trimmed inside them', () => {
     const docs = ['\u0085', '\u2028', '\u2029'].flatMap((c) => [`a: x${c}y\n`, `# x${c}y\na: b\n`, `a: |\n  x${c}y\n`]);
-    expect(reader().decode(docs).map((d) => d.ok)).toEqual(docs.map(() => false));
+    expect(
+      reader()
+        .decode(docs)
+        .map((d) => d.ok),
+    ).toEqual(docs.map(() => false));
     expect(values(['a: "x\u0085y"\n', 'a: "x\u2028y"\n', 'a: "x \u2028 y"\n'])).toEqual([{ a: 'x y' }, { a: 'x\u2028y' }, { a: 'x\u2028y' }]);
   });
 
   it('decodes the YAML 1.1 escapes the emitter writes, and rejects \\/ and surrogate escapes', () => {
-    expect(value('a: "\\N\\L\\P\\_\\0\\e\\x7f\\x80\\ufeff\\ufffe\\U0001F600\\t"\n')).toEqual({ a: '\u0085\u2028\u2029\u00a0\u0000\u001b\u007f\u0080\ufeff\ufffe\u{1F600}\t' });
+    expect(value('a: "\\N\\L\\P\\_\\0\\e\\x7f\\x80\\ufeff\\ufffe\\U0001F600\\t"\n')).toEqual({
+      a: '\u0085\u2028\u2029\u00a0\u0000\u001b\u007f\u0080\ufeff\ufffe\u{1F600}\t',
+    });
     expect(one('a: "\\/"\n')).toEqual({ ok: false, error: 'yaml: found unknown escape character' });
     expect(one('a: "\\ud800"\n')).toEqual({ ok: false, error: 'yaml: found invalid Unicode character escape code' });
     expect(one('a: "\\ud83d\\ude00"\n')).toEqual({ ok: false, error: 'yaml: found invalid Unicode character escape code' });
@@ -67,10 +77,37 @@ describe.skipIf(!found)('go-yaml v2, as yip reads cloud-config (experiments the 
 
   it('resolves YAML 1.1 words and numbers in plain scalars', () => {
     const cases: [string, unknown][] = [
-      ['yes', true], ['Yes', true], ['on', true], ['y', true], ['Y', true], ['no', false], ['off', false], ['n', false],
-      ['~', null], ['null', null], ['', null], ['0x1F', 31], ['0o17', 15], ['017', 15], ['0644', 420], ['08', 8], ['1_000', 1000],
-      ['0b101', 5], ['+1', 1], ['1e3', 1000], ['.5', 0.5], ['.inf', Infinity], ['-.inf', -Infinity],
-      ['=', '='], ['<<', '<<'], ['NaN', 'NaN'], ['inf', 'inf'], ['1:20', '1:20'], ['2001-12-14', '2001-12-14'], ['9.9.9.9', '9.9.9.9'], ['1e400', '1e400'],
+      ['yes', true],
+      ['Yes', true],
+      ['on', true],
+      ['y', true],
+      ['Y', true],
+      ['no', false],
+      ['off', false],
+      ['n', false],
+      ['~', null],
+      ['null', null],
+      ['', null],
+      ['0x1F', 31],
+      ['0o17', 15],
+      ['017', 15],
+      ['0644', 420],
+      ['08', 8],
+      ['1_000', 1000],
+      ['0b101', 5],
+      ['+1', 1],
+      ['1e3', 1000],
+      ['.5', 0.5],
+      ['.inf', Infinity],
+      ['-.inf', -Infinity],
+      ['=', '='],
+      ['<<', '<<'],
+      ['NaN', 'NaN'],
+      ['inf', 'inf'],
+      ['1:20', '1:20'],
+      ['2001-12-14', '2001-12-14'],
+      ['9.9.9.9', '9.9.9.9'],
+      ['1e400', '1e400'],
     ];
     expect(values(cases.map(([p]) => `a: ${p}\n`))).toEqual(cases.map(([, expected]) => ({ a: expected })));
     expect(Number.isNaN((value('a: .nan\n') as { a: number }).a)).toBe(true);
@@ -122,14 +159,93 @@ describe.skipIf(!found)('yip templates (text/template as templateSysData runs it
 
 /** Pieces of strings that broke, or could break, a YAML or template reader. */
 const PIECES = [
-  '\n', '\r', '\t', '"', "'", '\\', '{{', '}}', '{{ .Values.os.name }}', '{{ env "HOME" }}', '{{- ', ' -}}', '${HOME}', '$(id)', '`id`', ';', '#', ' #', '\t#', ': ', ':', '- ', '-', '? ', '&a', '*a', '!x', '%', '@', '|', '>', '[', ']', '{', '}', ',',
-  '\u2028', '\u2029', '\u0085', '\u202e', '\u2066', '\u200b', '\ufeff', '\u00a0', '\u0000', '\u0007', '\u001b', '\u007f', '\u0080', '\u009f', '\ufffe', '\uffff', '\u{1F600}', 'é', '漢',
-  'yes', 'no', 'on', 'off', 'y', 'N', '~', 'null', 'true', '0644', '08', '0o17', '0x1F', '0b1', '1_000', '.inf', '.nan', '1e3', '+1', '<<', '=', '1:20', '2001-12-14', ' ', 'x',
+  '\n',
+  '\r',
+  '\t',
+  '"',
+  "'",
+  '\\',
+  '{{',
+  '}}',
+  '{{ .Values.os.name }}',
+  '{{ env "HOME" }}',
+  '{{- ',
+  ' -}}',
+  '${HOME}',
+  '$(id)',
+  '`id`',
+  ';',
+  '#',
+  ' #',
+  '\t#',
+  ': ',
+  ':',
+  '- ',
+  '-',
+  '? ',
+  '&a',
+  '*a',
+  '!x',
+  '%',
+  '@',
+  '|',
+  '>',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '\u2028',
+  '\u2029',
+  '\u0085',
+  '\u202e',
+  '\u2066',
+  '\u200b',
+  '\ufeff',
+  '\u00a0',
+  '\u0000',
+  '\u0007',
+  '\u001b',
+  '\u007f',
+  '\u0080',
+  '\u009f',
+  '\ufffe',
+  '\uffff',
+  '\u{1F600}',
+  'é',
+  '漢',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'N',
+  '~',
+  'null',
+  'true',
+  '0644',
+  '08',
+  '0o17',
+  '0x1F',
+  '0b1',
+  '1_000',
+  '.inf',
+  '.nan',
+  '1e3',
+  '+1',
+  '<<',
+  '=',
+  '1:20',
+  '2001-12-14',
+  ' ',
+  'x',
 ];
 const piece = fc.constantFrom(...PIECES);
 /** A hostile string: pieces glued together, sometimes past 8 KiB. */
 function hostile(allowed: RegExp = /^/): fc.Arbitrary<string> {
-  const short = fc.array(fc.oneof({ weight: 4, arbitrary: piece }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 4 }) }), { maxLength: 8 }).map((a) => a.join(''));
+  const short = fc
+    .array(fc.oneof({ weight: 4, arbitrary: piece }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 4 }) }), { maxLength: 8 })
+    .map((a) => a.join(''));
   return fc.oneof({ weight: 9, arbitrary: short }, { weight: 1, arbitrary: short.map((s) => `${s}${'y'.repeat(8200)}${s}`) }).filter((s) => allowed.test(s));
 }
 
@@ -137,7 +253,16 @@ describe.skipIf(!found)('cloudConfigYaml writes what go-yaml v2 reads back', () 
   it('for any data of strings, numbers, booleans and nulls, keys included', () => {
     const key = fc.oneof(hostile(), fc.constantFrom('name', 'permissions', '<<', 'k'.repeat(1100)));
     const data = fc.letrec((tie) => ({
-      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, hostile(), fc.integer(), fc.double({ noNaN: true }).filter((n) => !Object.is(n, -0)), fc.boolean(), fc.constant(null), tie('list'), tie('map')),
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        hostile(),
+        fc.integer(),
+        fc.double({ noNaN: true }).filter((n) => !Object.is(n, -0)),
+        fc.boolean(),
+        fc.constant(null),
+        tie('list'),
+        tie('map'),
+      ),
       list: fc.array(tie('node'), { maxLength: 4 }),
       map: fc.dictionary(key, tie('node'), { maxKeys: 4 }),
     }));
@@ -160,7 +285,10 @@ describe.skipIf(!found)('cloudConfigYaml writes what go-yaml v2 reads back', () 
   it('keeps a header from a hostile manifest file name one comment line', () => {
     const header = '# Generated by derivc from a\nstages: {}\u2028b\u0085c\u007f\ud800.yaml (x 1)\n# second line';
     const yaml = cloudConfigYaml(header, { name: 'n' });
-    expect(yaml.split('\n').slice(0, 2)).toEqual(['# Generated by derivc from a\\u{a}stages: {}\\u{2028}b\\u{85}c\\u{7f}\\u{d800}.yaml (x 1)\\u{a}# second line', 'name: "n"']);
+    expect(yaml.split('\n').slice(0, 2)).toEqual([
+      '# Generated by derivc from a\\u{a}stages: {}\\u{2028}b\\u{85}c\\u{7f}\\u{d800}.yaml (x 1)\\u{a}# second line',
+      'name: "n"',
+    ]);
     expect(value(yaml)).toEqual({ name: 'n' });
   });
 
@@ -173,7 +301,9 @@ describe.skipIf(!found)('cloudConfigYaml writes what go-yaml v2 reads back', () 
         reader()
           .decode(yaml)
           .forEach((decoded, i) => {
-            expect(decoded.ok ? plain(decoded.value) : decoded, yaml[i]).toEqual({ stages: { boot: [{ commands: [batch[i]], environment: { [batch[i]!]: batch[i] } }] } });
+            expect(decoded.ok ? plain(decoded.value) : decoded, yaml[i]).toEqual({
+              stages: { boot: [{ commands: [batch[i]], environment: { [batch[i]!]: batch[i] } }] },
+            });
           });
       }),
       { numRuns: 40 },
@@ -181,7 +311,12 @@ describe.skipIf(!found)('cloudConfigYaml writes what go-yaml v2 reads back', () 
   });
 
   it('goYamlPlainIsString never calls a string what go-yaml v2 reads as something else', () => {
-    const numberish = fc.array(fc.constantFrom('0', '1', '7', '8', '9', 'x', 'X', 'o', 'O', 'b', 'B', 'e', 'E', 'a', 'f', '.', '_', '+', '-', 'inf', 'nan', 'Inf'), { minLength: 1, maxLength: 7 }).map((a) => a.join(''));
+    const numberish = fc
+      .array(fc.constantFrom('0', '1', '7', '8', '9', 'x', 'X', 'o', 'O', 'b', 'B', 'e', 'E', 'a', 'f', '.', '_', '+', '-', 'inf', 'nan', 'Inf'), {
+        minLength: 1,
+        maxLength: 7,
+      })
+      .map((a) => a.join(''));
     fc.assert(
       fc.property(fc.array(numberish, { minLength: 50, maxLength: 50 }), (words) => {
         const said = words.filter((w) => goYamlPlainIsString(w) && !/^[-?:,[\]{}#&*!|>'"%@`]/.test(w) && !/^[-?:] /.test(w));
@@ -195,7 +330,13 @@ describe.skipIf(!found)('cloudConfigYaml writes what go-yaml v2 reads back', () 
   });
 });
 
-const HEAD = { apiVersion: 'derivc.dev/v1alpha1', kind: 'Derivative', metadata: { name: 'acme', version: '1.0.0' }, base: { image: 'registry.opensuse.org/opensuse/leap:15.5' }, toolkit: { source: 'luet' } };
+const HEAD = {
+  apiVersion: 'derivc.dev/v1alpha1',
+  kind: 'Derivative',
+  metadata: { name: 'acme', version: '1.0.0' },
+  base: { image: 'registry.opensuse.org/opensuse/leap:15.5' },
+  toolkit: { source: 'luet' },
+};
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPsSwvPcGCD8zeKjAluYlZd0VmLszt3PNagU4L1jvWv2';
 
 /** A manifest as JSON (which is YAML): every escape is JSON's, so any string arrives exactly. */
@@ -260,7 +401,11 @@ describe.skipIf(!found)('a compiled manifest: every value arrives in yip as the 
         fc.array(
           fc.record({
             environment: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), hostile(both(ENV_VALUE)), { minKeys: 1, maxKeys: 4 }),
-            sysctl: fc.dictionary(fc.constantFrom('net.ipv4.ip_forward', 'kernel.panic', 'vm.swappiness', 'fs.file-max'), fc.oneof(hostile(both(SYSCTL_VALUE)), fc.integer({ min: 0, max: 1e9 })), { maxKeys: 3 }),
+            sysctl: fc.dictionary(
+              fc.constantFrom('net.ipv4.ip_forward', 'kernel.panic', 'vm.swappiness', 'fs.file-max'),
+              fc.oneof(hostile(both(SYSCTL_VALUE)), fc.integer({ min: 0, max: 1e9 })),
+              { maxKeys: 3 },
+            ),
             comments: fc.array(hostile(both(KEY_COMMENT)), { minLength: 1, maxLength: 3 }),
           }),
           { minLength: 1, maxLength: 5 },
@@ -268,7 +413,16 @@ describe.skipIf(!found)('a compiled manifest: every value arrives in yip as the 
         (batch) => {
           const systems = batch.map(({ environment, sysctl, comments }) => ({
             hostname: 'acme-node',
-            users: [{ name: 'ops', uid: 1000, groups: ['wheel'], shell: '/bin/bash', homeDir: '/home/ops', sshAuthorizedKeys: [...new Set(comments.map((c) => (c === '' ? KEY : `${KEY} ${c}`)))] }],
+            users: [
+              {
+                name: 'ops',
+                uid: 1000,
+                groups: ['wheel'],
+                shell: '/bin/bash',
+                homeDir: '/home/ops',
+                sshAuthorizedKeys: [...new Set(comments.map((c) => (c === '' ? KEY : `${KEY} ${c}`)))],
+              },
+            ],
             environment,
             sysctl,
             dns: { nameservers: ['9.9.9.9', '2001:db8::1'], search: ['acme.internal'], options: ['ndots:2'] },
@@ -280,7 +434,9 @@ describe.skipIf(!found)('a compiled manifest: every value arrives in yip as the 
             const step = systemStep(oem);
             expect(step['environment']).toEqual(system.environment);
             expect(step['sysctl'] ?? {}).toEqual(Object.fromEntries(Object.entries(system.sysctl).map(([k, v]) => [k, String(v)])));
-            expect(step['users']).toEqual({ ops: { uid: '1000', groups: ['wheel'], shell: '/bin/bash', homedir: '/home/ops', ssh_authorized_keys: system.users[0]!.sshAuthorizedKeys } });
+            expect(step['users']).toEqual({
+              ops: { uid: '1000', groups: ['wheel'], shell: '/bin/bash', homedir: '/home/ops', ssh_authorized_keys: system.users[0]!.sshAuthorizedKeys },
+            });
             expect(step['hostname']).toBe('acme-node');
             expect(step['dns']).toEqual(system.dns);
             expect(step['modules']).toEqual(['br_netfilter']);
@@ -295,7 +451,12 @@ describe.skipIf(!found)('a compiled manifest: every value arrives in yip as the 
   it('stages: the raw yip data, templates included, exactly as derivc read it', () => {
     // sysctl is a map of strings in yip: a number is read as its text, and written so.
     const asYipReads = (stages: Record<string, Record<string, unknown>[]>) =>
-      Object.fromEntries(Object.entries(stages).map(([k, steps]) => [k, steps.map((s) => (s['sysctl'] ? { ...s, sysctl: Object.fromEntries(Object.entries(s['sysctl'] as object).map(([n, x]) => [n, String(x)])) } : s))]));
+      Object.fromEntries(
+        Object.entries(stages).map(([k, steps]) => [
+          k,
+          steps.map((s) => (s['sysctl'] ? { ...s, sysctl: Object.fromEntries(Object.entries(s['sysctl'] as object).map(([n, x]) => [n, String(x)])) } : s)),
+        ]),
+      );
     const text = hostile(NO_LONE_SURROGATE);
     const step = fc.record(
       {
@@ -309,7 +470,10 @@ describe.skipIf(!found)('a compiled manifest: every value arrives in yip as the 
       },
       { requiredKeys: [] },
     );
-    const stages = fc.dictionary(fc.constantFrom('initramfs', 'boot', 'network.after', 'rootfs'), fc.array(step, { minLength: 1, maxLength: 2 }), { minKeys: 1, maxKeys: 2 });
+    const stages = fc.dictionary(fc.constantFrom('initramfs', 'boot', 'network.after', 'rootfs'), fc.array(step, { minLength: 1, maxLength: 2 }), {
+      minKeys: 1,
+      maxKeys: 2,
+    });
     fc.assert(
       fc.property(fc.array(stages, { minLength: 1, maxLength: 5 }), (batch) => {
         compileAll(batch.map((s) => ({ stages: s }))).forEach(({ v, oem }, i) => {
@@ -350,7 +514,9 @@ describe.skipIf(!found)('regressions: what yip read differently before (issue 10
   });
 
   it('U+0085 and C1 controls in sysctl values and ssh key comments arrive as written', () => {
-    const step = systemStep(compileClean({ system: { sysctl: { 'kernel.x': 'a\u0085b\u0080' }, users: [{ name: 'ops', sshAuthorizedKeys: [`${KEY} a\u009fb\u2028c`] }] } }).oem);
+    const step = systemStep(
+      compileClean({ system: { sysctl: { 'kernel.x': 'a\u0085b\u0080' }, users: [{ name: 'ops', sshAuthorizedKeys: [`${KEY} a\u009fb\u2028c`] }] } }).oem,
+    );
     expect(step['sysctl']).toEqual({ 'kernel.x': 'a\u0085b\u0080' });
     expect((step['users'] as Record<string, { ssh_authorized_keys: string[] }>)['ops']!.ssh_authorized_keys).toEqual([`${KEY} a\u009fb\u2028c`]);
   });
@@ -402,7 +568,10 @@ describe.skipIf(!found)('hand-written cloud-config files go-yaml v2 would reject
 
   it('every real cloud-config file in ../shared/corpus is read by go-yaml v2 (and accepted by derivc: test/corpus.test.ts)', () => {
     const corpus = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
-    const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []));
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : [],
+      );
     const files = walk(corpus);
     expect(files.length).toBeGreaterThan(20);
     const decoded = reader().decode(files.map((f) => readFileSync(f)));

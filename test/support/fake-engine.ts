@@ -52,7 +52,10 @@ export class FakeEngine implements DockerEngine {
     const id = `sha256:${String(this.builds.length).padStart(64, '0')}`;
     // Like the Engine: the image gets the Dockerfile's LABELs (read from the streamed context).
     const labels: Record<string, string> = { ...request.labels };
-    for (const m of Buffer.concat(chunks).toString('utf8').matchAll(/^LABEL "([^"]+)"="([^"]*)"$/gm)) labels[m[1]!] = m[2]!;
+    for (const m of Buffer.concat(chunks)
+      .toString('utf8')
+      .matchAll(/^LABEL "([^"]+)"="([^"]*)"$/gm))
+      labels[m[1]!] = m[2]!;
     for (const tag of request.tags) this.images.set(tag, labels);
     return { imageId: id };
   }

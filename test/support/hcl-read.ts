@@ -12,7 +12,7 @@ export function readHcl(text: string): string {
   if (text.length < 2 || !text.startsWith('"') || !text.endsWith('"')) throw new Error(`not a quoted string: ${text}`);
   const body = text.slice(1, -1);
   let out = '';
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const c = body[i]!;
     if (c === '"') throw new Error(`unescaped quote at ${i}`);
     if (/[\u0000-\u001f\u007f-\u009f]/.test(c)) throw new Error(`raw control character at ${i}`);
@@ -44,7 +44,31 @@ export function readHcl(text: string): string {
 }
 
 /** What HCL sees as special, controls, and text whose NFC form is itself. */
-const SPECIAL = ['$', '%', '{', '}', '"', '\\', '\n', '\r', '\t', '\u0000', '\u0001', '\u001f', '\u007f', '\u0085', '\u2028', 'u', 'n', 'a', 'é', '🚀', ' ', '{{', '}}'];
+const SPECIAL = [
+  '$',
+  '%',
+  '{',
+  '}',
+  '"',
+  '\\',
+  '\n',
+  '\r',
+  '\t',
+  '\u0000',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  'u',
+  'n',
+  'a',
+  'é',
+  '🚀',
+  ' ',
+  '{{',
+  '}}',
+];
 const wellFormed = (s: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 export const hclText = fc
   .oneof(fc.string({ unit: fc.constantFrom(...SPECIAL), maxLength: 24 }), fc.string({ unit: 'binary', maxLength: 24 }).filter(wellFormed))

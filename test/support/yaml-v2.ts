@@ -67,7 +67,16 @@ async function build(): Promise<string | undefined> {
   const work = mkdtempSync(join(root, 'build-'));
   try {
     const r = spawnSync(go, ['build', '-o', join(work, 'reader'), SOURCE], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: work, GO111MODULE: 'off', GOPATH: DEBIAN_GOPATH, GOCACHE: join(root, 'cache'), GOFLAGS: '', GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: work,
+        GO111MODULE: 'off',
+        GOPATH: DEBIAN_GOPATH,
+        GOCACHE: join(root, 'cache'),
+        GOFLAGS: '',
+        GOTOOLCHAIN: 'local',
+        CGO_ENABLED: '0',
+      },
       encoding: 'utf8',
     });
     if (r.status !== 0) throw new Error(`building the go-yaml v2 reader failed: ${r.error?.message ?? r.stderr}`);
@@ -103,7 +112,9 @@ function reader(binary: string): YamlV2Reader {
     decode(docs) {
       // A string is encoded as derivc's writer would (a lone surrogate becomes U+FFFD, as on disk).
       const encoded = docs.map((d) => Buffer.from(typeof d === 'string' ? new TextEncoder().encode(d) : d).toString('base64'));
-      return call({ docs: encoded, templates: [] }).docs.map((d) => (d.error !== undefined ? { ok: false, error: d.error } : { ok: true, value: d.value ?? null }));
+      return call({ docs: encoded, templates: [] }).docs.map((d) =>
+        d.error !== undefined ? { ok: false, error: d.error } : { ok: true, value: d.value ?? null },
+      );
     },
     render(templates) {
       return templates.length ? call({ docs: [], templates }).templates : [];
@@ -151,8 +162,10 @@ export function asYipUsesIt(reader: YamlV2Reader, config: unknown): { config: un
       if (!step || typeof step !== 'object') continue;
       for (const k of TEMPLATED.scalar) slot(step, k);
       for (const k of TEMPLATED.list) if (Array.isArray(step[k])) (step[k] as unknown[]).forEach((_, i) => slot(step[k] as unknown[], i));
-      for (const k of TEMPLATED.map) if (step[k] && typeof step[k] === 'object') for (const name of Object.keys(step[k] as object)) slot(step[k] as Record<string, unknown>, name);
-      for (const [k, field] of Object.entries(TEMPLATED.itemField)) if (Array.isArray(step[k])) for (const item of step[k] as unknown[]) if (item && typeof item === 'object') slot(item as Record<string, unknown>, field);
+      for (const k of TEMPLATED.map)
+        if (step[k] && typeof step[k] === 'object') for (const name of Object.keys(step[k] as object)) slot(step[k] as Record<string, unknown>, name);
+      for (const [k, field] of Object.entries(TEMPLATED.itemField))
+        if (Array.isArray(step[k])) for (const item of step[k] as unknown[]) if (item && typeof item === 'object') slot(item as Record<string, unknown>, field);
     }
   }
   const rendered = reader.render(slots.map((s) => s.text));

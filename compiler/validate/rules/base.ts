@@ -36,11 +36,21 @@ export const baseRules: Rule = (ctx) => {
   if (str(base['derivative']) !== undefined && obj(ctx.manifest['toolkit']) && str(obj(ctx.manifest['toolkit'])!['source']) !== 'none') {
     const upstreamHas = up?.hasToolkit === true;
     out.push(
-      finding(ctx, 'toolkit/downstream', '/toolkit', upstreamHas ? 'a downstream derivative does not install the toolkit again: the upstream image already has it' : 'a downstream derivative does not install a toolkit, and its upstream has none: this setting is ignored', {
-        severity: upstreamHas ? 'warning' : 'error',
-        at: 'key',
-        hint: upstreamHas ? 'remove `toolkit:`; to change the toolkit, change the upstream manifest' : 'add the toolkit to the upstream manifest, or remove `toolkit:` here',
-      }),
+      finding(
+        ctx,
+        'toolkit/downstream',
+        '/toolkit',
+        upstreamHas
+          ? 'a downstream derivative does not install the toolkit again: the upstream image already has it'
+          : 'a downstream derivative does not install a toolkit, and its upstream has none: this setting is ignored',
+        {
+          severity: upstreamHas ? 'warning' : 'error',
+          at: 'key',
+          hint: upstreamHas
+            ? 'remove `toolkit:`; to change the toolkit, change the upstream manifest'
+            : 'add the toolkit to the upstream manifest, or remove `toolkit:` here',
+        },
+      ),
     );
   }
   return out;

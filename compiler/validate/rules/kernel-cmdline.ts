@@ -34,10 +34,16 @@ export const kernelCmdlineRules: Rule = (ctx) => {
   const out: Diagnostic[] = [];
   const inherited = ctx.upstream?.kernelArgs.length ? ` (the upstream derivatives' arguments included)` : '';
   out.push(
-    finding(ctx, 'boot/cmdline-too-long', own.length ? '/boot/cmdline' : '/boot/console', `the kernel arguments take ${used} bytes${inherited}; at most ${budget} fit: the kernel reads ${KERNEL_CMDLINE_MAX} bytes of its command line and ${KERNEL_CMDLINE_RESERVED} are kept for the boot loader's, the toolkit's and derivc's own arguments`, {
-      at: 'key',
-      hint: 'drop arguments the kernel does not need, or move settings into files (sysctl, modprobe.d) instead',
-    }),
+    finding(
+      ctx,
+      'boot/cmdline-too-long',
+      own.length ? '/boot/cmdline' : '/boot/console',
+      `the kernel arguments take ${used} bytes${inherited}; at most ${budget} fit: the kernel reads ${KERNEL_CMDLINE_MAX} bytes of its command line and ${KERNEL_CMDLINE_RESERVED} are kept for the boot loader's, the toolkit's and derivc's own arguments`,
+      {
+        at: 'key',
+        hint: 'drop arguments the kernel does not need, or move settings into files (sysctl, modprobe.d) instead',
+      },
+    ),
   );
   return out;
 };

@@ -27,12 +27,20 @@ export const layoutRules: Rule = (ctx) => {
     const inner = rw.find((r) => r !== p && within(r, p));
     const outer = rw.find((r) => r !== p && within(p, r));
     if (same !== undefined) {
-      out.push(finding(ctx, 'layout/path-overlap', at, `\`${p}\` is both persistent and in \`rwPaths\` (ephemeral)`, { hint: 'remove it from one of the two lists' }));
+      out.push(
+        finding(ctx, 'layout/path-overlap', at, `\`${p}\` is both persistent and in \`rwPaths\` (ephemeral)`, { hint: 'remove it from one of the two lists' }),
+      );
     } else if (inner !== undefined) {
       out.push(
-        finding(ctx, 'layout/path-overlap', at, `persistent path \`${p}\` contains \`${inner}\` from \`rwPaths\`: the ephemeral overlay would hide what persists beneath it`, {
-          hint: `remove \`${inner}\` from \`rwPaths\` (it persists with \`${p}\`), or persist narrower paths`,
-        }),
+        finding(
+          ctx,
+          'layout/path-overlap',
+          at,
+          `persistent path \`${p}\` contains \`${inner}\` from \`rwPaths\`: the ephemeral overlay would hide what persists beneath it`,
+          {
+            hint: `remove \`${inner}\` from \`rwPaths\` (it persists with \`${p}\`), or persist narrower paths`,
+          },
+        ),
       );
     } else if (outer !== undefined && !bind) {
       out.push(
@@ -48,10 +56,16 @@ export const layoutRules: Rule = (ctx) => {
       const outer = list.findIndex((q, j) => j !== i && within(p, q) && !(p === q && j > i));
       if (outer < 0) return;
       out.push(
-        finding(ctx, 'layout/nested-path', `/layout/${key}/${i}`, p === list[outer] ? `\`${p}\` is listed twice in \`${key}\`` : `\`${p}\` is inside \`${list[outer]}\`, already in \`${key}\``, {
-          severity: 'warning',
-          hint: 'remove it: the outer path already covers it',
-        }),
+        finding(
+          ctx,
+          'layout/nested-path',
+          `/layout/${key}/${i}`,
+          p === list[outer] ? `\`${p}\` is listed twice in \`${key}\`` : `\`${p}\` is inside \`${list[outer]}\`, already in \`${key}\``,
+          {
+            severity: 'warning',
+            hint: 'remove it: the outer path already covers it',
+          },
+        ),
       );
     });
   }

@@ -34,9 +34,15 @@ export const outputPathRules: Rule = (ctx) => {
       const parent = written.get(path.slice(0, slash));
       if (parent === undefined) continue;
       out.push(
-        finding(ctx, 'files/path-conflict', joinPointer('/files', i, 'path'), `\`${path}\` needs \`${path.slice(0, slash)}\` to be a folder, but files[${parent}] writes a file there`, {
-          hint: 'a path cannot be both a file and a folder: rename one of them',
-        }),
+        finding(
+          ctx,
+          'files/path-conflict',
+          joinPointer('/files', i, 'path'),
+          `\`${path}\` needs \`${path.slice(0, slash)}\` to be a folder, but files[${parent}] writes a file there`,
+          {
+            hint: 'a path cannot be both a file and a folder: rename one of them',
+          },
+        ),
       );
     }
   }
@@ -44,10 +50,22 @@ export const outputPathRules: Rule = (ctx) => {
 };
 
 /** The files of the folder `value` (named at `pointer`), as written into the build context's `overlay/` or system/oem. */
-export function checkOutputNames(ctx: RuleContext, pointer: string, value: string, into: 'overlay' | 'oem', files: readonly TreeFile[], out: Diagnostic[]): void {
+export function checkOutputNames(
+  ctx: RuleContext,
+  pointer: string,
+  value: string,
+  into: 'overlay' | 'oem',
+  files: readonly TreeFile[],
+  out: Diagnostic[],
+): void {
   const prefix = into === 'overlay' ? 'overlay/' : `${OEM_DIR}/`;
   for (const f of files) {
     const problem = outputPathProblem(prefix + f.relative);
-    if (problem) out.push(finding(ctx, 'path/unwritable', pointer, `\`${f.relative}\` in \`${value}\` cannot be written into the build context: ${problem}`, { hint: 'rename it' }));
+    if (problem)
+      out.push(
+        finding(ctx, 'path/unwritable', pointer, `\`${f.relative}\` in \`${value}\` cannot be written into the build context: ${problem}`, {
+          hint: 'rename it',
+        }),
+      );
   }
 }

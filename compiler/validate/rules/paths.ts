@@ -26,11 +26,19 @@ export function checkLocalPath(ctx: RuleContext, pointer: string, value: string,
   }
   const kind = ctx.host.kind(target);
   if (kind === 'loop') {
-    out.push(finding(ctx, 'path/symlink-loop', pointer, `\`${value}\` is a symlink loop: a link on the way points back at itself`, { hint: 'fix or remove the symlink' }));
+    out.push(
+      finding(ctx, 'path/symlink-loop', pointer, `\`${value}\` is a symlink loop: a link on the way points back at itself`, {
+        hint: 'fix or remove the symlink',
+      }),
+    );
     return undefined;
   }
   if (kind === 'missing') {
-    out.push(finding(ctx, 'path/not-found', pointer, `\`${value}\` does not exist (looked for ${target})`, { hint: `create the ${want}, or fix the path (it is relative to the manifest's folder)` }));
+    out.push(
+      finding(ctx, 'path/not-found', pointer, `\`${value}\` does not exist (looked for ${target})`, {
+        hint: `create the ${want}, or fix the path (it is relative to the manifest's folder)`,
+      }),
+    );
     return undefined;
   }
   const realDir = ctx.host.realpath(ctx.dir);
@@ -38,14 +46,27 @@ export function checkLocalPath(ctx: RuleContext, pointer: string, value: string,
   if (realDir === undefined || realTarget === undefined || !isWithin(realDir, realTarget)) {
     out.push(
       // Shown relative to the manifest's folder: the same on every machine and in every checkout.
-      finding(ctx, 'path/outside-manifest-dir', pointer, `\`${value}\` resolves through a symlink to ${realDir && realTarget ? `\`${relative(realDir, realTarget)}\`` : 'an unreadable place'}, outside the manifest's folder`, {
-        hint: 'copy the content into the manifest\'s folder instead of linking to it',
-      }),
+      finding(
+        ctx,
+        'path/outside-manifest-dir',
+        pointer,
+        `\`${value}\` resolves through a symlink to ${realDir && realTarget ? `\`${relative(realDir, realTarget)}\`` : 'an unreadable place'}, outside the manifest's folder`,
+        {
+          hint: "copy the content into the manifest's folder instead of linking to it",
+        },
+      ),
     );
     return undefined;
   }
   if (kind !== want) {
-    out.push(finding(ctx, 'path/wrong-kind', pointer, `\`${value}\` is ${kind === 'directory' ? 'a directory' : kind === 'file' ? 'a file' : 'not a regular file or directory'}; a ${want} is expected`));
+    out.push(
+      finding(
+        ctx,
+        'path/wrong-kind',
+        pointer,
+        `\`${value}\` is ${kind === 'directory' ? 'a directory' : kind === 'file' ? 'a file' : 'not a regular file or directory'}; a ${want} is expected`,
+      ),
+    );
     return undefined;
   }
   return target;
@@ -63,7 +84,11 @@ export const pathRules: Rule = (ctx) => {
     const path = str(f?.['path']);
     if (path === undefined) return;
     if (seen.has(path)) {
-      out.push(finding(ctx, 'files/duplicate-path', `${at}/path`, `\`${path}\` is already written by files[${seen.get(path)}]`, { hint: 'keep one entry per path: the later one would silently replace the earlier' }));
+      out.push(
+        finding(ctx, 'files/duplicate-path', `${at}/path`, `\`${path}\` is already written by files[${seen.get(path)}]`, {
+          hint: 'keep one entry per path: the later one would silently replace the earlier',
+        }),
+      );
     } else seen.set(path, i);
   });
   return out;
@@ -79,17 +104,45 @@ export function checkLocalTree(ctx: RuleContext, pointer: string, value: string,
   const { files, problems } = walkLocalTree(ctx.host, ctx.dir, root, limits);
   for (const p of problems) {
     if (p.kind === 'outside') {
-      out.push(finding(ctx, 'path/outside-manifest-dir', pointer, `\`${p.relative}\` in \`${value}\` resolves through a symlink to \`${p.target}\`, outside the manifest's folder`, { hint: "copy the content into the manifest's folder instead of linking to it" }));
+      out.push(
+        finding(
+          ctx,
+          'path/outside-manifest-dir',
+          pointer,
+          `\`${p.relative}\` in \`${value}\` resolves through a symlink to \`${p.target}\`, outside the manifest's folder`,
+          { hint: "copy the content into the manifest's folder instead of linking to it" },
+        ),
+      );
     } else if (p.kind === 'loop') {
-      out.push(finding(ctx, 'path/symlink-loop', pointer, `\`${p.relative}\` in \`${value}\` is a symlink loop: a link on the way points back at itself`, { hint: 'fix or remove the symlink' }));
+      out.push(
+        finding(ctx, 'path/symlink-loop', pointer, `\`${p.relative}\` in \`${value}\` is a symlink loop: a link on the way points back at itself`, {
+          hint: 'fix or remove the symlink',
+        }),
+      );
     } else if (p.kind === 'dangling') {
-      out.push(finding(ctx, 'path/not-found', pointer, `\`${p.relative}\` in \`${value}\` is a symlink to nothing`, { hint: 'remove the link, or create what it points to' }));
+      out.push(
+        finding(ctx, 'path/not-found', pointer, `\`${p.relative}\` in \`${value}\` is a symlink to nothing`, {
+          hint: 'remove the link, or create what it points to',
+        }),
+      );
     } else if (p.kind === 'not-a-file') {
-      out.push(finding(ctx, 'path/wrong-kind', pointer, `\`${p.relative}\` in \`${value}\` is neither a regular file nor a directory`, { hint: 'only regular files and directories can go into the image this way' }));
+      out.push(
+        finding(ctx, 'path/wrong-kind', pointer, `\`${p.relative}\` in \`${value}\` is neither a regular file nor a directory`, {
+          hint: 'only regular files and directories can go into the image this way',
+        }),
+      );
     } else if (p.kind === 'too-deep') {
-      out.push(finding(ctx, 'path/too-deep', pointer, `\`${p.relative}\` in \`${value}\` is nested deeper than ${limits.maxDepth} folders; derivc does not read it`, { hint: 'flatten the folder structure' }));
+      out.push(
+        finding(ctx, 'path/too-deep', pointer, `\`${p.relative}\` in \`${value}\` is nested deeper than ${limits.maxDepth} folders; derivc does not read it`, {
+          hint: 'flatten the folder structure',
+        }),
+      );
     } else {
-      out.push(finding(ctx, 'path/too-many-files', pointer, `\`${value}\` holds more than ${p.limit} files; derivc reads only the first ${p.limit}`, { hint: 'ship large trees as a package or an image layer instead' }));
+      out.push(
+        finding(ctx, 'path/too-many-files', pointer, `\`${value}\` holds more than ${p.limit} files; derivc reads only the first ${p.limit}`, {
+          hint: 'ship large trees as a package or an image layer instead',
+        }),
+      );
     }
   }
   return files;

@@ -12,7 +12,16 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** OpenSSH refuses smaller RSA moduli (SSH_RSA_MINIMUM_MODULUS_SIZE). */
 const RSA_MIN_BITS = 1024;
 const EC_POINT_BYTES: Record<string, number> = { nistp256: 65, nistp384: 97, nistp521: 133 };
-const TYPES = new Set(['ssh-rsa', 'ssh-dss', 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com']);
+const TYPES = new Set([
+  'ssh-rsa',
+  'ssh-dss',
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'sk-ssh-ed25519@openssh.com',
+  'sk-ecdsa-sha2-nistp256@openssh.com',
+]);
 
 /** The fields of an SSH wire-format blob: uint32 big-endian length, then that many bytes. */
 class Reader {
@@ -93,9 +102,15 @@ export const sshKeyRules: Rule = (ctx) => {
       const problem = sshKeyProblem(key);
       if (!problem) return;
       out.push(
-        finding(ctx, 'system/broken-ssh-key', `/system/users/${i}/sshAuthorizedKeys/${k}`, `this SSH key is broken: ${problem}; sshd would refuse it and the user could not log in`, {
-          hint: 'paste the whole line of the `.pub` file on one line (a plain YAML value folded over two lines loses the line break and cuts the key)',
-        }),
+        finding(
+          ctx,
+          'system/broken-ssh-key',
+          `/system/users/${i}/sshAuthorizedKeys/${k}`,
+          `this SSH key is broken: ${problem}; sshd would refuse it and the user could not log in`,
+          {
+            hint: 'paste the whole line of the `.pub` file on one line (a plain YAML value folded over two lines loses the line break and cuts the key)',
+          },
+        ),
       );
     });
   });

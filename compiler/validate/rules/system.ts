@@ -19,7 +19,15 @@ export const systemRules: Rule = (ctx) => {
   for (const verb of ['disable', 'mask'] as const) {
     strings(services?.[verb]).forEach((unit, i) => {
       if (!enabled.has(unitName(unit))) return;
-      out.push(finding(ctx, 'system/service-conflict', `/system/services/${verb}/${i}`, `\`${unitName(unit)}\` is both enabled and ${verb === 'mask' ? 'masked' : 'disabled'}`, { hint: `remove it from \`enable\` or from \`${verb}\`` }));
+      out.push(
+        finding(
+          ctx,
+          'system/service-conflict',
+          `/system/services/${verb}/${i}`,
+          `\`${unitName(unit)}\` is both enabled and ${verb === 'mask' ? 'masked' : 'disabled'}`,
+          { hint: `remove it from \`enable\` or from \`${verb}\`` },
+        ),
+      );
     });
   }
   // With a toolkit, manifest users are created at boot; the image build cannot chown to them.
@@ -30,9 +38,15 @@ export const systemRules: Rule = (ctx) => {
       const [user, group] = owner?.split(':') ?? [];
       if (!owner || !(bootUsers.has(user) || bootUsers.has(group))) return;
       out.push(
-        finding(ctx, 'files/owner-created-at-boot', `/files/${i}/owner`, `\`${owner}\` names a user that the toolkit creates at boot, after the image is built`, {
-          hint: 'give the numeric ids instead (e.g. `1000:1000`, with `uid: 1000` on the user)',
-        }),
+        finding(
+          ctx,
+          'files/owner-created-at-boot',
+          `/files/${i}/owner`,
+          `\`${owner}\` names a user that the toolkit creates at boot, after the image is built`,
+          {
+            hint: 'give the numeric ids instead (e.g. `1000:1000`, with `uid: 1000` on the user)',
+          },
+        ),
       );
     });
   }
@@ -41,7 +55,11 @@ export const systemRules: Rule = (ctx) => {
     const name = str(obj(u)?.['name']);
     if (name === undefined) return;
     if (users.has(name)) {
-      out.push(finding(ctx, 'system/duplicate-user', `/system/users/${i}/name`, `user \`${name}\` is already defined by users[${users.get(name)}]`, { hint: 'merge the two entries into one' }));
+      out.push(
+        finding(ctx, 'system/duplicate-user', `/system/users/${i}/name`, `user \`${name}\` is already defined by users[${users.get(name)}]`, {
+          hint: 'merge the two entries into one',
+        }),
+      );
     } else users.set(name, i);
   });
   return out;

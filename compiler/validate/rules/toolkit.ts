@@ -49,13 +49,19 @@ export const toolkitRules: Rule = (ctx) => {
   }
   const source = str(stated['source']);
   if (problem === 'unknown-version' && era && stated['version'] === undefined && (source !== 'image' || stated['image'] !== undefined)) {
-    const from = source === 'image' ? 'the toolkit image has no release tag' : 'the base image\'s tag is not a toolkit release';
+    const from = source === 'image' ? 'the toolkit image has no release tag' : "the base image's tag is not a toolkit release";
     out.push(
-      finding(ctx, 'toolkit/unknown-version', '/toolkit', `${from}, so derivc assumes the newest ${FLAVOR_NAMES[era.flavor]} release it knows (${NEWEST_RELEASE[era.flavor]}) and cannot warn about cloud-config keys an older release ignores`, {
-        severity: 'warning',
-        at: 'key',
-        hint: `add \`version:\` under \`toolkit\` with the ${FLAVOR_NAMES[era.flavor]} release the image carries, e.g. \`version: ${NEWEST_RELEASE[era.flavor]}\``,
-      }),
+      finding(
+        ctx,
+        'toolkit/unknown-version',
+        '/toolkit',
+        `${from}, so derivc assumes the newest ${FLAVOR_NAMES[era.flavor]} release it knows (${NEWEST_RELEASE[era.flavor]}) and cannot warn about cloud-config keys an older release ignores`,
+        {
+          severity: 'warning',
+          at: 'key',
+          hint: `add \`version:\` under \`toolkit\` with the ${FLAVOR_NAMES[era.flavor]} release the image carries, e.g. \`version: ${NEWEST_RELEASE[era.flavor]}\``,
+        },
+      ),
     );
   }
   const toolkit = obj(ctx.manifest['toolkit']);

@@ -17,7 +17,11 @@ const OUT = 'output-amazon-import';
 
 /** IOPS and throughput EBS requires of a volume type (io1 allows 50 IOPS per GiB, io2 500). */
 function performance(type: string, gib: number): Entry[] {
-  if (type === 'gp3') return [['iops', 3000], ['throughput', 125]];
+  if (type === 'gp3')
+    return [
+      ['iops', 3000],
+      ['throughput', 125],
+    ];
   if (type === 'io1' || type === 'io2') return [['iops', Math.max(100, Math.min(3000, gib * (type === 'io1' ? 50 : 500)))]];
   return [];
 }
@@ -43,7 +47,14 @@ export function amazonEbs(ctx: TemplateContext): BuilderTemplate {
       {
         type: 'post-processor',
         labels: ['amazon-import'],
-        body: [...credentials, ['s3_bucket_name', ref('aws_s3_bucket')], ['s3_key_name', `${media.base}.raw`], ['format', 'raw'], ['tags', { [IMPORT_TAG]: media.base }], KEEP],
+        body: [
+          ...credentials,
+          ['s3_bucket_name', ref('aws_s3_bucket')],
+          ['s3_key_name', `${media.base}.raw`],
+          ['format', 'raw'],
+          ['tags', { [IMPORT_TAG]: media.base }],
+          KEEP,
+        ],
       },
     ],
     [`Step 1: packer build -only='amazon-import.*' .  — ${media.disk}${media.diskFormat === 'raw' ? '' : ' as raw'} to S3, then an AMI by VM Import.`],
@@ -61,19 +72,44 @@ export function amazonEbs(ctx: TemplateContext): BuilderTemplate {
       // Current instance types (t3, m5, …) launch only AMIs marked for ENA networking.
       ['ena_support', true],
       ['communicator', 'none'],
-      { type: 'source_ami_filter', labels: [], body: [['filters', { [`tag:${IMPORT_TAG}`]: media.base }], ['owners', ['self']], ['most_recent', true]] },
+      {
+        type: 'source_ami_filter',
+        labels: [],
+        body: [
+          ['filters', { [`tag:${IMPORT_TAG}`]: media.base }],
+          ['owners', ['self']],
+          ['most_recent', true],
+        ],
+      },
       {
         type: 'launch_block_device_mappings',
         labels: [],
         // VM Import names the root device of the AMIs it makes /dev/sda1.
-        body: [['device_name', '/dev/sda1'], ['volume_size', gib], ['volume_type', volumeType], ...performance(volumeType, gib), ['delete_on_termination', true]],
+        body: [
+          ['device_name', '/dev/sda1'],
+          ['volume_size', gib],
+          ['volume_type', volumeType],
+          ...performance(volumeType, gib),
+          ['delete_on_termination', true],
+        ],
       },
     ],
   };
 
   return {
     summary: `an AMI in ${region}, imported from the raw disk`,
-    blocks: [...importBlocks, ebs, { type: 'build', labels: [], body: [['name', 'amazon-ebs'], ['sources', ['source.amazon-ebs.imported']]] }],
+    blocks: [
+      ...importBlocks,
+      ebs,
+      {
+        type: 'build',
+        labels: [],
+        body: [
+          ['name', 'amazon-ebs'],
+          ['sources', ['source.amazon-ebs.imported']],
+        ],
+      },
+    ],
     variables: ['aws_access_key', 'aws_secret_key', 'aws_s3_bucket'],
     readme: {
       needs: `Needs \`${media.diskName}\` in the output directory (\`derivc build --target raw\` into the same one)${media.diskFormat === 'raw' ? '' : ' and `qemu-img` (Debian: qemu-utils) to convert it to raw'}, an S3 bucket in ${region}, and the \`vmimport\` service role VM Import requires. Two builds, in order:`,

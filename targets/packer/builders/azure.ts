@@ -22,7 +22,13 @@ export function azureArm(ctx: TemplateContext): BuilderTemplate {
   const vhd = `${OUT}/${media.base}.vhd`;
   // The manifest may name the resource group; otherwise it is a variable.
   const group = o.resourceGroup ?? ref('azure_resource_group');
-  const variables: VariableName[] = ['azure_client_id', 'azure_client_secret', 'azure_subscription_id', 'azure_tenant_id', ...(o.resourceGroup === undefined ? ['azure_resource_group' as const] : [])];
+  const variables: VariableName[] = [
+    'azure_client_id',
+    'azure_client_secret',
+    'azure_subscription_id',
+    'azure_tenant_id',
+    ...(o.resourceGroup === undefined ? ['azure_resource_group' as const] : []),
+  ];
   const vars = variables.map((v) => `-var ${v}=…`).join(' ');
   const rg = o.resourceGroup ?? '<resource group>';
 
@@ -56,7 +62,14 @@ export function azureArm(ctx: TemplateContext): BuilderTemplate {
           ['communicator', 'none'],
         ],
       },
-      { type: 'build', labels: [], body: [['name', 'azure-arm'], ['sources', ['source.azure-arm.imported']]] },
+      {
+        type: 'build',
+        labels: [],
+        body: [
+          ['name', 'azure-arm'],
+          ['sources', ['source.azure-arm.imported']],
+        ],
+      },
     ],
     variables,
     readme: {

@@ -15,5 +15,10 @@ export function gcpImageName(text: string, suffix = ''): string {
 
 /** An Azure managed image name: up to 80 of [A-Za-z0-9._-], from a letter or digit, ending in one or `_`. */
 export function azureImageName(text: string, suffix = ''): string {
-  return text.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80 - suffix.length).replace(/[.-]+$/, '') + suffix;
+  return (
+    text
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 80 - suffix.length)
+      .replace(/[.-]+$/, '') + suffix
+  );
 }

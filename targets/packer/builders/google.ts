@@ -61,7 +61,14 @@ export function googlecompute(ctx: TemplateContext): BuilderTemplate {
           ['communicator', 'none'],
         ],
       },
-      { type: 'build', labels: [], body: [['name', 'googlecompute'], ['sources', ['source.googlecompute.imported']]] },
+      {
+        type: 'build',
+        labels: [],
+        body: [
+          ['name', 'googlecompute'],
+          ['sources', ['source.googlecompute.imported']],
+        ],
+      },
     ],
     variables,
     readme: {

@@ -30,7 +30,14 @@ const SSH: Entry[] = [
 ];
 
 function build(builder: BuilderName): Block {
-  return { type: 'build', labels: [], body: [['name', builder], ['sources', [`source.${builder}.${SOURCE}`]]] };
+  return {
+    type: 'build',
+    labels: [],
+    body: [
+      ['name', builder],
+      ['sources', [`source.${builder}.${SOURCE}`]],
+    ],
+  };
 }
 
 function readme(ctx: TemplateContext, builder: BuilderName, output: string, disk: string, firmware: string): BuilderTemplate['readme'] {

@@ -50,7 +50,12 @@ export function outputsOf(files: Record<string, string>, manifestPath: string): 
   if (hasErrors(compiled.diagnostics)) return out;
   for (const f of compiled.value.files) out.files.set(f.path, f.content);
   for (const name of TARGET_NAMES) {
-    const { plans, findings } = planTargets([name], compiled.value.build, compiled.value.targets, { image: compiled.value.tags[0]!, imageBytes: 700 * 2 ** 20, outDir: `.derivc/${compiled.value.name}`, sourceDateEpoch: 1700000000 });
+    const { plans, findings } = planTargets([name], compiled.value.build, compiled.value.targets, {
+      image: compiled.value.tags[0]!,
+      imageBytes: 700 * 2 ** 20,
+      outDir: `.derivc/${compiled.value.name}`,
+      sourceDateEpoch: 1700000000,
+    });
     for (const f of findings) out.diagnostics.push({ code: f.code, severity: 'error', message: f.message, file: v.path, pointer: f.pointer });
     for (const step of plans[0]?.steps ?? []) {
       const action = step.action as { kind: string; path?: string; content?: string; args?: string[] };

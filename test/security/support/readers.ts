@@ -22,11 +22,13 @@ export function languageOf(path: string): Language | undefined {
   if (path.startsWith('files/') || path.startsWith('overlay/') || path === 'packer:packer/README.md') return 'content';
   if (/^rootfs\/system\/oem\/.*\.ya?ml$/.test(path)) return 'yip';
   if (/\.ya?ml$/.test(path)) return 'yaml';
-  if (path.endsWith('.sh') || path.startsWith('boot/etc/dracut.conf.d/') || ['rootfs/etc/environment', 'rootfs/etc/cos-upgrade-image'].includes(path)) return 'sh';
+  if (path.endsWith('.sh') || path.startsWith('boot/etc/dracut.conf.d/') || ['rootfs/etc/environment', 'rootfs/etc/cos-upgrade-image'].includes(path))
+    return 'sh';
   if (path.endsWith('bootargs.cfg') || /^(iso|raw|ova):.*\.cfg$/.test(path)) return 'grub';
   if (path.endsWith('.pkr.hcl')) return 'hcl';
   if (path.endsWith('.ovf')) return 'xml';
-  if (/^(rootfs\/etc\/(sysctl\.d|modules-load\.d|hostname|timezone|locale\.conf|vconsole\.conf|resolv\.conf)|repos\/|rootfs\/usr\/lib\/derivc\/)/.test(path)) return 'lines';
+  if (/^(rootfs\/etc\/(sysctl\.d|modules-load\.d|hostname|timezone|locale\.conf|vconsole\.conf|resolv\.conf)|repos\/|rootfs\/usr\/lib\/derivc\/)/.test(path))
+    return 'lines';
   return undefined;
 }
 
@@ -38,7 +40,12 @@ const text = (c: FileContent) => (typeof c === 'string' ? c : new TextDecoder().
  */
 export function dataShape(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dataShape);
-  if (v !== null && typeof v === 'object') return { map: Object.values(v as Record<string, unknown>).map((x) => JSON.stringify(dataShape(x))).sort() };
+  if (v !== null && typeof v === 'object')
+    return {
+      map: Object.values(v as Record<string, unknown>)
+        .map((x) => JSON.stringify(dataShape(x)))
+        .sort(),
+    };
   return typeof v;
 }
 
@@ -89,7 +96,10 @@ function perFile(cmd: string, files: string[]): Map<string, Verdict> {
   const out = new Map<string, Verdict>();
   for (let i = 0; i < files.length; i += 400) {
     const chunk = files.slice(i, i + 400);
-    const r = spawnSync('sh', ['-c', `for f; do out=$(${cmd} "$f" 2>&1); printf '%s\\t%s\\t%s\\0' "$f" "$?" "$out"; done`, 'sh', ...chunk], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const r = spawnSync('sh', ['-c', `for f; do out=$(${cmd} "$f" 2>&1); printf '%s\\t%s\\t%s\\0' "$f" "$?" "$out"; done`, 'sh', ...chunk], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
     if (r.error) throw r.error;
     for (const record of r.stdout.split('\0').filter(Boolean)) {
       const [file, status, ...rest] = record.split('\t');

@@ -31,11 +31,34 @@ const STEP = {
   ],
   directories: [{ path: '/var/lib/acme', permissions: 0o755, owner: 0, group: 0 }],
   downloads: [{ path: '/opt/acme/tool', url: 'https://acme.example.com/tool', permissions: 0o755, owner: 0, group: 0, ownerstring: 'root:root', timeout: 30 }],
-  git: { url: 'https://git.example.com/acme/conf.git', path: '/opt/acme/conf', branch: 'main', branch_only: true, auth: { username: 'acme', password: 'secret', private_key: 'KEY', insecure: false, public_key: 'PUB' } },
+  git: {
+    url: 'https://git.example.com/acme/conf.git',
+    path: '/opt/acme/conf',
+    branch: 'main',
+    branch_only: true,
+    auth: { username: 'acme', password: 'secret', private_key: 'KEY', insecure: false, public_key: 'PUB' },
+  },
   commands: ['echo step'],
-  ensure_entities: [{ path: '/etc/passwd', entity: 'kind: user\nusername: svc\npassword: x\nuid: 990\ngid: 990\ninfo: svc\nhomedir: /var/lib/svc\nshell: /sbin/nologin\n' }],
+  ensure_entities: [
+    { path: '/etc/passwd', entity: 'kind: user\nusername: svc\npassword: x\nuid: 990\ngid: 990\ninfo: svc\nhomedir: /var/lib/svc\nshell: /sbin/nologin\n' },
+  ],
   delete_entities: [{ path: '/etc/passwd', entity: 'kind: user\nusername: old\n' }],
-  users: { svc: { name: 'svc', passwd: '!', lock_passwd: true, groups: ['wheel'], ssh_authorized_keys: [ED25519], primary_group: 'svc', gecos: 'Service account', homedir: '/var/lib/svc', shell: '/sbin/nologin', uid: '990', system: true, no_create_home: false } },
+  users: {
+    svc: {
+      name: 'svc',
+      passwd: '!',
+      lock_passwd: true,
+      groups: ['wheel'],
+      ssh_authorized_keys: [ED25519],
+      primary_group: 'svc',
+      gecos: 'Service account',
+      homedir: '/var/lib/svc',
+      shell: '/sbin/nologin',
+      uid: '990',
+      system: true,
+      no_create_home: false,
+    },
+  },
   authorized_keys: { svc: [ED25519] },
   hostname: 'acme-{{ trunc 4 .MachineID }}',
   dns: { nameservers: ['9.9.9.9'], search: ['acme.internal'], options: ['rotate'], path: '/etc/resolv.conf' },
@@ -47,7 +70,11 @@ const STEP = {
   timesyncd: { NTP: 'pool.ntp.org' },
   systemd_firstboot: { keymap: 'us' },
   datasource: { providers: ['cdrom'], path: '/oem' },
-  layout: { device: { label: 'COS_PERSISTENT', path: '/dev/sda' }, expand_partition: { size: 0 }, add_partitions: [{ fsLabel: 'DATA', size: 100, pLabel: 'data', filesystem: 'ext4' }] },
+  layout: {
+    device: { label: 'COS_PERSISTENT', path: '/dev/sda' },
+    expand_partition: { size: 0 },
+    add_partitions: [{ fsLabel: 'DATA', size: 100, pLabel: 'data', filesystem: 'ext4' }],
+  },
 };
 
 /** The directives newer yip releases added (v1.0 … v1.24), each string field set. */
@@ -71,11 +98,24 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
   return {
     apiVersion: 'derivc.dev/v1alpha1',
     kind: 'Derivative',
-    metadata: { name: 'acme-os', version: '1.4.0', description: 'Acme OS for edge nodes', vendor: 'Acme Corp.', url: 'https://acme.example.com/os', labels: { 'com.acme.team': 'platform' } },
+    metadata: {
+      name: 'acme-os',
+      version: '1.4.0',
+      description: 'Acme OS for edge nodes',
+      vendor: 'Acme Corp.',
+      url: 'https://acme.example.com/os',
+      labels: { 'com.acme.team': 'platform' },
+    },
     base: { image: 'registry.opensuse.org/opensuse/leap:15.5', family: 'opensuse', platform: 'linux/amd64' },
     toolkit,
     packages: {
-      repositories: [{ name: 'utilities', url: 'https://download.opensuse.org/repositories/utilities/15.5/', gpgKeyUrl: 'https://download.opensuse.org/repositories/utilities/15.5/repodata/repomd.xml.key' }],
+      repositories: [
+        {
+          name: 'utilities',
+          url: 'https://download.opensuse.org/repositories/utilities/15.5/',
+          gpgKeyUrl: 'https://download.opensuse.org/repositories/utilities/15.5/repodata/repomd.xml.key',
+        },
+      ],
       install: ['openssh-server', 'curl'],
       remove: ['nano'],
     },
@@ -117,7 +157,15 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
       grubEntryName: 'Acme OS',
       cmdline: ['net.ifnames=0'],
       console: ['tty1', 'ttyS0,115200n8'],
-      labels: { oem: 'ACME_OEM', state: 'ACME_STATE', recovery: 'ACME_RECOVERY', persistent: 'ACME_PERSISTENT', active: 'ACME_ACTIVE', passive: 'ACME_PASSIVE', system: 'ACME_SYSTEM' },
+      labels: {
+        oem: 'ACME_OEM',
+        state: 'ACME_STATE',
+        recovery: 'ACME_RECOVERY',
+        persistent: 'ACME_PERSISTENT',
+        active: 'ACME_ACTIVE',
+        passive: 'ACME_PASSIVE',
+        system: 'ACME_SYSTEM',
+      },
       selinux: false,
     },
     upgrade: { image: 'registry.acme.example.com/acme/acme-os', recoveryImage: 'registry.acme.example.com/acme/acme-recovery', channel: false, verify: false },
@@ -131,7 +179,14 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
         qemu: { accelerator: 'kvm', cpus: 2, memory: '2GiB', diskSize: '20GiB', headless: true, format: 'qcow2' },
         virtualboxIso: { cpus: 2, memory: '2GiB', diskSize: '20GiB', headless: true, guestOsType: 'OpenSUSE_64', firmware: 'efi' },
         vmwareIso: { cpus: 2, memory: '2GiB', diskSize: '20GiB', guestOsType: 'opensuse-64', hardwareVersion: 19 },
-        amazonEbs: { region: 'eu-central-1', instanceType: 'm6i.large', amiName: 'acme-os-1.4.0', volumeSize: '20GiB', volumeType: 'gp3', subnetId: 'subnet-0123456789abcdef0' },
+        amazonEbs: {
+          region: 'eu-central-1',
+          instanceType: 'm6i.large',
+          amiName: 'acme-os-1.4.0',
+          volumeSize: '20GiB',
+          volumeType: 'gp3',
+          subnetId: 'subnet-0123456789abcdef0',
+        },
         googlecompute: { projectId: 'acme-images', zone: 'europe-west1-b', machineType: 'n2-standard-2', imageFamily: 'acme-os', diskSize: '20GiB' },
         azureArm: { location: 'westeurope', vmSize: 'Standard_D4s_v5', resourceGroup: 'acme-images', imageName: 'acme-os-1.4.0', osDiskSizeGb: 30 },
       },
@@ -142,9 +197,30 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
 
 export const VARIANTS: Variant[] = [
   { name: 'bare', manifest: base('bare', { source: 'none' }) },
-  { name: 'luet', manifest: base('luet', { source: 'luet', luetImage: 'quay.io/luet/base:0.32.0', repository: 'quay.io/costoolkit/releases-green', packages: ['meta/cos-minimal'] }) },
-  { name: 'elemental', manifest: base('elemental', { source: 'image', image: 'ghcr.io/rancher/elemental-toolkit/elemental-cli:v1.1.8', mode: 'elemental', binary: '/usr/bin/elemental' }) },
-  { name: 'kairos', manifest: base('kairos', { source: 'image', mode: 'framework', image: 'quay.io/kairos/framework:v2.22.0', flavor: 'kairos', version: 'v4.2.0' }, [NEWER_STEP]) },
+  {
+    name: 'luet',
+    manifest: base('luet', {
+      source: 'luet',
+      luetImage: 'quay.io/luet/base:0.32.0',
+      repository: 'quay.io/costoolkit/releases-green',
+      packages: ['meta/cos-minimal'],
+    }),
+  },
+  {
+    name: 'elemental',
+    manifest: base('elemental', {
+      source: 'image',
+      image: 'ghcr.io/rancher/elemental-toolkit/elemental-cli:v1.1.8',
+      mode: 'elemental',
+      binary: '/usr/bin/elemental',
+    }),
+  },
+  {
+    name: 'kairos',
+    manifest: base('kairos', { source: 'image', mode: 'framework', image: 'quay.io/kairos/framework:v2.22.0', flavor: 'kairos', version: 'v4.2.0' }, [
+      NEWER_STEP,
+    ]),
+  },
 ];
 
 /** A downstream of the luet variant: the only place `base.derivative` is set. */
