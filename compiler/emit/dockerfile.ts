@@ -8,7 +8,7 @@ import type { Build } from '../normalize/build.js';
 import { dockerExec, dockerPath, dockerString, envAssignment } from '../quote.js';
 import { BOOTARGS_APPEND_SCRIPT, BOOTARGS_APPENDIX, bootargsAppendix, bootFileOf } from './bootargs.js';
 import { generatedBy } from './header.js';
-import { buildTimeSystem } from './system-build-time.js';
+import { buildTimeServices, buildTimeSystem } from './system-build-time.js';
 
 export interface Step {
   comment: string;
@@ -108,6 +108,8 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
     const system = buildTimeSystem(build);
     if (system.length) steps.push({ comment: 'system settings applied at build time (no toolkit runs /system/oem)', lines: system, pointer: '/system' });
   }
+  const services = buildTimeServices(build);
+  if (services.length) steps.push({ comment: 'systemd units, set in the image: on from the first boot', lines: services, pointer: '/system/services' });
   // After users are created (without a toolkit), so owners given by name exist.
   const owners = new Map<string, string[]>();
   for (const f of build.files) if (f.owner !== 'root:root') owners.set(f.owner, [...(owners.get(f.owner) ?? []), f.path]);

@@ -933,7 +933,7 @@ export interface System {
    */
   modules?: string[];
   /**
-   * systemd units to enable, disable or mask.
+   * systemd units to enable, disable or mask, set in the image at build time with every toolkit (on from the first boot; nothing re-applies them at boot).
    */
   services?: {
     /**
