@@ -539,6 +539,18 @@ const CATALOGUE = {
       "`toolkit.version` is a release number such as `v2.3.2` (the `v` is optional). For Kairos it is the Kairos release, not the framework image's version.",
     hint: 'write e.g. `version: v2.3.2`',
   },
+  'toolkit/invalid-feature': {
+    summary: 'invalid `elemental init` feature name',
+    explanation:
+      '`toolkit.features` lists the features `elemental init` installs, by the names that Elemental release uses: lowercase words joined by `-`, e.g. `immutable-rootfs`, `grub-config`, `dracut-config`. Leave `features` out to install all that release has.',
+    hint: 'write feature names such as `grub-config`, or leave `features` out for all of them',
+  },
+  'toolkit/features-need-elemental': {
+    summary: '`toolkit.features` without `elemental init`',
+    explanation:
+      '`features` chooses what `elemental init` installs, and only `source: image` with `mode: elemental` runs `elemental init`. A framework image is copied whole onto the image: there is nothing to choose.',
+    hint: 'remove `features`, or use `mode: elemental` with an Elemental toolkit image',
+  },
   'toolkit/invalid-binary': {
     summary: 'invalid toolkit binary path',
     explanation: '`binary` is the absolute path of the toolkit binary inside the toolkit image, e.g. `/usr/bin/elemental`.',

@@ -57,6 +57,7 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
     steps.push({ comment: 'packages removed', lines: [sh(family.remove, ...build.packages.remove)], pointer: '/packages/remove' });
 
   const t = build.toolkit;
+  const initDracut = initBuildsInitrd(build);
   if (t.source === 'luet') {
     stages.push(`${dockerPath(t.luetImage)} AS luet`);
     steps.push({
@@ -75,8 +76,12 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
       t.mode === 'framework'
         ? { comment: 'toolkit framework image', lines: ['COPY --from=toolkit / /'], pointer: '/toolkit' }
         : {
-            comment: 'Elemental toolkit',
-            lines: [`COPY --from=toolkit ${dockerPath(t.binary)} ${dockerPath(t.binary)}`, `RUN ${dockerExec([t.binary, 'init', '--force'])}`],
+            comment: initDracut ? "Elemental toolkit: `elemental init` builds the initrd, with derivc's dracut configuration" : 'Elemental toolkit',
+            lines: [
+              `COPY --from=toolkit ${dockerPath(t.binary)} ${dockerPath(t.binary)}`,
+              ...(initDracut ? ['COPY boot/ /'] : []),
+              `RUN ${dockerExec([t.binary, 'init', '--force', ...t.features])}`,
+            ],
             pointer: '/toolkit',
           },
     );
@@ -88,11 +93,19 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
   // overlay, dracut configuration); what only the booted root filesystem reads (/system/oem,
   // bootargs, upgrade defaults, users, services) comes after it, so changing a setting does not
   // rebuild the initrd.
-  steps.push({
-    comment: 'initrd for the one installed kernel; fails unless /boot/vmlinuz and /boot/initrd resolve',
-    lines: ['COPY boot/ /', script('/usr/lib/derivc/initrd.sh')],
-    pointer: '/base',
-  });
+  if (initDracut && !build.files.length && !build.overlay.length) {
+    steps.push({
+      comment: '`elemental init` built the initrd and nothing after it can change it; fails unless /boot/vmlinuz and /boot/initrd resolve',
+      lines: [script('/usr/lib/derivc/initrd.sh', '--check')],
+      pointer: '/toolkit',
+    });
+  } else {
+    steps.push({
+      comment: 'initrd for the one installed kernel; fails unless /boot/vmlinuz and /boot/initrd resolve',
+      lines: ['COPY boot/ /', script('/usr/lib/derivc/initrd.sh')],
+      pointer: '/base',
+    });
+  }
   if (options.rootfs) steps.push({ comment: '/system/oem, boot arguments, upgrade defaults', lines: ['COPY rootfs/ /'], pointer: '' });
   const bootFile = bootFileOf(build.era?.boot);
   if (bootFile.mode === 'append' && bootargsAppendix(build)) {
@@ -148,6 +161,16 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
     steps,
   });
   return { text, steps };
+}
+
+/**
+ * `elemental init` runs dracut itself (with its `dracut-config` feature's and derivc's
+ * configuration) and links /boot/vmlinuz and /boot/initrd: Elemental v1.2 and later
+ * (pkg/action/init.go). Earlier releases' init is not known to, so derivc builds the initrd there.
+ */
+export function initBuildsInitrd(build: Build): boolean {
+  const t = build.toolkit;
+  return t.source === 'image' && t.mode === 'elemental' && (build.era?.boot === 'elemental-v1.3' || build.era?.boot === 'elemental-v2');
 }
 
 function imageLabel(key: string, value: string): string {

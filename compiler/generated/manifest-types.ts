@@ -87,6 +87,14 @@ export type Toolkit = {
        * Path of the toolkit binary in the image (mode elemental).
        */
       binary?: string;
+      /**
+       * The `elemental init` features to install (mode elemental), e.g. [immutable-rootfs, grub-config, dracut-config]. Default: all that release has. `elemental init` runs dracut itself: derivc then builds the initrd again only if a later step (files, overlay, luet packages) can change it.
+       *
+       * @minItems 1
+       *
+       * Items: An `elemental init` feature name.
+       */
+      features?: [string, ...string[]];
     }
   | {
       /**

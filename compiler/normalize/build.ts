@@ -28,7 +28,7 @@ export const DEFAULT_LABELS: Readonly<Labels> = {
 
 export type ToolkitIR =
   | { source: 'luet'; luetImage: string; repository: string; packages: string[] }
-  | { source: 'image'; image: string; mode: 'elemental'; binary: string }
+  | { source: 'image'; image: string; mode: 'elemental'; binary: string; /** `elemental init` features; empty: all that release has. */ features: string[] }
   | { source: 'image'; image: string; mode: 'framework' }
   | { source: 'base' }
   | { source: 'none' };

@@ -199,7 +199,7 @@ function toolkitOf(v: ValidatedManifest): ToolkitIR {
     };
   }
   if (t.mode === 'framework') return { source: 'image', image: t.image, mode: 'framework' };
-  return { source: 'image', image: t.image, mode: 'elemental', binary: t.binary ?? DEFAULT_ELEMENTAL_BINARY };
+  return { source: 'image', image: t.image, mode: 'elemental', binary: t.binary ?? DEFAULT_ELEMENTAL_BINARY, features: [...(t.features ?? [])] };
 }
 
 function systemOf(v: ValidatedManifest): SystemIR {

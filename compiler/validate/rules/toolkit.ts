@@ -73,6 +73,20 @@ export const toolkitRules: Rule = (ctx) => {
       }),
     );
   }
+  if (toolkit?.['features'] !== undefined && str(toolkit['source']) === 'image' && str(toolkit['mode']) === 'framework') {
+    out.push(
+      finding(
+        ctx,
+        'toolkit/features-need-elemental',
+        '/toolkit/features',
+        '`features` chooses what `elemental init` installs, but `mode: framework` copies the image whole and runs no `elemental init`',
+        {
+          at: 'key',
+          hint: 'remove `features`, or use `mode: elemental` with an Elemental toolkit image',
+        },
+      ),
+    );
+  }
   if (!hasToolkit(ctx)) {
     for (const key of ['stages', 'oemDir', 'layout'] as const) {
       if (ctx.manifest[key] === undefined) continue;
