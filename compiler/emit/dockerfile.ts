@@ -87,13 +87,27 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
     );
   }
 
+  const lp = build.luetPackages;
+  if (lp) {
+    if (lp.luetImage) stages.push(`${dockerPath(lp.luetImage)} AS luet`);
+    steps.push({
+      comment: 'luet packages on top of the toolkit',
+      pointer: '/toolkit/packages',
+      lines: [
+        ...(lp.luetImage ? [`COPY --from=luet /usr/bin/luet ${LUET_OWN}`] : []),
+        ...(lp.repository ? [`COPY ${LUET_PACKAGES_CONFIG_PATH} ${LUET_PACKAGES_CONFIG}`] : []),
+        sh(luetPackagesScript(lp.repository !== undefined), ...lp.packages),
+      ],
+    });
+  }
+
   if (build.files.length) steps.push({ comment: 'files', lines: ['COPY files/ /'], pointer: '/files' });
   if (build.overlay.length) steps.push({ comment: 'overlay', lines: ['COPY overlay/ /'], pointer: '/overlay' });
   // The initrd comes right after everything that can change it (packages, toolkit, files,
   // overlay, dracut configuration); what only the booted root filesystem reads (/system/oem,
   // bootargs, upgrade defaults, users, services) comes after it, so changing a setting does not
   // rebuild the initrd.
-  if (initDracut && !build.files.length && !build.overlay.length) {
+  if (initDracut && !build.files.length && !build.overlay.length && !build.luetPackages) {
     steps.push({
       comment: '`elemental init` built the initrd and nothing after it can change it; fails unless /boot/vmlinuz and /boot/initrd resolve',
       lines: [script('/usr/lib/derivc/initrd.sh', '--check')],
@@ -161,6 +175,25 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
     steps,
   });
   return { text, steps };
+}
+
+/** Extra luet packages: derivc's own luet and configuration, so the toolkit's stay as they are. */
+export const LUET_PACKAGES_CONFIG_PATH = 'luet/packages.yaml';
+const LUET_PACKAGES_CONFIG = '/usr/lib/derivc/luet.yaml';
+const LUET_OWN = '/usr/lib/derivc/luet';
+
+/** A static script: the packages arrive as arguments. */
+function luetPackagesScript(ownConfig: boolean): string {
+  const luet = `"$luet"${ownConfig ? ` --config ${LUET_PACKAGES_CONFIG}` : ''}`;
+  return [
+    'set -eu',
+    'export LUET_NOLOCK=true',
+    'mkdir -p /run/lock',
+    `luet=${LUET_OWN}`,
+    '[ -x "$luet" ] || luet=$(command -v luet) || { echo "derivc: the image has no luet for toolkit.packages; set toolkit.luetImage to an image to copy it from" >&2; exit 1; }',
+    `${luet} install -y "$@"`,
+    `${luet} cleanup`,
+  ].join('; ');
 }
 
 /**

@@ -1,12 +1,12 @@
 // Build → the files of the build context. Pure and deterministic: same Build, same bytes.
 
 import type { Diagnostic, Result } from '../diagnostics.js';
-import type { Build } from '../normalize/build.js';
+import type { Build, LuetRepositoryIR } from '../normalize/build.js';
 import { parseYaml } from '../parse.js';
 import { checkCloudConfigSchema } from '../validate/schema.js';
 import { bootargs, bootArgsPlan, BOOTARGS_APPENDIX_PATH, bootargsAppendix, BOOTARGS_PATH, bootFileOf } from './bootargs.js';
 import { contentDigest } from './build-id.js';
-import { dockerfile, repoFiles, sealDockerfile, type Step } from './dockerfile.js';
+import { dockerfile, LUET_PACKAGES_CONFIG_PATH, repoFiles, sealDockerfile, type Step } from './dockerfile.js';
 import { generatedBy } from './header.js';
 import { OEM_DIR, oemFiles } from './oem.js';
 import { ADD_USER_SH } from './scripts/add-user.js';
@@ -38,10 +38,10 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
   const header = generatedBy(build);
 
   for (const r of repoFiles(build)) text(`repos${r.path}`, r.text, '/packages/repositories');
-  if (build.toolkit.source === 'luet') {
-    const luet = { repositories: [{ name: 'cos', type: 'docker', enable: true, priority: 1, urls: [build.toolkit.repository] }] };
-    text('luet/luet.yaml', `${header}\n${stringify(luet)}`, '/toolkit');
-  }
+  if (build.toolkit.source === 'luet') text('luet/luet.yaml', `${header}\n${stringify(luetConfig('cos', build.toolkit.repository))}`, '/toolkit');
+  // Its own configuration file: the toolkit's /etc/luet/luet.yaml stays as the toolkit wrote it.
+  const extra = build.luetPackages?.repository;
+  if (extra) text(LUET_PACKAGES_CONFIG_PATH, `${header}\n${stringify(luetConfig('derivc', extra))}`, '/toolkit/repository');
   for (const f of build.files) files.push({ path: `files${f.path}`, content: f.content, mode: f.mode, origin: origin(f.pointer) });
   for (const f of build.overlay) files.push({ path: `overlay/${f.relative}`, content: f.content, mode: f.mode, origin: origin('/overlay') });
 
@@ -90,6 +90,23 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { value: { files, steps: docker.steps }, diagnostics };
+}
+
+/** A luet configuration with one repository; `reference` pins its snapshot. */
+function luetConfig(name: string, r: LuetRepositoryIR) {
+  return {
+    repositories: [
+      {
+        name,
+        type: 'docker',
+        enable: true,
+        priority: 1,
+        urls: [r.url],
+        ...(r.reference !== undefined ? { reference: r.reference } : {}),
+        ...(r.verify ? { verify: true } : {}),
+      },
+    ],
+  };
 }
 
 /** The draft with the build ID in: the Dockerfile's last label, and derivc.json listing every file. */

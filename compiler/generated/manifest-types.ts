@@ -52,15 +52,17 @@ export type Toolkit = {
        */
       luetImage?: string;
       /**
-       * luet repository image, e.g. quay.io/costoolkit/releases-green. Default: releases-<flavor> by family (green/blue/orange for opensuse/fedora/ubuntu); required for debian.
+       * luet repository image, e.g. quay.io/costoolkit/releases-green. Default: releases-<flavor> by family (green/blue/orange for opensuse/fedora/ubuntu); required for debian. Or `{url, reference, verify}` to pin a repository snapshot.
        */
-      repository?: string;
+      repository?: {
+        [k: string]: unknown | undefined;
+      };
       /**
        * luet packages to install.
        *
        * @minItems 1
        */
-      packages?: [string, ...string[]];
+      packages?: [LuetPackage, ...LuetPackage[]];
     }
   | {
       /**
@@ -95,6 +97,22 @@ export type Toolkit = {
        * Items: An `elemental init` feature name.
        */
       features?: [string, ...string[]];
+      /**
+       * Extra luet packages installed on top of the toolkit, with the luet in the image or from `luetImage`.
+       *
+       * @minItems 1
+       */
+      packages?: [LuetPackage, ...LuetPackage[]];
+      /**
+       * luet repository for `packages`. Default: the luet configuration the image carries (/etc/luet).
+       */
+      repository?: {
+        [k: string]: unknown | undefined;
+      };
+      /**
+       * Image luet is copied from for `packages` (needed when the image has no luet, as Elemental images).
+       */
+      luetImage?: string;
     }
   | {
       /**
@@ -109,6 +127,22 @@ export type Toolkit = {
        * The toolkit release. Default: the base image's tag, when the image is a toolkit image.
        */
       version?: string;
+      /**
+       * Extra luet packages installed on top of the toolkit, with the luet in the image or from `luetImage`.
+       *
+       * @minItems 1
+       */
+      packages?: [LuetPackage, ...LuetPackage[]];
+      /**
+       * luet repository for `packages`. Default: the luet configuration the image carries (/etc/luet).
+       */
+      repository?: {
+        [k: string]: unknown | undefined;
+      };
+      /**
+       * Image luet is copied from for `packages` (needed when the image has no luet, as Elemental images).
+       */
+      luetImage?: string;
     }
   | {
       /**
@@ -117,6 +151,10 @@ export type Toolkit = {
       source: "none";
     }
 );
+/**
+ * A luet package: category/name, optionally @version.
+ */
+export type LuetPackage = string;
 /**
  * A file.
  */

@@ -18,6 +18,8 @@ import {
   type OemFileIR,
   type OverlayFileIR,
   type LayoutIR,
+  type LuetPackagesIR,
+  type LuetRepositoryIR,
   type SystemIR,
   type ToolkitIR,
   type UpgradeIR,
@@ -80,7 +82,8 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     toolkit,
     runtimeToolkit: v.hasToolkit,
     ...(v.era ? { era: v.era } : {}),
-    ...(imageToolkit.source === 'luet' ? { luetRepository: imageToolkit.repository } : {}),
+    ...(imageToolkit.source === 'luet' ? { luetRepository: imageToolkit.repository.url } : {}),
+    ...luetPackagesOf(v),
     depth: upstreamChain(v).length,
     bootPackages: upstream ? [] : FAMILY_INFO[family].bootPackages(arch),
     packages: {
@@ -194,12 +197,30 @@ function toolkitOf(v: ValidatedManifest): ToolkitIR {
       source: 'luet',
       luetImage: t.luetImage ?? DEFAULT_LUET_IMAGE,
       // Validation requires `repository` where the family has no published flavor.
-      repository: t.repository ?? `quay.io/costoolkit/releases-${flavor}${suffix}`,
+      repository: luetRepositoryOf(t.repository) ?? { url: `quay.io/costoolkit/releases-${flavor}${suffix}`, verify: false },
       packages: [...(t.packages ?? DEFAULT_LUET_PACKAGES)],
     };
   }
   if (t.mode === 'framework') return { source: 'image', image: t.image, mode: 'framework' };
   return { source: 'image', image: t.image, mode: 'elemental', binary: t.binary ?? DEFAULT_ELEMENTAL_BINARY, features: [...(t.features ?? [])] };
+}
+
+/** The schema's `luetRepository` (an if/then/else, which the generated types cannot express). */
+type LuetRepositoryValue = string | { url: string; reference?: string; verify?: boolean };
+
+function luetRepositoryOf(value: unknown): LuetRepositoryIR | undefined {
+  const r = value as LuetRepositoryValue | undefined;
+  if (r === undefined) return undefined;
+  if (typeof r === 'string') return { url: r, verify: false };
+  return { url: r.url, ...(r.reference !== undefined ? { reference: r.reference } : {}), verify: r.verify ?? false };
+}
+
+/** `toolkit.packages` where the toolkit is not installed with luet here: an image, a base image, or an upstream's. */
+function luetPackagesOf(v: ValidatedManifest): { luetPackages?: LuetPackagesIR } {
+  const t = v.manifest.toolkit;
+  if (!t || (t.source !== 'image' && t.source !== 'base') || !t.packages) return {};
+  const repository = luetRepositoryOf(t.repository);
+  return { luetPackages: { packages: [...t.packages], ...(repository ? { repository } : {}), ...(t.luetImage ? { luetImage: t.luetImage } : {}) } };
 }
 
 function systemOf(v: ValidatedManifest): SystemIR {
