@@ -151,6 +151,9 @@ describe('a downstream chain on an append-era toolkit', () => {
     expect(top.files.map((f) => f.path).filter((p) => p.startsWith('rootfs/'))).toEqual([]);
     expect(file(top, 'Dockerfile')).not.toContain('COPY rootfs/');
     expect(top.bootArgs).toEqual({ file: '/etc/cos/bootargs.cfg', action: 'keep', toolkit: 'Kairos v2.4.3' });
+    expect(renderPlan(planOf('top/derivative.yaml', top))).toContain(
+      '\nboot arguments: /etc/cos/bootargs.cfg stays as Kairos v2.4.3 and the upstream derivatives left it (this manifest adds no kernel arguments)\n',
+    );
   });
 
   it('the two blocks, appended by the script in turn, follow the toolkit’s content, which stays', (ctx) => {
