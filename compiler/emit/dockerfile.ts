@@ -198,8 +198,8 @@ function luetPackagesScript(ownConfig: boolean): string {
 
 /**
  * `elemental init` runs dracut itself (with its `dracut-config` feature's and derivc's
- * configuration) and links /boot/vmlinuz and /boot/initrd: Elemental v1.2 and later
- * (pkg/action/init.go). Earlier releases' init is not known to, so derivc builds the initrd there.
+ * configuration) and links /boot/vmlinuz and /boot/initrd (pkg/action/init.go, read at v1.3.0 and
+ * v2.3.2; the eras from v1.2 on). v1.1's init is not known to, so derivc builds the initrd there.
  */
 export function initBuildsInitrd(build: Build): boolean {
   const t = build.toolkit;
