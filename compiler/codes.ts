@@ -539,6 +539,36 @@ const CATALOGUE = {
       "`toolkit.version` is a release number such as `v2.3.2` (the `v` is optional). For Kairos it is the Kairos release, not the framework image's version.",
     hint: 'write e.g. `version: v2.3.2`',
   },
+  'toolkit/invalid-feature': {
+    summary: 'invalid `elemental init` feature name',
+    explanation:
+      '`toolkit.features` lists the features `elemental init` installs, by the names that Elemental release uses: lowercase words joined by `-`, e.g. `immutable-rootfs`, `grub-config`, `dracut-config`. Leave `features` out to install all that release has.',
+    hint: 'write feature names such as `grub-config`, or leave `features` out for all of them',
+  },
+  'toolkit/features-need-elemental': {
+    summary: '`toolkit.features` without `elemental init`',
+    explanation:
+      '`features` chooses what `elemental init` installs, and only `source: image` with `mode: elemental` runs `elemental init`. A framework image is copied whole onto the image: there is nothing to choose.',
+    hint: 'remove `features`, or use `mode: elemental` with an Elemental toolkit image',
+  },
+  'toolkit/invalid-repository-reference': {
+    summary: 'invalid luet repository reference',
+    explanation:
+      "`repository.reference` pins a luet repository to one snapshot: the tag of its repository index, as luet's `reference` takes it (e.g. `20231206170908-repository.yaml`): letters, digits, `_`, `.` and `-`.",
+    hint: 'write the tag of the repository snapshot, e.g. `20231206170908-repository.yaml`',
+  },
+  'toolkit/packages-without-luet': {
+    summary: 'luet packages where no luet is available',
+    explanation:
+      '`toolkit.packages` on top of a toolkit image, a base image or an upstream derivative are installed with the luet the image carries (cOS and Kairos images have one) or with one copied from `toolkit.luetImage`. Elemental images carry no luet, and a downstream of a derivative without a toolkit has none.',
+    hint: 'add `luetImage:` under `toolkit`, e.g. `luetImage: quay.io/luet/base:0.32.0`',
+  },
+  'toolkit/luet-without-packages': {
+    summary: '`repository` or `luetImage` without luet packages',
+    explanation:
+      'With `source: image` or `source: base`, `repository` and `luetImage` only serve `toolkit.packages`: the luet repository and the luet binary derivc installs those packages with. Without `packages` they do nothing.',
+    hint: 'add `packages:` under `toolkit`, or remove the key',
+  },
   'toolkit/invalid-binary': {
     summary: 'invalid toolkit binary path',
     explanation: '`binary` is the absolute path of the toolkit binary inside the toolkit image, e.g. `/usr/bin/elemental`.',

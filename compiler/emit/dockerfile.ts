@@ -6,8 +6,9 @@ import { FAMILY_INFO, repoPath } from '../families.js';
 import { dockerfileTemplate } from '../generated/templates.js';
 import type { Build } from '../normalize/build.js';
 import { dockerExec, dockerPath, dockerString, envAssignment } from '../quote.js';
+import { BOOTARGS_APPEND_SCRIPT, BOOTARGS_APPENDIX, bootargsAppendix, bootFileOf } from './bootargs.js';
 import { generatedBy } from './header.js';
-import { buildTimeSystem } from './system-build-time.js';
+import { buildTimeServices, buildTimeSystem } from './system-build-time.js';
 
 export interface Step {
   comment: string;
@@ -19,7 +20,12 @@ export interface Step {
 const sh = (script: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])}`;
 const script = (path: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', path, ...args])}`;
 
-export function dockerfile(build: Build): { text: string; steps: Step[] } {
+export interface DockerfileOptions {
+  /** The build context has a rootfs/ tree (a downstream that changes nothing the root reads has none). */
+  rootfs: boolean;
+}
+
+export function dockerfile(build: Build, options: DockerfileOptions): { text: string; steps: Step[] } {
   const family = FAMILY_INFO[build.family];
   const stages: string[] = [];
   const steps: Step[] = [];
@@ -51,6 +57,7 @@ export function dockerfile(build: Build): { text: string; steps: Step[] } {
     steps.push({ comment: 'packages removed', lines: [sh(family.remove, ...build.packages.remove)], pointer: '/packages/remove' });
 
   const t = build.toolkit;
+  const initDracut = initBuildsInitrd(build);
   if (t.source === 'luet') {
     stages.push(`${dockerPath(t.luetImage)} AS luet`);
     steps.push({
@@ -69,11 +76,29 @@ export function dockerfile(build: Build): { text: string; steps: Step[] } {
       t.mode === 'framework'
         ? { comment: 'toolkit framework image', lines: ['COPY --from=toolkit / /'], pointer: '/toolkit' }
         : {
-            comment: 'Elemental toolkit',
-            lines: [`COPY --from=toolkit ${dockerPath(t.binary)} ${dockerPath(t.binary)}`, `RUN ${dockerExec([t.binary, 'init', '--force'])}`],
+            comment: initDracut ? "Elemental toolkit: `elemental init` builds the initrd, with derivc's dracut configuration" : 'Elemental toolkit',
+            lines: [
+              `COPY --from=toolkit ${dockerPath(t.binary)} ${dockerPath(t.binary)}`,
+              ...(initDracut ? ['COPY boot/ /'] : []),
+              `RUN ${dockerExec([t.binary, 'init', '--force', ...t.features])}`,
+            ],
             pointer: '/toolkit',
           },
     );
+  }
+
+  const lp = build.luetPackages;
+  if (lp) {
+    if (lp.luetImage) stages.push(`${dockerPath(lp.luetImage)} AS luet`);
+    steps.push({
+      comment: 'luet packages on top of the toolkit',
+      pointer: '/toolkit/packages',
+      lines: [
+        ...(lp.luetImage ? [`COPY --from=luet /usr/bin/luet ${LUET_OWN}`] : []),
+        ...(lp.repository ? [`COPY ${LUET_PACKAGES_CONFIG_PATH} ${LUET_PACKAGES_CONFIG}`] : []),
+        sh(luetPackagesScript(lp.repository !== undefined), ...lp.packages),
+      ],
+    });
   }
 
   if (build.files.length) steps.push({ comment: 'files', lines: ['COPY files/ /'], pointer: '/files' });
@@ -82,17 +107,36 @@ export function dockerfile(build: Build): { text: string; steps: Step[] } {
   // overlay, dracut configuration); what only the booted root filesystem reads (/system/oem,
   // bootargs, upgrade defaults, users, services) comes after it, so changing a setting does not
   // rebuild the initrd.
-  steps.push({
-    comment: 'initrd for the one installed kernel; fails unless /boot/vmlinuz and /boot/initrd resolve',
-    lines: ['COPY boot/ /', script('/usr/lib/derivc/initrd.sh')],
-    pointer: '/base',
-  });
-  steps.push({ comment: '/system/oem, boot arguments, upgrade defaults', lines: ['COPY rootfs/ /'], pointer: '' });
+  if (initDracut && !build.files.length && !build.overlay.length && !build.luetPackages) {
+    steps.push({
+      comment: '`elemental init` built the initrd and nothing after it can change it; fails unless /boot/vmlinuz and /boot/initrd resolve',
+      lines: [script('/usr/lib/derivc/initrd.sh', '--check')],
+      pointer: '/toolkit',
+    });
+  } else {
+    steps.push({
+      comment: 'initrd for the one installed kernel; fails unless /boot/vmlinuz and /boot/initrd resolve',
+      lines: ['COPY boot/ /', script('/usr/lib/derivc/initrd.sh')],
+      pointer: '/base',
+    });
+  }
+  if (options.rootfs) steps.push({ comment: '/system/oem, boot arguments, upgrade defaults', lines: ['COPY rootfs/ /'], pointer: '' });
+  const bootFile = bootFileOf(build.era?.boot);
+  if (bootFile.mode === 'append' && bootargsAppendix(build)) {
+    // The toolkit's file exists only now; its content stays, the manifest's arguments follow it.
+    steps.push({
+      comment: `boot arguments appended to the toolkit's ${bootFile.path} (its GRUB reads it last)`,
+      lines: [script(BOOTARGS_APPEND_SCRIPT, bootFile.path, BOOTARGS_APPENDIX)],
+      pointer: '/boot',
+    });
+  }
 
   if (!build.runtimeToolkit) {
     const system = buildTimeSystem(build);
     if (system.length) steps.push({ comment: 'system settings applied at build time (no toolkit runs /system/oem)', lines: system, pointer: '/system' });
   }
+  const services = buildTimeServices(build);
+  if (services.length) steps.push({ comment: 'systemd units, set in the image: on from the first boot', lines: services, pointer: '/system/services' });
   // After users are created (without a toolkit), so owners given by name exist.
   const owners = new Map<string, string[]>();
   for (const f of build.files) if (f.owner !== 'root:root') owners.set(f.owner, [...(owners.get(f.owner) ?? []), f.path]);
@@ -131,6 +175,35 @@ export function dockerfile(build: Build): { text: string; steps: Step[] } {
     steps,
   });
   return { text, steps };
+}
+
+/** Extra luet packages: derivc's own luet and configuration, so the toolkit's stay as they are. */
+export const LUET_PACKAGES_CONFIG_PATH = 'luet/packages.yaml';
+const LUET_PACKAGES_CONFIG = '/usr/lib/derivc/luet.yaml';
+const LUET_OWN = '/usr/lib/derivc/luet';
+
+/** A static script: the packages arrive as arguments. */
+function luetPackagesScript(ownConfig: boolean): string {
+  const luet = `"$luet"${ownConfig ? ` --config ${LUET_PACKAGES_CONFIG}` : ''}`;
+  return [
+    'set -eu',
+    'export LUET_NOLOCK=true',
+    'mkdir -p /run/lock',
+    `luet=${LUET_OWN}`,
+    '[ -x "$luet" ] || luet=$(command -v luet) || { echo "derivc: the image has no luet for toolkit.packages; set toolkit.luetImage to an image to copy it from" >&2; exit 1; }',
+    `${luet} install -y "$@"`,
+    `${luet} cleanup`,
+  ].join('; ');
+}
+
+/**
+ * `elemental init` runs dracut itself (with its `dracut-config` feature's and derivc's
+ * configuration) and links /boot/vmlinuz and /boot/initrd (pkg/action/init.go, read at v1.3.0 and
+ * v2.3.2; the eras from v1.2 on). v1.1's init is not known to, so derivc builds the initrd there.
+ */
+export function initBuildsInitrd(build: Build): boolean {
+  const t = build.toolkit;
+  return t.source === 'image' && t.mode === 'elemental' && (build.era?.boot === 'elemental-v1.3' || build.era?.boot === 'elemental-v2');
 }
 
 function imageLabel(key: string, value: string): string {

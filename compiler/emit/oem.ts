@@ -101,14 +101,7 @@ function systemStep(build: Build): Record<string, unknown> {
   }
   if (s.sysctl.length) step['sysctl'] = Object.fromEntries(s.sysctl);
   if (s.modules.length) step['modules'] = s.modules;
-  const sc = s.services;
-  if (sc.enable.length || sc.disable.length || sc.mask.length) {
-    step['systemctl'] = {
-      ...(sc.enable.length ? { enable: sc.enable } : {}),
-      ...(sc.disable.length ? { disable: sc.disable } : {}),
-      ...(sc.mask.length ? { mask: sc.mask } : {}),
-    };
-  }
+  // `services` are set in the image at build time (dockerfile.ts), never re-applied at boot.
   if (s.environment.length) step['environment'] = literals(Object.fromEntries(s.environment));
   if (s.dns)
     step['dns'] = {

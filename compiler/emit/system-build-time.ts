@@ -43,7 +43,15 @@ export function buildTimeSystem(build: Build): string[] {
       `RUN ${dockerExec(['/bin/sh', '/usr/lib/derivc/add-user.sh', u.name, u.homeDir, u.shell ?? '', u.uid !== undefined ? String(u.uid) : '', u.groups.join(','), u.system ? '1' : '0', u.passwordHash ?? ''])}`,
     );
   }
-  const sc = s.services;
-  for (const verb of ['enable', 'disable', 'mask'] as const) if (sc[verb].length) out.push(`RUN ${dockerExec(['systemctl', verb, ...sc[verb]])}`);
   return out;
+}
+
+/**
+ * `system.services`, for every toolkit: applied in the image, so a unit is on from the first boot,
+ * before any cloud-config runs, and nothing re-applies it at boot. `systemctl` works offline on
+ * the image's unit files and fails the build on a unit the image does not have.
+ */
+export function buildTimeServices(build: Build): string[] {
+  const sc = build.system.services;
+  return (['enable', 'disable', 'mask'] as const).filter((verb) => sc[verb].length).map((verb) => `RUN ${dockerExec(['systemctl', verb, ...sc[verb]])}`);
 }

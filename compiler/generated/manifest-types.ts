@@ -52,15 +52,17 @@ export type Toolkit = {
        */
       luetImage?: string;
       /**
-       * luet repository image, e.g. quay.io/costoolkit/releases-green. Default: releases-<flavor> by family (green/blue/orange for opensuse/fedora/ubuntu); required for debian.
+       * luet repository image, e.g. quay.io/costoolkit/releases-green. Default: releases-<flavor> by family (green/blue/orange for opensuse/fedora/ubuntu); required for debian. Or `{url, reference, verify}` to pin a repository snapshot.
        */
-      repository?: string;
+      repository?: {
+        [k: string]: unknown | undefined;
+      };
       /**
        * luet packages to install.
        *
        * @minItems 1
        */
-      packages?: [string, ...string[]];
+      packages?: [LuetPackage, ...LuetPackage[]];
     }
   | {
       /**
@@ -87,6 +89,30 @@ export type Toolkit = {
        * Path of the toolkit binary in the image (mode elemental).
        */
       binary?: string;
+      /**
+       * The `elemental init` features to install (mode elemental), e.g. [immutable-rootfs, grub-config, dracut-config]. Default: all that release has. `elemental init` runs dracut itself: derivc then builds the initrd again only if a later step (files, overlay, luet packages) can change it.
+       *
+       * @minItems 1
+       *
+       * Items: An `elemental init` feature name.
+       */
+      features?: [string, ...string[]];
+      /**
+       * Extra luet packages installed on top of the toolkit, with the luet in the image or from `luetImage`.
+       *
+       * @minItems 1
+       */
+      packages?: [LuetPackage, ...LuetPackage[]];
+      /**
+       * luet repository for `packages`. Default: the luet configuration the image carries (/etc/luet).
+       */
+      repository?: {
+        [k: string]: unknown | undefined;
+      };
+      /**
+       * Image luet is copied from for `packages` (needed when the image has no luet, as Elemental images).
+       */
+      luetImage?: string;
     }
   | {
       /**
@@ -101,6 +127,22 @@ export type Toolkit = {
        * The toolkit release. Default: the base image's tag, when the image is a toolkit image.
        */
       version?: string;
+      /**
+       * Extra luet packages installed on top of the toolkit, with the luet in the image or from `luetImage`.
+       *
+       * @minItems 1
+       */
+      packages?: [LuetPackage, ...LuetPackage[]];
+      /**
+       * luet repository for `packages`. Default: the luet configuration the image carries (/etc/luet).
+       */
+      repository?: {
+        [k: string]: unknown | undefined;
+      };
+      /**
+       * Image luet is copied from for `packages` (needed when the image has no luet, as Elemental images).
+       */
+      luetImage?: string;
     }
   | {
       /**
@@ -109,6 +151,10 @@ export type Toolkit = {
       source: "none";
     }
 );
+/**
+ * A luet package: category/name, optionally @version.
+ */
+export type LuetPackage = string;
 /**
  * A file.
  */
@@ -933,7 +979,7 @@ export interface System {
    */
   modules?: string[];
   /**
-   * systemd units to enable, disable or mask.
+   * systemd units to enable, disable or mask, set in the image at build time with every toolkit (on from the first boot; nothing re-applies them at boot).
    */
   services?: {
     /**
@@ -1081,7 +1127,7 @@ export interface Boot {
    */
   grubEntryName?: string;
   /**
-   * Extra kernel arguments, appended in /etc/cos/bootargs.cfg. With `console` (and the upstream derivatives' arguments) they may take at most 1535 bytes: the kernel reads 2047 bytes of its command line, and 512 are kept for the boot loader's, the toolkit's and derivc's own.
+   * Extra kernel arguments, added to the kernel command line the bootargs file of the image's toolkit era sets (derivc's own /etc/cos/bootargs.cfg without a toolkit or with cOS; a block appended to the Elemental or Kairos toolkit's file). With `console` (and the upstream derivatives' arguments) they may take at most 1535 bytes: the kernel reads 2047 bytes of its command line, and 512 are kept for the boot loader's, the toolkit's and derivc's own.
    *
    * @maxItems 256
    *

@@ -26,9 +26,25 @@ export const DEFAULT_LABELS: Readonly<Labels> = {
   system: 'COS_SYSTEM',
 };
 
+/** A luet repository image, optionally pinned to one snapshot (luet's `reference`). */
+export interface LuetRepositoryIR {
+  url: string;
+  reference?: string;
+  verify: boolean;
+}
+
+/** Extra luet packages on top of a toolkit image or an upstream derivative (`toolkit.packages` there). */
+export interface LuetPackagesIR {
+  packages: string[];
+  /** Without one, the luet configuration the image carries. */
+  repository?: LuetRepositoryIR;
+  /** Where luet is copied from; without one, the luet the image carries. */
+  luetImage?: string;
+}
+
 export type ToolkitIR =
-  | { source: 'luet'; luetImage: string; repository: string; packages: string[] }
-  | { source: 'image'; image: string; mode: 'elemental'; binary: string }
+  | { source: 'luet'; luetImage: string; repository: LuetRepositoryIR; packages: string[] }
+  | { source: 'image'; image: string; mode: 'elemental'; binary: string; /** `elemental init` features; empty: all that release has. */ features: string[] }
   | { source: 'image'; image: string; mode: 'framework' }
   | { source: 'base' }
   | { source: 'none' };
@@ -117,6 +133,8 @@ export interface Build {
   era?: ToolkitEra;
   /** The luet repository of the toolkit in the image (this one's or an upstream's), if it came from luet. */
   luetRepository?: string;
+  /** Extra luet packages installed after the toolkit (with `source: image` or `base`, or downstream). */
+  luetPackages?: LuetPackagesIR;
   /** 0 for a derivative built from an image, 1 for its downstream, and so on: orders /system/oem files. */
   depth: number;
   /** Kernel, dracut, GRUB… installed here (not in a downstream: the upstream image has them). */
@@ -129,7 +147,22 @@ export interface Build {
   /** Raw yip stages as the manifest wrote them (keys sorted on output). */
   stages?: Record<string, unknown>;
   oemFiles: OemFileIR[];
-  boot: { grubEntryName?: string; cmdline: string[]; console: string[]; labels: Labels; customLabels: boolean; selinux: boolean };
+  /**
+   * `cmdline` is the whole chain's, `console` and `selinux` the nearest manifest's: what a complete
+   * bootargs.cfg carries. `own` is what this manifest's block adds where the toolkit's own file is
+   * appended to (every manifest of a chain appends one; an upstream's stays): its own `cmdline`,
+   * and `console`/`selinux` where it states them — the first derivative of a chain with their
+   * defaults — and `boot.labels.oem` where it states one.
+   */
+  boot: {
+    grubEntryName?: string;
+    cmdline: string[];
+    console: string[];
+    labels: Labels;
+    customLabels: boolean;
+    selinux: boolean;
+    own: { cmdline: string[]; console?: string[]; selinux?: boolean; oemLabel?: string };
+  };
   upgrade?: UpgradeIR;
   tags: string[];
   args: [string, string][];

@@ -18,6 +18,8 @@ import {
   type OemFileIR,
   type OverlayFileIR,
   type LayoutIR,
+  type LuetPackagesIR,
+  type LuetRepositoryIR,
   type SystemIR,
   type ToolkitIR,
   type UpgradeIR,
@@ -26,6 +28,7 @@ import {
 export const DEFAULT_LUET_IMAGE = 'quay.io/luet/base:0.32.0';
 export const DEFAULT_LUET_PACKAGES = ['meta/cos-minimal'];
 export const DEFAULT_ELEMENTAL_BINARY = '/usr/bin/elemental';
+export const DEFAULT_CONSOLE: readonly string[] = ['tty1', 'ttyS0'];
 
 /** OCI tags cannot carry `+` (semver build metadata); `_` is the usual stand-in. */
 export function tagOf(version: string): string {
@@ -79,7 +82,8 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     toolkit,
     runtimeToolkit: v.hasToolkit,
     ...(v.era ? { era: v.era } : {}),
-    ...(imageToolkit.source === 'luet' ? { luetRepository: imageToolkit.repository } : {}),
+    ...(imageToolkit.source === 'luet' ? { luetRepository: imageToolkit.repository.url } : {}),
+    ...luetPackagesOf(v),
     depth: upstreamChain(v).length,
     bootPackages: upstream ? [] : FAMILY_INFO[family].bootPackages(arch),
     packages: {
@@ -93,15 +97,16 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     ...(layout ? { layout } : {}),
     ...(m.stages ? { stages: m.stages as Record<string, unknown> } : {}),
     oemFiles,
-    // bootargs.cfg is written whole, so a downstream carries its upstreams' kernel arguments on;
+    // A complete bootargs.cfg replaces the upstream's, so a downstream carries its upstreams' kernel arguments on;
     // GRUB_ENTRY_NAME is only set where stated (an upstream's stays in /etc/os-release).
     boot: {
       ...(m.boot?.grubEntryName ? { grubEntryName: m.boot.grubEntryName } : {}),
       cmdline: chain.flatMap((x) => x.boot?.cmdline ?? []),
-      console: [...(nearest((x) => x.boot?.console) ?? ['tty1', 'ttyS0'])],
+      console: [...(nearest((x) => x.boot?.console) ?? DEFAULT_CONSOLE)],
       labels,
       customLabels: Object.entries(labels).some(([k, l]) => DEFAULT_LABELS[k as keyof Labels] !== l),
       selinux: nearest((x) => x.boot?.selinux) ?? false,
+      own: ownBootArgs(m.boot, upstream !== undefined),
     },
     ...(upgrade ? { upgrade } : {}),
     tags,
@@ -150,6 +155,18 @@ function namedFiles(v: ValidatedManifest, host: Host, diagnostics: Diagnostic[])
   return { files, overlay, oemFiles };
 }
 
+/** The kernel arguments this manifest's own block appends (see Build.boot.own). */
+function ownBootArgs(boot: ValidatedManifest['manifest']['boot'], downstream: boolean): Build['boot']['own'] {
+  const console = boot?.console ?? (downstream ? undefined : DEFAULT_CONSOLE);
+  const selinux = boot?.selinux ?? (downstream ? undefined : false);
+  return {
+    cmdline: [...(boot?.cmdline ?? [])],
+    ...(console ? { console: [...console] } : {}),
+    ...(selinux !== undefined ? { selinux } : {}),
+    ...(boot?.labels?.oem !== undefined ? { oemLabel: boot.labels.oem } : {}),
+  };
+}
+
 /** This manifest, then its upstream, then that one's upstream… */
 function upstreamChain(v: ValidatedManifest): ValidatedManifest[] {
   const chain: ValidatedManifest[] = [];
@@ -180,12 +197,30 @@ function toolkitOf(v: ValidatedManifest): ToolkitIR {
       source: 'luet',
       luetImage: t.luetImage ?? DEFAULT_LUET_IMAGE,
       // Validation requires `repository` where the family has no published flavor.
-      repository: t.repository ?? `quay.io/costoolkit/releases-${flavor}${suffix}`,
+      repository: luetRepositoryOf(t.repository) ?? { url: `quay.io/costoolkit/releases-${flavor}${suffix}`, verify: false },
       packages: [...(t.packages ?? DEFAULT_LUET_PACKAGES)],
     };
   }
   if (t.mode === 'framework') return { source: 'image', image: t.image, mode: 'framework' };
-  return { source: 'image', image: t.image, mode: 'elemental', binary: t.binary ?? DEFAULT_ELEMENTAL_BINARY };
+  return { source: 'image', image: t.image, mode: 'elemental', binary: t.binary ?? DEFAULT_ELEMENTAL_BINARY, features: [...(t.features ?? [])] };
+}
+
+/** The schema's `luetRepository` (an if/then/else, which the generated types cannot express). */
+type LuetRepositoryValue = string | { url: string; reference?: string; verify?: boolean };
+
+function luetRepositoryOf(value: unknown): LuetRepositoryIR | undefined {
+  const r = value as LuetRepositoryValue | undefined;
+  if (r === undefined) return undefined;
+  if (typeof r === 'string') return { url: r, verify: false };
+  return { url: r.url, ...(r.reference !== undefined ? { reference: r.reference } : {}), verify: r.verify ?? false };
+}
+
+/** `toolkit.packages` where the toolkit is not installed with luet here: an image, a base image, or an upstream's. */
+function luetPackagesOf(v: ValidatedManifest): { luetPackages?: LuetPackagesIR } {
+  const t = v.manifest.toolkit;
+  if (!t || (t.source !== 'image' && t.source !== 'base') || !t.packages) return {};
+  const repository = luetRepositoryOf(t.repository);
+  return { luetPackages: { packages: [...t.packages], ...(repository ? { repository } : {}), ...(t.luetImage ? { luetImage: t.luetImage } : {}) } };
 }
 
 function systemOf(v: ValidatedManifest): SystemIR {

@@ -2,8 +2,11 @@
 export const INITRD_SH = `#!/bin/sh
 # Builds the initrd for the one kernel in the image and makes /boot/vmlinuz and /boot/initrd
 # resolve: the cOS boot contract. derivc runs it after the packages, the toolkit, your files and
-# overlay are in place (dracut's modules and configuration come from them).
+# overlay are in place (dracut's modules and configuration come from them). With --check it only
+# checks the contract: \`elemental init\` built the initrd and nothing after it could change it.
 set -eu
+check=
+if [ "\${1:-}" = --check ]; then check=1; fi
 cd /lib/modules
 set -- */
 if [ "$#" -ne 1 ] || [ ! -d "$1" ]; then
@@ -20,14 +23,16 @@ if [ -z "$kernel" ]; then
   exit 1
 fi
 # Some kernel packages keep the image only under /lib/modules inside containers.
-if [ "$kernel" = /lib/modules/"$kver"/vmlinuz ]; then
+if [ -z "$check" ] && [ "$kernel" = /lib/modules/"$kver"/vmlinuz ]; then
   cp "$kernel" /boot/vmlinuz-"$kver"
   kernel=/boot/vmlinuz-"$kver"
 fi
-depmod -a "$kver"
-dracut --force --no-hostonly /boot/initrd-"$kver" "$kver"
-ln -sfn "\${kernel##*/}" /boot/vmlinuz
-ln -sfn initrd-"$kver" /boot/initrd
+if [ -z "$check" ]; then
+  depmod -a "$kver"
+  dracut --force --no-hostonly /boot/initrd-"$kver" "$kver"
+  ln -sfn "\${kernel##*/}" /boot/vmlinuz
+  ln -sfn initrd-"$kver" /boot/initrd
+fi
 for link in /boot/vmlinuz /boot/initrd; do
   if [ ! -e "$link" ]; then
     echo "derivc: $link does not resolve" >&2

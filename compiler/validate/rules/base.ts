@@ -33,7 +33,9 @@ export const baseRules: Rule = (ctx) => {
       }),
     );
   }
-  if (str(base['derivative']) !== undefined && obj(ctx.manifest['toolkit']) && str(obj(ctx.manifest['toolkit'])!['source']) !== 'none') {
+  const source = str(obj(ctx.manifest['toolkit'])?.['source']);
+  // `source: base` states what is true of a downstream whose upstream has a toolkit (and carries its `packages`).
+  if (str(base['derivative']) !== undefined && source !== undefined && source !== 'none' && !(source === 'base' && up?.hasToolkit === true)) {
     const upstreamHas = up?.hasToolkit === true;
     out.push(
       finding(

@@ -73,6 +73,21 @@ export const toolkitRules: Rule = (ctx) => {
       }),
     );
   }
+  if (toolkit?.['features'] !== undefined && str(toolkit['source']) === 'image' && str(toolkit['mode']) === 'framework') {
+    out.push(
+      finding(
+        ctx,
+        'toolkit/features-need-elemental',
+        '/toolkit/features',
+        '`features` chooses what `elemental init` installs, but `mode: framework` copies the image whole and runs no `elemental init`',
+        {
+          at: 'key',
+          hint: 'remove `features`, or use `mode: elemental` with an Elemental toolkit image',
+        },
+      ),
+    );
+  }
+  out.push(...luetPackageRules(ctx, toolkit, era?.flavor));
   if (!hasToolkit(ctx)) {
     for (const key of ['stages', 'oemDir', 'layout'] as const) {
       if (ctx.manifest[key] === undefined) continue;
@@ -87,3 +102,50 @@ export const toolkitRules: Rule = (ctx) => {
   }
   return out;
 };
+
+/**
+ * `packages` on top of an image, a base image or an upstream's toolkit need a luet: the image's
+ * (cOS and Kairos images carry one) or one copied from `luetImage`. Elemental images carry none.
+ */
+function luetPackageRules(ctx: RuleContext, toolkit: Record<string, unknown> | undefined, flavor: string | undefined) {
+  const source = str(toolkit?.['source']);
+  if (!toolkit || (source !== 'image' && source !== 'base')) return [];
+  const out = [];
+  if (toolkit['packages'] === undefined) {
+    for (const key of ['repository', 'luetImage'] as const) {
+      if (toolkit[key] === undefined) continue;
+      out.push(
+        finding(
+          ctx,
+          'toolkit/luet-without-packages',
+          `/toolkit/${key}`,
+          `\`${key}\` is only used to install \`packages\` with luet, and this toolkit lists none`,
+          {
+            severity: 'warning',
+            at: 'key',
+            hint: `add \`packages:\` under \`toolkit\` with the luet packages to install, or remove \`${key}\``,
+          },
+        ),
+      );
+    }
+    return out;
+  }
+  const elementalInit = source === 'image' && str(toolkit['mode']) !== 'framework';
+  if (toolkit['luetImage'] === undefined && (elementalInit || flavor === 'elemental')) {
+    out.push(
+      finding(ctx, 'toolkit/packages-without-luet', '/toolkit/packages', 'luet `packages` need luet, and an Elemental image carries none', {
+        at: 'key',
+        hint: 'add `luetImage:` under `toolkit` (e.g. `luetImage: quay.io/luet/base:0.32.0`): derivc copies luet from it',
+      }),
+    );
+  }
+  if (str(obj(ctx.manifest['base'])?.['derivative']) !== undefined && ctx.upstream?.hasToolkit !== true) {
+    out.push(
+      finding(ctx, 'toolkit/packages-without-luet', '/toolkit/packages', 'luet `packages` go on top of a toolkit, and the upstream derivative has none', {
+        at: 'key',
+        hint: 'add the toolkit to the upstream manifest, or install distribution packages under `packages.install`',
+      }),
+    );
+  }
+  return out;
+}

@@ -24,7 +24,7 @@ export function languageOf(path: string): Language | undefined {
   if (/\.ya?ml$/.test(path)) return 'yaml';
   if (path.endsWith('.sh') || path.startsWith('boot/etc/dracut.conf.d/') || ['rootfs/etc/environment', 'rootfs/etc/cos-upgrade-image'].includes(path))
     return 'sh';
-  if (path.endsWith('bootargs.cfg') || /^(iso|raw|ova):.*\.cfg$/.test(path)) return 'grub';
+  if (path.endsWith('bootargs.cfg') || path.endsWith('bootargs-appendix.cfg') || /^(iso|raw|ova):.*\.cfg$/.test(path)) return 'grub';
   if (path.endsWith('.pkr.hcl')) return 'hcl';
   if (path.endsWith('.ovf')) return 'xml';
   if (/^(rootfs\/etc\/(sysctl\.d|modules-load\.d|hostname|timezone|locale\.conf|vconsole\.conf|resolv\.conf)|repos\/|rootfs\/usr\/lib\/derivc\/)/.test(path))

@@ -213,6 +213,10 @@ export const VARIANTS: Variant[] = [
       image: 'ghcr.io/rancher/elemental-toolkit/elemental-cli:v1.1.8',
       mode: 'elemental',
       binary: '/usr/bin/elemental',
+      features: ['grub-config', 'grub-default-bootargs'],
+      luetImage: 'quay.io/luet/base:0.32.0',
+      packages: ['utils/k9s'],
+      repository: { url: 'quay.io/acme/luet', reference: '20240101000000-repository.yaml', verify: true },
     }),
   },
   {
