@@ -447,11 +447,23 @@ describe('raw GRUB configuration', () => {
   it('boots each image with the bootargs.cfg inside it: active, passive once there is one, recovery', () => {
     const cfg = grubCfg(build('boot: {grubEntryName: Acme Edge}\n'));
     expect(cfg).toContain(
-      'menuentry "Acme Edge" --id active {\n\tsearch --no-floppy --label --set=root COS_STATE\n\tset img=/cOS/active.img\n\tset label=COS_ACTIVE\n\tloopback loop_active $img\n\tsource (loop_active)/etc/cos/bootargs.cfg\n\tlinux (loop_active)$kernel $kernelcmd\n\tinitrd (loop_active)$initramfs\n}',
+      'menuentry "Acme Edge" --id active {\n\tsearch --no-floppy --label --set=root COS_STATE\n\tset img=/cOS/active.img\n\tset mode=active\n\tset label=COS_ACTIVE\n\tloopback loop0 $img\n\tsource (loop0)/etc/cos/bootargs.cfg\n\tlinux (loop0)$kernel $kernelcmd\n\tinitrd (loop0)$initramfs\n}',
+    );
+    // What the Elemental eras' bootargs files read, set once before the entries.
+    expect(cfg).toContain(
+      'set state_label=COS_STATE\nset oem_label=COS_OEM\nset recovery_label=COS_RECOVERY\nset persistent_label=COS_PERSISTENT\nset snapshotter=loopdevice\n',
     );
     expect(cfg).toContain('if [ -f /cOS/passive.img ]; then\n\tmenuentry "Acme Edge (fallback)" --id passive {');
-    expect(cfg).toContain('\tset img=/cOS/recovery.squashfs\n\tset recoverylabel=COS_RECOVERY\n');
+    expect(cfg).toContain('\tset img=/cOS/recovery.squashfs\n\tset mode=recovery\n\tset recoverylabel=COS_RECOVERY\n');
     expect(cfg).toContain('set default=active\nserial --unit=0 --speed=9600\nterminal_input console serial\nterminal_output console serial\n');
+  });
+
+  it("sources the bootargs file the image's toolkit era reads last (Elemental v2: /etc/elemental/bootargs.cfg)", () => {
+    const elemental = grubCfg(build('toolkit: {source: image, image: "ghcr.io/rancher/elemental-toolkit/elemental-cli:v2.3.2"}\n'));
+    expect(elemental.match(/source \(loop0\)\/etc\/elemental\/bootargs\.cfg/g)).toHaveLength(3);
+    expect(elemental).not.toContain('/etc/cos/bootargs.cfg');
+    const kairos = grubCfg(build('toolkit: {source: image, mode: framework, image: "quay.io/kairos/framework:v2.11.7"}\n'));
+    expect(kairos.match(/source \(loop0\)\/etc\/cos\/bootargs\.cfg/g)).toHaveLength(3);
   });
 });
 
