@@ -768,7 +768,7 @@ const CATALOGUE = {
   'build/contract': {
     summary: 'the built image breaks the derivative contract',
     explanation:
-      'After a build derivc checks the image without running it: /boot/vmlinuz and /boot/initrd resolve, /system/oem and /etc/cos/bootargs.cfg exist, every persistent path exists, and the toolkit binary is there. An image that fails this would not boot or install.',
+      'After a build derivc checks the image without running it: /boot/vmlinuz and /boot/initrd resolve, /system/oem and the bootargs file the GRUB of the toolkit era reads last (/etc/cos/bootargs.cfg; /etc/elemental/bootargs.cfg with Elemental v2) exist, every persistent path exists, and the toolkit binary is there. An image that fails this would not boot or install.',
   },
   'targets/tool-missing': {
     summary: 'a host tool a target needs is missing',

@@ -3,6 +3,7 @@
 // exists, and the toolkit binary is there when a toolkit was installed.
 
 import type { Diagnostic } from '../../compiler/diagnostics.js';
+import { bootFileOf } from '../../compiler/emit/bootargs.js';
 import type { Build } from '../../compiler/normalize/build.js';
 import type { ValidatedManifest } from '../../compiler/validate/index.js';
 import type { DockerEngine, PathStat } from '../../targets/io/engine.js';
@@ -18,7 +19,8 @@ export function contractExpectations(build: Build): Expectation[] {
   const list: Expectation[] = [
     { path: '/boot/vmlinuz', kind: 'file', why: 'the kernel the boot loader starts', pointer: '/base' },
     { path: '/boot/initrd', kind: 'file', why: 'the initrd the boot loader loads', pointer: '/base' },
-    { path: '/etc/cos/bootargs.cfg', kind: 'file', why: 'the kernel command line GRUB sources from the image', pointer: '/boot' },
+    // The file the image's toolkit era reads last (Elemental v2: /etc/elemental/bootargs.cfg).
+    { path: bootFileOf(build.era?.boot).path, kind: 'file', why: 'the kernel command line GRUB sources from the image', pointer: '/boot' },
   ];
   // A bare derivative has nothing to run at boot: its settings were applied at build time.
   if (build.runtimeToolkit) list.push({ path: '/system/oem', kind: 'directory', why: 'the cloud-config the toolkit runs at boot', pointer: '' });
