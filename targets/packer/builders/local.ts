@@ -85,7 +85,7 @@ function readme(ctx: TemplateContext, builder: BuilderName, source: string, outp
   return {
     needs: `Needs \`${iso}\` and \`${iso}.sha256\` in the output directory (\`derivc build --target iso\` into the same one).`,
     commands: ['packer build -var ssh_username=… -var ssh_password=… .'],
-    notes: `The VM boots the live ISO (${firmware}) with an empty ${disk} disk; ${login}; installs the system onto the disk with the installer of ${installerSummary(found.kind, found.era)}, with the labels of \`boot.labels\`; and powers the VM off. \`install_device\` (default \`${INSTALL_DEVICE[builder as keyof typeof INSTALL_DEVICE]}\`) is the disk as the live system names it. The result lands in \`${builder}/${output}\`. ${own}`,
+    notes: `The VM boots the live ISO (${firmware}) with an empty ${disk} disk; ${login}; installs the running live system (the image, at \`/run/rootfsbase\`, where the installer looks for it) onto the disk with the installer of ${installerSummary(found.kind, found.era)}, with the labels of \`boot.labels\` (the passive image keeps the installer's own label: no release has a setting for it); and powers the VM off. \`install_device\` (default \`${INSTALL_DEVICE[builder as keyof typeof INSTALL_DEVICE]}\`) is the disk as the live system names it. The result lands in \`${builder}/${output}\`. ${own}`,
   };
 }
 
