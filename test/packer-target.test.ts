@@ -559,6 +559,16 @@ describe('validate: a local builder that could not make a disk is refused before
     ]);
   });
 
+  it("a bare derivative's qemu VM smaller than the raw disk it starts from (Packer cannot shrink it)", () => {
+    const bare = { runtimeToolkit: false, era: undefined };
+    expect(findings({ raw: { size: '4GiB' }, packer: { builders: ['qemu'], qemu: { diskSize: '3GiB' } } }, bare)).toEqual([
+      ['targets/invalid-option', '/targets/packer/qemu/diskSize', '3GiB is smaller than the raw disk the qemu VM of a bare derivative starts from (4GiB)'],
+    ]);
+    expect(findings({ raw: { size: '4GiB' }, packer: { builders: ['qemu'], qemu: { diskSize: '4096MiB' } } }, bare)).toEqual([]);
+    // Installed from the ISO, the VM's disk only has to hold what the installer makes.
+    expect(findings({ raw: { size: '4GiB' }, packer: { builders: ['qemu'], qemu: { diskSize: '3GiB' } } }, {})).toEqual([]);
+  });
+
   it('Elemental v2 from a BIOS-only ISO, or in a BIOS VirtualBox VM', () => {
     const v2 = { era: toolkitEra('elemental', 'v2.3.2') };
     expect(findings({ iso: { firmware: ['bios'] }, packer: { builders: ['qemu'] } }, v2)).toEqual([

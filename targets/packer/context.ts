@@ -148,7 +148,7 @@ export function validatePacker(options: PackerTargetOptions, build: BuildFacts):
 const FROM_ISO: readonly BuilderName[] = ['virtualbox-iso', 'vmware-iso'];
 
 /** What keeps a local builder (qemu, virtualbox-iso, vmware-iso) from making a disk that boots. */
-function localBuilderFindings({ packer, iso }: PackerTargetOptions, build: BuildFacts): TargetFinding[] {
+function localBuilderFindings({ packer, iso, raw }: PackerTargetOptions, build: BuildFacts): TargetFinding[] {
   const local = packer.builders.filter((b) => b === 'qemu' || FROM_ISO.includes(b));
   if (local.length === 0) return [];
   const findings: TargetFinding[] = [];
@@ -167,6 +167,14 @@ function localBuilderFindings({ packer, iso }: PackerTargetOptions, build: Build
         message: `${b} installs from the live ISO, and a bare derivative has no installer: the VM's disk would stay empty`,
         hint: 'use the qemu builder (it starts from the raw disk) or the ova target (a VM made from the raw disk), or give the derivative a toolkit',
       });
+  const vmDisk = packer.qemu.diskSize;
+  if (build.runtimeToolkit === false && local.includes('qemu') && vmDisk !== undefined && bytes(vmDisk) < bytes(raw.size))
+    findings.push({
+      code: 'targets/invalid-option',
+      pointer: '/targets/packer/qemu/diskSize',
+      message: `${vmDisk} is smaller than the raw disk the qemu VM of a bare derivative starts from (${raw.size})`,
+      hint: `give at least ${raw.size}, or leave it out to take the raw disk's size`,
+    });
   if (needsUefi(build)) {
     const era = `Elemental ${build.era!.version} installs for UEFI only`;
     if (!iso.firmware.includes('uefi'))
