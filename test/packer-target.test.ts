@@ -22,7 +22,7 @@ import { planPacker } from '../targets/packer/plan.js';
 import { runTarget } from '../targets/actions.js';
 import { validatePacker } from '../targets/packer/context.js';
 import { CONFIG_DIR, installProvisioner } from '../targets/packer/builders/install.js';
-import { printHcl } from '../targets/packer/hcl.js';
+import { Expr, printHcl } from '../targets/packer/hcl.js';
 import { readHcl } from './support/hcl-read.js';
 import type { TargetFs, TargetIO } from '../targets/target.js';
 import { runCli, runCliAsync } from './support/cli.js';
@@ -515,6 +515,15 @@ describe("the era's installer, run by the local builders from the live ISO", () 
       // Nothing of a label became HCL syntax: the block, its three attributes, its end.
       expect(hcl.split('\n').filter((l) => l.trim() !== '')).toHaveLength(5);
     }
+  });
+});
+
+describe('HCL templates derivc writes (Expr.template)', () => {
+  it('quote every literal part and interpolate only the variables derivc names', () => {
+    const printed = printHcl([], [{ type: 'x', labels: [], body: [['v', Expr.template(['a"${b}%{c}\\\n', Expr.variable('install_device'), '$'])]] }]);
+    expect(printed).toBe('\n\nx {\n  v = "a\\"$${b}%%{c}\\\\\\n${var.install_device}$"\n}\n');
+    expect(() => Expr.template(['{{ .Name }}'])).toThrow(/Go template/);
+    expect(() => Expr.variable('a}${b')).toThrow(/not an HCL identifier/);
   });
 });
 
