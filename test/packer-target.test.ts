@@ -578,13 +578,17 @@ describe('validate: a local builder that could not make a disk is refused before
     expect(findings({ raw: { size: '4GiB' }, packer: { builders: ['qemu'], qemu: { diskSize: '3GiB' } } }, {})).toEqual([]);
   });
 
-  it('Elemental v2 from a BIOS-only ISO, or in a BIOS VirtualBox VM', () => {
+  it('Elemental v1.3 and v2 from a BIOS-only ISO, or in a BIOS VirtualBox VM', () => {
     const v2 = { era: toolkitEra('elemental', 'v2.3.2') };
     expect(findings({ iso: { firmware: ['bios'] }, packer: { builders: ['qemu'] } }, v2)).toEqual([
       ['targets/invalid-option', '/targets/iso/firmware', 'Elemental v2.3.2 installs for UEFI only, and the ISO the packer VM boots is made for bios only'],
     ]);
     expect(findings({ packer: { builders: ['virtualbox-iso'], virtualboxIso: { firmware: 'bios' } } }, v2)).toEqual([
       ['targets/invalid-option', '/targets/packer/virtualboxIso/firmware', 'Elemental v2.3.2 installs for UEFI only, and this VM boots with BIOS'],
+    ]);
+    // From the v1.3 layout on (v1.2.0 in derivc's table); v1.1 installs for BIOS too.
+    expect(findings({ iso: { firmware: ['bios'] }, packer: { builders: ['qemu'] } }, { era: toolkitEra('elemental', 'v1.3.0') })).toEqual([
+      ['targets/invalid-option', '/targets/iso/firmware', 'Elemental v1.3.0 installs for UEFI only, and the ISO the packer VM boots is made for bios only'],
     ]);
     expect(findings({ iso: { firmware: ['bios'] }, packer: { builders: ['qemu'] } }, {})).toEqual([]);
   });

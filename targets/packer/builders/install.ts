@@ -13,6 +13,8 @@
 //     mode, which waits for a QR-code registration); the config is a `#cloud-config` with the
 //     same `install:` keys. The users come from the image's own /system/oem cloud-config, so
 //     `install.nousers` tells newer agents not to refuse a config without users.
+// `--config-dir` stands for /etc/elemental in this one run: install reads nothing else there
+// (derivc's own file in it holds upgrade settings).
 // No installer is asked to power off or reboot: it would drop Packer's SSH session, and Packer
 // powers the VM off itself once the provisioner returns.
 
@@ -38,9 +40,14 @@ export function installerOf(build: Partial<Pick<Build, 'runtimeToolkit' | 'era'>
   return { kind: 'elemental', era };
 }
 
-/** Elemental v2 installs for UEFI only (`--firmware` accepts `efi` alone): the VM must boot the ISO with UEFI. */
+/**
+ * From the v1.3 boot layout on, Elemental installs for UEFI only: v1.3.0's install.go puts GRUB
+ * on the EFI partition unconditionally (197-201), and v2's `--firmware` accepts `efi` alone. The
+ * VM must boot the ISO with UEFI.
+ */
 export function needsUefi(build: Partial<Pick<Build, 'runtimeToolkit' | 'era'>>): boolean {
-  return installerOf(build)?.era.boot === 'elemental-v2';
+  const boot = installerOf(build)?.era.boot;
+  return boot === 'elemental-v1.3' || boot === 'elemental-v2';
 }
 
 /** The installer's `install:` settings as YAML lines (every value double-quoted for go-yaml). */
