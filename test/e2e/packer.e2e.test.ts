@@ -66,7 +66,7 @@ function withoutPlugins(builderDir: string): string {
 
 /** The one warning Packer gives for a template that starts from derivc's raw disk (it has no checksum file). */
 const NO_CHECKSUM_WARNING =
-  /^Warning: A checksum of 'none' was specified\. Since ISO files are so big,\na checksum is highly recommended\.\n\n {2}on qemu\.pkr\.hcl line \d+:\n {2}\(source code not available\)\n\n\n$/;
+  /^Warning: A checksum of 'none' was specified\. Since ISO files are so big,\na checksum is highly recommended\.\n\n {2}on qemu\.pkr\.hcl line \d+:\n {2}\(source code not available\)\n*$/;
 
 /** The published packer directory of a manifest, made the way `derivc build --target packer` makes it. */
 async function generate(manifestDir: string): Promise<string> {
