@@ -498,6 +498,16 @@ const CATALOGUE = {
     explanation:
       "derivc never writes credentials into templates: every credential is a Packer variable that you set at build time (`PKR_VAR_\u2026` or your cloud CLI's environment).",
   },
+  'targets/packer-no-login': {
+    summary: 'packer cannot log in to the VM',
+    explanation:
+      'The qemu, virtualbox-iso and vmware-iso templates boot the live ISO (or, for a bare derivative, the raw disk), log in over SSH with a password to run the installer and power the VM off. Packer is given the password (`ssh_password`) at build time; the system must have a user with that password: one of `system.users` with a `passwordHash` (in this manifest or an upstream one), root or a user with passwordless sudo, and an SSH server that allows password logins.',
+  },
+  'targets/packer-no-installer': {
+    summary: 'the packer VM would have nothing to install',
+    explanation:
+      "virtualbox-iso and vmware-iso start from the live ISO and run the toolkit's installer onto the VM's disk. A bare derivative (`toolkit.source: none`) has no installer, so the disk would stay empty; VirtualBox and VMware cannot start from derivc's raw disk. Use the qemu builder (it starts from the raw disk), the ova target, or a toolkit.",
+  },
   'schema/invalid-size': {
     summary: 'invalid size',
     explanation: 'Sizes are a positive integer with a binary unit: `64MiB`, `8GiB`.',

@@ -24,7 +24,11 @@ beforeAll(() => {
       `${head(name)}${base}\nfiles:\n  - {path: /etc/${name}, source: motd}\ntargets: {iso: {}, packer: {builders: [qemu]}}\n`,
     );
   };
-  layer('base', 'base: {image: "local/debian:bookworm", family: debian}');
+  // A user Packer can log in as (the packer target checks it), inherited down the chain.
+  layer(
+    'base',
+    'base: {image: "local/debian:bookworm", family: debian}\nsystem: {users: [{name: root, passwordHash: "$6$Lx5pW2dEy8iO$rUrkczyaifEGLhN/Q8gHD9mhkH2KKZt4kjKaP3A4e.hm68Vvk559ucdv/mk2eWqOTR6Xkn2b.BIEBuuDKn9Cl/"}]}',
+  );
   layer('middle', 'base: {derivative: ../base/derivative.yaml}');
   layer('edge', 'base: {derivative: ../middle/derivative.yaml}');
 });

@@ -9,15 +9,21 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { nodeHost } from '../cli/node-host.js';
-import type { BuildFacts } from '../compiler/normalize/build.js';
+import { DEFAULT_LABELS, type BuildFacts } from '../compiler/normalize/build.js';
+import { toolkitEra } from '../compiler/toolkit-era.js';
 import { normalize } from '../compiler/normalize/index.js';
 import { targetsOf } from '../compiler/normalize/targets.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { planPacker } from '../targets/packer/plan.js';
 import { runTarget } from '../targets/actions.js';
 import { validatePacker } from '../targets/packer/context.js';
+import { CONFIG_DIR, installProvisioner } from '../targets/packer/builders/install.js';
+import { Expr, printHcl } from '../targets/packer/hcl.js';
+import { readHcl } from './support/hcl-read.js';
 import type { TargetFs, TargetIO } from '../targets/target.js';
 import { runCli, runCliAsync } from './support/cli.js';
 import { FakeEngine } from './support/fake-engine.js';
@@ -28,8 +34,10 @@ import { updating } from './support/update-mode.js';
 const GOLDEN = 'test/packer-golden';
 const update = updating('UPDATE_GOLDEN');
 const CONTEXT = { image: 'derivc.local/acme:1.0', imageBytes: 700 * 2 ** 20, outDir: '/out', sourceDateEpoch: 1_700_000_000, earlier: [] };
-const HEAD =
+const HASH = '$6$Lx5pW2dEy8iO$rUrkczyaifEGLhN/Q8gHD9mhkH2KKZt4kjKaP3A4e.hm68Vvk559ucdv/mk2eWqOTR6Xkn2b.BIEBuuDKn9Cl/';
+const HEAD_NO_USER =
   'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: acme, version: "1.0"}\nbase: {image: "local/debian:bookworm", family: debian}\n';
+const HEAD = `${HEAD_NO_USER}system: {users: [{name: root, passwordHash: "${HASH}"}]}\n`;
 
 function validated(path: string, host = nodeHost) {
   const r = new ValidationSession(host).validate(path);
@@ -150,27 +158,35 @@ describe('packer plan()', () => {
     const { iso, raw, packer } = irOf({ packer: { builders: ['qemu'] } });
     const plan = planPacker(build, { packer, iso, raw }, CONTEXT);
     expect(plan.steps.map((s) => [s.title, s.action.kind, 'path' in s.action ? s.action.path : undefined])).toEqual([
-      ['write the qemu template: a qcow2 disk for QEMU, from the live ISO', 'write', 'packer/qemu/qemu.pkr.hcl'],
+      ['write the qemu template: a qcow2 disk for QEMU, from the raw disk', 'write', 'packer/qemu/qemu.pkr.hcl'],
       ['write the qemu variables (credentials without a value)', 'write', 'packer/qemu/variables.pkr.hcl'],
+      ['write the qemu plugin requirements (Packer 1.7 and later)', 'write', 'packer/qemu/plugins.pkr.hcl'],
       ['write the README: how to run each build', 'write', 'packer/README.md'],
       ['checksum every file', 'checksums', undefined],
       ['rename the directory into place, replacing the one there', 'publish-dir', undefined],
     ]);
-    expect(plan.steps[3]!.action).toEqual({
+    expect(plan.steps[4]!.action).toEqual({
       kind: 'checksums',
       files: [
         { file: 'packer/README.md', name: 'README.md' },
+        { file: 'packer/qemu/plugins.pkr.hcl', name: 'qemu/plugins.pkr.hcl' },
         { file: 'packer/qemu/qemu.pkr.hcl', name: 'qemu/qemu.pkr.hcl' },
         { file: 'packer/qemu/variables.pkr.hcl', name: 'qemu/variables.pkr.hcl' },
       ],
       to: 'packer/SHA256SUMS',
     });
-    expect(plan.steps[4]!.action).toEqual({ kind: 'publish-dir', from: 'packer', to: '/out/packer' });
+    expect(plan.steps[5]!.action).toEqual({ kind: 'publish-dir', from: 'packer', to: '/out/packer' });
     expect(plan).toMatchObject({
       target: 'packer',
       tools: [],
       workDir: { parent: '/out', prefix: '.derivc-packer-' },
-      outputs: ['/out/packer/README.md', '/out/packer/qemu/qemu.pkr.hcl', '/out/packer/qemu/variables.pkr.hcl', '/out/packer/SHA256SUMS'],
+      outputs: [
+        '/out/packer/README.md',
+        '/out/packer/qemu/plugins.pkr.hcl',
+        '/out/packer/qemu/qemu.pkr.hcl',
+        '/out/packer/qemu/variables.pkr.hcl',
+        '/out/packer/SHA256SUMS',
+      ],
       sourceDateEpoch: 1_700_000_000,
     });
   });
@@ -221,7 +237,7 @@ describe('packer templates (golden)', () => {
   const cases = goldenCases();
 
   it('cover the examples that enable the target and the cases under test/packer-golden', () => {
-    expect(cases.map((c) => c.name)).toEqual(['debian-bare', 'defaults', 'every-builder', 'opensuse-luet']);
+    expect(cases.map((c) => c.name)).toEqual(['debian-bare', 'defaults', 'elemental-v1', 'every-builder', 'kairos', 'opensuse-luet']);
   });
 
   for (const c of cases) {
@@ -267,8 +283,8 @@ describe('credentials', () => {
       for (const dir of new Set([...tree.keys()].filter((f) => f.includes('/')).map((f) => f.split('/')[0]!))) {
         const vars = tree.get(`${dir}/variables.pkr.hcl`)!;
         const declared = [...vars.matchAll(/^variable "([a-z0-9_]+)" \{\n((?: .*\n)*?)\}/gm)].map((m) => ({ name: m[1]!, body: m[2]! }));
-        // No variable has a value in a file: not a credential, not a bucket.
-        for (const d of declared) expect(d.body, d.name).not.toMatch(/^\s*default\s*=/m);
+        // No credential and no site setting has a value in a file; only the disk the VM shows does.
+        for (const d of declared.filter((x) => x.name !== 'install_device')) expect(d.body, d.name).not.toMatch(/^\s*default\s*=/m);
         const used = new Set(attrs.filter((a) => a.file.startsWith(`${dir}/`)).flatMap((a) => [...a.value.matchAll(/var\.([a-z0-9_]+)/g)].map((m) => m[1]!)));
         expect(declared.map((d) => d.name).sort(), dir).toEqual([...used].sort());
         for (const a of credentials.filter((x) => x.file.startsWith(`${dir}/`))) {
@@ -303,14 +319,18 @@ describe('packer run()', () => {
       '/out/packer/README.md',
       '/out/packer/SHA256SUMS',
       '/out/packer/amazon-ebs/amazon-ebs.pkr.hcl',
+      '/out/packer/amazon-ebs/plugins.pkr.hcl',
       '/out/packer/amazon-ebs/variables.pkr.hcl',
+      '/out/packer/qemu/plugins.pkr.hcl',
       '/out/packer/qemu/qemu.pkr.hcl',
       '/out/packer/qemu/variables.pkr.hcl',
     ]);
     expect(artifacts.map((a) => a.path)).toEqual([
       '/out/packer/README.md',
       '/out/packer/amazon-ebs/amazon-ebs.pkr.hcl',
+      '/out/packer/amazon-ebs/plugins.pkr.hcl',
       '/out/packer/amazon-ebs/variables.pkr.hcl',
+      '/out/packer/qemu/plugins.pkr.hcl',
       '/out/packer/qemu/qemu.pkr.hcl',
       '/out/packer/qemu/variables.pkr.hcl',
     ]);
@@ -358,9 +378,233 @@ describe('derivc plan / build --target packer', () => {
       expect(r.code).toBe(0);
       expect(readdirSync(join(out, 'packer')).sort()).toEqual(['README.md', 'SHA256SUMS', 'azure-arm', 'qemu']);
       expect(readdirSync(out).filter((f) => f.startsWith('.derivc-packer-'))).toEqual([]);
-      expect(readFileSync(join(out, 'packer', 'qemu', 'qemu.pkr.hcl'), 'utf8')).toContain('iso_checksum     = "file:../../acme-1.0.iso.sha256"');
+      expect(readFileSync(join(out, 'packer', 'qemu', 'qemu.pkr.hcl'), 'utf8')).toContain('iso_url          = "../../acme-1.0.raw"');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+/** The strings of the `inline = [...]` list of a printed template, as HCL reads them. */
+function inlineCommands(hcl: string): string[] {
+  const line = hcl.split('\n').find((l) => /^\s*inline\s+= \[/.test(l));
+  if (line === undefined) return [];
+  return [...line.slice(line.indexOf('[')).matchAll(/"(?:[^"\\]|\\.)*"/g)].map((m) => readHcl(m[0]));
+}
+
+/** What the provisioner's `printf` writes (run by a real /bin/sh), parsed as YAML. */
+async function writtenConfig(commands: readonly string[]): Promise<unknown> {
+  const printf = commands.find((c) => c.startsWith('printf '))!;
+  const target = ` > ${CONFIG_DIR}/config.yaml`;
+  expect(printf.endsWith(target)).toBe(true);
+  const r = await execa('sh', ['-c', printf.slice(0, -target.length)]);
+  return parseYaml(r.stdout);
+}
+
+const LABELS = {
+  oem: 'ACME_OEM',
+  state: 'ACME_STATE',
+  recovery: 'ACME_RECOVERY',
+  persistent: 'ACME_PERSISTENT',
+  active: 'ACME_ACTIVE',
+  passive: 'ACME_PASSIVE',
+  system: 'ACME_SYSTEM',
+};
+
+describe("the era's installer, run by the local builders from the live ISO", () => {
+  const partitions = (l: typeof LABELS) => ({
+    oem: { label: l.oem },
+    recovery: { label: l.recovery },
+    state: { label: l.state },
+    persistent: { label: l.persistent },
+  });
+  const cases = [
+    {
+      era: 'cOS v0.8.14 (cos-installer: a wrapper of elemental install)',
+      golden: 'every-builder',
+      builder: 'qemu',
+      labels: LABELS,
+      install: 'cos-installer --config-dir /tmp/derivc-install "$DERIVC_INSTALL_DEVICE"',
+      config: { install: { partitions: partitions(LABELS), system: { label: 'ACME_ACTIVE' }, 'recovery-system': { label: 'ACME_SYSTEM' } } },
+    },
+    {
+      era: 'Elemental v1.1.8',
+      golden: 'elemental-v1',
+      builder: 'virtualbox-iso',
+      labels: DEFAULT_LABELS,
+      install: 'elemental --config-dir /tmp/derivc-install install "$DERIVC_INSTALL_DEVICE"',
+      config: { install: { partitions: partitions(DEFAULT_LABELS), system: { label: 'COS_ACTIVE' }, 'recovery-system': { label: 'COS_SYSTEM' } } },
+    },
+    {
+      era: 'Elemental v2.3.2 (no image labels but the recovery one)',
+      golden: 'defaults',
+      builder: 'vmware-iso',
+      labels: DEFAULT_LABELS,
+      install: 'elemental --config-dir /tmp/derivc-install install "$DERIVC_INSTALL_DEVICE"',
+      config: { install: { partitions: partitions(DEFAULT_LABELS), 'recovery-system': { label: 'COS_SYSTEM' } } },
+    },
+    {
+      era: 'Kairos v3.7.2 (manual-install: install is the pairing mode)',
+      golden: 'kairos',
+      builder: 'qemu',
+      labels: DEFAULT_LABELS,
+      install: 'kairos-agent manual-install --device "$DERIVC_INSTALL_DEVICE" /tmp/derivc-install/config.yaml',
+      config: {
+        install: { nousers: true, partitions: partitions(DEFAULT_LABELS), system: { label: 'COS_ACTIVE' }, 'recovery-system': { label: 'COS_SYSTEM' } },
+      },
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.era}: writes the labels of boot.labels into its configuration and installs onto install_device`, async () => {
+      const tree = await published(join(GOLDEN, c.golden, 'derivative.yaml'));
+      const template = tree.get(`${c.builder}/${c.builder}.pkr.hcl`)!;
+      const commands = inlineCommands(template);
+      expect(commands).toEqual(['mkdir -p /tmp/derivc-install', expect.stringMatching(/^printf /), c.install]);
+      expect(await writtenConfig(commands)).toEqual(c.config);
+      expect(template).toContain('environment_vars = ["DERIVC_INSTALL_DEVICE=${var.install_device}"]');
+      // No power-off by the installer: Packer's own shutdown_command ends the build.
+      expect(commands.join('\n')).not.toMatch(/--poweroff|--reboot/);
+      expect(tree.get(`${c.builder}/variables.pkr.hcl`)).toMatch(/variable "install_device" \{\n(?: .*\n)*? {2}default {5}= "\/dev\/[sv]da"\n/);
+    });
+  }
+
+  it('each builder names its disk as the live system sees it: virtio for qemu, SATA for VirtualBox and VMware', async () => {
+    const vars = (golden: string, b: string) => tree(golden).then((t) => /default\s+= "([^"]+)"/.exec(t.get(`${b}/variables.pkr.hcl`)!)![1]);
+    const tree = (golden: string) => published(join(GOLDEN, golden, 'derivative.yaml'));
+    expect(await vars('defaults', 'qemu')).toBe('/dev/vda');
+    expect(await vars('defaults', 'virtualbox-iso')).toBe('/dev/sda');
+    expect(await vars('defaults', 'vmware-iso')).toBe('/dev/sda');
+  });
+
+  it('boots Elemental v2 with UEFI (its installer knows no other firmware), even from an ISO that boots both', async () => {
+    const t = await published(join(GOLDEN, 'defaults', 'derivative.yaml'));
+    expect(t.get('qemu/qemu.pkr.hcl')).toContain('qemuargs         = [["-bios", "/usr/share/ovmf/OVMF.fd"]]');
+    expect(t.get('virtualbox-iso/virtualbox-iso.pkr.hcl')).toContain('"--firmware", "efi"');
+    expect(t.get('vmware-iso/vmware-iso.pkr.hcl')).toMatch(/^ {2}vmx_data\s+= \{ "firmware" = "efi" \}$/m);
+    // Elemental v1 installs for BIOS too: the VM keeps the ISO's BIOS boot.
+    expect((await published(join(GOLDEN, 'elemental-v1', 'derivative.yaml'))).get('virtualbox-iso/virtualbox-iso.pkr.hcl')).not.toContain('--firmware');
+  });
+
+  it('quotes hostile labels for YAML, then the shell, then HCL: the installer reads exactly the labels', async () => {
+    const hostile = {
+      oem: `O'; touch /tmp/pwned #`,
+      state: 'S"$(id)`id`\\',
+      recovery: 'R${var.x}%{if}{{ .Name }}',
+      persistent: 'P\nnext: line\ttab',
+      active: 'A: b # c',
+      passive: 'unused',
+      system: "'\\'",
+    };
+    const block = installProvisioner('elemental', toolkitEra('elemental', 'v1.1.8'), hostile);
+    expect(() => printHcl([], [block])).toThrow(/Go template/);
+    const printable = { ...hostile, recovery: 'R${var.x}%{if}{ .Name }' };
+    for (const [kind, era] of [
+      ['elemental', toolkitEra('elemental', 'v1.1.8')],
+      ['kairos-agent', toolkitEra('kairos', 'v3.7.2')],
+    ] as const) {
+      const hcl = printHcl([], [installProvisioner(kind, era, printable)]);
+      const config = (await writtenConfig(inlineCommands(hcl))) as { install: { partitions: Record<string, { label: string }>; system: { label: string } } };
+      expect(Object.fromEntries(Object.entries(config.install.partitions).map(([k, v]) => [k, v.label]))).toEqual({
+        oem: printable.oem,
+        recovery: printable.recovery,
+        state: printable.state,
+        persistent: printable.persistent,
+      });
+      expect(config.install.system.label).toBe(printable.active);
+      // Nothing of a label became HCL syntax: the block, its three attributes, its end.
+      expect(hcl.split('\n').filter((l) => l.trim() !== '')).toHaveLength(5);
+    }
+  });
+});
+
+describe('HCL templates derivc writes (Expr.template)', () => {
+  it('quote every literal part and interpolate only the variables derivc names', () => {
+    const printed = printHcl([], [{ type: 'x', labels: [], body: [['v', Expr.template(['a"${b}%{c}\\\n', Expr.variable('install_device'), '$'])]] }]);
+    expect(printed).toBe('\n\nx {\n  v = "a\\"$${b}%%{c}\\\\\\n${var.install_device}$"\n}\n');
+    expect(() => Expr.template(['{{ .Name }}'])).toThrow(/Go template/);
+    expect(() => Expr.variable('a}${b')).toThrow(/not an HCL identifier/);
+  });
+});
+
+describe('validate: a local builder that could not make a disk is refused before anything is built', () => {
+  const FACTS: BuildFacts = {
+    name: 'acme',
+    version: '1.0',
+    arch: 'amd64',
+    runtimeToolkit: true,
+    era: toolkitEra('elemental', 'v1.1.8'),
+    passwordUsers: ['root'],
+  };
+  const findings = (targets: Parameters<typeof irOf>[0], facts: Partial<BuildFacts>) => {
+    const { packer, iso, raw } = irOf(targets);
+    return validatePacker({ packer, iso, raw }, { ...FACTS, ...facts }).map((f) => [f.code, f.pointer, f.message]);
+  };
+
+  it('without a user Packer can log in as', () => {
+    expect(findings({ packer: { builders: ['qemu', 'amazon-ebs'] } }, { passwordUsers: [] })).toEqual([
+      [
+        'targets/packer-no-login',
+        '/system/users',
+        'packer logs in to the qemu VM over SSH with a password, and no user of this derivative has a `passwordHash`',
+      ],
+    ]);
+    // The cloud builders boot no live system: nobody logs in.
+    expect(findings({ packer: { builders: ['amazon-ebs', 'googlecompute'] } }, { passwordUsers: [] })).toEqual([]);
+  });
+
+  it('VirtualBox and VMware for a bare derivative: no installer, and no way to start from the raw disk', () => {
+    expect(findings({ packer: { builders: ['qemu', 'virtualbox-iso', 'vmware-iso'] } }, { runtimeToolkit: false, era: undefined })).toEqual([
+      [
+        'targets/packer-no-installer',
+        '/targets/packer/builders',
+        "virtualbox-iso installs from the live ISO, and a bare derivative has no installer: the VM's disk would stay empty",
+      ],
+      [
+        'targets/packer-no-installer',
+        '/targets/packer/builders',
+        "vmware-iso installs from the live ISO, and a bare derivative has no installer: the VM's disk would stay empty",
+      ],
+    ]);
+  });
+
+  it("a bare derivative's qemu VM smaller than the raw disk it starts from (Packer cannot shrink it)", () => {
+    const bare = { runtimeToolkit: false, era: undefined };
+    expect(findings({ raw: { size: '4GiB' }, packer: { builders: ['qemu'], qemu: { diskSize: '3GiB' } } }, bare)).toEqual([
+      ['targets/invalid-option', '/targets/packer/qemu/diskSize', '3GiB is smaller than the raw disk the qemu VM of a bare derivative starts from (4GiB)'],
+    ]);
+    expect(findings({ raw: { size: '4GiB' }, packer: { builders: ['qemu'], qemu: { diskSize: '4096MiB' } } }, bare)).toEqual([]);
+    // Installed from the ISO, the VM's disk only has to hold what the installer makes.
+    expect(findings({ raw: { size: '4GiB' }, packer: { builders: ['qemu'], qemu: { diskSize: '3GiB' } } }, {})).toEqual([]);
+  });
+
+  it('Elemental v1.3 and v2 from a BIOS-only ISO, or in a BIOS VirtualBox VM', () => {
+    const v2 = { era: toolkitEra('elemental', 'v2.3.2') };
+    expect(findings({ iso: { firmware: ['bios'] }, packer: { builders: ['qemu'] } }, v2)).toEqual([
+      ['targets/invalid-option', '/targets/iso/firmware', 'Elemental v2.3.2 installs for UEFI only, and the ISO the packer VM boots is made for bios only'],
+    ]);
+    expect(findings({ packer: { builders: ['virtualbox-iso'], virtualboxIso: { firmware: 'bios' } } }, v2)).toEqual([
+      ['targets/invalid-option', '/targets/packer/virtualboxIso/firmware', 'Elemental v2.3.2 installs for UEFI only, and this VM boots with BIOS'],
+    ]);
+    // From the v1.3 layout on (v1.2.0 in derivc's table); v1.1 installs for BIOS too.
+    expect(findings({ iso: { firmware: ['bios'] }, packer: { builders: ['qemu'] } }, { era: toolkitEra('elemental', 'v1.3.0') })).toEqual([
+      ['targets/invalid-option', '/targets/iso/firmware', 'Elemental v1.3.0 installs for UEFI only, and the ISO the packer VM boots is made for bios only'],
+    ]);
+    expect(findings({ iso: { firmware: ['bios'] }, packer: { builders: ['qemu'] } }, {})).toEqual([]);
+  });
+
+  it('at the line of the manifest, through derivc validate (users of an upstream count)', () => {
+    const host = new MemoryHost({
+      'derivative.yaml': `${HEAD_NO_USER}targets: {packer: {builders: [qemu]}}\n`,
+      'down.yaml':
+        'apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: down, version: "1.0"}\nbase: {derivative: up.yaml}\ntargets: {packer: {builders: [qemu]}}\n',
+      'up.yaml': HEAD,
+    });
+    const r = runCli(['validate', 'derivative.yaml'], { host });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('error[targets/packer-no-login]');
+    const down = runCli(['validate', 'down.yaml'], { host });
+    expect(down.stdout + down.stderr).not.toContain('packer-no-login');
+    expect(down.code).toBe(0);
   });
 });

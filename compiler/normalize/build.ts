@@ -174,7 +174,11 @@ export interface Build {
  * What the validator knows of a Build without reading a file (no source is opened or hashed):
  * enough for the targets to check their options in `derivc validate`. A Build is one.
  */
-export type BuildFacts = Pick<Build, 'name' | 'version' | 'arch'>;
+export type BuildFacts = Pick<Build, 'name' | 'version' | 'arch'> &
+  Partial<Pick<Build, 'runtimeToolkit' | 'era'>> & {
+    /** Users with a password hash in this manifest and its upstreams (who can log in with a password); undefined when not gathered. */
+    passwordUsers?: readonly string[];
+  };
 
 /** The architecture of a `base.platform` (stated or inherited); amd64 when none is. */
 export function archOf(platform: string | undefined): Arch {

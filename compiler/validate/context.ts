@@ -23,6 +23,8 @@ export interface UpstreamFacts {
   console?: string[];
   /** `base.platform` as the nearest manifest of the chain states it. */
   platform?: string;
+  /** Users with a `passwordHash` in the whole chain (the packer target logs in as one). */
+  passwordUsers: string[];
 }
 
 export interface RuleContext {

@@ -6,7 +6,7 @@ import type { Diagnostic, Result } from '../diagnostics.js';
 import { dedupeDiagnostics, hasErrors, sortDiagnostics } from '../diagnostics.js';
 import { obj, str, strings, type Obj } from '../data.js';
 import type { Family } from '../family.js';
-import { archOf } from '../normalize/build.js';
+import { archOf, type BuildFacts } from '../normalize/build.js';
 import type { Host } from '../host.js';
 import type { Manifest } from '../generated/manifest-types.js';
 import { parseYaml } from '../parse.js';
@@ -75,6 +75,16 @@ export interface ValidatedManifest {
 }
 
 /** `push(...list)` overflows the stack for very long lists (a manifest can yield 100k findings). */
+/** Names of `system.users` with a `passwordHash`, as far as the manifest is well formed. */
+function passwordUsers(manifest: Obj): string[] {
+  const users = obj(manifest['system'])?.['users'];
+  if (!Array.isArray(users)) return [];
+  return users.flatMap((u) => {
+    const name = str(obj(u)?.['name']);
+    return name !== undefined && str(obj(u)?.['passwordHash']) !== undefined ? [name] : [];
+  });
+}
+
 function append<T>(into: T[], items: readonly T[]): void {
   for (const item of items) into.push(item);
 }
@@ -226,10 +236,18 @@ export class ValidationSession {
       kernelArgs: [...(upstream?.facts.kernelArgs ?? []), ...strings(boot?.['cmdline'])],
       ...(console ? { console } : {}),
       ...(platform !== undefined ? { platform } : {}),
+      passwordUsers: [...(upstream?.facts.passwordUsers ?? []), ...passwordUsers(manifest)],
     };
     if (this.checks.length > 0) {
       const metadata = obj(manifest['metadata']);
-      const build = { name: str(metadata?.['name']) ?? '', version: str(metadata?.['version']) ?? '', arch: archOf(platform) };
+      const build: BuildFacts = {
+        name: str(metadata?.['name']) ?? '',
+        version: str(metadata?.['version']) ?? '',
+        arch: archOf(platform),
+        runtimeToolkit: facts.hasToolkit,
+        ...(era ? { era } : {}),
+        passwordUsers: facts.passwordUsers,
+      };
       for (const check of this.checks) append(diagnostics, check(ctx, build, diagnostics));
     }
     const validated: ValidatedManifest | undefined = hasErrors(diagnostics)

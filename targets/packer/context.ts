@@ -6,6 +6,7 @@ import type { Firmware, IsoOptions, PackerOptions, RawOptions } from '../../comp
 import { parseSize } from '../../compiler/units.js';
 import { isoFileName, mediaBaseName, rawFileName } from '../media-names.js';
 import type { TargetFinding } from '../target.js';
+import { needsUefi } from './builders/install.js';
 
 export type BuilderName = PackerOptions['builders'][number];
 
@@ -37,6 +38,7 @@ export interface Media {
   diskName: string;
   disk: string;
   diskFormat: 'raw' | 'qcow2';
+  diskFirmware: Firmware[];
   /** `targets.raw.size`, as the manifest writes it, and in bytes. */
   diskSize: string;
   diskBytes: number;
@@ -62,6 +64,7 @@ export function templateContext(build: Build, { packer, iso, raw }: PackerTarget
       diskName,
       disk: `${TO_MEDIA}${diskName}`,
       diskFormat: raw.format,
+      diskFirmware: [...raw.firmware],
       diskSize: raw.size,
       diskBytes: bytes(raw.size),
     },
@@ -137,6 +140,57 @@ export function validatePacker(options: PackerTargetOptions, build: BuildFacts):
       message: `virtualbox-iso boots with ${vbox === 'efi' ? 'UEFI' : 'BIOS'} firmware, and the ISO is made for ${options.iso.firmware.join(' and ')} only`,
       hint: `add \`${needed}\` to \`targets.iso.firmware\`, or change this`,
     });
+  }
+  findings.push(...localBuilderFindings(options, build));
+  return findings;
+}
+
+const FROM_ISO: readonly BuilderName[] = ['virtualbox-iso', 'vmware-iso'];
+
+/** What keeps a local builder (qemu, virtualbox-iso, vmware-iso) from making a disk that boots. */
+function localBuilderFindings({ packer, iso, raw }: PackerTargetOptions, build: BuildFacts): TargetFinding[] {
+  const local = packer.builders.filter((b) => b === 'qemu' || FROM_ISO.includes(b));
+  if (local.length === 0) return [];
+  const findings: TargetFinding[] = [];
+  if (build.passwordUsers !== undefined && build.passwordUsers.length === 0)
+    findings.push({
+      code: 'targets/packer-no-login',
+      pointer: '/system/users',
+      message: `packer logs in to the ${local.join(', ')} VM over SSH with a password, and no user of this derivative has a \`passwordHash\``,
+      hint: 'add a user with a `passwordHash` (root, or a user with passwordless sudo) to `system.users`',
+    });
+  if (build.runtimeToolkit === false)
+    for (const b of local.filter((x) => FROM_ISO.includes(x)))
+      findings.push({
+        code: 'targets/packer-no-installer',
+        pointer: '/targets/packer/builders',
+        message: `${b} installs from the live ISO, and a bare derivative has no installer: the VM's disk would stay empty`,
+        hint: 'use the qemu builder (it starts from the raw disk) or the ova target (a VM made from the raw disk), or give the derivative a toolkit',
+      });
+  const vmDisk = packer.qemu.diskSize;
+  if (build.runtimeToolkit === false && local.includes('qemu') && vmDisk !== undefined && bytes(vmDisk) < bytes(raw.size))
+    findings.push({
+      code: 'targets/invalid-option',
+      pointer: '/targets/packer/qemu/diskSize',
+      message: `${vmDisk} is smaller than the raw disk the qemu VM of a bare derivative starts from (${raw.size})`,
+      hint: `give at least ${raw.size}, or leave it out to take the raw disk's size`,
+    });
+  if (needsUefi(build)) {
+    const era = `Elemental ${build.era!.version} installs for UEFI only`;
+    if (!iso.firmware.includes('uefi'))
+      findings.push({
+        code: 'targets/invalid-option',
+        pointer: '/targets/iso/firmware',
+        message: `${era}, and the ISO the packer VM boots is made for ${iso.firmware.join(' and ')} only`,
+        hint: 'add `uefi` to `targets.iso.firmware`',
+      });
+    if (local.includes('virtualbox-iso') && packer.virtualboxIso.firmware === 'bios')
+      findings.push({
+        code: 'targets/invalid-option',
+        pointer: '/targets/packer/virtualboxIso/firmware',
+        message: `${era}, and this VM boots with BIOS`,
+        hint: 'use `efi`, or leave it out',
+      });
   }
   return findings;
 }

@@ -14,6 +14,17 @@ export class Expr {
   }
 
   static readonly string = new Expr('string');
+
+  /** A quoted template: literal parts (quoted by hclString) around variable references, `"text${var.x}"`. */
+  static template(parts: readonly (string | Expr)[]): Expr {
+    return new Expr(`"${parts.map((p) => (typeof p === 'string' ? literal(p) : `\${${p.text}}`)).join('')}"`);
+  }
+}
+
+/** A string's HCL-quoted body, for a template. */
+function literal(text: string): string {
+  if (text.includes('{{')) throw new UnquotableError(`"{{" in a Packer value would be read as a Go template: ${JSON.stringify(text)}`);
+  return hclString(text).slice(1, -1);
 }
 
 /** A string derivc wrote that Packer renders as a Go template (`{{ .Name }}`), unlike a value. */

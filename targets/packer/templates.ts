@@ -1,5 +1,5 @@
 // Every file of the packer directory, as text: per builder `<builder>/<builder>.pkr.hcl` and
-// `<builder>/variables.pkr.hcl` (a directory is one Packer configuration, and Packer wants a value
+// `<builder>/variables.pkr.hcl`, `<builder>/plugins.pkr.hcl` (a directory is one Packer configuration, and Packer wants a value
 // for every variable of a configuration: one per builder means a build asks only for its own
 // credentials), and README.md. Pure: same manifest, same bytes.
 
@@ -12,6 +12,7 @@ import { googlecompute } from './builders/google.js';
 import { qemu, virtualboxIso, vmwareIso } from './builders/local.js';
 import { BUILDER_NAMES, templateContext, type BuilderName, type PackerTargetOptions } from './context.js';
 import { printHcl } from './hcl.js';
+import { PLUGINS_FILE, pluginsFile } from './plugins.js';
 import { readmeFile } from './readme.js';
 import { variablesFile } from './variables.js';
 
@@ -53,9 +54,10 @@ export function packerFiles(build: Build, options: PackerTargetOptions): PackerF
     });
     files.push({
       path: `${name}/variables.pkr.hcl`,
-      content: variablesFile(build, new Set(t.variables)),
+      content: variablesFile(build, new Set(t.variables), t.defaults),
       title: `write the ${name} variables (credentials without a value)`,
     });
+    files.push({ path: `${name}/${PLUGINS_FILE}`, content: pluginsFile(build, name), title: `write the ${name} plugin requirements (Packer 1.7 and later)` });
   }
   files.push({ path: 'README.md', content: readmeFile(build, templates), title: 'write the README: how to run each build' });
   return files;

@@ -20,6 +20,7 @@ const CATALOG = {
     sensitive: false,
   },
   ssh_password: { description: 'Password of ssh_username on the live system.', sensitive: true },
+  install_device: { description: "The VM's disk as the live system names it: where the installer installs.", sensitive: false },
   aws_access_key: { description: "AWS access key id (empty: Packer's default chain of environment, shared profile, instance role).", sensitive: true },
   aws_secret_key: { description: 'AWS secret access key (empty: the default chain).', sensitive: true },
   aws_s3_bucket: { description: "S3 bucket, in the build's region, that VM Import reads the disk from.", sensitive: false },
@@ -40,8 +41,16 @@ export function ref(name: VariableName): Expr {
   return Expr.variable(name);
 }
 
-/** variables.pkr.hcl declaring exactly the variables the templates use, in catalog order. */
-export function variablesFile(build: Pick<Build, 'name' | 'version' | 'manifestName'>, used: ReadonlySet<VariableName>): string {
+/**
+ * variables.pkr.hcl declaring exactly the variables the templates use, in catalog order. Only a
+ * setting of the builder itself (the disk the VM shows) has a default; a credential or a site
+ * setting never has one.
+ */
+export function variablesFile(
+  build: Pick<Build, 'name' | 'version' | 'manifestName'>,
+  used: ReadonlySet<VariableName>,
+  defaults: Partial<Record<VariableName, string>> = {},
+): string {
   const blocks: Block[] = (Object.keys(CATALOG) as VariableName[])
     .filter((n) => used.has(n))
     .map((name) => ({
@@ -50,14 +59,15 @@ export function variablesFile(build: Pick<Build, 'name' | 'version' | 'manifestN
       body: [
         ['type', Expr.string],
         ['description', CATALOG[name].description],
+        ['default', defaults[name]],
         ['sensitive', CATALOG[name].sensitive ? true : undefined],
       ],
     }));
   return printHcl(
     [
       `derivc: Packer variables of ${commentText(build.name)} ${commentText(build.version)} (generated from ${commentText(build.manifestName)}; edit the manifest instead)`,
-      'No variable has a value here: pass each at build time with -var, a -var-file kept out of version control,',
-      'or PKR_VAR_<name> in the environment. Credentials are sensitive: Packer masks them in its output.',
+      'No credential or site setting has a value here: pass each at build time with -var, a -var-file kept out of',
+      'version control, or PKR_VAR_<name> in the environment. Credentials are sensitive: Packer masks them in its output.',
     ],
     blocks,
   );

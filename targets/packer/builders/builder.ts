@@ -11,6 +11,8 @@ export interface BuilderTemplate {
   blocks: Block[];
   /** Every `var.<name>` the blocks use. */
   variables: VariableName[];
+  /** Defaults of builder settings among them (never of a credential). */
+  defaults?: Partial<Record<VariableName, string>>;
   /** The builder's README section: what must exist first, the commands run in its directory, what they do. */
   readme: { needs: string; commands: string[]; notes: string };
 }

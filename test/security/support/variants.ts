@@ -175,7 +175,11 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
       raw: { format: 'raw', firmware: ['uefi', 'bios'], size: '8GiB', partitions: { oem: '64MiB', state: '4GiB', recovery: '2GiB', persistent: 'rest' } },
       ova: { cpus: 2, memory: '2GiB', diskSize: '16GiB', osType: 'otherLinux64Guest', firmware: 'bios', network: 'nat' },
       packer: {
-        builders: ['qemu', 'virtualbox-iso', 'vmware-iso', 'amazon-ebs', 'googlecompute', 'azure-arm'],
+        // VirtualBox and VMware install from the live ISO: a bare derivative has no installer (targets/packer-no-installer).
+        builders:
+          name === 'bare'
+            ? ['qemu', 'amazon-ebs', 'googlecompute', 'azure-arm']
+            : ['qemu', 'virtualbox-iso', 'vmware-iso', 'amazon-ebs', 'googlecompute', 'azure-arm'],
         qemu: { accelerator: 'kvm', cpus: 2, memory: '2GiB', diskSize: '20GiB', headless: true, format: 'qcow2' },
         virtualboxIso: { cpus: 2, memory: '2GiB', diskSize: '20GiB', headless: true, guestOsType: 'OpenSUSE_64', firmware: 'efi' },
         vmwareIso: { cpus: 2, memory: '2GiB', diskSize: '20GiB', guestOsType: 'opensuse-64', hardwareVersion: 19 },

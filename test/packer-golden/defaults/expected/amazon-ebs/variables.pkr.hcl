@@ -1,6 +1,6 @@
 # derivc: Packer variables of acme 1.0 (generated from derivative.yaml; edit the manifest instead)
-# No variable has a value here: pass each at build time with -var, a -var-file kept out of version control,
-# or PKR_VAR_<name> in the environment. Credentials are sensitive: Packer masks them in its output.
+# No credential or site setting has a value here: pass each at build time with -var, a -var-file kept out of
+# version control, or PKR_VAR_<name> in the environment. Credentials are sensitive: Packer masks them in its output.
 
 variable "aws_access_key" {
   type        = string

@@ -1,4 +1,4 @@
-# derivc: Packer template of acme 1.0: a VirtualBox VM (OVF), from the live ISO (generated from derivative.yaml; edit the manifest instead)
+# derivc: Packer template of acme 1.0: a VirtualBox VM (OVF), installed from the live ISO (generated from derivative.yaml; edit the manifest instead)
 # Run it in this directory, as ../README.md says.
 
 source "virtualbox-iso" "iso" {
@@ -13,14 +13,21 @@ source "virtualbox-iso" "iso" {
   hard_drive_interface = "sata"
   headless             = true
   guest_additions_mode = "disable"
+  vboxmanage           = [["modifyvm", "{{ .Name }}", "--firmware", "efi"]]
   communicator         = "ssh"
   ssh_username         = var.ssh_username
   ssh_password         = var.ssh_password
   ssh_timeout          = "20m"
-  shutdown_command     = "poweroff"
+  shutdown_command     = "if [ \"$(id -u)\" -eq 0 ]; then poweroff; else sudo -n poweroff; fi"
 }
 
 build {
   name    = "virtualbox-iso"
   sources = ["source.virtualbox-iso.iso"]
+
+  provisioner "shell" {
+    environment_vars = ["DERIVC_INSTALL_DEVICE=${var.install_device}"]
+    execute_command  = "chmod +x '{{ .Path }}'; if [ \"$(id -u)\" -eq 0 ]; then {{ .Vars }} '{{ .Path }}'; else sudo -n env {{ .Vars }} '{{ .Path }}'; fi"
+    inline           = ["mkdir -p /tmp/derivc-install", "printf '%s\\n' install: '  partitions:' '    oem:' '      label: \"COS_OEM\"' '    recovery:' '      label: \"COS_RECOVERY\"' '    state:' '      label: \"COS_STATE\"' '    persistent:' '      label: \"COS_PERSISTENT\"' '  recovery-system:' '    label: \"COS_SYSTEM\"' > /tmp/derivc-install/config.yaml", "elemental --config-dir /tmp/derivc-install install \"$DERIVC_INSTALL_DEVICE\""]
+  }
 }

@@ -1,4 +1,4 @@
-# derivc: Packer template of acme 1.0: a VMware VM (VMX), from the live ISO (generated from derivative.yaml; edit the manifest instead)
+# derivc: Packer template of acme 1.0: a VMware VM (VMX), installed from the live ISO (generated from derivative.yaml; edit the manifest instead)
 # Run it in this directory, as ../README.md says.
 
 source "vmware-iso" "iso" {
@@ -12,14 +12,21 @@ source "vmware-iso" "iso" {
   disk_size         = 8192
   disk_adapter_type = "sata"
   headless          = true
+  vmx_data          = { "firmware" = "efi" }
   communicator      = "ssh"
   ssh_username      = var.ssh_username
   ssh_password      = var.ssh_password
   ssh_timeout       = "20m"
-  shutdown_command  = "poweroff"
+  shutdown_command  = "if [ \"$(id -u)\" -eq 0 ]; then poweroff; else sudo -n poweroff; fi"
 }
 
 build {
   name    = "vmware-iso"
   sources = ["source.vmware-iso.iso"]
+
+  provisioner "shell" {
+    environment_vars = ["DERIVC_INSTALL_DEVICE=${var.install_device}"]
+    execute_command  = "chmod +x '{{ .Path }}'; if [ \"$(id -u)\" -eq 0 ]; then {{ .Vars }} '{{ .Path }}'; else sudo -n env {{ .Vars }} '{{ .Path }}'; fi"
+    inline           = ["mkdir -p /tmp/derivc-install", "printf '%s\\n' install: '  partitions:' '    oem:' '      label: \"COS_OEM\"' '    recovery:' '      label: \"COS_RECOVERY\"' '    state:' '      label: \"COS_STATE\"' '    persistent:' '      label: \"COS_PERSISTENT\"' '  recovery-system:' '    label: \"COS_SYSTEM\"' > /tmp/derivc-install/config.yaml", "elemental --config-dir /tmp/derivc-install install \"$DERIVC_INSTALL_DEVICE\""]
+  }
 }

@@ -1,6 +1,6 @@
 # derivc: Packer variables of acme-os 2.1.0_rc1 (generated from derivative.yaml; edit the manifest instead)
-# No variable has a value here: pass each at build time with -var, a -var-file kept out of version control,
-# or PKR_VAR_<name> in the environment. Credentials are sensitive: Packer masks them in its output.
+# No credential or site setting has a value here: pass each at build time with -var, a -var-file kept out of
+# version control, or PKR_VAR_<name> in the environment. Credentials are sensitive: Packer masks them in its output.
 
 variable "ssh_username" {
   type        = string
@@ -11,4 +11,10 @@ variable "ssh_password" {
   type        = string
   description = "Password of ssh_username on the live system."
   sensitive   = true
+}
+
+variable "install_device" {
+  type        = string
+  description = "The VM's disk as the live system names it: where the installer installs."
+  default     = "/dev/vda"
 }

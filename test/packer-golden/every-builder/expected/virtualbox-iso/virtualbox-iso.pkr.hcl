@@ -1,4 +1,4 @@
-# derivc: Packer template of acme-os 2.1.0_rc1: a VirtualBox VM (OVF), from the live ISO (generated from derivative.yaml; edit the manifest instead)
+# derivc: Packer template of acme-os 2.1.0_rc1: a VirtualBox VM (OVF), installed from the live ISO (generated from derivative.yaml; edit the manifest instead)
 # Run it in this directory, as ../README.md says.
 
 source "virtualbox-iso" "iso" {
@@ -18,10 +18,16 @@ source "virtualbox-iso" "iso" {
   ssh_username         = var.ssh_username
   ssh_password         = var.ssh_password
   ssh_timeout          = "20m"
-  shutdown_command     = "poweroff"
+  shutdown_command     = "if [ \"$(id -u)\" -eq 0 ]; then poweroff; else sudo -n poweroff; fi"
 }
 
 build {
   name    = "virtualbox-iso"
   sources = ["source.virtualbox-iso.iso"]
+
+  provisioner "shell" {
+    environment_vars = ["DERIVC_INSTALL_DEVICE=${var.install_device}"]
+    execute_command  = "chmod +x '{{ .Path }}'; if [ \"$(id -u)\" -eq 0 ]; then {{ .Vars }} '{{ .Path }}'; else sudo -n env {{ .Vars }} '{{ .Path }}'; fi"
+    inline           = ["mkdir -p /tmp/derivc-install", "printf '%s\\n' install: '  partitions:' '    oem:' '      label: \"ACME_OEM\"' '    recovery:' '      label: \"ACME_RECOVERY\"' '    state:' '      label: \"ACME_STATE\"' '    persistent:' '      label: \"ACME_PERSISTENT\"' '  system:' '    label: \"ACME_ACTIVE\"' '  recovery-system:' '    label: \"ACME_SYSTEM\"' > /tmp/derivc-install/config.yaml", "cos-installer --config-dir /tmp/derivc-install \"$DERIVC_INSTALL_DEVICE\""]
+  }
 }

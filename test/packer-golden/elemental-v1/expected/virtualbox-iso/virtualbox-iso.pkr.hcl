@@ -1,0 +1,32 @@
+# derivc: Packer template of acme 1.1: a VirtualBox VM (OVF), installed from the live ISO (generated from derivative.yaml; edit the manifest instead)
+# Run it in this directory, as ../README.md says.
+
+source "virtualbox-iso" "iso" {
+  iso_url              = "../../acme-1.1.iso"
+  iso_checksum         = "file:../../acme-1.1.iso.sha256"
+  output_directory     = "output-virtualbox-iso"
+  vm_name              = "acme-1.1"
+  guest_os_type        = "Linux_64"
+  cpus                 = 2
+  memory               = 2048
+  disk_size            = 8192
+  hard_drive_interface = "sata"
+  headless             = true
+  guest_additions_mode = "disable"
+  communicator         = "ssh"
+  ssh_username         = var.ssh_username
+  ssh_password         = var.ssh_password
+  ssh_timeout          = "20m"
+  shutdown_command     = "if [ \"$(id -u)\" -eq 0 ]; then poweroff; else sudo -n poweroff; fi"
+}
+
+build {
+  name    = "virtualbox-iso"
+  sources = ["source.virtualbox-iso.iso"]
+
+  provisioner "shell" {
+    environment_vars = ["DERIVC_INSTALL_DEVICE=${var.install_device}"]
+    execute_command  = "chmod +x '{{ .Path }}'; if [ \"$(id -u)\" -eq 0 ]; then {{ .Vars }} '{{ .Path }}'; else sudo -n env {{ .Vars }} '{{ .Path }}'; fi"
+    inline           = ["mkdir -p /tmp/derivc-install", "printf '%s\\n' install: '  partitions:' '    oem:' '      label: \"COS_OEM\"' '    recovery:' '      label: \"COS_RECOVERY\"' '    state:' '      label: \"COS_STATE\"' '    persistent:' '      label: \"COS_PERSISTENT\"' '  system:' '    label: \"COS_ACTIVE\"' '  recovery-system:' '    label: \"COS_SYSTEM\"' > /tmp/derivc-install/config.yaml", "elemental --config-dir /tmp/derivc-install install \"$DERIVC_INSTALL_DEVICE\""]
+  }
+}
