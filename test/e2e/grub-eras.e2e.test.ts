@@ -8,7 +8,7 @@
 // (before any init runs), then QEMU is killed; the line must carry the era's own arguments.
 // Under DERIVC_E2E=1 a missing tool, Engine or reference file fails the suite.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,20 @@ function commandLine(consoleTail: string): string[] {
   const m = consoleTail.match(/Command line: (.*)\n/);
   if (!m) throw new Error(`no \`Command line:\` on the console:\n${consoleTail.slice(-2000)}`);
   return m[1]!.trim().split(/\s+/);
+}
+
+/** Processes whose command line mentions this run's folder: QEMUs left running. */
+function leftovers(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && p !== String(process.pid))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(dir)) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
 }
 
 const timings: { run: string; ms: number }[] = [];
@@ -178,5 +192,9 @@ describe.skipIf(!ready)('each toolkit era boots the kernel command line its own 
       expect(args[0]).toBe(`BOOT_IMAGE=(${entry.device})/boot/vmlinuz`);
       for (const required of entry.required) expect(args, `${era.name} ${kind} ${firmware}: ${args.join(' ')}`).toContain(required);
     });
+  });
+
+  it('leaves no QEMU running', () => {
+    expect(leftovers()).toEqual([]);
   });
 });
