@@ -1,6 +1,7 @@
 // The plan (`derivc plan`): one versioned JSON object saying what derivc would do, and the human
 // view rendered from it alone — so the two can never disagree.
 
+import type { BootArgsPlan } from '../compiler/emit/bootargs.js';
 import { describeAction } from '../targets/actions.js';
 import type { TargetPlan } from '../targets/target.js';
 
@@ -16,6 +17,11 @@ export interface Plan {
   tags: string[];
   compile: { files: PlanFile[] };
   build: { steps: { comment: string; lines: string[] }[] };
+  /**
+   * The bootargs file the image's GRUB reads last and what derivc does to it: writes it, replaces
+   * the toolkit's (cOS era), appends its block to the toolkit's, or keeps it. Null when unknown.
+   */
+  bootArgs: BootArgsPlan | null;
   /** Media derivc would make: the targets the manifest enables (or `--target` names), each with its steps. */
   targets: PlanTarget[];
 }
@@ -59,6 +65,8 @@ export function renderPlan(plan: Plan): string {
     for (const line of step.lines) for (const part of line.split('\n')) out.push(`       ${part}`);
   });
 
+  if (plan.bootArgs) out.push('', `boot arguments: ${describeBootArgs(plan.bootArgs)}`);
+
   out.push(
     '',
     plan.targets.length === 0
@@ -78,6 +86,21 @@ export function renderPlan(plan: Plan): string {
     });
   }
   return out.join('\n') + '\n';
+}
+
+/** One sentence a reviewer reads: which toolkit file derivc replaces, appends to or leaves alone. */
+function describeBootArgs(b: BootArgsPlan): string {
+  const toolkit = b.toolkit ?? 'the toolkit';
+  switch (b.action) {
+    case 'write':
+      return `derivc writes ${b.file} complete (no toolkit ships one)`;
+    case 'replace':
+      return `derivc writes ${b.file} complete, replacing the one ${toolkit} ships`;
+    case 'append':
+      return `derivc appends the manifest's kernel arguments to ${b.file}, which ${toolkit} ships and its GRUB reads last; the toolkit's content stays`;
+    case 'keep':
+      return `${b.file} stays as ${toolkit} and the upstream derivatives left it (this manifest adds no kernel arguments)`;
+  }
 }
 
 function count(n: number, noun: string, plural = `${noun}s`): string {

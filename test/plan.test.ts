@@ -50,7 +50,7 @@ function planJson(file?: string): Plan {
 describe('derivc plan --format json', () => {
   it('is one versioned object with the manifest, identity, compiled files, build steps and targets', () => {
     const plan = planJson();
-    expect(Object.keys(plan)).toEqual(['planVersion', 'manifest', 'name', 'version', 'buildId', 'from', 'tags', 'compile', 'build', 'targets']);
+    expect(Object.keys(plan)).toEqual(['planVersion', 'manifest', 'name', 'version', 'buildId', 'from', 'tags', 'compile', 'build', 'bootArgs', 'targets']);
     expect(plan).toMatchObject({
       planVersion: 1,
       manifest: 'derivative.yaml',
@@ -150,6 +150,7 @@ describe('derivc plan (pretty)', () => {
           { comment: 'image labels', lines: ['LABEL "a"="1"', 'LABEL "b"="2"'] },
         ],
       },
+      bootArgs: { file: '/etc/elemental/bootargs.cfg', action: 'append', toolkit: 'Elemental v2.3.2' },
       targets: [],
     };
     expect(renderPlan(plan)).toBe(
@@ -171,6 +172,8 @@ describe('derivc plan (pretty)', () => {
         '  2. image labels',
         '       LABEL "a"="1"',
         '       LABEL "b"="2"',
+        '',
+        "boot arguments: derivc appends the manifest's kernel arguments to /etc/elemental/bootargs.cfg, which Elemental v2.3.2 ships and its GRUB reads last; the toolkit's content stays",
         '',
         'targets: none (the manifest enables none; `--target iso` plans one)',
         '',

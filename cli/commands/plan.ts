@@ -51,6 +51,7 @@ export function planOf(manifest: string, output: CompileOutput, targets: PlanTar
       })),
     },
     build: { steps: output.steps.map((s) => ({ comment: s.comment, lines: [...s.lines] })) },
+    bootArgs: output.bootArgs ? { ...output.bootArgs } : null,
     targets,
   };
 }

@@ -6,6 +6,7 @@ import { FAMILY_INFO, repoPath } from '../families.js';
 import { dockerfileTemplate } from '../generated/templates.js';
 import type { Build } from '../normalize/build.js';
 import { dockerExec, dockerPath, dockerString, envAssignment } from '../quote.js';
+import { BOOTARGS_APPEND_SCRIPT, BOOTARGS_APPENDIX, bootargsAppendix, bootFileOf } from './bootargs.js';
 import { generatedBy } from './header.js';
 import { buildTimeSystem } from './system-build-time.js';
 
@@ -19,7 +20,12 @@ export interface Step {
 const sh = (script: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])}`;
 const script = (path: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', path, ...args])}`;
 
-export function dockerfile(build: Build): { text: string; steps: Step[] } {
+export interface DockerfileOptions {
+  /** The build context has a rootfs/ tree (a downstream that changes nothing the root reads has none). */
+  rootfs: boolean;
+}
+
+export function dockerfile(build: Build, options: DockerfileOptions): { text: string; steps: Step[] } {
   const family = FAMILY_INFO[build.family];
   const stages: string[] = [];
   const steps: Step[] = [];
@@ -87,7 +93,16 @@ export function dockerfile(build: Build): { text: string; steps: Step[] } {
     lines: ['COPY boot/ /', script('/usr/lib/derivc/initrd.sh')],
     pointer: '/base',
   });
-  steps.push({ comment: '/system/oem, boot arguments, upgrade defaults', lines: ['COPY rootfs/ /'], pointer: '' });
+  if (options.rootfs) steps.push({ comment: '/system/oem, boot arguments, upgrade defaults', lines: ['COPY rootfs/ /'], pointer: '' });
+  const bootFile = bootFileOf(build.era?.boot);
+  if (bootFile.mode === 'append' && bootargsAppendix(build)) {
+    // The toolkit's file exists only now; its content stays, the manifest's arguments follow it.
+    steps.push({
+      comment: `boot arguments appended to the toolkit's ${bootFile.path} (its GRUB reads it last)`,
+      lines: [script(BOOTARGS_APPEND_SCRIPT, bootFile.path, BOOTARGS_APPENDIX)],
+      pointer: '/boot',
+    });
+  }
 
   if (!build.runtimeToolkit) {
     const system = buildTimeSystem(build);

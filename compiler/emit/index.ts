@@ -4,12 +4,13 @@ import type { Diagnostic, Result } from '../diagnostics.js';
 import type { Build } from '../normalize/build.js';
 import { parseYaml } from '../parse.js';
 import { checkCloudConfigSchema } from '../validate/schema.js';
-import { bootargs, BOOTARGS_PATH } from './bootargs.js';
+import { bootargs, bootArgsPlan, BOOTARGS_APPENDIX_PATH, bootargsAppendix, BOOTARGS_PATH, bootFileOf } from './bootargs.js';
 import { contentDigest } from './build-id.js';
 import { dockerfile, repoFiles, sealDockerfile, type Step } from './dockerfile.js';
 import { generatedBy } from './header.js';
 import { OEM_DIR, oemFiles } from './oem.js';
 import { ADD_USER_SH } from './scripts/add-user.js';
+import { BOOTARGS_APPEND_SH } from './scripts/bootargs-append.js';
 import { INITRD_SH } from './scripts/initrd.js';
 import { OS_RELEASE_SH } from './scripts/os-release.js';
 import { buildTimeSystemFiles } from './system-build-time.js';
@@ -36,8 +37,6 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
   const text = (path: string, content: string, pointer = '', mode = 0o644) => files.push({ path, content, mode, origin: origin(pointer) });
   const header = generatedBy(build);
 
-  const docker = dockerfile(build);
-  text('Dockerfile', docker.text);
   for (const r of repoFiles(build)) text(`repos${r.path}`, r.text, '/packages/repositories');
   if (build.toolkit.source === 'luet') {
     const luet = { repositories: [{ name: 'cos', type: 'docker', enable: true, priority: 1, urls: [build.toolkit.repository] }] };
@@ -66,7 +65,11 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
     files.push({ path: `${OEM_DIR}/${f.relative}`, content: f.content, mode: 0o644, origin: origin('/oemDir') });
   }
 
-  text(BOOTARGS_PATH, bootargs(build), '/boot');
+  if (bootFileOf(build.era?.boot).mode === 'complete') text(BOOTARGS_PATH, bootargs(build), '/boot');
+  else {
+    const appendix = bootargsAppendix(build);
+    if (appendix) text(BOOTARGS_APPENDIX_PATH, appendix, '/boot');
+  }
   if (build.upgrade) {
     text('rootfs/etc/cos-upgrade-image', `${header}\n${cosUpgradeImage(build.upgrade)}`, '/upgrade');
     // 90_: after the toolkit's own config.d files, which elemental merges in name order.
@@ -80,6 +83,10 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
   script('boot', 'initrd.sh', INITRD_SH);
   if (build.boot.grubEntryName) script('rootfs', 'os-release.sh', OS_RELEASE_SH);
   if (!build.runtimeToolkit && build.system.users.length) script('rootfs', 'add-user.sh', ADD_USER_SH);
+  if (files.some((f) => f.path === BOOTARGS_APPENDIX_PATH)) script('rootfs', 'bootargs-append.sh', BOOTARGS_APPEND_SH);
+
+  const docker = dockerfile(build, { rootfs: files.some((f) => f.path.startsWith('rootfs/')) });
+  text('Dockerfile', docker.text);
 
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { value: { files, steps: docker.steps }, diagnostics };
@@ -101,6 +108,7 @@ export function seal(build: Build, draft: Draft, buildId: string, version: strin
     platform: build.platform,
     args: Object.fromEntries(build.args),
     steps: sealed.steps,
+    bootArgs: bootArgsPlan(build),
   };
 }
 

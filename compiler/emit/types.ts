@@ -2,6 +2,7 @@
 // with what is on disk for --check, or diffed for `derivc diff`).
 
 import type { SourceContent } from '../checked-file.js';
+import type { BootArgsPlan } from './bootargs.js';
 
 /**
  * What a generated file holds: text, bytes, or a file the manifest names as the Host checked it
@@ -37,6 +38,8 @@ export interface CompileOutput {
   args: Record<string, string>;
   /** The Dockerfile's steps after FROM, in order: what `derivc plan` shows. */
   steps: { comment: string; lines: string[]; pointer: string }[];
+  /** Which bootargs file the image's GRUB reads last, and whether derivc writes, replaces or appends to it. */
+  bootArgs?: BootArgsPlan;
 }
 
 /** The file derivc writes into every output directory; lists what it wrote (for stale-file removal). */

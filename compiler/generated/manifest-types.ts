@@ -1081,7 +1081,7 @@ export interface Boot {
    */
   grubEntryName?: string;
   /**
-   * Extra kernel arguments, appended in /etc/cos/bootargs.cfg. With `console` (and the upstream derivatives' arguments) they may take at most 1535 bytes: the kernel reads 2047 bytes of its command line, and 512 are kept for the boot loader's, the toolkit's and derivc's own.
+   * Extra kernel arguments, added to the kernel command line the bootargs file of the image's toolkit era sets (derivc's own /etc/cos/bootargs.cfg without a toolkit or with cOS; a block appended to the Elemental or Kairos toolkit's file). With `console` (and the upstream derivatives' arguments) they may take at most 1535 bytes: the kernel reads 2047 bytes of its command line, and 512 are kept for the boot loader's, the toolkit's and derivc's own.
    *
    * @maxItems 256
    *

@@ -129,7 +129,22 @@ export interface Build {
   /** Raw yip stages as the manifest wrote them (keys sorted on output). */
   stages?: Record<string, unknown>;
   oemFiles: OemFileIR[];
-  boot: { grubEntryName?: string; cmdline: string[]; console: string[]; labels: Labels; customLabels: boolean; selinux: boolean };
+  /**
+   * `cmdline` is the whole chain's, `console` and `selinux` the nearest manifest's: what a complete
+   * bootargs.cfg carries. `own` is what this manifest's block adds where the toolkit's own file is
+   * appended to (every manifest of a chain appends one; an upstream's stays): its own `cmdline`,
+   * and `console`/`selinux` where it states them — the first derivative of a chain with their
+   * defaults — and `boot.labels.oem` where it states one.
+   */
+  boot: {
+    grubEntryName?: string;
+    cmdline: string[];
+    console: string[];
+    labels: Labels;
+    customLabels: boolean;
+    selinux: boolean;
+    own: { cmdline: string[]; console?: string[]; selinux?: boolean; oemLabel?: string };
+  };
   upgrade?: UpgradeIR;
   tags: string[];
   args: [string, string][];

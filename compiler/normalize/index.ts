@@ -26,6 +26,7 @@ import {
 export const DEFAULT_LUET_IMAGE = 'quay.io/luet/base:0.32.0';
 export const DEFAULT_LUET_PACKAGES = ['meta/cos-minimal'];
 export const DEFAULT_ELEMENTAL_BINARY = '/usr/bin/elemental';
+export const DEFAULT_CONSOLE: readonly string[] = ['tty1', 'ttyS0'];
 
 /** OCI tags cannot carry `+` (semver build metadata); `_` is the usual stand-in. */
 export function tagOf(version: string): string {
@@ -93,15 +94,16 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     ...(layout ? { layout } : {}),
     ...(m.stages ? { stages: m.stages as Record<string, unknown> } : {}),
     oemFiles,
-    // bootargs.cfg is written whole, so a downstream carries its upstreams' kernel arguments on;
+    // A complete bootargs.cfg replaces the upstream's, so a downstream carries its upstreams' kernel arguments on;
     // GRUB_ENTRY_NAME is only set where stated (an upstream's stays in /etc/os-release).
     boot: {
       ...(m.boot?.grubEntryName ? { grubEntryName: m.boot.grubEntryName } : {}),
       cmdline: chain.flatMap((x) => x.boot?.cmdline ?? []),
-      console: [...(nearest((x) => x.boot?.console) ?? ['tty1', 'ttyS0'])],
+      console: [...(nearest((x) => x.boot?.console) ?? DEFAULT_CONSOLE)],
       labels,
       customLabels: Object.entries(labels).some(([k, l]) => DEFAULT_LABELS[k as keyof Labels] !== l),
       selinux: nearest((x) => x.boot?.selinux) ?? false,
+      own: ownBootArgs(m.boot, upstream !== undefined),
     },
     ...(upgrade ? { upgrade } : {}),
     tags,
@@ -148,6 +150,18 @@ function namedFiles(v: ValidatedManifest, host: Host, diagnostics: Diagnostic[])
     else oemFiles.push({ relative: f.relative, content: opened.bytes! });
   }
   return { files, overlay, oemFiles };
+}
+
+/** The kernel arguments this manifest's own block appends (see Build.boot.own). */
+function ownBootArgs(boot: ValidatedManifest['manifest']['boot'], downstream: boolean): Build['boot']['own'] {
+  const console = boot?.console ?? (downstream ? undefined : DEFAULT_CONSOLE);
+  const selinux = boot?.selinux ?? (downstream ? undefined : false);
+  return {
+    cmdline: [...(boot?.cmdline ?? [])],
+    ...(console ? { console: [...console] } : {}),
+    ...(selinux !== undefined ? { selinux } : {}),
+    ...(boot?.labels?.oem !== undefined ? { oemLabel: boot.labels.oem } : {}),
+  };
 }
 
 /** This manifest, then its upstream, then that one's upstream… */
