@@ -1,12 +1,15 @@
 // Proof by GRUB, per toolkit era: no toolkit image can be pulled here, but GRUB can run each era's
-// real boot configuration. For every era under ../shared/reference/toolkit-boot/, a disk laid out
-// as that era's installer leaves it (its grub.cfg where its GRUB reads it, its env files, labels
-// and image paths; grub-eras.ts says which file comes from where) carries system images holding
-// the bare example's kernel and initrd and the bootargs file the era's GRUB sources last. Each
-// entry — active, passive, recovery, picked with `next_entry` in OEM's /grubenv as the toolkits
-// themselves pick one — boots under SeaBIOS and OVMF until the kernel prints its `Command line:`
-// (before any init runs), then QEMU is killed; the line must carry the era's own arguments.
-// Under DERIVC_E2E=1 a missing tool, Engine or reference file fails the suite.
+// real boot configuration. For every era under ../shared/reference/toolkit-boot/, a manifest of
+// that era (a distinctive `boot.cmdline`, two consoles, selinux on) is compiled, and a disk laid
+// out as that era's installer leaves it (its grub.cfg where its GRUB reads it, its env files,
+// labels and image paths; grub-eras.ts says which file comes from where) carries system images
+// holding the bare example's kernel and initrd and the bootargs file the era's GRUB sources last,
+// as derivc leaves it: derivc's own (bare, cOS) or the toolkit's with derivc's block appended.
+// Each entry — active, passive, recovery, picked with `next_entry` in OEM's /grubenv as the
+// toolkits themselves pick one — boots under SeaBIOS and OVMF until the kernel prints its
+// `Command line:` (before any init runs), then QEMU is killed. The line must carry the era's own
+// arguments and the manifest's, the manifest's winning. Under DERIVC_E2E=1 a missing tool, Engine
+// or reference file fails the suite.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -15,6 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeHost } from '../../cli/node-host.js';
 import { compile } from '../../compiler/compile.js';
+import { bootargs, bootargsAppendix, bootFileOf } from '../../compiler/emit/bootargs.js';
 import type { Build } from '../../compiler/normalize/build.js';
 import { ValidationSession } from '../../compiler/validate/index.js';
 import type { Firmware } from '../../compiler/normalize/targets.js';
@@ -72,9 +76,24 @@ function compileEra(era: Era): Build {
   return c.value.build;
 }
 
-/** The bootargs file as it is in the image: the toolkit's own. */
-function imageBootargs(era: Era): string {
-  return era.toolkitBootargs.text();
+/**
+ * The bootargs file the era's GRUB sources last, as derivc leaves it in the image: its own
+ * complete file (bare and cOS), or the toolkit's file with derivc's block appended as
+ * /usr/lib/derivc/bootargs-append.sh appends it (a newline first when the file lacks its last).
+ */
+function imageBootargs(era: Era, build: Build): string {
+  const file = bootFileOf(build.era?.boot);
+  expect(file.path).toBe(era.toolkitBootargs.path);
+  if (file.mode === 'complete') return bootargs(build);
+  const own = era.toolkitBootargs.text();
+  const appendix = bootargsAppendix(build);
+  expect(appendix).not.toBe('');
+  return `${own}${own === '' || own.endsWith('\n') ? '' : '\n'}${appendix}`;
+}
+
+/** What the manifest's `boot` puts on every entry's command line (eraManifest). */
+function manifestArgs(era: Era): string[] {
+  return ['console=tty1', 'console=ttyS0,115200', 'security=selinux', 'selinux=1', `derivc.proof=${era.name}`];
 }
 
 /** The kernel's `Command line:` as the serial console showed it, split into arguments. */
@@ -136,17 +155,19 @@ describe.skipIf(!ready)('each toolkit era boots the kernel command line its own 
   describe.each(ERAS.map((era) => [era.name, era] as const))('%s', (_, era) => {
     const work = join(dir, era.name);
     let disk: Disk;
+    let bootFile: string;
 
     beforeAll(async () => {
       const build = compileEra(era);
       expect(build.era?.boot).toBe(era.boot);
+      bootFile = imageBootargs(era, build);
       disk = await timed(`${era.name}: disk`, async () => {
         const tree: Tree = {
           '/boot/vmlinuz': { copy: files.kernel },
           '/boot/initrd': { copy: files.initrd },
           '/etc/os-release': { text: files.osRelease },
           ...era.imageExtras(files.osRelease),
-          [era.toolkitBootargs.path]: { text: imageBootargs(era) },
+          [era.toolkitBootargs.path]: { text: bootFile },
         };
         const images: EraImages = {
           active: (await ext2(work, 'active', tree, 'COS_ACTIVE')).file,
@@ -154,7 +175,7 @@ describe.skipIf(!ready)('each toolkit era boots the kernel command line its own 
           recovery: era.recovery === 'squashfs' ? await squashfs(work, 'recovery', tree) : (await ext2(work, 'recovery', tree, 'COS_SYSTEM')).file,
           kernel: files.kernel,
           initrd: files.initrd,
-          bootargs: imageBootargs(era),
+          bootargs: bootFile,
         };
         const made = await makeDisk(work, era.layout(images));
         for (const image of [images.active, images.passive, images.recovery]) await rm(image, { force: true });
@@ -190,7 +211,13 @@ describe.skipIf(!ready)('each toolkit era boots the kernel command line its own 
       const args = commandLine(result.consoleTail);
       // The kernel came from inside the entry's image (or, Elemental v2's recovery, its partition).
       expect(args[0]).toBe(`BOOT_IMAGE=(${entry.device})/boot/vmlinuz`);
-      for (const required of entry.required) expect(args, `${era.name} ${kind} ${firmware}: ${args.join(' ')}`).toContain(required);
+      const line = `${era.name} ${kind} ${firmware}: ${args.join(' ')}`;
+      for (const required of entry.required) expect(args, line).toContain(required);
+      for (const wanted of manifestArgs(era)) expect(args, line).toContain(wanted);
+      // The manifest's settings win where the era's own files set the same key: the kernel takes the
+      // last `selinux=`, and the last `console=` becomes /dev/console.
+      expect(args.filter((a) => a.startsWith('selinux=')).at(-1), line).toBe('selinux=1');
+      expect(args.filter((a) => a.startsWith('console=')).at(-1), line).toBe('console=ttyS0,115200');
     });
   });
 
