@@ -145,11 +145,11 @@ describe.skipIf(!ready)('each toolkit era boots the kernel command line its own 
       const r = await runCliAsync(['build', EXAMPLE, '-o', join(dir, 'example')], { docker: () => docker, env: { PATH: process.env['PATH'] ?? '' } });
       if (r.code !== 0) throw new Error(`derivc build ${EXAMPLE} failed:\n${r.stderr}`);
     }
-    const read = await docker.readFiles!(EXAMPLE_IMAGE, ['/boot/vmlinuz', '/boot/initrd', '/etc/os-release']);
+    const read = await docker.readFiles!(EXAMPLE_IMAGE, ['/boot/vmlinuz', '/boot/initrd', '/usr/lib/os-release']);
     const need = (path: string) => read.get(path) ?? expect.fail(`${EXAMPLE_IMAGE} has no ${path}`);
     writeFileSync(files.kernel, need('/boot/vmlinuz'));
     writeFileSync(files.initrd, need('/boot/initrd'));
-    files.osRelease = new TextDecoder().decode(need('/etc/os-release'));
+    files.osRelease = new TextDecoder().decode(need('/usr/lib/os-release'));
   }, 2_400_000);
 
   describe.each(ERAS.map((era) => [era.name, era] as const))('%s', (_, era) => {
