@@ -118,12 +118,15 @@ function leftovers(): string[] {
 }
 
 const timings: { run: string; ms: number }[] = [];
+/** Each boot's command line, for the log: what was proven, readable without rerunning. */
+const proofs: string[] = [];
 afterAll(() => {
   if (timings.length === 0) return;
   const total = timings.reduce((s, t) => s + t.ms, 0);
   console.log(
     `grub eras: ${timings.length} steps in ${(total / 1000).toFixed(1)} s\n${timings.map((t) => `  ${t.run}: ${(t.ms / 1000).toFixed(1)} s`).join('\n')}`,
   );
+  console.log(`grub eras: the kernel command lines read\n${proofs.map((p) => `  ${p}`).join('\n')}`);
 });
 
 async function timed<T>(run: string, fn: () => Promise<T>): Promise<T> {
@@ -219,6 +222,7 @@ describe.skipIf(!ready)('each toolkit era boots the kernel command line its own 
       // The kernel came from inside the entry's image (or, Elemental v2's recovery, its partition).
       expect(args[0]).toBe(`BOOT_IMAGE=(${entry.device})/boot/vmlinuz`);
       const line = `${era.name} ${kind} ${firmware}: ${args.join(' ')}`;
+      proofs.push(line);
       for (const required of entry.required) expect(args, line).toContain(required);
       for (const wanted of manifestArgs(era)) expect(args, line).toContain(wanted);
       // The manifest's settings win where the era's own files set the same key: the kernel takes the
