@@ -132,7 +132,7 @@ describe.skipIf(!ready)('derivc build --target raw, then derivc test --media raw
     const fstest = async (...args: string[]) => (await execa('grub-fstest', [disk, ...args])).stdout;
     expect(await fstest('ls', '(loop0,gpt5)/cOS')).toMatch(/^active\.img\s*$/);
     const menu = await fstest('cat', '(loop0,gpt5)/grub2/grub.cfg');
-    expect(menu).toContain('\tloopback loop_active $img\n\tsource (loop_active)/etc/cos/bootargs.cfg\n\tlinux (loop_active)$kernel $kernelcmd\n');
+    expect(menu).toContain('\tloopback loop0 $img\n\tsource (loop0)/etc/cos/bootargs.cfg\n\tlinux (loop0)$kernel $kernelcmd\n');
     expect(await fstest('ls', '(loop0,gpt4)/cOS')).toMatch(/^recovery\.squashfs\s*$/);
     // GRUB itself reads the image's bootargs.cfg through the loop-mounted squashfs (xz, which its squash4 supports).
     const parts = await gpt(disk);
@@ -174,7 +174,7 @@ describe.skipIf(!ready)('derivc build --target raw, then derivc test --media raw
     for (const run of ['raw-bios', 'raw-uefi']) {
       const log = readFileSync(join(first, 'test', run, 'console.log'), 'utf8');
       expect(log).toMatch(
-        /Command line: BOOT_IMAGE=\(loop_active\)\/boot\/vmlinuz .*root=live:LABEL=COS_STATE rd\.live\.dir=\/ rd\.live\.squashimg=\/cOS\/active\.img/,
+        /Command line: BOOT_IMAGE=\(loop0\)\/boot\/vmlinuz .*root=live:LABEL=COS_STATE rd\.live\.dir=\/ rd\.live\.squashimg=\/cOS\/active\.img/,
       );
     }
   }, 1_200_000);
