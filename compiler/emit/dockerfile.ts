@@ -94,7 +94,13 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
   // overlay, build steps but final ones, dracut configuration); what only the booted root filesystem reads (/system/oem,
   // bootargs, upgrade defaults, users, services) comes after it, so changing a setting does not
   // rebuild the initrd.
-  if (initDracut && !build.files.length && !build.overlay.length && !build.luetPackages && !build.steps.some((s) => changesInitrd(s) && s.at !== 'after-packages')) {
+  if (
+    initDracut &&
+    !build.files.length &&
+    !build.overlay.length &&
+    !build.luetPackages &&
+    !build.steps.some((s) => changesInitrd(s) && s.at !== 'after-packages')
+  ) {
     steps.push({
       comment: '`elemental init` built the initrd and nothing after it can change it; fails unless /boot/vmlinuz and /boot/initrd resolve',
       lines: [script('/usr/lib/derivc/initrd.sh', '--check')],

@@ -89,7 +89,8 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
   if (build.boot.grubEntryName) script('rootfs', 'os-release.sh', OS_RELEASE_SH);
   if (!build.runtimeToolkit && build.system.users.length) script('rootfs', 'add-user.sh', ADD_USER_SH);
   if (files.some((f) => f.path === BOOTARGS_APPENDIX_PATH)) script('rootfs', 'bootargs-append.sh', BOOTARGS_APPEND_SH);
-  for (const path of packageScripts(build)) text(`${PACKAGE_SCRIPTS_DIR}/${path}`, PACKAGE_SCRIPT_TEXT[path]!.replace('\n', `\n${header}\n`), '/packages', 0o755);
+  for (const path of packageScripts(build))
+    text(`${PACKAGE_SCRIPTS_DIR}/${path}`, PACKAGE_SCRIPT_TEXT[path]!.replace('\n', `\n${header}\n`), '/packages', 0o755);
 
   const docker = dockerfile(build, { rootfs: files.some((f) => f.path.startsWith('rootfs/')) });
   text('Dockerfile', docker.text);

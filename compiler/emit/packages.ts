@@ -20,7 +20,10 @@ type UrlRepository = Extract<RepositoryIR, { kind: 'url' }>;
 
 const sh = (script: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])}`;
 /** A static script copied on its own (its layer depends on its bytes only), then run with the manifest's values as arguments. */
-const contextScript = (path: string, ...args: string[]) => [`COPY ${PACKAGE_SCRIPTS_DIR}/${path} /${path}`, `RUN ${dockerExec(['/bin/sh', `/${path}`, ...args])}`];
+const contextScript = (path: string, ...args: string[]) => [
+  `COPY ${PACKAGE_SCRIPTS_DIR}/${path} /${path}`,
+  `RUN ${dockerExec(['/bin/sh', `/${path}`, ...args])}`,
+];
 
 export function packageSteps(build: Build): Step[] {
   const family = FAMILY_INFO[build.family];
@@ -113,7 +116,12 @@ export function repoFiles(build: Build): { path: string; text: string }[] {
     ];
     const pin =
       r.priority !== undefined
-        ? [{ path: `/etc/apt/preferences.d/${r.name}.pref`, text: [header, 'Package: *', `Pin: origin "${urlHost(r.url)}"`, `Pin-Priority: ${r.priority}`, ''].join('\n') }]
+        ? [
+            {
+              path: `/etc/apt/preferences.d/${r.name}.pref`,
+              text: [header, 'Package: *', `Pin: origin "${urlHost(r.url)}"`, `Pin-Priority: ${r.priority}`, ''].join('\n'),
+            },
+          ]
         : [];
     return [{ path, text: source.join('\n') }, ...pin];
   });

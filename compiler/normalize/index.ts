@@ -240,20 +240,19 @@ function forPlatform(items: unknown[] | undefined, platform: string): string[] {
 
 function packagesOf(v: ValidatedManifest, platform: string): PackagesIR {
   const p = v.manifest.packages;
-  const repositories = ((p?.repositories ?? []) as unknown as RepositoryValue[]).map(
-    (r): RepositoryIR =>
-      'ppa' in r
-        ? { kind: 'ppa', name: r.name, ppa: r.ppa }
-        : {
-            kind: 'url',
-            name: r.name,
-            url: r.url,
-            ...(r.gpgKeyUrl ? { gpgKeyUrl: r.gpgKeyUrl } : {}),
-            gpgCheck: r.gpgCheck ?? true,
-            ...(r.priority !== undefined ? { priority: r.priority } : {}),
-            suites: [...(r.suites ?? [])],
-            components: [...(r.components ?? [])],
-          },
+  const repositories = ((p?.repositories ?? []) as unknown as RepositoryValue[]).map((r): RepositoryIR =>
+    'ppa' in r
+      ? { kind: 'ppa', name: r.name, ppa: r.ppa }
+      : {
+          kind: 'url',
+          name: r.name,
+          url: r.url,
+          ...(r.gpgKeyUrl ? { gpgKeyUrl: r.gpgKeyUrl } : {}),
+          gpgCheck: r.gpgCheck ?? true,
+          ...(r.priority !== undefined ? { priority: r.priority } : {}),
+          suites: [...(r.suites ?? [])],
+          components: [...(r.components ?? [])],
+        },
   );
   return {
     install: forPlatform(p?.install, platform),

@@ -71,7 +71,15 @@ function repositoryRules(ctx: RuleContext, repositories: unknown[]): Diagnostic[
     }
     for (const key of ['suites', 'components'] as const) {
       if (rpm && r[key] !== undefined)
-        out.push(finding(ctx, 'packages/apt-only', `${at}/${key}`, `\`${key}\` describes an apt repository, but ${family} uses ${family === 'opensuse' ? 'zypper' : 'dnf'}`, { at: 'key' }));
+        out.push(
+          finding(
+            ctx,
+            'packages/apt-only',
+            `${at}/${key}`,
+            `\`${key}\` describes an apt repository, but ${family} uses ${family === 'opensuse' ? 'zypper' : 'dnf'}`,
+            { at: 'key' },
+          ),
+        );
     }
     if (!rpm) out.push(...suitesAndComponents(ctx, r, at));
     const priority = r['priority'];
@@ -99,9 +107,15 @@ function suitesAndComponents(ctx: RuleContext, r: Record<string, unknown>, at: s
   const components = r['components'] !== undefined;
   const flat = suites.filter((s) => s.endsWith('/'));
   if (r['suites'] === undefined && components)
-    return [finding(ctx, 'packages/suites-components', `${at}/components`, '`components` without `suites`: a repository without suites is a flat one', { at: 'key' })];
+    return [
+      finding(ctx, 'packages/suites-components', `${at}/components`, '`components` without `suites`: a repository without suites is a flat one', { at: 'key' }),
+    ];
   if (flat.length && flat.length < suites.length)
-    return [finding(ctx, 'packages/suites-components', `${at}/suites`, 'flat suites (ending in `/`) and named suites cannot be mixed in one repository', { at: 'key' })];
+    return [
+      finding(ctx, 'packages/suites-components', `${at}/suites`, 'flat suites (ending in `/`) and named suites cannot be mixed in one repository', {
+        at: 'key',
+      }),
+    ];
   if (flat.length && components)
     return [finding(ctx, 'packages/suites-components', `${at}/components`, 'a flat repository (suites ending in `/`) has no components', { at: 'key' })];
   if (suites.length && !flat.length && !components)
