@@ -266,7 +266,10 @@ describe('build.env and build.steps', () => {
       at('RUN touch | /d'),
       at('LABEL'),
     ];
-    expect(order.filter((x) => x < 0), ins.join("\n")).toEqual([]);
+    expect(
+      order.filter((x) => x < 0),
+      ins.join('\n'),
+    ).toEqual([]);
     expect([...order].sort((x, y) => x - y)).toEqual(order);
     expect(ins.slice(at('ENV ALPHA'), at('ENV ALPHA') + 2)).toEqual(['ENV ALPHA="first \\"quoted\\""', 'ENV ZED="last \\$HOME"']);
     // The string form is the user's shell, exactly as written.
@@ -290,7 +293,9 @@ describe('build.env and build.steps', () => {
   it('with `elemental init` building the initrd: a step after the toolkit makes derivc build it again; one before it or a final one does not', () => {
     const toolkit = 'toolkit: {source: image, image: "ghcr.io/rancher/elemental-toolkit/elemental-cli:v2.3.2"}';
     const initrd = (at: string) =>
-      instructions(compiled('opensuse', toolkit, `build: {steps: [{name: s, at: ${at}, run: [/bin/true]}]}`)).filter((i) => i.includes('/usr/lib/derivc/initrd.sh'));
+      instructions(compiled('opensuse', toolkit, `build: {steps: [{name: s, at: ${at}, run: [/bin/true]}]}`)).filter((i) =>
+        i.includes('/usr/lib/derivc/initrd.sh'),
+      );
     expect(initrd('after-toolkit')).toEqual(['RUN /bin/sh | /usr/lib/derivc/initrd.sh']);
     expect(initrd('after-files')).toEqual(['RUN /bin/sh | /usr/lib/derivc/initrd.sh']);
     expect(initrd('after-packages')).toEqual(['RUN /bin/sh | /usr/lib/derivc/initrd.sh | --check']);
@@ -325,5 +330,24 @@ describe('build.env and build.steps', () => {
     const c = compiled('debian', 'build: {steps: [{name: one, run: [make]}, {name: two, at: final, run: [make]}]}');
     const makes = instructionOrigins(c).filter((o) => o.instruction === 'RUN ["make"]');
     expect(makes.map((o) => o.pointer)).toEqual(['/build/steps/0', '/build/steps/1']);
+  });
+});
+
+describe('validation of the packages keys', () => {
+  it('refuses a kernel in a downstream derivative, which installs no boot glue', () => {
+    const head = ['apiVersion: derivc.dev/v1alpha1', 'kind: Derivative'];
+    const host = new MemoryHost({
+      'repo/.git/HEAD': 'ref: refs/heads/main\n',
+      'repo/up/derivative.yaml': [...head, 'metadata: {name: up, version: "1.0"}', 'base: {image: "debian:12"}', ''].join('\n'),
+      'repo/derivative.yaml': [
+        ...head,
+        'metadata: {name: down, version: "1.0"}',
+        'base: {derivative: up/derivative.yaml}',
+        'packages: {kernel: linux-image-rt-amd64}',
+        '',
+      ].join('\n'),
+    });
+    const v = new ValidationSession(host).validate('repo/derivative.yaml');
+    expect(v.diagnostics.map((d) => [d.code, d.pointer, d.range?.start.line])).toEqual([['packages/kernel-downstream', '/packages/kernel', 5]]);
   });
 });

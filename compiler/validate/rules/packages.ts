@@ -22,6 +22,7 @@ export const packageRules: Rule = (ctx) => {
   const pkgs = obj(ctx.manifest['packages']);
   if (!pkgs) return [];
   const out: Diagnostic[] = [];
+  out.push(...duplicates(ctx, 'install', arr(pkgs['install'])), ...duplicates(ctx, 'remove', arr(pkgs['remove'])));
   const installed = arr(pkgs['install']).flatMap((x) => item(x) ?? []);
   arr(pkgs['remove']).forEach((x, i) => {
     const removed = item(x);
@@ -43,6 +44,28 @@ export const packageRules: Rule = (ctx) => {
   out.push(...repositoryRules(ctx, arr(pkgs['repositories'])));
   return out;
 };
+
+/**
+ * A package listed twice for one platform (the schema's uniqueItems would compare every pair of
+ * items once they may be objects: too slow for the 5,000 a list may hold).
+ */
+function duplicates(ctx: RuleContext, list: 'install' | 'remove', items: unknown[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Map<string, string[]>();
+  items.forEach((x, i) => {
+    const p = item(x);
+    if (!p) return;
+    const before = seen.get(p.name) ?? [];
+    if (p.platforms.some((pl) => before.includes(pl)))
+      out.push(
+        finding(ctx, 'schema/duplicate-item', `/packages/${list}/${i}`, `\`${p.name}\` is listed twice in \`packages.${list}\``, {
+          hint: 'name each item once',
+        }),
+      );
+    seen.set(p.name, [...before, ...p.platforms]);
+  });
+  return out;
+}
 
 function repositoryRules(ctx: RuleContext, repositories: unknown[]): Diagnostic[] {
   const out: Diagnostic[] = [];
