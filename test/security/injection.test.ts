@@ -258,7 +258,8 @@ describe('the injection sweep', () => {
       }
       for (const args of c.outputs.execArgs) for (const a of args) expect(a, c.name).not.toMatch(/[\u0000\n\r]/);
     }
-  });
+    // Every output of every accepted case parsed in-process: close to a minute on a loaded machine.
+  }, 240_000);
 
   it("reaches no shell but the user's own: a build step's string runs as written by /bin/sh -eu -c, nothing else is in a script", () => {
     const accepted = cases.filter((c) => !hasErrors(c.outputs.diagnostics));
