@@ -312,6 +312,62 @@ const CATALOGUE = {
     summary: 'two repositories share a name',
     explanation: "Repository names become file names under the package manager's configuration; each must be unique.",
   },
+  'packages/invalid-platform': {
+    summary: 'unknown platform in a package item',
+    explanation:
+      'A package item `{name, platforms}` is installed (or removed) only when building for one of its platforms: `linux/amd64` or `linux/arm64`, compared with `base.platform`.',
+    hint: 'write `platforms: [linux/amd64]` or `platforms: [linux/arm64]`',
+  },
+  'packages/invalid-repository-name': {
+    summary: 'invalid name in `disableRepositories`',
+    explanation:
+      'Each name is a repository the base image has: a zypper alias, a dnf repository id, or an apt source file name without extension (`sources.list` for the legacy /etc/apt/sources.list). Letters, digits and `._:+-` only.',
+    hint: 'write the name as `zypper lr`, `dnf repolist` or `ls /etc/apt/sources.list.d` shows it',
+  },
+  'packages/invalid-suite': {
+    summary: 'invalid apt suite or component',
+    explanation: 'apt suites (`jammy-updates`, a flat path ending in `/`) and components (`main`) are letters, digits and `._/-`.',
+    hint: 'write e.g. `suites: [jammy]` and `components: [main]`',
+  },
+  'packages/invalid-ppa': {
+    summary: 'invalid PPA',
+    explanation: 'A PPA is written `owner/name` (lowercase letters, digits and `.+-`), without the `ppa:` prefix.',
+    hint: 'write e.g. `ppa: deadsnakes/ppa`',
+  },
+  'packages/invalid-priority': {
+    summary: 'repository priority out of range',
+    explanation:
+      "`priority` is the package manager's own number: zypper and dnf take 1 to 99 (lower wins, 99 is the default); apt takes a Pin-Priority (higher wins, 500 is the default), applied to the repository URL's host.",
+    hint: 'zypper and dnf: a number from 1 to 99',
+  },
+  'packages/ppa-needs-ubuntu': {
+    summary: 'a PPA on a family other than Ubuntu',
+    explanation:
+      'PPAs are built for Ubuntu releases and added with add-apt-repository. On Debian, Fedora or openSUSE add the repository with its `url` (and `suites`/`components` on Debian) instead.',
+    hint: 'use `{name, url, suites, components}` for this family',
+  },
+  'packages/apt-only': {
+    summary: 'an apt-only repository key on an rpm family',
+    explanation: '`suites` and `components` describe apt repositories (deb822). zypper and dnf repositories are a `url` only.',
+    hint: 'remove the key: the repository `url` is all zypper and dnf need',
+  },
+  'packages/suites-components': {
+    summary: 'apt suites and components do not fit together',
+    explanation:
+      'An apt repository is either flat (`suites` absent, or each suite a path ending in `/`, without `components`) or a normal one (`suites` such as `jammy` with `components` such as `main`). apt refuses the others.',
+    hint: 'give `components` with named suites, none with flat ones',
+  },
+  'packages/no-gpg-check': {
+    summary: "a repository's signatures are not checked",
+    explanation:
+      '`gpgCheck: false` writes `gpgcheck=0` (zypper, dnf) or `Trusted: yes` (apt): anyone who can change what the repository serves can put any package in the image. Give the signing key with `gpgKeyUrl` instead.',
+    hint: 'set `gpgKeyUrl` to the repository signing key and drop `gpgCheck: false`',
+  },
+  'packages/kernel-downstream': {
+    summary: 'a downstream derivative chooses a kernel',
+    explanation:
+      'A downstream derivative installs no boot glue: its upstream image has the kernel, and the build requires exactly one. Choose the kernel with `packages.kernel` in the upstream manifest.',
+  },
   'files/invalid-path': {
     summary: 'invalid file path',
     explanation: '`files[].path` is where the file lands in the image: an absolute path of safe characters.',
@@ -476,6 +532,38 @@ const CATALOGUE = {
     summary: 'invalid build argument name',
     explanation: 'Build argument names are letters, digits and `_`, not starting with a digit.',
     hint: 'use a name such as `HTTP_PROXY`',
+  },
+  'build/invalid-env-name': {
+    summary: 'invalid environment variable name',
+    explanation: '`build.env` names are letters, digits and `_`, not starting with a digit.',
+    hint: 'use a name such as `HTTP_PROXY`',
+  },
+  'build/invalid-env-value': {
+    summary: 'invalid environment variable value',
+    explanation: '`build.env` values are single-line strings (Dockerfile ENV).',
+    hint: 'write the value on one line, quoted if it looks like a number',
+  },
+  'build/invalid-step-name': {
+    summary: 'invalid build step name',
+    explanation: 'A build step name is one non-empty line: build progress and errors show it.',
+    hint: 'write a short name on one line, e.g. `name: install the agent`',
+  },
+  'build/invalid-step-run': {
+    summary: 'invalid build step command',
+    explanation:
+      '`run` is a list of strings (exec form: the program and its arguments, no shell) or one string (a script run by `/bin/sh -eu -c`). Neither may be empty or hold a NUL character.',
+    hint: 'write e.g. `run: [update-ca-certificates]` or `run: "make -C /src install"`',
+  },
+  'build/invalid-step-at': {
+    summary: 'unknown build step position',
+    explanation:
+      '`at` says when a step runs: `after-packages` (before the toolkit), `after-toolkit`, `after-files` (the default: after files and overlay) — all before the initrd is built — or `final` (after every setting).',
+    hint: 'use one of `after-packages`, `after-toolkit`, `after-files`, `final`',
+  },
+  'build/duplicate-step': {
+    summary: 'two build steps share a name',
+    explanation: 'Build progress and failures name steps by `name`; each must be unique.',
+    hint: 'give each step its own name',
   },
   'targets/invalid-iso-label': {
     summary: 'invalid ISO volume label',
@@ -769,6 +857,12 @@ const CATALOGUE = {
     summary: 'a build step failed',
     explanation:
       "A RUN step of the generated Dockerfile exited non-zero. The diagnostic points at the manifest part that produced the step and shows the step's last output; build.log in the output directory has all of it.",
+  },
+  'build/repository-not-found': {
+    summary: 'a repository to disable is not in the image',
+    explanation:
+      '`packages.disableRepositories` names repositories the base image has. The build looked for the name as a zypper/dnf repository section (`[NAME]` in a .repo file) or an apt source file (sources.list.d/NAME.list or NAME.sources; `sources.list` for /etc/apt/sources.list) and found none.',
+    hint: 'list what the base image has (`zypper lr`, `dnf repolist --all`, `ls /etc/apt/sources.list.d`) and use that name',
   },
   'build/no-space': {
     summary: 'the build ran out of disk space',

@@ -24,7 +24,7 @@ export function outputPathProblem(p: unknown): string | undefined {
  * results, the user's own files) is never touched.
  */
 export const OUTPUT_TOP_FILES: readonly string[] = ['Dockerfile', 'derivc.json'];
-export const OUTPUT_TOP_DIRS: readonly string[] = ['boot', 'files', 'luet', 'overlay', 'repos', 'rootfs'];
+export const OUTPUT_TOP_DIRS: readonly string[] = ['boot', 'files', 'luet', 'overlay', 'packages', 'repos', 'rootfs'];
 
 /** Whether `p` (an acceptable output path) is inside derivc's namespace. */
 export function inOutputNamespace(p: string): boolean {

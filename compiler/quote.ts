@@ -35,6 +35,12 @@ export function dockerString(value: string): string {
   return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
+/** `KEY="value"` for a Dockerfile ENV: the name checked, the value a dockerString. */
+export function dockerEnv(key: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UnquotableError(`invalid variable name ${JSON.stringify(key)}`);
+  return `${key}=${dockerString(value)}`;
+}
+
 /** A path in a Dockerfile COPY/ADD: no whitespace or quoting tricks allowed at all. */
 export function dockerPath(path: string): string {
   if (!/^[A-Za-z0-9._@+,:=~/-]+$/.test(path)) throw new UnquotableError(`unsafe path for a Dockerfile: ${JSON.stringify(path)}`);

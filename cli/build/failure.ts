@@ -43,16 +43,36 @@ export function buildFailure(v: ValidatedManifest, origin: InstructionOrigin | u
   }
   for (const re of MISSING_PACKAGE) {
     const m = re.exec(text);
-    if (!m || !origin?.pointer.startsWith('/packages')) continue;
+    if (!m || !(origin?.pointer.startsWith('/packages') || origin?.pointer === '/base')) continue;
     const name = m[1]!;
-    const list = origin.pointer === '/packages/remove' ? v.manifest.packages?.remove : v.manifest.packages?.install;
-    const index = (list ?? []).findIndex((p) => p === name || p.split('=')[0] === name);
     return {
       code: 'build/package-not-found',
       severity: 'error',
       message: `package \`${name}\` does not exist in the repositories the image uses`,
-      ...at(index >= 0 ? `${origin.pointer}/${index}` : origin.pointer),
+      ...at(packagePointer(v, origin.pointer, name)),
       hint: `check the name for this distro family (\`${m[0].trim()}\`), or add the repository that has it under \`packages.repositories\``,
+    };
+  }
+  const missingRepo = /derivc: no repository named "([^"]+)" to disable/.exec(text);
+  if (missingRepo && origin?.pointer === '/packages/disableRepositories') {
+    const index = (v.manifest.packages?.disableRepositories ?? []).indexOf(missingRepo[1]!);
+    return {
+      code: 'build/repository-not-found',
+      severity: 'error',
+      message: `the image has no repository named \`${missingRepo[1]}\` to disable`,
+      ...at(index >= 0 ? `${origin.pointer}/${index}` : origin.pointer),
+      hint: 'list what the base image has (`zypper lr`, `dnf repolist --all`, `ls /etc/apt/sources.list.d`) and use that name',
+    };
+  }
+  const step = /^\/build\/steps\/(\d+)$/.exec(origin?.pointer ?? '');
+  const stepName = step ? (v.manifest.build?.steps?.[Number(step[1])] as { name?: unknown } | undefined)?.name : undefined;
+  if (typeof stepName === 'string') {
+    return {
+      code: 'build/step-failed',
+      severity: 'error',
+      message: `build step \`${stepName}\` failed: ${message.split('\n')[0]}`,
+      ...at(origin!.pointer),
+      hint: tailHint(outputTail),
     };
   }
   return {
@@ -60,11 +80,28 @@ export function buildFailure(v: ValidatedManifest, origin: InstructionOrigin | u
     severity: 'error',
     message: `build step "${origin?.title ?? 'unknown'}" failed: ${message.split('\n')[0]}`,
     ...at(origin?.pointer ?? ''),
-    hint: outputTail.length
-      ? `last output:\n${outputTail
-          .slice(-8)
-          .map((l) => `  | ${l}`)
-          .join('\n')}`
-      : 'see build.log in the output directory',
+    hint: tailHint(outputTail),
   };
+}
+
+function tailHint(outputTail: string[]): string {
+  return outputTail.length
+    ? `last output:\n${outputTail
+        .slice(-8)
+        .map((l) => `  | ${l}`)
+        .join('\n')}`
+    : 'see build.log in the output directory';
+}
+
+/** The manifest item that named a missing package: an install/remove item (a name or `{name, platforms}`), `packages.kernel`, else the step. */
+function packagePointer(v: ValidatedManifest, pointer: string, name: string): string {
+  const p = v.manifest.packages;
+  if (p?.kernel !== undefined && p.kernel.split('=')[0] === name) return '/packages/kernel';
+  if (pointer !== '/packages/install' && pointer !== '/packages/remove') return pointer;
+  const list = (pointer === '/packages/remove' ? p?.remove : p?.install) as unknown[] | undefined;
+  const index = (list ?? []).findIndex((item) => {
+    const spec = typeof item === 'string' ? item : (item as { name?: string } | null)?.name;
+    return spec !== undefined && spec.split('=')[0] === name;
+  });
+  return index >= 0 ? `${pointer}/${index}` : pointer;
 }

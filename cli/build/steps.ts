@@ -14,13 +14,16 @@ export interface InstructionOrigin {
 export function instructionOrigins(output: CompileOutput): InstructionOrigin[] {
   const dockerfile = output.files.find((f) => f.path === 'Dockerfile');
   const text = dockerfile ? contentBytes(dockerfile.content).toString('utf8') : '';
-  const byLine = new Map<string, { title: string; pointer: string }>();
-  for (const step of output.steps) for (const line of step.lines) byLine.set(line, { title: step.comment, pointer: step.pointer });
+  // In Dockerfile order: two steps may write the same line (two build steps running one command).
+  const byLine = new Map<string, { title: string; pointer: string }[]>();
+  for (const step of output.steps)
+    for (const line of step.lines) byLine.set(line, [...(byLine.get(line) ?? []), { title: step.comment, pointer: step.pointer }]);
   return text
     .split('\n')
     .filter((l) => l.trim() !== '' && !l.startsWith('#'))
     .map((instruction) => {
-      const known = byLine.get(instruction);
+      const queue = byLine.get(instruction);
+      const known = queue && queue.length > 1 ? queue.shift() : queue?.[0];
       if (known) return { instruction, ...known };
       if (instruction.startsWith('FROM '))
         return {

@@ -1,13 +1,14 @@
-// The Dockerfile: layers ordered from least to most often changed — boot glue, repositories,
-// packages, toolkit, files, overlay, /system/oem and config, build-time system settings — and the
-// initrd built last. Every manifest value is an exec-form argument or a quoted Dockerfile string.
+// The Dockerfile: layers ordered from least to most often changed — repositories, boot glue,
+// packages, toolkit, files, overlay and the build steps that can change the initrd, the initrd,
+// then /system/oem and config, build-time system settings, `final` build steps, labels. Every manifest value is an exec-form argument or a quoted Dockerfile string.
 
-import { FAMILY_INFO, repoPath } from '../families.js';
 import { dockerfileTemplate } from '../generated/templates.js';
-import type { Build } from '../normalize/build.js';
+import type { Build, StepAt } from '../normalize/build.js';
 import { dockerExec, dockerPath, dockerString, envAssignment } from '../quote.js';
 import { BOOTARGS_APPEND_SCRIPT, BOOTARGS_APPENDIX, bootargsAppendix, bootFileOf } from './bootargs.js';
 import { generatedBy } from './header.js';
+import { changesInitrd, envStep, userSteps } from './build-steps.js';
+import { packageSteps } from './packages.js';
 import { buildTimeServices, buildTimeSystem } from './system-build-time.js';
 
 export interface Step {
@@ -26,35 +27,19 @@ export interface DockerfileOptions {
 }
 
 export function dockerfile(build: Build, options: DockerfileOptions): { text: string; steps: Step[] } {
-  const family = FAMILY_INFO[build.family];
   const stages: string[] = [];
   const steps: Step[] = [];
 
-  if (build.bootPackages.length) {
-    steps.push({
-      comment: `boot glue: kernel, dracut, GRUB, systemd, squashfs (${build.family})`,
-      lines: [sh(family.install, ...build.bootPackages)],
-      pointer: '/base',
-    });
-  }
-  if (build.packages.repositories.length) {
-    // apt reads keys as the unprivileged _apt user; ADD from a URL creates them 0600.
-    const keys = build.packages.repositories
-      .filter((r) => r.gpgKeyUrl && family.repoFile === 'apt')
-      .map((r) => [r.gpgKeyUrl!, aptKeyPath(r.name, r.gpgKeyUrl!)] as const);
-    steps.push({
-      comment: 'package repositories',
-      pointer: '/packages/repositories',
-      lines: [
-        `COPY repos/ /`,
-        ...keys.map(([url, path]) => `ADD ${dockerExec([url, path])}`),
-        ...(keys.length ? [`RUN ${dockerExec(['chmod', '0644', ...keys.map(([, path]) => path)])}`] : []),
-      ],
-    });
-  }
-  if (build.packages.install.length) steps.push({ comment: 'packages', lines: [sh(family.install, ...build.packages.install)], pointer: '/packages/install' });
-  if (build.packages.remove.length)
-    steps.push({ comment: 'packages removed', lines: [sh(family.remove, ...build.packages.remove)], pointer: '/packages/remove' });
+  steps.push(...packageSteps(build));
+  // build.env right before the first build step (every step sees it), else after the initrd.
+  let env = envStep(build);
+  const atPoint = (at: StepAt) => {
+    const own = userSteps(build, at);
+    if (!own.length) return;
+    steps.push(...env, ...own);
+    env = [];
+  };
+  atPoint('after-packages');
 
   const t = build.toolkit;
   const initDracut = initBuildsInitrd(build);
@@ -101,13 +86,21 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
     });
   }
 
+  atPoint('after-toolkit');
   if (build.files.length) steps.push({ comment: 'files', lines: ['COPY files/ /'], pointer: '/files' });
   if (build.overlay.length) steps.push({ comment: 'overlay', lines: ['COPY overlay/ /'], pointer: '/overlay' });
+  atPoint('after-files');
   // The initrd comes right after everything that can change it (packages, toolkit, files,
-  // overlay, dracut configuration); what only the booted root filesystem reads (/system/oem,
+  // overlay, build steps but final ones, dracut configuration); what only the booted root filesystem reads (/system/oem,
   // bootargs, upgrade defaults, users, services) comes after it, so changing a setting does not
   // rebuild the initrd.
-  if (initDracut && !build.files.length && !build.overlay.length && !build.luetPackages) {
+  if (
+    initDracut &&
+    !build.files.length &&
+    !build.overlay.length &&
+    !build.luetPackages &&
+    !build.steps.some((s) => changesInitrd(s) && s.at !== 'after-packages')
+  ) {
     steps.push({
       comment: '`elemental init` built the initrd and nothing after it can change it; fails unless /boot/vmlinuz and /boot/initrd resolve',
       lines: [script('/usr/lib/derivc/initrd.sh', '--check')],
@@ -120,6 +113,7 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
       pointer: '/base',
     });
   }
+  if (!build.steps.length) steps.push(...env);
   if (options.rootfs) steps.push({ comment: '/system/oem, boot arguments, upgrade defaults', lines: ['COPY rootfs/ /'], pointer: '' });
   const bootFile = bootFileOf(build.era?.boot);
   if (bootFile.mode === 'append' && bootargsAppendix(build)) {
@@ -164,6 +158,7 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
       pointer: '/boot/grubEntryName',
     });
   }
+  atPoint('final');
   // The build ID's own label is added last, by sealDockerfile, once the ID is known.
   steps.push({ comment: 'image labels', lines: build.labels.map(([k, v]) => imageLabel(k, v)), pointer: '/metadata' });
 
@@ -218,26 +213,4 @@ export function sealDockerfile(text: string, steps: readonly Step[], buildId: st
   const line = imageLabel('derivc.build-id', buildId);
   const last = steps[steps.length - 1]!;
   return { text: `${text}${line}\n`, steps: [...steps.slice(0, -1), { ...last, lines: [...last.lines, line] }] };
-}
-
-/** apt tells armored from binary keys by extension: `.asc` or `.gpg`. */
-function aptKeyPath(name: string, url: string): string {
-  return `/etc/apt/keyrings/${name}${/\.gpg$/i.test(url.split(/[?#]/)[0]!) ? '.gpg' : '.asc'}`;
-}
-
-/** Repository definitions in the family's own format, copied into the image before packages. */
-export function repoFiles(build: Build): { path: string; text: string }[] {
-  const header = generatedBy(build);
-  return build.packages.repositories.map((r) => {
-    const path = repoPath(build.family, r.name);
-    if (FAMILY_INFO[build.family].repoFile === 'rpm') {
-      const gpg = r.gpgKeyUrl ? [`gpgcheck=1`, `gpgkey=${r.gpgKeyUrl}`] : ['gpgcheck=0'];
-      // autorefresh is zypper's; dnf refreshes by metadata age.
-      const refresh = build.family === 'opensuse' ? ['autorefresh=1'] : [];
-      return { path, text: [header, `[${r.name}]`, `name=${r.name}`, `baseurl=${r.url}`, 'enabled=1', ...refresh, ...gpg, ''].join('\n') };
-    }
-    // deb822: the manifest names a URL only, so the repository is a flat one (Suites: /).
-    const signed = r.gpgKeyUrl ? [`Signed-By: ${aptKeyPath(r.name, r.gpgKeyUrl)}`] : [];
-    return { path, text: [header, 'Types: deb', `URIs: ${r.url}`, 'Suites: /', ...signed, ''].join('\n') };
-  });
 }

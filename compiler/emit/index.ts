@@ -6,17 +6,22 @@ import { parseYaml } from '../parse.js';
 import { checkCloudConfigSchema } from '../validate/schema.js';
 import { bootargs, bootArgsPlan, BOOTARGS_APPENDIX_PATH, bootargsAppendix, BOOTARGS_PATH, bootFileOf } from './bootargs.js';
 import { contentDigest } from './build-id.js';
-import { dockerfile, LUET_PACKAGES_CONFIG_PATH, repoFiles, sealDockerfile, type Step } from './dockerfile.js';
+import { dockerfile, LUET_PACKAGES_CONFIG_PATH, sealDockerfile, type Step } from './dockerfile.js';
+import { ADD_PPA, DISABLE_REPOSITORIES, packageScripts, PACKAGE_SCRIPTS_DIR, repoFiles } from './packages.js';
 import { generatedBy } from './header.js';
 import { OEM_DIR, oemFiles } from './oem.js';
 import { ADD_USER_SH } from './scripts/add-user.js';
 import { BOOTARGS_APPEND_SH } from './scripts/bootargs-append.js';
 import { INITRD_SH } from './scripts/initrd.js';
 import { OS_RELEASE_SH } from './scripts/os-release.js';
+import { ADD_PPA_SH } from './scripts/add-ppa.js';
+import { DISABLE_REPOSITORIES_SH } from './scripts/disable-repositories.js';
 import { buildTimeSystemFiles } from './system-build-time.js';
 import { MANIFEST_FILE, type CompileOutput, type GeneratedFile } from './types.js';
 import { cosUpgradeImage, elementalUpgradeConfig } from './upgrade.js';
 import { stringify } from 'yaml';
+
+const PACKAGE_SCRIPT_TEXT: Record<string, string> = { [DISABLE_REPOSITORIES]: DISABLE_REPOSITORIES_SH, [ADD_PPA]: ADD_PPA_SH };
 
 export interface EmitOptions {
   /** Where a manifest pointer is, for diagnostics about what it produced. */
@@ -84,6 +89,8 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
   if (build.boot.grubEntryName) script('rootfs', 'os-release.sh', OS_RELEASE_SH);
   if (!build.runtimeToolkit && build.system.users.length) script('rootfs', 'add-user.sh', ADD_USER_SH);
   if (files.some((f) => f.path === BOOTARGS_APPENDIX_PATH)) script('rootfs', 'bootargs-append.sh', BOOTARGS_APPEND_SH);
+  for (const path of packageScripts(build))
+    text(`${PACKAGE_SCRIPTS_DIR}/${path}`, PACKAGE_SCRIPT_TEXT[path]!.replace('\n', `\n${header}\n`), '/packages', 0o755);
 
   const docker = dockerfile(build, { rootfs: files.some((f) => f.path.startsWith('rootfs/')) });
   text('Dockerfile', docker.text);

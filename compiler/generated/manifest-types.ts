@@ -904,38 +904,47 @@ export interface Packages {
    *
    * @maxItems 5000
    *
-   * Items: Package name.
+   * Items: A package name, or `{name, platforms}`.
    */
-  install?: string[];
+  install?: {
+    [k: string]: unknown | undefined;
+  }[];
   /**
    * Packages to remove.
    *
    * @maxItems 5000
    *
-   * Items: Package name.
+   * Items: A package name, or `{name, platforms}`.
    */
-  remove?: string[];
+  remove?: {
+    [k: string]: unknown | undefined;
+  }[];
   /**
-   * Repositories added with the family's mechanism before install.
+   * A full distribution upgrade (zypper update, dnf upgrade, apt-get dist-upgrade) before the boot glue and packages are installed.
    */
-  repositories?: Repository[];
-}
-/**
- * A repository.
- */
-export interface Repository {
+  upgrade?: boolean;
   /**
-   * Repository name (alias / list file name).
+   * A distro package name, optionally pinned with =version (e.g. vim, openssh-server=1:9.2p1-2).
    */
-  name: string;
+  kernel?: string;
   /**
-   * Repository URL (http, https, ftp or file); $releasever-style variables are allowed.
+   * Repositories added with the family's mechanism before the boot glue and packages are installed.
+   *
+   * @maxItems 100
+   *
+   * Items: A repository.
    */
-  url: string;
+  repositories?: {
+    [k: string]: unknown | undefined;
+  }[];
   /**
-   * URL of the repository signing key.
+   * Repositories the base image already has, disabled before anything is installed: zypper/dnf `enabled=0` in the repository's section, apt: the file sources.list.d/NAME.list or NAME.sources removed (`sources.list`: the legacy /etc/apt/sources.list). A name that matches nothing fails the build.
+   *
+   * @maxItems 100
+   *
+   * Items: Repository name (zypper alias, dnf repository id, apt source file name without extension).
    */
-  gpgKeyUrl?: string;
+  disableRepositories?: string[];
 }
 /**
  * Runtime settings.
@@ -1231,6 +1240,40 @@ export interface Build {
      */
     [k: string]: string | undefined;
   };
+  /**
+   * Environment variables set in the image (Dockerfile ENV): build steps and containers see them, systemd services do not (use system.environment).
+   */
+  env?: {
+    /**
+     * Value (one line).
+     */
+    [k: string]: string | undefined;
+  };
+  /**
+   * Build steps for what the manifest cannot say: each its own layer, reported at its manifest line when it fails.
+   *
+   * @maxItems 200
+   */
+  steps?: BuildStep[];
+}
+/**
+ * A build step.
+ */
+export interface BuildStep {
+  /**
+   * What the step does (one line, unique): shown in build progress and errors.
+   */
+  name: string;
+  /**
+   * A list of strings (exec form, no shell) or one string (run by /bin/sh -eu -c, exactly as written).
+   */
+  run: {
+    [k: string]: unknown | undefined;
+  };
+  /**
+   * When the step runs: after-packages (before the toolkit), after-toolkit, after-files (default: after files and overlay) — all before the initrd is built — or final (after every setting, before the image labels).
+   */
+  at?: "after-packages" | "after-toolkit" | "after-files" | "final";
 }
 /**
  * Media to produce.

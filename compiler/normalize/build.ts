@@ -67,6 +67,32 @@ export interface OverlayFileIR {
   mode: number;
 }
 
+/** A repository added before packages: a URL in the family's own format, or an Ubuntu PPA. */
+export type RepositoryIR =
+  | { kind: 'url'; name: string; url: string; gpgKeyUrl?: string; gpgCheck: boolean; priority?: number; suites: string[]; components: string[] }
+  | { kind: 'ppa'; name: string; ppa: string };
+
+/** `packages`, per-platform items already chosen for the build's platform. */
+export interface PackagesIR {
+  install: string[];
+  remove: string[];
+  upgrade: boolean;
+  repositories: RepositoryIR[];
+  /** Repositories of the base image disabled before anything is installed. */
+  disable: string[];
+}
+
+export type StepAt = 'after-packages' | 'after-toolkit' | 'after-files' | 'final';
+
+export interface BuildStepIR {
+  name: string;
+  at: StepAt;
+  /** Exec-form arguments: the list as written, or `/bin/sh -eu -c` and the script as written. */
+  args: string[];
+  /** `/build/steps/N`: where a failure of this step is reported. */
+  pointer: string;
+}
+
 export interface UserIR {
   name: string;
   passwordHash?: string;
@@ -139,7 +165,7 @@ export interface Build {
   depth: number;
   /** Kernel, dracut, GRUB… installed here (not in a downstream: the upstream image has them). */
   bootPackages: string[];
-  packages: { install: string[]; remove: string[]; repositories: { name: string; url: string; gpgKeyUrl?: string }[] };
+  packages: PackagesIR;
   files: FileIR[];
   overlay: OverlayFileIR[];
   system: SystemIR;
@@ -166,6 +192,10 @@ export interface Build {
   upgrade?: UpgradeIR;
   tags: string[];
   args: [string, string][];
+  /** `build.env`, sorted by key: Dockerfile ENV. */
+  env: [string, string][];
+  /** `build.steps` in manifest order. */
+  steps: BuildStepIR[];
   /** OCI labels, sorted by key, without the build id (added by the emitter). */
   labels: [string, string][];
 }

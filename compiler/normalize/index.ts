@@ -4,7 +4,7 @@
 import { basename, join } from 'node:path';
 import { MAX_FILE_BYTES } from '../parse.js';
 import type { Diagnostic, Result } from '../diagnostics.js';
-import { FAMILY_INFO } from '../families.js';
+import { bootPackages, FAMILY_INFO } from '../families.js';
 import type { Host } from '../host.js';
 import { openNamedFile, refusalDiagnostic } from '../named-file.js';
 import type { ValidatedManifest } from '../validate/index.js';
@@ -17,7 +17,11 @@ import {
   type Labels,
   type OemFileIR,
   type OverlayFileIR,
+  type BuildStepIR,
   type LayoutIR,
+  type PackagesIR,
+  type RepositoryIR,
+  type StepAt,
   type LuetPackagesIR,
   type LuetRepositoryIR,
   type SystemIR,
@@ -85,12 +89,9 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     ...(imageToolkit.source === 'luet' ? { luetRepository: imageToolkit.repository.url } : {}),
     ...luetPackagesOf(v),
     depth: upstreamChain(v).length,
-    bootPackages: upstream ? [] : FAMILY_INFO[family].bootPackages(arch),
-    packages: {
-      install: [...(m.packages?.install ?? [])],
-      remove: [...(m.packages?.remove ?? [])],
-      repositories: (m.packages?.repositories ?? []).map((r) => ({ name: r.name, url: r.url, ...(r.gpgKeyUrl ? { gpgKeyUrl: r.gpgKeyUrl } : {}) })),
-    },
+    // Validation refuses `packages.kernel` in a downstream, which installs no boot glue.
+    bootPackages: upstream ? [] : bootPackages(family, arch, m.packages?.kernel),
+    packages: packagesOf(v, platform),
     files,
     overlay,
     system: systemOf(v),
@@ -111,6 +112,8 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
     ...(upgrade ? { upgrade } : {}),
     tags,
     args: sorted(Object.entries(m.build?.args ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
+    env: sorted(Object.entries(m.build?.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
+    steps: stepsOf(v),
     labels: ociLabels(v),
   };
   return { value: build, diagnostics };
@@ -221,6 +224,53 @@ function luetPackagesOf(v: ValidatedManifest): { luetPackages?: LuetPackagesIR }
   if (!t || (t.source !== 'image' && t.source !== 'base') || !t.packages) return {};
   const repository = luetRepositoryOf(t.repository);
   return { luetPackages: { packages: [...t.packages], ...(repository ? { repository } : {}), ...(t.luetImage ? { luetImage: t.luetImage } : {}) } };
+}
+
+/** The schema's `packageItem`, `repository` and `stepRun` (if/then/else, which the generated types cannot express). */
+type PackageItemValue = string | { name: string; platforms: string[] };
+type RepositoryValue =
+  | { name: string; ppa: string }
+  | { name: string; url: string; gpgKeyUrl?: string; gpgCheck?: boolean; priority?: number; suites?: string[]; components?: string[] };
+type BuildStepValue = { name: string; run: string | string[]; at?: StepAt };
+
+/** The package names of a list meant for this platform (an item without `platforms` is for every one). */
+function forPlatform(items: unknown[] | undefined, platform: string): string[] {
+  return ((items ?? []) as PackageItemValue[]).flatMap((p) => (typeof p === 'string' ? [p] : p.platforms.includes(platform) ? [p.name] : []));
+}
+
+function packagesOf(v: ValidatedManifest, platform: string): PackagesIR {
+  const p = v.manifest.packages;
+  const repositories = ((p?.repositories ?? []) as unknown as RepositoryValue[]).map((r): RepositoryIR =>
+    'ppa' in r
+      ? { kind: 'ppa', name: r.name, ppa: r.ppa }
+      : {
+          kind: 'url',
+          name: r.name,
+          url: r.url,
+          ...(r.gpgKeyUrl ? { gpgKeyUrl: r.gpgKeyUrl } : {}),
+          gpgCheck: r.gpgCheck ?? true,
+          ...(r.priority !== undefined ? { priority: r.priority } : {}),
+          suites: [...(r.suites ?? [])],
+          components: [...(r.components ?? [])],
+        },
+  );
+  return {
+    install: forPlatform(p?.install, platform),
+    remove: forPlatform(p?.remove, platform),
+    upgrade: p?.upgrade ?? false,
+    repositories,
+    disable: [...(p?.disableRepositories ?? [])],
+  };
+}
+
+/** `build.steps`: a list runs as written (exec form), a string by `/bin/sh -eu -c`, the user's own shell. */
+function stepsOf(v: ValidatedManifest): BuildStepIR[] {
+  return ((v.manifest.build?.steps ?? []) as unknown as BuildStepValue[]).map((s, i) => ({
+    name: s.name,
+    at: s.at ?? 'after-files',
+    args: typeof s.run === 'string' ? ['/bin/sh', '-eu', '-c', s.run] : [...s.run],
+    pointer: `/build/steps/${i}`,
+  }));
 }
 
 function systemOf(v: ValidatedManifest): SystemIR {

@@ -23,6 +23,7 @@ import { kernelCmdlineRules } from './rules/kernel-cmdline.js';
 import { labelRules } from './rules/labels.js';
 import { layoutRules } from './rules/layout.js';
 import { packageRules } from './rules/packages.js';
+import { buildStepRules } from './rules/build-steps.js';
 import { checkOutputNames, outputPathRules } from './rules/output-paths.js';
 import { checkLocalTree, pathRules } from './rules/paths.js';
 import { sshKeyRules } from './rules/ssh-keys.js';
@@ -41,6 +42,7 @@ const RULES: readonly Rule[] = [
   labelRules,
   kernelCmdlineRules,
   packageRules,
+  buildStepRules,
   systemRules,
   sshKeyRules,
   (ctx) => loneSurrogateDiagnostics(ctx.source),

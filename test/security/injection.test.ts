@@ -15,7 +15,8 @@ import { requireTool } from '../e2e/require.js';
 import { manifestYaml, outputsOf, REPO, repoFiles, type Outputs } from './support/outputs.js';
 import { asYipUsesIt, plain, yamlV2Reader } from '../support/yaml-v2.js';
 import { dataShape, digest, languageOf, read, shapeOf, type Language, type Verdict } from './support/readers.js';
-import { DOWNSTREAM, SUPPORT_FILES, VARIANTS, type Variant } from './support/variants.js';
+import { execArgs, parseDockerfile } from '../golden/read-back.js';
+import { APT, DOWNSTREAM, SUPPORT_FILES, VARIANTS, type Variant } from './support/variants.js';
 
 const PAYLOADS: Record<string, string> = {
   newline: '\nINJECTED line',
@@ -39,7 +40,7 @@ const PAYLOADS: Record<string, string> = {
 /** Maps whose keys are the user's data (a key there is a field like any value). */
 const KEYED_MAPS = [
   /^\/metadata\/labels$/,
-  /^\/build\/(args|labels)$/,
+  /^\/build\/(args|labels|env)$/,
   /^\/system\/(sysctl|environment)$/,
   /^\/stages$/,
   /^\/stages\/[^/]+\/\d+\/(users|authorized_keys|sysctl|environment|timesyncd|systemd_firstboot|package_pins)$/,
@@ -91,6 +92,7 @@ function schemaSlots(): Set<string> {
       else visit((cloud.definitions as Record<string, Record<string, unknown>>)['step']!, cloud, `${ptr}/{stage}/0`, depth + 1);
       return;
     }
+    for (const k of ['then', 'else']) if (node[k] && typeof node[k] === 'object') visit(node[k] as Record<string, unknown>, root, ptr, depth + 1);
     for (const k of ['oneOf', 'anyOf', 'allOf']) for (const alt of (node[k] as Record<string, unknown>[] | undefined) ?? []) visit(alt, root, ptr, depth + 1);
     if (node['type'] === 'string') slots.add(ptr);
     for (const [k, sub] of Object.entries((node['properties'] as Record<string, Record<string, unknown>> | undefined) ?? {}))
@@ -128,6 +130,8 @@ function setAt(data: unknown, pointer: string, kind: 'value' | 'key', f: (old: s
 interface Case {
   name: string;
   variant: string;
+  /** The manifest slot the hostile value went into ('' for the file name). */
+  pointer: string;
   /** The hostile value (or file name) this case put in the manifest. */
   value: string;
   outputs: Outputs;
@@ -173,7 +177,7 @@ const slotsSwept = new Set<string>();
 
 beforeAll(() => {
   const seen = new Set<string>();
-  for (const variant of [...VARIANTS, DOWNSTREAM]) {
+  for (const variant of [...VARIANTS, APT, DOWNSTREAM]) {
     const baseline = runVariant(variant, variant.manifest);
     expect(baseline.diagnostics, `${variant.name} is a clean baseline`).toEqual([]);
     baselines.set(variant.name, baseline);
@@ -189,6 +193,7 @@ beforeAll(() => {
         cases.push({
           name: `${variant.name} ${slot.pointer}${slot.kind === 'key' ? ' (key)' : ''} + ${payload}`,
           variant: variant.name,
+          pointer: slot.kind === 'key' ? `${slot.pointer}#key` : slot.pointer,
           value,
           outputs: runVariant(variant, manifest),
         });
@@ -200,7 +205,13 @@ beforeAll(() => {
     for (const [payload, text] of Object.entries(PAYLOADS)) {
       if (text.includes('\u0000') || text.includes('/') || text.length > 200) continue;
       const name = `derivative${text}.yaml`;
-      cases.push({ name: `${variant.name} file name + ${payload}`, variant: variant.name, value: name, outputs: runVariant(variant, variant.manifest, name) });
+      cases.push({
+        name: `${variant.name} file name + ${payload}`,
+        variant: variant.name,
+        pointer: '',
+        value: name,
+        outputs: runVariant(variant, variant.manifest, name),
+      });
     }
   }
 }, 600_000);
@@ -247,6 +258,33 @@ describe('the injection sweep', () => {
       }
       for (const args of c.outputs.execArgs) for (const a of args) expect(a, c.name).not.toMatch(/[\u0000\n\r]/);
     }
+    // Every output of every accepted case parsed in-process: close to a minute on a loaded machine.
+  }, 240_000);
+
+  it("reaches no shell but the user's own: a build step's string runs as written by /bin/sh -eu -c, nothing else is in a script", () => {
+    const accepted = cases.filter((c) => !hasErrors(c.outputs.diagnostics));
+    let userShell = 0;
+    for (const c of accepted) {
+      const dockerfile = c.outputs.files.get('Dockerfile');
+      if (dockerfile === undefined) continue;
+      const runs = parseDockerfile(new TextDecoder().decode(contentBytes(dockerfile)))
+        .instructions.filter((i) => i.getKeyword() === 'RUN')
+        .map((i) => execArgs(i));
+      // Every script a RUN hands to a shell (`sh -c SCRIPT`, `sh -eu -c SCRIPT`).
+      const scripts = runs.flatMap((args) => (/(^|\/)sh$/.test(args[0]!) && args.includes('-c') ? [args[args.indexOf('-c') + 1]!] : []));
+      if (/^\/build\/steps\/\d+\/run$/.test(c.pointer)) {
+        userShell++;
+        expect(
+          runs.filter((args) => args.includes(c.value)),
+          c.name,
+        ).toEqual([['/bin/sh', '-eu', '-c', c.value]]);
+      } else
+        expect(
+          scripts.filter((s) => s.includes(c.value)),
+          c.name,
+        ).toEqual([]);
+    }
+    expect(userShell).toBeGreaterThan(5);
   });
 
   const LANGUAGES: [Language, string | undefined][] = [

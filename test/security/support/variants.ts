@@ -116,8 +116,11 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
           gpgKeyUrl: 'https://download.opensuse.org/repositories/utilities/15.5/repodata/repomd.xml.key',
         },
       ],
-      install: ['openssh-server', 'curl'],
-      remove: ['nano'],
+      disableRepositories: ['repo-oss'],
+      upgrade: true,
+      kernel: 'kernel-default',
+      install: ['openssh-server', 'curl', { name: 'raspberrypi-firmware', platforms: ['linux/amd64'] }],
+      remove: ['nano', { name: 'vim-small', platforms: ['linux/amd64'] }],
     },
     files: [
       { path: '/etc/motd', content: 'Acme OS\n', mode: '0644', owner: 'root:root' },
@@ -169,7 +172,17 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
       selinux: false,
     },
     upgrade: { image: 'registry.acme.example.com/acme/acme-os', recoveryImage: 'registry.acme.example.com/acme/acme-recovery', channel: false, verify: false },
-    build: { tags: ['registry.acme.example.com/acme/acme-os:1.4.0'], args: { ACME_BUILD: 'ci' }, labels: { 'com.acme.build': 'ci' } },
+    build: {
+      tags: ['registry.acme.example.com/acme/acme-os:1.4.0'],
+      args: { ACME_BUILD: 'ci' },
+      labels: { 'com.acme.build': 'ci' },
+      env: { ACME_ENV: 'build' },
+      steps: [
+        // The string form is the user's own shell by definition; the list form reaches none.
+        { name: 'acme script', at: 'after-files', run: 'echo acme > /etc/acme-built' },
+        { name: 'acme exec', at: 'final', run: ['touch', '/var/lib/acme-built'] },
+      ],
+    },
     targets: {
       iso: { label: 'ACME_LIVE', firmware: ['bios', 'uefi'], compression: 'zstd', name: 'acme-live', overlay: 'iso-overlay' },
       raw: { format: 'raw', firmware: ['uefi', 'bios'], size: '8GiB', partitions: { oem: '64MiB', state: '4GiB', recovery: '2GiB', persistent: 'rest' } },
@@ -230,6 +243,32 @@ export const VARIANTS: Variant[] = [
     ]),
   },
 ];
+
+/** Ubuntu: the apt-only repository keys (suites, components, a pin priority) and a PPA. */
+export const APT: Variant = {
+  name: 'apt',
+  manifest: {
+    apiVersion: 'derivc.dev/v1alpha1',
+    kind: 'Derivative',
+    metadata: { name: 'acme-apt', version: '1.4.0' },
+    base: { image: 'ubuntu:22.04', family: 'ubuntu' },
+    packages: {
+      repositories: [
+        {
+          name: 'mirror',
+          url: 'https://mirror.acme.example.com/ubuntu/',
+          gpgKeyUrl: 'https://mirror.acme.example.com/key.gpg',
+          gpgCheck: true,
+          priority: 900,
+          suites: ['jammy', 'jammy-updates'],
+          components: ['main', 'universe'],
+        },
+        { name: 'git', ppa: 'git-core/ppa' },
+      ],
+      install: ['git'],
+    },
+  },
+};
 
 /** A downstream of the luet variant: the only place `base.derivative` is set. */
 export const DOWNSTREAM: Variant = {
