@@ -82,7 +82,8 @@ export function initCommand(args: InitArgs, io: CliIO): number {
     io.stderr(`derivc: ${shown(manifest)} exists already; init never overwrites a manifest\n`);
     return EXIT.failed;
   }
-  if (args.from !== undefined) return initFrom(args.from, dir, manifest, args, io);
+  const buildArgValues = buildArgs(args.arg ?? []);
+  if (args.from !== undefined) return initFrom(args.from, dir, manifest, { ...args, values: buildArgValues }, io);
   write(dir, manifest, scaffold(nameFrom(dir), (args.family ?? 'opensuse') as Family));
   io.stderr(`wrote ${shown(manifest)} (and derivative.schema.json for editors); next: derivc validate ${shown(manifest)}\n`);
   return EXIT.ok;
@@ -105,7 +106,7 @@ function buildArgs(list: readonly string[]): Record<string, string> {
   return out;
 }
 
-function initFrom(from: string, dir: string, manifest: string, args: InitArgs, io: CliIO): number {
+function initFrom(from: string, dir: string, manifest: string, args: InitArgs & { values: Record<string, string> }, io: CliIO): number {
   const read = readDockerfile(from);
   if ('problem' in read) {
     io.stderr(`derivc: cannot convert: ${read.problem}\n`);
@@ -118,7 +119,7 @@ function initFrom(from: string, dir: string, manifest: string, args: InitArgs, i
   const result = convertDockerfile(read.text, {
     file: from,
     name: args.name ?? nameFrom(context),
-    args: buildArgs(args.arg ?? []),
+    args: args.values,
     ...(args.family ? { family: args.family as Family } : {}),
     contextPrefix: prefix,
     isDirectory: directoryProbe(context),

@@ -107,8 +107,10 @@ function expandInto(text: string, scope: Scope, escape: string, unresolved: stri
       out += c;
       continue;
     }
-    const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])((?:[^{}]|\{[^{}]*\})*))?\}/.exec(text.slice(i));
-    const bare = braced ? undefined : /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(text.slice(i));
+    // A bounded window: a hostile line of `${` without `}` must not cost quadratic time.
+    const window = text.slice(i, i + 4096);
+    const braced = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])((?:[^{}]|\{[^{}]*\})*))?\}/.exec(window);
+    const bare = braced ? undefined : /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(window);
     const m = braced ?? bare;
     if (!m) {
       out += c;

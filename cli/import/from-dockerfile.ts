@@ -8,7 +8,7 @@ import type { Diagnostic, Result } from '../../compiler/diagnostics.js';
 import { FAMILY_INFO } from '../../compiler/families.js';
 import { inferFamily, type Family } from '../../compiler/family.js';
 import { expand, parseDockerfile, platformArgs, type DockerInstruction, type Scope, type Stage } from './dockerfile-stages.js';
-import { mapCommand, type Effect, type FileItem, type Repository } from './run-commands.js';
+import { DOWNLOAD_REASON, mapCommand, type Effect, type FileItem, type Repository } from './run-commands.js';
 import { simpleCommands } from './shell-words.js';
 
 export interface ConvertOptions {
@@ -546,9 +546,11 @@ class Converter {
     return undefined;
   }
 
-  private whyNotSimple(text: string): string {
+  private whyNotSimple(full: string): string {
+    // The heuristics below only pick the wording; a bounded prefix keeps them linear on hostile input.
+    const text = full.slice(0, 8192);
     if (/\b(curl|wget)\b[^;&|]*\s-[a-zA-Z]*[oO]\b/.test(text)) {
-      return 'a download: a files item with `url` needs its `sha256`; pin the digest and move it there';
+      return DOWNLOAD_REASON;
     }
     if (/\bsed\s+-[a-z]*i/.test(text)) return 'edits a file in place (`sed -i`)';
     if (/(^|[\s;&|])(if|\[\[?|case|for|while)\s/.test(text) || /\|\|/.test(text)) return 'a conditional: kept as written (the manifest pins one variant)';

@@ -43,6 +43,8 @@ const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MODE = /^0?[0-7]?[0-7]{3}$/;
 const OWNER = /^(?:[a-z_][a-z0-9_.-]{0,31}|[0-9]{1,10}):(?:[a-z_][a-z0-9_.-]{0,31}|[0-9]{1,10})$/;
 
+/** A files item with `url` must carry its sha256, which a Dockerfile download does not say. */
+export const DOWNLOAD_REASON = 'a download: a files item with `url` needs its `sha256`; pin the digest and move it there';
 const GLOB_REASON = 'a glob pattern, expanded by the shell at build time';
 const implied = (reason: string): CommandMapping => ({ effects: [{ kind: 'implied', reason }] });
 const CLEAN = 'derivc cleans the package caches after installing';
@@ -314,6 +316,11 @@ export function mapCommand(command: Word[]): CommandMapping {
       return chown(args);
     case 'systemctl':
       return systemctl(args);
+    case 'curl':
+    case 'wget':
+      return { unmapped: DOWNLOAD_REASON };
+    case 'sed':
+      return { unmapped: args.some((a) => /^-[a-z]*i/.test(a)) ? 'edits a file in place (`sed -i`)' : '`sed` has no manifest key' };
     case 'mkinitrd':
       return implied('derivc builds the initrd after the last step that can change it');
     default:
