@@ -19,6 +19,9 @@ export const USAGE = `derivc ${VERSION} — derivative-as-code for the cOS toolk
 Usage:
   derivc init [DIR] [--family opensuse|fedora|ubuntu|debian]
                                   scaffold a derivative.yaml that validates (and its JSON Schema)
+  derivc init [DIR] --from Dockerfile [--name N] [--arg NAME=VALUE…] [--family F] [--format pretty|json]
+                                  write the manifest that says what an existing derivative Dockerfile
+                                  does, and report where each instruction went (build.steps for the rest)
   derivc validate [FILE…] [--format pretty|json|github|sarif] [--strict]
                                   check manifests (default ./derivative.yaml) and print diagnostics
   derivc compile [FILE] -o DIR [--check] [--strict] [--format …]
@@ -58,6 +61,9 @@ const OPTIONS = {
   strict: { type: 'boolean', default: false },
   'cloud-config': { type: 'boolean', default: false },
   family: { type: 'string' },
+  from: { type: 'string' },
+  name: { type: 'string' },
+  arg: { type: 'string', multiple: true },
   out: { type: 'string', short: 'o' },
   quiet: { type: 'boolean', short: 'q', default: false },
   json: { type: 'boolean', default: false },
@@ -73,7 +79,7 @@ const OPTIONS = {
 
 /** Which options each command accepts: anything else is a usage error, not silently ignored. */
 const ACCEPTS: Record<string, readonly string[]> = {
-  init: ['family'],
+  init: ['family', 'from', 'name', 'arg', 'format'],
   validate: ['format', 'strict'],
   compile: ['out', 'check', 'strict', 'format'],
   build: ['out', 'quiet', 'json', 'target'],
@@ -109,7 +115,7 @@ function dispatch(argv: string[], io: CliIO): number | Promise<number> {
     switch (command) {
       case 'init':
         if (rest.length > 1) throw new UsageError('`init` takes one DIR');
-        return initCommand({ dir: rest[0], family: values.family }, io);
+        return initCommand({ dir: rest[0], family: values.family, from: values.from, name: values.name, arg: values.arg, format: values.format }, io);
       case 'validate':
         return validateCommand({ files: rest, format: values.format, strict: values.strict }, io);
       case 'compile':

@@ -889,6 +889,22 @@ const CATALOGUE = {
     explanation:
       "A step of the target's plan (`derivc plan` shows them) failed; the message names it and shows the tool's last output. Nothing was written to the output directory: every target works in a temporary directory next to it and renames finished files into place.",
   },
+  'init/no-from': {
+    summary: 'the Dockerfile given to `derivc init --from` has no FROM',
+    explanation:
+      "`derivc init --from Dockerfile` writes the manifest that builds the image the Dockerfile's last stage builds; without a `FROM` there is no image to describe. Name the derivative's Dockerfile, not a fragment of one.",
+  },
+  'init/unresolved-from': {
+    summary: "the final image's FROM needs build arguments that have no default",
+    explanation:
+      'The last stage, or a stage it is built on, names its image through `ARG`s without a default (Kairos passes them from its build scripts). derivc does not guess them: pass the values the build uses, e.g. `derivc init --from Dockerfile --arg BASE_IMAGE=ubuntu:22.04 --arg FLAVOR=ubuntu`. The manifest then pins that one variant.',
+    hint: 'pass each with --arg NAME=VALUE',
+  },
+  'init/copy-outside': {
+    summary: 'a COPY in the Dockerfile reads from outside its directory',
+    explanation:
+      'A manifest names files relative to itself and never outside its repository, so a `COPY ../x` (or an absolute source) cannot be carried over. The instruction is listed as not mapped in the report; move the file next to the Dockerfile and add a `files` item for it.',
+  },
 } satisfies Record<string, CodeInfo>;
 
 /** A code derivc can emit: a diagnostic with any other code does not type-check. */

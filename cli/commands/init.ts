@@ -1,13 +1,20 @@
 // derivc init [DIR] [--family F]: scaffold a manifest that validates, with the JSON Schema next
-// to it so editors complete and check it offline.
+// to it so editors complete and check it offline. With --from Dockerfile: the manifest that says
+// what that Dockerfile does, and a report of where each instruction went (cli/import/).
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { FAMILIES, type Family } from '../../compiler/family.js';
 import { bundledManifestSchema } from '../../compiler/validate/schema.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { shown } from '../format/style.js';
+import { formatDiagnostics } from '../format/index.js';
+import { convertDockerfile } from '../import/from-dockerfile.js';
+import { manifestYaml } from '../import/manifest-yaml.js';
+import { reportSummary, reportText } from '../import/mapping-report.js';
+import { directoryProbe, readDockerfile } from '../import/read-dockerfile.js';
+import { VERSION } from '../version.js';
 
 const BASES: Record<Family, string> = {
   opensuse: 'registry.opensuse.org/opensuse/leap:15.5',
@@ -47,18 +54,87 @@ tests:
 `;
 }
 
-export function initCommand(args: { dir: string | undefined; family: string | undefined }, io: CliIO): number {
-  const family = (args.family ?? 'opensuse') as Family;
-  if (!FAMILIES.includes(family)) throw new UsageError(`unknown --family \`${args.family}\`; use one of ${FAMILIES.join(', ')}`);
+export interface InitArgs {
+  dir: string | undefined;
+  family: string | undefined;
+  from?: string | undefined;
+  name?: string | undefined;
+  arg?: string[] | undefined;
+  format?: string | undefined;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export function initCommand(args: InitArgs, io: CliIO): number {
+  if (args.family !== undefined && !FAMILIES.includes(args.family as Family)) {
+    throw new UsageError(`unknown --family \`${args.family}\`; use one of ${FAMILIES.join(', ')}`);
+  }
+  if (args.from === undefined && (args.name !== undefined || args.arg?.length || (args.format ?? 'pretty') !== 'pretty')) {
+    throw new UsageError('--name, --arg and --format go with `init --from Dockerfile`');
+  }
+  if (args.name !== undefined && !NAME.test(args.name))
+    throw new UsageError(`--name \`${args.name}\` is not a derivative name (lowercase letters, digits and dashes)`);
+  if (args.format !== undefined && args.format !== 'pretty' && args.format !== 'json')
+    throw new UsageError(`\`init\` --format is pretty or json, not \`${args.format}\``);
   const dir = args.dir ?? '.';
   const manifest = join(dir, 'derivative.yaml');
   if (existsSync(manifest)) {
     io.stderr(`derivc: ${shown(manifest)} exists already; init never overwrites a manifest\n`);
     return EXIT.failed;
   }
+  const buildArgValues = buildArgs(args.arg ?? []);
+  if (args.from !== undefined) return initFrom(args.from, dir, manifest, { ...args, values: buildArgValues }, io);
+  write(dir, manifest, scaffold(nameFrom(dir), (args.family ?? 'opensuse') as Family));
+  io.stderr(`wrote ${shown(manifest)} (and derivative.schema.json for editors); next: derivc validate ${shown(manifest)}\n`);
+  return EXIT.ok;
+}
+
+function write(dir: string, manifest: string, text: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'derivative.schema.json'), JSON.stringify(bundledManifestSchema(), null, 2) + '\n');
-  writeFileSync(manifest, scaffold(nameFrom(dir), family), { flag: 'wx' });
-  io.stderr(`wrote ${shown(manifest)} (and derivative.schema.json for editors); next: derivc validate ${shown(manifest)}\n`);
+  writeFileSync(manifest, text, { flag: 'wx' });
+}
+
+/** `--arg NAME=VALUE`, as `docker build --build-arg` takes them. */
+function buildArgs(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of list) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(a);
+    if (!m) throw new UsageError(`--arg \`${a}\` is not NAME=VALUE`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+function initFrom(from: string, dir: string, manifest: string, args: InitArgs & { values: Record<string, string> }, io: CliIO): number {
+  const read = readDockerfile(from);
+  if ('problem' in read) {
+    io.stderr(`derivc: cannot convert: ${read.problem}\n`);
+    return EXIT.failed;
+  }
+  const context = dirname(resolve(from));
+  // COPY sources are relative to the Dockerfile's directory; the manifest names them relative to itself.
+  const prefix = relative(resolve(dir), context).split(sep).join('/');
+  const file = basename(from);
+  const result = convertDockerfile(read.text, {
+    file: from,
+    name: args.name ?? nameFrom(context),
+    args: args.values,
+    ...(args.family ? { family: args.family as Family } : {}),
+    contextPrefix: prefix,
+    isDirectory: directoryProbe(context),
+  });
+  const json = args.format === 'json';
+  if (result.diagnostics.length && !json) {
+    io.stderr(formatDiagnostics('pretty', { diagnostics: result.diagnostics, sources: new Map([[from, read.text]]) }, { color: false, toolVersion: VERSION }));
+  }
+  if (!result.value) {
+    if (json) io.stdout(JSON.stringify({ formatVersion: 1, manifest: null, report: [], diagnostics: result.diagnostics }, null, 2) + '\n');
+    return EXIT.failed;
+  }
+  write(dir, manifest, manifestYaml(result.value, file));
+  if (json) io.stdout(JSON.stringify({ formatVersion: 1, manifest, report: result.value.report, diagnostics: result.diagnostics }, null, 2) + '\n');
+  else io.stdout(reportText(result.value.report, file));
+  io.stderr(`wrote ${shown(manifest)} from ${shown(from)}: ${reportSummary(result.value.report)}; next: derivc validate ${shown(manifest)}\n`);
   return EXIT.ok;
 }
