@@ -577,7 +577,7 @@ class Converter {
       case 'install':
         for (const pkg of e.packages) {
           if (this.isKernel(pkg)) {
-            const implied = this.family && FAMILY_INFO[this.family].bootPackages('amd64')[0] === pkg;
+            const implied = this.family && FAMILY_INFO[this.family].kernel('amd64') === pkg;
             if (implied) notes.push(`\`${pkg}\`: the family's kernel, installed by derivc's boot glue`);
             else if (this.out.kernel === undefined) {
               this.out.kernel = pkg;
