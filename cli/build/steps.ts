@@ -13,7 +13,7 @@ export interface InstructionOrigin {
 
 export function instructionOrigins(output: CompileOutput): InstructionOrigin[] {
   const dockerfile = output.files.find((f) => f.path === 'Dockerfile');
-  const text = dockerfile ? contentBytes(dockerfile.content).toString('utf8') : '';
+  const text = dockerfile?.content !== undefined ? contentBytes(dockerfile.content).toString('utf8') : '';
   const byLine = new Map<string, { title: string; pointer: string }>();
   for (const step of output.steps) for (const line of step.lines) byLine.set(line, { title: step.comment, pointer: step.pointer });
   return text

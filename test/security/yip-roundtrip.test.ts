@@ -361,7 +361,7 @@ function compileAll(manifests: readonly object[]): Compiled[] {
     expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     return { v: result.value.manifest, files: out.value.files.filter((f) => f.path.startsWith(`${OEM_DIR}/`)) };
   });
-  const decoded = reader().decode(outputs.flatMap((o) => o.files.map((f) => contentBytes(f.content))));
+  const decoded = reader().decode(outputs.flatMap((o) => o.files.map((f) => contentBytes(f.content!))));
   let next = 0;
   return outputs.map(({ v, files }) => {
     const oem: Record<string, unknown> = {};
