@@ -136,7 +136,8 @@ describe('determinism', () => {
 function referencedFiles(v: ValidatedManifest): string[] {
   const out: string[] = [];
   for (const f of v.manifest.files ?? []) if (f.source !== undefined) out.push(join(v.dir, f.source));
-  if (v.manifest.overlay !== undefined) out.push(...listTree(join(v.dir, v.manifest.overlay)).map((p) => join(v.dir, v.manifest.overlay!, p)));
+  // The overlay's regular files as the walk found them: its symlinks are copied, never read.
+  out.push(...v.overlayFiles.map((f) => f.path));
   out.push(...v.oemFiles.map((f) => f.path));
   return v.upstream ? [...out, ...referencedFiles(v.upstream)] : out;
 }
