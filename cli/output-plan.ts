@@ -264,7 +264,9 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
         write.push(f);
         if (!asListed(f.path, o, listed)) edited.push(f.path);
       } else {
-        problems.push(`${quote(f.path)}: a ${kindName(o.kind)} derivc did not write (${MANIFEST_FILE} does not list it) is where derivc writes a symlink; move it away`);
+        problems.push(
+          `${quote(f.path)}: a ${kindName(o.kind)} derivc did not write (${MANIFEST_FILE} does not list it) is where derivc writes a symlink; move it away`,
+        );
       }
     } else if (o.kind === 'symlink' && f.symlink === undefined && previous.listed.has(f.path)) {
       // A symlink derivc wrote, now a file: replaced in the new tree (never written through).

@@ -52,13 +52,7 @@ export interface LocalTree {
 }
 
 /** `root` is the walked directory as a Host path; `base` the manifest's folder (what entries must stay inside). */
-export function walkLocalTree(
-  host: Host,
-  base: string,
-  root: string,
-  limits: TreeLimits,
-  links: LinkPolicy,
-): LocalTree & { problems: TreeProblem[] } {
+export function walkLocalTree(host: Host, base: string, root: string, limits: TreeLimits, links: LinkPolicy): LocalTree & { problems: TreeProblem[] } {
   const realBase = host.realpath(base) ?? base;
   const inside = (real: string) => isWithin(realBase, real);
   const tree: LocalTree = { files: [], links: [] };

@@ -54,7 +54,9 @@ function fingerprint(o: CompileOutput) {
     tags: o.tags,
     from: o.from,
     files: o.files.map((f) =>
-      f.symlink !== undefined ? { path: f.path, symlink: f.symlink } : { path: f.path, mode: f.mode, content: Buffer.from(bytes(f.content)).toString('latin1') },
+      f.symlink !== undefined
+        ? { path: f.path, symlink: f.symlink }
+        : { path: f.path, mode: f.mode, content: Buffer.from(bytes(f.content)).toString('latin1') },
     ),
   };
 }

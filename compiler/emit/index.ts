@@ -45,7 +45,11 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
   for (const f of build.files) files.push({ path: `files${f.path}`, content: f.content, mode: f.mode, origin: origin(f.pointer) });
   for (const f of build.overlay) {
     const path = `overlay/${f.relative}`;
-    files.push(f.symlink !== undefined ? { path, symlink: f.symlink, origin: origin('/overlay') } : { path, content: f.content, mode: f.mode, origin: origin('/overlay') });
+    files.push(
+      f.symlink !== undefined
+        ? { path, symlink: f.symlink, origin: origin('/overlay') }
+        : { path, content: f.content, mode: f.mode, origin: origin('/overlay') },
+    );
   }
 
   // /system/oem: generated files, re-validated as cloud-config, then the oemDir files as written.
@@ -66,7 +70,9 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
       continue;
     }
     const path = `${OEM_DIR}/${f.relative}`;
-    files.push(f.symlink !== undefined ? { path, symlink: f.symlink, origin: origin('/oemDir') } : { path, content: f.content, mode: 0o644, origin: origin('/oemDir') });
+    files.push(
+      f.symlink !== undefined ? { path, symlink: f.symlink, origin: origin('/oemDir') } : { path, content: f.content, mode: 0o644, origin: origin('/oemDir') },
+    );
   }
 
   if (bootFileOf(build.era?.boot).mode === 'complete') text(BOOTARGS_PATH, bootargs(build), '/boot');

@@ -224,7 +224,10 @@ export class ValidationSession {
     }
     const oem = this.oemDir(ctx, era, diagnostics);
     const overlay = str(manifest['overlay']);
-    const overlayTree = (overlay !== undefined ? checkLocalTree(ctx, '/overlay', overlay, TREE_LIMITS, 'copy', diagnostics) : undefined) ?? { files: [], links: [] };
+    const overlayTree = (overlay !== undefined ? checkLocalTree(ctx, '/overlay', overlay, TREE_LIMITS, 'copy', diagnostics) : undefined) ?? {
+      files: [],
+      links: [],
+    };
     if (overlay !== undefined) checkOutputNames(ctx, '/overlay', overlay, 'overlay', [...overlayTree.files, ...overlayTree.links], diagnostics);
     const isoOverlay = str(obj(obj(manifest['targets'])?.['iso'])?.['overlay']);
     // The ISO tree is assembled from the files as read: its links are followed (and must stay inside).

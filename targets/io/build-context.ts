@@ -81,7 +81,8 @@ async function checkedLink(dir: string, file: ContextFile & { symlink: string })
   const at = path.join(dir, ...file.path.split('/'));
   if (!(await fs.promises.lstat(at)).isSymbolicLink()) throw new Error(`not the symlink derivc wrote (${MANIFEST_FILE} lists one); compile again`);
   const target = await fs.promises.readlink(at, { encoding: 'buffer' });
-  if (!target.equals(Buffer.from(file.symlink, 'utf8'))) throw new Error(`not the symlink derivc wrote (its target differs from ${MANIFEST_FILE}); compile again`);
+  if (!target.equals(Buffer.from(file.symlink, 'utf8')))
+    throw new Error(`not the symlink derivc wrote (its target differs from ${MANIFEST_FILE}); compile again`);
   return file.symlink;
 }
 
