@@ -114,6 +114,16 @@ export class GitHost implements Host {
     return [...this.tree(r.entry.sha).keys()].sort();
   }
 
+  /** A symlink committed at `path` (its folder reached following links inside the repository): its link text. */
+  readlink(path: string): Uint8Array | undefined {
+    const parts = this.segments(path);
+    if (!parts?.length) return undefined;
+    const parent = this.resolve(join(this.root, ...parts.slice(0, -1)));
+    if (parent.kind !== 'found' || parent.entry.type !== 'tree') return undefined;
+    const entry = this.tree(parent.entry.sha).get(parts[parts.length - 1]!);
+    return entry?.mode === '120000' ? this.blob(entry, [...parent.parts, parts[parts.length - 1]!]) : undefined;
+  }
+
   mode(path: string): number | undefined {
     const r = this.resolve(path);
     if (r.kind !== 'found' || r.entry.type !== 'blob') return undefined;

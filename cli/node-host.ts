@@ -10,7 +10,7 @@ import { fdChunks } from './fd-chunks.js';
 /** The parts of node:fs the host uses: tests pass a copy that changes files at chosen moments. */
 export type HostFs = Pick<
   typeof fs,
-  'openSync' | 'closeSync' | 'fstatSync' | 'readSync' | 'readlinkSync' | 'realpathSync' | 'statSync' | 'readdirSync' | 'readFileSync'
+  'openSync' | 'closeSync' | 'fstatSync' | 'readSync' | 'readlinkSync' | 'realpathSync' | 'statSync' | 'lstatSync' | 'readdirSync' | 'readFileSync'
 >;
 
 /** A file the manifest names is no longer what derivc checked: nothing more is copied from it. */
@@ -47,6 +47,13 @@ export function nodeHostOn(f: HostFs): Host {
     mode(path) {
       try {
         return f.statSync(path).mode & 0o7777;
+      } catch {
+        return undefined;
+      }
+    },
+    readlink(path) {
+      try {
+        return f.lstatSync(path).isSymbolicLink() ? f.readlinkSync(path, { encoding: 'buffer' }) : undefined;
       } catch {
         return undefined;
       }

@@ -134,6 +134,9 @@ export function buildTree(b: Beside, root: string | null, plan: Plan, label: str
     for (const d of plan.dirs) attempt(`cannot create ${label}/${d.path}`, () => fs.mkdirSync(at(b.fresh, d.path)));
     for (const f of plan.write) {
       attempt(`cannot write ${f.path}`, () => {
+        // A symlink is made as a symlink in the fresh tree; its target is never opened or checked.
+        if (f.symlink !== undefined) return fs.symlinkSync(f.symlink, at(b.fresh, f.path));
+        // `wx` (O_CREAT|O_EXCL): never through a symlink, should one be there against all odds.
         const fd = fs.openSync(at(b.fresh, f.path), 'wx', 0o600);
         try {
           writeContentTo(fd, f.content); // a named file no longer as checked throws: the new tree goes
@@ -144,7 +147,12 @@ export function buildTree(b: Beside, root: string | null, plan: Plan, label: str
       });
       step('tree:file');
     }
-    for (const p of plan.unchanged) attempt(`cannot keep ${label}/${p}`, () => linkOrCopy(at(root!, p), at(b.fresh, p)));
+    const links = new Map(plan.unchangedLinks.map((l) => [l.path, l.target]));
+    for (const p of plan.unchanged) {
+      const target = links.get(p);
+      // An unchanged symlink is made again from its generated text: a copy would follow it.
+      attempt(`cannot keep ${label}/${p}`, () => (target !== undefined ? fs.symlinkSync(target, at(b.fresh, p)) : linkOrCopy(at(root!, p), at(b.fresh, p))));
+    }
     for (const c of plan.carried) {
       attempt(`cannot keep ${label}/${c.path}`, () => {
         if (c.kind === 'symlink') fs.symlinkSync(fs.readlinkSync(at(root!, c.path)), at(b.fresh, c.path));

@@ -10,14 +10,14 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FileContent, GeneratedFile } from '../compiler/emit/types.js';
-import { contentDiff, fileContent } from './content.js';
+import type { GeneratedFile } from '../compiler/emit/types.js';
+import { fileContent } from './content.js';
+import { entryDiff, fileSide, linkSide, sideOf, type DiffSide } from './entry-diff.js';
 import { buildTree, recover, swapIn, type Beside, type StepHook } from './output-commit.js';
 import { errno, ioError, OutputDirError } from './output-error.js';
 import { tryLock, waitLock, type OutputLock, type WaitOptions } from './output-lock.js';
 import { besideNames, locate, makeDirectories, refuse, type InputPaths, type Location } from './output-location.js';
 import { checkGenerated, makePlan, type Plan } from './output-plan.js';
-import { modeChangeLine } from './unified-diff.js';
 
 export { OutputDirError } from './output-error.js';
 export { checkGenerated } from './output-plan.js';
@@ -123,24 +123,22 @@ export class OutputDir {
   /** What a write would change, as a unified diff; writes nothing (beyond recovering an interrupted write). */
   check(files: readonly GeneratedFile[]): CheckReport {
     const { root, plan } = this.plan(files);
-    const read = (rel: string): { content: FileContent; mode: number } | null => {
+    // What is on disk, as git would show it: a symlink is its link text (read, never followed).
+    const read = (rel: string): DiffSide | null => {
       if (!root) return null;
       const file = path.join(root, ...rel.split('/'));
       try {
         const st = fs.lstatSync(file);
-        return st.isFile() ? { content: fileContent(file), mode: st.mode & 0o7777 } : null;
+        if (st.isSymbolicLink()) return linkSide(fs.readlinkSync(file, 'utf8'));
+        return st.isFile() ? fileSide(fileContent(file), st.mode & 0o7777) : null;
       } catch (err) {
         if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return null;
         throw ioError(`cannot read ${file}`, err);
       }
     };
     const parts: { path: string; text: string }[] = [];
-    for (const f of plan.write) {
-      const old = read(f.path);
-      const modeLine = old && old.mode !== f.mode ? modeChangeLine(f.path, old.mode, f.mode) : '';
-      parts.push({ path: f.path, text: modeLine + contentDiff(f.path, old?.content ?? null, f.content) });
-    }
-    for (const rel of plan.removed) parts.push({ path: rel, text: contentDiff(rel, read(rel)!.content, null) });
+    for (const f of plan.write) parts.push({ path: f.path, text: entryDiff(f.path, read(f.path), sideOf(f)).text });
+    for (const rel of plan.removed) parts.push({ path: rel, text: entryDiff(rel, read(rel), null).text });
     parts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const lines = [
       ...plan.kept.map((p) => `kept ${p}: derivc wrote it and no longer generates it, but it was changed since; remove it by hand\n`),

@@ -4,12 +4,14 @@
 // within its namespace (compiler/output-path.ts). Everything else in DIR is carried into the new
 // tree as it is; what lies in the namespace without being listed is reported (and never sent to
 // the build). A generated path taken by something derivc did not write is refused, never
-// overwritten.
+// overwritten. Symlinks derivc wrote (from `overlay`, `oemDir`) follow the same rule, compared by
+// their link text; no symlink in DIR is ever followed here — its text is read with readlink.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MANIFEST_FILE, type GeneratedFile } from '../compiler/emit/types.js';
-import { parseListing, type ListedFile } from '../compiler/output-listing.js';
+import { linkTargetProblem } from '../compiler/link-target.js';
+import { listedFileOf, parseListing, type ListedFile } from '../compiler/output-listing.js';
 import { inOutputNamespace, outputPathProblem } from '../compiler/output-path.js';
 import { contentBytes, contentSha256, contentSize } from './content.js';
 import { fdDigest } from './fd-chunks.js';
@@ -28,6 +30,8 @@ export interface Plan {
   write: GeneratedFile[];
   /** Generated files already in DIR with the same bytes and mode: the very same files stay (same inode, same mtime). Sorted. */
   unchanged: string[];
+  /** The generated symlinks among `unchanged`, made again from their generated link text. */
+  unchangedLinks: { path: string; target: string }[];
   /** Files the previous derivc.json lists, no longer generated, still holding the recorded bytes. Sorted. */
   removed: string[];
   /** Files the previous derivc.json lists, no longer generated, but changed since: kept. Sorted. */
@@ -58,7 +62,10 @@ export function checkGenerated(files: readonly GeneratedFile[]): void {
     const problem = outputPathProblem(file.path) ?? (inOutputNamespace(file.path) ? undefined : 'not a name derivc generates (see compiler/output-path.ts)');
     if (problem) problems.push(`${quote(file.path)}: ${problem}`);
     else if (seen.has(file.path)) problems.push(`${quote(file.path)}: generated twice`);
-    if (!Number.isInteger(file.mode) || file.mode < 0 || file.mode > 0o7777) problems.push(`${quote(file.path)}: invalid mode ${file.mode}`);
+    if (file.symlink !== undefined) {
+      const bad = typeof file.symlink === 'string' ? linkTargetProblem(file.symlink) : 'is not text';
+      if (bad) problems.push(`${quote(file.path)}: a symlink whose target ${bad}`);
+    } else if (!Number.isInteger(file.mode) || file.mode < 0 || file.mode > 0o7777) problems.push(`${quote(file.path)}: invalid mode ${file.mode}`);
     seen.add(file.path);
   }
   for (const p of seen) {
@@ -69,20 +76,34 @@ export function checkGenerated(files: readonly GeneratedFile[]): void {
   if (!problems.length) {
     // derivc.json is what the next write trusts: it must list exactly what is written, as written.
     const record = files.find((f) => f.path === MANIFEST_FILE);
-    const parsed = record ? parseListing(contentBytes(record.content).toString('utf8')) : undefined;
+    const parsed = record?.content !== undefined ? parseListing(contentBytes(record.content).toString('utf8')) : undefined;
     const listed = new Map(parsed?.listing?.files.map((f) => [f.path, f]));
     const others = files.filter((f) => f.path !== MANIFEST_FILE);
     const exact =
       parsed?.listing &&
       parsed.listing.ignored.length === 0 &&
       listed.size === others.length &&
-      others.every((f) => listed.get(f.path)?.sha256 === contentSha256(f.content) && listed.get(f.path)?.mode === f.mode);
+      others.every((f) => sameListing(listed.get(f.path), listedFileOf(f)));
     if (!exact)
       problems.push(
         `${quote(MANIFEST_FILE)}: ${record ? 'does not list exactly the generated files with their sha256 and mode' : 'missing from the generated files'}`,
       );
   }
   if (problems.length) throw new OutputDirError(`refusing to write the output directory (nothing written):\n  ${problems.join('\n  ')}`);
+}
+
+function sameListing(a: ListedFile | undefined, b: ListedFile): boolean {
+  return a !== undefined && a.sha256 === b.sha256 && a.mode === b.mode && a.symlink === b.symlink;
+}
+
+/** The link text of the symlink `rel` (readlink: never followed). */
+function linkText(root: string, rel: string): Buffer {
+  const link = path.join(root, ...rel.split('/'));
+  try {
+    return fs.readlinkSync(link, { encoding: 'buffer' });
+  } catch (err) {
+    throw ioError(`cannot read the symlink ${link}`, err);
+  }
 }
 
 /** Every entry under `root` (lstat: symlinks are entries, never followed). */
@@ -164,6 +185,7 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
     return {
       write: sorted,
       unchanged: [],
+      unchangedLinks: [],
       removed: [],
       kept: [],
       unlisted: [],
@@ -179,6 +201,11 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
   const previous = previousListing(root, old);
   const generated = new Map(sorted.map((f) => [f.path, f]));
   const problems: string[] = [];
+  // Whether the entry at `p` is still what the previous derivc.json says derivc wrote there.
+  const asListed = (p: string, o: OldEntry, listed: ListedFile): boolean =>
+    listed.symlink !== undefined
+      ? o.kind === 'symlink' && linkText(root, p).equals(Buffer.from(listed.symlink, 'utf8'))
+      : o.kind === 'file' && sha(root, p, o.size) === listed.sha256;
 
   // Each old non-directory that is not generated again: removed (provably derivc's and unchanged), or it stays.
   const fate = new Map<string, 'removed' | 'kept' | 'unlisted' | 'carried'>();
@@ -189,7 +216,8 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
       continue;
     }
     const listed = previous.listed.get(p);
-    if (listed && o.kind === 'file') fate.set(p, sha(root, p, o.size) === listed.sha256 ? 'removed' : 'kept');
+    // Listed as what it is (a file as a file, a symlink as a symlink): derivc's, removed unless changed.
+    if (listed && (listed.symlink !== undefined ? o.kind === 'symlink' : o.kind === 'file')) fate.set(p, asListed(p, o, listed) ? 'removed' : 'kept');
     else fate.set(p, inOutputNamespace(p) ? 'unlisted' : 'carried');
   }
 
@@ -212,6 +240,7 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
 
   const write: GeneratedFile[] = [];
   const unchanged: string[] = [];
+  const unchangedLinks: Plan['unchangedLinks'] = [];
   const edited: string[] = [];
   for (const f of sorted) {
     for (let i = f.path.indexOf('/'); i !== -1; i = f.path.indexOf('/', i + 1)) {
@@ -226,7 +255,24 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
     const o = old.get(f.path);
     if (!o) {
       write.push(f);
-    } else if (o.kind === 'file') {
+    } else if (f.symlink !== undefined && (o.kind === 'file' || o.kind === 'symlink')) {
+      const listed = previous.listed.get(f.path);
+      if (o.kind === 'symlink' && linkText(root, f.path).equals(Buffer.from(f.symlink, 'utf8'))) {
+        unchanged.push(f.path);
+        unchangedLinks.push({ path: f.path, target: f.symlink });
+      } else if (listed) {
+        write.push(f);
+        if (!asListed(f.path, o, listed)) edited.push(f.path);
+      } else {
+        problems.push(
+          `${quote(f.path)}: a ${kindName(o.kind)} derivc did not write (${MANIFEST_FILE} does not list it) is where derivc writes a symlink; move it away`,
+        );
+      }
+    } else if (o.kind === 'symlink' && f.symlink === undefined && previous.listed.has(f.path)) {
+      // A symlink derivc wrote, now a file: replaced in the new tree (never written through).
+      write.push(f);
+      if (!asListed(f.path, o, previous.listed.get(f.path)!)) edited.push(f.path);
+    } else if (o.kind === 'file' && f.symlink === undefined) {
       let digest: string | undefined;
       const onDisk = () => (digest ??= sha(root, f.path, o.size));
       const listed = previous.listed.get(f.path);
@@ -236,7 +282,7 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
         write.push(f);
       } else if (listed) {
         write.push(f);
-        if (onDisk() !== listed.sha256) edited.push(f.path);
+        if (listed.symlink !== undefined || onDisk() !== listed.sha256) edited.push(f.path);
       } else if (f.path === MANIFEST_FILE) {
         problems.push(`${quote(f.path)}: ${previous.problem}; derivc does not overwrite it — remove it if nothing of yours is in ${label}`);
       } else {
@@ -245,7 +291,9 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
     } else if (o.kind === 'dir' && !dirStays(f.path)) {
       write.push(f);
     } else {
-      problems.push(`${quote(f.path)}: a ${kindName(o.kind)} derivc did not write is where derivc writes a file; move it away`);
+      problems.push(
+        `${quote(f.path)}: a ${kindName(o.kind)} derivc did not write is where derivc writes a ${f.symlink !== undefined ? 'symlink' : 'file'}; move it away`,
+      );
     }
   }
   if (problems.length) throw new OutputDirError(`refusing to write ${label} (nothing written):\n  ${problems.join('\n  ')}`);
@@ -275,6 +323,7 @@ export function makePlan(root: string | null, files: readonly GeneratedFile[], l
   return {
     write,
     unchanged,
+    unchangedLinks,
     removed: removed.sort(),
     kept: of('kept').sort(),
     unlisted: of('unlisted').sort(),

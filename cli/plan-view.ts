@@ -4,6 +4,7 @@
 import type { BootArgsPlan } from '../compiler/emit/bootargs.js';
 import { describeAction } from '../targets/actions.js';
 import type { TargetPlan } from '../targets/target.js';
+import { shown } from './format/style.js';
 
 /** Version 1 of the plan JSON. Fields are added in later versions, never renamed or removed. */
 export interface Plan {
@@ -35,6 +36,8 @@ export interface PlanFile {
   /** Octal, as in derivc.json: `"0644"`. */
   mode: string;
   bytes: number;
+  /** A symlink (from `overlay` or `oemDir`): its link text; `sha256` and `bytes` are then the text's. */
+  symlink?: string;
   /** The manifest part that produced the file; null for files derivc adds on its own (derivc.json). */
   origin: { file: string; pointer: string } | null;
 }
@@ -50,12 +53,14 @@ export function renderPlan(plan: Plan): string {
   const files = plan.compile.files;
   out.push('', `compile: ${count(files.length, 'file')}`);
   const bytesWidth = Math.max(0, ...files.map((f) => String(f.bytes).length));
-  const pathWidth = Math.max(0, ...files.map((f) => f.path.length));
+  // A symlink shows its target (made printable: link text is the manifest author's, like a file's bytes).
+  const name = (f: PlanFile) => (f.symlink !== undefined ? `${f.path} -> ${shown(f.symlink)}` : f.path);
+  const pathWidth = Math.max(0, ...files.map((f) => name(f).length));
   for (const f of files) {
-    const line = `  ${f.mode}  ${String(f.bytes).padStart(bytesWidth)}  ${f.path}`;
+    const line = `  ${f.mode}  ${String(f.bytes).padStart(bytesWidth)}  ${name(f)}`;
     // The pointer says which part of the manifest to edit to change the file.
     const pointer = f.origin?.pointer ?? '';
-    out.push(pointer ? `${line.padEnd(line.length - f.path.length + pathWidth)}  ← ${pointer}` : line);
+    out.push(pointer ? `${line.padEnd(line.length - name(f).length + pathWidth)}  ← ${pointer}` : line);
   }
 
   const steps = plan.build.steps;

@@ -399,7 +399,7 @@ const CATALOGUE = {
   'path/outside-manifest-dir': {
     summary: "a local path leaves the manifest's folder",
     explanation:
-      '`files[].source`, `overlay`, `oemDir` and `targets.iso.overlay` must stay inside the folder that holds the manifest \u2014 after resolving symlinks \u2014 so that a build context can never pick up files such as ~/.ssh or /etc/shadow.',
+      '`files[].source`, `overlay`, `oemDir` and `targets.iso.overlay` must stay inside the folder that holds the manifest \u2014 after resolving symlinks \u2014 so that a build context can never pick up files such as ~/.ssh or /etc/shadow. A symlink inside `overlay` or `oemDir` is copied as a symlink and never followed, so its target may point anywhere; only what derivc reads must stay inside.',
   },
   'path/not-found': { summary: 'a local path does not exist', explanation: "The path is relative to the manifest's folder." },
   'path/wrong-kind': {
@@ -809,6 +809,11 @@ const CATALOGUE = {
   'parse/complex-key': {
     summary: 'a mapping key is a list or a mapping',
     explanation: "YAML allows `? [a, b]: value`, but a manifest's keys are plain names; such a key cannot be addressed or validated.",
+  },
+  'path/invalid-symlink': {
+    summary: 'a symlink in overlay or oemDir cannot be copied',
+    explanation:
+      'Symlinks in `overlay` and `oemDir` are copied into the image as symlinks, never followed (their target may exist only in the image). The link text must be a path a file system can hold: not empty, at most 4095 bytes, no NUL byte, valid UTF-8.',
   },
   'path/symlink-loop': {
     summary: 'a path is a symlink loop',

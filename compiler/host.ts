@@ -12,6 +12,12 @@ export interface Host {
   realpath(path: string): string | undefined;
   /** What is at `path`, following symlinks. */
   kind(path: string): PathKind;
+  /**
+   * The link text of the symlink at `path` itself (never following it: lstat, then readlink),
+   * exactly as stored; undefined when `path` is not a symlink. `overlay` and `oemDir` copy such
+   * an entry as a symlink instead of reading through it. A host without symlinks may leave it out.
+   */
+  readlink?(path: string): Uint8Array | undefined;
   /** Entry names of a directory, sorted; empty when unreadable. */
   readDir(path: string): string[];
   /** Permission bits of a file (overlay trees keep executables executable); absent: 0o644. */

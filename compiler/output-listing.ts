@@ -3,14 +3,38 @@
 // it: a path derivc could never have generated (outside its namespace, `..`, derivc.json itself)
 // proves nothing and is set aside, so a forged derivc.json cannot widen what derivc may touch.
 
-import { MANIFEST_FILE } from './emit/types.js';
+import { contentDigest, sha256 as sha256Of } from './emit/build-id.js';
+import { MANIFEST_FILE, type GeneratedFile } from './emit/types.js';
+import { linkTargetProblem } from './link-target.js';
 import { inOutputNamespace, outputPathProblem } from './output-path.js';
 
-export interface ListedFile {
-  path: string;
-  /** Lowercase hex. */
-  sha256: string;
-  mode: number;
+/** A regular file derivc wrote, or a symlink (`symlink` set: its link text; no mode). */
+export type ListedFile =
+  | {
+      path: string;
+      /** Lowercase hex. */
+      sha256: string;
+      mode: number;
+      symlink?: undefined;
+    }
+  | {
+      path: string;
+      /** The sha256 of the link text (as git digests a symlink: its text is its content). */
+      sha256: string;
+      symlink: string;
+      mode?: undefined;
+    };
+
+/** How derivc.json lists a generated file. */
+export function listedFileOf(f: GeneratedFile): ListedFile {
+  if (f.symlink !== undefined) return { path: f.path, sha256: sha256Of(f.symlink), symlink: f.symlink };
+  return { path: f.path, sha256: contentDigest(f.content), mode: f.mode };
+}
+
+/** derivc.json's entry for a generated file: `{path, sha256, mode}`, or `{path, sha256, symlink}` for a symlink. */
+export function listingEntry(f: GeneratedFile): Record<string, string> {
+  const l = listedFileOf(f);
+  return l.symlink !== undefined ? { path: l.path, sha256: l.sha256, symlink: l.symlink } : { path: l.path, sha256: l.sha256, mode: `0${l.mode.toString(8)}` };
 }
 
 export interface Listing {
@@ -22,12 +46,19 @@ export interface Listing {
 
 function entry(raw: unknown): ListedFile | string {
   if (typeof raw !== 'object' || raw === null) return `${JSON.stringify(raw)} is not an entry`;
-  const { path, sha256, mode } = raw as Record<string, unknown>;
+  const { path, sha256, mode, symlink } = raw as Record<string, unknown>;
   const problem = outputPathProblem(path);
   if (problem) return `${JSON.stringify(path)}: ${problem}`;
   const p = path as string;
   if (p === MANIFEST_FILE || !inOutputNamespace(p)) return `${JSON.stringify(p)}: not a name derivc generates`;
   if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return `${JSON.stringify(p)}: no sha256`;
+  if (symlink !== undefined) {
+    const bad = typeof symlink === 'string' ? linkTargetProblem(symlink) : 'is not text';
+    if (bad) return `${JSON.stringify(p)}: a symlink whose target ${bad}`;
+    if (mode !== undefined) return `${JSON.stringify(p)}: a symlink with a mode`;
+    if (sha256Of(symlink as string) !== sha256) return `${JSON.stringify(p)}: a symlink whose sha256 is not its target's`;
+    return { path: p, sha256, symlink: symlink as string };
+  }
   if (typeof mode !== 'string' || !/^0[0-7]{1,4}$/.test(mode)) return `${JSON.stringify(p)}: no octal mode`;
   return { path: p, sha256, mode: parseInt(mode, 8) };
 }

@@ -40,7 +40,12 @@ function listing(files: Record<string, string | [string, number]>): ContextFile[
 }
 
 function writeListing(dir: string, files: ContextFile[]): void {
-  const doc = { generatedBy: 'derivc test', files: files.map((f) => ({ path: f.path, sha256: f.sha256, mode: `0${f.mode.toString(8)}` })) };
+  const doc = {
+    generatedBy: 'derivc test',
+    files: files.map((f) =>
+      f.symlink !== undefined ? { path: f.path, sha256: f.sha256, symlink: f.symlink } : { path: f.path, sha256: f.sha256, mode: `0${f.mode.toString(8)}` },
+    ),
+  };
   fs.writeFileSync(path.join(dir, 'derivc.json'), JSON.stringify(doc, null, 2));
 }
 

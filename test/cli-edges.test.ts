@@ -125,24 +125,31 @@ describe('symlink loops', () => {
     ]);
   });
 
-  it('inside an overlay or oemDir folder', () => {
-    const file = project('entries', 'toolkit:\n  source: luet\noemDir: oem\noverlay: tree\n', (dir) => {
-      for (const sub of ['oem', 'tree']) {
-        fs.mkdirSync(path.join(dir, sub));
-        fs.symlinkSync('a', path.join(dir, sub, 'b'));
-        fs.symlinkSync('b', path.join(dir, sub, 'a'));
-      }
+  it('inside targets.iso.overlay, whose links are followed', () => {
+    const file = project('entries', 'targets:\n  iso:\n    overlay: tree\n', (dir) => {
+      fs.mkdirSync(path.join(dir, 'tree'));
+      fs.symlinkSync('a', path.join(dir, 'tree', 'b'));
+      fs.symlinkSync('b', path.join(dir, 'tree', 'a'));
     });
     expect(only(file)).toEqual([
-      'path/symlink-loop: `a` in `oem` is a symlink loop: a link on the way points back at itself',
-      'path/symlink-loop: `b` in `oem` is a symlink loop: a link on the way points back at itself',
       'path/symlink-loop: `a` in `tree` is a symlink loop: a link on the way points back at itself',
       'path/symlink-loop: `b` in `tree` is a symlink loop: a link on the way points back at itself',
     ]);
   });
 
+  it('inside an overlay or oemDir folder: symlinks like any other, copied as symlinks and never followed', () => {
+    const file = project('copied', 'toolkit:\n  source: luet\noemDir: oem\noverlay: tree\n', (dir) => {
+      for (const sub of ['oem', 'tree']) {
+        fs.mkdirSync(path.join(dir, sub));
+        fs.symlinkSync('a.yaml', path.join(dir, sub, 'b.yaml'));
+        fs.symlinkSync('b.yaml', path.join(dir, sub, 'a.yaml'));
+      }
+    });
+    expect(only(file)).toEqual([]);
+  });
+
   it('in the in-memory host of the tests, as on disk', () => {
-    const host = new MemoryHost({ 'd/derivative.yaml': MANIFEST + 'overlay: tree\n', 'd/tree/etc/motd': 'hi\n' });
+    const host = new MemoryHost({ 'd/derivative.yaml': MANIFEST + 'targets:\n  iso:\n    overlay: tree\n', 'd/tree/etc/motd': 'hi\n' });
     host.loop('d/tree/etc/loop');
     const { diagnostics } = new ValidationSession(host).validate('d/derivative.yaml');
     expect(diagnostics.map((d) => d.message)).toEqual(['`etc/loop` in `tree` is a symlink loop: a link on the way points back at itself']);

@@ -117,7 +117,7 @@ describe("the manifest's stages", () => {
     expect(v.diagnostics).toEqual([]);
     const out = compile(v.value.manifest!, host, { version: '0.0.0-test' });
     const stages = out.value.files.find((f) => f.path.endsWith('_derivc_stages.yaml'))!;
-    const text = new TextDecoder().decode(bytes(stages.content));
+    const text = new TextDecoder().decode(bytes(stages.content!));
     expect(text).toContain('hostname: "0x1F"');
     expect(text).toContain('RELEASE: "22.10"');
     expect(text).toContain('"ON": "yes"');

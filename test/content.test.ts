@@ -197,7 +197,7 @@ describe('the in-memory host (MemoryHost) and hosts without a checked open', () 
     const out = compiled(host).value;
     const file = out.files.find((f) => f.path === 'files/etc/a.txt')!;
     expect(file.content).toBeInstanceOf(SourceContent);
-    expect(contentSha256(file.content)).toBe(sha256('checked\n'));
+    expect(contentSha256(file.content!)).toBe(sha256('checked\n'));
     host.write('a.txt', 'changed\n');
     expect(() => writeOutputDir(path.join(tmp, 'out'), out.files)).toThrow(OutputDirError);
     expect(() => writeOutputDir(path.join(tmp, 'out'), out.files)).toThrow(/cannot write files\/etc\/a\.txt: a\.txt changed after derivc checked it/);
@@ -221,7 +221,7 @@ describe('the in-memory host (MemoryHost) and hosts without a checked open', () 
       readDir: (p) => memory.readDir(p),
     };
     const out = compiled(byPath);
-    expect(contentSha256(out.value.files.find((f) => f.path === 'files/etc/a.txt')!.content)).toBe(sha256('by path\n'));
+    expect(contentSha256(out.value.files.find((f) => f.path === 'files/etc/a.txt')!.content!)).toBe(sha256('by path\n'));
 
     const failing: Host = { ...byPath, readFile: (p) => (p.endsWith('a.txt') ? undefined : memory.readFile(p)) };
     expect(compiled(failing).diagnostics.map((d) => [d.code, d.pointer, d.message])).toEqual([

@@ -252,7 +252,7 @@ function compileIn(m: Manifest, hostile: boolean): CompileOutput {
 
 function fileText(o: CompileOutput, path: string): string {
   const f = o.files.find((x) => x.path === path);
-  if (!f) throw new Error(`no ${path}`);
+  if (f?.content === undefined) throw new Error(`no file ${path}`);
   return contentBytes(f.content).toString('utf8');
 }
 

@@ -6,7 +6,7 @@
 // Also here: determinism (twice, and from key-reordered manifests, gives the same bytes and build
 // ID) and what the build ID depends on (referenced file contents: yes; comments, key order: no).
 
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CompileOutput } from '../compiler/emit/types.js';
@@ -22,7 +22,8 @@ function listTree(root: string): string[] {
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
+      // lstat: a symlink in the tree is an entry of its own (an overlay symlink), never followed.
+      if (lstatSync(p).isDirectory()) walk(p);
       else out.push(relative(root, p).split('\\').join('/'));
     }
   };
@@ -35,6 +36,11 @@ function writeTree(root: string, output: CompileOutput): void {
   for (const f of output.files) {
     const p = join(root, f.path);
     mkdirSync(dirname(p), { recursive: true });
+    // A symlink is committed as a symlink (git keeps its text), so the tree reads as the image will.
+    if (f.symlink !== undefined) {
+      symlinkSync(f.symlink, p);
+      continue;
+    }
     writeFileSync(p, bytes(f.content));
     // Only the executable bit, as git keeps it; derivc.json records the exact modes.
     chmodSync(p, f.mode & 0o111 ? 0o755 : 0o644);
@@ -47,7 +53,11 @@ function fingerprint(o: CompileOutput) {
     buildId: o.buildId,
     tags: o.tags,
     from: o.from,
-    files: o.files.map((f) => ({ path: f.path, mode: f.mode, content: Buffer.from(bytes(f.content)).toString('latin1') })),
+    files: o.files.map((f) =>
+      f.symlink !== undefined
+        ? { path: f.path, symlink: f.symlink }
+        : { path: f.path, mode: f.mode, content: Buffer.from(bytes(f.content)).toString('latin1') },
+    ),
   };
 }
 
@@ -75,6 +85,11 @@ describe('golden build contexts', () => {
       expect(existsSync(c.expected), `missing ${c.expected}: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
       expect(output.files.map((f) => f.path).sort()).toEqual(listTree(c.expected));
       for (const f of output.files) {
+        if (f.symlink !== undefined) {
+          const at = join(c.expected, f.path);
+          expect(lstatSync(at).isSymbolicLink() ? readlinkSync(at) : 'not a symlink', f.path).toBe(f.symlink);
+          continue;
+        }
         const expected = readFileSync(join(c.expected, f.path));
         // Compared as text first for a readable diff, then as bytes (binary overlay files too).
         expect(Buffer.from(bytes(f.content)).toString('utf8'), f.path).toBe(expected.toString('utf8'));
@@ -123,7 +138,8 @@ describe('determinism', () => {
 function referencedFiles(v: ValidatedManifest): string[] {
   const out: string[] = [];
   for (const f of v.manifest.files ?? []) if (f.source !== undefined) out.push(join(v.dir, f.source));
-  if (v.manifest.overlay !== undefined) out.push(...listTree(join(v.dir, v.manifest.overlay)).map((p) => join(v.dir, v.manifest.overlay!, p)));
+  // The overlay's regular files as the walk found them: its symlinks are copied, never read.
+  out.push(...v.overlayFiles.map((f) => f.path));
   out.push(...v.oemFiles.map((f) => f.path));
   return v.upstream ? [...out, ...referencedFiles(v.upstream)] : out;
 }

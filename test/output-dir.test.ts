@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MANIFEST_FILE, type FileContent, type GeneratedFile } from '../compiler/emit/types.js';
-import { contentSha256 } from '../cli/content.js';
+import { MANIFEST_FILE, type GeneratedFile } from '../compiler/emit/types.js';
+import { listingEntry } from '../compiler/output-listing.js';
 import { inOutputNamespace } from '../compiler/output-path.js';
 import { checkOutputDir, openOutputDir, OutputDirError, writeOutputDir, type OutputDirOptions } from '../cli/output-dir.js';
 import { ownerEntryName } from '../cli/output-lock.js';
@@ -29,11 +29,10 @@ afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const file = (p: string, content: string | Uint8Array, mode = 0o644): GeneratedFile => ({ path: p, content, mode });
 const sha256 = (content: string | Uint8Array) => createHash('sha256').update(content).digest('hex');
-const digest = (content: FileContent) => contentSha256(content);
 
 /** The file set plus the derivc.json listing it, as the compiler emits it. */
 function withManifest(files: GeneratedFile[]): GeneratedFile[] {
-  const listing = { files: files.map((f) => ({ path: f.path, sha256: digest(f.content), mode: `0${f.mode.toString(8)}` })) };
+  const listing = { files: files.map(listingEntry) };
   return [...files, file(MANIFEST_FILE, `${JSON.stringify(listing)}\n`)];
 }
 
@@ -122,7 +121,7 @@ describe('writeOutputDir', () => {
 
   it('applies a mode-only change', () => {
     writeOutputDir(dir, withManifest(BASE));
-    const files = withManifest(BASE.map((f) => (f.path === 'Dockerfile' ? { ...f, mode: 0o600 } : f)));
+    const files = withManifest(BASE.map((f) => (f.path === 'Dockerfile' ? file(f.path, f.content as string, 0o600) : f)));
     expect(writeOutputDir(dir, files).written).toEqual(['Dockerfile', MANIFEST_FILE]);
     expect(modeOf('Dockerfile')).toBe(0o600);
     expect(read('Dockerfile')).toBe('FROM scratch\n');

@@ -48,7 +48,7 @@ function instructions(c: Compiled): string[] {
 
 function file(c: Compiled, path: string): string {
   const f = c.files.find((x) => x.path === path);
-  if (!f) throw new Error(`no ${path} in ${c.files.map((x) => x.path).join(', ')}`);
+  if (!f || f.content === undefined) throw new Error(`no regular file ${path} in ${c.files.map((x) => x.path).join(', ')}`);
   return new TextDecoder().decode(contentBytes(f.content));
 }
 
@@ -321,7 +321,7 @@ describe('build.env and build.steps', () => {
     const copied = (c: Compiled) =>
       c.files
         .filter((f) => /^(repos|packages|boot|luet)\//.test(f.path))
-        .map((f) => [f.path, new TextDecoder().decode(contentBytes(f.content)).split('\n').slice(1).join('\n')]);
+        .map((f) => [f.path, f.content === undefined ? `-> ${f.symlink}` : new TextDecoder().decode(contentBytes(f.content)).split('\n').slice(1).join('\n')]);
     expect(copied(b)).toEqual(copied(a));
   });
 

@@ -13,7 +13,7 @@ export interface InstructionOrigin {
 
 export function instructionOrigins(output: CompileOutput): InstructionOrigin[] {
   const dockerfile = output.files.find((f) => f.path === 'Dockerfile');
-  const text = dockerfile ? contentBytes(dockerfile.content).toString('utf8') : '';
+  const text = dockerfile?.content !== undefined ? contentBytes(dockerfile.content).toString('utf8') : '';
   // In Dockerfile order: two steps may write the same line (two build steps running one command).
   const byLine = new Map<string, { title: string; pointer: string }[]>();
   for (const step of output.steps)

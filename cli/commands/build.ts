@@ -21,7 +21,7 @@ import { instructionOrigins } from '../build/steps.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
-import { contentSha256 } from '../content.js';
+import { listedFileOf } from '../../compiler/output-listing.js';
 import { recordInputs } from '../input-paths.js';
 import { openOutputDir, type OutputDir } from '../output-dir.js';
 import type { InputPaths } from '../output-location.js';
@@ -191,7 +191,7 @@ class Builder {
     const output = compiled.value;
     out.write(output.files);
     // What was just written, from memory: a derivc.json edited since is not trusted.
-    const listing = output.files.filter((f) => f.path !== MANIFEST_FILE).map((f) => ({ path: f.path, sha256: contentSha256(f.content), mode: f.mode }));
+    const listing = output.files.filter((f) => f.path !== MANIFEST_FILE).map(listedFileOf);
 
     const existing = await this.engine.imageLabels(output.tags[0]!);
     if (existing?.['derivc.build-id'] === output.buildId) {

@@ -4,11 +4,11 @@
 
 import type { GeneratedFile } from '../../compiler/emit/types.js';
 import { markdownCode } from '../../compiler/quote.js';
-import { contentDiff, LARGE_FILES } from '../content.js';
+import { LARGE_FILES } from '../content.js';
+import { entryDiff, sideOf } from '../entry-diff.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { GitError, GitHost } from '../git-host.js';
 import type { CliIO } from '../io.js';
-import { gitMode, modeChangeLine } from '../unified-diff.js';
 import { compileToMemory } from './compile.js';
 import { manifestPaths } from './validate.js';
 import { continued, shown } from '../format/style.js';
@@ -24,7 +24,7 @@ export interface DiffArgs {
 /** How one output file differs between the two sides. */
 export interface FileChange {
   path: string;
-  /** `added`, `removed`, `modified`, `mode 100644 → 100755` or `modified, mode …`. */
+  /** `added`, `removed`, `modified`, `mode 100644 → 100755` or `modified, mode …` (a symlink's mode: 120000). */
   change: string;
   /** The unified diff (with a mode line first when the mode changed), as `pretty` prints it. */
   text: string;
@@ -54,17 +54,12 @@ export function diffOutputs(before: readonly GeneratedFile[], after: readonly Ge
   for (const path of [...new Set([...old.keys(), ...now.keys()])].sort(byPath)) {
     const a = old.get(path);
     const b = now.get(path);
-    const content = contentDiff(path, a ? a.content : null, b ? b.content : null);
-    const modeChanged = a !== undefined && b !== undefined && a.mode !== b.mode;
-    if (!content && !modeChanged) continue;
-    const modeText = modeChanged ? `mode ${gitMode(a.mode)} → ${gitMode(b.mode)}` : '';
-    const change = !a ? 'added' : !b ? 'removed' : content && modeChanged ? `modified, ${modeText}` : modeChanged ? modeText : 'modified';
-    changes.push({
-      path,
-      change,
-      text: (modeChanged ? modeChangeLine(path, a.mode, b.mode) : '') + content,
-      lines: content ? lineCounts(content) : { added: 0, removed: 0 },
-    });
+    // A symlink is compared as git compares it: mode 120000, its link text as content.
+    const { content, modes, text } = entryDiff(path, a ? sideOf(a) : null, b ? sideOf(b) : null);
+    if (!text) continue;
+    const modeText = modes ? `mode ${modes[0]} → ${modes[1]}` : '';
+    const change = !a ? 'added' : !b ? 'removed' : content && modes ? `modified, ${modeText}` : modes ? modeText : 'modified';
+    changes.push({ path, change, text, lines: content ? lineCounts(content) : { added: 0, removed: 0 } });
   }
   return changes;
 }

@@ -5,6 +5,7 @@
 // environment or (its default when building, the image's creation time) as a placeholder, and
 // what is chosen from the image's size (the raw disk's unstated partitions) as placeholders too.
 
+import { listedFileOf } from '../../compiler/output-listing.js';
 import { join } from 'node:path';
 import { compile, type Compiled } from '../../compiler/compile.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
@@ -44,9 +45,10 @@ export function planOf(manifest: string, output: CompileOutput, targets: PlanTar
     compile: {
       files: output.files.map((f) => ({
         path: f.path,
-        sha256: contentSha256(f.content),
-        mode: `0${f.mode.toString(8)}`,
-        bytes: contentSize(f.content),
+        ...(f.symlink !== undefined
+          ? // A symlink: its link text is its content (as git has it); 0777 is how every symlink shows.
+            { sha256: listedFileOf(f).sha256, mode: '0777', bytes: Buffer.byteLength(f.symlink), symlink: f.symlink }
+          : { sha256: contentSha256(f.content), mode: `0${f.mode.toString(8)}`, bytes: contentSize(f.content) }),
         origin: f.origin ? { file: f.origin.file, pointer: f.origin.pointer } : null,
       })),
     },

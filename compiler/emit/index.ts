@@ -5,7 +5,6 @@ import type { Build, LuetRepositoryIR } from '../normalize/build.js';
 import { parseYaml } from '../parse.js';
 import { checkCloudConfigSchema } from '../validate/schema.js';
 import { bootargs, bootArgsPlan, BOOTARGS_APPENDIX_PATH, bootargsAppendix, BOOTARGS_PATH, bootFileOf } from './bootargs.js';
-import { contentDigest } from './build-id.js';
 import { dockerfile, LUET_PACKAGES_CONFIG_PATH, sealDockerfile, type Step } from './dockerfile.js';
 import { ADD_PPA, DISABLE_REPOSITORIES, packageScripts, PACKAGE_SCRIPTS_DIR, repoFiles } from './packages.js';
 import { generatedBy } from './header.js';
@@ -17,7 +16,8 @@ import { OS_RELEASE_SH } from './scripts/os-release.js';
 import { ADD_PPA_SH } from './scripts/add-ppa.js';
 import { DISABLE_REPOSITORIES_SH } from './scripts/disable-repositories.js';
 import { buildTimeSystemFiles } from './system-build-time.js';
-import { MANIFEST_FILE, type CompileOutput, type GeneratedFile } from './types.js';
+import { MANIFEST_FILE, type CompileOutput, type GeneratedFile, type GeneratedRegularFile } from './types.js';
+import { listingEntry } from '../output-listing.js';
 import { cosUpgradeImage, elementalUpgradeConfig } from './upgrade.js';
 import { stringify } from 'yaml';
 
@@ -48,7 +48,14 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
   const extra = build.luetPackages?.repository;
   if (extra) text(LUET_PACKAGES_CONFIG_PATH, `${header}\n${stringify(luetConfig('derivc', extra))}`, '/toolkit/repository');
   for (const f of build.files) files.push({ path: `files${f.path}`, content: f.content, mode: f.mode, origin: origin(f.pointer) });
-  for (const f of build.overlay) files.push({ path: `overlay/${f.relative}`, content: f.content, mode: f.mode, origin: origin('/overlay') });
+  for (const f of build.overlay) {
+    const path = `overlay/${f.relative}`;
+    files.push(
+      f.symlink !== undefined
+        ? { path, symlink: f.symlink, origin: origin('/overlay') }
+        : { path, content: f.content, mode: f.mode, origin: origin('/overlay') },
+    );
+  }
 
   // /system/oem: generated files, re-validated as cloud-config, then the oemDir files as written.
   const generated = oemFiles(build);
@@ -67,7 +74,10 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
       });
       continue;
     }
-    files.push({ path: `${OEM_DIR}/${f.relative}`, content: f.content, mode: 0o644, origin: origin('/oemDir') });
+    const path = `${OEM_DIR}/${f.relative}`;
+    files.push(
+      f.symlink !== undefined ? { path, symlink: f.symlink, origin: origin('/oemDir') } : { path, content: f.content, mode: 0o644, origin: origin('/oemDir') },
+    );
   }
 
   if (bootFileOf(build.era?.boot).mode === 'complete') text(BOOTARGS_PATH, bootargs(build), '/boot');
@@ -118,9 +128,9 @@ function luetConfig(name: string, r: LuetRepositoryIR) {
 
 /** The draft with the build ID in: the Dockerfile's last label, and derivc.json listing every file. */
 export function seal(build: Build, draft: Draft, buildId: string, version: string): CompileOutput {
-  const docker = draft.files.find((f) => f.path === 'Dockerfile')!;
+  const docker = draft.files.find((f) => f.path === 'Dockerfile') as GeneratedRegularFile;
   const sealed = sealDockerfile(docker.content as string, draft.steps, buildId);
-  const files = draft.files.map((f) => (f === docker ? { ...f, content: sealed.text } : f));
+  const files = draft.files.map((f) => (f === docker ? { ...docker, content: sealed.text } : f));
   files.push({ path: MANIFEST_FILE, content: derivcJson(build, buildId, version, files), mode: 0o644 });
   return {
     name: build.name,
@@ -145,7 +155,7 @@ function derivcJson(build: Build, buildId: string, version: string, files: Gener
     buildId,
     from: build.from.ref,
     tags: build.tags,
-    files: files.map((f) => ({ path: f.path, sha256: contentDigest(f.content), mode: `0${f.mode.toString(8)}` })),
+    files: files.map((f) => listingEntry(f)),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }

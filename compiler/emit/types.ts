@@ -11,13 +11,31 @@ import type { BootArgsPlan } from './bootargs.js';
  */
 export type FileContent = string | Uint8Array | SourceContent;
 
-export interface GeneratedFile {
+/** A regular file, or a symlink (from `overlay` or `oemDir`): `symlink` tells them apart. */
+export type GeneratedFile = GeneratedRegularFile | GeneratedSymlink;
+
+export interface GeneratedRegularFile {
   /** Path inside the output directory: `/`-separated, relative, normalized (`rootfs/etc/cos/bootargs.cfg`). */
   path: string;
   content: FileContent;
   /** Permission bits (0o644 by default). The build context carries them into the image. */
   mode: number;
+  symlink?: undefined;
   /** Where in which manifest it comes from, for plans and diagnostics. */
+  origin?: { file: string; pointer: string };
+}
+
+/**
+ * A symlink, written as a symlink (never a file written through it, never followed by derivc) and
+ * carried into the image as one. Its link text is data: absolute, `..` or dangling alike. No mode:
+ * a symlink's own permission bits mean nothing on Linux.
+ */
+export interface GeneratedSymlink {
+  path: string;
+  /** The link text, exactly as read (compiler/link-target.ts says what it may be). */
+  symlink: string;
+  content?: undefined;
+  mode?: undefined;
   origin?: { file: string; pointer: string };
 }
 

@@ -58,14 +58,21 @@ export interface FileIR {
   pointer: string;
 }
 
-export interface OverlayFileIR {
-  /** Path under the overlay folder (and under / in the image). */
-  relative: string;
-  /** The file as the Host checked it: a reference, not its bytes. */
-  content: SourceContent;
-  /** 0o755 when the file is executable, else 0o644. */
-  mode: number;
-}
+export type OverlayFileIR =
+  | {
+      /** Path under the overlay folder (and under / in the image). */
+      relative: string;
+      /** The file as the Host checked it: a reference, not its bytes. */
+      content: SourceContent;
+      /** 0o755 when the file is executable, else 0o644. */
+      mode: number;
+      symlink?: undefined;
+    }
+  | {
+      relative: string;
+      /** A symlink, copied as one: its link text, never followed (it may name what only the image has). */
+      symlink: string;
+    };
 
 /** A repository added before packages: a URL in the family's own format, or an Ubuntu PPA. */
 export type RepositoryIR =
@@ -135,12 +142,19 @@ export interface UpgradeIR {
   verify: boolean;
 }
 
-export interface OemFileIR {
-  /** Path under /system/oem. */
-  relative: string;
-  /** The bytes read from the checked file (small: cloud-config is parsed too). */
-  content: Uint8Array;
-}
+export type OemFileIR =
+  | {
+      /** Path under /system/oem. */
+      relative: string;
+      /** The bytes read from the checked file (small: cloud-config is parsed too). */
+      content: Uint8Array;
+      symlink?: undefined;
+    }
+  | {
+      relative: string;
+      /** A symlink, copied as one and not validated: its link text, never followed. */
+      symlink: string;
+    };
 
 export interface Build {
   /** The manifest file name, for "generated from" headers (never a machine-specific path). */

@@ -6,6 +6,7 @@ import { MAX_FILE_BYTES } from '../parse.js';
 import type { Diagnostic, Result } from '../diagnostics.js';
 import { bootPackages, FAMILY_INFO } from '../families.js';
 import type { Host } from '../host.js';
+import { walkOrder } from '../local-tree.js';
 import { openNamedFile, refusalDiagnostic } from '../named-file.js';
 import type { ValidatedManifest } from '../validate/index.js';
 import { unitName } from '../validate/rules/system.js';
@@ -148,6 +149,8 @@ function namedFiles(v: ValidatedManifest, host: Host, diagnostics: Diagnostic[])
     // Only the executable bit carries over (as git keeps it), so output does not depend on umask.
     else overlay.push({ relative: f.relative, content: opened.content, mode: opened.mode & 0o111 ? 0o755 : 0o644 });
   }
+  for (const l of v.overlayLinks) overlay.push({ relative: l.relative, symlink: l.target });
+  overlay.sort((a, b) => walkOrder(a.relative, b.relative));
 
   const oemFiles: OemFileIR[] = [];
   for (const f of v.oemFiles) {
@@ -155,6 +158,8 @@ function namedFiles(v: ValidatedManifest, host: Host, diagnostics: Diagnostic[])
     if ('refused' in opened) diagnostics.push(refusalDiagnostic(opened, join(m.oemDir!, f.relative), realBase, at('/oemDir'), MAX_FILE_BYTES));
     else oemFiles.push({ relative: f.relative, content: opened.bytes! });
   }
+  for (const l of v.oemLinks) oemFiles.push({ relative: l.relative, symlink: l.target });
+  oemFiles.sort((a, b) => walkOrder(a.relative, b.relative));
   return { files, overlay, oemFiles };
 }
 

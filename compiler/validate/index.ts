@@ -11,7 +11,7 @@ import type { Host } from '../host.js';
 import type { Manifest } from '../generated/manifest-types.js';
 import { parseYaml } from '../parse.js';
 import { isWithin, repositoryRoot } from '../repository.js';
-import type { TreeFile } from '../local-tree.js';
+import { walkOrder, type TreeFile, type TreeLink } from '../local-tree.js';
 import type { SourceFile } from '../source-file.js';
 import { checkApiVersion } from './api-version.js';
 import type { ToolkitEra } from '../toolkit-era.js';
@@ -72,8 +72,12 @@ export interface ValidatedManifest {
   era: ToolkitEra | undefined;
   upstream?: ValidatedManifest;
   oemFiles: OemFile[];
+  /** The symlinks of `oemDir`: copied as symlinks, not read (their target is in the image). */
+  oemLinks: TreeLink[];
   /** The files of `overlay`, walked and checked. */
   overlayFiles: TreeFile[];
+  /** The symlinks of `overlay`: copied as symlinks, never followed. */
+  overlayLinks: TreeLink[];
 }
 
 /** `push(...list)` overflows the stack for very long lists (a manifest can yield 100k findings). */
@@ -220,12 +224,16 @@ export class ValidationSession {
       append(diagnostics, stageDiagnostics(source, manifest['stages'], '/stages', era));
       append(diagnostics, eraDiagnostics(source, manifest['stages'], 'stages', '/stages', era));
     }
-    const oemFiles = this.oemDir(ctx, era, diagnostics);
+    const oem = this.oemDir(ctx, era, diagnostics);
     const overlay = str(manifest['overlay']);
-    const overlayFiles = overlay !== undefined ? (checkLocalTree(ctx, '/overlay', overlay, TREE_LIMITS, diagnostics) ?? []) : [];
-    if (overlay !== undefined) checkOutputNames(ctx, '/overlay', overlay, 'overlay', overlayFiles, diagnostics);
+    const overlayTree = (overlay !== undefined ? checkLocalTree(ctx, '/overlay', overlay, TREE_LIMITS, 'copy', diagnostics) : undefined) ?? {
+      files: [],
+      links: [],
+    };
+    if (overlay !== undefined) checkOutputNames(ctx, '/overlay', overlay, 'overlay', [...overlayTree.files, ...overlayTree.links], diagnostics);
     const isoOverlay = str(obj(obj(manifest['targets'])?.['iso'])?.['overlay']);
-    if (isoOverlay !== undefined) checkLocalTree(ctx, '/targets/iso/overlay', isoOverlay, TREE_LIMITS, diagnostics);
+    // The ISO tree is assembled from the files as read: its links are followed (and must stay inside).
+    if (isoOverlay !== undefined) checkLocalTree(ctx, '/targets/iso/overlay', isoOverlay, TREE_LIMITS, 'follow', diagnostics);
 
     const boot = obj(manifest['boot']);
     const console = boot?.['console'] !== undefined ? strings(boot['console']) : upstream?.facts.console;
@@ -263,8 +271,10 @@ export class ValidationSession {
           hasToolkit: facts.hasToolkit,
           era,
           upstream: upstream?.validated,
-          oemFiles,
-          overlayFiles,
+          oemFiles: oem.files,
+          oemLinks: oem.links,
+          overlayFiles: overlayTree.files,
+          overlayLinks: overlayTree.links,
         };
     return { value: { validated, facts }, diagnostics };
   }
@@ -337,27 +347,43 @@ export class ValidationSession {
     if (/\.ya?ml$/i.test(path) || (data !== null && typeof data === 'object' && !Array.isArray(data))) this.sources.set(path, text);
   }
 
-  /** Every cloud-config file under oemDir, recursively as yip walks it. */
-  private oemDir(ctx: RuleContext, era: ToolkitEra | undefined, out: Diagnostic[]): OemFile[] {
+  /**
+   * Every cloud-config file under oemDir, recursively as yip walks it, and its symlinks. A symlink
+   * is copied as a symlink and not validated: what it names is in the image, not here (one naming
+   * a file of oemDir itself reaches a file that is validated on its own).
+   */
+  private oemDir(ctx: RuleContext, era: ToolkitEra | undefined, out: Diagnostic[]): { files: OemFile[]; links: TreeLink[] } {
     const dir = str(ctx.manifest['oemDir']);
-    if (dir === undefined) return [];
+    if (dir === undefined) return { files: [], links: [] };
+    const tree = checkLocalTree(ctx, '/oemDir', dir, TREE_LIMITS, 'copy', out) ?? { files: [], links: [] };
+    const read = (relative: string) => {
+      if (CLOUD_CONFIG_FILE.test(relative)) return true;
+      out.push(
+        finding(ctx, 'oemDir/ignored-file', '/oemDir', `\`${relative}\` in oemDir is not a .yaml/.yml file: the toolkit ignores it at boot`, {
+          severity: 'warning',
+          hint: 'rename it to end in .yaml, or move it out of oemDir (use `files:` for other files)',
+        }),
+      );
+      return false;
+    };
     const files: OemFile[] = [];
-    for (const f of checkLocalTree(ctx, '/oemDir', dir, TREE_LIMITS, out) ?? []) {
-      if (!CLOUD_CONFIG_FILE.test(f.relative)) {
-        out.push(
-          finding(ctx, 'oemDir/ignored-file', '/oemDir', `\`${f.relative}\` in oemDir is not a .yaml/.yml file: the toolkit ignores it at boot`, {
-            severity: 'warning',
-            hint: 'rename it to end in .yaml, or move it out of oemDir (use `files:` for other files)',
-          }),
-        );
+    const links: TreeLink[] = [];
+    // Files and links in the order of the walk: the warnings come in the order of the folder.
+    const entries = [...tree.files.map((f) => ({ f, l: undefined })), ...tree.links.map((l) => ({ f: undefined, l }))].sort((a, b) =>
+      walkOrder((a.f ?? a.l)!.relative, (b.f ?? b.l)!.relative),
+    );
+    for (const { f, l } of entries) {
+      if (l) {
+        if (read(l.relative)) links.push(l);
         continue;
       }
-      const checked = this.cloudConfigFile(f.path, era);
+      if (!read(f!.relative)) continue;
+      const checked = this.cloudConfigFile(f!.path, era);
       append(out, checked.diagnostics);
-      files.push({ relative: f.relative, path: f.path, data: checked.value });
+      files.push({ relative: f!.relative, path: f!.path, data: checked.value });
     }
-    checkOutputNames(ctx, '/oemDir', dir, 'oem', files, out);
-    return files;
+    checkOutputNames(ctx, '/oemDir', dir, 'oem', [...files, ...links], out);
+    return { files, links };
   }
 
   /**

@@ -5,6 +5,9 @@
 // added under rootfs/, build.log, media, test results) never reaches the image. The bytes depend
 // only on paths, contents and the listed modes — never on owners, times or directory modes on
 // disk — so an unchanged directory gives an identical tar and the Engine's build cache hits.
+// A symlink derivc wrote (from `overlay` or `oemDir`) goes in as a tar symlink entry with the
+// listed link text, checked against the link on disk and never followed: Docker's `COPY overlay/ /`
+// then makes the same symlink in the image.
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -12,23 +15,24 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import * as tar from 'tar-stream';
 import { MANIFEST_FILE } from '../../compiler/emit/types.js';
-import { parseListing } from '../../compiler/output-listing.js';
+import { linkTargetProblem } from '../../compiler/link-target.js';
+import { parseListing, type ListedFile } from '../../compiler/output-listing.js';
 import { inOutputNamespace, outputPathProblem } from '../../compiler/output-path.js';
 
-/** A file of the build context as derivc wrote it. */
-export interface ContextFile {
-  /** Path inside the directory (`rootfs/etc/cos/bootargs.cfg`). */
-  path: string;
-  /** Lowercase hex sha256 of its content. */
-  sha256: string;
-  /** Permission bits carried into the image. */
-  mode: number;
-}
+/**
+ * A file of the build context as derivc wrote it (as derivc.json lists it): its path inside the
+ * directory (`rootfs/etc/cos/bootargs.cfg`), the lowercase hex sha256 of its content and the
+ * permission bits carried into the image; or a symlink, with its link text instead of a mode.
+ */
+export type ContextFile = ListedFile;
 
 /** Directories in the tar: fixed, so a chmod in the output directory cannot reach the image. */
 const DIRECTORY_MODE = 0o755;
 
-type Entry = { rel: string; kind: 'directory' } | { rel: string; kind: 'file'; file: ContextFile; size: number };
+type Entry =
+  | { rel: string; kind: 'directory' }
+  | { rel: string; kind: 'file'; file: ContextFile & { mode: number }; size: number }
+  | { rel: string; kind: 'symlink'; target: string };
 
 /** derivc.json's listing in `dir`: every entry must be one derivc writes. */
 function listingIn(dir: string): ContextFile[] {
@@ -53,19 +57,39 @@ function checkList(files: readonly ContextFile[]): void {
       outputPathProblem(f.path) ??
       (f.path === MANIFEST_FILE || !inOutputNamespace(f.path) ? 'not a file derivc generates' : seen.has(f.path) ? 'listed twice' : undefined);
     if (problem) throw new Error(`${JSON.stringify(f.path)}: ${problem}`);
-    if (!/^[0-9a-f]{64}$/.test(f.sha256) || !Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777)
+    if (f.symlink !== undefined) {
+      const bad = typeof f.symlink === 'string' ? linkTargetProblem(f.symlink) : 'is not text';
+      if (bad) throw new Error(`${JSON.stringify(f.path)}: a symlink whose target ${bad}`);
+    } else if (!/^[0-9a-f]{64}$/.test(f.sha256) || !Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o7777)
       throw new Error(`${JSON.stringify(f.path)}: no valid sha256 and mode`);
     seen.add(f.path);
   }
 }
 
-/** Opens a listed file, refusing a symlink anywhere on its way (a directory swapped for a link to /etc). */
-async function openListed(dir: string, rel: string): Promise<fs.promises.FileHandle> {
+/** Refuses a symlink (or anything but a directory) on the way to `rel`: a directory swapped for a link to /etc. */
+async function checkParents(dir: string, rel: string): Promise<void> {
   const segments = rel.split('/');
   for (let i = 1; i < segments.length; i++) {
     const st = await fs.promises.lstat(path.join(dir, ...segments.slice(0, i)));
     if (!st.isDirectory()) throw new Error(`${segments.slice(0, i).join('/')} is not a directory`);
   }
+}
+
+/** The link text of a listed symlink, read without following it; it must be the listed one. */
+async function checkedLink(dir: string, file: ContextFile & { symlink: string }): Promise<string> {
+  await checkParents(dir, file.path);
+  const at = path.join(dir, ...file.path.split('/'));
+  if (!(await fs.promises.lstat(at)).isSymbolicLink()) throw new Error(`not the symlink derivc wrote (${MANIFEST_FILE} lists one); compile again`);
+  const target = await fs.promises.readlink(at, { encoding: 'buffer' });
+  if (!target.equals(Buffer.from(file.symlink, 'utf8')))
+    throw new Error(`not the symlink derivc wrote (its target differs from ${MANIFEST_FILE}); compile again`);
+  return file.symlink;
+}
+
+/** Opens a listed file, refusing a symlink anywhere on its way (a directory swapped for a link to /etc). */
+async function openListed(dir: string, rel: string): Promise<fs.promises.FileHandle> {
+  await checkParents(dir, rel);
+  const segments = rel.split('/');
   const handle = await fs.promises.open(path.join(dir, ...segments), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   const st = await handle.stat();
   if (!st.isFile()) {
@@ -98,6 +122,14 @@ async function entriesOf(dir: string, files: readonly ContextFile[]): Promise<En
   const dirs = new Set<string>();
   for (const file of files) {
     for (let i = file.path.indexOf('/'); i !== -1; i = file.path.indexOf('/', i + 1)) dirs.add(file.path.slice(0, i));
+    if (file.symlink !== undefined) {
+      try {
+        out.push({ rel: file.path, kind: 'symlink', target: await checkedLink(dir, file) });
+      } catch (err) {
+        throw contextError(err, file.path);
+      }
+      continue;
+    }
     let found: { sha256: string; size: number };
     try {
       found = await digestOf(dir, file.path);
@@ -105,7 +137,7 @@ async function entriesOf(dir: string, files: readonly ContextFile[]): Promise<En
       throw contextError(err, file.path);
     }
     if (found.sha256 !== file.sha256) throw contextError(new Error(NOT_WRITTEN), file.path);
-    out.push({ rel: file.path, kind: 'file', file, size: found.size });
+    out.push({ rel: file.path, kind: 'file', file: file as ContextFile & { mode: number }, size: found.size });
   }
   for (const d of dirs) out.push({ rel: d, kind: 'directory' });
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
@@ -113,15 +145,19 @@ async function entriesOf(dir: string, files: readonly ContextFile[]): Promise<En
 
 /** tar-stream replaces a falsy mode with a default; the type bits keep mode 0 intact (the header keeps only 0o7777). */
 function headerMode(entry: Entry): number {
-  return entry.kind === 'directory' ? fs.constants.S_IFDIR | DIRECTORY_MODE : fs.constants.S_IFREG | entry.file.mode;
+  if (entry.kind === 'directory') return fs.constants.S_IFDIR | DIRECTORY_MODE;
+  // A symlink's own bits mean nothing on Linux; 0777 is what every symlink there shows.
+  return entry.kind === 'symlink' ? fs.constants.S_IFLNK | 0o777 : fs.constants.S_IFREG | entry.file.mode;
 }
 
 /** Adds one entry; for a file, streams its content from disk, hashing it. Resolves once the entry is in the tar. */
 async function addEntry(pack: tar.Pack, dir: string, entry: Entry, mtime: Date, reading: (source: fs.ReadStream | undefined) => void): Promise<void> {
   const header: Partial<tar.Header> & { name: string } = { name: entry.rel, mode: headerMode(entry), mtime, uid: 0, gid: 0, uname: '', gname: '' };
-  if (entry.kind === 'directory') {
-    header.type = 'directory';
+  if (entry.kind === 'directory' || entry.kind === 'symlink') {
+    header.type = entry.kind;
     header.size = 0;
+    // Checked when the entries were listed; written from the listing, never by following the link.
+    if (entry.kind === 'symlink') header.linkname = entry.target;
     return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
   }
   const handle = await openListed(dir, entry.rel);

@@ -55,6 +55,7 @@ export function bytes(content: FileContent): Uint8Array {
 export function text(output: CompileOutput, path: string): string {
   const f = output.files.find((x) => x.path === path);
   if (!f) throw new Error(`no ${path} in the output (${output.files.map((x) => x.path).join(', ')})`);
+  if (f.content === undefined) throw new Error(`${path} is a symlink to ${f.symlink}, not a file`);
   return new TextDecoder().decode(bytes(f.content));
 }
 

@@ -40,10 +40,26 @@ function manifest(name: 'A' | 'B'): string {
     else if (i < 200) files[`etc/app/f${n}.conf`] = `B ${n}\n${'b'.repeat(2000)}\n`;
     else files[`etc/extra/g${n}.conf`] = `B extra ${n}\n`;
   }
+  // Symlinks, copied as symlinks (never followed): an image path, an absolute target, a dangling
+  // one, a link to a folder of the overlay, and a hostile one. B changes or drops each of them, and
+  // turns the hostile link into a regular file: written in its place, never through it.
+  const links: Record<string, string> =
+    name === 'A'
+      ? {
+          'etc/os-release': '../usr/lib/os-release',
+          'etc/localtime': '/usr/share/zoneinfo/UTC',
+          'etc/gone': '../nowhere/at/all',
+          'opt/current': 'v1',
+          'etc/hostile': '../../../../etc/passwd',
+        }
+      : { 'etc/os-release': '../usr/lib/os-release-b', 'etc/localtime': '/usr/share/zoneinfo/UTC', 'opt/current': 'v2' };
+  files[name === 'A' ? 'opt/v1/tool' : 'opt/v2/tool'] = `${name} tool\n`;
+  if (name === 'B') files['etc/hostile'] = 'B: a regular file where A has a symlink\n';
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, 'overlay', rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, 'overlay', rel), content);
   }
+  for (const [rel, target] of Object.entries(links)) fs.symlinkSync(target, path.join(dir, 'overlay', rel));
   const text = [
     'apiVersion: derivc.dev/v1alpha1',
     'kind: Derivative',
@@ -114,6 +130,13 @@ beforeAll(async () => {
   }
   expect(Object.keys(alone.A).length).toBeGreaterThan(OVERLAY_FILES);
   expect(alone.A).not.toEqual(alone.B);
+  // The overlay's symlinks are in the output as symlinks, with their text as written.
+  expect(alone.A).toMatchObject({
+    'overlay/etc/hostile': 'link ../../../../etc/passwd',
+    'overlay/opt/current': 'link v1',
+    'overlay/etc/gone': 'link ../nowhere/at/all',
+  });
+  expect(alone.B['overlay/etc/hostile']).toMatch(/^file 644 /);
 }, 120_000);
 
 afterAll(() => {
@@ -228,7 +251,7 @@ describe('derivc compile -o DIR, as separate processes', () => {
     const full = { A: {} as Record<string, string>, B: {} as Record<string, string> };
     for (const name of ['A', 'B'] as const) {
       const ref = path.join(root, `full-${name}`);
-      fs.cpSync(path.join(root, `alone-${name}`, 'out'), ref, { recursive: true });
+      fs.cpSync(path.join(root, `alone-${name}`, 'out'), ref, { recursive: true, verbatimSymlinks: true });
       addOthers(ref);
       full[name] = state(ref);
     }

@@ -361,7 +361,7 @@ function compileAll(manifests: readonly object[]): Compiled[] {
     expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     return { v: result.value.manifest, files: out.value.files.filter((f) => f.path.startsWith(`${OEM_DIR}/`)) };
   });
-  const decoded = reader().decode(outputs.flatMap((o) => o.files.map((f) => contentBytes(f.content))));
+  const decoded = reader().decode(outputs.flatMap((o) => o.files.map((f) => contentBytes(f.content!))));
   let next = 0;
   return outputs.map(({ v, files }) => {
     const oem: Record<string, unknown> = {};
@@ -491,7 +491,8 @@ describe.skipIf(!found)('a compiled manifest: every value arrives in yip as the 
     let checked = 0;
     for (const c of goldenCases()) {
       const out = compiled(c.manifest);
-      for (const f of out.files.filter((x) => x.path.startsWith(`${OEM_DIR}/`) && /\.ya?ml$/.test(x.path))) {
+      // A symlink is copied as one (its target is read where it is: in the image, or as its own file here).
+      for (const f of out.files.filter((x) => x.path.startsWith(`${OEM_DIR}/`) && /\.ya?ml$/.test(x.path) && x.symlink === undefined)) {
         const body = text(out, f.path);
         const ours = parseYaml(f.path, new TextEncoder().encode(body), { yipOctal: 'document' });
         expect(ours.diagnostics).toEqual([]);

@@ -8,7 +8,6 @@ import { posix } from 'node:path';
 import type { Diagnostic } from '../../diagnostics.js';
 import { arr, obj, str } from '../../data.js';
 import { OEM_DIR } from '../../emit/oem.js';
-import type { TreeFile } from '../../local-tree.js';
 import { outputPathProblem } from '../../output-path.js';
 import { joinPointer } from '../../source-file.js';
 import { finding, type Rule, type RuleContext } from '../context.js';
@@ -49,13 +48,13 @@ export const outputPathRules: Rule = (ctx) => {
   return out;
 };
 
-/** The files of the folder `value` (named at `pointer`), as written into the build context's `overlay/` or system/oem. */
+/** The files and symlinks of the folder `value` (named at `pointer`), as written into the build context's `overlay/` or system/oem. */
 export function checkOutputNames(
   ctx: RuleContext,
   pointer: string,
   value: string,
   into: 'overlay' | 'oem',
-  files: readonly TreeFile[],
+  files: readonly { relative: string }[],
   out: Diagnostic[],
 ): void {
   const prefix = into === 'overlay' ? 'overlay/' : `${OEM_DIR}/`;

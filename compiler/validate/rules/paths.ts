@@ -5,7 +5,8 @@
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import type { Diagnostic } from '../../diagnostics.js';
 import { arr, obj, str } from '../../data.js';
-import { walkLocalTree, type TreeFile, type TreeLimits } from '../../local-tree.js';
+import { walkLocalTree, type LinkPolicy, type LocalTree, type TreeLimits } from '../../local-tree.js';
+import { MAX_LINK_BYTES } from '../../link-target.js';
 import { isWithin } from '../../repository.js';
 import { joinPointer } from '../../source-file.js';
 import { finding, type Rule, type RuleContext } from '../context.js';
@@ -95,13 +96,21 @@ export const pathRules: Rule = (ctx) => {
 };
 
 /**
- * A directory the manifest names, walked: its files, or undefined when unusable. Every entry
- * that leaves the manifest's folder, dangles, loops or exceeds the limits is a diagnostic.
+ * A directory the manifest names, walked: its files (and with `copy`, its symlinks, copied as
+ * symlinks), or undefined when unusable. Every entry read that leaves the manifest's folder,
+ * dangles, loops, every link that cannot be copied, and exceeding the limits is a diagnostic.
  */
-export function checkLocalTree(ctx: RuleContext, pointer: string, value: string, limits: TreeLimits, out: Diagnostic[]): TreeFile[] | undefined {
+export function checkLocalTree(
+  ctx: RuleContext,
+  pointer: string,
+  value: string,
+  limits: TreeLimits,
+  links: LinkPolicy,
+  out: Diagnostic[],
+): LocalTree | undefined {
   const root = checkLocalPath(ctx, pointer, value, 'directory', out);
   if (root === undefined) return undefined;
-  const { files, problems } = walkLocalTree(ctx.host, ctx.dir, root, limits);
+  const { problems, ...tree } = walkLocalTree(ctx.host, ctx.dir, root, limits, links);
   for (const p of problems) {
     if (p.kind === 'outside') {
       out.push(
@@ -131,6 +140,12 @@ export function checkLocalTree(ctx: RuleContext, pointer: string, value: string,
           hint: 'only regular files and directories can go into the image this way',
         }),
       );
+    } else if (p.kind === 'bad-link') {
+      out.push(
+        finding(ctx, 'path/invalid-symlink', pointer, `\`${p.relative}\` in \`${value}\` is a symlink that cannot be copied: its target ${p.problem}`, {
+          hint: `a symlink is copied into the image as it is: its target must be non-empty UTF-8 text of at most ${MAX_LINK_BYTES} bytes without NUL`,
+        }),
+      );
     } else if (p.kind === 'too-deep') {
       out.push(
         finding(ctx, 'path/too-deep', pointer, `\`${p.relative}\` in \`${value}\` is nested deeper than ${limits.maxDepth} folders; derivc does not read it`, {
@@ -145,5 +160,5 @@ export function checkLocalTree(ctx: RuleContext, pointer: string, value: string,
       );
     }
   }
-  return files;
+  return tree;
 }

@@ -48,7 +48,7 @@ export function outputsOf(files: Record<string, string>, manifestPath: string): 
   const compiled = compile(v, host, { version: '0.0.0-test' });
   out.diagnostics.push(...compiled.diagnostics);
   if (hasErrors(compiled.diagnostics)) return out;
-  for (const f of compiled.value.files) out.files.set(f.path, f.content);
+  for (const f of compiled.value.files) out.files.set(f.path, f.content ?? `symlink to ${f.symlink}`);
   for (const name of TARGET_NAMES) {
     const { plans, findings } = planTargets([name], compiled.value.build, compiled.value.targets, {
       image: compiled.value.tags[0]!,
