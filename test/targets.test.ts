@@ -73,7 +73,7 @@ describe('the target list of --target', () => {
   it('is parsed in one place, for plan and build alike: once each, in the order derivc makes them', () => {
     expect(parseTargets(undefined)).toBeUndefined();
     expect(parseTargets('ova, raw,ova')).toEqual(['raw', 'ova']);
-    expect(() => parseTargets('raw,floppy')).toThrow('unknown target `floppy`; targets are iso, raw, ova, packer');
+    expect(() => parseTargets('raw,floppy')).toThrow('unknown --target `floppy`; use one of iso, raw, ova, packer, none');
     const source = readFileSync('cli/commands/plan.ts', 'utf8') + readFileSync('cli/commands/build.ts', 'utf8');
     expect(source.match(/split\(','\)/g)).toBeNull();
   });
