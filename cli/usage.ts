@@ -168,9 +168,9 @@ const EXIT_CODES = `Exit codes: 0 ok, 1 problems found (errors; warnings too wit
 /** `--format pretty|json`, `-o DIR`, `--strict`. */
 function flagText(use: FlagUse): string {
   const short = 'short' in FLAGS[use.flag] ? (FLAGS[use.flag] as { short: string }).short : undefined;
-  const name = short && use.flag !== 'help' && use.flag !== 'version' ? `-${short}` : `--${use.flag}`;
-  if (FLAGS[use.flag].type === 'boolean') return name;
-  return `${name} ${use.value ?? use.values!.join(use.list ? ',' : '|')}`;
+  // `-o DIR` as users type it; booleans by their long names, which say what they do.
+  if (FLAGS[use.flag].type === 'boolean') return `--${use.flag}`;
+  return `${short ? `-${short}` : `--${use.flag}`} ${use.value ?? use.values!.join(use.list ? ',' : '|')}`;
 }
 
 /** `derivc compile [FILE] -o DIR [--check] …`: the command's own flags. */
