@@ -116,7 +116,11 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
  * Each flag given: known, taken by this command, with a value when it needs one (and none when it
  * does not), the value one of those listed. Typos get the closest flag or value.
  */
-function checkFlags(tokens: { kind: string; name?: string; rawName?: string; value?: string | undefined; inlineValue?: boolean | undefined }[], uses: readonly FlagUse[], command: string | undefined): void {
+function checkFlags(
+  tokens: { kind: string; name?: string; rawName?: string; value?: string | undefined; inlineValue?: boolean | undefined }[],
+  uses: readonly FlagUse[],
+  command: string | undefined,
+): void {
   const taken = new Map(uses.map((u) => [u.flag as string, u]));
   const spelled = uses.flatMap((u) => {
     const short = 'short' in FLAGS[u.flag] ? (FLAGS[u.flag] as { short: string }).short : undefined;
@@ -149,7 +153,9 @@ function withInput(command: string, args: readonly string[], io: CliIO): CliIO {
   const dashes = args.filter((a) => a === '-').length;
   if (dashes === 0) return io;
   if (!STDIN_COMMANDS.has(command))
-    throw new UsageError(`\`${command}\` cannot read a manifest from standard input (\`-\`); name the file (stdin works for ${[...STDIN_COMMANDS].join(', ')})`);
+    throw new UsageError(
+      `\`${command}\` cannot read a manifest from standard input (\`-\`); name the file (stdin works for ${[...STDIN_COMMANDS].join(', ')})`,
+    );
   if (dashes > 1) throw new UsageError('standard input (`-`) can be read once: name it once');
   if (!io.stdin) throw new UsageError('this derivc has no standard input to read');
   return { ...io, host: withStdin(io.host, io.stdin) };

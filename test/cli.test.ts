@@ -153,7 +153,12 @@ Flags:
 Exit codes: 0 ok, 1 problems found (errors; warnings too with --strict), 2 changes found,
 3 usage error, 4 internal error.
 `;
-    for (const argv of [['help', 'compile'], ['compile', '--help'], ['compile', '-h'], ['--help', 'compile']]) {
+    for (const argv of [
+      ['help', 'compile'],
+      ['compile', '--help'],
+      ['compile', '-h'],
+      ['--help', 'compile'],
+    ]) {
       expect(runCli(argv)).toEqual({ code: 0, stdout: expected, stderr: '' });
     }
   });
@@ -166,7 +171,8 @@ Exit codes: 0 ok, 1 problems found (errors; warnings too with --strict), 2 chang
       for (const flag of every) {
         const taken = spec.flags.some((f) => f.flag === flag);
         expect(new RegExp(`^  (-\\w, )?--${flag}\\b`, 'm').test(help), `${name} --${flag}`).toBe(taken);
-        if (!taken && name !== 'help') expect(runCli([name, `--${flag}`]).stderr, `${name} --${flag}`).toMatch(new RegExp(`^derivc: \`${name}\` does not take --${flag}\\n`));
+        if (!taken && name !== 'help')
+          expect(runCli([name, `--${flag}`]).stderr, `${name} --${flag}`).toMatch(new RegExp(`^derivc: \`${name}\` does not take --${flag}\\n`));
       }
     }
   });
@@ -201,11 +207,16 @@ describe('did you mean', () => {
   it('a --target', () =>
     usage(['plan', '--target', 'iso,rwa'], 'unknown --target `rwa`; did you mean `raw`? (use one of iso, raw, ova, packer, none)', 'plan'));
   it('an explain code', () =>
-    usage(['explain', 'schema/unknwn-key'], 'unknown diagnostic code `schema/unknwn-key`; did you mean `schema/unknown-key`? (`derivc explain` lists them all)', 'explain'));
-  it('a --color', () => usage(['validate', '--color', 'allways'], 'unknown --color `allways`; did you mean `always`? (use one of auto, always, never)', 'validate'));
+    usage(
+      ['explain', 'schema/unknwn-key'],
+      'unknown diagnostic code `schema/unknwn-key`; did you mean `schema/unknown-key`? (`derivc explain` lists them all)',
+      'explain',
+    ));
+  it('a --color', () =>
+    usage(['validate', '--color', 'allways'], 'unknown --color `allways`; did you mean `always`? (use one of auto, always, never)', 'validate'));
 });
 
-describe('parser mistakes in derivc words, never Node\'s', () => {
+describe("parser mistakes in derivc words, never Node's", () => {
   it.each([
     [['validate', '--format'], '--format needs a value: --format pretty|json|github|sarif', 'validate'],
     [['diff', '--base', '--help'], '--base needs a value: --base GIT_REV', 'diff'],
@@ -273,7 +284,10 @@ describe('`-`: the manifest from standard input', () => {
   });
 
   it('the current directory holds what it names: a path leading out of it is refused', () => {
-    const r = runCli(['validate', '--format', 'json', '-'], { host: new MemoryHost({ '../secret': 'x' }), stdin: `${GOOD}files:\n  - {path: /etc/x, source: ../secret}\n` });
+    const r = runCli(['validate', '--format', 'json', '-'], {
+      host: new MemoryHost({ '../secret': 'x' }),
+      stdin: `${GOOD}files:\n  - {path: /etc/x, source: ../secret}\n`,
+    });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).diagnostics.map((d: { file: string; code: string }) => `${d.file} ${d.code}`)).toContain('<stdin> path/outside-manifest-dir');
   });
@@ -300,7 +314,9 @@ describe('github and sarif paths are relative to the repository root', () => {
   });
 
   it('a file outside the root keeps the path it was named by; pretty and json keep it too', () => {
-    expect(runCli(['validate', '--format', 'github', '--root', '/elsewhere', file], { host }).stdout).toMatch(/^::error file=\/work\/repo\/os\/derivative\.yaml,/);
+    expect(runCli(['validate', '--format', 'github', '--root', '/elsewhere', file], { host }).stdout).toMatch(
+      /^::error file=\/work\/repo\/os\/derivative\.yaml,/,
+    );
     expect(runCli(['validate', '--format', 'json', '--root', '/work/repo', file], { host }).stdout).toContain(`"file":"${file}"`);
   });
 });

@@ -27,7 +27,11 @@ export interface CompileArgs {
 }
 
 /** Validate + compile one manifest; diagnostics are printed, the output returned when usable. */
-export function compileToMemory(path: string, io: CliIO, opts: { strict: boolean; format: string; paths?: ((file: string) => string) | undefined }): CompileOutput | undefined {
+export function compileToMemory(
+  path: string,
+  io: CliIO,
+  opts: { strict: boolean; format: string; paths?: ((file: string) => string) | undefined },
+): CompileOutput | undefined {
   const format = checkFormat(opts.format);
   const session = validationSession(io.host);
   const validated = session.validate(path);

@@ -35,7 +35,11 @@ export function validateCommand(args: ValidateArgs, io: CliIO): number {
   const all: Diagnostic[] = [];
   for (const path of manifestPaths(args.files, io)) for (const d of session.validate(path).diagnostics) all.push(d);
   const diagnostics = sortDiagnostics(dedupeDiagnostics(all));
-  const text = formatDiagnostics(format, { diagnostics, sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION, ...(args.paths ? { path: args.paths } : {}) });
+  const text = formatDiagnostics(
+    format,
+    { diagnostics, sources: session.sources },
+    { color: wantsColor(io), toolVersion: VERSION, ...(args.paths ? { path: args.paths } : {}) },
+  );
   // People read pretty output on stderr when it reports problems; machine formats always go to stdout.
   io.stdout(text);
   return diagnostics.some((d) => isFailing(d, args.strict)) ? EXIT.failed : EXIT.ok;

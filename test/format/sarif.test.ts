@@ -28,7 +28,9 @@ const validate = sarifValidator();
 /** A rule's descriptions come from the code registry, which other work keeps filling in. */
 function ruleFor(id: string) {
   const info = describeCode(id);
-  return info ? { id, shortDescription: { text: info.summary }, fullDescription: { text: info.explanation }, help: helpOf(id) } : { id, shortDescription: { text: id } };
+  return info
+    ? { id, shortDescription: { text: info.summary }, fullDescription: { text: info.explanation }, help: helpOf(id) }
+    : { id, shortDescription: { text: id } };
 }
 
 /** What `derivc explain CODE` says, as code scanning shows it under an alert. */
