@@ -1,5 +1,6 @@
 // The `derivc` executable: the real process wired into the CLI.
 
+import { readFileSync } from 'node:fs';
 import type { DockerEngine } from '../targets/io/engine.js';
 import { lazyEngine } from '../targets/io/lazy-engine.js';
 import { run } from './main.js';
@@ -25,7 +26,8 @@ for (const [signal, code] of [
 const closed = new Set<NodeJS.WriteStream>();
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+    // A write queued before the EPIPE arrived then fails on the destroyed stream: the same cause.
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
     closed.add(stream);
   });
 }
@@ -40,6 +42,8 @@ const code = await run(process.argv.slice(2), {
   isTTY: process.stdout.isTTY === true,
   env: process.env,
   host: nodeHost,
+  cwd: process.cwd(),
+  stdin: () => readFileSync(0),
   docker: () => (engine ??= lazyEngine(process.env)),
   signal: abort.signal,
 });

@@ -1,6 +1,10 @@
 // derivc entry point: parse the command line, run one command, map the outcome to an exit code.
+// What each command accepts is the table in cli/usage.ts; a mistake in calling derivc is said in
+// derivc's words (never Node's parser text), with a suggestion and the command's help hint.
 
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../compiler/suggest.js';
+import { choice, choices } from './choices.js';
 import { compileCommand } from './commands/compile.js';
 import { initCommand } from './commands/init.js';
 import { diffCommand } from './commands/diff.js';
@@ -9,151 +13,162 @@ import { planCommand } from './commands/plan.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, UsageError } from './exit-codes.js';
-import type { CliIO } from './io.js';
+import { COLOR_MODES, type CliIO } from './io.js';
 import { continued } from './format/style.js';
 import { OutputDirError } from './output-dir.js';
+import { reportPaths } from './report-paths.js';
+import { STDIN_NAME, withStdin } from './stdin-host.js';
+import { COMMAND_NAMES, COMMANDS, commandHelp, FLAGS, GLOBAL_FLAGS, globalHelp, type FlagName, type FlagUse } from './usage.js';
 import { VERSION } from './version.js';
 
-export const USAGE = `derivc ${VERSION} — derivative-as-code for the cOS toolkit
+/** `derivc --help`. */
+export const USAGE = globalHelp();
 
-Usage:
-  derivc init [DIR] [--family opensuse|fedora|ubuntu|debian]
-                                  scaffold a derivative.yaml that validates (and its JSON Schema)
-  derivc init [DIR] --from Dockerfile [--name N] [--arg NAME=VALUE…] [--family F] [--format pretty|json]
-                                  write the manifest that says what an existing derivative Dockerfile
-                                  does, and report where each instruction went (build.steps for the rest)
-  derivc validate [FILE…] [--format pretty|json|github|sarif] [--strict]
-                                  check manifests (default ./derivative.yaml) and print diagnostics
-  derivc compile [FILE] -o DIR [--check] [--strict] [--format …]
-                                  generate the build context (Dockerfile, rootfs/, files/, derivc.json)
-                                  into DIR; --check writes nothing and exits 2 with a diff when DIR is stale
-  derivc plan [FILE] [--format pretty|json] [--target iso,…]
-                                  what compile, build and the targets would do, as one JSON plan or a
-                                  view of it (targets: those the manifest enables, or --target)
-  derivc diff OLD NEW | --base GIT_REV [FILE]  [--format pretty|github]
-                                  diff of the compiled outputs of two manifests, or of FILE in the
-                                  working tree against GIT_REV; exits 2 when they differ
-  derivc build [FILE] [-o DIR] [--quiet | --json] [--target iso,…]
-                                  compile into DIR (default .derivc/NAME), then build the image through
-                                  the Docker Engine (DOCKER_HOST or the default socket): upstreams first,
-                                  nothing when the image is up to date; check it against the contract;
-                                  then make each --target medium in DIR (NAME-VERSION.iso + .sha256)
-  derivc test [FILE] [-o DIR] [--media iso,raw] [--firmware bios,uefi] [--parallel]
-                                  boot each medium in DIR (default .derivc/NAME) under each firmware in
-                                  QEMU and check the serial console against \`tests.boot\`; writes
-                                  DIR/test/junit.xml and per run console.log and result.json
-  derivc schema [--cloud-config]  print the JSON Schema of the manifest (or of a cloud-config file)
-  derivc explain [CODE]           what a diagnostic code means and how to fix it (no CODE: list all)
-  derivc doctor [--format pretty|json]
-                                  which daemons and host tools are here, their versions, and the apt-get
-                                  line for the rest; exits 1 when no Docker Engine answers
-
-Options:
-  -h, --help       show this help
-  -v, --version    print the version
-
-Exit codes: 0 ok, 1 problems found (errors; warnings too with --strict), 2 changes found,
-3 usage error, 4 internal error.
-`;
-
-const OPTIONS = {
-  format: { type: 'string', default: 'pretty' },
-  strict: { type: 'boolean', default: false },
-  'cloud-config': { type: 'boolean', default: false },
-  family: { type: 'string' },
-  from: { type: 'string' },
-  name: { type: 'string' },
-  arg: { type: 'string', multiple: true },
-  out: { type: 'string', short: 'o' },
-  quiet: { type: 'boolean', short: 'q', default: false },
-  json: { type: 'boolean', default: false },
-  check: { type: 'boolean', default: false },
-  base: { type: 'string' },
-  target: { type: 'string' },
-  media: { type: 'string' },
-  firmware: { type: 'string' },
-  parallel: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-  version: { type: 'boolean', short: 'v', default: false },
-} as const;
-
-/** Which options each command accepts: anything else is a usage error, not silently ignored. */
-const ACCEPTS: Record<string, readonly string[]> = {
-  init: ['family', 'from', 'name', 'arg', 'format'],
-  validate: ['format', 'strict'],
-  compile: ['out', 'check', 'strict', 'format'],
-  build: ['out', 'quiet', 'json', 'target'],
-  plan: ['format', 'target'],
-  diff: ['base', 'format'],
-  schema: ['cloud-config'],
-  explain: [],
-  doctor: ['format'],
-  test: ['out', 'media', 'firmware', 'parallel'],
-};
+/** The commands whose manifest may be `-` (standard input). */
+const STDIN_COMMANDS = new Set(['validate', 'compile', 'plan']);
 
 /** Runs one command. Commands that talk to the Docker Engine are asynchronous. */
 export function run(argv: string[], io: CliIO): number | Promise<number> {
+  const called: { command?: string } = {};
   try {
-    const result = dispatch(argv, io);
-    return typeof result === 'number' ? result : result.catch((err: unknown) => failure(err, io));
+    const result = dispatch(argv, io, called);
+    return typeof result === 'number' ? result : result.catch((err: unknown) => failure(err, io, called.command));
   } catch (err) {
-    return failure(err, io);
+    return failure(err, io, called.command);
   }
 }
 
-function dispatch(argv: string[], io: CliIO): number | Promise<number> {
-  {
-    const { values, positionals, tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
-    if (values.version) return (io.stdout(`${VERSION}\n`), EXIT.ok);
-    const [command, ...rest] = positionals;
-    if (values.help || command === undefined || command === 'help') return (io.stdout(USAGE), command === undefined && !values.help ? EXIT.usage : EXIT.ok);
-    const accepted = ACCEPTS[command];
-    if (!accepted) throw new UsageError(`unknown command \`${command}\``);
-    for (const t of tokens) {
-      if (t.kind === 'option' && !accepted.includes(t.name)) throw new UsageError(`\`${command}\` does not take ${t.rawName}`);
-    }
-    switch (command) {
-      case 'init':
-        if (rest.length > 1) throw new UsageError('`init` takes one DIR');
-        return initCommand({ dir: rest[0], family: values.family, from: values.from, name: values.name, arg: values.arg, format: values.format }, io);
-      case 'validate':
-        return validateCommand({ files: rest, format: values.format, strict: values.strict }, io);
-      case 'compile':
-        return compileCommand({ files: rest, out: values.out, check: values.check, strict: values.strict, format: values.format }, io);
-      case 'plan':
-        return planCommand({ files: rest, format: values.format, target: values.target }, io);
-      case 'diff':
-        return diffCommand({ files: rest, base: values.base, format: values.format }, io);
-      case 'build':
-        // Loaded on demand, like the Engine client: validate and compile start without them.
-        return import('./commands/build.js').then((m) =>
-          m.buildCommand({ files: rest, out: values.out, quiet: values.quiet, json: values.json, target: values.target }, io),
-        );
-      case 'test':
-        return import('./commands/test.js').then((m) =>
-          m.testCommand({ files: rest, out: values.out, media: values.media, firmware: values.firmware, parallel: values.parallel }, io),
-        );
-      case 'schema':
-        if (rest.length) throw new UsageError('`schema` takes no arguments');
-        return schemaCommand({ cloudConfig: values['cloud-config'] }, io);
-      case 'explain':
-        if (rest.length > 1) throw new UsageError('`explain` takes one CODE');
-        return explainCommand({ code: rest[0] }, io);
-      case 'doctor':
-        return import('./commands/doctor.js').then((m) => m.doctorCommand({ files: rest, format: values.format }, io));
-    }
-    throw new UsageError(`unknown command \`${command}\``);
+type Values = Partial<Record<FlagName, string | boolean | string[]>>;
+
+function dispatch(argv: string[], io: CliIO, called: { command?: string }): number | Promise<number> {
+  // Not strict: Node's own errors quote the flag with an unclosed quote and say nothing of derivc.
+  // Every check it would make is made below, against the command's row of the table.
+  const { values, positionals, tokens } = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: false, tokens: true }) as {
+    values: Values;
+    positionals: string[];
+    tokens: ReturnType<typeof parseArgs>['tokens'] & object;
+  };
+  const [first, ...rest] = positionals;
+  const command = first === undefined || first === 'help' ? undefined : first;
+  if (command !== undefined && !COMMANDS[command]) {
+    const hint = didYouMean(command, COMMAND_NAMES);
+    throw new UsageError(`unknown command \`${command}\`${hint ? `; ${hint}` : ''}`);
   }
+  called.command = command;
+  const uses = [...(command ? COMMANDS[command]!.flags : []), ...GLOBAL_FLAGS, ...(command ? [] : [{ flag: 'version', text: '' } as FlagUse])];
+  checkFlags(tokens, uses, command);
+
+  if (first === 'help') {
+    if (values.help) return (io.stdout(USAGE), EXIT.ok);
+    if (rest.length > 1) throw new UsageError('`help` takes one COMMAND');
+    if (rest.length === 0) return (io.stdout(USAGE), EXIT.ok);
+    const topic = rest[0]!;
+    if (!COMMANDS[topic]) {
+      const hint = didYouMean(topic, COMMAND_NAMES);
+      throw new UsageError(`no help for \`${topic}\`: it is not a command${hint ? `; ${hint}` : ''}`);
+    }
+    return (io.stdout(commandHelp(topic)), EXIT.ok);
+  }
+  if (values.help) return (io.stdout(command ? commandHelp(command) : USAGE), EXIT.ok);
+  if (values.version) return (io.stdout(`${VERSION}\n`), EXIT.ok);
+  if (command === undefined) return (io.stdout(USAGE), EXIT.usage);
+
+  const str = (flag: FlagName): string | undefined => values[flag] as string | undefined;
+  const bool = (flag: FlagName): boolean => values[flag] === true;
+  const format = str('format') ?? 'pretty';
+  const cli = withInput(command, rest, { ...io, ...(values.color !== undefined ? { color: choice('--color', str('color')!, COLOR_MODES) } : {}) });
+  const files = rest.map((f) => (f === '-' && STDIN_COMMANDS.has(command) ? STDIN_NAME : f));
+  const paths = reportPaths(io.cwd ?? process.cwd(), str('root'));
+  switch (command) {
+    case 'init':
+      if (rest.length > 1) throw new UsageError('`init` takes one DIR');
+      return initCommand({ dir: rest[0], family: str('family'), from: str('from'), name: str('name'), arg: values.arg as string[] | undefined, format }, cli);
+    case 'validate':
+      return validateCommand({ files, format, strict: bool('strict'), paths }, cli);
+    case 'compile':
+      return compileCommand({ files, out: str('out'), check: bool('check'), strict: bool('strict'), format, paths }, cli);
+    case 'plan':
+      return planCommand({ files, format, target: str('target') }, cli);
+    case 'diff':
+      return diffCommand({ files, base: str('base'), format }, cli);
+    case 'build':
+      // Loaded on demand, like the Engine client: validate and compile start without them.
+      return import('./commands/build.js').then((m) =>
+        m.buildCommand({ files, out: str('out'), quiet: bool('quiet'), json: bool('json'), target: str('target') }, cli),
+      );
+    case 'test':
+      return import('./commands/test.js').then((m) =>
+        m.testCommand({ files, out: str('out'), media: str('media'), firmware: str('firmware'), parallel: bool('parallel') }, cli),
+      );
+    case 'schema':
+      if (rest.length) throw new UsageError('`schema` takes no arguments');
+      return schemaCommand({ cloudConfig: bool('cloud-config') }, cli);
+    case 'explain':
+      if (rest.length > 1) throw new UsageError('`explain` takes one CODE');
+      return explainCommand({ code: rest[0] }, cli);
+    case 'doctor':
+      return import('./commands/doctor.js').then((m) => m.doctorCommand({ files, format }, cli));
+  }
+  throw new Error(`command \`${command}\` is in the table but not dispatched`);
+}
+
+/**
+ * Each flag given: known, taken by this command, with a value when it needs one (and none when it
+ * does not), the value one of those listed. Typos get the closest flag or value.
+ */
+function checkFlags(
+  tokens: { kind: string; name?: string; rawName?: string; value?: string | undefined; inlineValue?: boolean | undefined }[],
+  uses: readonly FlagUse[],
+  command: string | undefined,
+): void {
+  const taken = new Map(uses.map((u) => [u.flag as string, u]));
+  const spelled = uses.flatMap((u) => {
+    const short = 'short' in FLAGS[u.flag] ? (FLAGS[u.flag] as { short: string }).short : undefined;
+    return [`--${u.flag}`, ...(short ? [`-${short}`] : [])];
+  });
+  const who = command ? `\`${command}\`` : 'derivc';
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const raw = t.rawName!;
+    const use = taken.get(t.name!);
+    if (!use) {
+      if (t.name! in FLAGS) throw new UsageError(`${who} does not take ${raw}`);
+      const hint = didYouMean(raw, spelled);
+      throw new UsageError(`unknown flag \`${raw}\`${command ? ` for \`${command}\`` : ''}${hint ? `; ${hint}` : ''}`);
+    }
+    const wants = FLAGS[use.flag].type === 'string';
+    const shown = wants ? `${raw} ${use.value ?? use.values!.join(use.list ? ',' : '|')}` : raw;
+    if (!wants) {
+      if (t.inlineValue) throw new UsageError(`${raw} takes no value (\`${raw}=${t.value}\` given)`);
+      continue;
+    }
+    // `--base --help`: Node would take `--help` as the value; a flag is never meant as one (`-` is: stdin, stdout).
+    if (t.value === undefined || (!t.inlineValue && t.value.startsWith('-') && t.value !== '-')) throw new UsageError(`${raw} needs a value: ${shown}`);
+    if (use.values) (use.list ? choices : choice)(`--${use.flag}`, t.value, use.values);
+  }
+}
+
+/** `-` as the manifest: standard input, for the commands that read one manifest from it. */
+function withInput(command: string, args: readonly string[], io: CliIO): CliIO {
+  const dashes = args.filter((a) => a === '-').length;
+  if (dashes === 0) return io;
+  if (!STDIN_COMMANDS.has(command))
+    throw new UsageError(
+      `\`${command}\` cannot read a manifest from standard input (\`-\`); name the file (stdin works for ${[...STDIN_COMMANDS].join(', ')})`,
+    );
+  if (dashes > 1) throw new UsageError('standard input (`-`) can be read once: name it once');
+  if (!io.stdin) throw new UsageError('this derivc has no standard input to read');
+  return { ...io, host: withStdin(io.host, io.stdin) };
 }
 
 /** What a thrown error means for the user: a refused output path, a usage mistake, or a bug. */
-function failure(err: unknown, io: CliIO): number {
+function failure(err: unknown, io: CliIO, command: string | undefined): number {
   if (err instanceof OutputDirError) {
     io.stderr(`derivc: ${continued(err.message, '  ')}\n`);
     return EXIT.failed;
   }
-  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr(`derivc: ${continued((err as Error).message, '  ')}\nRun \`derivc --help\` for usage.\n`);
+  if (err instanceof UsageError) {
+    io.stderr(`derivc: ${continued(err.message, '  ')}\nRun \`derivc ${command ? `${command} ` : ''}--help\` for usage.\n`);
     return EXIT.usage;
   }
   io.stderr(

@@ -40,9 +40,9 @@ describe('a closed stdout or stderr', () => {
   });
 
   /** Runs derivc with one of its output pipes closed before it writes; what the other one got, and the exit code. */
-  function withClosed(stream: 'stdout' | 'stderr', args: string[]): Promise<{ code: number | null; other: string }> {
+  function withClosed(stream: 'stdout' | 'stderr', args: string[], cwd = tmp): Promise<{ code: number | null; other: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp });
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
       child[stream].destroy();
       let other = '';
       child[stream === 'stdout' ? 'stderr' : 'stdout'].on('data', (b: Buffer) => void (other += b.toString()));
@@ -57,6 +57,52 @@ describe('a closed stdout or stderr', () => {
       expect(other).toBe('');
       expect(code).toBe(0);
     }
+  });
+
+  it('every command that writes a lot ends quietly, with its own exit code', async () => {
+    fs.writeFileSync(path.join(tmp, 'plan.yaml'), MANIFEST);
+    fs.writeFileSync(path.join(tmp, 'other.yaml'), MANIFEST.replace('1.0.0', '2.0.0'));
+    fs.writeFileSync(path.join(tmp, 'lint.yaml'), MANIFEST + 'colour: red\n');
+    const cases: [string[], number][] = [
+      [['help'], 0],
+      [['help', 'build'], 0],
+      [['schema', '--cloud-config'], 0],
+      [['plan', 'plan.yaml', '--format', 'json'], 0],
+      [['plan', 'plan.yaml'], 0],
+      [['validate', '--format', 'sarif', 'lint.yaml'], 1],
+      [['diff', 'plan.yaml', 'other.yaml'], 2],
+      [['diff', '--format', 'github', 'plan.yaml', 'other.yaml'], 2],
+    ];
+    for (const [args, expected] of cases) {
+      const { code, other } = await withClosed('stdout', args);
+      expect({ args, other, code }).toEqual({ args, other: '', code: expected });
+    }
+  });
+
+  it('`compile --check` with a stale DIR prints its diff into a closed pipe quietly', async () => {
+    fs.writeFileSync(path.join(tmp, 'check.yaml'), MANIFEST);
+    const { code, other } = await withClosed('stdout', ['compile', 'check.yaml', '-o', 'never-written', '--check']);
+    expect(code).toBe(2);
+    expect(other).toBe('never-written is stale: run `derivc compile check.yaml -o never-written`\n');
+  });
+
+  it('`cd os && derivc validate --format github` annotates os/derivative.yaml (paths from the git work tree root)', async () => {
+    const repo = path.join(tmp, 'repo');
+    fs.mkdirSync(path.join(repo, '.git'), { recursive: true });
+    fs.mkdirSync(path.join(repo, 'os'));
+    fs.writeFileSync(path.join(repo, 'os', 'derivative.yaml'), MANIFEST + 'colour: red\n');
+    const run = (args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'], cwd: path.join(repo, 'os') });
+        let out = '';
+        child.stdout.on('data', (b: Buffer) => void (out += b.toString()));
+        child.on('error', reject);
+        child.on('close', () => resolve(out));
+      });
+    expect(await run(['validate', '--format', 'github'])).toMatch(/^::error file=os\/derivative\.yaml,line=8,col=1,/);
+    const sarif = JSON.parse(await run(['validate', '--format', 'sarif']));
+    expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toEqual({ uri: 'os/derivative.yaml', uriBaseId: '%SRCROOT%' });
+    expect(await run(['validate', '--format', 'github', '--root', '.'])).toMatch(/^::error file=derivative\.yaml,line=8,/);
   });
 
   it('`derivc validate bad.yaml | head -1` keeps its exit code, without a stack trace', async () => {
@@ -85,7 +131,7 @@ describe('an empty FILE argument', () => {
       const r = runCli(argv);
       expect(r.code).toBe(3);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toBe('derivc: a FILE argument is empty; name a manifest such as `derivative.yaml`\nRun `derivc --help` for usage.\n');
+      expect(r.stderr).toBe(`derivc: a FILE argument is empty; name a manifest such as \`derivative.yaml\`\nRun \`derivc ${argv[0]} --help\` for usage.\n`);
     }
   });
 });

@@ -694,7 +694,7 @@ describe('derivc test (fake QEMU)', () => {
     expect(noQemu.stderr).toContain('hint: install them as root: `apt-get install -y qemu-system-x86`; `derivc doctor` checks every tool');
     expect(await runCliAsync(['test', manifest, '--media', 'floppy'])).toMatchObject({
       code: 3,
-      stderr: expect.stringContaining('unknown --media `floppy`; use iso, raw'),
+      stderr: expect.stringContaining('unknown --media `floppy`; use one of iso, raw'),
     });
     expect(await runCliAsync(['test', manifest, '--firmware', 'bios,coreboot'])).toMatchObject({ code: 3 });
     expect(await runCliAsync(['test', manifest, '--quiet'])).toMatchObject({ code: 3, stderr: expect.stringContaining('`test` does not take --quiet') });

@@ -73,7 +73,7 @@ describe('the target list of --target', () => {
   it('is parsed in one place, for plan and build alike: once each, in the order derivc makes them', () => {
     expect(parseTargets(undefined)).toBeUndefined();
     expect(parseTargets('ova, raw,ova')).toEqual(['raw', 'ova']);
-    expect(() => parseTargets('raw,floppy')).toThrow('unknown target `floppy`; targets are iso, raw, ova, packer');
+    expect(() => parseTargets('raw,floppy')).toThrow('unknown --target `floppy`; use one of iso, raw, ova, packer, none');
     const source = readFileSync('cli/commands/plan.ts', 'utf8') + readFileSync('cli/commands/build.ts', 'utf8');
     expect(source.match(/split\(','\)/g)).toBeNull();
   });
@@ -204,7 +204,7 @@ class RecordingTools {
   }
 }
 
-async function build(manifest: string, target: string, prepare?: (engine: FakeEngine) => void) {
+async function build(manifest: string, target: string | undefined, prepare?: (engine: FakeEngine) => void) {
   const engine = new FakeEngine();
   prepare?.(engine);
   const tools = new RecordingTools(engine);
@@ -225,6 +225,32 @@ async function build(manifest: string, target: string, prepare?: (engine: FakeEn
     rmSync(outDir, { recursive: true, force: true });
   }
 }
+
+describe('derivc build without --target', () => {
+  const manifest = `${HEAD}targets: {raw: {}, ova: {}}\n`;
+
+  it("makes the manifest's targets, the ones `derivc plan` plans", async () => {
+    const r = await build(manifest, undefined);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.execs.filter((e) => e.tool === 'sgdisk')).toHaveLength(1);
+    expect(r.execs.filter((e) => e.tool === 'qemu-img')).toHaveLength(1);
+    const planned = JSON.parse(runCli(['plan', '--format', 'json'], { host: new MemoryHost({ 'derivative.yaml': manifest }) }).stdout);
+    expect(planned.targets.map((t: { target: string }) => t.target)).toEqual(['raw', 'ova']);
+  });
+
+  it('makes none with --target none: the image only', async () => {
+    const r = await build(manifest, 'none');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.engine.builds).toHaveLength(1);
+    expect(r.execs).toEqual([]);
+  });
+
+  it('makes none for a manifest without targets', async () => {
+    const r = await build(HEAD, undefined);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.execs).toEqual([]);
+  });
+});
 
 describe('derivc build --target raw,ova', () => {
   const manifest = `${HEAD}targets: {raw: {}, ova: {}}\n`;

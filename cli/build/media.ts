@@ -8,8 +8,9 @@ import type { Compiled } from '../../compiler/compile.js';
 import type { ValidatedManifest } from '../../compiler/validate/index.js';
 import { runTarget } from '../../targets/actions.js';
 import type { DockerEngine } from '../../targets/io/engine.js';
-import { inMakingOrder, isTargetName, planTargets, TARGET_NAMES } from '../../targets/registry.js';
+import { inMakingOrder, planTargets, TARGET_NAMES } from '../../targets/registry.js';
 import type { Artifact, TargetIO, TargetName } from '../../targets/target.js';
+import { choices } from '../choices.js';
 import { UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import type { DiagnosticCode } from '../../compiler/codes.js';
@@ -19,9 +20,10 @@ import { targetDiagnostics } from '../validation.js';
 /** `--target iso,raw` → the names once each, in the order derivc makes them; unknown names are usage errors. */
 export function parseTargets(value: string | undefined): TargetName[] | undefined {
   if (value === undefined) return undefined;
-  const names = value.split(',').map((t) => t.trim());
-  for (const name of names) if (!isTargetName(name)) throw new UsageError(`unknown target \`${name}\`; targets are ${TARGET_NAMES.join(', ')}`);
-  return inMakingOrder(names as TargetName[]);
+  const names = choices('--target', value, [...TARGET_NAMES, 'none']);
+  // `none`: the image only (build), no medium (plan); alone, as it contradicts any other name.
+  if (names.includes('none') && names.length > 1) throw new UsageError('`--target none` excludes every other target');
+  return inMakingOrder(names.filter((n) => n !== 'none') as TargetName[]);
 }
 
 /** SOURCE_DATE_EPOCH from the environment, when set: whole seconds since the epoch. */

@@ -1,7 +1,8 @@
-// derivc build [FILE] [-o DIR] [--quiet | --json] [--target iso,…]: validate, compile into DIR,
-// then build the image through the Docker Engine API — upstream derivatives first, nothing at all
-// when an image with the same build ID exists — and check the result against the derivative
-// contract. With --target, each medium is then made from the image into DIR (cli/build/media.ts).
+// derivc build [FILE] [-o DIR] [--quiet | --json] [--target iso,…|none]: validate, compile into
+// DIR, then build the image through the Docker Engine API — upstream derivatives first, nothing at
+// all when an image with the same build ID exists — and check the result against the derivative
+// contract. Then each medium of the manifest's `targets` (or of --target; `none`: none) is made
+// from the image into DIR (cli/build/media.ts).
 
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import type { TargetIO } from '../../targets/target.js';
 import { buildFailure } from '../build/failure.js';
 import { checkContract } from '../build/contract.js';
 import { makeMedia, parseTargets, sourceDateEpochFromEnv } from '../build/media.js';
+import { targetsOf } from '../../compiler/normalize/targets.js';
 import { BuildProgress, type ProgressMode } from '../build/progress.js';
 import { instructionOrigins } from '../build/steps.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -68,8 +70,8 @@ interface Built {
 export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps = {}): Promise<number> {
   if (args.files.length > 1) throw new UsageError('`build` takes one manifest');
   if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
-  const targets = parseTargets(args.target) ?? [];
-  if (targets.length > 0) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
+  const requested = parseTargets(args.target);
+  if (requested?.length) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
   const [path] = manifestPaths(args.files, cli);
   // Everything the manifests read, so that no output directory holds any of it (cli/output-location.ts).
   const recording = deps.validated?.recording ?? recordInputs(cli.host, () => path);
@@ -86,6 +88,9 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   report(validated.diagnostics);
   const manifest = validated.value.manifest;
   if (!manifest || validated.diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
+  // The manifest's `targets`, as `plan` plans them, unless --target names others (`none`: the image only).
+  const targets = requested ?? targetsOf(manifest).enabled;
+  if (requested === undefined && targets.length > 0) sourceDateEpochFromEnv(io.env);
 
   const engine = io.docker();
   try {

@@ -22,10 +22,16 @@ export interface CompileArgs {
   check: boolean;
   strict: boolean;
   format: string;
+  /** A diagnostic's file as github and sarif name it (cli/report-paths.ts). */
+  paths?: (file: string) => string;
 }
 
 /** Validate + compile one manifest; diagnostics are printed, the output returned when usable. */
-export function compileToMemory(path: string, io: CliIO, opts: { strict: boolean; format: string }): CompileOutput | undefined {
+export function compileToMemory(
+  path: string,
+  io: CliIO,
+  opts: { strict: boolean; format: string; paths?: ((file: string) => string) | undefined },
+): CompileOutput | undefined {
   const format = checkFormat(opts.format);
   const session = validationSession(io.host);
   const validated = session.validate(path);
@@ -41,7 +47,7 @@ export function compileToMemory(path: string, io: CliIO, opts: { strict: boolean
     const text = formatDiagnostics(
       format,
       { diagnostics: sortDiagnostics(diagnostics), sources: session.sources },
-      { color: wantsColor(io), toolVersion: VERSION },
+      { color: wantsColor(io), toolVersion: VERSION, ...(opts.paths ? { path: opts.paths } : {}) },
     );
     (format === 'pretty' ? io.stderr : io.stdout)(text);
   }

@@ -6,6 +6,7 @@ import type { GeneratedFile } from '../../compiler/emit/types.js';
 import { markdownCode } from '../../compiler/quote.js';
 import { LARGE_FILES } from '../content.js';
 import { entryDiff, sideOf } from '../entry-diff.js';
+import { choice } from '../choices.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { GitError, GitHost } from '../git-host.js';
 import type { CliIO } from '../io.js';
@@ -133,8 +134,7 @@ function compileBase(path: string, io: CliIO, rev: string): GeneratedFile[] | un
 }
 
 export function diffCommand(args: DiffArgs, io: CliIO): number {
-  if (!(DIFF_FORMATS as readonly string[]).includes(args.format))
-    throw new UsageError(`unknown --format \`${args.format}\` for diff; use one of ${DIFF_FORMATS.join(', ')}`);
+  choice('--format', args.format, DIFF_FORMATS);
   let before: GeneratedFile[] | undefined;
   let after: GeneratedFile[] | undefined;
   let title: string;

@@ -3,12 +3,14 @@
 // code — `build` needs it; the media tools are warnings because only their targets need them.
 
 import type { EngineInfo } from '../../targets/io/engine.js';
+import { choice } from '../choices.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { createStyle, printableText } from '../format/style.js';
 import { HOST_REQUIREMENTS, hostProbe, type HostProbe, type NeededFor } from '../host-tools.js';
 import { wantsColor, type CliIO } from '../io.js';
+import { DOCTOR_FORMATS } from '../usage.js';
 
-export const DOCTOR_FORMATS = ['pretty', 'json'] as const;
+export { DOCTOR_FORMATS };
 
 /** The Debian package of the Docker Engine (its Depends bring containerd and runc). */
 const ENGINE_PACKAGE = 'docker.io';
@@ -30,8 +32,7 @@ export interface DoctorReport {
 }
 
 export async function doctorCommand(args: { files: string[]; format: string }, io: CliIO, probe: HostProbe = hostProbe): Promise<number> {
-  if (!(DOCTOR_FORMATS as readonly string[]).includes(args.format))
-    throw new UsageError(`unknown --format \`${args.format}\` for doctor; use one of ${DOCTOR_FORMATS.join(', ')}`);
+  choice('--format', args.format, DOCTOR_FORMATS);
   if (args.files.length) throw new UsageError('`doctor` takes no arguments');
   const [engine, tools] = await Promise.all([checkEngine(io), checkTools(probe)]);
   const report: DoctorReport = { doctorVersion: 1, engine, tools };

@@ -15,6 +15,7 @@ import { planTargets } from '../../targets/registry.js';
 import type { TargetName } from '../../targets/target.js';
 import { parseTargets, sourceDateEpochFromEnv } from '../build/media.js';
 import { contentSha256, contentSize } from '../content.js';
+import { choice } from '../choices.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
@@ -28,7 +29,7 @@ export const PLAN_FORMATS = ['pretty', 'json'] as const;
 export interface PlanArgs {
   files: string[];
   format: string;
-  /** `--target iso,raw`: plan these instead of the targets the manifest enables. */
+  /** `--target iso,raw`: plan these instead of the targets the manifest enables (`none`: no target). */
   target?: string | undefined;
 }
 
@@ -66,8 +67,7 @@ function targetPlans(v: ValidatedManifest, compiled: Compiled, names: TargetName
 }
 
 export function planCommand(args: PlanArgs, io: CliIO): number {
-  if (!(PLAN_FORMATS as readonly string[]).includes(args.format))
-    throw new UsageError(`unknown --format \`${args.format}\` for plan; use one of ${PLAN_FORMATS.join(', ')}`);
+  choice('--format', args.format, PLAN_FORMATS);
   if (args.files.length > 1) throw new UsageError('`plan` takes one manifest');
   const requested = parseTargets(args.target);
   const [path] = manifestPaths(args.files, io);

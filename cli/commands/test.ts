@@ -12,6 +12,7 @@ import type { ValidatedManifest } from '../../compiler/validate/index.js';
 import { isoFileName, rawFileName } from '../../targets/media-names.js';
 import { consoleTail, runDir, runName, writeJunit, writeRunResult, type BootRun } from '../../targets/io/boot-report.js';
 import { bootAndCheck, DEFAULT_CPUS, DEFAULT_QEMU, type BootResult, type ConsoleCheck, type Media, type QemuHost } from '../../targets/io/qemu.js';
+import { choices } from '../choices.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { debianPackageOf, findOnPath, probeFile } from '../host-tools.js';
@@ -39,12 +40,7 @@ const FIRMWARE: readonly Firmware[] = ['bios', 'uefi'];
 
 function parseList<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T[] | undefined {
   if (value === undefined) return undefined;
-  const items = value.split(',').map((s) => s.trim());
-  for (const item of items) {
-    if (!(allowed as readonly string[]).includes(item))
-      throw new UsageError(`unknown --${option} \`${item}\`; use ${allowed.join(', ')} (comma-separated for several)`);
-  }
-  return [...new Set(items)] as T[];
+  return choices(`--${option}`, value, allowed);
 }
 
 /** Where `derivc build --target MEDIA -o outDir` puts the medium. */

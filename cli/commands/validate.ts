@@ -1,7 +1,8 @@
-// derivc validate [FILE…] [--format pretty|json|github|sarif] [--strict]
+// derivc validate [FILE…] [--format pretty|json|github|sarif] [--strict] [--root DIR]
 
 import { join } from 'node:path';
 import { dedupeDiagnostics, isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
+import { choice } from '../choices.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { FORMAT_NAMES, formatDiagnostics, type FormatName } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
@@ -12,6 +13,8 @@ export interface ValidateArgs {
   files: string[];
   format: string;
   strict: boolean;
+  /** A diagnostic's file as github and sarif name it (cli/report-paths.ts). */
+  paths?: (file: string) => string;
 }
 
 /** FILE defaults to ./derivative.yaml; a directory means the derivative.yaml inside it. */
@@ -23,8 +26,7 @@ export function manifestPaths(files: string[], io: CliIO): string[] {
 }
 
 export function checkFormat(format: string): FormatName {
-  if (!(FORMAT_NAMES as readonly string[]).includes(format)) throw new UsageError(`unknown --format \`${format}\`; use one of ${FORMAT_NAMES.join(', ')}`);
-  return format as FormatName;
+  return choice('--format', format, FORMAT_NAMES);
 }
 
 export function validateCommand(args: ValidateArgs, io: CliIO): number {
@@ -33,7 +35,11 @@ export function validateCommand(args: ValidateArgs, io: CliIO): number {
   const all: Diagnostic[] = [];
   for (const path of manifestPaths(args.files, io)) for (const d of session.validate(path).diagnostics) all.push(d);
   const diagnostics = sortDiagnostics(dedupeDiagnostics(all));
-  const text = formatDiagnostics(format, { diagnostics, sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION });
+  const text = formatDiagnostics(
+    format,
+    { diagnostics, sources: session.sources },
+    { color: wantsColor(io), toolVersion: VERSION, ...(args.paths ? { path: args.paths } : {}) },
+  );
   // People read pretty output on stderr when it reports problems; machine formats always go to stdout.
   io.stdout(text);
   return diagnostics.some((d) => isFailing(d, args.strict)) ? EXIT.failed : EXIT.ok;

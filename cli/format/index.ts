@@ -21,5 +21,8 @@ const FORMATTERS: Record<FormatName, (input: FormatInput, options: FormatOptions
 
 /** The text the CLI writes to stdout, trailing newline included (empty for `github` with nothing to say). */
 export function formatDiagnostics(name: FormatName, input: FormatInput, options: FormatOptions): string {
+  // Only the formats read by GitHub place diagnostics by a repository path; people read paths as typed.
+  const path = options.path;
+  if (path && (name === 'github' || name === 'sarif')) input = { ...input, diagnostics: input.diagnostics.map((d) => ({ ...d, file: path(d.file) })) };
   return FORMATTERS[name](input, options);
 }

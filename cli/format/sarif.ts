@@ -19,6 +19,7 @@ interface SarifRule {
   id: string;
   shortDescription: SarifMessage;
   fullDescription?: SarifMessage;
+  help?: SarifMessage & { markdown: string };
 }
 
 interface SarifResult {
@@ -64,7 +65,16 @@ export function formatSarif(input: FormatInput, options: FormatOptions): string 
 function rule(code: string): SarifRule {
   const info = describeCode(code);
   const out: SarifRule = { id: code, shortDescription: { text: info?.summary ?? code } };
-  if (info) out.fullDescription = { text: info.explanation };
+  if (!info) return out;
+  out.fullDescription = { text: info.explanation };
+  // What `derivc explain CODE` prints, shown by code scanning under the alert. No helpUri: SARIF
+  // requires an absolute URI there (GitHub refuses the upload otherwise), and derivc's
+  // documentation has no published address to point at.
+  const fix = info.hint ? `\n\nFix: ${info.hint}` : '';
+  out.help = {
+    text: `${info.explanation}${fix}\n\nMore: derivc explain ${code}`,
+    markdown: `${info.explanation}${fix}\n\nMore: \`derivc explain ${code}\``,
+  };
   return out;
 }
 

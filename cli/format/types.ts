@@ -15,4 +15,6 @@ export interface FormatOptions {
   color: boolean;
   /** derivc's own version, for SARIF's `tool.driver.version`. */
   toolVersion: string;
+  /** A diagnostic's file as `github` and `sarif` name it: relative to the repository root (cli/report-paths.ts). Absent: as given. */
+  path?: (file: string) => string;
 }

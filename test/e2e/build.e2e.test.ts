@@ -25,7 +25,8 @@ const tag = `derivc.local/e2e-${run}:1`;
 
 describe.skipIf(!engine)('derivc build (real Engine)', () => {
   const docker = () => engine as DockerEngine;
-  const build = (file = manifest) => runCliAsync(['build', file, '-o', join(dir, 'out')], { docker });
+  // The image only: the example's `targets` are made by the media e2e tests.
+  const build = (file = manifest) => runCliAsync(['build', file, '-o', join(dir, 'out'), '--target', 'none'], { docker });
   let coldMs = 0;
 
   beforeAll(async () => {
@@ -89,7 +90,7 @@ describe.skipIf(!engine)('derivc build (real Engine)', () => {
   it('a package that does not exist fails at its line in the manifest', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, readFileSync(manifest, 'utf8').replace(/^(\s+)- openssh-server\b.*$/m, '$1- openssh-server\n$1- derivc-no-such-package'));
-    const r = await runCliAsync(['build', bad, '-o', join(dir, 'out-bad')], { docker });
+    const r = await runCliAsync(['build', bad, '-o', join(dir, 'out-bad'), '--target', 'none'], { docker });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error[build/package-not-found]: package `derivc-no-such-package` does not exist');
     const line =
@@ -101,7 +102,7 @@ describe.skipIf(!engine)('derivc build (real Engine)', () => {
 
   it('an Engine that is not there is an error that says how to start one', async () => {
     const absent = lazyEngine({ DOCKER_HOST: 'unix:///nonexistent.sock' });
-    const r = await runCliAsync(['build', manifest, '-o', join(dir, 'out')], { docker: () => absent });
+    const r = await runCliAsync(['build', manifest, '-o', join(dir, 'out'), '--target', 'none'], { docker: () => absent });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error[build/engine-unreachable]: cannot reach the Docker Engine at unix:///nonexistent.sock');
     expect(r.stderr).toContain('`dockerd &`');

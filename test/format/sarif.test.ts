@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../compiler/diagnostics.js';
 import { formatDiagnostics } from '../../cli/format/index.js';
 import { artifactLocation } from '../../cli/format/sarif.js';
-import { describeCode } from '../../compiler/codes.js';
+import { CODES, describeCode } from '../../compiler/codes.js';
 import { ALL, MANIFEST, PLAIN, input, unknownKey } from './fixtures.js';
 
 const sarif = (diagnostics: readonly Diagnostic[]): string => formatDiagnostics('sarif', input(diagnostics), PLAIN);
@@ -28,7 +28,16 @@ const validate = sarifValidator();
 /** A rule's descriptions come from the code registry, which other work keeps filling in. */
 function ruleFor(id: string) {
   const info = describeCode(id);
-  return info ? { id, shortDescription: { text: info.summary }, fullDescription: { text: info.explanation } } : { id, shortDescription: { text: id } };
+  return info
+    ? { id, shortDescription: { text: info.summary }, fullDescription: { text: info.explanation }, help: helpOf(id) }
+    : { id, shortDescription: { text: id } };
+}
+
+/** What `derivc explain CODE` says, as code scanning shows it under an alert. */
+function helpOf(id: string) {
+  const info = describeCode(id)!;
+  const fix = info.hint ? `\n\nFix: ${info.hint}` : '';
+  return { text: `${info.explanation}${fix}\n\nMore: derivc explain ${id}`, markdown: `${info.explanation}${fix}\n\nMore: \`derivc explain ${id}\`` };
 }
 
 const expectedLog = {
@@ -114,8 +123,23 @@ describe('sarif format', () => {
     expect(info).toBeDefined();
     const log = JSON.parse(sarif([{ ...unknownKey, code: 'parse/syntax' }])) as typeof expectedLog;
     expect(log.runs[0]!.tool.driver.rules).toEqual([
-      { id: 'parse/syntax', shortDescription: { text: info!.summary }, fullDescription: { text: info!.explanation } },
+      {
+        id: 'parse/syntax',
+        shortDescription: { text: info!.summary },
+        fullDescription: { text: info!.explanation },
+        help: {
+          text: `${info!.explanation}\n\nMore: derivc explain parse/syntax`,
+          markdown: `${info!.explanation}\n\nMore: \`derivc explain parse/syntax\``,
+        },
+      },
     ]);
+  });
+
+  it('gives a rule the fix of a code that has one, and no helpUri (SARIF wants an absolute URI there; derivc has no published docs address)', () => {
+    const code = Object.entries(CODES).find(([, info]) => info.hint !== undefined)![0];
+    const rule = JSON.parse(sarif([{ ...unknownKey, code: code as DiagnosticCode }])).runs[0].tool.driver.rules[0];
+    expect(rule.help.text).toBe(`${describeCode(code)!.explanation}\n\nFix: ${describeCode(code)!.hint}\n\nMore: derivc explain ${code}`);
+    expect(rule).not.toHaveProperty('helpUri');
   });
 
   it('falls back to the code itself for an unregistered code', () => {

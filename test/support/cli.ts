@@ -17,6 +17,10 @@ export interface CliOptions {
   host?: Host;
   docker?: () => DockerEngine;
   signal?: AbortSignal;
+  /** What standard input holds (`-` as the manifest). */
+  stdin?: string;
+  /** The directory derivc runs in, for github and sarif paths (default: the process's). */
+  cwd?: string;
 }
 
 /** For the synchronous commands (validate, compile, plan, diff, schema, explain). */
@@ -43,5 +47,7 @@ function io(out: { stdout: string; stderr: string }, opts: CliOptions) {
     host: opts.host ?? nodeHost,
     ...(opts.docker ? { docker: opts.docker } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.stdin !== undefined ? { stdin: () => new TextEncoder().encode(opts.stdin) } : {}),
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
   };
 }
