@@ -24,6 +24,7 @@ import { labelRules } from './rules/labels.js';
 import { layoutRules } from './rules/layout.js';
 import { packageRules } from './rules/packages.js';
 import { checkOutputNames, outputPathRules } from './rules/output-paths.js';
+import { fileRules } from './rules/files.js';
 import { checkLocalTree, pathRules } from './rules/paths.js';
 import { sshKeyRules } from './rules/ssh-keys.js';
 import { systemRules } from './rules/system.js';
@@ -36,6 +37,7 @@ const RULES: readonly Rule[] = [
   baseRules,
   toolkitRules,
   pathRules,
+  fileRules,
   outputPathRules,
   layoutRules,
   labelRules,
