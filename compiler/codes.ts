@@ -376,6 +376,7 @@ const CATALOGUE = {
     summary: 'an os-release value is not one line',
     explanation:
       '/etc/os-release holds one `KEY="value"` assignment per line; a value cannot span lines or hold control characters. Quotes, `$`, backslashes and backticks are fine: derivc escapes them as the format says.',
+    hint: 'write the value on one line, without control characters',
   },
   'metadata/os-release-conflict': {
     summary: 'an os-release key is set twice',

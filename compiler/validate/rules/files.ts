@@ -69,6 +69,7 @@ export const fileRules: Rule = (ctx) => {
   return out;
 };
 
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 /** `boot.grubEntryName`'s pattern in the schema. */
 const GRUB_ENTRY_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._+:,()\/@-]{0,127}$/;
 
@@ -76,7 +77,8 @@ function osReleaseRules(ctx: RuleContext, context: () => TemplateContext): Diagn
   const out: Diagnostic[] = [];
   const osRelease = obj(obj(ctx.manifest['metadata'])?.['osRelease']);
   for (const [key, value] of entries(osRelease)) {
-    if (typeof value !== 'string') continue;
+    // A value with a control character is the schema's finding (metadata/invalid-os-release-value).
+    if (typeof value !== 'string' || CONTROL.test(value)) continue;
     const pointer = joinPointer('/metadata/osRelease', key);
     const r = renderTemplate(value, context());
     if (!r.ok) {
@@ -84,7 +86,7 @@ function osReleaseRules(ctx: RuleContext, context: () => TemplateContext): Diagn
       continue;
     }
     // os-release is one assignment per line; a value cannot hold another (variables are single-line, templates too).
-    if (/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(r.text)) {
+    if (CONTROL.test(r.text)) {
       out.push(finding(ctx, 'metadata/invalid-os-release-value', pointer, `metadata.osRelease.${key} renders to a value with a line break or control character`));
     } else if (key === 'GRUB_ENTRY_NAME' && !GRUB_ENTRY_NAME.test(r.text)) {
       // The installer copies it into GRUB's environment: the same form as `boot.grubEntryName`.
