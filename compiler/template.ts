@@ -70,8 +70,7 @@ export function templateContext(manifest: Obj, facts: TemplateFacts): TemplateCo
 }
 
 export type TemplateResult =
-  | { ok: true; text: string }
-  | { ok: false; code: 'template/unknown-variable' | 'template/invalid'; message: string; hint?: string | undefined };
+  { ok: true; text: string } | { ok: false; code: 'template/unknown-variable' | 'template/invalid'; message: string; hint?: string | undefined };
 
 /** `text` rendered over `context`, or why it cannot be. */
 export function renderTemplate(text: string, context: TemplateContext): TemplateResult {
@@ -160,8 +159,14 @@ function checkPath(path: hbs.AST.PathExpression, context: TemplateContext, use: 
     const names = Object.keys(args);
     const near = rest.length === 1 ? closest(rest[0]!, names) : undefined;
     return unknown(
-      rest.length === 0 ? '`args` is a group of values: name one, e.g. `args.BUILD_ID`' : `unknown template variable \`${dotted}\`: \`build.args\` has no \`${commentText(rest.join('.'))}\``,
-      near !== undefined ? `did you mean \`args.${near}\`? \`build.args\` has ${list(names)}` : names.length ? `\`build.args\` has ${list(names)}` : 'add it under `build.args`',
+      rest.length === 0
+        ? '`args` is a group of values: name one, e.g. `args.BUILD_ID`'
+        : `unknown template variable \`${dotted}\`: \`build.args\` has no \`${commentText(rest.join('.'))}\``,
+      near !== undefined
+        ? `did you mean \`args.${near}\`? \`build.args\` has ${list(names)}`
+        : names.length
+          ? `\`build.args\` has ${list(names)}`
+          : 'add it under `build.args`',
     );
   }
   if (head === 'toolkit' && rest.length === 0) {
@@ -169,7 +174,10 @@ function checkPath(path: hbs.AST.PathExpression, context: TemplateContext, use: 
   }
   if (!Object.hasOwn(VARIABLES, dotted)) {
     const near = closest(dotted, Object.keys(VARIABLES));
-    return unknown(`unknown template variable \`${dotted}\``, `${near !== undefined ? `did you mean \`${near}\`? ` : ''}known variables: ${list(TEMPLATE_VARIABLES)}`);
+    return unknown(
+      `unknown template variable \`${dotted}\``,
+      `${near !== undefined ? `did you mean \`${near}\`? ` : ''}known variables: ${list(TEMPLATE_VARIABLES)}`,
+    );
   }
   const value = rest.reduce<unknown>((v, k) => obj(v)?.[k], context[head!]);
   if (value === undefined && use === 'print' && !guarded.has(path.parts.join('.'))) {

@@ -58,7 +58,13 @@ export function fileSteps(build: Build): Step[] {
     if (f.kind === 'symlink') return [{ comment: `files[${at}]: symlink ${f.path}`, lines: [run(SYMLINK, f.path, f.target)], pointer: f.pointer }];
     if (f.kind === 'attributes') {
       const mode = f.mode !== undefined ? [octal(f.mode)] : [];
-      return [{ comment: `files[${at}]: ${f.mode !== undefined ? 'mode of ' : ''}${f.path}, which the image must have`, lines: [run(ATTRIBUTES, f.path, ...mode)], pointer: f.pointer }];
+      return [
+        {
+          comment: `files[${at}]: ${f.mode !== undefined ? 'mode of ' : ''}${f.path}, which the image must have`,
+          lines: [run(ATTRIBUTES, f.path, ...mode)],
+          pointer: f.pointer,
+        },
+      ];
     }
     return [];
   });

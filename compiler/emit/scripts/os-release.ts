@@ -34,6 +34,7 @@ export function osReleaseStep(build: Build): { comment: string; lines: string[];
   if (!keys.length) return undefined;
   keys.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const lines = keys.map(([k, v]) => envAssignment(k, v));
-  if (!build.osRelease.length) return { comment: 'GRUB menu title, read from /etc/os-release by the installer and upgrades', lines, pointer: '/boot/grubEntryName' };
+  if (!build.osRelease.length)
+    return { comment: 'GRUB menu title, read from /etc/os-release by the installer and upgrades', lines, pointer: '/boot/grubEntryName' };
   return { comment: `/etc/os-release: ${keys.map(([k]) => k).join(', ')} (the base's other keys stay)`, lines, pointer: '/metadata/osRelease' };
 }

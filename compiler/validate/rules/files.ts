@@ -71,7 +71,7 @@ export const fileRules: Rule = (ctx) => {
 
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 /** `boot.grubEntryName`'s pattern in the schema. */
-const GRUB_ENTRY_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._+:,()\/@-]{0,127}$/;
+const GRUB_ENTRY_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._+:,()/@-]{0,127}$/;
 
 function osReleaseRules(ctx: RuleContext, context: () => TemplateContext): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -87,7 +87,9 @@ function osReleaseRules(ctx: RuleContext, context: () => TemplateContext): Diagn
     }
     // os-release is one assignment per line; a value cannot hold another (variables are single-line, templates too).
     if (CONTROL.test(r.text)) {
-      out.push(finding(ctx, 'metadata/invalid-os-release-value', pointer, `metadata.osRelease.${key} renders to a value with a line break or control character`));
+      out.push(
+        finding(ctx, 'metadata/invalid-os-release-value', pointer, `metadata.osRelease.${key} renders to a value with a line break or control character`),
+      );
     } else if (key === 'GRUB_ENTRY_NAME' && !GRUB_ENTRY_NAME.test(r.text)) {
       // The installer copies it into GRUB's environment: the same form as `boot.grubEntryName`.
       out.push(
