@@ -1,6 +1,7 @@
 // The Dockerfile: layers ordered from least to most often changed — boot glue, repositories,
-// packages, toolkit, files, overlay, /system/oem and config, build-time system settings — and the
-// initrd built last. Every manifest value is an exec-form argument or a quoted Dockerfile string.
+// packages, toolkit, files (copied, then downloads, directories, symlinks, mode changes), overlay,
+// removals (`absent`), the initrd, then /system/oem and config, build-time system settings, file
+// owners and /etc/os-release. Every manifest value is an exec-form argument or a quoted Dockerfile string.
 
 import { FAMILY_INFO, repoPath } from '../families.js';
 import { dockerfileTemplate } from '../generated/templates.js';

@@ -939,7 +939,7 @@ export interface Metadata {
     [k: string]: string | undefined;
   };
   /**
-   * Keys set in /etc/os-release (the base's other keys stay). Each value is a Handlebars template rendered at compile time over name, version, description, vendor, url, family, platform, image, upgradeImage, toolkit.flavor, toolkit.version and args.<NAME>.
+   * Keys set in /etc/os-release (the base's other keys, ID included, stay). Each value is a Handlebars template rendered at compile time, strictly, over name, version, description, vendor, url, family, platform, image, upgradeImage, toolkit.flavor, toolkit.version and args.<NAME>. GRUB_ENTRY_NAME here and boot.grubEntryName together are an error.
    */
   osRelease?: {
     /**

@@ -38,7 +38,7 @@ const PAYLOADS: Record<string, string> = {
 
 /** Maps whose keys are the user's data (a key there is a field like any value). */
 const KEYED_MAPS = [
-  /^\/metadata\/labels$/,
+  /^\/metadata\/(labels|osRelease)$/,
   /^\/build\/(args|labels)$/,
   /^\/system\/(sysctl|environment)$/,
   /^\/stages$/,
@@ -167,6 +167,10 @@ async function readAsYip(items: { text: string; from: string; value: string }[])
   });
 }
 
+function sameBytes(a: Parameters<typeof contentBytes>[0], b: Parameters<typeof contentBytes>[0]): boolean {
+  return a === b || Buffer.from(contentBytes(a)).equals(Buffer.from(contentBytes(b)));
+}
+
 const cases: Case[] = [];
 const baselines = new Map<string, Outputs>();
 const slotsSwept = new Set<string>();
@@ -243,7 +247,9 @@ describe('the injection sweep', () => {
         const language = languageOf(path);
         expect(language, `${c.name}: no reader for ${path}`).toBeDefined();
         const before = baseline.files.get(path);
-        if (before !== undefined) expect(shapeOf(language!, content), `${c.name}: ${path}`).toBe(shapeOf(language!, before));
+        // Most outputs of a case are the baseline's, byte for byte: the same shape without parsing both.
+        if (before !== undefined && !sameBytes(content, before))
+          expect(shapeOf(language!, content), `${c.name}: ${path}`).toBe(shapeOf(language!, before));
       }
       for (const args of c.outputs.execArgs) for (const a of args) expect(a, c.name).not.toMatch(/[\u0000\n\r]/);
     }
