@@ -19,6 +19,7 @@ import { OS_RELEASE_SH } from '../compiler/emit/scripts/os-release.js';
 import type { CompileOutput } from '../compiler/emit/types.js';
 import { normalize } from '../compiler/normalize/index.js';
 import { renderTemplate } from '../compiler/template.js';
+import { menuTitle } from '../targets/iso/grub-cfg.js';
 import { ValidationSession, type ValidatedManifest } from '../compiler/validate/index.js';
 import { TEST_VERSION } from './golden/harness.js';
 import { sourceWithSh } from './golden/read-back.js';
@@ -285,6 +286,11 @@ describe('metadata.osRelease', () => {
     expect(exec(step(both, '/metadata/osRelease').lines[0]!).slice(2)).toEqual(['GRUB_ENTRY_NAME="Acme OS"', 'VARIANT="edge"']);
     const alone = compiled({ ...HEAD, boot: { grubEntryName: 'Acme OS' } });
     expect(step(alone, '/boot/grubEntryName').lines).toEqual(['RUN ["/bin/sh","/usr/lib/derivc/os-release.sh","GRUB_ENTRY_NAME=\\"Acme OS\\""]']);
+  });
+
+  it('names the media menu entry with GRUB_ENTRY_NAME from osRelease as from boot.grubEntryName', () => {
+    const { v, host } = validate({ ...HEAD, metadata: { ...HEAD.metadata, osRelease: { GRUB_ENTRY_NAME: 'Acme {{version}}' } } });
+    expect(menuTitle(normalize(v!, host).value)).toBe('Acme 1.2.0');
   });
 
   it('refuses GRUB_ENTRY_NAME set both ways, and a rendered GRUB_ENTRY_NAME that is no menu title', () => {
