@@ -392,9 +392,62 @@ const CATALOGUE = {
     explanation: '`owner` is `user:group` with names or numeric ids, e.g. `root:root` or `1000:1000`.',
     hint: 'write `user:group`, e.g. `root:root`',
   },
-  'files/content-xor-source': {
-    summary: 'a file needs exactly one of content or source',
-    explanation: '`content` embeds the text in the manifest; `source` copies a file next to the manifest. Set exactly one.',
+  'files/exactly-one-kind': {
+    summary: 'a files item needs exactly one kind, or only mode/owner',
+    explanation:
+      'Each `files` item says what its `path` becomes with exactly one of `content` (text in the manifest), `source` (a file next to the manifest), `url` + `sha256` (downloaded at build time), `symlink` (a link to the target given), `directory: true` or `absent: true` (removed). With none of them, `mode` and/or `owner` change a path the image already has. Two of them in one item, or an item with only a `path`, is an error.',
+  },
+  'files/invalid-combination': {
+    summary: 'a files key does not apply to the kind of the item',
+    explanation:
+      '`template` renders `content` only; `sha256` checks a `url` download only; an `absent` path has no `mode` or `owner`; a symlink has no mode of its own (`chmod` follows the link and would change its target). Remove the key, or change the kind of the item.',
+  },
+  'files/missing-sha256': {
+    summary: 'a download has no sha256',
+    explanation:
+      'A `url` item is downloaded when the image is built. Its `sha256` is what makes the build reproducible and safe: the build fails at the item when the download has another digest. Compute it with `sha256sum FILE` from a copy you trust.',
+  },
+  'files/invalid-sha256': {
+    summary: 'invalid sha256 digest',
+    explanation: '`sha256` is the SHA-256 digest of the file at `url`: 64 lowercase hex digits, as `sha256sum` prints them.',
+    hint: 'write the 64 lowercase hex digits `sha256sum FILE` prints',
+  },
+  'files/invalid-url': {
+    summary: 'invalid download URL',
+    explanation:
+      '`url` is an `http://` or `https://` URL the build downloads the file from. Characters outside the URL set (spaces, quotes, `$`, backslashes) must be percent-encoded; `$` would be expanded by the Dockerfile.',
+    hint: 'write an http(s) URL, percent-encoding spaces and other special characters',
+  },
+  'files/invalid-symlink': {
+    summary: 'invalid symlink target',
+    explanation: '`symlink` is the target of the link, written as given (absolute, or relative to the folder of `path`): one line, without control characters.',
+    hint: 'write the target on one line, e.g. `../usr/lib/os-release`',
+  },
+  'metadata/invalid-os-release-key': {
+    summary: 'invalid os-release key',
+    explanation: '/etc/os-release keys are shell variable names in upper case: `^[A-Z][A-Z0-9_]*$`, e.g. `PRETTY_NAME`, `IMAGE_TAG`, `KAIROS_VERSION`.',
+    hint: 'write the key in upper case letters, digits and `_`, starting with a letter',
+  },
+  'metadata/invalid-os-release-value': {
+    summary: 'an os-release value is not one line',
+    explanation:
+      '/etc/os-release holds one `KEY="value"` assignment per line; a value cannot span lines or hold control characters. Quotes, `$`, backslashes and backticks are fine: derivc escapes them as the format says.',
+    hint: 'write the value on one line, without control characters',
+  },
+  'metadata/os-release-conflict': {
+    summary: 'an os-release key is set twice',
+    explanation:
+      '`boot.grubEntryName` is written as `GRUB_ENTRY_NAME` in /etc/os-release; setting `metadata.osRelease.GRUB_ENTRY_NAME` too would leave the result to an order nobody reads. Keep one of them.',
+  },
+  'template/unknown-variable': {
+    summary: 'a template names a variable that does not exist or has no value',
+    explanation:
+      '`metadata.osRelease` values and `files[].content` with `template: true` are Handlebars templates rendered when the manifest is compiled, in strict mode: every variable must exist. The variables are `name`, `version`, `description`, `vendor`, `url`, `family`, `platform`, `image` (the first build tag), `upgradeImage`, `toolkit.flavor`, `toolkit.version` and `args.<NAME>` (from `build.args`). `description`, `vendor`, `url`, `upgradeImage` and `toolkit.*` exist only when the manifest sets them: print them inside `{{#if x}}…{{/if}}` when they are optional. There is no clock: put a build date in `build.args`.',
+  },
+  'template/invalid': {
+    summary: 'a template does not parse or render',
+    explanation:
+      'A Handlebars template in `metadata.osRelease` or `files[].content` (`template: true`) has a syntax error, or uses a partial or helper that does not exist. Variables are written `{{name}}`; a literal `{{` is written `\\{{`. The helpers are `if`, `unless`, `each`, `with` and `lookup`.',
   },
   'path/outside-manifest-dir': {
     summary: "a local path leaves the manifest's folder",
@@ -857,6 +910,16 @@ const CATALOGUE = {
     summary: "a package does not exist in the image's repositories",
     explanation:
       'The package manager of the base distro could not find a package the manifest installs. Package names differ between families (openssh vs openssh-server); the repositories in `packages.repositories` may be missing one.',
+  },
+  'build/download-digest': {
+    summary: 'a downloaded file has another sha256 than the manifest says',
+    explanation:
+      'A `files` item with `url` was downloaded at build time and its SHA-256 digest is not the `sha256` the manifest gives: the file at the URL changed, or the download was tampered with. The build stops at that item. If the new file is the one you want, check it and put its digest (shown in the hint) in `sha256`.',
+  },
+  'build/path-missing': {
+    summary: 'a files item changes a path the image does not have',
+    explanation:
+      'A `files` item with only `mode` and/or `owner` changes a path the image already has (after packages, toolkit and files). The path is not there: check the spelling, or create it with `content`, `source`, `url`, `symlink` or `directory: true`.',
   },
   'build/step-failed': {
     summary: 'a build step failed',

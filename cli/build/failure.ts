@@ -41,6 +41,28 @@ export function buildFailure(v: ValidatedManifest, origin: InstructionOrigin | u
       hint: 'load it first (`docker load -i image.tar`, or for Debian `mmdebstrap --variant=minbase bookworm base.tar && docker import base.tar NAME`), or make the registry reachable',
     };
   }
+  // files-steps.ts's own messages, from the step of one `files` item.
+  const item = origin && /^\/files\/\d+$/.test(origin.pointer) ? origin.pointer : undefined;
+  const digest = item ? /derivc: sha256 mismatch for (\S+): expected ([0-9a-f]{64}), got ([0-9a-f]{64})/.exec(text) : null;
+  if (item && digest) {
+    return {
+      code: 'build/download-digest',
+      severity: 'error',
+      message: `the download for \`${digest[1]}\` has sha256 ${digest[3]}, not the ${digest[2]} the manifest gives`,
+      ...at(`${item}/sha256`),
+      hint: `the file at the url changed or was tampered with; if you checked it and want it, write \`sha256: ${digest[3]}\``,
+    };
+  }
+  const missing = item ? /derivc: (\S+) is not in the image/.exec(text) : null;
+  if (item && missing) {
+    return {
+      code: 'build/path-missing',
+      severity: 'error',
+      message: `\`${missing[1]}\` is not in the image: an item with only \`mode\`/\`owner\` changes a path the image already has`,
+      ...at(`${item}/path`),
+      hint: 'check the path, or create it with `content`, `source`, `url`, `symlink` or `directory: true`',
+    };
+  }
   for (const re of MISSING_PACKAGE) {
     const m = re.exec(text);
     if (!m || !(origin?.pointer.startsWith('/packages') || origin?.pointer === '/base')) continue;

@@ -1,14 +1,18 @@
 // The Dockerfile: layers ordered from least to most often changed — repositories, boot glue,
-// packages, toolkit, files, overlay and the build steps that can change the initrd, the initrd,
-// then /system/oem and config, build-time system settings, `final` build steps, labels. Every manifest value is an exec-form argument or a quoted Dockerfile string.
+// packages, toolkit, files (copied, then downloads, directories, symlinks, mode changes), overlay,
+// the build steps that can change the initrd, removals (`absent`), the initrd, then /system/oem and
+// config, build-time system settings, file owners, /etc/os-release, `final` build steps, labels.
+// Every manifest value is an exec-form argument or a quoted Dockerfile string.
 
 import { dockerfileTemplate } from '../generated/templates.js';
 import type { Build, StepAt } from '../normalize/build.js';
-import { dockerExec, dockerPath, dockerString, envAssignment } from '../quote.js';
+import { dockerExec, dockerPath, dockerString } from '../quote.js';
 import { BOOTARGS_APPEND_SCRIPT, BOOTARGS_APPENDIX, bootargsAppendix, bootFileOf } from './bootargs.js';
+import { absentStep, fileSteps, ownerLines } from './files-steps.js';
 import { generatedBy } from './header.js';
 import { changesInitrd, envStep, userSteps } from './build-steps.js';
 import { packageSteps } from './packages.js';
+import { OS_RELEASE_SCRIPT, osReleaseStep } from './scripts/os-release.js';
 import { buildTimeServices, buildTimeSystem } from './system-build-time.js';
 
 export interface Step {
@@ -87,9 +91,14 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
   }
 
   atPoint('after-toolkit');
-  if (build.files.length) steps.push({ comment: 'files', lines: ['COPY files/ /'], pointer: '/files' });
+  if (build.files.some((f) => f.kind === 'file')) steps.push({ comment: 'files', lines: ['COPY files/ /'], pointer: '/files' });
+  // Downloads, directories, symlinks and mode changes can change what the initrd holds: before it.
+  steps.push(...fileSteps(build));
   if (build.overlay.length) steps.push({ comment: 'overlay', lines: ['COPY overlay/ /'], pointer: '/overlay' });
   atPoint('after-files');
+  // Removals last before the initrd: whatever packages, toolkit, files or steps put there is gone.
+  const absent = absentStep(build);
+  if (absent) steps.push(absent);
   // The initrd comes right after everything that can change it (packages, toolkit, files,
   // overlay, build steps but final ones, dracut configuration); what only the booted root filesystem reads (/system/oem,
   // bootargs, upgrade defaults, users, services) comes after it, so changing a setting does not
@@ -132,10 +141,8 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
   const services = buildTimeServices(build);
   if (services.length) steps.push({ comment: 'systemd units, set in the image: on from the first boot', lines: services, pointer: '/system/services' });
   // After users are created (without a toolkit), so owners given by name exist.
-  const owners = new Map<string, string[]>();
-  for (const f of build.files) if (f.owner !== 'root:root') owners.set(f.owner, [...(owners.get(f.owner) ?? []), f.path]);
-  if (owners.size)
-    steps.push({ comment: 'file owners', lines: [...owners].map(([owner, paths]) => `RUN ${dockerExec(['chown', owner, ...paths])}`), pointer: '/files' });
+  const owners = ownerLines(build);
+  if (owners.length) steps.push({ comment: 'file owners', lines: owners, pointer: '/files' });
   if ((build.family === 'ubuntu' || build.family === 'debian') && build.runtimeToolkit && build.depth === 0) {
     // The cOS installer and boot assessment call the grub2-* names; Debian's GRUB has grub-*.
     steps.push({
@@ -151,13 +158,8 @@ export function dockerfile(build: Build, options: DockerfileOptions): { text: st
       lines: [`RUN ${dockerExec(['mkdir', '-p', ...persistent])}`],
       pointer: '/layout/persistentPaths',
     });
-  if (build.boot.grubEntryName) {
-    steps.push({
-      comment: 'GRUB menu title, read from /etc/os-release by the installer and upgrades',
-      lines: [script('/usr/lib/derivc/os-release.sh', envAssignment('GRUB_ENTRY_NAME', build.boot.grubEntryName))],
-      pointer: '/boot/grubEntryName',
-    });
-  }
+  const release = osReleaseStep(build);
+  if (release) steps.push({ ...release, lines: [script(OS_RELEASE_SCRIPT, ...release.lines)] });
   atPoint('final');
   // The build ID's own label is added last, by sealDockerfile, once the ID is known.
   steps.push({ comment: 'image labels', lines: build.labels.map(([k, v]) => imageLabel(k, v)), pointer: '/metadata' });

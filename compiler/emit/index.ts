@@ -47,7 +47,8 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
   // Its own configuration file: the toolkit's /etc/luet/luet.yaml stays as the toolkit wrote it.
   const extra = build.luetPackages?.repository;
   if (extra) text(LUET_PACKAGES_CONFIG_PATH, `${header}\n${stringify(luetConfig('derivc', extra))}`, '/toolkit/repository');
-  for (const f of build.files) files.push({ path: `files${f.path}`, content: f.content, mode: f.mode, origin: origin(f.pointer) });
+  // Only content and source are copied from the build context; the other kinds are RUN steps.
+  for (const f of build.files) if (f.kind === 'file') files.push({ path: `files${f.path}`, content: f.content, mode: f.mode, origin: origin(f.pointer) });
   for (const f of build.overlay) {
     const path = `overlay/${f.relative}`;
     files.push(
@@ -96,7 +97,7 @@ export function emit(build: Build, options: EmitOptions): Result<Draft> {
 
   const script = (dir: string, name: string, body: string) => text(`${dir}/usr/lib/derivc/${name}`, body.replace('\n', `\n${header}\n`), '', 0o755);
   script('boot', 'initrd.sh', INITRD_SH);
-  if (build.boot.grubEntryName) script('rootfs', 'os-release.sh', OS_RELEASE_SH);
+  if (build.boot.grubEntryName || build.osRelease.length) script('rootfs', 'os-release.sh', OS_RELEASE_SH);
   if (!build.runtimeToolkit && build.system.users.length) script('rootfs', 'add-user.sh', ADD_USER_SH);
   if (files.some((f) => f.path === BOOTARGS_APPENDIX_PATH)) script('rootfs', 'bootargs-append.sh', BOOTARGS_APPEND_SH);
   for (const path of packageScripts(build))

@@ -168,11 +168,35 @@ export type File = {
    */
   content?: string;
   /**
+   * Render `content` as a Handlebars template at compile time, over the variables `metadata.osRelease` uses (strict: an unknown variable is an error).
+   */
+  template?: boolean;
+  /**
    * File to copy, relative to the manifest; must resolve inside the manifest's directory.
    */
   source?: string;
   /**
-   * Octal mode as a quoted string, e.g. "0644", "0755", "1777".
+   * An http(s) URL the file is downloaded from at build time (never by validate or compile); needs `sha256`.
+   */
+  url?: string;
+  /**
+   * The SHA-256 digest of the file at `url`, 64 lowercase hex digits: the build fails at this item when the download differs.
+   */
+  sha256?: string;
+  /**
+   * Make `path` a symbolic link to this target, written as given and never followed (relative targets are relative to the link's folder).
+   */
+  symlink?: string;
+  /**
+   * Create `path` as a directory, with its parents (default mode "0755").
+   */
+  directory?: true;
+  /**
+   * Remove `path` from the image after packages, toolkit, files and overlay are in; a missing path is fine.
+   */
+  absent?: true;
+  /**
+   * Octal mode as a quoted string, e.g. "0644", "0755", "1777" (default "0644", "0755" for a directory).
    */
   mode?: string;
   /**
@@ -186,6 +210,26 @@ export type File = {
   | {
       source: unknown;
     }
+  | {
+      url: unknown;
+    }
+  | {
+      symlink: unknown;
+    }
+  | {
+      directory: unknown;
+    }
+  | {
+      absent: unknown;
+    }
+  | (
+      | {
+          mode: unknown;
+        }
+      | {
+          owner: unknown;
+        }
+    )
 );
 /**
  * A volume.
@@ -891,6 +935,15 @@ export interface Metadata {
   labels?: {
     /**
      * Label value.
+     */
+    [k: string]: string | undefined;
+  };
+  /**
+   * Keys set in /etc/os-release (the base's other keys, ID included, stay). Each value is a Handlebars template rendered at compile time, strictly, over name, version, description, vendor, url, family, platform, image, upgradeImage, toolkit.flavor, toolkit.version and args.<NAME>. GRUB_ENTRY_NAME here and boot.grubEntryName together are an error.
+   */
+  osRelease?: {
+    /**
+     * The value, a template; one line.
      */
     [k: string]: string | undefined;
   };

@@ -49,14 +49,26 @@ export type ToolkitIR =
   | { source: 'base' }
   | { source: 'none' };
 
-export interface FileIR {
-  path: string;
-  mode: number;
-  owner: string;
-  /** Inline content, or `source` as the Host checked it in the manifest's folder (a reference, not its bytes). */
-  content: Uint8Array | SourceContent;
-  pointer: string;
-}
+/**
+ * A `files` item by kind. `owner` is the `chown` applied after users exist, when one is needed:
+ * a stated owner but root:root for what derivc creates (root owns it already), any stated owner
+ * for a directory or a path the image has (they may belong to someone else).
+ */
+export type FileIR = { path: string; pointer: string; owner?: string } & (
+  | {
+      /** `content` (rendered when a template) or `source`: written into the build context's files/ tree. */
+      kind: 'file';
+      mode: number;
+      /** Inline content, or `source` as the Host checked it in the manifest's folder (a reference, not its bytes). */
+      content: Uint8Array | SourceContent;
+    }
+  | { kind: 'url'; mode: number; url: string; sha256: string }
+  | { kind: 'symlink'; target: string }
+  | { kind: 'directory'; mode: number }
+  | { kind: 'absent' }
+  /** Neither content nor kind: `mode` and/or `owner` of a path the image already has. */
+  | { kind: 'attributes'; mode?: number }
+);
 
 export type OverlayFileIR =
   | {
@@ -204,6 +216,8 @@ export interface Build {
     own: { cmdline: string[]; console?: string[]; selinux?: boolean; oemLabel?: string };
   };
   upgrade?: UpgradeIR;
+  /** `metadata.osRelease`, rendered, sorted by key (`boot.grubEntryName` stays in `boot`). */
+  osRelease: [string, string][];
   tags: string[];
   args: [string, string][];
   /** `build.env`, sorted by key: Dockerfile ENV. */

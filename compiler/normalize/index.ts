@@ -5,11 +5,15 @@ import { basename, join } from 'node:path';
 import { MAX_FILE_BYTES } from '../parse.js';
 import type { Diagnostic, Result } from '../diagnostics.js';
 import { bootPackages, FAMILY_INFO } from '../families.js';
+import { defaultTagsOf, tagOf, upgradeImageOf } from '../image-tags.js';
 import type { Host } from '../host.js';
 import { walkOrder } from '../local-tree.js';
 import { openNamedFile, refusalDiagnostic } from '../named-file.js';
 import type { ValidatedManifest } from '../validate/index.js';
+import { fileKind } from '../validate/rules/files.js';
 import { unitName } from '../validate/rules/system.js';
+import type { Obj } from '../data.js';
+import { renderTemplate, templateContext, type TemplateContext } from '../template.js';
 import {
   archOf,
   DEFAULT_LABELS,
@@ -35,15 +39,10 @@ export const DEFAULT_LUET_PACKAGES = ['meta/cos-minimal'];
 export const DEFAULT_ELEMENTAL_BINARY = '/usr/bin/elemental';
 export const DEFAULT_CONSOLE: readonly string[] = ['tty1', 'ttyS0'];
 
-/** OCI tags cannot carry `+` (semver build metadata); `_` is the usual stand-in. */
-export function tagOf(version: string): string {
-  return version.replace(/\+/g, '_');
-}
+export { tagOf };
 
 export function defaultTags(v: ValidatedManifest): string[] {
-  const m = v.manifest;
-  if (m.build?.tags) return [...m.build.tags];
-  return [`${m.upgrade?.image ?? `derivc.local/${m.metadata.name}`}:${tagOf(m.metadata.version)}`];
+  return defaultTagsOf(v.manifest);
 }
 
 export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
@@ -72,7 +71,7 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
       .find((x) => x !== undefined);
   const { files, overlay, oemFiles } = namedFiles(v, host, diagnostics);
 
-  const upgrade = upgradeOf(v, tags);
+  const upgrade = upgradeOf(v);
   const layout = layoutOf(v, labels);
   const build: Build = {
     manifestName: basename(v.path),
@@ -111,6 +110,7 @@ export function normalize(v: ValidatedManifest, host: Host): Result<Build> {
       own: ownBootArgs(m.boot, upstream !== undefined),
     },
     ...(upgrade ? { upgrade } : {}),
+    osRelease: osReleaseOf(v, diagnostics),
     tags,
     args: sorted(Object.entries(m.build?.args ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
     env: sorted(Object.entries(m.build?.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined)),
@@ -132,14 +132,23 @@ function namedFiles(v: ValidatedManifest, host: Host, diagnostics: Diagnostic[])
   const files: FileIR[] = [];
   (m.files ?? []).forEach((f, i) => {
     const pointer = `/files/${i}`;
-    const entry = { path: f.path, mode: parseInt(f.mode ?? '0644', 8), owner: f.owner ?? 'root:root', pointer };
-    if (f.source === undefined) {
-      files.push({ ...entry, content: new TextEncoder().encode(f.content ?? '') });
-      return;
-    }
-    const opened = openNamedFile(host, join(v.dir, f.source), v.dir);
-    if ('refused' in opened) diagnostics.push(refusalDiagnostic(opened, f.source, realBase, at(`${pointer}/source`)));
-    else files.push({ ...entry, content: opened.content });
+    const kind = fileKind(f);
+    const mode = (fallback: string) => parseInt(f.mode ?? fallback, 8);
+    // What derivc creates belongs to root already; a directory or a path the image has may not.
+    const chown = kind === 'directory' || kind === 'attributes' ? f.owner : f.owner !== 'root:root' ? f.owner : undefined;
+    const entry = { path: f.path, pointer, ...(chown !== undefined ? { owner: chown } : {}) };
+    if (kind === 'content') {
+      const text = f.template === true ? rendered(v, f.content!, `${pointer}/content`, diagnostics) : f.content!;
+      if (text !== undefined) files.push({ ...entry, kind: 'file', mode: mode('0644'), content: new TextEncoder().encode(text) });
+    } else if (kind === 'source') {
+      const opened = openNamedFile(host, join(v.dir, f.source!), v.dir);
+      if ('refused' in opened) diagnostics.push(refusalDiagnostic(opened, f.source!, realBase, at(`${pointer}/source`)));
+      else files.push({ ...entry, kind: 'file', mode: mode('0644'), content: opened.content });
+    } else if (kind === 'url') files.push({ ...entry, kind: 'url', mode: mode('0644'), url: f.url!, sha256: f.sha256! });
+    else if (kind === 'symlink') files.push({ ...entry, kind: 'symlink', target: f.symlink! });
+    else if (kind === 'directory') files.push({ ...entry, kind: 'directory', mode: mode('0755') });
+    else if (kind === 'absent') files.push({ path: f.path, pointer, kind: 'absent' });
+    else files.push({ ...entry, kind: 'attributes', ...(f.mode !== undefined ? { mode: mode('') } : {}) });
   });
 
   const overlay: OverlayFileIR[] = [];
@@ -161,6 +170,35 @@ function namedFiles(v: ValidatedManifest, host: Host, diagnostics: Diagnostic[])
   for (const l of v.oemLinks) oemFiles.push({ relative: l.relative, symlink: l.target });
   oemFiles.sort((a, b) => walkOrder(a.relative, b.relative));
   return { files, overlay, oemFiles };
+}
+
+/** The context templates of this manifest render over: the facts validation used. */
+function templateContextOf(v: ValidatedManifest): TemplateContext {
+  const platform = v.manifest.base.platform ?? upstreamChain(v).find((u) => u.manifest.base.platform)?.manifest.base.platform ?? 'linux/amd64';
+  return templateContext(v.manifest as unknown as Obj, {
+    family: v.family,
+    platform,
+    toolkit: v.era ? { flavor: v.era.flavor, version: v.era.version } : undefined,
+  });
+}
+
+/** A template validation rendered already; a failure here is still a diagnostic, never a throw. */
+function rendered(v: ValidatedManifest, text: string, pointer: string, diagnostics: Diagnostic[]): string | undefined {
+  const r = renderTemplate(text, templateContextOf(v));
+  if (r.ok) return r.text;
+  diagnostics.push({ code: r.code, severity: 'error', message: r.message, file: v.path, pointer, range: v.source.locate(pointer), hint: r.hint });
+  return undefined;
+}
+
+/** `metadata.osRelease` rendered, sorted by key: the manifest's key order does not change the output. */
+function osReleaseOf(v: ValidatedManifest, diagnostics: Diagnostic[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [key, value] of Object.entries(v.manifest.metadata.osRelease ?? {})) {
+    if (value === undefined) continue;
+    const text = rendered(v, value, `/metadata/osRelease/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, diagnostics);
+    if (text !== undefined) out.push([key, text]);
+  }
+  return sorted(out);
 }
 
 /** The kernel arguments this manifest's own block appends (see Build.boot.own). */
@@ -334,11 +372,11 @@ function layoutOf(v: ValidatedManifest, labels: Labels): LayoutIR | undefined {
   };
 }
 
-function upgradeOf(v: ValidatedManifest, tags: string[]): UpgradeIR | undefined {
+function upgradeOf(v: ValidatedManifest): UpgradeIR | undefined {
   const u = v.manifest.upgrade;
   if (!u) return undefined;
   const tag = tagOf(v.manifest.metadata.version);
-  const image = u.image ? `${u.image}:${tag}` : tags[0]!;
+  const image = upgradeImageOf(v.manifest)!;
   return { image, recoveryImage: u.recoveryImage ? `${u.recoveryImage}:${tag}` : image, channel: u.channel ?? false, verify: u.verify ?? false };
 }
 

@@ -25,6 +25,7 @@ import { layoutRules } from './rules/layout.js';
 import { packageRules } from './rules/packages.js';
 import { buildStepRules } from './rules/build-steps.js';
 import { checkOutputNames, outputPathRules } from './rules/output-paths.js';
+import { fileRules } from './rules/files.js';
 import { checkLocalTree, pathRules } from './rules/paths.js';
 import { sshKeyRules } from './rules/ssh-keys.js';
 import { systemRules } from './rules/system.js';
@@ -37,6 +38,7 @@ const RULES: readonly Rule[] = [
   baseRules,
   toolkitRules,
   pathRules,
+  fileRules,
   outputPathRules,
   layoutRules,
   labelRules,

@@ -25,7 +25,7 @@ export interface SchemaContext {
 const SUGGEST_LIMIT = 2 * MAX_PROBLEMS_PER_FILE;
 
 export function schemaDiagnostics(errors: readonly ErrorObject[], source: SourceFile, data: unknown, ctx: SchemaContext): Diagnostic[] {
-  const kept = collapseAnyOf(errors).filter((e) => !isNoise(e));
+  const kept = collapseAnyOf(withoutOneOfBranches(errors)).filter((e) => !isNoise(e));
   const full: RenderContext = { ...ctx, suggest: true };
   if (kept.length <= SUGGEST_LIMIT) return kept.map((e) => toDiagnostic(e, source, data, full)).filter((d) => d !== undefined);
   const quick: RenderContext = { ...ctx, suggest: false };
@@ -63,6 +63,17 @@ function collapseAnyOf(errors: readonly ErrorObject[]): ErrorObject[] {
     out.push(specific ?? e);
   }
   return out;
+}
+
+/**
+ * An "exactly one of" that failed is reported once, by exactlyOne: the failures of its branches
+ * (a `required`, an otherwise-branch's `not` or `anyOf`) only restate it. They sit in the same
+ * schema as the oneOf (its branches hold no `$ref`), so their schemaPath is under the oneOf's.
+ */
+function withoutOneOfBranches(errors: readonly ErrorObject[]): readonly ErrorObject[] {
+  const failed = errors.filter((e) => e.keyword === 'oneOf' && isExactlyOneOf(e.parentSchema as SchemaNode | undefined));
+  if (!failed.length) return errors;
+  return errors.filter((e) => !failed.some((f) => f !== e && e.instancePath === f.instancePath && e.schemaPath.startsWith(`${f.schemaPath}/`)));
 }
 
 /** Errors that only restate another one: branch failures of an "exactly one of", `if`, propertyNames wrappers. */
@@ -281,12 +292,20 @@ function typeDiagnostic(e: ErrorObject, source: SourceFile, data: unknown, ctx: 
 
 function exactlyOne(e: ErrorObject, source: SourceFile, data: unknown, parent: SchemaNode, custom: string | undefined, ctx: SchemaContext): Diagnostic {
   const here = e.instancePath;
-  const names = (parent['oneOf'] as SchemaNode[]).map((b) => String((b['required'] as string[])[0]));
+  const branches = parent['oneOf'] as SchemaNode[];
+  const names = branches.filter(isExactlyOneBranch).map((b) => String((b['required'] as string[])[0]));
+  // `files`: with none of the kinds, `mode`/`owner` alone are a form of their own.
+  const otherwise = branches.find(isOtherwiseBranch);
   const value = valueAt(data, here);
   const present = names.filter((n) => value && typeof value === 'object' && Object.hasOwn(value, n));
-  const list = names.map((n) => `\`${n}\``).join(' or ');
+  const list = names.map((n) => `\`${n}\``);
+  const either = `${list.slice(0, -1).join(', ')} or ${list.at(-1)}`;
   const both = present.length > 1;
   const pointer = both ? joinPointer(here, present[1]!) : here;
+  const found = present.map((n) => `\`${n}\``);
+  const named = `${found.slice(0, -1).join(', ')} and ${found.at(-1)}`;
+  const short = names.length === 2 && !otherwise;
+  const alone = ((otherwise?.['anyOf'] as SchemaNode[] | undefined) ?? []).map((b) => `\`${String((b['required'] as string[])[0])}\``).join(' or ');
   return {
     severity: 'error',
     file: source.path,
@@ -294,9 +313,19 @@ function exactlyOne(e: ErrorObject, source: SourceFile, data: unknown, parent: S
     pointer,
     range: source.locate(pointer, 'key'),
     message: both
-      ? `${describePointer(here)} sets both ${present.map((n) => `\`${n}\``).join(' and ')}; exactly one is allowed`
-      : `${describePointer(here)} needs exactly one of ${list}`,
-    hint: both ? `keep one of ${list} and remove the other` : `add ${list}`,
+      ? short
+        ? `${describePointer(here)} sets both ${named}; exactly one is allowed`
+        : `${describePointer(here)} sets ${named}; exactly one of ${either} is allowed`
+      : otherwise
+        ? `${describePointer(here)} needs one of ${either}, or ${alone} alone; found none of them`
+        : `${describePointer(here)} needs exactly one of ${either}`,
+    hint: both
+      ? short
+        ? `keep one of ${either} and remove the other`
+        : `keep one of ${named} and remove the others`
+      : otherwise && typeof otherwise['description'] === 'string'
+        ? `add one of ${either}; without them, ${otherwise['description']}`
+        : `add ${either}`,
   };
 }
 
@@ -337,10 +366,20 @@ function specialUnknownKey(key: string, at: string, ctx: SchemaContext): Pick<Di
   return undefined;
 }
 
-/** The house convention for "exactly one of A / B": `oneOf: [{required: [A]}, {required: [B]}]`. */
+/**
+ * The house convention for "exactly one of A / B": `oneOf: [{required: [A]}, {required: [B]}]`,
+ * optionally with one otherwise-branch (`{not: {anyOf: [...]}, ...}`: none of them, in another form).
+ */
 function isExactlyOneOf(node: SchemaNode | undefined): boolean {
   const oneOf = node?.['oneOf'];
-  return Array.isArray(oneOf) && oneOf.length > 1 && oneOf.every(isExactlyOneBranch);
+  if (!Array.isArray(oneOf) || oneOf.length < 2) return false;
+  const otherwise = oneOf.filter(isOtherwiseBranch).length;
+  return otherwise <= 1 && oneOf.filter(isExactlyOneBranch).length + otherwise === oneOf.length;
+}
+
+/** The branch of an "exactly one of" that holds when none of the others' keys is there. */
+function isOtherwiseBranch(b: unknown): boolean {
+  return !!b && typeof b === 'object' && 'not' in b;
 }
 
 /** `{required: [A]}`, optionally with `properties: {A: true}` (kept for type generation). */

@@ -38,7 +38,8 @@ export function serialTerminal(consoles: readonly string[]): { unit: number; spe
 }
 
 export function menuTitle(build: Build): string {
-  return build.boot.grubEntryName ?? build.name;
+  // GRUB_ENTRY_NAME comes from `boot.grubEntryName` or `metadata.osRelease` (validation refuses both).
+  return build.boot.grubEntryName ?? build.osRelease.find(([k]) => k === 'GRUB_ENTRY_NAME')?.[1] ?? build.name;
 }
 
 export function grubCfg(build: Build, label: string): string {

@@ -39,7 +39,7 @@ const PAYLOADS: Record<string, string> = {
 
 /** Maps whose keys are the user's data (a key there is a field like any value). */
 const KEYED_MAPS = [
-  /^\/metadata\/labels$/,
+  /^\/metadata\/(labels|osRelease)$/,
   /^\/build\/(args|labels|env)$/,
   /^\/system\/(sysctl|environment)$/,
   /^\/stages$/,
@@ -171,6 +171,10 @@ async function readAsYip(items: { text: string; from: string; value: string }[])
   });
 }
 
+function sameBytes(a: Parameters<typeof contentBytes>[0], b: Parameters<typeof contentBytes>[0]): boolean {
+  return a === b || Buffer.from(contentBytes(a)).equals(Buffer.from(contentBytes(b)));
+}
+
 const cases: Case[] = [];
 const baselines = new Map<string, Outputs>();
 const slotsSwept = new Set<string>();
@@ -248,13 +252,19 @@ describe('the injection sweep', () => {
   it('gives every output of an accepted value a reader, and the structure of the harmless output', () => {
     const accepted = cases.filter((c) => !hasErrors(c.outputs.diagnostics));
     expect(accepted.length).toBeGreaterThan(200);
+    const baselineShapes = new Map<string, string>();
     for (const c of accepted) {
       const baseline = baselines.get(c.variant)!;
       for (const [path, content] of c.outputs.files) {
         const language = languageOf(path);
         expect(language, `${c.name}: no reader for ${path}`).toBeDefined();
         const before = baseline.files.get(path);
-        if (before !== undefined) expect(shapeOf(language!, content), `${c.name}: ${path}`).toBe(shapeOf(language!, before));
+        // Most outputs of a case are the baseline's, byte for byte: the same shape without parsing both.
+        if (before !== undefined && !sameBytes(content, before)) {
+          const key = `${c.variant}\0${path}`;
+          if (!baselineShapes.has(key)) baselineShapes.set(key, shapeOf(language!, before));
+          expect(shapeOf(language!, content), `${c.name}: ${path}`).toBe(baselineShapes.get(key));
+        }
       }
       for (const args of c.outputs.execArgs) for (const a of args) expect(a, c.name).not.toMatch(/[\u0000\n\r]/);
     }

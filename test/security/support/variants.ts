@@ -105,6 +105,7 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
       vendor: 'Acme Corp.',
       url: 'https://acme.example.com/os',
       labels: { 'com.acme.team': 'platform' },
+      osRelease: { PRETTY_NAME: 'Acme OS {{version}}', IMAGE_REPO: '{{image}}' },
     },
     base: { image: 'registry.opensuse.org/opensuse/leap:15.5', family: 'opensuse', platform: 'linux/amd64' },
     toolkit,
@@ -125,6 +126,12 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
     files: [
       { path: '/etc/motd', content: 'Acme OS\n', mode: '0644', owner: 'root:root' },
       { path: '/usr/sbin/acme-tool', source: 'files/tool.sh', mode: '0755', owner: '0:0' },
+      { path: '/etc/acme/build', content: '{{name}} {{version}}\n', template: true },
+      { path: '/usr/local/bin/k9s', url: 'https://downloads.example.com/k9s/k9s_Linux_amd64', sha256: 'a'.repeat(64), mode: '0755' },
+      { path: '/etc/localtime', symlink: '/usr/share/zoneinfo/Europe/Berlin', owner: '0:0' },
+      { path: '/var/lib/acme', directory: true, owner: '0:0' },
+      { path: '/usr/share/doc', absent: true },
+      { path: '/etc/ssh/sshd_config', mode: '0600' },
     ],
     overlay: 'overlay',
     system: {
