@@ -1,5 +1,7 @@
 // The bundled examples are what users copy: each validates with no diagnostics at all under
-// --strict, and carries the editor modeline.
+// --strict, and carries the editor modeline. Three of them re-express real public derivatives;
+// their migration guides are checked in example-guides.test.ts, their build contexts in
+// golden.test.ts like every example's.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -11,8 +13,22 @@ const examples = readdirSync('examples', { withFileTypes: true })
   .sort();
 
 describe('examples', () => {
-  it('cover the five kinds the README promises', () => {
-    expect(examples).toEqual(['acme-downstream', 'debian-bare', 'fedora-elemental', 'opensuse-luet', 'ubuntu-kairos-framework']);
+  it('cover the kinds the README promises', () => {
+    expect(examples).toEqual([
+      'acme-downstream',
+      'debian-bare',
+      'elemental-green',
+      'fedora-elemental',
+      'harvester-os2',
+      'kairos-ubuntu',
+      'opensuse-luet',
+      'ubuntu-kairos-framework',
+    ]);
+  });
+
+  it('the README lists every example', () => {
+    const readme = readFileSync('examples/README.md', 'utf8');
+    for (const name of examples) expect(readme).toContain(`[\`${name}/\`](${name}/`);
   });
 
   for (const name of examples) {
@@ -35,5 +51,9 @@ describe('examples', () => {
     expect(text('ubuntu-kairos-framework')).toMatch(/mode: framework/);
     expect(text('debian-bare')).not.toMatch(/^toolkit:/m);
     expect(text('acme-downstream')).toMatch(/derivative: \.\.\/opensuse-luet\/derivative\.yaml/);
+    // One real derivative per toolkit flavor: cOS (luet), Elemental, Kairos.
+    expect(text('harvester-os2')).toMatch(/^ {2}source: luet$/m);
+    expect(text('elemental-green')).toMatch(/^ {2}mode: elemental\b/m);
+    expect(text('kairos-ubuntu')).toMatch(/^ {2}mode: framework\b/m);
   });
 });
