@@ -9,6 +9,7 @@ import { compileCommand } from './commands/compile.js';
 import { initCommand } from './commands/init.js';
 import { diffCommand } from './commands/diff.js';
 import { explainCommand } from './commands/explain.js';
+import { fmtCommand } from './commands/fmt.js';
 import { planCommand } from './commands/plan.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
@@ -101,6 +102,8 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
       return import('./commands/test.js').then((m) =>
         m.testCommand({ files, out: str('out'), media: str('media'), firmware: str('firmware'), parallel: bool('parallel') }, cli),
       );
+    case 'fmt':
+      return fmtCommand({ files, check: bool('check') }, cli);
     case 'schema':
       if (rest.length) throw new UsageError('`schema` takes no arguments');
       return schemaCommand({ cloudConfig: bool('cloud-config') }, cli);

@@ -160,6 +160,15 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
     details: ['Writes DIR/test/junit.xml and, per run, console.log and result.json.'],
   },
+  fmt: {
+    args: '[FILE…]',
+    summary: 'rewrite manifests in canonical form (key order, 2-space indent, quoted modes; comments kept)',
+    flags: [{ flag: 'check', text: 'write nothing; exit 2 with a diff when a file is not formatted' }],
+    details: [
+      "Keys follow the schema's order; keys inside `stages` and scalars other than file modes stay as written.",
+      'A file that does not parse is reported (exit 1) and left alone.',
+    ],
+  },
   schema: {
     args: '',
     summary: 'print the JSON Schema of the manifest (or of a cloud-config file)',
