@@ -9,7 +9,7 @@
 // data as the input, or formatting fails loudly instead of changing a manifest.
 
 import { isDeepStrictEqual } from 'node:util';
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, visit, type Node, type ScalarTag } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar, visit, type Document, type Node, type ScalarTag } from 'yaml';
 import manifestSchema from '../schema/derivative.schema.json' with { type: 'json' };
 import type { Result } from './diagnostics.js';
 import { parseYaml } from './parse.js';
@@ -29,23 +29,28 @@ const verbatimTag: ScalarTag = {
   stringify: (item) => (item as Scalar<Verbatim>).value.source,
 };
 
+/** The document of `text` whose numbers, booleans and nulls print as written (yaml would print 0644 as 644, yes as true). */
+export function verbatimDocument(text: string): Document {
+  const doc = parseDocument(text, { merge: true, uniqueKeys: false, customTags: [verbatimTag], keepSourceTokens: false });
+  visit(doc, {
+    Scalar(_, node) {
+      if (node.type === 'PLAIN' && typeof node.value !== 'string' && typeof node.source === 'string') node.value = new Verbatim(node.source);
+    },
+  });
+  return doc;
+}
+
 /** The formatted text, or undefined (with diagnostics) when the file does not parse. */
 export function formatManifest(path: string, bytes: Uint8Array): Result<string | undefined> {
   const parsed = parseYaml(path, bytes, { yipOctal: 'stages' });
   if (parsed.diagnostics.some((d) => d.severity === 'error')) return { value: undefined, diagnostics: parsed.diagnostics };
   const text = parsed.value.source.text;
-  const doc = parseDocument(text, { merge: true, uniqueKeys: false, customTags: [verbatimTag], keepSourceTokens: false });
+  const doc = verbatimDocument(text);
   let aliases = false;
   visit(doc, {
     Alias() {
       aliases = true;
       return visit.BREAK;
-    },
-  });
-  visit(doc, {
-    Scalar(_, node) {
-      // Numbers, booleans and nulls as written: yaml would print 0644 as 644, yes as true.
-      if (node.type === 'PLAIN' && typeof node.value !== 'string' && typeof node.source === 'string') node.value = new Verbatim(node.source);
     },
   });
   if (doc.contents) canonical(doc.contents, manifestSchema as Schema, !aliases, '');
@@ -74,11 +79,17 @@ function canonical(node: Node, schema: Schema | undefined, reorder: boolean, poi
       const i = key === undefined ? -1 : order.indexOf(key);
       return i < 0 ? order.length : i;
     };
+    const first = node.items[0];
     // A stable sort: unknown keys (and `<<` merges) keep their relative order, after the known ones.
     node.items = node.items
       .map((p, i) => ({ p, i, r: rank(p) }))
       .sort((a, b) => a.r - b.r || a.i - b.i)
       .map((x) => x.p);
+    // yaml keeps a comment right above a mapping's first key on the mapping: it belongs to that key, and moves with it.
+    if (node.commentBefore && !node.flow && first !== node.items[0] && isPair(first) && isScalar(first.key)) {
+      first.key.commentBefore = first.key.commentBefore ? `${node.commentBefore}\n${first.key.commentBefore}` : node.commentBefore;
+      node.commentBefore = undefined;
+    }
   }
   for (const pair of node.items) {
     if (!isPair(pair) || !isScalar(pair.key)) continue;
@@ -103,7 +114,7 @@ function resolve(schema: Schema): Schema[] {
     }
     out.push(node);
     for (const k of ['allOf', 'anyOf', 'oneOf']) if (Array.isArray(node[k])) for (const branch of node[k] as unknown[]) walk(branch, depth + 1);
-    if (node['if']) walk(node['then'], depth + 1);
+    if (node['if']) for (const k of ['then', 'else']) walk(node[k], depth + 1);
   };
   walk(schema, 0);
   return out;

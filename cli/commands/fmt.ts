@@ -48,7 +48,8 @@ export function fmtCommand(args: FmtArgs, io: CliIO): number {
     if (Buffer.from(bytes).equals(after)) continue;
     changed = true;
     if (args.check) {
-      io.stdout(unifiedDiff(path, bytes, after));
+      // `a/` + the path as git names it: no doubled slash for an absolute one.
+      io.stdout(unifiedDiff(path.replace(/^\/+/, ''), bytes, after));
       io.stderr(`${shown(path)} is not formatted: run \`derivc fmt ${shown(path)}\`\n`);
     } else {
       writeAtomically(path, after, stat.mode & 0o7777);
