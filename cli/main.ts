@@ -9,6 +9,7 @@ import { compileCommand } from './commands/compile.js';
 import { initCommand } from './commands/init.js';
 import { diffCommand } from './commands/diff.js';
 import { explainCommand } from './commands/explain.js';
+import { fmtCommand } from './commands/fmt.js';
 import { planCommand } from './commands/plan.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
@@ -79,27 +80,30 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
   const cli = withInput(command, rest, { ...io, ...(values.color !== undefined ? { color: choice('--color', str('color')!, COLOR_MODES) } : {}) });
   const files = rest.map((f) => (f === '-' && STDIN_COMMANDS.has(command) ? STDIN_NAME : f));
   const paths = reportPaths(io.cwd ?? process.cwd(), str('root'));
+  const ignore = values.ignore as string[] | undefined;
   switch (command) {
     case 'init':
       if (rest.length > 1) throw new UsageError('`init` takes one DIR');
       return initCommand({ dir: rest[0], family: str('family'), from: str('from'), name: str('name'), arg: values.arg as string[] | undefined, format }, cli);
     case 'validate':
-      return validateCommand({ files, format, strict: bool('strict'), paths }, cli);
+      return validateCommand({ files, format, strict: bool('strict'), paths, ignore }, cli);
     case 'compile':
-      return compileCommand({ files, out: str('out'), check: bool('check'), strict: bool('strict'), format, paths }, cli);
+      return compileCommand({ files, out: str('out'), check: bool('check'), strict: bool('strict'), format, paths, ignore }, cli);
     case 'plan':
-      return planCommand({ files, format, target: str('target') }, cli);
+      return planCommand({ files, format, target: str('target'), ignore }, cli);
     case 'diff':
       return diffCommand({ files, base: str('base'), format }, cli);
     case 'build':
       // Loaded on demand, like the Engine client: validate and compile start without them.
       return import('./commands/build.js').then((m) =>
-        m.buildCommand({ files, out: str('out'), quiet: bool('quiet'), json: bool('json'), target: str('target') }, cli),
+        m.buildCommand({ files, out: str('out'), quiet: bool('quiet'), json: bool('json'), target: str('target'), ignore }, cli),
       );
     case 'test':
       return import('./commands/test.js').then((m) =>
         m.testCommand({ files, out: str('out'), media: str('media'), firmware: str('firmware'), parallel: bool('parallel') }, cli),
       );
+    case 'fmt':
+      return fmtCommand({ files, check: bool('check') }, cli);
     case 'schema':
       if (rest.length) throw new UsageError('`schema` takes no arguments');
       return schemaCommand({ cloudConfig: bool('cloud-config') }, cli);

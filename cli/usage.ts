@@ -33,6 +33,7 @@ export const FLAGS = {
   firmware: { type: 'string' },
   parallel: { type: 'boolean' },
   color: { type: 'string' },
+  ignore: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -63,6 +64,11 @@ export interface CommandSpec {
 }
 
 const format = (values: readonly string[], text = 'output format'): FlagUse => ({ flag: 'format', values, text: `${text} (default pretty)` });
+const ignore: FlagUse = {
+  flag: 'ignore',
+  value: 'CODE',
+  text: 'drop warnings with this code (repeatable or comma-separated; errors cannot be ignored; see also derivc.config.yaml)',
+};
 const root: FlagUse = {
   flag: 'root',
   value: 'DIR',
@@ -94,7 +100,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   validate: {
     args: '[FILE…]',
     summary: 'check manifests (default ./derivative.yaml; `-` reads one from stdin) and print diagnostics',
-    flags: [format(FORMAT_NAMES), { flag: 'strict', text: 'warnings fail too (exit 1)' }, root],
+    flags: [format(FORMAT_NAMES), { flag: 'strict', text: 'warnings fail too (exit 1)' }, ignore, root],
   },
   compile: {
     args: '[FILE]',
@@ -104,6 +110,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       { flag: 'check', text: 'write nothing; exit 2 with a diff when DIR is stale' },
       { flag: 'strict', text: 'warnings fail too (exit 1)' },
       format(FORMAT_NAMES, 'diagnostic format'),
+      ignore,
       root,
     ],
   },
@@ -113,6 +120,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     flags: [
       format(PLAN_FORMATS),
       { flag: 'target', values: [...TARGET_NAMES, 'none'], list: true, text: "the targets to plan (default: the manifest's `targets`; none: no medium)" },
+      ignore,
     ],
   },
   diff: {
@@ -133,6 +141,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
         list: true,
         text: "the media to make (default: the manifest's `targets`; none: the image only)",
       },
+      ignore,
     ],
     details: [
       'Upstream derivatives are built first; nothing is built when the image is up to date. The image is',
@@ -150,6 +159,15 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       { flag: 'parallel', text: 'boot every run at once (default: one per two cores)' },
     ],
     details: ['Writes DIR/test/junit.xml and, per run, console.log and result.json.'],
+  },
+  fmt: {
+    args: '[FILE…]',
+    summary: 'rewrite manifests in canonical form (key order, 2-space indent, quoted modes; comments kept)',
+    flags: [{ flag: 'check', text: 'write nothing; exit 2 with a diff when a file is not formatted' }],
+    details: [
+      "Keys follow the schema's order; keys inside `stages` and scalars other than file modes stay as written.",
+      'A file that does not parse is reported (exit 1) and left alone.',
+    ],
   },
   schema: {
     args: '',

@@ -973,6 +973,52 @@ const CATALOGUE = {
     explanation:
       'A manifest names files relative to itself and never outside its repository, so a `COPY ../x` (or an absolute source) cannot be carried over. The instruction is listed as not mapped in the report; move the file next to the Dockerfile and add a `files` item for it.',
   },
+  'suppress/no-reason': {
+    summary: 'a `# derivc-ignore` comment gives no reason',
+    explanation:
+      '`# derivc-ignore CODE: reason` on the line before a manifest (or oemDir) line drops that warning there. The reason after the colon is what a reviewer reads in the pull request; without one the suppression still applies, and this warning asks for it.',
+    hint: 'write `# derivc-ignore CODE: why this is fine here`',
+  },
+  'suppress/unused': {
+    summary: 'a `# derivc-ignore` comment suppresses nothing',
+    explanation:
+      'The next line that is not a comment has no warning with that code (any more): the comment is stale and would silently hide a future warning there. It is reported only when the run has no errors, since stages after an error do not run. Remove the comment.',
+  },
+  'suppress/unknown-code': {
+    summary: 'a `# derivc-ignore` comment names a code derivc does not have',
+    explanation: 'The code is not one `derivc explain` lists, so the comment suppresses nothing. The hint names the closest code.',
+  },
+  'suppress/not-suppressible': {
+    summary: 'a `# derivc-ignore` comment names an error code',
+    explanation:
+      'Only warnings can be suppressed (`derivc explain CODE` says whether a code can be): an error means the derivative would be built wrong or not at all. Fix the line instead, and remove the comment.',
+  },
+  'config/unknown-key': {
+    summary: 'a key derivc.config.yaml does not have',
+    explanation: 'derivc.config.yaml has `rules: {CODE: off|warning|error}` and `overrides: [{files: [GLOB…], rules: {…}}]`, nothing else.',
+  },
+  'config/missing-key': {
+    summary: 'a required key of derivc.config.yaml is missing',
+    explanation: 'Each `overrides` item needs `files` (globs relative to the config file) and `rules`.',
+  },
+  'config/wrong-type': {
+    summary: 'a value in derivc.config.yaml has the wrong type',
+    explanation: '`rules` is a mapping of codes, `overrides` a list of mappings, `files` a list of glob strings.',
+  },
+  'config/invalid-value': {
+    summary: 'a rule setting in derivc.config.yaml is not off, warning or error',
+    explanation:
+      '`off` drops the warning, `warning` keeps it a warning, `error` makes it fail the run. An error derivc reports stays an error whatever the config says.',
+  },
+  'config/unknown-code': {
+    summary: 'derivc.config.yaml names a code derivc does not have',
+    explanation: 'Each key of `rules` is a diagnostic code as `derivc explain` lists it. The hint names the closest code.',
+  },
+  'config/not-suppressible': {
+    summary: 'derivc.config.yaml turns off or lowers an error',
+    explanation:
+      'Only warnings can be turned off or kept as warnings; errors mean the derivative would be built wrong or not at all. `error` is accepted for any code. `derivc explain CODE` says whether a code can be suppressed.',
+  },
 } satisfies Record<string, CodeInfo>;
 
 /** A code derivc can emit: a diagnostic with any other code does not type-check. */

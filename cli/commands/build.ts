@@ -27,6 +27,7 @@ import { listedFileOf } from '../../compiler/output-listing.js';
 import { recordInputs } from '../input-paths.js';
 import { openOutputDir, type OutputDir } from '../output-dir.js';
 import type { InputPaths } from '../output-location.js';
+import { ignoredCodes, suppressor } from '../suppression.js';
 import { validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
@@ -39,6 +40,8 @@ export interface BuildArgs {
   json: boolean;
   /** `--target iso[,…]`: media to make from the image. */
   target?: string | undefined;
+  /** `--ignore CODE`: warnings to drop (cli/suppression.ts). */
+  ignore?: string[] | undefined;
 }
 
 /** What a test replaces: the effects targets use (host tools, files). */
@@ -71,6 +74,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   if (args.files.length > 1) throw new UsageError('`build` takes one manifest');
   if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
   const requested = parseTargets(args.target);
+  const ignore = ignoredCodes(args.ignore);
   if (requested?.length) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
   const [path] = manifestPaths(args.files, cli);
   // Everything the manifests read, so that no output directory holds any of it (cli/output-location.ts).
@@ -79,15 +83,17 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   if (!io.docker) throw new Error('no Docker Engine factory in this CLI');
   const session = deps.validated?.session ?? validationSession(io.host);
   const validated = session.validate(path!);
+  // Suppressions apply to validation's findings; what the build reports later are errors, never dropped.
+  const checked = suppressor(io.host, path!, ignore, io.cwd ?? process.cwd()).apply(validated.diagnostics, session.sources);
   const report = (diagnostics: Diagnostic[]) => {
     if (diagnostics.length)
       io.stderr(
-        formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }),
+        formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: checked.sources }, { color: wantsColor(io), toolVersion: VERSION }),
       );
   };
-  report(validated.diagnostics);
+  report(checked.diagnostics);
   const manifest = validated.value.manifest;
-  if (!manifest || validated.diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
+  if (!manifest || checked.diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
   // The manifest's `targets`, as `plan` plans them, unless --target names others (`none`: the image only).
   const targets = requested ?? targetsOf(manifest).enabled;
   if (requested === undefined && targets.length > 0) sourceDateEpochFromEnv(io.env);

@@ -11,6 +11,7 @@ import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
 import { recordInputs } from '../input-paths.js';
 import { checkGenerated, openOutputDir, type OutputDir } from '../output-dir.js';
+import { ignoredCodes, suppressor } from '../suppression.js';
 import { validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 import { checkFormat, manifestPaths } from './validate.js';
@@ -24,29 +25,33 @@ export interface CompileArgs {
   format: string;
   /** A diagnostic's file as github and sarif name it (cli/report-paths.ts). */
   paths?: (file: string) => string;
+  /** `--ignore CODE`: warnings to drop (cli/suppression.ts). */
+  ignore?: string[] | undefined;
 }
 
 /** Validate + compile one manifest; diagnostics are printed, the output returned when usable. */
 export function compileToMemory(
   path: string,
   io: CliIO,
-  opts: { strict: boolean; format: string; paths?: ((file: string) => string) | undefined },
+  opts: { strict: boolean; format: string; paths?: ((file: string) => string) | undefined; ignore?: string[] | undefined },
 ): CompileOutput | undefined {
   const format = checkFormat(opts.format);
+  const ignore = ignoredCodes(opts.ignore);
   const session = validationSession(io.host);
   const validated = session.validate(path);
-  const diagnostics: Diagnostic[] = [...validated.diagnostics];
+  const found: Diagnostic[] = [...validated.diagnostics];
   let output: CompileOutput | undefined;
   if (validated.value.manifest) {
     const compiled = compile(validated.value.manifest, io.host, { version: VERSION });
-    diagnostics.push(...compiled.diagnostics);
+    found.push(...compiled.diagnostics);
     output = compiled.value;
   }
+  const { diagnostics, sources } = suppressor(io.host, path, ignore, io.cwd ?? process.cwd()).apply(found, session.sources);
   const failing = diagnostics.some((d) => isFailing(d, opts.strict));
   if (diagnostics.length) {
     const text = formatDiagnostics(
       format,
-      { diagnostics: sortDiagnostics(diagnostics), sources: session.sources },
+      { diagnostics: sortDiagnostics(diagnostics), sources },
       { color: wantsColor(io), toolVersion: VERSION, ...(opts.paths ? { path: opts.paths } : {}) },
     );
     (format === 'pretty' ? io.stderr : io.stdout)(text);

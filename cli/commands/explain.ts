@@ -2,6 +2,7 @@
 
 import { CODES, describeCode } from '../../compiler/codes.js';
 import { didYouMean } from '../../compiler/suggest.js';
+import { suppressionNote } from '../../compiler/suppress/suppressible.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 
@@ -22,6 +23,7 @@ export function explainCommand(args: { code: string | undefined }, io: CliIO): n
     );
   const lines = [`${args.code}: ${info.summary}`, '', info.explanation];
   if (info.hint) lines.push('', `Fix: ${info.hint}`);
+  lines.push('', suppressionNote(args.code));
   io.stdout(lines.join('\n') + '\n');
   return EXIT.ok;
 }

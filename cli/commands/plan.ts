@@ -20,6 +20,7 @@ import { EXIT, UsageError } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
 import { renderPlan, type Plan, type PlanTarget } from '../plan-view.js';
+import { ignoredCodes, suppressor } from '../suppression.js';
 import { targetDiagnostics, validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 import { manifestPaths } from './validate.js';
@@ -31,6 +32,8 @@ export interface PlanArgs {
   format: string;
   /** `--target iso,raw`: plan these instead of the targets the manifest enables (`none`: no target). */
   target?: string | undefined;
+  /** `--ignore CODE`: warnings to drop (cli/suppression.ts). */
+  ignore?: string[] | undefined;
 }
 
 /** The plan of one compiled manifest. Pure: same output (and target plans), same plan. */
@@ -70,25 +73,25 @@ export function planCommand(args: PlanArgs, io: CliIO): number {
   choice('--format', args.format, PLAN_FORMATS);
   if (args.files.length > 1) throw new UsageError('`plan` takes one manifest');
   const requested = parseTargets(args.target);
+  const ignore = ignoredCodes(args.ignore);
   const [path] = manifestPaths(args.files, io);
   const session = validationSession(io.host);
   const validated = session.validate(path!);
-  const diagnostics: Diagnostic[] = [...validated.diagnostics];
+  const found: Diagnostic[] = [...validated.diagnostics];
   const v = validated.value.manifest;
   let plan: Plan | undefined;
   if (v) {
     const compiled = compile(v, io.host, { version: VERSION });
-    diagnostics.push(...compiled.diagnostics);
+    found.push(...compiled.diagnostics);
     if (!compiled.diagnostics.some((d) => isFailing(d, false))) {
       const targets = targetPlans(v, compiled.value, requested ?? compiled.value.targets.enabled, io);
-      diagnostics.push(...targets.diagnostics);
+      found.push(...targets.diagnostics);
       plan = planOf(path!, compiled.value, targets.targets);
     }
   }
+  const { diagnostics, sources } = suppressor(io.host, path!, ignore, io.cwd ?? process.cwd()).apply(found, session.sources);
   if (diagnostics.length)
-    io.stderr(
-      formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: session.sources }, { color: wantsColor(io), toolVersion: VERSION }),
-    );
+    io.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources }, { color: wantsColor(io), toolVersion: VERSION }));
   if (!plan || diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
   io.stdout(args.format === 'json' ? JSON.stringify(plan, null, 2) + '\n' : renderPlan(plan));
   return EXIT.ok;

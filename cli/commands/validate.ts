@@ -6,6 +6,7 @@ import { choice } from '../choices.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { FORMAT_NAMES, formatDiagnostics, type FormatName } from '../format/index.js';
 import { wantsColor, type CliIO } from '../io.js';
+import { ignoredCodes, suppressor } from '../suppression.js';
 import { validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
 
@@ -15,6 +16,8 @@ export interface ValidateArgs {
   strict: boolean;
   /** A diagnostic's file as github and sarif name it (cli/report-paths.ts). */
   paths?: (file: string) => string;
+  /** `--ignore CODE`: warnings to drop (cli/suppression.ts). */
+  ignore?: string[] | undefined;
 }
 
 /** FILE defaults to ./derivative.yaml; a directory means the derivative.yaml inside it. */
@@ -31,13 +34,19 @@ export function checkFormat(format: string): FormatName {
 
 export function validateCommand(args: ValidateArgs, io: CliIO): number {
   const format = checkFormat(args.format);
+  const ignore = ignoredCodes(args.ignore);
   const session = validationSession(io.host);
   const all: Diagnostic[] = [];
-  for (const path of manifestPaths(args.files, io)) for (const d of session.validate(path).diagnostics) all.push(d);
+  let sources = session.sources;
+  for (const path of manifestPaths(args.files, io)) {
+    const kept = suppressor(io.host, path, ignore, io.cwd ?? process.cwd()).apply(session.validate(path).diagnostics, session.sources);
+    for (const d of kept.diagnostics) all.push(d);
+    sources = new Map([...sources, ...kept.sources]);
+  }
   const diagnostics = sortDiagnostics(dedupeDiagnostics(all));
   const text = formatDiagnostics(
     format,
-    { diagnostics, sources: session.sources },
+    { diagnostics, sources },
     { color: wantsColor(io), toolVersion: VERSION, ...(args.paths ? { path: args.paths } : {}) },
   );
   // People read pretty output on stderr when it reports problems; machine formats always go to stdout.
