@@ -30,16 +30,16 @@ function unsealedRecord(text: string, dockerfile: string | undefined): string {
   return JSON.stringify(doc, null, 2) + '\n';
 }
 
-const textOf = (f: GeneratedFile | undefined): string | undefined => (f && typeof f.content === 'string' ? f.content : undefined);
+/** A regular file's text (derivc writes the Dockerfile and derivc.json as strings). */
+const textOf = (f: GeneratedFile | undefined): string | undefined => (f && f.symlink === undefined && typeof f.content === 'string' ? f.content : undefined);
 
 /** One side of the diff with the build ID taken out of the Dockerfile and derivc.json. */
 export function withoutBuildId(files: readonly GeneratedFile[]): GeneratedFile[] {
   const dockerfile = textOf(files.find((f) => f.path === DOCKERFILE));
-  return files.map((f) => {
-    const text = textOf(f);
-    if (text === undefined) return f;
-    if (f.path === DOCKERFILE) return { ...f, content: unsealedDockerfile(text) };
-    if (f.path === MANIFEST_FILE) return { ...f, content: unsealedRecord(text, dockerfile) };
+  return files.map((f): GeneratedFile => {
+    if (f.symlink !== undefined || typeof f.content !== 'string') return f;
+    if (f.path === DOCKERFILE) return { ...f, content: unsealedDockerfile(f.content) };
+    if (f.path === MANIFEST_FILE) return { ...f, content: unsealedRecord(f.content, dockerfile) };
     return f;
   });
 }
