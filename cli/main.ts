@@ -92,7 +92,7 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
     case 'plan':
       return planCommand({ files, format, target: str('target'), ignore }, cli);
     case 'diff':
-      return diffCommand({ files, base: str('base'), format }, cli);
+      return diffCommand({ files, base: str('base'), format, ignoreBuildId: bool('ignore-build-id'), all: bool('all') }, cli);
     case 'build':
       // Loaded on demand, like the Engine client: validate and compile start without them.
       return import('./commands/build.js').then((m) =>

@@ -27,6 +27,8 @@ export const FLAGS = {
   json: { type: 'boolean' },
   check: { type: 'boolean' },
   base: { type: 'string' },
+  'ignore-build-id': { type: 'boolean' },
+  all: { type: 'boolean' },
   root: { type: 'string' },
   target: { type: 'string' },
   media: { type: 'string' },
@@ -126,7 +128,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   diff: {
     args: 'OLD NEW | [FILE]',
     summary: 'diff of the compiled outputs of two manifests, or of FILE against a git revision; exits 2 when they differ',
-    flags: [{ flag: 'base', value: 'GIT_REV', text: 'compare FILE in the working tree with FILE at GIT_REV' }, format(DIFF_FORMATS)],
+    flags: [
+      { flag: 'base', value: 'GIT_REV', text: 'compare FILE in the working tree with FILE at GIT_REV' },
+      format(DIFF_FORMATS),
+      { flag: 'ignore-build-id', text: 'the derivc.build-id label and the build ID in derivc.json are no difference' },
+      { flag: 'all', text: "show derivc.json too (hidden by default: it is derivc's record of the other files)" },
+    ],
+    details: ['A diff whose only differences are left out exits 0 and says what was left out.'],
   },
   build: {
     args: '[FILE]',

@@ -1,6 +1,7 @@
-// derivc diff OLD NEW | --base GIT_REV [FILE]  [--format pretty|github]
+// derivc diff OLD NEW | --base GIT_REV [FILE]  [--format pretty|github] [--ignore-build-id] [--all]
 // The PR review view: compiles two manifests (or one manifest at two git revisions) in memory and
-// prints how the compiled outputs differ, file by file. Exit 2 when they differ, 0 when identical.
+// prints how the compiled outputs differ, file by file. Exit 2 when they differ, 0 when identical
+// or when only what the review leaves out differs (derivc.json; the build ID, when ignored).
 
 import type { GeneratedFile } from '../../compiler/emit/types.js';
 import { markdownCode } from '../../compiler/quote.js';
@@ -13,6 +14,7 @@ import type { CliIO } from '../io.js';
 import { compileToMemory } from './compile.js';
 import { manifestPaths } from './validate.js';
 import { continued, shown } from '../format/style.js';
+import { shownByDefault, withoutBuildId } from '../diff-filter.js';
 
 export const DIFF_FORMATS = ['pretty', 'github'] as const;
 
@@ -20,6 +22,10 @@ export interface DiffArgs {
   files: string[];
   base: string | undefined;
   format: string;
+  /** The `derivc.build-id` label and derivc.json's `buildId` are no difference. */
+  ignoreBuildId?: boolean;
+  /** Show derivc.json too (hidden by default: it records the other files). */
+  all?: boolean;
 }
 
 /** How one output file differs between the two sides. */
@@ -79,10 +85,16 @@ function counts(c: FileChange): string {
   return c.text.startsWith(`${LARGE_FILES} `) || c.text.includes(`\n${LARGE_FILES} `) ? 'large, by digest' : 'binary';
 }
 
-/** Markdown for a PR comment or $GITHUB_STEP_SUMMARY: heading, table, one collapsible diff per file. */
-export function renderGithub(title: string, changes: readonly FileChange[]): string {
+/**
+ * Markdown for a PR comment or $GITHUB_STEP_SUMMARY: heading, table, one collapsible diff per file.
+ * `left` says what differs but is not shown (see `LeftOut`).
+ */
+export function renderGithub(title: string, changes: readonly FileChange[], left?: LeftOut): string {
   const out = [`## ${title}`, ''];
-  if (!changes.length) return [...out, 'No changes in the compiled output.', ''].join('\n');
+  if (!changes.length) {
+    const apart = left ? ` apart from ${LEFT_OUT[left].join(' ')}` : '';
+    return [...out, `No changes in the compiled output${apart}.`, ''].join('\n');
+  }
   const tally = (word: string) => changes.filter((c) => c.change === word).length;
   const kinds = [
     ['added', tally('added')],
@@ -90,12 +102,13 @@ export function renderGithub(title: string, changes: readonly FileChange[]): str
     ['modified', changes.length - tally('added') - tally('removed')],
   ] as const;
   out.push(
-    `${changes.length} file${changes.length === 1 ? '' : 's'} differ: ${kinds
+    `${changes.length} ${changes.length === 1 ? 'file differs' : 'files differ'}: ${kinds
       .filter(([, n]) => n)
       .map(([w, n]) => `${n} ${w}`)
       .join(', ')}.`,
     '',
   );
+  if (left === 'manifest') out.push(`${LEFT_OUT.manifest[0]} also differs ${LEFT_OUT.manifest[1]}.`, '');
   out.push('| File | Change | Lines |', '| --- | --- | --- |');
   for (const c of changes) out.push(`| ${markdownCode(c.path).replace(/\|/g, '\\|')} | ${c.change} | ${counts(c)} |`);
   out.push('');
@@ -114,6 +127,28 @@ export function renderGithub(title: string, changes: readonly FileChange[]): str
     );
   }
   return out.join('\n');
+}
+
+/** What differs but is not shown: derivc.json (without `--all`), or only the build ID (`--ignore-build-id`). */
+export type LeftOut = 'manifest' | 'build-id' | undefined;
+
+/** What was left out, and why: `[name, why]`. */
+const LEFT_OUT = {
+  manifest: ['`derivc.json`', "(derivc's record of the other files; `--all` shows it)"],
+  'build-id': ['the build ID', '(`--ignore-build-id`)'],
+} as const;
+
+/** The changes the diff shows, and what it leaves out (for the note that says so). */
+export function reviewChanges(
+  before: readonly GeneratedFile[],
+  after: readonly GeneratedFile[],
+  opts: { ignoreBuildId?: boolean; all?: boolean },
+): { changes: FileChange[]; left: LeftOut } {
+  const every = opts.ignoreBuildId ? diffOutputs(withoutBuildId(before), withoutBuildId(after)) : diffOutputs(before, after);
+  const changes = opts.all ? every : every.filter((c) => shownByDefault(c.path));
+  if (changes.length < every.length) return { changes, left: 'manifest' };
+  if (!every.length && opts.ignoreBuildId && diffOutputs(before, after).length) return { changes, left: 'build-id' };
+  return { changes, left: undefined };
 }
 
 /** Compiles one side; [] when the manifest does not exist there (`absentIsEmpty`), undefined on errors. */
@@ -166,8 +201,12 @@ export function diffCommand(args: DiffArgs, io: CliIO): number {
     title = `derivc diff: ${markdownCode(oldPath!)} → ${markdownCode(newPath!)}`;
   }
   if (!before || !after) return EXIT.failed;
-  const changes = diffOutputs(before, after);
-  if (args.format === 'github') io.stdout(renderGithub(title, changes));
-  else io.stdout(changes.map((c) => c.text).join(''));
+  const { changes, left } = reviewChanges(before, after, args);
+  if (args.format === 'github') io.stdout(renderGithub(title, changes, left));
+  else {
+    io.stdout(changes.map((c) => c.text).join(''));
+    // Exit 0 with an empty diff must not read as "identical" when something was left out.
+    if (!changes.length && left) io.stderr(`derivc: no differences shown: only ${LEFT_OUT[left][0]} differs ${LEFT_OUT[left][1]}\n`);
+  }
   return changes.length ? EXIT.changed : EXIT.ok;
 }
