@@ -137,7 +137,7 @@ describe('derivc schema output is self-contained', () => {
 
 describe('help', () => {
   it('`help CMD`, `CMD --help` and `CMD -h` print that command with every flag it takes', () => {
-    const expected = `Usage: derivc compile [FILE] -o DIR [--check] [--strict] [--format pretty|json|github|sarif] [--root DIR]
+    const expected = `Usage: derivc compile [FILE] -o DIR [--check] [--strict] [--format pretty|json|github|sarif] [--ignore CODE] [--root DIR]
 
 Generate the build context (Dockerfile, rootfs/, files/, derivc.json) into DIR.
 
@@ -146,6 +146,7 @@ Flags:
   --check                            write nothing; exit 2 with a diff when DIR is stale
   --strict                           warnings fail too (exit 1)
   --format pretty|json|github|sarif  diagnostic format (default pretty)
+  --ignore CODE                      drop warnings with this code (repeatable or comma-separated; errors cannot be ignored; see also derivc.config.yaml)
   --root DIR                         paths in github and sarif output are relative to DIR (default: the git work tree root, else the current directory)
   --color auto|always|never          colour in pretty output (default auto: on a terminal, unless NO_COLOR; FORCE_COLOR=0|1 overrides auto)
   -h, --help                         show this help
@@ -181,7 +182,7 @@ Exit codes: 0 ok, 1 problems found (errors; warnings too with --strict), 2 chang
     const usage = runCli(['--help']).stdout;
     expect(runCli(['help'])).toEqual({ code: 0, stdout: usage, stderr: '' });
     for (const name of Object.keys(COMMANDS)) expect(usage).toContain(`\n  derivc ${name}`);
-    expect(usage).toContain('  derivc build [FILE] [-o DIR] [--quiet] [--json] [--target iso,raw,ova,packer,none]\n');
+    expect(usage).toContain('  derivc build [FILE] [-o DIR] [--quiet] [--json] [--target iso,raw,ova,packer,none] [--ignore CODE]\n');
   });
 
   it('`help X` for what is not a command suggests the closest one', () => {
