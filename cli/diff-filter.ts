@@ -4,18 +4,10 @@
 // `--ignore-build-id` a change of the ID alone (a new upstream, nothing else) is no difference.
 
 import { sha256 } from '../compiler/emit/build-id.js';
+import { unsealDockerfile } from '../compiler/emit/dockerfile.js';
 import { MANIFEST_FILE, type GeneratedFile } from '../compiler/emit/types.js';
 
 export const DOCKERFILE = 'Dockerfile';
-
-/**
- * The Dockerfile without the sealing line `sealDockerfile` appends, `LABEL "derivc.build-id"="sha256:…"`.
- * Only the last line: a label of the manifest's own with that name stays a difference.
- */
-function unsealedDockerfile(text: string): string {
-  const last = text.lastIndexOf('\n', text.length - 2) + 1;
-  return text.startsWith('LABEL "derivc.build-id"=', last) ? text.slice(0, last) : text;
-}
 
 /**
  * derivc.json without `buildId`, and with the Dockerfile's sha256 of its unsealed text: the
@@ -26,7 +18,7 @@ function unsealedRecord(text: string, dockerfile: string | undefined): string {
   const doc = JSON.parse(text) as { buildId?: string; files?: { path: string; sha256?: string }[] };
   delete doc.buildId;
   const entry = doc.files?.find((f) => f.path === DOCKERFILE);
-  if (entry && dockerfile !== undefined) entry.sha256 = sha256(unsealedDockerfile(dockerfile));
+  if (entry && dockerfile !== undefined) entry.sha256 = sha256(unsealDockerfile(dockerfile));
   return JSON.stringify(doc, null, 2) + '\n';
 }
 
@@ -38,7 +30,7 @@ export function withoutBuildId(files: readonly GeneratedFile[]): GeneratedFile[]
   const dockerfile = textOf(files.find((f) => f.path === DOCKERFILE));
   return files.map((f): GeneratedFile => {
     if (f.symlink !== undefined || typeof f.content !== 'string') return f;
-    if (f.path === DOCKERFILE) return { ...f, content: unsealedDockerfile(f.content) };
+    if (f.path === DOCKERFILE) return { ...f, content: unsealDockerfile(f.content) };
     if (f.path === MANIFEST_FILE) return { ...f, content: unsealedRecord(f.content, dockerfile) };
     return f;
   });

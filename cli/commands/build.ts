@@ -8,6 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Compiler, type Compiled } from '../../compiler/compile.js';
 import { MANIFEST_FILE } from '../../compiler/emit/types.js';
+import { BUILD_ID_LABEL } from '../../compiler/emit/dockerfile.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import type { ValidatedManifest, ValidationSession } from '../../compiler/validate/index.js';
 import { contextStream } from '../../targets/io/build-context.js';
@@ -205,7 +206,7 @@ class Builder {
     const listing = output.files.filter((f) => f.path !== MANIFEST_FILE).map(listedFileOf);
 
     const existing = await this.engine.imageLabels(output.tags[0]!);
-    if (existing?.['derivc.build-id'] === output.buildId) {
+    if (existing?.[BUILD_ID_LABEL] === output.buildId) {
       return { image: { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false }, compiled: output };
     }
     if (this.mode !== 'quiet' && this.mode !== 'json')

@@ -203,6 +203,18 @@ export function initBuildsInitrd(build: Build): boolean {
   return t.source === 'image' && t.mode === 'elemental' && (build.era?.boot === 'elemental-v1.3' || build.era?.boot === 'elemental-v2');
 }
 
+/** The image label that carries the build ID (compared by `derivc build`, skipped by `diff --ignore-build-id`). */
+export const BUILD_ID_LABEL = 'derivc.build-id';
+
+/**
+ * The Dockerfile without the line `sealDockerfile` appends. Only the last line: a label of the
+ * manifest's own with that name stays part of the text.
+ */
+export function unsealDockerfile(text: string): string {
+  const last = text.lastIndexOf('\n', text.length - 2) + 1;
+  return text.startsWith(`LABEL ${dockerString(BUILD_ID_LABEL)}=`, last) ? text.slice(0, last) : text;
+}
+
 function imageLabel(key: string, value: string): string {
   return `LABEL ${dockerString(key)}=${dockerString(value)}`;
 }
@@ -212,7 +224,7 @@ function imageLabel(key: string, value: string): string {
  * digest of everything else derivc generates, so it can only be added after the rest.
  */
 export function sealDockerfile(text: string, steps: readonly Step[], buildId: string): { text: string; steps: Step[] } {
-  const line = imageLabel('derivc.build-id', buildId);
+  const line = imageLabel(BUILD_ID_LABEL, buildId);
   const last = steps[steps.length - 1]!;
   return { text: `${text}${line}\n`, steps: [...steps.slice(0, -1), { ...last, lines: [...last.lines, line] }] };
 }
