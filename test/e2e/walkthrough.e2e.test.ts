@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { VERSION } from '../../cli/version.js';
 import { aptPackages, derivcCommands, parseWalkthrough, type Block } from '../support/walkthrough.js';
@@ -30,13 +30,11 @@ if (!required) console.warn(`e2e skipped: ${DOC} is executed only under DERIVC_E
 else if (!existsSync(CLI)) throw new Error(`${CLI} is missing: \`npm run build\` first (DERIVC_E2E=1: end-to-end tests must run, not skip)`);
 const engine = required ? await e2eEngine() : undefined;
 
-const root = mkdtempSync(join(tmpdir(), 'derivc-e2e-walkthrough-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+// Made only when the walkthrough runs: a skipped suite runs no afterAll to remove it.
+const root = required ? mkdtempSync(join(tmpdir(), 'derivc-e2e-walkthrough-')) : '/nonexistent';
 /** Where the walkthrough starts, empty, as a reader's directory would be. */
 const home = join(root, 'home');
 const bin = join(root, 'bin');
-mkdirSync(home);
-mkdirSync(bin);
 const env = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1' };
 
 interface Ran {
@@ -53,6 +51,11 @@ describe.skipIf(!required)(`${DOC}, executed step by step`, () => {
   let cwd = home;
   let broken: string | undefined;
   const ran: Ran[] = [];
+  beforeAll(() => {
+    mkdirSync(home);
+    mkdirSync(bin);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   /** Runs one block as the reader's terminal would, and notes the directory it ends in. */
   async function runBlock(block: Block): Promise<void> {
