@@ -15,7 +15,7 @@ export interface SchemaArgs {
 }
 
 /** The files `--out DIR` writes: the names `derivc init` and the modelines use. */
-export const SCHEMA_FILES = {
+const SCHEMA_FILES = {
   manifest: 'derivative.schema.json',
   cloudConfig: 'cloud-config.schema.json',
 } as const;
