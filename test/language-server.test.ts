@@ -11,10 +11,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaffold } from '../cli/commands/init.js';
+import { requireBuiltCli } from './security/support/built-cli.js';
 import { LspClient, type Diagnostic, type Position } from './support/lsp-client.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const DERIVC = path.join(ROOT, 'dist/derivc.mjs');
 const SERVER = path.join(ROOT, 'node_modules/yaml-language-server/bin/yaml-language-server');
 
 /** What an editor sends for `yaml.*`; no schema store or CRD store (no network), no formatter. */
@@ -116,11 +116,11 @@ const uri = (name: string) => pathToFileURL(path.join(dir, name)).href;
 const opened = new Map<string, Promise<Diagnostic[]>>();
 
 beforeAll(async () => {
-  if (!fs.existsSync(DERIVC)) throw new Error('dist/derivc.mjs is missing: run `npm run build` first');
+  const derivc = requireBuiltCli(); // dist/derivc.mjs, refused when older than the sources
   // A devDependency: a missing server fails the test, it never skips it.
   if (!fs.existsSync(SERVER)) throw new Error('yaml-language-server is missing from node_modules: run `npm ci`');
   dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-lsp-')));
-  execFileSync(process.execPath, [DERIVC, 'schema', '--out', dir], { stdio: 'pipe' });
+  execFileSync(process.execPath, [derivc, 'schema', '--out', dir], { stdio: 'pipe' });
   manifestSchema = JSON.parse(fs.readFileSync(path.join(dir, 'derivative.schema.json'), 'utf8'));
   const files = { 'derivative.yaml': MANIFEST, 'completion.yaml': COMPLETION, 'custom.yaml': CLOUD_CONFIG, 'init.yaml': scaffold('acme-os', 'opensuse') };
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
