@@ -106,7 +106,7 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
       return fmtCommand({ files, check: bool('check') }, cli);
     case 'schema':
       if (rest.length) throw new UsageError('`schema` takes no arguments');
-      return schemaCommand({ cloudConfig: bool('cloud-config') }, cli);
+      return schemaCommand({ cloudConfig: bool('cloud-config'), out: str('out') }, cli);
     case 'explain':
       if (rest.length > 1) throw new UsageError('`explain` takes one CODE');
       return explainCommand({ code: rest[0] }, cli);

@@ -179,8 +179,19 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   },
   schema: {
     args: '',
-    summary: 'print the JSON Schema of the manifest (or of a cloud-config file)',
-    flags: [{ flag: 'cloud-config', text: 'the schema of a /system/oem cloud-config file instead' }],
+    summary: 'print the JSON Schema of the manifest (or of a cloud-config file), or write both into DIR',
+    flags: [
+      { flag: 'cloud-config', text: 'print the schema of a /system/oem cloud-config file instead' },
+      {
+        flag: 'out',
+        value: 'DIR',
+        text: 'write derivative.schema.json and cloud-config.schema.json into DIR (created if missing; each file replaced whole) instead of printing',
+      },
+    ],
+    details: [
+      'Both schemas are self-contained (no network, no second file). An editor with yaml-language-server uses them',
+      'through a first line such as `# yaml-language-server: $schema=./derivative.schema.json` (derivc init writes it).',
+    ],
   },
   explain: {
     args: '[CODE]',
