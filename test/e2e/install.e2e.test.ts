@@ -1,15 +1,15 @@
 // The README's install section, run as written: its `derivc-install-git` and
-// `derivc-install-tarball` blocks (and the install step of its `derivc-ci` snippet) against a
-// temporary clone of HEAD — the placeholder URL becomes that clone's git+file:// URL,
-// /path/to/derivc its path, #REF its commit — each into its own empty npm prefix; then the
-// installed `derivc` prints its version and validates an example.
+// `derivc-install-tarball` blocks and its `derivc-ci` workflow steps, against a temporary clone of
+// HEAD — the placeholder URL becomes that clone's git+file:// URL, /path/to/derivc its path, #REF
+// its commit — each into its own empty npm prefix; then the installed `derivc` prints its version
+// and validates an example.
 //
 // Slow and online by nature: every install runs `npm ci` or npm's own install of the
-// devDependencies from the registry (the build needs esbuild) and the build itself, so it runs
-// only under DERIVC_E2E=1 (.ci/run); elsewhere it says why it skips.
+// devDependencies from the registry (the build needs esbuild) and the build itself, a few minutes
+// each, so it runs only under DERIVC_E2E=1 (.ci/run); elsewhere it says why it skips.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -50,10 +50,11 @@ function commands(block: string): string[] {
 }
 
 /** Runs the commands in one shell (a `cd` carries on), with npm's global prefix at `prefix` and its bin first on PATH. */
-async function runInstall(lines: string[], prefix: string, cwd: string) {
+async function runInstall(lines: string[], prefix: string, cwd: string, extra: Record<string, string> = {}) {
   mkdirSync(prefix, { recursive: true });
   const env = {
     ...process.env,
+    ...extra,
     npm_config_prefix: prefix,
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
@@ -62,6 +63,13 @@ async function runInstall(lines: string[], prefix: string, cwd: string) {
   };
   const r = await execa('sh', ['-ec', lines.join('\n')], { cwd, env, extendEnv: false, reject: false, stdin: 'ignore', timeout: INSTALL_TIMEOUT });
   return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr, env };
+}
+
+/** An empty directory in the test's temporary one. */
+function workDir(name: string): string {
+  const dir = join(tmp, name);
+  mkdirSync(dir);
+  return dir;
 }
 
 /** The installed derivc: its version, a validated example, and no node_modules of its own. */
@@ -88,33 +96,18 @@ describe.skipIf(!required || tools.includes(undefined))('the README install sect
     git(['clone', '--quiet', '--no-hardlinks', ROOT, clone]);
     // On a branch: npm clones the repository's HEAD.
     git(['checkout', '--quiet', '-B', 'derivc-install-test', head], clone);
-    mkdirSync(join(tmp, 'work'));
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it(
-    'installs from a git URL',
+    'packs from a git URL and installs the package file',
     async () => {
       const block = commands(fence(README, 'derivc-install-git').body);
-      expect(block).toContain(`npm install -g git+file://${clone}`);
+      // The https placeholder and the git+file:// form are one command here.
+      expect(block).toEqual([`npm pack git+file://${clone}`, `npm install -g ./derivc-${version}.tgz`, 'derivc --version']);
       const prefix = join(tmp, 'prefix-git');
-      const r = await runInstall(block, prefix, join(tmp, 'work'));
+      const r = await runInstall(block, prefix, workDir('work-git'));
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toContain(`${version}\n`);
-      checkInstalled(prefix, r.env);
-    },
-    INSTALL_TIMEOUT,
-  );
-
-  it(
-    'installs from a tarball, and runs it with npx',
-    async () => {
-      const block = commands(fence(README, 'derivc-install-tarball').body);
-      expect(block).toContain(`npm install -g ./derivc-${version}.tgz`);
-      const prefix = join(tmp, 'prefix-tarball');
-      const r = await runInstall(block, prefix, join(tmp, 'work'));
-      expect(r.code, r.stderr).toBe(0);
-      // `npx --package … derivc --version`, the block's last line.
       expect(r.stdout.trimEnd().split('\n').pop()).toBe(version);
       checkInstalled(prefix, r.env);
     },
@@ -122,22 +115,35 @@ describe.skipIf(!required || tools.includes(undefined))('the README install sect
   );
 
   it(
-    "installs as the CI snippet's first step does (a git URL at a commit)",
+    'packs in a checkout, installs the package file, and runs it with npx',
+    async () => {
+      const block = commands(fence(README, 'derivc-install-tarball').body);
+      expect(block).toContain(`npm install -g ./derivc-${version}.tgz`);
+      const prefix = join(tmp, 'prefix-tarball');
+      const r = await runInstall(block, prefix, workDir('work-tarball'));
+      expect(r.code, r.stderr).toBe(0);
+      // `npx --yes --package … derivc --version`, the block's last line.
+      expect(r.stdout.trimEnd().split('\n').pop()).toBe(version);
+      checkInstalled(prefix, r.env);
+    },
+    INSTALL_TIMEOUT,
+  );
+
+  it(
+    "installs and validates as the CI snippet's steps do (a git URL at a commit)",
     async () => {
       const steps = parse(fence(README, 'derivc-ci').body) as { run?: string }[];
-      const install = steps.map((s) => s.run ?? '').filter((run) => run.startsWith('npm install'));
-      expect(install).toHaveLength(1);
-      const block = commands(install[0]!);
-      expect(block).toEqual([`npm install -g git+file://${clone}#${head}`]);
+      const block = commands(steps.map((s) => s.run ?? '').join('\n'));
+      expect(block).toHaveLength(3);
+      expect(block[0]).toContain(`git+file://${clone}#${head}`);
+      // The job's workspace: a repository holding a manifest; RUNNER_TEMP as GitHub sets it.
+      const workspace = join(tmp, 'workspace');
+      cpSync(join(clone, 'examples/opensuse-luet'), workspace, { recursive: true });
       const prefix = join(tmp, 'prefix-ci');
-      const r = await runInstall(block, prefix, join(tmp, 'work'));
+      const r = await runInstall(block, prefix, workspace, { RUNNER_TEMP: workDir('runner-temp') });
+      // Its last step, `derivc validate --strict`, exits 0 only on a manifest without findings.
       expect(r.code, r.stderr).toBe(0);
       checkInstalled(prefix, r.env);
-      // The snippet's other step, in a repository holding a manifest.
-      const validate = steps.map((s) => s.run ?? '').filter((run) => run.startsWith('derivc '));
-      expect(validate).toEqual(['derivc validate --strict --format github derivative.yaml']);
-      const v = await execa('sh', ['-ec', validate[0]!], { cwd: join(clone, 'examples/opensuse-luet'), env: r.env, extendEnv: false, reject: false });
-      expect(v, v.stderr).toMatchObject({ exitCode: 0, stderr: '' });
     },
     INSTALL_TIMEOUT,
   );
