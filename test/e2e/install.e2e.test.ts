@@ -6,7 +6,8 @@
 //
 // Slow and online by nature: every install runs `npm ci` or npm's own install of the
 // devDependencies from the registry (the build needs esbuild) and the build itself, a few minutes
-// each, so it runs only under DERIVC_E2E=1 (.ci/run); elsewhere it says why it skips.
+// each (about ten minutes for the three on two busy cores), so it runs only under DERIVC_E2E=1
+// (.ci/run); elsewhere it says why it skips.
 
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
