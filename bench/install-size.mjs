@@ -78,7 +78,7 @@ const line = (label, r) =>
 try {
   const rev = run('git', ['rev-parse', '--short', values.base], ROOT).trim();
   const head = run('git', ['rev-parse', '--short', 'HEAD'], ROOT).trim();
-  const dirty = run('git', ['status', '--porcelain', '--', '.'], ROOT).trim() !== '';
+  const dirty = run('git', ['status', '--porcelain', '--untracked-files=no'], ROOT).trim() !== '';
   const before = packAndInstall('before', baselineSource(rev));
   const after = packAndInstall('after', ROOT);
   console.log(
