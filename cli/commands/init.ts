@@ -1,8 +1,9 @@
 // derivc init [DIR] [--family F]: scaffold a manifest that validates, with the JSON Schema next
-// to it so editors complete and check it offline. With --from Dockerfile: the manifest that says
-// what that Dockerfile does, and a report of where each instruction went (cli/import/).
+// to it so editors complete and check it offline, and a .gitignore that keeps `derivc build`'s
+// output (.derivc/) out of the repository. With --from Dockerfile: the manifest that says what
+// that Dockerfile does, and a report of where each instruction went (cli/import/).
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { FAMILIES, type Family } from '../../compiler/family.js';
 import { bundledManifestSchema } from '../../compiler/validate/schema.js';
@@ -84,15 +85,58 @@ export function initCommand(args: InitArgs, io: CliIO): number {
   }
   const buildArgValues = buildArgs(args.arg ?? []);
   if (args.from !== undefined) return initFrom(args.from, dir, manifest, { ...args, values: buildArgValues }, io);
-  write(dir, manifest, scaffold(nameFrom(dir), (args.family ?? 'opensuse') as Family));
-  io.stderr(`wrote ${shown(manifest)} (and derivative.schema.json for editors); next: derivc validate ${shown(manifest)}\n`);
+  const ignored = write(dir, manifest, scaffold(nameFrom(dir), (args.family ?? 'opensuse') as Family));
+  io.stderr(`wrote ${shown(manifest)} (and derivative.schema.json for editors); ${gitignoreNote(ignored, dir)}next: derivc validate ${shown(manifest)}\n`);
   return EXIT.ok;
 }
 
-function write(dir: string, manifest: string, text: string): void {
+/** The manifest, its schema, and `.derivc/` in DIR's .gitignore; what happened to the .gitignore. */
+function write(dir: string, manifest: string, text: string): GitignoreResult {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'derivative.schema.json'), JSON.stringify(bundledManifestSchema(), null, 2) + '\n');
   writeFileSync(manifest, text, { flag: 'wx' });
+  return ignoreBuildOutput(join(dir, '.gitignore'));
+}
+
+/** `.derivc/`, `.derivc`, `/.derivc/` or `/.derivc`: a line that already ignores the build output. */
+const IGNORES_OUTPUT = /^\/?\.derivc\/?$/;
+
+type GitignoreResult = 'written' | 'appended' | 'present' | 'not-a-file';
+
+/**
+ * `derivc build` writes to .derivc/NAME by default: a new .gitignore holds `.derivc/`; an existing
+ * one gets the line appended when no line ignores it yet — its other lines are the user's, kept
+ * as they are. One that is not a regular file (git does not read a symlinked .gitignore) is left alone.
+ */
+function ignoreBuildOutput(file: string): GitignoreResult {
+  const LINE = '.derivc/\n';
+  let text: string;
+  try {
+    if (!lstatSync(file).isFile()) return 'not-a-file';
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    writeFileSync(file, LINE, { flag: 'wx' });
+    return 'written';
+  }
+  if (text.split(/\r?\n/).some((line) => IGNORES_OUTPUT.test(line.trim()))) return 'present';
+  appendFileSync(file, (text === '' || text.endsWith('\n') ? '' : '\n') + LINE);
+  return 'appended';
+}
+
+/** What init says about the .gitignore: '' or a clause ending in '; '. */
+function gitignoreNote(result: GitignoreResult, dir: string): string {
+  const file = shown(join(dir, '.gitignore'));
+  switch (result) {
+    case 'written':
+      return `wrote ${file} (.derivc/, derivc build's output); `;
+    case 'appended':
+      return `appended .derivc/ (derivc build's output) to ${file}; `;
+    case 'not-a-file':
+      return `left ${file} alone (not a regular file): add .derivc/ to your ignore rules; `;
+    case 'present':
+      return '';
+  }
 }
 
 /** `--arg NAME=VALUE`, as `docker build --build-arg` takes them. */
@@ -132,9 +176,11 @@ function initFrom(from: string, dir: string, manifest: string, args: InitArgs & 
     if (json) io.stdout(JSON.stringify({ formatVersion: 1, manifest: null, report: [], diagnostics: result.diagnostics }, null, 2) + '\n');
     return EXIT.failed;
   }
-  write(dir, manifest, manifestYaml(result.value, file));
+  const ignored = write(dir, manifest, manifestYaml(result.value, file));
   if (json) io.stdout(JSON.stringify({ formatVersion: 1, manifest, report: result.value.report, diagnostics: result.diagnostics }, null, 2) + '\n');
   else io.stdout(reportText(result.value.report, file));
-  io.stderr(`wrote ${shown(manifest)} from ${shown(from)}: ${reportSummary(result.value.report)}; next: derivc validate ${shown(manifest)}\n`);
+  io.stderr(
+    `wrote ${shown(manifest)} from ${shown(from)}: ${reportSummary(result.value.report)}; ${gitignoreNote(ignored, dir)}next: derivc validate ${shown(manifest)}\n`,
+  );
   return EXIT.ok;
 }
