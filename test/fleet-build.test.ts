@@ -306,6 +306,68 @@ describe('derivc build PATH…: a fleet', () => {
     expect(existsSync(join(root, '.derivc'))).toBe(false);
   });
 
+  it('one manifest, however named, builds as it always did: no table, no labels', async () => {
+    const root = fleet({ solo: CHAIN.solo });
+    for (const path of ['fleet', 'fleet/solo', 'fleet/s*']) {
+      const r = await build(root, ['--jobs', '3', path]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^(building solo 1\.0 .*\n.*\n)?(built|up to date:) derivc\.local\/solo:1\.0 \([^)]*\)\n$/);
+    }
+  });
+
+  it('on a terminal, builds side by side print labelled plain lines, never live ones', async () => {
+    const root = fleet(CHAIN);
+    const r = await build(root, ['--jobs', '2', 'fleet'], new FakeEngine(), { isTTY: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('\r');
+    expect(r.stderr).toMatch(/^\[base\] \d\d:\d\d:\d\d \[1\/1\] base image$/m);
+    const one = await build(root, ['--jobs', '1', '--target', 'none', 'fleet/top'], new FakeEngine(), { isTTY: true });
+    expect(one.stderr).toContain('\r\u001b[2K[1/1] base image …');
+  });
+
+  it('Ctrl-C: running builds are cancelled, nothing more starts', async () => {
+    const root = fleet(CHAIN);
+    const engine = new FakeEngine();
+    engine.script = [
+      { kind: 'step', index: 1, total: 1, instruction: 'FROM x' },
+      { kind: 'output', text: '<wait>\n' },
+    ];
+    const abort = new AbortController();
+    // Ctrl-C while the first build runs.
+    const build = engine.build.bind(engine);
+    engine.build = (request, onEvent, signal) => {
+      setTimeout(() => abort.abort(), 5);
+      return build(request, onEvent, signal);
+    };
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const r = await runCliAsync(['build', '--keep-going', 'fleet'], { docker: () => engine, cwd: root, signal: abort.signal });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('build cancelled; no image was tagged');
+      expect(engine.images.size).toBe(0);
+      const rows = summary(r.stderr);
+      expect(rows['fleet/base/derivative.yaml']![1]).toBe('failed');
+      expect(rows['fleet/solo/derivative.yaml']![1]).toBe('skipped: cancelled');
+      expect(rows['fleet/edge/derivative.yaml']![1]).toBe('skipped: upstream base failed');
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('refuses an output directory inside what any manifest of the fleet reads, for that manifest, before building', async () => {
+    const root = fleet({ ...CHAIN, base: `${IMAGE}overlay: overlay\n` });
+    mkdirSync(join(root, 'fleet/base/overlay/etc'), { recursive: true });
+    writeFileSync(join(root, 'fleet/base/overlay/etc/motd'), 'hi\n');
+    const r = await build(root, ['--keep-going', '--jobs', '2', 'fleet/solo', 'fleet/base', '-o', 'fleet/base/overlay']);
+    expect(r.code).toBe(1);
+    expect(r.engine.builds).toEqual([]);
+    expect(r.stderr).toContain(
+      '[solo] derivc: refusing -o fleet/base/overlay/solo: it is inside fleet/base/overlay, a directory the manifest reads: the output would become input; nothing was written\n',
+    );
+    expect(r.stderr).toContain('2 manifests: 0 built, 0 up-to-date, 2 failed, 0 skipped');
+  });
+
   it('--jobs takes a whole number from 1', async () => {
     const root = fleet(CHAIN);
     for (const bad of ['0', 'two', '-1', '1.5']) {

@@ -169,6 +169,10 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     });
   }
 
+  // Several manifests: lines about one say which (JSON lines always, text lines when builds run side by side).
+  const labelled = (node: FleetNode) =>
+    fleetMode ? labelledIO(io, rows.get(node)!.manifest, jobs > 1 ? `[${node.manifest!.manifest.metadata.name}] ` : undefined) : { io, flush: () => {} };
+
   // Refused output directories, before anything is built (as `compile` refuses them).
   if (engine) {
     for (const node of buildable) {
@@ -176,7 +180,9 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
         refuse(locate(outDirs.get(node)!), inputsOf(node)());
       } catch (err) {
         if (!(err instanceof OutputDirError) || !fleetMode) throw err;
-        labelledIO(io, rows.get(node)!.manifest, `[${node.manifest!.manifest.metadata.name}] `).io.stderr(`derivc: ${continued(err.message, '  ')}\n`);
+        const out = labelled(node);
+        out.io.stderr(`derivc: ${continued(err.message, '  ')}\n`);
+        out.flush();
         settled.set(node.key, { status: 'failed', code: EXIT.failed });
       }
     }
@@ -192,24 +198,24 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   const outcomes = await schedule(tasks, settled, { jobs, keepGoing: args.keepGoing === true, signal: io.signal }, async ({ node }) => {
     const v = node.manifest!;
     const row = rows.get(node)!;
-    const labelled = fleetMode ? labelledIO(io, row.manifest, jobs > 1 ? `[${v.manifest.metadata.name}] ` : undefined) : { io, flush: () => {} };
+    const out = labelled(node);
     const started = now();
     try {
-      const ok = await buildOne(node, v, labelled.io);
+      const ok = await buildOne(node, v, out.io);
       return { ok, code: ok ? EXIT.ok : EXIT.failed };
     } catch (err) {
       if (err instanceof OutputDirError) {
-        labelled.io.stderr(`derivc: ${continued(err.message, '  ')}\n`);
+        out.io.stderr(`derivc: ${continued(err.message, '  ')}\n`);
         return { ok: false, code: EXIT.failed };
       }
       if (!fleetMode) throw err;
-      labelled.io.stderr(
+      out.io.stderr(
         `derivc: internal error: ${continued((err as Error).stack ?? String(err), '  ')}\nThis is a bug in derivc; please report it with the input that caused it.\n`,
       );
       return { ok: false, code: EXIT.internal };
     } finally {
       row.ms = now() - started;
-      labelled.flush();
+      out.flush();
     }
   });
 

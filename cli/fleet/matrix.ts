@@ -78,7 +78,7 @@ export function matrixOf(fleet: readonly FleetNode[], selected: ReadonlySet<Flee
         target,
         tags: facts.tags,
         level,
-        needs: up ? jobIds.get(up)! : [],
+        needs: up ? [...jobIds.get(up)!] : [],
       }),
     );
   }
@@ -126,5 +126,6 @@ export function matrixGitlab(m: Matrix): string {
   }
   if (m.jobs.length === 0) doc['derivc:nothing-to-build'] = { stage: stages[0], script: ['echo "derivc: no derivative is affected"'] };
   const header = `# derivc matrix --format gitlab: ${m.jobs.length} job${m.jobs.length === 1 ? '' : 's'} in ${m.depth} level${m.depth === 1 ? '' : 's'}${m.base !== null ? ' (affected since the base revision)' : ''}\n`;
-  return header + stringify(doc, { lineWidth: 0 });
+  // YAML 1.1, as GitLab reads it: `on`, `yes`, `0644` and the like are quoted, so they stay strings.
+  return header + stringify(doc, { lineWidth: 0, version: '1.1', aliasDuplicateObjects: false });
 }

@@ -36,14 +36,19 @@ export async function schedule<T extends Task>(
   const cause = new Map<string, string>();
   let firstFailure: string | undefined = tasks.find((t) => outcome.get(t.key)?.status === 'failed')?.name;
 
+  // Until nothing changes: tasks below a cycle are in no particular order.
   const skipDownstreams = () => {
-    for (const t of tasks) {
-      if (outcome.has(t.key) || t.upstream === undefined) continue;
-      const up = outcome.get(t.upstream);
-      if (up === undefined || up.status === 'ok') continue;
-      const root = up.status === 'failed' ? byKey.get(t.upstream)!.name : (cause.get(t.upstream) ?? byKey.get(t.upstream)!.name);
-      cause.set(t.key, root);
-      outcome.set(t.key, { status: 'skipped', reason: `upstream ${root} failed`, code: up.code });
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const t of tasks) {
+        if (outcome.has(t.key) || t.upstream === undefined) continue;
+        const up = outcome.get(t.upstream);
+        if (up === undefined || up.status === 'ok') continue;
+        const root = up.status === 'failed' ? byKey.get(t.upstream)!.name : (cause.get(t.upstream) ?? byKey.get(t.upstream)!.name);
+        cause.set(t.key, root);
+        outcome.set(t.key, { status: 'skipped', reason: `upstream ${root} failed`, code: up.code });
+        changed = true;
+      }
     }
   };
   skipDownstreams();
