@@ -215,3 +215,28 @@ export class GitHost implements Host {
     }
   }
 }
+
+/**
+ * The files that differ between `rev` and the working tree of the repository holding `dir`:
+ * tracked files changed since (staged or not, deleted or added; a rename is both of its names) and
+ * untracked files git does not ignore. Absolute paths under the repository root, symlinks resolved.
+ */
+export function changedSince(dir: string, rev: string): { root: string; paths: string[] } {
+  // A leading `-` would be read as an option: refuse it rather than pass it to git.
+  if (rev === '' || rev.startsWith('-')) throw new GitError(`\`${rev}\` is not a git revision`);
+  const top = git(existingDir(resolve(dir)), ['rev-parse', '--show-toplevel'])
+    .toString()
+    .trim();
+  try {
+    git(top, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+  } catch {
+    throw new GitError(`\`${rev}\` does not name a commit in the repository at ${top}`);
+  }
+  const names = (out: Buffer) => out.toString('utf8').split('\0').filter(Boolean);
+  const root = realpathSync(top);
+  const changed = [
+    ...names(git(top, ['diff', '--no-renames', '--name-only', '-z', rev, '--'])),
+    ...names(git(top, ['ls-files', '--others', '--exclude-standard', '-z'])),
+  ];
+  return { root, paths: [...new Set(changed)].sort().map((p) => join(root, ...p.split('/'))) };
+}

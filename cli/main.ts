@@ -10,6 +10,8 @@ import { initCommand } from './commands/init.js';
 import { diffCommand } from './commands/diff.js';
 import { explainCommand } from './commands/explain.js';
 import { fmtCommand } from './commands/fmt.js';
+import { graphCommand } from './commands/graph.js';
+import { matrixCommand } from './commands/matrix.js';
 import { planCommand } from './commands/plan.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
@@ -96,8 +98,15 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
     case 'build':
       // Loaded on demand, like the Engine client: validate and compile start without them.
       return import('./commands/build.js').then((m) =>
-        m.buildCommand({ files, out: str('out'), quiet: bool('quiet'), json: bool('json'), target: str('target'), ignore }, cli),
+        m.buildCommand(
+          { files, out: str('out'), quiet: bool('quiet'), json: bool('json'), target: str('target'), ignore, jobs: str('jobs'), keepGoing: bool('keep-going') },
+          cli,
+        ),
       );
+    case 'graph':
+      return graphCommand({ files, format }, cli);
+    case 'matrix':
+      return matrixCommand({ files, format: str('format'), affected: bool('affected'), base: str('base') }, cli);
     case 'test':
       return import('./commands/test.js').then((m) =>
         m.testCommand({ files, out: str('out'), media: str('media'), firmware: str('firmware'), parallel: bool('parallel') }, cli),

@@ -8,6 +8,7 @@ import { DIFF_FORMATS } from './commands/diff.js';
 import { PLAN_FORMATS } from './commands/plan.js';
 import { FORMAT_NAMES } from './format/index.js';
 import { COLOR_MODES } from './io.js';
+import { GRAPH_FORMATS, MATRIX_FORMATS } from './fleet/formats.js';
 import { VERSION } from './version.js';
 
 /** `derivc doctor --format`; here rather than in doctor.ts, which is loaded only when doctor runs. */
@@ -36,6 +37,9 @@ export const FLAGS = {
   parallel: { type: 'boolean' },
   color: { type: 'string' },
   ignore: { type: 'string', multiple: true },
+  jobs: { type: 'string', short: 'j' },
+  'keep-going': { type: 'boolean' },
+  affected: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -137,11 +141,11 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     details: ['A diff whose only differences are left out exits 0 and says what was left out.'],
   },
   build: {
-    args: '[FILE]',
+    args: '[PATH…]',
     summary: "compile into DIR, build the image through the Docker Engine, then make the manifest's targets",
     flags: [
-      { flag: 'out', value: 'DIR', text: 'the build context and media directory (default .derivc/NAME)' },
-      { flag: 'quiet', text: 'only the result line and diagnostics' },
+      { flag: 'out', value: 'DIR', text: 'the build context and media directory (default .derivc/NAME; several manifests: DIR/NAME)' },
+      { flag: 'quiet', text: 'only the result lines and diagnostics' },
       { flag: 'json', text: 'progress and results as JSON lines on stdout' },
       {
         flag: 'target',
@@ -149,12 +153,41 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
         list: true,
         text: "the media to make (default: the manifest's `targets`; none: the image only)",
       },
+      { flag: 'jobs', value: 'N', text: 'build up to N manifests at once (default 1)' },
+      { flag: 'keep-going', text: 'after a failure, go on with every manifest not built from the failed one' },
       ignore,
     ],
     details: [
-      'Upstream derivatives are built first; nothing is built when the image is up to date. The image is',
-      'checked against the derivative contract, then each target writes NAME-VERSION.<ext> + .sha256 into DIR.',
+      'PATH is a manifest (default ./derivative.yaml), a directory (every derivative.yaml below it, outside',
+      '.git, node_modules and output directories) or a quoted pattern derivc expands (`*`, `?`, `**`).',
+      'Upstream derivatives are built first, also those no PATH names; nothing is built when the image is up',
+      'to date. The image is checked against the derivative contract, then each target writes',
+      'NAME-VERSION.<ext> + .sha256 into DIR. Several manifests end with a summary table; with --jobs N',
+      'above 1 every line starts with [NAME]. Without --keep-going the first failure starts nothing new.',
       'DOCKER_HOST selects the Engine (default: its local socket).',
+    ],
+  },
+  graph: {
+    args: '[PATH…]',
+    summary: 'the derivatives under PATH (default .) and the upstreams they are built from, as one graph',
+    flags: [format(GRAPH_FORMATS)],
+    details: [
+      'dot is Graphviz (`derivc graph --format dot | dot -Tsvg`); json is',
+      '{"formatVersion":1,"nodes":[…],"edges":[{"from":UPSTREAM,"to":DOWNSTREAM}]}, nodes and edges by manifest path.',
+    ],
+  },
+  matrix: {
+    args: '[PATH…]',
+    summary: 'the CI jobs that build the derivatives under PATH (default .): one per derivative and target',
+    flags: [
+      { flag: 'format', values: MATRIX_FORMATS, required: true, text: 'github: GITHUB_OUTPUT lines, one matrix per level; gitlab: a child pipeline; json' },
+      { flag: 'affected', text: 'only the derivatives a change since --base affects, and those built from them' },
+      { flag: 'base', value: 'GIT_REV', text: 'with --affected: the revision the working tree is compared with' },
+    ],
+    details: [
+      'A job builds one derivative (`derivc build MANIFEST --target TARGET`, none: the image only) after the',
+      "jobs of its upstream. A derivative is affected when its manifest, a file it reads or its upstream's changed.",
+      'github prints `depth=N`, `jobs=N` and `level0=…` to `level<N-1>=…` ({"include":[…]}), for >> "$GITHUB_OUTPUT".',
     ],
   },
   test: {

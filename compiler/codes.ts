@@ -942,6 +942,11 @@ const CATALOGUE = {
     explanation:
       'After a build derivc checks the image without running it: /boot/vmlinuz and /boot/initrd resolve, /system/oem and the bootargs file the GRUB of the toolkit era reads last (/etc/cos/bootargs.cfg; /etc/elemental/bootargs.cfg with Elemental v2) exist, every persistent path exists, and the toolkit binary is there. An image that fails this would not boot or install.',
   },
+  'build/shared-output-dir': {
+    summary: 'two manifests of one build would use the same output directory',
+    explanation:
+      "Each manifest `derivc build` builds gets an output directory of its own, named after `metadata.name`: `.derivc/NAME`, or `DIR/NAME` with `-o DIR` and several manifests. Two manifests with the same name (two versions of one derivative, say) would replace each other's build context and media, so neither is built. Give each its own `metadata.name`, or build them in separate runs, each with its own `-o DIR`.",
+  },
   'targets/tool-missing': {
     summary: 'a host tool a target needs is missing',
     explanation:

@@ -96,6 +96,17 @@ export function xmlCommentText(value: string): string {
   return commentText(value).replace(/(?<=-)-/g, '\\u{2d}');
 }
 
+/**
+ * A Graphviz DOT double-quoted string (labels): the text as commentText shows it — one line of
+ * visible characters, so no control character reaches a terminal the graph is printed on — with
+ * `\` and `"` escaped. Graphviz's scanner reads `\\` as one pair, so a value ending in a
+ * backslash cannot escape the closing quote, and labels show `\\` as one backslash, so no
+ * `\N`, `\G` or `\l` escape can come from the value.
+ */
+export function dotString(value: string): string {
+  return `"${commentText(value).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
 /** Inline code in Markdown that survives backticks in the text (CommonMark: a longer delimiter run). */
 export function markdownCode(text: string): string {
   const flat = commentText(text);

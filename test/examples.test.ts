@@ -3,12 +3,13 @@
 // their migration guides are checked in example-guides.test.ts, their build contexts in
 // golden.test.ts like every example's.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 
+// An example is a folder holding a manifest (examples/ci holds a CI workflow).
 const examples = readdirSync('examples', { withFileTypes: true })
-  .filter((d) => d.isDirectory())
+  .filter((d) => d.isDirectory() && existsSync(`examples/${d.name}/derivative.yaml`))
   .map((d) => d.name)
   .sort();
 

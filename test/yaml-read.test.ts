@@ -115,7 +115,7 @@ describe('keys', () => {
   it('makes the same data as the yaml library, for every manifest in the repository', () => {
     const files = [
       ...readdirSync('examples', { withFileTypes: true })
-        .filter((d) => d.isDirectory())
+        .filter((d) => d.isDirectory() && existsSync(`examples/${d.name}/derivative.yaml`))
         .map((d) => `examples/${d.name}/derivative.yaml`),
       ...readdirSync('test/golden', { withFileTypes: true })
         .filter((d) => d.isDirectory())

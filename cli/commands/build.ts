@@ -1,20 +1,26 @@
-// derivc build [FILE] [-o DIR] [--quiet | --json] [--target iso,…|none]: validate, compile into
-// DIR, then build the image through the Docker Engine API — upstream derivatives first, nothing at
-// all when an image with the same build ID exists — and check the result against the derivative
-// contract. Then each medium of the manifest's `targets` (or of --target; `none`: none) is made
-// from the image into DIR (cli/build/media.ts).
+// derivc build [PATH…] [-o DIR] [--quiet | --json] [--target iso,…|none] [--jobs N] [--keep-going]:
+// validate, compile into DIR, then build the image through the Docker Engine API — upstream
+// derivatives first, nothing at all when an image with the same build ID exists — and check the
+// result against the derivative contract. Then each medium of the manifest's `targets` (or of
+// --target; `none`: none) is made from the image into DIR (cli/build/media.ts).
+//
+// PATHs may name several manifests (files, directories, quoted patterns: cli/fleet/manifest-paths.ts).
+// They and the upstreams they name are one graph (cli/fleet/graph.ts), built upstreams first, up
+// to --jobs at a time (cli/fleet/schedule.ts), and summed up in a table at the end
+// (cli/fleet/summary.ts). One manifest builds exactly as it always did: no table, no labels.
 
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Compiler, type Compiled } from '../../compiler/compile.js';
 import { MANIFEST_FILE } from '../../compiler/emit/types.js';
 import { BUILD_ID_LABEL } from '../../compiler/emit/dockerfile.js';
-import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
+import { dedupeDiagnostics, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
+import type { Host } from '../../compiler/host.js';
 import type { ValidatedManifest, ValidationSession } from '../../compiler/validate/index.js';
 import { contextStream } from '../../targets/io/build-context.js';
 import { EngineUnreachableError, type DockerEngine } from '../../targets/io/engine.js';
 import { nodeTargetIO } from '../../targets/io/target-io.js';
-import type { TargetIO } from '../../targets/target.js';
+import type { TargetIO, TargetName } from '../../targets/target.js';
 import { buildFailure } from '../build/failure.js';
 import { checkContract } from '../build/contract.js';
 import { makeMedia, parseTargets, sourceDateEpochFromEnv } from '../build/media.js';
@@ -22,16 +28,21 @@ import { targetsOf } from '../../compiler/normalize/targets.js';
 import { BuildProgress, type ProgressMode } from '../build/progress.js';
 import { instructionOrigins } from '../build/steps.js';
 import { EXIT, UsageError } from '../exit-codes.js';
+import { displayPath, factsOf, loadFleet, type Fleet, type FleetNode } from '../fleet/graph.js';
+import { labelledIO } from '../fleet/labelled-output.js';
+import { expandManifestPaths } from '../fleet/manifest-paths.js';
+import { schedule, type Outcome } from '../fleet/schedule.js';
+import { summaryJson, summaryTable, type SummaryRow } from '../fleet/summary.js';
 import { formatDiagnostics } from '../format/index.js';
+import { continued } from '../format/style.js';
 import { wantsColor, type CliIO } from '../io.js';
 import { listedFileOf } from '../../compiler/output-listing.js';
 import { recordInputs } from '../input-paths.js';
-import { openOutputDir, type OutputDir } from '../output-dir.js';
-import type { InputPaths } from '../output-location.js';
+import { openOutputDir, OutputDirError, type OutputDir } from '../output-dir.js';
+import { locate, refuse, type InputPaths } from '../output-location.js';
 import { ignoredCodes, suppressor } from '../suppression.js';
 import { validationSession } from '../validation.js';
 import { VERSION } from '../version.js';
-import { manifestPaths } from './validate.js';
 import { shown } from '../format/style.js';
 
 export interface BuildArgs {
@@ -43,6 +54,10 @@ export interface BuildArgs {
   target?: string | undefined;
   /** `--ignore CODE`: warnings to drop (cli/suppression.ts). */
   ignore?: string[] | undefined;
+  /** `--jobs N`: how many manifests build at once (default 1). */
+  jobs?: string | undefined;
+  /** `--keep-going`: after a failure, go on with every manifest not built from the failed one. */
+  keepGoing?: boolean | undefined;
 }
 
 /** What a test replaces: the effects targets use (host tools, files). */
@@ -50,6 +65,8 @@ export interface BuildDeps {
   targetIO?: (engine: DockerEngine, io: CliIO, progress: ((text: string) => void) | undefined) => TargetIO;
   /** A command that validated the manifest already (`derivc test`): its recording host and session, so nothing is read twice. */
   validated?: { recording: ReturnType<typeof recordInputs>; session: ValidationSession };
+  /** The clock the summary's durations are read from. */
+  now?: () => number;
 }
 
 /** Where a manifest's build context goes when -o is not given. */
@@ -71,91 +88,262 @@ interface Built {
   compiled: Compiled;
 }
 
+/** `--jobs N`: a whole number, 1 or more. */
+export function parseJobs(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (!/^[1-9][0-9]{0,3}$/.test(value))
+    throw new UsageError(`--jobs takes how many manifests build at once, a whole number from 1 to 9999 (\`--jobs ${value}\` given)`);
+  return Number(value);
+}
+
 export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps = {}): Promise<number> {
-  if (args.files.length > 1) throw new UsageError('`build` takes one manifest');
   if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
+  const jobs = parseJobs(args.jobs);
   const requested = parseTargets(args.target);
   const ignore = ignoredCodes(args.ignore);
   if (requested?.length) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
-  const [path] = manifestPaths(args.files, cli);
+  const cwd = cli.cwd ?? process.cwd();
+  // Expanded through the plain host: what a walk looks at is not something a manifest reads.
+  const paths = expandManifestPaths(args.files, cli.host, ['derivative.yaml']);
+  const fleetMode = paths.length > 1;
   // Everything the manifests read, so that no output directory holds any of it (cli/output-location.ts).
-  const recording = deps.validated?.recording ?? recordInputs(cli.host, () => path);
+  const recording = deps.validated?.recording ?? recordInputs(cli.host, () => paths[0]);
+  const inputsOf = (node: FleetNode): (() => InputPaths | undefined) => {
+    return () => {
+      const all = recording.inputs();
+      return all && { ...all, manifest: node.path };
+    };
+  };
   const io: CliIO = { ...cli, host: recording.host };
   if (!io.docker) throw new Error('no Docker Engine factory in this CLI');
   const session = deps.validated?.session ?? validationSession(io.host);
-  const validated = session.validate(path!);
-  // Suppressions apply to validation's findings; what the build reports later are errors, never dropped.
-  const checked = suppressor(io.host, path!, ignore, io.cwd ?? process.cwd()).apply(validated.diagnostics, session.sources);
-  const report = (diagnostics: Diagnostic[]) => {
+  const fleet = loadFleet(paths, session, (path, diagnostics) => suppressor(io.host, path, ignore, cwd).apply(diagnostics, session.sources));
+  const color = wantsColor(io);
+  const format = (to: CliIO, diagnostics: Diagnostic[]) => {
     if (diagnostics.length)
-      io.stderr(
-        formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: checked.sources }, { color: wantsColor(io), toolVersion: VERSION }),
-      );
+      to.stderr(formatDiagnostics('pretty', { diagnostics: sortDiagnostics(diagnostics), sources: fleet.sources }, { color, toolVersion: VERSION }));
   };
-  report(checked.diagnostics);
-  const manifest = validated.value.manifest;
-  if (!manifest || checked.diagnostics.some((d) => isFailing(d, false))) return EXIT.failed;
-  // The manifest's `targets`, as `plan` plans them, unless --target names others (`none`: the image only).
-  const targets = requested ?? targetsOf(manifest).enabled;
-  if (requested === undefined && targets.length > 0) sourceDateEpochFromEnv(io.env);
 
-  const engine = io.docker();
+  // -o DIR with several manifests: DIR/NAME for each. Upstreams not named go where they always went.
+  const named = fleet.nodes.filter((n) => n.named);
+  const outDirOf = (node: FleetNode, v: ValidatedManifest) => {
+    const name = v.manifest.metadata.name;
+    if (!args.out) return defaultOutDir(name);
+    if (fleetMode) return join(args.out, name);
+    return node.named ? args.out : defaultOutDir(name);
+  };
+  const outDirs = new Map(fleet.nodes.flatMap((n) => (n.manifest ? [[n, outDirOf(n, n.manifest)] as const] : [])));
+  const shared = sharedOutputDirs(outDirs, cwd);
+  // One manifest: its findings, as before. Several: every manifest's, each once.
+  format(io, [...(fleetMode ? dedupeDiagnostics(fleet.nodes.flatMap((n) => n.diagnostics)) : named[0]!.diagnostics), ...shared.diagnostics]);
+
+  const settled = new Map<string, Outcome>();
+  for (const node of fleet.nodes) {
+    // Invalid only through its upstream: skipped once the upstream is known to have failed (cli/fleet/schedule.ts).
+    const ownError = node.diagnostics.some((d) => d.severity === 'error' && d.file === node.path);
+    if (!node.manifest && (ownError || node.onCycle || !node.upstream || node.upstream.manifest))
+      settled.set(node.key, { status: 'failed', code: EXIT.failed });
+    if (shared.nodes.has(node)) settled.set(node.key, { status: 'failed', code: EXIT.failed });
+  }
+  const buildable = fleet.nodes.filter((n) => n.manifest && !settled.has(n.key));
+  if (!fleetMode && (buildable.length !== fleet.nodes.length || buildable.length === 0)) return EXIT.failed;
+  const startsAny = buildable.length > 0 && (args.keepGoing || settled.size === 0);
+  // The manifests' `targets`, as `plan` plans them, unless --target names others (`none`: the image only).
+  const targetsFor = (node: FleetNode): TargetName[] => (node.named ? (requested ?? targetsOf(node.manifest!).enabled) : []);
+  if (startsAny && requested === undefined && buildable.some((n) => targetsFor(n).length > 0)) sourceDateEpochFromEnv(io.env);
+
+  // Live lines on a terminal, one build at a time; builds side by side print labelled plain lines.
+  const progressMode: ProgressMode = args.json ? 'json' : args.quiet ? 'quiet' : io.isTTY && (jobs === 1 || !fleetMode) ? 'tty' : 'plain';
+  const engine = startsAny ? await reachableEngine(io, fleet, buildable, format) : undefined;
+  if (startsAny && !engine) return EXIT.failed;
+
+  const now = deps.now ?? Date.now;
+  const rows = new Map<FleetNode, Omit<SummaryRow, 'result' | 'reason'> & { result?: 'built' | 'up-to-date' }>();
+  for (const node of fleet.nodes) {
+    rows.set(node, {
+      manifest: displayPath(node.path, cwd),
+      name: node.manifest?.manifest.metadata.name,
+      tag: node.manifest ? factsOf(node.manifest).tags[0] : undefined,
+      ms: undefined,
+      media: [],
+    });
+  }
+
+  // Several manifests: lines about one say which (JSON lines always, text lines when builds run side by side).
+  const labelled = (node: FleetNode) =>
+    fleetMode ? labelledIO(io, rows.get(node)!.manifest, jobs > 1 ? `[${node.manifest!.manifest.metadata.name}] ` : undefined) : { io, flush: () => {} };
+
+  // Refused output directories, before anything is built (as `compile` refuses them).
+  if (engine) {
+    for (const node of buildable) {
+      try {
+        refuse(locate(outDirs.get(node)!), inputsOf(node)());
+      } catch (err) {
+        if (!(err instanceof OutputDirError) || !fleetMode) throw err;
+        const out = labelled(node);
+        out.io.stderr(`derivc: ${continued(err.message, '  ')}\n`);
+        out.flush();
+        settled.set(node.key, { status: 'failed', code: EXIT.failed });
+      }
+    }
+  }
+
+  const builder = engine && new Builder(engine, io.host, progressMode);
+  const tasks = fleet.nodes.map((n) => ({
+    key: n.key,
+    upstream: n.upstream?.key,
+    name: n.manifest?.manifest.metadata.name ?? displayPath(n.path, cwd),
+    node: n,
+  }));
+  const outcomes = await schedule(tasks, settled, { jobs, keepGoing: args.keepGoing === true, signal: io.signal }, async ({ node }) => {
+    const v = node.manifest!;
+    const row = rows.get(node)!;
+    const out = labelled(node);
+    const started = now();
+    try {
+      const ok = await buildOne(node, v, out.io);
+      return { ok, code: ok ? EXIT.ok : EXIT.failed };
+    } catch (err) {
+      if (err instanceof OutputDirError) {
+        out.io.stderr(`derivc: ${continued(err.message, '  ')}\n`);
+        return { ok: false, code: EXIT.failed };
+      }
+      if (!fleetMode) throw err;
+      out.io.stderr(
+        `derivc: internal error: ${continued((err as Error).stack ?? String(err), '  ')}\nThis is a bug in derivc; please report it with the input that caused it.\n`,
+      );
+      return { ok: false, code: EXIT.internal };
+    } finally {
+      row.ms = now() - started;
+      out.flush();
+    }
+  });
+
+  async function buildOne(node: FleetNode, v: ValidatedManifest, nio: CliIO): Promise<boolean> {
+    const row = rows.get(node)!;
+    const report = (diagnostics: Diagnostic[]) => format(nio, diagnostics);
+    const outDir = outDirs.get(node)!;
+    // DIR stays locked until the last medium is in it: a concurrent compile could otherwise swap it
+    // while the context is streamed, or drop build.log and media written meanwhile.
+    const out = await builder!.open(outDir, nio, inputsOf(node));
+    try {
+      const done = await builder!.build(v, out, nio, report);
+      if (!done) return false;
+      const result = done.image;
+      row.result = result.built ? 'built' : 'up-to-date';
+      // One manifest: the result of the one named, as before; several: of each.
+      if (fleetMode || node.named) {
+        const summary = `${result.built ? 'built' : 'up to date:'} ${result.tags.join(', ')} (${result.image.replace(/^sha256:/, '').slice(0, 12)}, build ${result.buildId.slice(7, 19)})`;
+        if (progressMode === 'json') nio.stdout(JSON.stringify({ kind: 'result', ...result }) + '\n');
+        else nio.stderr(`${summary}\n`);
+      }
+      const targets = targetsFor(node);
+      if (targets.length === 0) return true;
+
+      const makeIO =
+        deps.targetIO ??
+        ((e, cli, progress) => nodeTargetIO(e, { env: cli.env, ...(cli.signal ? { signal: cli.signal } : {}), ...(progress ? { progress } : {}) }));
+      return await makeMedia(
+        {
+          manifest: v,
+          compiled: done.compiled,
+          targets,
+          image: result.image,
+          outDir,
+          engine: engine!,
+          makeIO: (e, progress) => makeIO(e, nio, progress),
+          report,
+          progress: progressMode === 'tty' || progressMode === 'plain' ? (text) => nio.stderr(`${text}\n`) : undefined,
+          onArtifact: (target, a) => {
+            if (!row.media.includes(target)) row.media.push(target);
+            if (progressMode === 'json') nio.stdout(JSON.stringify({ kind: 'artifact', target, ...a }) + '\n');
+            else nio.stderr(`${target}: ${shown(a.path)} (${formatBytes(a.bytes)}, sha256 ${a.sha256.slice(0, 16)}…)\n`);
+          },
+        },
+        nio,
+      );
+    } finally {
+      out.close();
+    }
+  }
+
+  const worst = Math.max(EXIT.ok, ...[...outcomes.values()].map((o) => (o.status === 'ok' ? EXIT.ok : o.code)));
+  if (fleetMode) {
+    const summary = fleet.nodes.map((node): SummaryRow => {
+      const { result, ...row } = rows.get(node)!;
+      const o = outcomes.get(node.key)!;
+      if (o.status === 'skipped') return { ...row, result: 'skipped', reason: o.reason, ms: undefined };
+      return { ...row, result: o.status === 'ok' ? (result ?? 'built') : 'failed' };
+    });
+    if (progressMode === 'json') io.stdout(summaryJson(summary));
+    else io.stderr(summaryTable(summary, color));
+  }
+  return worst;
+}
+
+/** The Engine, once it answers; undefined after reporting that it does not. */
+async function reachableEngine(
+  io: CliIO,
+  fleet: Fleet,
+  buildable: readonly FleetNode[],
+  format: (to: CliIO, diagnostics: Diagnostic[]) => void,
+): Promise<DockerEngine | undefined> {
+  const engine = io.docker!();
   try {
     await engine.info();
+    return engine;
   } catch (err) {
     if (!(err instanceof EngineUnreachableError)) throw err;
-    report([
+    const first = buildable.find((n) => n.named) ?? buildable[0] ?? fleet.nodes[0]!;
+    format(io, [
       {
         code: 'build/engine-unreachable',
         severity: 'error',
         message: err.message,
-        file: manifest.path,
+        file: first.path,
         pointer: '',
         hint: 'start it: `dockerd &` (or `systemctl start docker`); install it with `apt-get install docker.io`; point DOCKER_HOST at another engine. `derivc doctor` checks the host.',
       },
     ]);
-    return EXIT.failed;
+    return undefined;
   }
-  const mode: ProgressMode = args.json ? 'json' : args.quiet ? 'quiet' : io.isTTY ? 'tty' : 'plain';
-  const builder = new Builder(engine, io, mode, report, recording.inputs);
-  const outDir = args.out ?? defaultOutDir(manifest.manifest.metadata.name);
-  // DIR stays locked until the last medium is in it: a concurrent compile could otherwise swap it
-  // while the context is streamed, or drop build.log and media written meanwhile.
-  const out = await builder.open(outDir);
-  try {
-    const done = await builder.build(manifest, out);
-    if (!done) return EXIT.failed;
-    const result = done.image;
-    const summary = `${result.built ? 'built' : 'up to date:'} ${result.tags.join(', ')} (${result.image.replace(/^sha256:/, '').slice(0, 12)}, build ${result.buildId.slice(7, 19)})`;
-    if (mode === 'json') io.stdout(JSON.stringify({ kind: 'result', ...result }) + '\n');
-    else io.stderr(`${summary}\n`);
-    if (targets.length === 0) return EXIT.ok;
+}
 
-    const makeIO =
-      deps.targetIO ??
-      ((e, cli, progress) => nodeTargetIO(e, { env: cli.env, ...(cli.signal ? { signal: cli.signal } : {}), ...(progress ? { progress } : {}) }));
-    const made = await makeMedia(
-      {
-        manifest,
-        compiled: done.compiled,
-        targets,
-        image: result.image,
-        outDir,
-        engine,
-        makeIO: (e, progress) => makeIO(e, io, progress),
-        report,
-        progress: mode === 'tty' || mode === 'plain' ? (text) => io.stderr(`${text}\n`) : undefined,
-        onArtifact: (target, a) => {
-          if (mode === 'json') io.stdout(JSON.stringify({ kind: 'artifact', target, ...a }) + '\n');
-          else io.stderr(`${target}: ${shown(a.path)} (${formatBytes(a.bytes)}, sha256 ${a.sha256.slice(0, 16)}…)\n`);
-        },
-      },
-      io,
-    );
-    return made ? EXIT.ok : EXIT.failed;
-  } finally {
-    out.close();
+/**
+ * Manifests whose output directories are one directory (two named `acme` in a fleet: both
+ * `.derivc/acme`): each would replace the other's build context and media, so neither is built.
+ */
+function sharedOutputDirs(outDirs: ReadonlyMap<FleetNode, string>, cwd: string): { nodes: Set<FleetNode>; diagnostics: Diagnostic[] } {
+  const byDir = new Map<string, FleetNode[]>();
+  for (const [node, dir] of outDirs) {
+    let real: string;
+    try {
+      real = locate(dir).real;
+    } catch {
+      continue; // refused later, with the reason
+    }
+    byDir.set(real, [...(byDir.get(real) ?? []), node]);
   }
+  const nodes = new Set<FleetNode>();
+  const diagnostics: Diagnostic[] = [];
+  for (const group of byDir.values()) {
+    if (group.length < 2) continue;
+    for (const node of group) {
+      nodes.add(node);
+      const v = node.manifest!;
+      const others = group.filter((o) => o !== node).map((o) => `\`${displayPath(o.path, cwd)}\``);
+      diagnostics.push({
+        code: 'build/shared-output-dir',
+        severity: 'error',
+        message: `this manifest and ${others.join(', ')} would both be built in ${outDirs.get(node)}: each would replace the other's build context and media`,
+        file: node.path,
+        pointer: '/metadata/name',
+        range: v.source.locate('/metadata/name'),
+        hint: 'give each derivative its own metadata.name, or build them in separate runs with -o DIR',
+      });
+    }
+  }
+  return { nodes, diagnostics };
 }
 
 function formatBytes(bytes: number): string {
@@ -163,42 +351,28 @@ function formatBytes(bytes: number): string {
 }
 
 class Builder {
-  /** One compiler for the whole chain: each manifest is compiled once, upstreams included. */
+  /** One compiler for the whole graph: each manifest is compiled once, upstreams included. */
   private readonly compiler: Compiler;
 
   constructor(
     private readonly engine: DockerEngine,
-    private readonly io: CliIO,
+    host: Host,
     private readonly mode: ProgressMode,
-    private readonly report: (d: Diagnostic[]) => void,
-    private readonly inputs: () => InputPaths | undefined,
   ) {
-    this.compiler = new Compiler(io.host, { version: VERSION });
+    this.compiler = new Compiler(host, { version: VERSION });
   }
 
   /** Opens (locks) an output directory, waiting while another derivc process uses it. */
-  open(outDir: string): Promise<OutputDir> {
-    const note = (line: string) => this.io.stderr(`derivc: ${shown(line)}\n`);
-    return Promise.resolve(
-      openOutputDir(outDir, { inputs: this.inputs, command: 'build', note }, { ...(this.io.signal ? { signal: this.io.signal } : {}), onWait: note }),
-    );
+  open(outDir: string, io: CliIO, inputs: () => InputPaths | undefined): Promise<OutputDir> {
+    const note = (line: string) => io.stderr(`derivc: ${shown(line)}\n`);
+    return Promise.resolve(openOutputDir(outDir, { inputs, command: 'build', note }, { ...(io.signal ? { signal: io.signal } : {}), onWait: note }));
   }
 
-  /** Builds `v` (after its upstream) from `out`, or finds it already built. Undefined on failure (reported). */
-  async build(v: ValidatedManifest, out: OutputDir): Promise<Built | undefined> {
-    if (v.upstream) {
-      const upOut = await this.open(defaultOutDir(v.upstream.manifest.metadata.name));
-      let up: Built | undefined;
-      try {
-        up = await this.build(v.upstream, upOut);
-      } finally {
-        upOut.close();
-      }
-      if (!up) return undefined;
-    }
+  /** Builds `v` (its upstream is built already) from `out`, or finds it already built. Undefined on failure (reported). */
+  async build(v: ValidatedManifest, out: OutputDir, io: CliIO, report: (d: Diagnostic[]) => void): Promise<Built | undefined> {
     const outDir = out.label;
     const compiled = this.compiler.compile(v);
-    if (compiled.diagnostics.length) this.report(compiled.diagnostics);
+    if (compiled.diagnostics.length) report(compiled.diagnostics);
     if (compiled.diagnostics.some((d) => d.severity === 'error')) return undefined;
     const output = compiled.value;
     out.write(output.files);
@@ -210,11 +384,11 @@ class Builder {
       return { image: { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false }, compiled: output };
     }
     if (this.mode !== 'quiet' && this.mode !== 'json')
-      this.io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${shown(outDir)})\n`);
+      io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${shown(outDir)})\n`);
 
     const origins = instructionOrigins(output);
     const logFile = createWriteStream(join(outDir, 'build.log'));
-    const progress = new BuildProgress(this.io, this.mode, origins, (t) => logFile.write(t));
+    const progress = new BuildProgress(io, this.mode, origins, (t) => logFile.write(t));
     let failedAt: number | undefined;
     try {
       const { imageId } = await this.engine.build(
@@ -224,24 +398,24 @@ class Builder {
           if (e.kind === 'step') failedAt = e.index;
           progress.event(e);
         },
-        this.io.signal,
+        io.signal,
       );
       progress.done();
       const contract = await checkContract(this.engine, imageId, v, output.build);
       if (contract.length) {
-        this.report(contract);
+        report(contract);
         return undefined;
       }
       return { image: { image: imageId, buildId: output.buildId, tags: output.tags, built: true }, compiled: output };
     } catch (err) {
       progress.done();
-      if (this.io.signal?.aborted) {
-        this.io.stderr('build cancelled; no image was tagged\n');
+      if (io.signal?.aborted) {
+        io.stderr('build cancelled; no image was tagged\n');
         return undefined;
       }
       const origin = failedAt !== undefined ? origins[failedAt - 1] : undefined;
-      this.report([buildFailure(v, origin, (err as Error).message, progress.tail())]);
-      this.io.stderr(`full log: ${shown(join(outDir, 'build.log'))}\n`);
+      report([buildFailure(v, origin, (err as Error).message, progress.tail())]);
+      io.stderr(`full log: ${shown(join(outDir, 'build.log'))}\n`);
       return undefined;
     } finally {
       await new Promise<void>((resolve) => logFile.end(resolve));

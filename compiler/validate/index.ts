@@ -117,6 +117,8 @@ interface StackEntry {
 interface Checked {
   validated?: ValidatedManifest;
   facts?: UpstreamFacts;
+  /** The manifest `base.derivative` names, when it was found inside the repository (also when either has errors, or they form a cycle). */
+  upstreamPath?: string;
 }
 
 export interface Validation {
@@ -124,6 +126,12 @@ export interface Validation {
   manifest: ValidatedManifest | undefined;
   /** Every file read, by display path: what formatters need for code frames. */
   sources: Map<string, string>;
+  /**
+   * The upstream manifest `base.derivative` names, as it was read, whenever it was found inside the
+   * repository — also when this manifest or the upstream has errors: a fleet (cli/fleet) still
+   * knows which manifests depend on which.
+   */
+  upstreamPath: string | undefined;
 }
 
 /** Shared across the files of one run, so an upstream named twice is read once. */
@@ -139,7 +147,10 @@ export class ValidationSession {
 
   validate(path: string): Result<Validation> {
     const r = this.one(path, []);
-    return { value: { manifest: r.value.validated, sources: this.sources }, diagnostics: limitPerFile(sortDiagnostics(dedupeDiagnostics(r.diagnostics))) };
+    return {
+      value: { manifest: r.value.validated, sources: this.sources, upstreamPath: r.value.upstreamPath },
+      diagnostics: limitPerFile(sortDiagnostics(dedupeDiagnostics(r.diagnostics))),
+    };
   }
 
   private one(path: string, stack: StackEntry[]): Result<Checked> {
@@ -214,7 +225,8 @@ export class ValidationSession {
     const manifest = data as Obj;
     const ctx: RuleContext = { source, manifest, host: this.host, dir: dirname(path) };
     const diagnostics: Diagnostic[] = [];
-    const upstream = this.upstream(ctx, stack, diagnostics);
+    const found: { path?: string } = {};
+    const upstream = this.upstream(ctx, stack, diagnostics, found);
     if (upstream) ctx.upstream = upstream.facts;
     const { era } = manifestEra(ctx);
 
@@ -278,11 +290,16 @@ export class ValidationSession {
           overlayFiles: overlayTree.files,
           overlayLinks: overlayTree.links,
         };
-    return { value: { validated, facts }, diagnostics };
+    return { value: { validated, facts, ...(found.path !== undefined ? { upstreamPath: found.path } : {}) }, diagnostics };
   }
 
-  /** Reads `base.derivative`, reporting a cycle at the reference that closes it. */
-  private upstream(ctx: RuleContext, stack: StackEntry[], out: Diagnostic[]): { facts: UpstreamFacts; validated?: ValidatedManifest } | undefined {
+  /** Reads `base.derivative`, reporting a cycle at the reference that closes it; `found.path`: the upstream, once known to be inside the repository. */
+  private upstream(
+    ctx: RuleContext,
+    stack: StackEntry[],
+    out: Diagnostic[],
+    found: { path?: string },
+  ): { facts: UpstreamFacts; validated?: ValidatedManifest } | undefined {
     const ref = str(obj(ctx.manifest['base'])?.['derivative']);
     if (ref === undefined) return undefined;
     const pointer = '/base/derivative';
@@ -315,6 +332,7 @@ export class ValidationSession {
       );
       return undefined;
     }
+    found.path = path;
     const at = stack.findIndex((s) => s.real === real);
     if (at >= 0) {
       const names = [...stack.slice(at).map((s) => s.display), path];

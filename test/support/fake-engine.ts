@@ -19,6 +19,15 @@ export class FakeEngine implements DockerEngine {
   reachable = true;
   /** Scripted events for the next build; a trailing error event makes it fail. */
   script: BuildEvent[] = [{ kind: 'step', index: 1, total: 1, instruction: 'FROM x' }];
+  /** Scripted events for the build of one image (by its first tag), instead of `script`. */
+  scripts = new Map<string, BuildEvent[]>();
+  /** How long each build takes, in milliseconds: builds side by side overlap for at least this long. */
+  buildMs = 0;
+  /** Builds running now, and the most that ever ran at once. */
+  running = 0;
+  peakRunning = 0;
+  /** `start TAG` and `end TAG` (also for a failed build), in the order they happened. */
+  readonly log: string[] = [];
   /** Paths the built image has (the contract check asks). */
   files = new Map<string, PathStat>([
     ['/boot/vmlinuz', { kind: 'symlink', linkTarget: 'vmlinuz-6.1.0', resolvedTarget: '/boot/vmlinuz-6.1.0', size: 0, mode: 0o777 }],
@@ -39,10 +48,22 @@ export class FakeEngine implements DockerEngine {
   }
 
   async build(request: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<{ imageId: string }> {
+    this.log.push(`start ${request.tags[0]}`);
+    this.peakRunning = Math.max(this.peakRunning, ++this.running);
+    try {
+      if (this.buildMs > 0) await new Promise((r) => setTimeout(r, this.buildMs));
+      return await this.buildNow(request, onEvent, signal);
+    } finally {
+      this.running--;
+      this.log.push(`end ${request.tags[0]}`);
+    }
+  }
+
+  private async buildNow(request: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<{ imageId: string }> {
     const chunks: Buffer[] = [];
     for await (const c of request.context as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
     this.builds.push({ tags: request.tags, buildArgs: request.buildArgs, platform: request.platform, labels: request.labels, context: Buffer.concat(chunks) });
-    for (const e of this.script) {
+    for (const e of this.scripts.get(request.tags[0]!) ?? this.script) {
       onEvent(e);
       if (e.kind === 'error') throw new Error(e.message);
       // A scripted pause point: the test aborts here, as Ctrl-C would mid-step.
