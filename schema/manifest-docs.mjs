@@ -81,6 +81,8 @@ class Docs {
     const name = this.refName(node);
     if (name && this.formats.has(name)) return `[${name}](#${name.toLowerCase()})`;
     if (typeof node.$ref === 'string' && !name) return `cloud-config ${code(node.$ref.split('/').at(-1))}`;
+    // `allOf: [{$ref}]` is how a draft-07 schema annotates a reference (editors ignore $ref's siblings).
+    if (Array.isArray(node.allOf) && node.allOf.length === 1) return this.typeOf(node.allOf[0]);
     const s = this.resolved(node);
     if ('const' in s) return value(s.const);
     if (Array.isArray(s.enum)) return s.enum.map(value).join(' | ');

@@ -74,16 +74,16 @@ describe('the manifest schema offers snippets for the common blocks', () => {
 
   it.each([
     ['', 1],
-    ['/properties/metadata', 1],
-    ['/properties/base', 2],
-    ['/properties/toolkit', 5],
-    ['/properties/packages', 1],
-    ['/properties/system', 3],
-    ['/properties/boot', 1],
-    ['/properties/upgrade', 1],
+    ['/definitions/metadata', 1],
+    ['/definitions/base', 2],
+    ['/definitions/toolkit', 5],
+    ['/definitions/packages', 1],
+    ['/definitions/system', 3],
+    ['/definitions/boot', 1],
+    ['/definitions/upgrade', 1],
     ['/definitions/file', 3],
     ['/properties/stages', 1],
-    ['/properties/targets', 2],
+    ['/definitions/targets', 2],
     ['/definitions/tests/properties/boot', 1],
   ])('at %j (%i)', (pointer, count) => {
     expect(snippetsAt(pointer)).toHaveLength(count);
@@ -103,7 +103,13 @@ describe('the annotation walk', () => {
     $id: 'https://derivc.dev/schema/v1alpha1/broken.schema.json',
     type: 'object',
     properties: {
-      size: { $ref: '#/definitions/size', description: 'A size.', markdownDescription: 'A size.', examples: ['5G'] },
+      size: {
+        $ref: '#/definitions/size',
+        description: 'A size.',
+        markdownDescription: 'A size.',
+        examples: ['5G'],
+        defaultSnippets: [{ label: 'size', description: 'a size', body: '${1:8GiB}' }],
+      },
       plain: { type: 'string', description: 'No hover text.' },
       name: {
         type: 'string',
@@ -154,6 +160,7 @@ describe('the annotation walk', () => {
       '/properties/plain: no `examples`',
       '/properties/plain: no `markdownDescription`',
       '/properties/size/examples/0: example does not validate: value must match pattern "^[0-9]+GiB$"',
+      '/properties/size: `defaultSnippets` beside `$ref`: editors drop it (draft-07), put it on the definition or wrap the reference in `allOf`',
     ]);
   });
 

@@ -100,6 +100,10 @@ export function annotationProblems(schema: Node, checks: AnnotationChecks): Anno
         if (why) report(`${pointer}/examples/${i}`, `example does not validate: ${why}`);
       });
     }
+    // Draft-07 ignores the siblings of `$ref`; yaml-language-server keeps only descriptions, examples and defaults.
+    for (const key of ['defaultSnippets', 'patternErrorMessage'])
+      if (node['$ref'] !== undefined && node[key] !== undefined)
+        report(pointer, `\`${key}\` beside \`$ref\`: editors drop it (draft-07), put it on the definition or wrap the reference in \`allOf\``);
     if (node['defaultSnippets'] !== undefined) {
       const snippets = Array.isArray(node['defaultSnippets']) ? node['defaultSnippets'] : [];
       if (!snippets.length) report(`${pointer}/defaultSnippets`, '`defaultSnippets` is not a list of snippets');
