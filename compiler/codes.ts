@@ -750,7 +750,7 @@ const CATALOGUE = {
   'system/invalid-path': {
     summary: 'invalid path',
     explanation: 'Shells and home directories are absolute paths.',
-    hint: 'write an absolute path, e.g. `/bin/bash`',
+    hint: 'write an absolute path, e.g. `/bin/bash` or `/home/ops`',
   },
   'system/invalid-uid': { summary: 'invalid uid', explanation: 'User ids are integers from 0 to 4294967294.', hint: 'use a number such as `1000`' },
   'system/invalid-sysctl-value': {
@@ -802,6 +802,12 @@ const CATALOGUE = {
     summary: 'invalid target option',
     explanation:
       "The value is outside what the target accepts: a size that is not whole MiB where the target needs MiB, a cloud disk smaller than the disk the image is made from, an EBS volume type that cannot boot, a VM firmware the ISO does not boot. `derivc validate` reports it at the option; `derivc schema` shows each option's form.",
+  },
+  'targets/invalid-identifier': {
+    summary: 'a target option is not in the form its provider uses',
+    explanation:
+      "Options that name something of a cloud or a hypervisor — a region or zone, an instance, machine or VM size, a subnet, a project, a resource group, an image name or family, a guest OS type — have a fixed form (`eu-central-1`, `t3.medium`, `subnet-0123456789abcdef0`, `Standard_D2s_v3`, `otherLinux64Guest`). A value outside it would only fail much later, inside Packer or the hypervisor; it also reaches the generated HCL and OVF, so nothing else is accepted. `derivc schema` shows each option's form and an example.",
+    hint: 'write it as the provider spells it, e.g. `eu-central-1`, `t3.medium` or `otherLinux64Guest`',
   },
   'targets/unsupported-firmware': {
     summary: 'the architecture cannot boot with this firmware',

@@ -4,26 +4,71 @@
 //   compiler/generated/validators.ts          Ajv validators compiled ahead of time (fast cold start)
 //   compiler/generated/templates.ts           compiler/emit/templates/*.hbs precompiled (only the
 //                                             small Handlebars runtime ships, not its compiler)
+//   docs/manifest.md                          the manifest reference (schema/manifest-docs.mjs)
 // `node schema/codegen.mjs` writes them; `--check` exits 1 when a checked-in file is stale
 // (the test suite runs the same comparison).
 
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { manifestDocs } from './manifest-docs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const outDir = join(root, 'compiler', 'generated');
 
+/**
+ * Keywords that are annotations, not assertions, and that Ajv must accept in strict mode: derivc's
+ * own (`x-derivc-code` names a diagnostic; the others are read by compiler/validate/yip-walk.ts)
+ * and the editors' (yaml-language-server and VS Code read hovers, snippets and pattern messages).
+ */
+export const ANNOTATION_KEYWORDS = [
+  { keyword: 'x-derivc-code', schemaType: 'string' },
+  { keyword: ['x-yip-since', 'x-kairos-since', 'x-kairos-until'], schemaType: 'string' },
+  { keyword: ['x-yip-values-since', 'x-yip-prefix-since'], schemaType: 'object' },
+  { keyword: ['markdownDescription', 'patternErrorMessage'], schemaType: 'string' },
+  { keyword: 'defaultSnippets', schemaType: 'array' },
+];
+
+/** Editor annotations: derivc never reads them, so they stay out of what is compiled from the schemas. */
+export const EDITOR_ANNOTATIONS = ['markdownDescription', 'examples', 'defaultSnippets', 'patternErrorMessage'];
+
+/** The generated files, by path from the repository root. */
 export async function generate() {
   const manifest = JSON.parse(readFileSync(join(here, 'derivative.schema.json'), 'utf8'));
   const cloudConfig = JSON.parse(readFileSync(join(here, 'cloud-config.schema.json'), 'utf8'));
+  // The validators carry the schema objects they check (`verbose`: errors name their parentSchema,
+  // where x-derivc-code and descriptions are read); hover texts and examples would only bloat them.
+  const [lean, leanCloudConfig] = [manifest, cloudConfig].map(withoutEditorAnnotations);
   return {
-    'validators.ts': await validators(manifest, cloudConfig),
-    'manifest-types.ts': await types(manifest, 'Manifest', { [cloudConfig.$id]: cloudConfig }),
-    'cloud-config-types.ts': await types(cloudConfig, 'CloudConfigFile', {}),
-    'templates.ts': await templates(),
+    'compiler/generated/validators.ts': await validators(lean, leanCloudConfig),
+    'compiler/generated/manifest-types.ts': await types(lean, 'Manifest', { [cloudConfig.$id]: leanCloudConfig }),
+    'compiler/generated/cloud-config-types.ts': await types(leanCloudConfig, 'CloudConfigFile', {}),
+    'compiler/generated/templates.ts': await templates(),
+    'docs/manifest.md': manifestDocs(manifest, cloudConfig),
   };
+}
+
+/** Places in a schema object whose values are schemas: maps of them, single ones, lists of them. */
+const SCHEMA_MAPS = ['properties', 'patternProperties', 'definitions', 'dependencies'];
+const SCHEMA_ONES = ['additionalProperties', 'propertyNames', 'items', 'additionalItems', 'contains', 'not', 'if', 'then', 'else'];
+const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'items'];
+
+/**
+ * A copy of a schema without EDITOR_ANNOTATIONS. Only keywords are removed: a property that
+ * happens to be called `examples` is a key of `properties`, not an annotation.
+ */
+export function withoutEditorAnnotations(schema) {
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+  const out = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (EDITOR_ANNOTATIONS.includes(key)) continue;
+    if (SCHEMA_MAPS.includes(key) && value && typeof value === 'object' && !Array.isArray(value))
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutEditorAnnotations(v)]));
+    else if (SCHEMA_LISTS.includes(key) && Array.isArray(value)) out[key] = value.map(withoutEditorAnnotations);
+    else if (SCHEMA_ONES.includes(key)) out[key] = withoutEditorAnnotations(value);
+    else out[key] = value;
+  }
+  return out;
 }
 
 async function templates() {
@@ -56,13 +101,7 @@ async function validators(manifest, cloudConfig) {
     discriminator: true,
     verbose: true, // errors carry their parentSchema: x-derivc-code and allowed keys come from it
     code: { source: true, esm: true, lines: false },
-    // Annotations for derivc's own walkers (compiler/validate/yip-walk.ts): the yip or Kairos
-    // release that introduced a key or value, checked against the manifest's toolkit era.
-    keywords: [
-      { keyword: 'x-derivc-code', schemaType: 'string' },
-      { keyword: ['x-yip-since', 'x-kairos-since', 'x-kairos-until'], schemaType: 'string' },
-      { keyword: ['x-yip-values-since', 'x-yip-prefix-since'], schemaType: 'object' },
-    ],
+    keywords: ANNOTATION_KEYWORDS,
   });
   ajv.addSchema(cloudConfig);
   ajv.addSchema(manifest);
@@ -105,9 +144,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const files = await generate();
   const check = process.argv.includes('--check');
   let stale = false;
-  mkdirSync(outDir, { recursive: true });
   for (const [name, text] of Object.entries(files)) {
-    const path = join(outDir, name);
+    const path = join(root, name);
     let old = '';
     try {
       old = readFileSync(path, 'utf8');
@@ -117,10 +155,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (old === text) continue;
     if (check) {
       stale = true;
-      console.error(`stale: compiler/generated/${name} (run npm run codegen)`);
+      console.error(`stale: ${name} (run npm run codegen)`);
     } else {
+      mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text);
-      console.log(`wrote compiler/generated/${name}`);
+      console.log(`wrote ${name}`);
     }
   }
   process.exit(stale ? 1 : 0);

@@ -256,7 +256,7 @@ export type Volume = {
     }
 );
 /**
- * Raw cloud-config (yip) stages, compiled to /system/oem (needs a toolkit).
+ * Map from stage name to the list of steps run in that stage: the boot stages rootfs, initramfs, fs, boot, network, reconcile and the toolkit's lifecycle hooks (after-install-chroot, Elemental's after-disk, Kairos's kairos-install.pre, …), each also with .before/.after.
  */
 export type Stages = {
   /**
@@ -894,6 +894,9 @@ export interface Manifest {
   overlay?: string;
   system?: System;
   layout?: Layout;
+  /**
+   * Raw cloud-config (yip) stages, compiled to /system/oem (needs a toolkit).
+   */
   stages?: Stages;
   /**
    * Directory of hand-written cloud-config files copied to /system/oem (needs a toolkit).
