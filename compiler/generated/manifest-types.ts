@@ -281,11 +281,11 @@ export type Step = {
    */
   node?: string;
   /**
-   * Go regular expression on /etc/os-release NAME; the step runs only when it matches.
+   * Go regular expression on the PRETTY_NAME of /etc/os-release; the step runs only when it matches.
    */
   only_os?: string;
   /**
-   * Go regular expression on /etc/os-release VERSION; the step runs only when it matches.
+   * Go regular expression on the VERSION_ID of /etc/os-release; the step runs only when it matches.
    */
   only_os_version?: string;
   /**
@@ -350,7 +350,7 @@ export type Step = {
    */
   delete_entities?: Entity[] | null;
   /**
-   * Users to create when missing, keyed by user name (existing users are left alone).
+   * Users to create when missing, keyed by user name (an existing user only gets a new password when `passwd` is set).
    */
   users?: {
     [k: string]: User1 | undefined;
@@ -397,7 +397,7 @@ export type Step = {
    */
   environment_file?: string;
   /**
-   * Keys of the [Time] section of /etc/systemd/timesyncd.conf, values kept as their text.
+   * Keys of the [Time] section of systemd-timesyncd (yip v1.12+ writes timesyncd.conf.d/10-yip.conf), values kept as their text.
    */
   timesyncd?: {
     /**
@@ -629,15 +629,15 @@ export type User1 = {
    */
   groups?: string[] | null;
   /**
-   * Do not create a group named after the user.
+   * Read but not used by yip (the user still gets a group named after it).
    */
   no_user_group?: boolean;
   /**
-   * Create a system account.
+   * Read but not used by yip (the id comes from uid or is the next free one).
    */
   system?: boolean;
   /**
-   * Do not add the user to lastlog/faillog.
+   * Read but not used by yip (it never touches lastlog or faillog).
    */
   no_log_init?: boolean;
   /**
