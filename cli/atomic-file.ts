@@ -4,20 +4,22 @@
 // never written through.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ioError } from './output-error.js';
 
 /**
  * Writes `content` to `path`; `'unchanged'` (nothing touched, mtime kept) when it holds those bytes
- * already. A failure is an OutputDirError naming `label` (the path as the user named it).
+ * already. A failure is an OutputDirError naming `label` (the path as the user named it). `mode`
+ * (`derivc fmt` keeps the replaced file's) is set exactly, whatever the umask; else the umask applies.
  */
-export function writeFileAtomically(path: string, content: Uint8Array, label = path): 'written' | 'unchanged' {
+export function writeFileAtomically(path: string, content: Uint8Array, label = path, mode?: number): 'written' | 'unchanged' {
   if (holds(path, content)) return 'unchanged';
   const temp = join(dirname(path), `.${basename(path)}.derivc-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const fd = openSync(temp, 'wx', 0o666); // the umask narrows it, as for any new file
     try {
+      if (mode !== undefined) fchmodSync(fd, mode);
       for (let done = 0; done < content.byteLength;) done += writeSync(fd, content, done);
       fsyncSync(fd);
     } finally {

@@ -2,11 +2,10 @@
 // argument, and symlink loops wherever a manifest names a path. Each once ended in a stack trace,
 // a nameless `-->`, or "does not exist".
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { runCli } from './support/cli.js';
@@ -24,19 +23,10 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 describe('a closed stdout or stderr', () => {
   let bin: string;
   beforeAll(async () => {
-    // The real executable (cli/bin.ts owns the process streams), bundled as `npm run build` does.
-    bin = path.join(tmp, 'derivc.mjs');
-    await build({
-      entryPoints: ['cli/bin.ts'],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile: bin,
-      external: ['ssh2', 'cpu-features'],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'warning',
-    });
+    // The real executable (cli/bin.ts owns the process streams), bundled by `npm run build`'s own script.
+    const built = spawnSync(process.execPath, ['build.js', '--outdir', path.join(tmp, 'dist')], { encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`node build.js failed: ${built.stderr}`);
+    bin = path.join(tmp, 'dist', 'derivc.mjs');
   });
 
   /** Runs derivc with one of its output pipes closed before it writes; what the other one got, and the exit code. */

@@ -27,7 +27,8 @@ const YAML_SETTINGS = {
   format: { enable: false },
 };
 
-const MANIFEST = `# yaml-language-server: $schema=./derivative.schema.json
+/** The manifest `derivc init` would start from, with the modeline that names the schema. */
+const HEAD = `# yaml-language-server: $schema=./derivative.schema.json
 apiVersion: derivc.dev/v1alpha1
 kind: Derivative
 metadata:
@@ -35,7 +36,9 @@ metadata:
   version: 1.0.0
 base:
   image: registry.opensuse.org/opensuse/leap:15.5
-system:
+`;
+
+const MANIFEST = `${HEAD}system:
   hostname: acme
   sysctl:
     vm.swappiness: 10
@@ -47,15 +50,7 @@ targets:
 `;
 
 /** The cursor on the empty line inside \`system:\`, where an editor user asks for completion. */
-const COMPLETION = `# yaml-language-server: $schema=./derivative.schema.json
-apiVersion: derivc.dev/v1alpha1
-kind: Derivative
-metadata:
-  name: acme-os
-  version: 1.0.0
-base:
-  image: registry.opensuse.org/opensuse/leap:15.5
-system:
+const COMPLETION = `${HEAD}system:
   
 `;
 

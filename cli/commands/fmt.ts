@@ -3,10 +3,10 @@
 // `compile --check` does. A file that does not parse gets its diagnostics, exit 1, and is left
 // alone. Writing is atomic: a temporary file next to it, with its mode, renamed over it.
 
-import { chmodSync, closeSync, fsyncSync, lstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { lstatSync } from 'node:fs';
 import type { Diagnostic } from '../../compiler/diagnostics.js';
 import { formatManifest } from '../../compiler/fmt.js';
+import { writeFileAtomically } from '../atomic-file.js';
 import { EXIT } from '../exit-codes.js';
 import { formatDiagnostics } from '../format/index.js';
 import { shown } from '../format/style.js';
@@ -52,7 +52,7 @@ export function fmtCommand(args: FmtArgs, io: CliIO): number {
       io.stdout(unifiedDiff(path.replace(/^\/+/, ''), bytes, after));
       io.stderr(`${shown(path)} is not formatted: run \`derivc fmt ${shown(path)}\`\n`);
     } else {
-      writeAtomically(path, after, stat.mode & 0o7777);
+      writeFileAtomically(path, after, path, stat.mode & 0o7777);
       io.stderr(`formatted ${shown(path)}\n`);
     }
   }
@@ -61,26 +61,4 @@ export function fmtCommand(args: FmtArgs, io: CliIO): number {
     return EXIT.failed;
   }
   return changed && args.check ? EXIT.changed : EXIT.ok;
-}
-
-/** The new content under a temporary name in the same folder, then renamed over the file: never half-written. */
-function writeAtomically(path: string, content: Uint8Array, mode: number): void {
-  const temp = join(dirname(path), `.${basename(path)}.derivc-fmt-${process.pid}`);
-  const fd = openSync(temp, 'wx', mode);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  try {
-    chmodSync(temp, mode); // the umask may have narrowed it
-    renameSync(temp, path);
-  } catch (err) {
-    rmSync(temp, { force: true });
-    throw err;
-  }
 }

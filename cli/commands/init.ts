@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, writeFi
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { FAMILIES, type Family } from '../../compiler/family.js';
 import { bundledManifestSchema } from '../../compiler/validate/schema.js';
+import { writeFileAtomically } from '../atomic-file.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import type { CliIO } from '../io.js';
 import { shown } from '../format/style.js';
@@ -16,6 +17,7 @@ import { manifestYaml } from '../import/manifest-yaml.js';
 import { reportSummary, reportText } from '../import/mapping-report.js';
 import { directoryProbe, readDockerfile } from '../import/read-dockerfile.js';
 import { VERSION } from '../version.js';
+import { SCHEMA_FILES, schemaText } from './schema.js';
 
 const BASES: Record<Family, string> = {
   opensuse: 'registry.opensuse.org/opensuse/leap:15.5',
@@ -93,7 +95,7 @@ export function initCommand(args: InitArgs, io: CliIO): number {
 /** The manifest, its schema, and `.derivc/` in DIR's .gitignore; what happened to the .gitignore. */
 function write(dir: string, manifest: string, text: string): GitignoreResult {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'derivative.schema.json'), JSON.stringify(bundledManifestSchema(), null, 2) + '\n');
+  writeFileAtomically(join(dir, SCHEMA_FILES.manifest), new TextEncoder().encode(schemaText(bundledManifestSchema())));
   writeFileSync(manifest, text, { flag: 'wx' });
   return ignoreBuildOutput(join(dir, '.gitignore'));
 }

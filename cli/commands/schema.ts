@@ -15,16 +15,17 @@ export interface SchemaArgs {
 }
 
 /** The files `--out DIR` writes: the names `derivc init` and the modelines use. */
-const SCHEMA_FILES = {
+export const SCHEMA_FILES = {
   manifest: 'derivative.schema.json',
   cloudConfig: 'cloud-config.schema.json',
 } as const;
 
-const text = (schema: unknown) => JSON.stringify(schema, null, 2) + '\n';
+/** A schema as derivc writes it, to stdout or a file. */
+export const schemaText = (schema: unknown): string => JSON.stringify(schema, null, 2) + '\n';
 
 export function schemaCommand(args: SchemaArgs, io: CliIO): number {
   if (args.out === undefined) {
-    io.stdout(text(args.cloudConfig ? cloudConfigSchema : bundledManifestSchema()));
+    io.stdout(schemaText(args.cloudConfig ? cloudConfigSchema : bundledManifestSchema()));
     return EXIT.ok;
   }
   if (args.cloudConfig) throw new UsageError('--out writes both schemas; --cloud-config only chooses what is printed without it');
@@ -36,7 +37,7 @@ export function schemaCommand(args: SchemaArgs, io: CliIO): number {
     [SCHEMA_FILES.cloudConfig, cloudConfigSchema],
   ] as const) {
     const label = join(dir.label, name);
-    const outcome = writeFileAtomically(join(dir.real, name), new TextEncoder().encode(text(schema)), label);
+    const outcome = writeFileAtomically(join(dir.real, name), new TextEncoder().encode(schemaText(schema)), label);
     io.stderr(outcome === 'written' ? `wrote ${shown(label)}\n` : `${shown(label)} is up to date\n`);
   }
   return EXIT.ok;
