@@ -30,6 +30,8 @@ import {
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 const INFO_TIMEOUT_MS = 5000;
+/** Over ssh:// every call is a new SSH session that starts the docker CLI on the far side (`docker system dial-stdio`): seconds on a busy host. */
+const SSH_INFO_TIMEOUT_MS = 30_000;
 
 // ---------------------------------------------------------------------------------------------
 // Connection
@@ -601,6 +603,7 @@ async function readEntriesFromLayers(
 export function dockerodeEngine(env: Readonly<Record<string, string | undefined>>): DockerEngine {
   const connection = connectionFromEnv(env);
   const { endpoint } = connection;
+  const infoTimeoutMs = connection.options?.protocol === 'ssh' ? SSH_INFO_TIMEOUT_MS : INFO_TIMEOUT_MS;
   const cacheDir = cacheDirFromEnv(env);
   const entriesCache = cacheDir === undefined ? undefined : directoryEntriesCache(cacheDir);
   let client: Docker | undefined;
@@ -631,23 +634,23 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
 
     async info(): Promise<EngineInfo> {
       const d = docker();
-      const timeout = AbortSignal.timeout(INFO_TIMEOUT_MS);
+      const timeout = AbortSignal.timeout(infoTimeoutMs);
       try {
         const version = await (d.version as (opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>).call(d, { abortSignal: timeout });
         return { version: version.Version, apiVersion: version.ApiVersion, os: version.Os, arch: version.Arch };
       } catch (err) {
-        if (timeout.aborted) throw new EngineUnreachableError(endpoint, `no answer within ${INFO_TIMEOUT_MS / 1000} s`);
+        if (timeout.aborted) throw new EngineUnreachableError(endpoint, `no answer within ${infoTimeoutMs / 1000} s`);
         throw new EngineUnreachableError(endpoint, isConnectionFailure(err) ? connectionCause(err) : engineMessage(err));
       }
     },
 
     async builderVersion(): Promise<BuilderSupport> {
       const d = docker();
-      const timeout = AbortSignal.timeout(INFO_TIMEOUT_MS);
+      const timeout = AbortSignal.timeout(infoTimeoutMs);
       try {
         return builderFromPing(await ping(d, timeout));
       } catch (err) {
-        if (timeout.aborted) throw new EngineUnreachableError(endpoint, `no answer within ${INFO_TIMEOUT_MS / 1000} s`);
+        if (timeout.aborted) throw new EngineUnreachableError(endpoint, `no answer within ${infoTimeoutMs / 1000} s`);
         throw new EngineUnreachableError(endpoint, isConnectionFailure(err) ? connectionCause(err) : engineMessage(err));
       }
     },
