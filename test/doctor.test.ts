@@ -1,5 +1,6 @@
-// `derivc doctor` reports the Docker Engine and the host tools with their Debian packages; only the
-// engine decides the exit code. The e2e gates and the shared base-image fixture live alongside.
+// `derivc doctor` reports the Docker Engine — how it was chosen and which builder derivc would use
+// on it — and the host tools with their Debian packages; only the engine decides the exit code.
+// The e2e gates and the shared base-image fixture live alongside.
 
 import { mkdtemp, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -9,6 +10,8 @@ import { doctorCommand } from '../cli/commands/doctor.js';
 import { findOnPath, HOST_REQUIREMENTS, probeTool, versionIn, type HostProbe, type ToolStatus } from '../cli/host-tools.js';
 import type { CliIO } from '../cli/io.js';
 import { nodeHost } from '../cli/node-host.js';
+import { contextDigest } from '../targets/io/docker-context.js';
+import { builderFromPing } from '../targets/io/dockerode-engine.js';
 import { EngineUnreachableError, type DockerEngine } from '../targets/io/engine.js';
 import { DEBIAN_BASE, ensureDebianBase } from './e2e/fixtures.js';
 import { e2eEngine } from './e2e/require.js';
@@ -31,14 +34,17 @@ function fakeProbe(missing: readonly string[] = []): HostProbe & { calls: string
   };
 }
 
-async function doctor(opts: { engine?: FakeEngine; missing?: string[]; format?: string } = {}) {
+/** No docker config: the user's own (~/.docker) must not decide what these tests see. */
+const NO_DOCKER_CONFIG = { DOCKER_CONFIG: path.join(os.tmpdir(), 'derivc-no-docker-config') };
+
+async function doctor(opts: { engine?: FakeEngine; missing?: string[]; format?: string; env?: Record<string, string> } = {}) {
   const out = { stdout: '', stderr: '' };
   const engine = opts.engine ?? new FakeEngine();
   const io: CliIO = {
     stdout: (t) => void (out.stdout += t),
     stderr: (t) => void (out.stderr += t),
     isTTY: false,
-    env: {},
+    env: opts.env ?? NO_DOCKER_CONFIG,
     host: nodeHost,
     docker: () => engine,
   };
@@ -65,6 +71,8 @@ describe('derivc doctor', () => {
     const r = await doctor();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('found    20.10.24 (API 1.41, linux/amd64) at unix:///fake/docker.sock');
+    expect(r.stdout).toContain('\n  from     the default socket (no DOCKER_HOST, no docker context)\n');
+    expect(r.stdout).toContain('\n  builder  BuildKit (the engine asks for it: Builder-Version 2)\n');
     for (const req of HOST_REQUIREMENTS)
       expect(r.stdout).toMatch(new RegExp(`${req.neededFor}\\s+${req.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+${req.package}\\s+(1\\.0|found)\\n`));
     expect(r.stdout).toContain('Everything derivc can use is here.');
@@ -99,7 +107,7 @@ describe('derivc doctor', () => {
 
   it('asks each program for its version and looks for firmware and GRUB platforms as files', async () => {
     const probe = fakeProbe();
-    const io = { stdout: () => {}, stderr: () => {}, isTTY: false, env: {}, host: nodeHost, docker: () => new FakeEngine() };
+    const io = { stdout: () => {}, stderr: () => {}, isTTY: false, env: NO_DOCKER_CONFIG, host: nodeHost, docker: () => new FakeEngine() };
     await doctorCommand({ files: [], format: 'json' }, io, probe);
     expect(probe.calls).toEqual(
       expect.arrayContaining([
@@ -120,7 +128,16 @@ describe('derivc doctor', () => {
     const report = JSON.parse(r.stdout);
     expect(Object.keys(report)).toEqual(['doctorVersion', 'engine', 'tools']);
     expect(report.doctorVersion).toBe(1);
-    expect(report.engine).toEqual({ found: true, endpoint: 'unix:///fake/docker.sock', version: '20.10.24', apiVersion: '1.41', os: 'linux', arch: 'amd64' });
+    expect(report.engine).toEqual({
+      found: true,
+      endpoint: 'unix:///fake/docker.sock',
+      chosenBy: { kind: 'default' },
+      version: '20.10.24',
+      apiVersion: '1.41',
+      os: 'linux',
+      arch: 'amd64',
+      builder: { builder: 'buildkit', version: '2', reason: 'the engine asks for it: Builder-Version 2' },
+    });
     expect(report.tools).toHaveLength(HOST_REQUIREMENTS.length);
     expect(report.tools[0]).toEqual({ name: 'xorriso', package: 'xorriso', neededFor: 'iso', found: true, version: '1.0' });
     expect(report.tools.find((t: { name: string }) => t.name === 'packer')).toEqual({
@@ -145,6 +162,7 @@ describe('derivc doctor', () => {
     expect(JSON.parse(r.stdout).engine).toEqual({
       found: false,
       endpoint: 'unix:///fake/docker.sock',
+      chosenBy: { kind: 'default' },
       error: 'cannot reach the Docker Engine at unix:///fake/docker.sock: no socket there (ENOENT); is dockerd running?',
       hint: expect.stringContaining('apt-get install -y docker.io'),
     });
@@ -158,6 +176,98 @@ describe('derivc doctor', () => {
     expect((await runCliAsync(['doctor', '--format', 'sarif'])).code).toBe(3);
     expect((await runCliAsync(['doctor', '--strict'])).code).toBe(3);
     expect((await runCliAsync(['--help'])).stdout).toContain('derivc doctor [--format pretty|json]');
+  });
+});
+
+describe('derivc doctor: which engine and which builder', () => {
+  let config: string;
+  beforeEach(async () => void (config = await mkdtemp(path.join(os.tmpdir(), 'derivc-doctor-config-'))));
+  afterEach(async () => rm(config, { recursive: true, force: true }));
+
+  /** A docker context as the docker CLI stores it, made current in config.json. */
+  async function currentContext(name: string, host: string) {
+    const meta = path.join(config, 'contexts', 'meta', contextDigest(name));
+    await mkdir(meta, { recursive: true });
+    await writeFile(path.join(meta, 'meta.json'), JSON.stringify({ Name: name, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: false } } }));
+    await writeFile(path.join(config, 'config.json'), JSON.stringify({ currentContext: name }));
+  }
+
+  it('says DOCKER_HOST chose the engine when it is set, even with a current context', async () => {
+    await currentContext('remote', 'ssh://ci@build.example');
+    const r = await doctor({ format: 'json', env: { DOCKER_CONFIG: config, DOCKER_HOST: 'tcp://10.0.0.5:2375' } });
+    expect(JSON.parse(r.stdout).engine.chosenBy).toEqual({ kind: 'DOCKER_HOST' });
+    expect((await doctor({ env: { DOCKER_HOST: 'tcp://10.0.0.5:2375' } })).stdout).toContain('\n  from     DOCKER_HOST\n');
+  });
+
+  it('names the docker context and where it was set', async () => {
+    await currentContext('remote', 'ssh://ci@build.example');
+    const configFile = path.join(config, 'config.json');
+    const json = JSON.parse((await doctor({ format: 'json', env: { DOCKER_CONFIG: config } })).stdout);
+    expect(json.engine.chosenBy).toEqual({ kind: 'context', name: 'remote', setBy: 'config', configFile });
+    expect((await doctor({ env: { DOCKER_CONFIG: config } })).stdout).toContain(`\n  from     docker context "remote" (currentContext in ${configFile})\n`);
+    expect((await doctor({ env: { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'remote' } })).stdout).toContain(
+      '\n  from     docker context "remote" (DOCKER_CONTEXT)\n',
+    );
+  });
+
+  it('a docker context that does not exist: exit 1, its name, and how to look at the contexts', async () => {
+    const engine = downEngine('the context does not exist: there is no …/meta.json');
+    const r = await doctor({ engine, env: { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'gone' } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('\n  from     docker context "gone" (DOCKER_CONTEXT)\n');
+    expect(r.stdout).toContain(
+      'check it with `docker context inspect gone`, list the others with `docker context ls`, or unset DOCKER_CONTEXT for the default socket',
+    );
+  });
+
+  it('a docker config that cannot be read: says to fix it or to name the engine otherwise', async () => {
+    await writeFile(path.join(config, 'config.json'), '{');
+    const r = await doctor({ engine: downEngine('the docker config … cannot be read'), env: { DOCKER_CONFIG: config } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('fix the docker config (or point DOCKER_CONFIG elsewhere), or set DOCKER_HOST or DOCKER_CONTEXT');
+  });
+
+  it('reports the classic builder with its reason, and an engine that would not say as unknown', async () => {
+    const engine = new FakeEngine();
+    engine.builder = builderFromPing({ apiVersion: '1.38', osType: 'linux' });
+    expect((await doctor({ engine })).stdout).toContain('\n  builder  classic (API 1.38 is older than 1.39, the first with BuildKit)\n');
+    engine.builderVersion = async () => {
+      throw new Error('socket hang up');
+    };
+    const r = await doctor({ engine, format: 'json' });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).engine.builder).toEqual({
+      builder: null,
+      version: null,
+      reason: 'the engine did not say which builder it offers: socket hang up',
+    });
+  });
+});
+
+describe("the builder an engine offers, from its /_ping (the docker CLI's rule)", () => {
+  it('is what Builder-Version says when the engine says it', () => {
+    expect(builderFromPing({ apiVersion: '1.41', osType: 'linux', builderVersion: '2' })).toEqual({
+      builder: 'buildkit',
+      version: '2',
+      reason: 'the engine asks for it: Builder-Version 2',
+    });
+    expect(builderFromPing({ apiVersion: '1.47', osType: 'linux', builderVersion: '1' })).toMatchObject({ builder: 'classic', version: '1' });
+  });
+
+  it('is BuildKit on a Linux engine from API 1.39 on (20.10 states nothing), classic before and on Windows', () => {
+    expect(builderFromPing({ apiVersion: '1.41', osType: 'linux' })).toEqual({
+      builder: 'buildkit',
+      version: '2',
+      reason: 'the engine states no Builder-Version; API 1.41 on linux has BuildKit',
+    });
+    expect(builderFromPing({ apiVersion: '1.39', osType: 'linux' }).builder).toBe('buildkit');
+    expect(builderFromPing({ apiVersion: '1.100', osType: 'linux' }).builder).toBe('buildkit'); // by number, not as text
+    expect(builderFromPing({ apiVersion: '1.38', osType: 'linux' }).builder).toBe('classic');
+    expect(builderFromPing({ apiVersion: '1.41', osType: 'windows' })).toMatchObject({
+      builder: 'classic',
+      reason: 'BuildKit does not build on a Windows engine',
+    });
+    expect(builderFromPing({})).toMatchObject({ builder: 'classic', reason: 'the engine states neither its builder nor its API version' });
   });
 });
 

@@ -1,8 +1,11 @@
 // derivc doctor [--format pretty|json]: what derivc needs on this host, what is there (with
 // versions), and the apt-get line that installs the rest. Only the Docker Engine decides the exit
 // code — `build` needs it; the media tools are warnings because only their targets need them.
+// For the engine it also says how it was chosen (DOCKER_HOST, a docker context, the default
+// socket) and which builder derivc would use on it.
 
-import type { EngineInfo } from '../../targets/io/engine.js';
+import { chooseEngine, describeSource, type EngineChoice, type EngineSource } from '../../targets/io/docker-context.js';
+import type { BuilderSupport, EngineInfo } from '../../targets/io/engine.js';
 import { choice } from '../choices.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { createStyle, printableText } from '../format/style.js';
@@ -15,7 +18,12 @@ export { DOCTOR_FORMATS };
 /** The Debian package of the Docker Engine (its Depends bring containerd and runc). */
 const ENGINE_PACKAGE = 'docker.io';
 
-export type EngineReport = ({ found: true; endpoint: string } & EngineInfo) | { found: false; endpoint: string | null; error: string; hint: string };
+/** The builder derivc would use, or why the engine could not say. */
+export type BuilderReport = BuilderSupport | { builder: null; version: null; reason: string };
+
+export type EngineReport =
+  | ({ found: true; endpoint: string; chosenBy: EngineSource } & EngineInfo & { builder: BuilderReport })
+  | { found: false; endpoint: string | null; chosenBy: EngineSource; error: string; hint: string };
 
 export interface ToolReport {
   name: string;
@@ -41,21 +49,42 @@ export async function doctorCommand(args: { files: string[]; format: string }, i
 }
 
 async function checkEngine(io: CliIO): Promise<EngineReport> {
-  if (!io.docker) return { found: false, endpoint: null, error: 'this derivc was started without a Docker Engine client', hint: startHint('') };
+  // The same choice the engine client makes from the same environment (docker-context.ts).
+  const choice = chooseEngine(io.env);
+  const chosenBy = choice.source;
+  if (!io.docker)
+    return { found: false, endpoint: null, chosenBy, error: 'this derivc was started without a Docker Engine client', hint: startHint('', choice) };
   let endpoint: string | null = null;
   try {
     const engine = io.docker();
     endpoint = engine.endpoint;
     const info = await engine.info();
-    return { found: true, endpoint, version: info.version, apiVersion: info.apiVersion, os: info.os, arch: info.arch };
+    const builder = await checkBuilder(engine.builderVersion?.bind(engine));
+    return { found: true, endpoint, chosenBy, version: info.version, apiVersion: info.apiVersion, os: info.os, arch: info.arch, builder };
   } catch (err) {
     const error = (err as Error).message ?? String(err);
-    return { found: false, endpoint, error, hint: startHint(error) };
+    return { found: false, endpoint, chosenBy, error, hint: startHint(error, choice) };
+  }
+}
+
+async function checkBuilder(builderVersion: (() => Promise<BuilderSupport>) | undefined): Promise<BuilderReport> {
+  if (!builderVersion) return { builder: null, version: null, reason: 'this derivc cannot ask the engine which builder it offers' };
+  try {
+    return await builderVersion();
+  } catch (err) {
+    return { builder: null, version: null, reason: `the engine did not say which builder it offers: ${(err as Error).message}` };
   }
 }
 
 /** How to get an engine answering, for the cause at hand. */
-function startHint(error: string): string {
+function startHint(error: string, { source: chosenBy, problem }: EngineChoice): string {
+  if (chosenBy.kind === 'default' && problem !== undefined) {
+    return 'fix the docker config (or point DOCKER_CONFIG elsewhere), or set DOCKER_HOST or DOCKER_CONTEXT: the config is read only for its currentContext';
+  }
+  if (chosenBy.kind === 'context') {
+    const unset = chosenBy.setBy === 'DOCKER_CONTEXT' ? 'unset DOCKER_CONTEXT' : '`docker context use default`';
+    return `the engine is the docker context's: check it with \`docker context inspect ${chosenBy.name}\`, list the others with \`docker context ls\`, or ${unset} for the default socket`;
+  }
   if (/permission denied|EACCES|EPERM/i.test(error)) {
     return 'the socket is there but not yours: add your user to the docker group (`usermod -aG docker $USER`, then log in again) or run as root';
   }
@@ -88,9 +117,14 @@ export function renderDoctor(report: DoctorReport, color: boolean): string {
     out.push(
       `  found    ${printableText(engine.version)} (API ${printableText(engine.apiVersion)}, ${printableText(`${engine.os}/${engine.arch}`)}) at ${printableText(engine.endpoint)}`,
     );
+    out.push(`  from     ${printableText(describeSource(engine.chosenBy))}`);
+    const { builder } = engine;
+    const name = builder.builder === 'buildkit' ? 'BuildKit' : builder.builder === 'classic' ? 'classic' : 'unknown';
+    out.push(`  builder  ${name} (${printableText(builder.reason)})`);
   } else {
     out.push(`  ${style.severity('error', 'missing')}  ${printableText(engine.error)}`);
-    out.push(`           ${engine.hint}`);
+    out.push(`           ${printableText(engine.hint)}`);
+    out.push(`  from     ${printableText(describeSource(engine.chosenBy))}`);
   }
 
   out.push('', style.bold('Host tools') + ' (needed only by what the first column names)');

@@ -7,47 +7,65 @@
 
 import * as fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
+import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
+import { chooseEngine, choiceEndpoint, describeSource, nodeContextFiles, type ContextFiles } from './docker-context.js';
 import { cacheDirFromEnv, directoryEntriesCache, type EntriesCache } from './entries-cache.js';
 import { layerPath, locate, lookup, scanSavedImage, type LayerScan } from './image-layers.js';
-import { EngineUnreachableError, type BuildEvent, type BuildRequest, type DockerEngine, type EngineInfo, type ImageEntry, type PathStat } from './engine.js';
+import {
+  EngineUnreachableError,
+  type BuilderSupport,
+  type BuildEvent,
+  type BuildRequest,
+  type DockerEngine,
+  type EngineInfo,
+  type ImageEntry,
+  type PathStat,
+} from './engine.js';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 const INFO_TIMEOUT_MS = 5000;
+/** Over ssh:// every call is a new SSH session that starts the docker CLI on the far side (`docker system dial-stdio`): seconds on a busy host. */
+const SSH_INFO_TIMEOUT_MS = 30_000;
 
 // ---------------------------------------------------------------------------------------------
 // Connection
 
 interface Connection {
   endpoint: string;
-  options?: Docker.DockerOptions;
-  /** Why no connection can be made at all (a DOCKER_HOST derivc does not speak, missing TLS files). */
+  /** docker-modem's options; `agent` (not in dockerode's types) carries a context's SkipTLSVerify. */
+  options?: Docker.DockerOptions & { agent?: https.Agent };
+  /** Why no connection can be made at all (a DOCKER_HOST derivc does not speak, missing TLS files, a missing docker context). */
   problem?: string;
 }
 
 /**
- * Where the engine is, from DOCKER_HOST (unix://, tcp:// — TLS with DOCKER_TLS_VERIFY and
- * DOCKER_CERT_PATH — or ssh://[user@]host[:port], which docker-modem reaches through ssh2 and the
- * agent at SSH_AUTH_SOCK, running `docker system dial-stdio` there) or the default socket. Every
- * option is set explicitly because docker-modem otherwise fills gaps from process.env, and `env`
- * is what counts here.
+ * Where the engine is: DOCKER_HOST, else the current docker context (docker-context.ts), else the
+ * default socket. An address is unix://, tcp:// — TLS with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH,
+ * or a context's own TLS files — or ssh://[user@]host[:port], which docker-modem reaches through
+ * ssh2 and the agent at SSH_AUTH_SOCK, running `docker system dial-stdio` there. Every option is
+ * set explicitly because docker-modem otherwise fills gaps from process.env, and `env` is what
+ * counts here.
  */
-export function connectionFromEnv(env: Readonly<Record<string, string | undefined>>): Connection {
-  const host = (env['DOCKER_HOST'] ?? '').trim();
+export function connectionFromEnv(env: Readonly<Record<string, string | undefined>>, files: ContextFiles = nodeContextFiles): Connection {
+  const choice = chooseEngine(env, files);
+  if (choice.problem !== undefined) return { endpoint: choiceEndpoint(choice), problem: choice.problem };
+  const { source, tls: contextTls } = choice;
+  const host = choice.host;
+  const named = source.kind === 'context' ? `the host ${host} of ${describeSource(source)}` : `DOCKER_HOST=${host}`;
   const unix = (socketPath: string): Connection => ({
     endpoint: `unix://${socketPath}`,
     options: { socketPath, host: undefined, port: undefined, protocol: 'http', ca: undefined, cert: undefined, key: undefined, timeout: undefined },
   });
-  if (host === '') return unix(DEFAULT_SOCKET);
   if (host.startsWith('unix://')) return unix(host.slice('unix://'.length) || DEFAULT_SOCKET);
   const scheme = host.startsWith('tcp://') ? 'tcp' : host.startsWith('ssh://') ? 'ssh' : undefined;
   if (scheme === undefined) {
-    return { endpoint: host, problem: `DOCKER_HOST=${host} is not supported; use unix:///path/to/docker.sock, tcp://host:port or ssh://user@host` };
+    return { endpoint: host, problem: `${named} is not supported; use unix:///path/to/docker.sock, tcp://host:port or ssh://user@host` };
   }
   let url: URL | undefined;
   try {
@@ -55,7 +73,7 @@ export function connectionFromEnv(env: Readonly<Record<string, string | undefine
   } catch {
     url = undefined;
   }
-  if (!url?.hostname) return { endpoint: host, problem: `DOCKER_HOST=${host} is not a valid ${scheme}://host:port address` };
+  if (!url?.hostname) return { endpoint: host, problem: `${named} is not a valid ${scheme}://host:port address` };
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (scheme === 'ssh') {
     // As the docker CLI's ssh: port 22 and the local user unless the address names others.
@@ -74,10 +92,11 @@ export function connectionFromEnv(env: Readonly<Record<string, string | undefine
     };
     return { endpoint: host, options };
   }
-  const tls = (env['DOCKER_TLS_VERIFY'] ?? '') !== '';
+  // A context speaks TLS when it has TLS files or skips verification (as the docker CLI's context endpoint does).
+  const tls = contextTls ? contextTls.skipVerify || contextTls.ca !== undefined || contextTls.cert !== undefined : (env['DOCKER_TLS_VERIFY'] ?? '') !== '';
   const port = url.port || (tls ? '2376' : '2375');
   const endpoint = `tcp://${url.hostname}:${port}`;
-  const options: Docker.DockerOptions = {
+  const options: NonNullable<Connection['options']> = {
     socketPath: undefined,
     host: hostname,
     port,
@@ -87,7 +106,15 @@ export function connectionFromEnv(env: Readonly<Record<string, string | undefine
     key: undefined,
     timeout: undefined,
   };
-  if (tls) {
+  if (tls && contextTls) {
+    if (contextTls.ca) options.ca = Buffer.from(contextTls.ca);
+    if (contextTls.cert && contextTls.key) {
+      options.cert = Buffer.from(contextTls.cert);
+      options.key = Buffer.from(contextTls.key);
+    }
+    // Node verifies unless told not to; the request's own options cannot say so through docker-modem, its agent's can.
+    if (contextTls.skipVerify) options.agent = new https.Agent({ rejectUnauthorized: false });
+  } else if (tls) {
     const certDir = env['DOCKER_CERT_PATH'] || path.join(env['HOME'] ?? os.homedir(), '.docker');
     try {
       options.ca = fs.readFileSync(path.join(certDir, 'ca.pem'));
@@ -98,6 +125,61 @@ export function connectionFromEnv(env: Readonly<Record<string, string | undefine
     }
   }
   return { endpoint, options };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which builder
+
+/** What /_ping says: its Api-Version, Ostype and Builder-Version headers (any may be missing). */
+export interface PingHeaders {
+  apiVersion?: string;
+  osType?: string;
+  builderVersion?: string;
+}
+
+/** "1.41" ≥ "1.39", numerically by part. */
+function apiAtLeast(version: string, wanted: string): boolean {
+  const [a, b] = [version, wanted].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < Math.max(a!.length, b!.length); i++) {
+    const x = a![i] ?? 0;
+    const y = b![i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+/**
+ * The docker CLI's rule: the engine's Builder-Version when it states one (daemon.json's
+ * features.buildkit; engines from 23.0 say 2 by default); otherwise BuildKit on a Linux engine with
+ * API 1.39 (Engine 18.09, the first with BuildKit) or later — 20.10 states nothing yet builds with
+ * BuildKit — and the classic builder elsewhere.
+ */
+export function builderFromPing(ping: PingHeaders): BuilderSupport {
+  const buildkit = (reason: string): BuilderSupport => ({ builder: 'buildkit', version: '2', reason });
+  const classic = (reason: string): BuilderSupport => ({ builder: 'classic', version: '1', reason });
+  if (ping.builderVersion === '2') return buildkit('the engine asks for it: Builder-Version 2');
+  if (ping.builderVersion === '1') return classic('the engine asks for it: Builder-Version 1');
+  if (ping.apiVersion === undefined || !/^\d+(\.\d+)*$/.test(ping.apiVersion)) return classic('the engine states neither its builder nor its API version');
+  if (!apiAtLeast(ping.apiVersion, '1.39')) return classic(`API ${ping.apiVersion} is older than 1.39, the first with BuildKit`);
+  if ((ping.osType ?? '').toLowerCase() === 'windows') return classic('BuildKit does not build on a Windows engine');
+  return buildkit(`the engine states no Builder-Version; API ${ping.apiVersion} on ${ping.osType || 'linux'} has BuildKit`);
+}
+
+/** GET /_ping, for its headers (dockerode's ping() gives only the body). */
+function ping(d: Docker, signal: AbortSignal): Promise<PingHeaders> {
+  return new Promise((resolve, reject) => {
+    const options = { path: '/_ping', method: 'GET', isStream: true, abortSignal: signal, statusCodes: { 200: true, 500: 'server error' } };
+    d.modem.dial(options, (err: Error | null, response: unknown) => {
+      if (err) return reject(err);
+      const res = response as IncomingMessage;
+      res.resume();
+      const header = (name: string): string | undefined => {
+        const value = res.headers[name];
+        return typeof value === 'string' && value !== '' ? value : undefined;
+      };
+      resolve({ apiVersion: header('api-version'), osType: header('ostype'), builderVersion: header('builder-version') });
+    });
+  });
 }
 
 type EngineFailure = NodeJS.ErrnoException & { statusCode?: number; json?: { message?: unknown } | null };
@@ -517,10 +599,11 @@ async function readEntriesFromLayers(
 
 // ---------------------------------------------------------------------------------------------
 
-/** The Docker Engine at DOCKER_HOST (unix://, tcp://, ssh://) or the default socket. */
+/** The Docker Engine at DOCKER_HOST (unix://, tcp://, ssh://), the current docker context's, or the default socket. */
 export function dockerodeEngine(env: Readonly<Record<string, string | undefined>>): DockerEngine {
   const connection = connectionFromEnv(env);
   const { endpoint } = connection;
+  const infoTimeoutMs = connection.options?.protocol === 'ssh' ? SSH_INFO_TIMEOUT_MS : INFO_TIMEOUT_MS;
   const cacheDir = cacheDirFromEnv(env);
   const entriesCache = cacheDir === undefined ? undefined : directoryEntriesCache(cacheDir);
   let client: Docker | undefined;
@@ -551,12 +634,23 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
 
     async info(): Promise<EngineInfo> {
       const d = docker();
-      const timeout = AbortSignal.timeout(INFO_TIMEOUT_MS);
+      const timeout = AbortSignal.timeout(infoTimeoutMs);
       try {
         const version = await (d.version as (opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>).call(d, { abortSignal: timeout });
         return { version: version.Version, apiVersion: version.ApiVersion, os: version.Os, arch: version.Arch };
       } catch (err) {
-        if (timeout.aborted) throw new EngineUnreachableError(endpoint, `no answer within ${INFO_TIMEOUT_MS / 1000} s`);
+        if (timeout.aborted) throw new EngineUnreachableError(endpoint, `no answer within ${infoTimeoutMs / 1000} s`);
+        throw new EngineUnreachableError(endpoint, isConnectionFailure(err) ? connectionCause(err) : engineMessage(err));
+      }
+    },
+
+    async builderVersion(): Promise<BuilderSupport> {
+      const d = docker();
+      const timeout = AbortSignal.timeout(infoTimeoutMs);
+      try {
+        return builderFromPing(await ping(d, timeout));
+      } catch (err) {
+        if (timeout.aborted) throw new EngineUnreachableError(endpoint, `no answer within ${infoTimeoutMs / 1000} s`);
         throw new EngineUnreachableError(endpoint, isConnectionFailure(err) ? connectionCause(err) : engineMessage(err));
       }
     },

@@ -52,6 +52,15 @@ export interface EngineInfo {
   arch: string;
 }
 
+/** The builder derivc uses on an engine, as the Engine says in /_ping (the docker CLI's rule). */
+export interface BuilderSupport {
+  builder: 'buildkit' | 'classic';
+  /** The Engine API's build `version` for it: '2' BuildKit, '1' the classic builder. */
+  version: '1' | '2';
+  /** Why this one, in words (doctor shows it). */
+  reason: string;
+}
+
 export class EngineUnreachableError extends Error {
   constructor(
     readonly endpoint: string,
@@ -66,6 +75,8 @@ export interface DockerEngine {
   readonly endpoint: string;
   /** Throws EngineUnreachableError when no engine answers. */
   info(): Promise<EngineInfo>;
+  /** Which builder the engine offers (BuildKit or classic); throws EngineUnreachableError when no engine answers. */
+  builderVersion?(): Promise<BuilderSupport>;
   /** The image's labels, or undefined when no image has this reference. */
   imageLabels(ref: string): Promise<Record<string, string> | undefined>;
   /** Builds; resolves with the image ID, rejects with the build's error. Aborting cancels the build. */

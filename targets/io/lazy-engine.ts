@@ -2,15 +2,24 @@
 // derivc's code by size, and `derivc validate` — the command run on every commit — never needs
 // them. Only build-like commands pay for loading the client.
 
+import { choiceEndpoint, chooseEngine } from './docker-context.js';
 import type { DockerEngine } from './engine.js';
 
 export function lazyEngine(env: Readonly<Record<string, string | undefined>>): DockerEngine {
   let real: Promise<DockerEngine> | undefined;
   const get = () => (real ??= import('./dockerode-engine.js').then((m) => m.dockerodeEngine(env)));
+  let endpoint: string | undefined;
   return {
-    // Messages only; the client itself parses DOCKER_HOST (and refuses what it cannot use).
-    endpoint: env['DOCKER_HOST'] ?? 'unix:///var/run/docker.sock',
+    // Messages only; the client itself parses the address (and refuses what it cannot use).
+    get endpoint() {
+      return (endpoint ??= choiceEndpoint(chooseEngine(env)));
+    },
     info: async () => (await get()).info(),
+    builderVersion: async () => {
+      const real = await get();
+      if (!real.builderVersion) throw new Error('this Docker Engine client cannot tell which builder the engine offers');
+      return real.builderVersion();
+    },
     imageLabels: async (ref) => (await get()).imageLabels(ref),
     build: async (request, onEvent, signal) => (await get()).build(request, onEvent, signal),
     statPaths: async (image, paths) => (await get()).statPaths(image, paths),

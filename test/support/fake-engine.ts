@@ -1,6 +1,6 @@
 // A recording fake of the Docker Engine port: what derivc asked for, and scripted answers.
 
-import type { BuildEvent, BuildRequest, DockerEngine, EngineInfo, PathStat } from '../../targets/io/engine.js';
+import type { BuilderSupport, BuildEvent, BuildRequest, DockerEngine, EngineInfo, PathStat } from '../../targets/io/engine.js';
 import { EngineUnreachableError } from '../../targets/io/engine.js';
 
 export interface RecordedBuild {
@@ -41,6 +41,14 @@ export class FakeEngine implements DockerEngine {
   async info(): Promise<EngineInfo> {
     if (!this.reachable) throw new EngineUnreachableError(this.endpoint, 'connect ENOENT /fake/docker.sock');
     return { version: '20.10.24', apiVersion: '1.41', os: 'linux', arch: 'amd64' };
+  }
+
+  /** What builderVersion answers. */
+  builder: BuilderSupport = { builder: 'buildkit', version: '2', reason: 'the engine asks for it: Builder-Version 2' };
+
+  async builderVersion(): Promise<BuilderSupport> {
+    if (!this.reachable) throw new EngineUnreachableError(this.endpoint, 'connect ENOENT /fake/docker.sock');
+    return this.builder;
   }
 
   async imageLabels(ref: string): Promise<Record<string, string> | undefined> {
