@@ -62,6 +62,8 @@ async function validators(manifest, cloudConfig) {
       { keyword: 'x-derivc-code', schemaType: 'string' },
       { keyword: ['x-yip-since', 'x-kairos-since', 'x-kairos-until'], schemaType: 'string' },
       { keyword: ['x-yip-values-since', 'x-yip-prefix-since'], schemaType: 'object' },
+      // Editor help (VS Code's JSON and YAML servers show it instead of `description`).
+      { keyword: 'markdownDescription', schemaType: 'string' },
     ],
   });
   ajv.addSchema(cloudConfig);
