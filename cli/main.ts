@@ -96,11 +96,11 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
     case 'build':
       // Loaded on demand, like the Engine client: validate and compile start without them.
       return import('./commands/build.js').then((m) =>
-        m.buildCommand({ files, out: str('out'), quiet: bool('quiet'), json: bool('json'), target: str('target'), ignore }, cli),
+        m.buildCommand({ files, out: str('out'), quiet: bool('quiet'), json: bool('json'), target: str('target'), ignore, builder: str('builder') }, cli),
       );
     case 'test':
       return import('./commands/test.js').then((m) =>
-        m.testCommand({ files, out: str('out'), media: str('media'), firmware: str('firmware'), parallel: bool('parallel') }, cli),
+        m.testCommand({ files, out: str('out'), media: str('media'), firmware: str('firmware'), parallel: bool('parallel'), builder: str('builder') }, cli),
       );
     case 'fmt':
       return fmtCommand({ files, check: bool('check') }, cli);

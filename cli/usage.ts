@@ -36,6 +36,7 @@ export const FLAGS = {
   parallel: { type: 'boolean' },
   color: { type: 'string' },
   ignore: { type: 'string', multiple: true },
+  builder: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -75,6 +76,14 @@ const root: FlagUse = {
   flag: 'root',
   value: 'DIR',
   text: 'paths in github and sarif output are relative to DIR (default: the git work tree root, else the current directory)',
+};
+
+/** `--builder`; here rather than in cli/build/builder.ts, which is loaded only when a build runs. */
+export const BUILDER_CHOICES = ['auto', 'buildkit', 'classic'] as const;
+const builder: FlagUse = {
+  flag: 'builder',
+  values: BUILDER_CHOICES,
+  text: "the Engine's builder (default auto: BuildKit where the Engine has it, else classic; DOCKER_BUILDKIT=0|1 as for docker)",
 };
 
 /** Flags every command takes; listed under each command's help, after its own. */
@@ -150,6 +159,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
         text: "the media to make (default: the manifest's `targets`; none: the image only)",
       },
       ignore,
+      builder,
     ],
     details: [
       'Upstream derivatives are built first; nothing is built when the image is up to date. The image is',
@@ -165,6 +175,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       { flag: 'media', values: ['iso', 'raw'], list: true, text: "the media to boot (default: the manifest's tests.boot.media)" },
       { flag: 'firmware', values: ['bios', 'uefi'], list: true, text: "the firmware to boot under (default: the manifest's tests.boot.firmware)" },
       { flag: 'parallel', text: 'boot every run at once (default: one per two cores)' },
+      builder,
     ],
     details: ['Writes DIR/test/junit.xml and, per run, console.log and result.json.'],
   },

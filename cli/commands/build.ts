@@ -1,4 +1,4 @@
-// derivc build [FILE] [-o DIR] [--quiet | --json] [--target iso,…|none]: validate, compile into
+// derivc build [FILE] [-o DIR] [--quiet | --json] [--target iso,…|none] [--builder auto|buildkit|classic]: validate, compile into
 // DIR, then build the image through the Docker Engine API — upstream derivatives first, nothing at
 // all when an image with the same build ID exists — and check the result against the derivative
 // contract. Then each medium of the manifest's `targets` (or of --target; `none`: none) is made
@@ -12,10 +12,11 @@ import { BUILD_ID_LABEL } from '../../compiler/emit/dockerfile.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import type { ValidatedManifest, ValidationSession } from '../../compiler/validate/index.js';
 import { contextStream } from '../../targets/io/build-context.js';
-import { EngineUnreachableError, type DockerEngine } from '../../targets/io/engine.js';
+import { EngineUnreachableError, type BuilderKind, type DockerEngine, type EngineInfo } from '../../targets/io/engine.js';
 import { nodeTargetIO } from '../../targets/io/target-io.js';
 import type { TargetIO } from '../../targets/target.js';
 import { buildFailure } from '../build/failure.js';
+import { builderPreflight, chooseBuilder, prepareBuild, requestedBuilder } from '../build/builder.js';
 import { checkContract } from '../build/contract.js';
 import { makeMedia, parseTargets, sourceDateEpochFromEnv } from '../build/media.js';
 import { targetsOf } from '../../compiler/normalize/targets.js';
@@ -43,6 +44,8 @@ export interface BuildArgs {
   target?: string | undefined;
   /** `--ignore CODE`: warnings to drop (cli/suppression.ts). */
   ignore?: string[] | undefined;
+  /** `--builder auto|buildkit|classic` (cli/build/builder.ts). */
+  builder?: string | undefined;
 }
 
 /** What a test replaces: the effects targets use (host tools, files). */
@@ -75,6 +78,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   if (args.files.length > 1) throw new UsageError('`build` takes one manifest');
   if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
   const requested = parseTargets(args.target);
+  const builderChoice = requestedBuilder(args.builder, cli.env);
   const ignore = ignoredCodes(args.ignore);
   if (requested?.length) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
   const [path] = manifestPaths(args.files, cli);
@@ -100,8 +104,9 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   if (requested === undefined && targets.length > 0) sourceDateEpochFromEnv(io.env);
 
   const engine = io.docker();
+  let info: EngineInfo;
   try {
-    await engine.info();
+    info = await engine.info();
   } catch (err) {
     if (!(err instanceof EngineUnreachableError)) throw err;
     report([
@@ -116,8 +121,11 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     ]);
     return EXIT.failed;
   }
+  const chosen = chooseBuilder(builderChoice, info, engine.endpoint, manifest);
+  const preflight = 'kind' in chosen ? builderPreflight(manifest, chosen.kind, io.env, io.host) : [chosen.diagnostic];
+  if (preflight.length || !('kind' in chosen)) return (report(preflight), EXIT.failed);
   const mode: ProgressMode = args.json ? 'json' : args.quiet ? 'quiet' : io.isTTY ? 'tty' : 'plain';
-  const builder = new Builder(engine, io, mode, report, recording.inputs);
+  const builder = new Builder(engine, io, mode, report, recording.inputs, chosen.kind);
   const outDir = args.out ?? defaultOutDir(manifest.manifest.metadata.name);
   // DIR stays locked until the last medium is in it: a concurrent compile could otherwise swap it
   // while the context is streamed, or drop build.log and media written meanwhile.
@@ -172,6 +180,7 @@ class Builder {
     private readonly mode: ProgressMode,
     private readonly report: (d: Diagnostic[]) => void,
     private readonly inputs: () => InputPaths | undefined,
+    private readonly kind: BuilderKind,
   ) {
     this.compiler = new Compiler(io.host, { version: VERSION });
   }
@@ -209,8 +218,12 @@ class Builder {
     if (existing?.[BUILD_ID_LABEL] === output.buildId) {
       return { image: { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false }, compiled: output };
     }
+    const prepared = prepareBuild(v, output, this.kind, this.io.env, this.io.host);
+    if ('diagnostics' in prepared) return (this.report(prepared.diagnostics), undefined);
     if (this.mode !== 'quiet' && this.mode !== 'json')
-      this.io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${shown(outDir)})\n`);
+      this.io.stderr(
+        `building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} with ${this.kind === 'buildkit' ? 'BuildKit' : 'the classic builder'} (context ${shown(outDir)})\n`,
+      );
 
     const origins = instructionOrigins(output);
     const logFile = createWriteStream(join(outDir, 'build.log'));
@@ -219,8 +232,16 @@ class Builder {
     try {
       const { imageId } = await this.engine.build(
         // Labels come from the Dockerfile (LABEL lines): labels passed through the API would add a step.
-        { context: contextStream(outDir, { files: listing }), tags: output.tags, buildArgs: output.args, platform: output.platform, labels: {} },
-        (e) => {
+        {
+          context: prepared.context(contextStream(outDir, { files: listing })),
+          tags: output.tags,
+          buildArgs: output.args,
+          platform: output.platform,
+          labels: {},
+          ...prepared.request,
+        },
+        (event) => {
+          const e = prepared.redact(event);
           if (e.kind === 'step') failedAt = e.index;
           progress.event(e);
         },
@@ -240,7 +261,7 @@ class Builder {
         return undefined;
       }
       const origin = failedAt !== undefined ? origins[failedAt - 1] : undefined;
-      this.report([buildFailure(v, origin, (err as Error).message, progress.tail())]);
+      this.report([buildFailure(v, origin, prepared.redactText((err as Error).message), progress.tail())]);
       this.io.stderr(`full log: ${shown(join(outDir, 'build.log'))}\n`);
       return undefined;
     } finally {
