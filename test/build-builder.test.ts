@@ -116,9 +116,17 @@ describe('repository credentials', () => {
     expect(everyFile(join(dir, 'out'))).not.toContain(SECRET);
     expect(readFileSync(join(dir, 'out', 'build.log'), 'utf8')).toContain('http://ci:***@repo.example.com/debian/');
     expect(r.stdout + r.stderr).not.toContain(SECRET);
+    // plan says which builder and where the password comes from, never the password.
     const plan = runCli(['plan', '--format', 'json', path], { env: { DERIVC_SECRET_ACME: SECRET } });
     expect(plan.code).toBe(0);
     expect(plan.stdout).not.toContain(SECRET);
+    expect(JSON.parse(plan.stdout).build).toMatchObject({
+      builder: 'buildkit',
+      secrets: [{ id: 'derivc-repo-private', repository: 'private', from: 'env DERIVC_SECRET_ACME' }],
+    });
+    const pretty = runCli(['plan', path], { env: { DERIVC_SECRET_ACME: SECRET } });
+    expect(pretty.stdout).toContain('  with BuildKit: credentials of private (from env DERIVC_SECRET_ACME) as secret mounts\n');
+    expect(pretty.stdout).not.toContain(SECRET);
   });
 
   it('are refused by the classic builder at the repository’s auth, before anything is built', async () => {
@@ -164,7 +172,7 @@ describe('repository credentials', () => {
     const dir = temp();
     const r = runCli(['validate', manifest(dir, repo('{username: ci, env: GITHUB_TOKEN}'))]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('error[packages/invalid-auth]');
+    expect(r.stdout).toContain('error[packages/secret-env-name]');
   });
 
   describe('from a file', () => {

@@ -57,9 +57,7 @@ describe('recorded BuildKit streams', () => {
     const dockerfile = readFileSync(join(path, '..', 'out', 'Dockerfile'), 'utf8');
     const instructions = dockerfile.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
     // Every instruction BuildKit runs (FROM, RUN, COPY), none twice; ENV and LABEL make no vertex.
-    expect(steps.map((s) => s.kind === 'step' && s.index)).toEqual(
-      instructions.flatMap((l, i) => (/^(FROM|RUN|COPY) /.test(l) ? [i + 1] : [])),
-    );
+    expect(steps.map((s) => s.kind === 'step' && s.index)).toEqual(instructions.flatMap((l, i) => (/^(FROM|RUN|COPY) /.test(l) ? [i + 1] : [])));
     for (const s of steps) if (s.kind === 'step') expect(s.instruction).toBe(instructions[s.index - 1]);
     // Each one cached but the FROM (a source: BuildKit loads it, as the classic builder does).
     const cachedAfter = events.flatMap((e, i) => (e.kind === 'cached' ? [events[i - 1]] : []));
