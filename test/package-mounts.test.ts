@@ -87,7 +87,7 @@ describe('cache mounts', () => {
 
 describe('secret mounts for repository credentials', () => {
   it.each([
-    ['debian', 'mount=type=secret,id=derivc-repo-private,target=/etc/apt/auth.conf.d/derivc-private.conf,mode=0444,required=true'],
+    ['debian', 'mount=type=secret,id=derivc-repo-private,target=/etc/apt/auth.conf.d/derivc-private.conf,mode=0400,required=true'],
     ['opensuse', 'mount=type=secret,id=derivc-repo-private,target=/etc/zypp/credentials.d/derivc-private,mode=0400,required=true'],
     ['fedora', 'mount=type=secret,id=derivc-repo-private,target=/etc/yum.repos.d/private.repo,mode=0400,required=true'],
   ] as const)('%s: every package manager RUN mounts the credentials file, nothing else does', (family, mount) => {

@@ -46,8 +46,8 @@ export function secretMounts(build: Build): string[] {
       ['type', 'secret'],
       ['id', s.id],
       ['target', s.target],
-      // apt's download methods read auth.conf.d after dropping root to the _apt user.
-      ['mode', s.format === 'apt-netrc' ? '0444' : '0400'],
+      // Root's alone: apt opens auth.conf.d before its download methods drop to the _apt user.
+      ['mode', '0400'],
       ['required', 'true'],
     ]),
   );
