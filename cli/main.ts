@@ -99,7 +99,17 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
       // Loaded on demand, like the Engine client: validate and compile start without them.
       return import('./commands/build.js').then((m) =>
         m.buildCommand(
-          { files, out: str('out'), quiet: bool('quiet'), json: bool('json'), target: str('target'), ignore, jobs: str('jobs'), keepGoing: bool('keep-going') },
+          {
+            files,
+            out: str('out'),
+            quiet: bool('quiet'),
+            json: bool('json'),
+            target: str('target'),
+            ignore,
+            jobs: str('jobs'),
+            keepGoing: bool('keep-going'),
+            builder: str('builder'),
+          },
           cli,
         ),
       );
@@ -109,7 +119,7 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
       return matrixCommand({ files, format: str('format'), affected: bool('affected'), base: str('base') }, cli);
     case 'test':
       return import('./commands/test.js').then((m) =>
-        m.testCommand({ files, out: str('out'), media: str('media'), firmware: str('firmware'), parallel: bool('parallel') }, cli),
+        m.testCommand({ files, out: str('out'), media: str('media'), firmware: str('firmware'), parallel: bool('parallel'), builder: str('builder') }, cli),
       );
     case 'fmt':
       return fmtCommand({ files, check: bool('check') }, cli);

@@ -17,7 +17,16 @@ export interface Plan {
   from: string;
   tags: string[];
   compile: { files: PlanFile[] };
-  build: { steps: { comment: string; lines: string[] }[] };
+  build: {
+    steps: { comment: string; lines: string[] }[];
+    /**
+     * `buildkit` when the build needs BuildKit (secret mounts for repository credentials); `any`:
+     * BuildKit where the Engine has it (package manager cache mounts), else the classic builder.
+     */
+    builder?: 'buildkit' | 'any';
+    /** The repositories' credentials: where each password is read at build time (never its value). */
+    secrets?: { id: string; repository: string; from: string }[];
+  };
   /**
    * The bootargs file the image's GRUB reads last and what derivc does to it: writes it, replaces
    * the toolkit's (cOS era), appends its block to the toolkit's, or keeps it. Null when unknown.
@@ -65,6 +74,9 @@ export function renderPlan(plan: Plan): string {
 
   const steps = plan.build.steps;
   out.push('', `build: ${count(steps.length, 'step')} after FROM ${plan.from}`);
+  if (plan.build.builder === 'buildkit')
+    out.push(`  with BuildKit: credentials of ${plan.build.secrets!.map((s) => `${s.repository} (from ${s.from})`).join(', ')} as secret mounts`);
+  else if (plan.build.builder === 'any') out.push('  with BuildKit where the Engine has it (package manager cache), else the classic builder');
   steps.forEach((step, i) => {
     out.push(`  ${i + 1}. ${step.comment}`);
     for (const line of step.lines) for (const part of line.split('\n')) out.push(`       ${part}`);

@@ -40,6 +40,7 @@ export const FLAGS = {
   jobs: { type: 'string', short: 'j' },
   'keep-going': { type: 'boolean' },
   affected: { type: 'boolean' },
+  builder: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -79,6 +80,14 @@ const root: FlagUse = {
   flag: 'root',
   value: 'DIR',
   text: 'paths in github and sarif output are relative to DIR (default: the git work tree root, else the current directory)',
+};
+
+/** `--builder`; here rather than in cli/build/builder.ts, which is loaded only when a build runs. */
+export const BUILDER_CHOICES = ['auto', 'buildkit', 'classic'] as const;
+const builder: FlagUse = {
+  flag: 'builder',
+  values: BUILDER_CHOICES,
+  text: "the Engine's builder (default auto: BuildKit where the Engine has it, else classic; DOCKER_BUILDKIT=0|1 as for docker)",
 };
 
 /** Flags every command takes; listed under each command's help, after its own. */
@@ -156,6 +165,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       { flag: 'jobs', value: 'N', text: 'build up to N manifests at once (default 1)' },
       { flag: 'keep-going', text: 'after a failure, go on with every manifest not built from the failed one' },
       ignore,
+      builder,
     ],
     details: [
       'PATH is a manifest (default ./derivative.yaml), a directory (every derivative.yaml below it, outside',
@@ -198,6 +208,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       { flag: 'media', values: ['iso', 'raw'], list: true, text: "the media to boot (default: the manifest's tests.boot.media)" },
       { flag: 'firmware', values: ['bios', 'uefi'], list: true, text: "the firmware to boot under (default: the manifest's tests.boot.firmware)" },
       { flag: 'parallel', text: 'boot every run at once (default: one per two cores)' },
+      builder,
     ],
     details: ['Writes DIR/test/junit.xml and, per run, console.log and result.json.'],
   },

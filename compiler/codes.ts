@@ -363,6 +363,18 @@ const CATALOGUE = {
       '`gpgCheck: false` writes `gpgcheck=0` (zypper, dnf) or `Trusted: yes` (apt): anyone who can change what the repository serves can put any package in the image. Give the signing key with `gpgKeyUrl` instead.',
     hint: 'set `gpgKeyUrl` to the repository signing key and drop `gpgCheck: false`',
   },
+  'packages/invalid-auth': {
+    summary: 'invalid repository credentials',
+    explanation:
+      "`auth` names where a private repository's password is, never the password: `username` (not secret) and one of `env` — an environment variable whose name starts with `DERIVC_SECRET_`, so a manifest from a pull request can reach only variables exported for derivc on purpose — or `file`, a path relative to the manifest, inside the repository, outside `.git` and not tracked by git. derivc reads it at build time and hands it to the package manager through a BuildKit secret mount; it never lands in the image, the build context, derivc.json, the log or `plan`. A manifest can send the password to whatever `url` it names: give DERIVC_SECRET_* only to builds of reviewed changes.",
+    hint: 'write e.g. `auth: {username: ci, env: DERIVC_SECRET_ACME}`',
+  },
+  'packages/secret-env-name': {
+    summary: 'a password variable must be named DERIVC_SECRET_ and capitals, digits or _',
+    explanation:
+      "`auth.env` names the environment variable derivc reads a repository's password from. A manifest may come from a pull request, so it can name only variables exported for derivc on purpose: DERIVC_SECRET_ followed by capitals, digits or `_` — never GITHUB_TOKEN, a cloud key or anything else the build job holds. Export the password under such a name (in CI: a secret of the job).",
+    hint: 'write e.g. `env: DERIVC_SECRET_ACME_REPO` and export the password under that name',
+  },
   'packages/kernel-downstream': {
     summary: 'a downstream derivative chooses a kernel',
     explanation:
@@ -942,6 +954,28 @@ const CATALOGUE = {
     summary: 'the build ran out of disk space',
     explanation:
       'Docker keeps images and build cache under its data root. Free space (`docker system df`, `docker image prune`, `docker builder prune`) and build again.',
+  },
+  'build/buildkit-required': {
+    summary: 'the manifest needs BuildKit, the build uses the classic builder',
+    explanation:
+      'Repository credentials (`packages.repositories[].auth`) reach the package manager through BuildKit secret mounts, which the classic builder does not have; derivc stops before building anything. Build with BuildKit: `--builder buildkit` (or `auto`, the default, on an Engine that has it: Docker 18.09 and later on Linux), without DOCKER_BUILDKIT=0.',
+    hint: 'drop `--builder classic` (and DOCKER_BUILDKIT=0), or build on an Engine with BuildKit',
+  },
+  'build/buildkit-unavailable': {
+    summary: 'BuildKit was asked for, the Engine has none',
+    explanation:
+      "`--builder buildkit` (or DOCKER_BUILDKIT=1) builds through the Engine's BuildKit: API build version 2 with a session, in Docker 18.09 (API 1.39) and later on Linux. This Engine is older or not Linux. `--builder auto` (the default) takes the classic builder there; BuildKit-only features (repository credentials) then cannot be used.",
+    hint: 'use `--builder auto` or `--builder classic`, or point DOCKER_HOST at a newer Engine',
+  },
+  'build/secret-unavailable': {
+    summary: "a repository's password cannot be read",
+    explanation:
+      '`auth.env` names an environment variable of the `derivc build` process: it must be set and not empty. `auth.file` names a file relative to the manifest: a regular file (no symlink on the way) inside the repository, outside `.git`, not tracked by git (a committed password is no secret), at most 64 KiB. derivc checks this before building anything and never shows the value.',
+  },
+  'build/secret-invalid': {
+    summary: "a repository's password cannot be handed to the package manager",
+    explanation:
+      "The password goes into the credentials file of the family's package manager: one line, no control characters, and for apt (whose auth.conf.d separates fields by spaces) no whitespace. A file's final newline is ignored.",
   },
   'build/contract': {
     summary: 'the built image breaks the derivative contract',

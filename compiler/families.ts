@@ -6,7 +6,11 @@ import type { Family } from './family.js';
 export type Arch = 'amd64' | 'arm64';
 
 export interface FamilyInfo {
-  /** `sh -c` script installing "$@"; packages arrive as positional arguments. */
+  /**
+   * `sh -c` script installing "$@"; packages arrive as positional arguments. Like `remove` and
+   * `upgrade` it works with and without the `cache` mounts: it tells by the first one being a mount
+   * point, keeps downloads there when it is (BuildKit), and cleans up in the image when it is not.
+   */
   install: string;
   /** `sh -c` script removing "$@". */
   remove: string;
@@ -20,17 +24,41 @@ export interface FamilyInfo {
   repoFile: 'rpm' | 'apt';
   /** The luet toolkit flavor (cOS repositories), when the toolkit published one. */
   luetFlavor?: string;
+  /** Where the package manager keeps downloads and metadata: BuildKit cache mounts of its RUN steps (the first is the one the scripts test). */
+  cache: string[];
 }
+
+/** The scripts' test for the cache mount: a line of /proc/self/mountinfo has it as mount point. */
+const mounted = (dir: string) => `grep -qs ' ${dir} ' /proc/self/mountinfo`;
+
+// apt-get keeps what it downloads by default; Docker's Debian and Ubuntu images add a hook
+// (apt.conf.d/docker-clean) that deletes /var/cache/apt/archives/*.deb after every run, so
+// downloads go to a directory of the cache the hook does not name.
+const APT_CACHED = '-o Dir::Cache::Archives=/var/cache/apt/derivc-archives/ -o APT::Keep-Downloaded-Packages=true';
+const aptPrelude = `set -eu; export DEBIAN_FRONTEND=noninteractive INITRD=No; o=; if ${mounted('/var/cache/apt')}; then o='${APT_CACHED}'; fi`;
+const APT_CLEAN = 'if [ -z "$o" ]; then apt-get clean; rm -rf /var/lib/apt/lists/*; fi';
+
+// zypper keeps packages only of repositories marked keeppackages: with the cache mounted it reads
+// copies of the repository files that say so, in the cache (the image's files stay as they are).
+const ZYPPER_REPOS = '/var/cache/zypp/derivc-repos.d';
+const zypperPrelude = [
+  'set -eu',
+  "z='zypper --non-interactive'",
+  `if ${mounted('/var/cache/zypp')}; then rm -rf ${ZYPPER_REPOS}; mkdir -p ${ZYPPER_REPOS}; for f in /etc/zypp/repos.d/*.repo; do [ -e "$f" ] || continue; sed -e '/^keeppackages[[:space:]]*=/d' -e 's/^\\[.*\\]$/&\\nkeeppackages=1/' "$f" > "${ZYPPER_REPOS}/\${f##*/}"; done; z="$z --reposd-dir ${ZYPPER_REPOS}"; fi`,
+].join('; ');
+const ZYPPER_CLEAN = `if ! ${mounted('/var/cache/zypp')}; then zypper clean --all; fi`;
+
+// dnf 4 caches in /var/cache/dnf, dnf 5 in /var/cache/libdnf5; keepcache keeps the packages.
+const dnfPrelude = `set -eu; o=; if ${mounted('/var/cache/dnf')}; then o='--setopt=keepcache=True'; fi`;
+const DNF_CLEAN = 'if [ -z "$o" ]; then dnf clean all; fi';
 
 // INITRD=No: Debian's kernel hooks would build an initrd on every kernel install; derivc builds
 // the one that counts once, later (initrd.sh).
 const apt = (kernel: (arch: Arch) => string): Omit<FamilyInfo, 'luetFlavor'> => ({
-  install:
-    'set -eu; export DEBIAN_FRONTEND=noninteractive INITRD=No; apt-get update; apt-get install -y --no-install-recommends "$@"; apt-get clean; rm -rf /var/lib/apt/lists/*',
-  remove: 'set -eu; export DEBIAN_FRONTEND=noninteractive; apt-get purge -y --auto-remove "$@"; apt-get clean',
+  install: `${aptPrelude}; apt-get $o update; apt-get $o install -y --no-install-recommends "$@"; ${APT_CLEAN}`,
+  remove: `${aptPrelude}; apt-get $o purge -y --auto-remove "$@"; if [ -z "$o" ]; then apt-get clean; fi`,
   // confold: a configuration file the image changed stays as it is, without a question.
-  upgrade:
-    'set -eu; export DEBIAN_FRONTEND=noninteractive INITRD=No; apt-get update; apt-get dist-upgrade -y --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold; apt-get clean; rm -rf /var/lib/apt/lists/*',
+  upgrade: `${aptPrelude}; apt-get $o update; apt-get $o dist-upgrade -y --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold; ${APT_CLEAN}`,
   kernel,
   bootGlue: (arch) => [
     'dracut',
@@ -47,13 +75,14 @@ const apt = (kernel: (arch: Arch) => string): Omit<FamilyInfo, 'luetFlavor'> => 
     'rsync',
   ],
   repoFile: 'apt',
+  cache: ['/var/cache/apt', '/var/lib/apt/lists'],
 });
 
 export const FAMILY_INFO: Record<Family, FamilyInfo> = {
   opensuse: {
-    install: 'set -eu; zypper --non-interactive --gpg-auto-import-keys refresh; zypper --non-interactive install --no-recommends "$@"; zypper clean --all',
-    remove: 'set -eu; zypper --non-interactive remove --clean-deps "$@"; zypper clean --all',
-    upgrade: 'set -eu; zypper --non-interactive --gpg-auto-import-keys refresh; zypper --non-interactive update --no-recommends; zypper clean --all',
+    install: `${zypperPrelude}; $z --gpg-auto-import-keys refresh; $z install --no-recommends "$@"; ${ZYPPER_CLEAN}`,
+    remove: `${zypperPrelude}; $z remove --clean-deps "$@"; ${ZYPPER_CLEAN}`,
+    upgrade: `${zypperPrelude}; $z --gpg-auto-import-keys refresh; $z update --no-recommends; ${ZYPPER_CLEAN}`,
     kernel: () => 'kernel-default',
     bootGlue: (arch) => [
       'dracut',
@@ -70,11 +99,12 @@ export const FAMILY_INFO: Record<Family, FamilyInfo> = {
     ],
     repoFile: 'rpm',
     luetFlavor: 'green',
+    cache: ['/var/cache/zypp'],
   },
   fedora: {
-    install: 'set -eu; dnf -y install --setopt=install_weak_deps=False "$@"; dnf clean all',
-    remove: 'set -eu; dnf -y remove "$@"; dnf clean all',
-    upgrade: 'set -eu; dnf -y upgrade --setopt=install_weak_deps=False; dnf clean all',
+    install: `${dnfPrelude}; dnf -y $o install --setopt=install_weak_deps=False "$@"; ${DNF_CLEAN}`,
+    remove: `${dnfPrelude}; dnf -y $o remove "$@"; ${DNF_CLEAN}`,
+    upgrade: `${dnfPrelude}; dnf -y $o upgrade --setopt=install_weak_deps=False; ${DNF_CLEAN}`,
     kernel: () => 'kernel',
     bootGlue: (arch) => [
       'dracut',
@@ -90,6 +120,7 @@ export const FAMILY_INFO: Record<Family, FamilyInfo> = {
     ],
     repoFile: 'rpm',
     luetFlavor: 'blue',
+    cache: ['/var/cache/dnf', '/var/cache/libdnf5'],
   },
   ubuntu: { ...apt(() => 'linux-image-generic'), luetFlavor: 'orange' },
   debian: apt((arch) => (arch === 'amd64' ? 'linux-image-amd64' : 'linux-image-arm64')),

@@ -200,3 +200,27 @@ export function goYamlDoubleQuoted(value: string): string {
 export function yipTemplateLiteral(value: string): string {
   return value.replace(/\{\{/g, '{{ "{{" }}');
 }
+
+/**
+ * A BuildKit `--mount=key=value,…` flag of a RUN line. Values are CSV fields: only characters
+ * that can neither end a field (`,`), start a key (`=`), quote (`"`) nor end the flag (space).
+ */
+export function dockerMount(options: readonly (readonly [string, string])[]): string {
+  for (const [k, v] of options)
+    if (!/^[a-z]+$/.test(k) || !/^[A-Za-z0-9._/@+:~-]+$/.test(v))
+      throw new UnquotableError(`unsafe mount option for a Dockerfile: ${JSON.stringify(`${k}=${v}`)}`);
+  return `--mount=${options.map(([k, v]) => `${k}=${v}`).join(',')}`;
+}
+
+/** A token of a netrc file (apt's auth.conf.d): whitespace separates tokens, so none may hold any. */
+export function netrcToken(value: string): string {
+  if (value === '' || /[\s\u0000-\u001f\u007f-\u009f]/.test(value))
+    throw new UnquotableError(`a netrc token cannot be empty or hold whitespace: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A value of an ini file line (zypper credentials, dnf .repo): one line, no control characters. */
+export function iniValue(value: string): string {
+  refuseControl(value, 'an ini value');
+  return value;
+}

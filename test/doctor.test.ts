@@ -227,7 +227,7 @@ describe('derivc doctor: which engine and which builder', () => {
     expect(r.stdout).toContain('fix the docker config (or point DOCKER_CONFIG elsewhere), or set DOCKER_HOST or DOCKER_CONTEXT');
   });
 
-  it('reports the classic builder with its reason, and an engine that would not say as unknown', async () => {
+  it('reports the classic builder with its reason, and for an engine that would not say, what build falls back to', async () => {
     const engine = new FakeEngine();
     engine.builder = builderFromPing({ apiVersion: '1.38', osType: 'linux' });
     expect((await doctor({ engine })).stdout).toContain('\n  builder  classic (API 1.38 is older than 1.39, the first with BuildKit)\n');
@@ -237,9 +237,24 @@ describe('derivc doctor: which engine and which builder', () => {
     const r = await doctor({ engine, format: 'json' });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).engine.builder).toEqual({
+      builder: 'buildkit',
+      version: '2',
+      reason: 'the engine did not say which builder it offers: socket hang up; API 1.41 on linux has BuildKit',
+    });
+  });
+
+  it('reports the builder DOCKER_BUILDKIT asks for, as build uses it', async () => {
+    const engine = new FakeEngine();
+    engine.builder = builderFromPing({ apiVersion: '1.41', osType: 'linux', builderVersion: '2' });
+    const classic = await doctor({ engine, format: 'json', env: { DOCKER_BUILDKIT: '0' } });
+    expect(JSON.parse(classic.stdout).engine.builder).toEqual({ builder: 'classic', version: '1', reason: 'DOCKER_BUILDKIT asks for the classic builder' });
+    engine.apiVersion = '1.38';
+    engine.builder = builderFromPing({ apiVersion: '1.38', osType: 'linux' });
+    const missing = await doctor({ engine, format: 'json', env: { DOCKER_BUILDKIT: '1' } });
+    expect(JSON.parse(missing.stdout).engine.builder).toEqual({
       builder: null,
       version: null,
-      reason: 'the engine did not say which builder it offers: socket hang up',
+      reason: 'DOCKER_BUILDKIT asks for BuildKit, and this Engine has none (it needs API 1.39 or later on Linux)',
     });
   });
 });

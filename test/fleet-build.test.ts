@@ -119,7 +119,7 @@ describe('derivc build PATH…: a fleet', () => {
     expect(r.code).toBe(0);
     const lines = r.stderr.slice(0, r.stderr.indexOf('manifest  ')).trimEnd().split('\n');
     for (const line of lines) expect(line).toMatch(/^\[(base|edge|top|solo)\] /);
-    expect(lines).toContain('[edge] building edge 1.0 from derivc.local/base:1.0 (context .derivc/edge)');
+    expect(lines).toContain('[edge] building edge 1.0 from derivc.local/base:1.0 with BuildKit (context .derivc/edge)');
     expect(lines.filter((l) => /^\[top\] built derivc\.local\/top:1\.0 \(/.test(l))).toHaveLength(1);
 
     const json = await build(root, ['--jobs', '2', '--json', 'fleet'], new FakeEngine());
@@ -186,6 +186,21 @@ describe('derivc build PATH…: a fleet', () => {
     expect(order(engine)).toEqual(['base', 'solo', 'edge']);
     expect(summary(r.stderr)['fleet/top/derivative.yaml']!.slice(0, 2)).toEqual(['derivc.local/top:1.0', 'skipped: upstream edge failed']);
     expect(r.stderr).toContain('4 manifests: 2 built, 0 up-to-date, 1 failed, 1 skipped');
+  });
+
+  it('checks every manifest against the builder before building: credentials with --builder classic fail that manifest alone', async () => {
+    const auth = 'packages:\n  repositories:\n    - {name: private, url: "https://repo.example.com/os/", auth: {username: ci, env: DERIVC_SECRET_PRIVATE}}\n';
+    const root = fleet({ ...CHAIN, base: `${IMAGE}${auth}` });
+    const r = await build(root, ['--keep-going', '--builder', 'classic', 'fleet']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(/error\[build\/buildkit-required\]/g)).toHaveLength(1);
+    expect(r.stderr).toContain('fleet/base/derivative.yaml:');
+    expect(order(r.engine)).toEqual(['solo']);
+    expect(summary(r.stderr)['fleet/edge/derivative.yaml']!.slice(1, 2)).toEqual(['skipped: upstream base failed']);
+    // Without --keep-going nothing starts; with BuildKit the missing variable is the finding, still before any build.
+    const stopped = await build(root, ['fleet']);
+    expect(stopped.engine.builds).toEqual([]);
+    expect(stopped.stderr).toContain('error[build/secret-unavailable]');
   });
 
   it("reports every manifest's diagnostics: one that does not validate hides no other's result or build failure", async () => {

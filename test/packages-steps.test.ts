@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { compile, type Compiled } from '../compiler/compile.js';
+import { FAMILY_INFO } from '../compiler/families.js';
 import { contentBytes } from '../cli/content.js';
 import { ValidationSession } from '../compiler/validate/index.js';
 import { execArgs, parseDockerfile } from './golden/read-back.js';
@@ -72,13 +73,12 @@ const FULL = (kernel: string, priority: number) => [
   '  remove: [{name: nano, platforms: [linux/amd64, linux/arm64]}]',
 ];
 
-const ZYPPER_INSTALL =
-  'set -eu; zypper --non-interactive --gpg-auto-import-keys refresh; zypper --non-interactive install --no-recommends "$@"; zypper clean --all';
-const DNF_INSTALL = 'set -eu; dnf -y install --setopt=install_weak_deps=False "$@"; dnf clean all';
-const APT_INSTALL =
-  'set -eu; export DEBIAN_FRONTEND=noninteractive INITRD=No; apt-get update; apt-get install -y --no-install-recommends "$@"; apt-get clean; rm -rf /var/lib/apt/lists/*';
-const APT_UPGRADE =
-  'set -eu; export DEBIAN_FRONTEND=noninteractive INITRD=No; apt-get update; apt-get dist-upgrade -y --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold; apt-get clean; rm -rf /var/lib/apt/lists/*';
+// The scripts are the family's (compiler/families.ts; their text is pinned by the goldens). Their
+// mounts, which the classic builder drops, are in test/package-mounts.test.ts.
+const ZYPPER_INSTALL = FAMILY_INFO.opensuse.install;
+const DNF_INSTALL = FAMILY_INFO.fedora.install;
+const APT_INSTALL = FAMILY_INFO.debian.install;
+const APT_UPGRADE = FAMILY_INFO.debian.upgrade;
 const DISABLE = ['COPY packages/usr/lib/derivc/disable-repositories.sh /usr/lib/derivc/disable-repositories.sh'];
 
 describe('the packages block, per family, in order: disable, repositories, upgrade, boot glue, install, remove', () => {
@@ -88,10 +88,10 @@ describe('the packages block, per family, in order: disable, repositories, upgra
       ...DISABLE,
       'RUN /bin/sh | /usr/lib/derivc/disable-repositories.sh | /etc/zypp/repos.d | base-one | base-two',
       'COPY repos/ /',
-      'RUN /bin/sh | -c | set -eu; zypper --non-interactive --gpg-auto-import-keys refresh; zypper --non-interactive update --no-recommends; zypper clean --all | derivc',
+      `RUN /bin/sh | -c | ${FAMILY_INFO.opensuse.upgrade} | derivc`,
       `RUN /bin/sh | -c | ${ZYPPER_INSTALL} | derivc | kernel-longterm | dracut | grub2 | grub2-i386-pc | grub2-x86_64-efi | systemd | systemd-sysvinit | squashfs | dosfstools | e2fsprogs | gptfdisk | parted | rsync`,
       `RUN /bin/sh | -c | ${ZYPPER_INSTALL} | derivc | vim | amd-tool`,
-      'RUN /bin/sh | -c | set -eu; zypper --non-interactive remove --clean-deps "$@"; zypper clean --all | derivc | nano',
+      `RUN /bin/sh | -c | ${FAMILY_INFO.opensuse.remove} | derivc | nano`,
     ]);
     expect(body(c, 'repos/etc/zypp/repos.d/mirror.repo')).toBe(
       [
@@ -114,10 +114,10 @@ describe('the packages block, per family, in order: disable, repositories, upgra
       ...DISABLE,
       'RUN /bin/sh | /usr/lib/derivc/disable-repositories.sh | /etc/yum.repos.d | base-one | base-two',
       'COPY repos/ /',
-      'RUN /bin/sh | -c | set -eu; dnf -y upgrade --setopt=install_weak_deps=False; dnf clean all | derivc',
+      `RUN /bin/sh | -c | ${FAMILY_INFO.fedora.upgrade} | derivc`,
       `RUN /bin/sh | -c | ${DNF_INSTALL} | derivc | kernel-lts | dracut | dracut-live | grub2 | grub2-pc | grub2-efi-x64 | grub2-efi-x64-modules | shim-x64 | systemd | squashfs-tools | dosfstools | e2fsprogs | parted | rsync`,
       `RUN /bin/sh | -c | ${DNF_INSTALL} | derivc | vim | amd-tool`,
-      'RUN /bin/sh | -c | set -eu; dnf -y remove "$@"; dnf clean all | derivc | nano',
+      `RUN /bin/sh | -c | ${FAMILY_INFO.fedora.remove} | derivc | nano`,
     ]);
     expect(body(c, 'repos/etc/yum.repos.d/mirror.repo')).toBe(
       [
@@ -147,7 +147,7 @@ describe('the packages block, per family, in order: disable, repositories, upgra
       `RUN /bin/sh | -c | ${APT_UPGRADE} | derivc`,
       `RUN /bin/sh | -c | ${APT_INSTALL} | derivc | ${kernel} | dracut | dracut-live | systemd | systemd-sysv | grub-common | grub-pc-bin | grub-efi-amd64-bin | squashfs-tools | e2fsprogs | dosfstools | parted | rsync`,
       `RUN /bin/sh | -c | ${APT_INSTALL} | derivc | vim | amd-tool`,
-      'RUN /bin/sh | -c | set -eu; export DEBIAN_FRONTEND=noninteractive; apt-get purge -y --auto-remove "$@"; apt-get clean | derivc | nano',
+      `RUN /bin/sh | -c | ${FAMILY_INFO[family].remove} | derivc | nano`,
     ]);
     expect(body(c, 'repos/etc/apt/sources.list.d/mirror.sources')).toBe(
       ['Types: deb', 'URIs: https://mirror.example.com/os/', 'Suites: /', 'Signed-By: /etc/apt/keyrings/mirror.gpg', ''].join('\n'),
@@ -171,7 +171,7 @@ describe('the packages block, per family, in order: disable, repositories, upgra
     const amd = beforeInitrd(compiled('opensuse', lists));
     expect(amd.slice(-2)).toEqual([
       `RUN /bin/sh | -c | ${ZYPPER_INSTALL} | derivc | vim | amd-tool`,
-      'RUN /bin/sh | -c | set -eu; zypper --non-interactive remove --clean-deps "$@"; zypper clean --all | derivc | x',
+      `RUN /bin/sh | -c | ${FAMILY_INFO.opensuse.remove} | derivc | x`,
     ]);
     const arm = beforeInitrd(compiledOn('linux/arm64', 'opensuse', lists));
     expect(arm.at(-1)).toBe(`RUN /bin/sh | -c | ${ZYPPER_INSTALL} | derivc | vim | arm-tool`);

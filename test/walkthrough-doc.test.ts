@@ -69,7 +69,7 @@ describe(DOC, () => {
   it('installs exactly the Debian packages `derivc doctor` names (the Engine and every host tool)', () => {
     const bare: DoctorReport = {
       doctorVersion: 1,
-      engine: { found: false, endpoint: null, error: 'none', hint: '' },
+      engine: { found: false, endpoint: null, chosenBy: { kind: 'default' }, error: 'none', hint: '' },
       tools: HOST_REQUIREMENTS.map((r) => ({ name: r.name, package: r.package, neededFor: r.neededFor, found: false, version: null })),
     };
     const installs = aptPackages(byRole('packages')[0]!.text);

@@ -1,4 +1,5 @@
-// derivc build [PATH…] [-o DIR] [--quiet | --json] [--target iso,…|none] [--jobs N] [--keep-going]:
+// derivc build [PATH…] [-o DIR] [--quiet | --json] [--target iso,…|none] [--jobs N] [--keep-going]
+// [--builder auto|buildkit|classic]:
 // validate, compile into DIR, then build the image through the Docker Engine API — upstream
 // derivatives first, nothing at all when an image with the same build ID exists — and check the
 // result against the derivative contract. Then each medium of the manifest's `targets` (or of
@@ -18,10 +19,11 @@ import { dedupeDiagnostics, sortDiagnostics, type Diagnostic } from '../../compi
 import type { Host } from '../../compiler/host.js';
 import type { ValidatedManifest, ValidationSession } from '../../compiler/validate/index.js';
 import { contextStream } from '../../targets/io/build-context.js';
-import { EngineUnreachableError, type DockerEngine } from '../../targets/io/engine.js';
+import { EngineUnreachableError, type BuilderKind, type BuilderSupport, type DockerEngine, type EngineInfo } from '../../targets/io/engine.js';
 import { nodeTargetIO } from '../../targets/io/target-io.js';
 import type { TargetIO, TargetName } from '../../targets/target.js';
 import { buildFailure } from '../build/failure.js';
+import { builderPreflight, chooseBuilder, prepareBuild, requestedBuilder } from '../build/builder.js';
 import { checkContract } from '../build/contract.js';
 import { makeMedia, parseTargets, sourceDateEpochFromEnv } from '../build/media.js';
 import { targetsOf } from '../../compiler/normalize/targets.js';
@@ -58,6 +60,8 @@ export interface BuildArgs {
   jobs?: string | undefined;
   /** `--keep-going`: after a failure, go on with every manifest not built from the failed one. */
   keepGoing?: boolean | undefined;
+  /** `--builder auto|buildkit|classic` (cli/build/builder.ts). */
+  builder?: string | undefined;
 }
 
 /** What a test replaces: the effects targets use (host tools, files). */
@@ -100,6 +104,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   if (args.quiet && args.json) throw new UsageError('--quiet and --json exclude each other');
   const jobs = parseJobs(args.jobs);
   const requested = parseTargets(args.target);
+  const builderChoice = requestedBuilder(args.builder, cli.env);
   const ignore = ignoredCodes(args.ignore);
   if (requested?.length) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
   const cwd = cli.cwd ?? process.cwd();
@@ -154,8 +159,25 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
 
   // Live lines on a terminal, one build at a time; builds side by side print labelled plain lines.
   const progressMode: ProgressMode = args.json ? 'json' : args.quiet ? 'quiet' : io.isTTY && (jobs === 1 || !fleetMode) ? 'tty' : 'plain';
-  const engine = startsAny ? await reachableEngine(io, fleet, buildable, format) : undefined;
-  if (startsAny && !engine) return EXIT.failed;
+  const reached = startsAny ? await reachableEngine(io, fleet, buildable, format) : undefined;
+  if (startsAny && !reached) return EXIT.failed;
+  const engine = reached?.engine;
+
+  // One builder for the run (it depends on the Engine); each manifest's credentials are checked
+  // against it before anything is built (cli/build/builder.ts).
+  let kind: BuilderKind = 'classic';
+  if (reached) {
+    const first = buildable.find((n) => n.named) ?? buildable[0]!;
+    const chosen = chooseBuilder(builderChoice, reached.info, reached.offered, reached.engine.endpoint, first.manifest!);
+    if (!('kind' in chosen)) return (format(io, [chosen.diagnostic]), EXIT.failed);
+    kind = chosen.kind;
+    // Each manifest's own credentials: an upstream in the graph is checked as itself, and what is built from it is skipped.
+    const preflight = (n: FleetNode) => builderPreflight(n.manifest!, kind, io.env, io.host).filter((d) => !fleetMode || d.file === n.path);
+    const refused = buildable.map((n) => [n, preflight(n)] as const).filter(([, d]) => d.length);
+    format(io, dedupeDiagnostics(refused.flatMap(([, d]) => d)));
+    if (refused.length && !fleetMode) return EXIT.failed;
+    for (const [n] of refused) settled.set(n.key, { status: 'failed', code: EXIT.failed });
+  }
 
   const now = deps.now ?? Date.now;
   const rows = new Map<FleetNode, Omit<SummaryRow, 'result' | 'reason'> & { result?: 'built' | 'up-to-date' }>();
@@ -188,7 +210,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     }
   }
 
-  const builder = engine && new Builder(engine, io.host, progressMode);
+  const builder = engine && new Builder(engine, io.host, progressMode, kind);
   const tasks = fleet.nodes.map((n) => ({
     key: n.key,
     upstream: n.upstream?.key,
@@ -287,11 +309,13 @@ async function reachableEngine(
   fleet: Fleet,
   buildable: readonly FleetNode[],
   format: (to: CliIO, diagnostics: Diagnostic[]) => void,
-): Promise<DockerEngine | undefined> {
+): Promise<{ engine: DockerEngine; info: EngineInfo; offered: BuilderSupport | undefined } | undefined> {
   const engine = io.docker!();
   try {
-    await engine.info();
-    return engine;
+    const info = await engine.info();
+    // What the Engine states it prefers (daemon.json features.buildkit), as the docker CLI reads it.
+    const offered = await engine.builderVersion?.().catch(() => undefined);
+    return { engine, info, offered };
   } catch (err) {
     if (!(err instanceof EngineUnreachableError)) throw err;
     const first = buildable.find((n) => n.named) ?? buildable[0] ?? fleet.nodes[0]!;
@@ -358,6 +382,7 @@ class Builder {
     private readonly engine: DockerEngine,
     host: Host,
     private readonly mode: ProgressMode,
+    private readonly kind: BuilderKind,
   ) {
     this.compiler = new Compiler(host, { version: VERSION });
   }
@@ -383,8 +408,12 @@ class Builder {
     if (existing?.[BUILD_ID_LABEL] === output.buildId) {
       return { image: { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false }, compiled: output };
     }
+    const prepared = prepareBuild(v, output, this.kind, io.env, io.host);
+    if ('diagnostics' in prepared) return (report(prepared.diagnostics), undefined);
     if (this.mode !== 'quiet' && this.mode !== 'json')
-      io.stderr(`building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} (context ${shown(outDir)})\n`);
+      io.stderr(
+        `building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} with ${this.kind === 'buildkit' ? 'BuildKit' : 'the classic builder'} (context ${shown(outDir)})\n`,
+      );
 
     const origins = instructionOrigins(output);
     const logFile = createWriteStream(join(outDir, 'build.log'));
@@ -393,8 +422,16 @@ class Builder {
     try {
       const { imageId } = await this.engine.build(
         // Labels come from the Dockerfile (LABEL lines): labels passed through the API would add a step.
-        { context: contextStream(outDir, { files: listing }), tags: output.tags, buildArgs: output.args, platform: output.platform, labels: {} },
-        (e) => {
+        {
+          context: prepared.context(contextStream(outDir, { files: listing })),
+          tags: output.tags,
+          buildArgs: output.args,
+          platform: output.platform,
+          labels: {},
+          ...prepared.request,
+        },
+        (event) => {
+          const e = prepared.redact(event);
           if (e.kind === 'step') failedAt = e.index;
           progress.event(e);
         },
@@ -414,7 +451,7 @@ class Builder {
         return undefined;
       }
       const origin = failedAt !== undefined ? origins[failedAt - 1] : undefined;
-      report([buildFailure(v, origin, (err as Error).message, progress.tail())]);
+      report([buildFailure(v, origin, prepared.redactText((err as Error).message), progress.tail())]);
       io.stderr(`full log: ${shown(join(outDir, 'build.log'))}\n`);
       return undefined;
     } finally {

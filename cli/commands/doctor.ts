@@ -6,6 +6,7 @@
 
 import { chooseEngine, describeSource, type EngineChoice, type EngineSource } from '../../targets/io/docker-context.js';
 import type { BuilderSupport, EngineInfo } from '../../targets/io/engine.js';
+import { defaultBuilder, requestedBuilder } from '../build/builder.js';
 import { choice } from '../choices.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { createStyle, printableText } from '../format/style.js';
@@ -59,7 +60,15 @@ async function checkEngine(io: CliIO): Promise<EngineReport> {
     const engine = io.docker();
     endpoint = engine.endpoint;
     const info = await engine.info();
-    const builder = await checkBuilder(engine.builderVersion?.bind(engine));
+    const offered = await checkBuilder(engine.builderVersion?.bind(engine));
+    // The builder `derivc build` would use here: DOCKER_BUILDKIT first, as build reads it (cli/build/builder.ts).
+    const requested = requestedBuilder(undefined, io.env);
+    const chosen = defaultBuilder(requested, info, offered.builder ? offered : undefined);
+    // An engine that would not say: build falls back to its API version; both facts are shown.
+    const reason = offered.builder || requested !== 'auto' ? chosen.reason : `${offered.reason}; ${chosen.reason}`;
+    const builder: BuilderReport = chosen.builder
+      ? { builder: chosen.builder, version: chosen.builder === 'buildkit' ? '2' : '1', reason }
+      : { builder: null, version: null, reason };
     return { found: true, endpoint, chosenBy, version: info.version, apiVersion: info.apiVersion, os: info.os, arch: info.arch, builder };
   } catch (err) {
     const error = (err as Error).message ?? String(err);

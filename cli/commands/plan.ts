@@ -9,6 +9,7 @@ import { listedFileOf } from '../../compiler/output-listing.js';
 import { join } from 'node:path';
 import { compile, type Compiled } from '../../compiler/compile.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
+import { repositorySecrets } from '../../compiler/emit/repo-auth.js';
 import type { CompileOutput } from '../../compiler/emit/types.js';
 import type { ValidatedManifest } from '../../compiler/validate/index.js';
 import { planTargets } from '../../targets/registry.js';
@@ -56,10 +57,26 @@ export function planOf(manifest: string, output: CompileOutput, targets: PlanTar
         origin: f.origin ? { file: f.origin.file, pointer: f.origin.pointer } : null,
       })),
     },
-    build: { steps: output.steps.map((s) => ({ comment: s.comment, lines: [...s.lines] })) },
+    build: { steps: output.steps.map((s) => ({ comment: s.comment, lines: [...s.lines] })), ...builderPlan(output) },
     bootArgs: output.bootArgs ? { ...output.bootArgs } : null,
     targets,
   };
+}
+
+/** Which builder the build takes, and where the repositories' passwords come from (names, never values). */
+function builderPlan(output: CompileOutput): Pick<Plan['build'], 'builder' | 'secrets'> {
+  const build = (output as Partial<Compiled>).build;
+  const secrets = build ? repositorySecrets(build) : [];
+  if (secrets.length)
+    return {
+      builder: 'buildkit',
+      secrets: secrets.map((s) => ({
+        id: s.id,
+        repository: s.repository,
+        from: 'env' in s.auth.source ? `env ${s.auth.source.env}` : `file ${s.auth.source.file}`,
+      })),
+    };
+  return output.steps.some((s) => s.lines.some((l) => l.startsWith('RUN --mount='))) ? { builder: 'any' } : {};
 }
 
 /** Each target's plan against the image the build would tag, in `derivc build`'s default output directory. */

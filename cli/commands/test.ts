@@ -33,6 +33,8 @@ export interface TestArgs {
   firmware: string | undefined;
   /** Boot all runs at once instead of as many as the cores allow. */
   parallel: boolean;
+  /** `--builder`, for media built first. */
+  builder?: string | undefined;
 }
 
 const MEDIA: readonly Media[] = ['iso', 'raw'];
@@ -98,7 +100,9 @@ export async function testCommand(args: TestArgs, io: CliIO): Promise<number> {
     io.stderr(
       `no ${missing.map((m) => shown(paths.get(m)!)).join(', ')}: building with \`derivc build ${shown(path!)} --target ${missing.join(',')} -o ${shown(outDir)}\`\n`,
     );
-    const built = await build({ files: [path!], out: outDir, quiet: false, json: false, target: missing.join(',') }, io, { validated: { recording, session } });
+    const built = await build({ files: [path!], out: outDir, quiet: false, json: false, target: missing.join(','), builder: args.builder }, io, {
+      validated: { recording, session },
+    });
     if (built !== EXIT.ok) return built;
     for (const m of missing) {
       if (!existsSync(paths.get(m)!)) throw new Error(`derivc build --target ${m} succeeded but made no ${paths.get(m)}`);

@@ -7,9 +7,10 @@
 
 import { FAMILY_INFO, repoDir, repoPath } from '../families.js';
 import type { Build, RepositoryIR } from '../normalize/build.js';
-import { dockerExec } from '../quote.js';
+import { dockerExec, dockerMount } from '../quote.js';
 import type { Step } from './dockerfile.js';
 import { generatedBy } from './header.js';
+import { secretMounts, zyppCredentialsName } from './repo-auth.js';
 
 /** Where the package scripts sit in the build context and in the image. */
 export const DISABLE_REPOSITORIES = 'usr/lib/derivc/disable-repositories.sh';
@@ -18,7 +19,22 @@ export const PACKAGE_SCRIPTS_DIR = 'packages';
 
 type UrlRepository = Extract<RepositoryIR, { kind: 'url' }>;
 
-const sh = (script: string, ...args: string[]) => `RUN ${dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])}`;
+/**
+ * BuildKit mounts of every RUN that runs the package manager: its cache directories (shared by
+ * every build of the family on the Engine, one at a time) and the repositories' credentials.
+ * The classic builder gets the same line without them (classicDockerfile); the scripts tell.
+ */
+export function packageManagerMounts(build: Build): string[] {
+  const cache = FAMILY_INFO[build.family].cache.map((target) =>
+    dockerMount([
+      ['type', 'cache'],
+      ['id', `derivc-${build.family}${target.replace(/\//g, '-')}`],
+      ['target', target],
+      ['sharing', 'locked'],
+    ]),
+  );
+  return [...cache, ...secretMounts(build)];
+}
 /** A static script copied on its own (its layer depends on its bytes only), then run with the manifest's values as arguments. */
 const contextScript = (path: string, ...args: string[]) => [
   `COPY ${PACKAGE_SCRIPTS_DIR}/${path} /${path}`,
@@ -53,16 +69,18 @@ export function packageSteps(build: Build): Step[] {
       ],
     });
   }
-  if (p.upgrade) steps.push({ comment: 'full distribution upgrade', lines: [sh(family.upgrade)], pointer: '/packages/upgrade' });
+  const mounts = packageManagerMounts(build);
+  const pm = (script: string, ...args: string[]) => `RUN ${[...mounts, dockerExec(['/bin/sh', '-c', script, 'derivc', ...args])].join(' ')}`;
+  if (p.upgrade) steps.push({ comment: 'full distribution upgrade', lines: [pm(family.upgrade)], pointer: '/packages/upgrade' });
   if (build.bootPackages.length) {
     steps.push({
       comment: `boot glue: kernel, dracut, GRUB, systemd, squashfs (${build.family})`,
-      lines: [sh(family.install, ...build.bootPackages)],
+      lines: [pm(family.install, ...build.bootPackages)],
       pointer: '/base',
     });
   }
-  if (p.install.length) steps.push({ comment: 'packages', lines: [sh(family.install, ...p.install)], pointer: '/packages/install' });
-  if (p.remove.length) steps.push({ comment: 'packages removed', lines: [sh(family.remove, ...p.remove)], pointer: '/packages/remove' });
+  if (p.install.length) steps.push({ comment: 'packages', lines: [pm(family.install, ...p.install)], pointer: '/packages/install' });
+  if (p.remove.length) steps.push({ comment: 'packages removed', lines: [pm(family.remove, ...p.remove)], pointer: '/packages/remove' });
   return steps;
 }
 
@@ -100,7 +118,9 @@ export function repoFiles(build: Build): { path: string; text: string }[] {
       // autorefresh is zypper's; dnf refreshes by metadata age.
       const refresh = build.family === 'opensuse' ? ['autorefresh=1'] : [];
       const priority = r.priority !== undefined ? [`priority=${r.priority}`] : [];
-      return [{ path, text: [header, `[${r.name}]`, `name=${r.name}`, `baseurl=${r.url}`, 'enabled=1', ...refresh, ...gpg, ...priority, ''].join('\n') }];
+      // zypper finds a repository's credentials file through its URL (derivc's is there only while packages are installed).
+      const url = build.family === 'opensuse' && r.auth ? `${r.url}${r.url.includes('?') ? '&' : '?'}credentials=${zyppCredentialsName(r.name)}` : r.url;
+      return [{ path, text: [header, `[${r.name}]`, `name=${r.name}`, `baseurl=${url}`, 'enabled=1', ...refresh, ...gpg, ...priority, ''].join('\n') }];
     }
     // deb822: without suites a flat repository (Suites: /); flat suites end in `/` and have no components.
     const suites = r.suites.length ? r.suites : ['/'];

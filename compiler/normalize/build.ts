@@ -88,8 +88,26 @@ export type OverlayFileIR =
 
 /** A repository added before packages: a URL in the family's own format, or an Ubuntu PPA. */
 export type RepositoryIR =
-  | { kind: 'url'; name: string; url: string; gpgKeyUrl?: string; gpgCheck: boolean; priority?: number; suites: string[]; components: string[] }
+  | {
+      kind: 'url';
+      name: string;
+      url: string;
+      gpgKeyUrl?: string;
+      gpgCheck: boolean;
+      priority?: number;
+      suites: string[];
+      components: string[];
+      auth?: RepositoryAuthIR;
+    }
   | { kind: 'ppa'; name: string; ppa: string };
+
+/** Where a repository's password is read at build time (never its value: the compiler does not read it). */
+export interface RepositoryAuthIR {
+  username: string;
+  source: { env: string } | { file: string };
+  /** `/packages/repositories/N/auth`. */
+  pointer: string;
+}
 
 /** `packages`, per-platform items already chosen for the build's platform. */
 export interface PackagesIR {

@@ -25,6 +25,7 @@ import {
   type BuildStepIR,
   type LayoutIR,
   type PackagesIR,
+  type RepositoryAuthIR,
   type RepositoryIR,
   type StepAt,
   type LuetPackagesIR,
@@ -273,8 +274,22 @@ function luetPackagesOf(v: ValidatedManifest): { luetPackages?: LuetPackagesIR }
 type PackageItemValue = string | { name: string; platforms: string[] };
 type RepositoryValue =
   | { name: string; ppa: string }
-  | { name: string; url: string; gpgKeyUrl?: string; gpgCheck?: boolean; priority?: number; suites?: string[]; components?: string[] };
+  | {
+      name: string;
+      url: string;
+      gpgKeyUrl?: string;
+      gpgCheck?: boolean;
+      priority?: number;
+      suites?: string[];
+      components?: string[];
+      auth?: { username: string; env?: string; file?: string };
+    };
 type BuildStepValue = { name: string; run: string | string[]; at?: StepAt };
+
+/** Validation made sure of exactly one of `env` and `file`. */
+function authOf(auth: { username: string; env?: string; file?: string }, pointer: string): RepositoryAuthIR {
+  return { username: auth.username, source: auth.env !== undefined ? { env: auth.env } : { file: auth.file! }, pointer };
+}
 
 /** The package names of a list meant for this platform (an item without `platforms` is for every one). */
 function forPlatform(items: unknown[] | undefined, platform: string): string[] {
@@ -283,7 +298,7 @@ function forPlatform(items: unknown[] | undefined, platform: string): string[] {
 
 function packagesOf(v: ValidatedManifest, platform: string): PackagesIR {
   const p = v.manifest.packages;
-  const repositories = ((p?.repositories ?? []) as unknown as RepositoryValue[]).map((r): RepositoryIR =>
+  const repositories = ((p?.repositories ?? []) as unknown as RepositoryValue[]).map((r, i): RepositoryIR =>
     'ppa' in r
       ? { kind: 'ppa', name: r.name, ppa: r.ppa }
       : {
@@ -295,6 +310,7 @@ function packagesOf(v: ValidatedManifest, platform: string): PackagesIR {
           ...(r.priority !== undefined ? { priority: r.priority } : {}),
           suites: [...(r.suites ?? [])],
           components: [...(r.components ?? [])],
+          ...(r.auth ? { auth: authOf(r.auth, `/packages/repositories/${i}/auth`) } : {}),
         },
   );
   return {

@@ -15,6 +15,10 @@ import { StringDecoder } from 'node:string_decoder';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
 import { chooseEngine, choiceEndpoint, describeSource, nodeContextFiles, type ContextFiles } from './docker-context.js';
+import { followBuild } from './build-follow.js';
+import { buildKitBuild } from './buildkit-build.js';
+import type { Dialer, RegistryCredentials } from './buildkit-session.js';
+import { dockerCredentials } from './docker-credentials.js';
 import { cacheDirFromEnv, directoryEntriesCache, type EntriesCache } from './entries-cache.js';
 import { layerPath, locate, lookup, scanSavedImage, type LayerScan } from './image-layers.js';
 import {
@@ -300,7 +304,7 @@ export class BuildStreamParser {
     if (typeof msg.stream === 'string') this.streamText(msg.stream);
     if (typeof msg.status === 'string' && msg.progress === undefined) {
       this.flushText();
-      this.emit({ kind: 'output', text: typeof msg.id === 'string' && msg.id !== '' ? `${msg.id}: ${msg.status}` : msg.status });
+      this.emit({ kind: 'output', text: `${typeof msg.id === 'string' && msg.id !== '' ? `${msg.id}: ${msg.status}` : msg.status}\n` });
     }
     if (typeof msg.aux?.ID === 'string') this.imageId = msg.aux.ID;
     if (msg.error !== undefined || msg.errorDetail) {
@@ -342,50 +346,23 @@ export class BuildStreamParser {
     }
     const built = /^Successfully built ([0-9a-f]+)$/.exec(line);
     if (built) this.shortId = built[1];
-    this.emit({ kind: 'output', text: line });
+    this.emit({ kind: 'output', text: `${line}\n` });
   }
 }
 
-/** Follows a build's response to its end; the abort signal destroys the connection, which stops the build. */
-function followBuild(response: IncomingMessage, onEvent: (event: BuildEvent) => void, signal: AbortSignal | undefined): Promise<BuildStreamParser> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (finish: () => void): void => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      finish();
-    };
-    const fail = (err: unknown): void =>
-      settle(() => {
-        response.destroy();
-        reject(err);
-      });
-    const onAbort = (): void => fail(abortError(signal!));
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    const progress = new BuildStreamParser((event) => {
-      if (!settled) onEvent(event);
-    });
-    response.on('data', (chunk: Buffer) => {
-      try {
-        progress.push(chunk);
-      } catch (err) {
-        fail(err); // onEvent threw
-      }
-    });
-    response.on('end', () => {
-      try {
-        progress.end();
-      } catch (err) {
-        return fail(err);
-      }
-      settle(() => resolve(progress));
-    });
-    response.on('error', (err) => fail(signal?.aborted ? abortError(signal) : err));
-    response.on('close', () => fail(new Error('the connection to the Docker Engine closed before the build ended')));
-  });
+/** A build by the classic builder: its JSON-lines progress, the image ID from aux.ID or "Successfully built". */
+async function classicBuild(d: Docker, request: BuildRequest, onEvent: (event: BuildEvent) => void, signal?: AbortSignal): Promise<string> {
+  const [first] = request.tags;
+  const options: Record<string, unknown> = { rm: true, forcerm: true, buildargs: request.buildArgs, labels: request.labels };
+  if (first !== undefined) options['t'] = first;
+  if (request.platform !== '') options['platform'] = request.platform;
+  if (signal) options['abortSignal'] = signal;
+  const response = (await d.buildImage(request.context, options)) as unknown as IncomingMessage;
+  const progress = await followBuild(response, new BuildStreamParser(onEvent), signal);
+  if (progress.error) throw new Error(progress.error.message);
+  if (progress.imageId !== undefined) return progress.imageId;
+  if (progress.shortId !== undefined) return imageIdOf(d, progress.shortId);
+  throw new Error('the Docker Engine ended the build without naming an image');
 }
 
 /** "registry:5000/name:tag" → repo and tag (the tag is after the last colon that follows the last slash). */
@@ -607,6 +584,7 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
   const cacheDir = cacheDirFromEnv(env);
   const entriesCache = cacheDir === undefined ? undefined : directoryEntriesCache(cacheDir);
   let client: Docker | undefined;
+  let credentials: ((host: string) => Promise<RegistryCredentials | undefined>) | undefined;
 
   const docker = (): Docker => {
     if (connection.problem !== undefined) throw new EngineUnreachableError(endpoint, connection.problem);
@@ -676,31 +654,19 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
           stopContext();
           throw abortError(signal);
         }
-        const [first, ...others] = request.tags;
-        const options: Record<string, unknown> = { rm: true, forcerm: true, buildargs: request.buildArgs, labels: request.labels };
-        if (first !== undefined) options['t'] = first;
-        if (request.platform !== '') options['platform'] = request.platform;
-        if (signal) options['abortSignal'] = signal;
-
-        let response: IncomingMessage;
+        let imageId: string;
         try {
-          response = (await d.buildImage(request.context, options)) as unknown as IncomingMessage;
+          imageId =
+            request.builder === 'buildkit'
+              ? (await buildKitBuild(d.modem as unknown as Dialer, request, (credentials ??= dockerCredentials(env)), onEvent, signal)).imageId
+              : await classicBuild(d, request, onEvent, signal);
         } catch (err) {
-          stopContext();
           if (signal?.aborted) throw abortError(signal);
-          throw isConnectionFailure(err) ? err : new Error(engineMessage(err), { cause: err });
-        }
-        let progress: BuildStreamParser;
-        try {
-          progress = await followBuild(response, onEvent, signal);
+          throw isConnectionFailure(err) || (err as Error).name === 'AbortError' ? err : new Error(engineMessage(err), { cause: err });
         } finally {
           stopContext();
         }
-        if (progress.error) throw new Error(progress.error.message);
-        let imageId = progress.imageId;
-        if (imageId === undefined && progress.shortId !== undefined) imageId = await imageIdOf(d, progress.shortId);
-        if (imageId === undefined) throw new Error('the Docker Engine ended the build without naming an image');
-        for (const ref of others) {
+        for (const ref of request.tags.slice(1)) {
           try {
             await d.getImage(imageId).tag(splitTag(ref));
           } catch (err) {

@@ -4,9 +4,13 @@
 /** One event of a build, as the Engine streams it. */
 export type BuildEvent =
   | { kind: 'step'; index: number; total: number; instruction: string }
+  /** Output as printed, newlines included; a chunk may end in the middle of a line. */
   | { kind: 'output'; text: string }
   | { kind: 'cached' }
   | { kind: 'error'; message: string; code?: number };
+
+/** Which of the Engine's builders builds: BuildKit (API build version 2, with a session) or the classic one. */
+export type BuilderKind = 'buildkit' | 'classic';
 
 export interface BuildRequest {
   /** The build context as a tar stream (derivc streams it from the compiled directory). */
@@ -15,6 +19,12 @@ export interface BuildRequest {
   buildArgs: Record<string, string>;
   platform: string;
   labels: Record<string, string>;
+  /** The classic builder when absent. */
+  builder?: BuilderKind;
+  /** The context's Dockerfile as compiled: BuildKit's progress names steps per stage, this maps them back. Required with BuildKit. */
+  dockerfile?: string;
+  /** What each secret mount (`RUN --mount=type=secret,id=…`) reads, by id: served to BuildKit over its session, written nowhere. */
+  secrets?: ReadonlyMap<string, Uint8Array>;
 }
 
 export interface PathStat {

@@ -141,7 +141,7 @@ describe.skipIf(unavailable !== undefined && !required)('DockerEngine on a real 
     expect(steps.map((s) => s.kind === 'step' && s.index)).toEqual(steps.map((_, i) => i + 1));
     expect(steps.map((s) => s.kind === 'step' && s.instruction)).toContain('COPY files/hello.txt /opt/hello.txt');
     const output = first.events.flatMap((e) => (e.kind === 'output' ? [e.text] : []));
-    expect(output).toContain(`said-${run}`); // a RUN's own output, one event per line
+    expect(output).toContain(`said-${run}\n`); // a RUN's own output, one event per line
     expect(output.some((line) => line.startsWith('Successfully built '))).toBe(true);
     expect(first.events.filter((e) => e.kind === 'error')).toEqual([]);
 
@@ -544,15 +544,15 @@ describe('the adapter without an engine', () => {
       const whole = parse([stream]);
       expect(whole.events).toEqual([
         { kind: 'step', index: 1, total: 3, instruction: 'FROM local/debian:bookworm' },
-        { kind: 'output', text: ' ---> 640c9e4f989c' },
+        { kind: 'output', text: ' ---> 640c9e4f989c\n' },
         { kind: 'step', index: 2, total: 3, instruction: 'RUN echo ünïcödé' },
         { kind: 'cached' },
-        { kind: 'output', text: 'partial line' },
-        { kind: 'output', text: '' },
-        { kind: 'output', text: 'after an empty one' },
+        { kind: 'output', text: 'partial line\n' },
+        { kind: 'output', text: '\n' },
+        { kind: 'output', text: 'after an empty one\n' },
         { kind: 'step', index: 3, total: 3, instruction: 'LABEL a=b' },
-        { kind: 'output', text: 'Successfully built aaaaaaaaaaaa' },
-        { kind: 'output', text: 'no newline at the end' },
+        { kind: 'output', text: 'Successfully built aaaaaaaaaaaa\n' },
+        { kind: 'output', text: 'no newline at the end\n' },
       ]);
       expect(whole.progress.imageId).toBe('sha256:' + 'a'.repeat(64));
       expect(whole.progress.shortId).toBe('aaaaaaaaaaaa');
@@ -572,7 +572,7 @@ describe('the adapter without an engine', () => {
         }),
       ]);
       expect(events).toEqual([
-        { kind: 'output', text: 'output without newline' },
+        { kind: 'output', text: 'output without newline\n' },
         { kind: 'error', message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3", code: 3 },
       ]);
       expect(progress.error).toEqual({ message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3", code: 3 });
@@ -586,8 +586,8 @@ describe('the adapter without an engine', () => {
         'plain text\n',
       ]);
       expect(events).toEqual([
-        { kind: 'output', text: 'bookworm: Pulling from library/debian' },
-        { kind: 'output', text: 'plain text' },
+        { kind: 'output', text: 'bookworm: Pulling from library/debian\n' },
+        { kind: 'output', text: 'plain text\n' },
       ]);
     });
   });

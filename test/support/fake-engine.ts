@@ -10,6 +10,9 @@ export interface RecordedBuild {
   labels: Record<string, string>;
   /** Bytes of the streamed context. */
   context: Buffer;
+  builder: BuildRequest['builder'];
+  dockerfile: string | undefined;
+  secrets: ReadonlyMap<string, Uint8Array> | undefined;
 }
 
 export class FakeEngine implements DockerEngine {
@@ -17,6 +20,8 @@ export class FakeEngine implements DockerEngine {
   readonly builds: RecordedBuild[] = [];
   readonly images = new Map<string, Record<string, string>>();
   reachable = true;
+  /** What info() says: BuildKit through the API needs 1.39 on Linux. */
+  apiVersion = '1.41';
   /** Scripted events for the next build; a trailing error event makes it fail. */
   script: BuildEvent[] = [{ kind: 'step', index: 1, total: 1, instruction: 'FROM x' }];
   /** Scripted events for the build of one image (by its first tag), instead of `script`. */
@@ -40,7 +45,7 @@ export class FakeEngine implements DockerEngine {
 
   async info(): Promise<EngineInfo> {
     if (!this.reachable) throw new EngineUnreachableError(this.endpoint, 'connect ENOENT /fake/docker.sock');
-    return { version: '20.10.24', apiVersion: '1.41', os: 'linux', arch: 'amd64' };
+    return { version: '20.10.24', apiVersion: this.apiVersion, os: 'linux', arch: 'amd64' };
   }
 
   /** What builderVersion answers. */
@@ -70,7 +75,16 @@ export class FakeEngine implements DockerEngine {
   private async buildNow(request: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<{ imageId: string }> {
     const chunks: Buffer[] = [];
     for await (const c of request.context as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
-    this.builds.push({ tags: request.tags, buildArgs: request.buildArgs, platform: request.platform, labels: request.labels, context: Buffer.concat(chunks) });
+    this.builds.push({
+      tags: request.tags,
+      buildArgs: request.buildArgs,
+      platform: request.platform,
+      labels: request.labels,
+      context: Buffer.concat(chunks),
+      builder: request.builder,
+      dockerfile: request.dockerfile,
+      secrets: request.secrets,
+    });
     for (const e of this.scripts.get(request.tags[0]!) ?? this.script) {
       onEvent(e);
       if (e.kind === 'error') throw new Error(e.message);

@@ -105,6 +105,7 @@ function repositoryRules(ctx: RuleContext, repositories: unknown[]): Diagnostic[
         );
     }
     if (!rpm) out.push(...suitesAndComponents(ctx, r, at));
+    out.push(...authRules(ctx, obj(r['auth']), `${at}/auth`));
     const priority = r['priority'];
     if (rpm && typeof priority === 'number' && (priority < 1 || priority > 99)) {
       out.push(
@@ -122,6 +123,38 @@ function repositoryRules(ctx: RuleContext, repositories: unknown[]): Diagnostic[
     }
   });
   return out;
+}
+
+/**
+ * `auth`: the password from exactly one of `env` and `file`; a file inside the repository, never
+ * under .git (a checkout's .git/config may hold a token). Where the file really is (symlinks,
+ * git tracking) is checked when it is read, at build time.
+ */
+function authRules(ctx: RuleContext, auth: Record<string, unknown> | undefined, at: string): Diagnostic[] {
+  if (!auth) return [];
+  const sources = (['env', 'file'] as const).filter((k) => auth[k] !== undefined);
+  if (sources.length !== 1)
+    return [
+      finding(
+        ctx,
+        'packages/invalid-auth',
+        at,
+        sources.length ? '`auth` takes one of `env` and `file`, not both' : '`auth` needs `env` or `file`: where the password is',
+        {
+          at: 'key',
+          hint: 'write e.g. `auth: {username: ci, env: DERIVC_SECRET_ACME}`',
+        },
+      ),
+    ];
+  const file = str(auth['file']);
+  const segments = file?.split('/') ?? [];
+  if (segments.includes('..') || segments.includes('.git'))
+    return [
+      finding(ctx, 'packages/invalid-auth', `${at}/file`, `the password file \`${file}\` must be inside the repository and outside .git`, {
+        hint: 'put it next to the manifest (and in .gitignore), e.g. `secrets/acme.txt`',
+      }),
+    ];
+  return [];
 }
 
 /** apt: a flat repository (no suites, or suites ending in `/`) has no components; a normal one needs them. */

@@ -115,6 +115,7 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
           name: 'utilities',
           url: 'https://download.opensuse.org/repositories/utilities/15.5/',
           gpgKeyUrl: 'https://download.opensuse.org/repositories/utilities/15.5/repodata/repomd.xml.key',
+          auth: { username: 'acme-ci', env: 'DERIVC_SECRET_UTILITIES' },
         },
       ],
       disableRepositories: ['repo-oss'],
@@ -251,7 +252,7 @@ export const VARIANTS: Variant[] = [
   },
 ];
 
-/** Ubuntu: the apt-only repository keys (suites, components, a pin priority) and a PPA. */
+/** Ubuntu: the apt-only repository keys (suites, components, a pin priority, credentials from a file) and a PPA. */
 export const APT: Variant = {
   name: 'apt',
   manifest: {
@@ -269,6 +270,7 @@ export const APT: Variant = {
           priority: 900,
           suites: ['jammy', 'jammy-updates'],
           components: ['main', 'universe'],
+          auth: { username: 'acme-ci', file: 'secrets/mirror.txt' },
         },
         { name: 'git', ppa: 'git-core/ppa' },
       ],

@@ -1,0 +1,77 @@
+// npm run bench:fleet — what BuildKit, registries and fleets save, each figure a ratio of a
+// baseline measured in the same run. Needs a running Engine with BuildKit and the
+// local/debian:bookworm base (test/e2e/fixtures.ts makes it). Takes several minutes.
+//
+// (a) One package added to the bare Debian example, rebuilt with BuildKit's cache mounts, against
+//     the cold build: the Engine's cache mounts are emptied first, the cold build misses every
+//     layer (a build argument of its own), and the rebuild finds the package manager's downloads
+//     and lists in the cache mounts. Aim ≤ 0.25.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Docker from 'dockerode';
+
+const cli = resolve('dist/derivc.mjs');
+const run = `${process.pid}-${Date.now()}`;
+
+function timed(args) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`derivc ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  return ms;
+}
+
+/** What apt says it fetched, summed over a build log ("Fetched 1,234 kB in 2s"). */
+function aptFetched(log) {
+  const unit = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 };
+  return [...log.matchAll(/^Fetched ([\d,.]+) (B|kB|MB|GB) in /gm)].reduce((n, m) => n + Number(m[1].replace(/,/g, '')) * unit[m[2]], 0);
+}
+
+/** Empties BuildKit's cache mounts (only those: layers and other builds' cache stay). */
+function pruneCacheMounts() {
+  const docker = new Docker();
+  return new Promise((ok, fail) =>
+    docker.modem.dial(
+      { path: '/build/prune?', method: 'POST', options: { filters: { type: ['exec.cachemount'] } }, statusCodes: { 200: true, 500: 'server error' } },
+      (err) => (err ? fail(err) : ok()),
+    ),
+  );
+}
+
+async function benchA() {
+  const dir = mkdtempSync(join(tmpdir(), 'derivc-bench-fleet-a-'));
+  const manifest = join(dir, 'derivative.yaml');
+  const out = join(dir, 'out');
+  cpSync('examples/debian-bare', dir, { recursive: true });
+  const text = readFileSync(manifest, 'utf8')
+    .replace(/^(\s+name:) .*$/m, `$1 bench-a-${run}`)
+    .replace(/^(\s+version:) .*$/m, '$1 "1"');
+  writeFileSync(manifest, `${text}\nbuild:\n  args:\n    DERIVC_BENCH_RUN: "${run}"\n`);
+  const build = () => timed(['build', '--quiet', '--builder', 'buildkit', '--target', 'none', manifest, '-o', out]);
+  try {
+    await pruneCacheMounts();
+    const cold = build();
+    const coldFetched = aptFetched(readFileSync(join(out, 'build.log'), 'utf8'));
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/^(\s+)- openssh-server\b(.*)$/m, '$1- openssh-server$2\n$1- less'));
+    const added = build();
+    const addedFetched = aptFetched(readFileSync(join(out, 'build.log'), 'utf8'));
+    return { cold, added, coldFetched, addedFetched };
+  } finally {
+    spawnSync('docker', ['image', 'rm', '-f', `derivc.local/bench-a-${run}:1`], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const a = await benchA();
+const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+console.log(
+  `derivc fleet bench — ${new Date().toISOString()}, node ${process.version}, Docker ${execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).trim()}`,
+);
+console.log('| figure | baseline | measured | apt fetched (baseline → measured) | ratio | aim |');
+console.log('|---|---|---|---|---|---|');
+console.log(
+  `| (a) one package added to examples/debian-bare, BuildKit with cache mounts, vs its cold build | ${(a.cold / 1000).toFixed(1)} s | ${(a.added / 1000).toFixed(1)} s | ${mb(a.coldFetched)} → ${mb(a.addedFetched)} | ${(a.added / a.cold).toFixed(3)} | ≤ 0.25 |`,
+);
