@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { DockerEngine } from '../targets/io/engine.js';
 import { lazyEngine } from '../targets/io/lazy-engine.js';
+import { quietDependencyWarnings } from './dependency-warnings.js';
 import { run } from './main.js';
 import { nodeHost } from './node-host.js';
 
@@ -34,6 +35,8 @@ for (const stream of [process.stdout, process.stderr]) {
 const write = (stream: NodeJS.WriteStream, text: string): void => {
   if (!closed.has(stream)) stream.write(text);
 };
+
+quietDependencyWarnings();
 
 let engine: DockerEngine | undefined;
 const code = await run(process.argv.slice(2), {
