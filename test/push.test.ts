@@ -239,3 +239,62 @@ describe('derivc build --push: refusals and failures', () => {
     noCredentialIn(r.stderr, failed.stderr, broken.stdout, broken.stderr);
   });
 });
+
+describe('build.pin: digest', () => {
+  const UP = `${BASE}build:\n  tags: ["${REGISTRY}/acme/base:1.0"]\n`;
+  const DOWN = `base: {derivative: pin-upstream.yaml}\nsystem: {hostname: edge}\nbuild:\n  pin: digest\n  tags: ["${REGISTRY}/acme/edge:1.0"]\n`;
+
+  it('builds a downstream FROM the upstream as pushed in the same run, upstream first', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    write(dir, 'pin-upstream', UP);
+    const down = write(dir, 'down', DOWN);
+    const out = join(dir, 'out');
+    const r = await runCliAsync(['build', down, '-o', out, '--push', '--target', 'none'], { docker: () => engine, env: dockerConfig(dir) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(engine.log).toEqual([
+      `start ${REGISTRY}/acme/base:1.0`,
+      `end ${REGISTRY}/acme/base:1.0`,
+      `push ${REGISTRY}/acme/base:1.0`,
+      `start ${REGISTRY}/acme/edge:1.0`,
+      `end ${REGISTRY}/acme/edge:1.0`,
+      `push ${REGISTRY}/acme/edge:1.0`,
+    ]);
+    // The upstream (not named) went to its default directory, .derivc/pin-upstream relative to where derivc runs.
+    const upRecord = JSON.parse(readFileSync('.derivc/pin-upstream/derivc.pushed.json', 'utf8')) as { reference: string };
+    rmSync('.derivc/pin-upstream', { recursive: true, force: true });
+    expect(upRecord.reference).toMatch(new RegExp(`^${REGISTRY}/acme/base@sha256:[0-9a-f]{64}$`));
+    const dockerfile = readFileSync(join(out, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`\nFROM ${upRecord.reference}\n`);
+    expect(dockerfile).not.toContain(`${REGISTRY}/acme/base:1.0`);
+    expect(JSON.parse(readFileSync(join(out, 'derivc.json'), 'utf8')).from).toBe(upRecord.reference);
+  });
+
+  it('refuses to build a pinned downstream whose upstream was never pushed; compile warns and uses the tag', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    const up = write(dir, 'pin-upstream', UP);
+    const down = write(dir, 'down', DOWN);
+    const r = await runCliAsync(['build', down, '-o', join(dir, 'out'), '--target', 'none'], { docker: () => engine, env: dockerConfig(dir) });
+    rmSync('.derivc/pin-upstream', { recursive: true, force: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error\[build\/pin-unpushed\]: `build\.pin: digest` builds FROM the pushed digest of upstream `pin-upstream`, and no push of its build sha256:[0-9a-f]{12}… is recorded\n/);
+    expect(r.stderr).toMatch(/down\.yaml:7:8/);
+    expect(engine.builds.map((b) => b.tags[0])).toEqual([`${REGISTRY}/acme/base:1.0`]);
+
+    const compiled = runCli(['compile', down, '-o', join(dir, 'ctx')], { cwd: dir });
+    expect(compiled.code, compiled.stderr).toBe(0);
+    expect(compiled.stderr).toContain(`warning[build/pin-unpushed]`);
+    expect(compiled.stderr).toContain(`: \`${REGISTRY}/acme/base:1.0\` is used until one is`);
+    expect(readFileSync(join(dir, 'ctx', 'Dockerfile'), 'utf8')).toContain(`\nFROM ${REGISTRY}/acme/base:1.0\n`);
+
+    // Once the upstream is pushed (its record in .derivc/pin-upstream, where compile looks), compile pins too.
+    const pushed = await runCliAsync(['build', up, '-o', join(dir, '.derivc', 'pin-upstream'), '--push', '--target', 'none'], { docker: () => engine, env: dockerConfig(dir) });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const { reference } = JSON.parse(readFileSync(join(dir, '.derivc', 'pin-upstream', 'derivc.pushed.json'), 'utf8')) as { reference: string };
+    const again = runCli(['compile', down, '-o', join(dir, 'ctx')], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('pin-unpushed');
+    expect(readFileSync(join(dir, 'ctx', 'Dockerfile'), 'utf8')).toContain(`\nFROM ${reference}\n`);
+  });
+});
