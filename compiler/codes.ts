@@ -628,7 +628,7 @@ const CATALOGUE = {
   'build/invalid-pin': {
     summary: 'unknown `build.pin`',
     explanation:
-      '`build.pin` says how a derivative names its upstream derivative\'s image: `tag` (the default: `FROM` the upstream\'s first tag) or `digest` (`FROM repo@sha256:…`, the digest `derivc build --push` recorded when it pushed the upstream).',
+      "`build.pin` says how a derivative names its upstream derivative's image: `tag` (the default: `FROM` the upstream's first tag) or `digest` (`FROM repo@sha256:…`, the digest `derivc build --push` recorded when it pushed the upstream).",
     hint: 'use `tag` or `digest`',
   },
   'build/pin-without-upstream': {
@@ -662,12 +662,13 @@ const CATALOGUE = {
   'build/push-unreachable': {
     summary: 'the Docker Engine cannot reach the registry',
     explanation:
-      'The Engine, not derivc, talks to the registry: the registry host must resolve and answer from where the Engine runs, over TLS with a certificate the Engine trusts (/etc/docker/certs.d/HOST/ca.crt) unless it is listed in the daemon\'s `insecure-registries`.',
+      "The Engine, not derivc, talks to the registry: the registry host must resolve and answer from where the Engine runs, over TLS with a certificate the Engine trusts (/etc/docker/certs.d/HOST/ca.crt) unless it is listed in the daemon's `insecure-registries`.",
     hint: 'check `docker push` of the same tag works on this Engine',
   },
   'build/push-failed': {
     summary: 'the push of the image failed',
-    explanation: 'The Engine or the registry stopped the push for a reason other than credentials or reachability; the message is theirs. The image is built and tagged; `derivc build --push` again pushes it without rebuilding.',
+    explanation:
+      'The Engine or the registry stopped the push for a reason other than credentials or reachability; the message is theirs. The image is built and tagged; `derivc build --push` again pushes it without rebuilding.',
   },
   'build/duplicate-step': {
     summary: 'two build steps share a name',

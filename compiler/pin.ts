@@ -51,6 +51,9 @@ export function pinUpstream(v: ValidatedManifest, build: Build, upstream: Compil
     return { value: build, diagnostics: [unpushed] };
   }
   const pinned = (ref: string) => (upstream.tags.includes(ref) ? digest : ref);
-  const upgrade = build.upgrade && !build.upgrade.channel ? { ...build.upgrade, image: pinned(build.upgrade.image), recoveryImage: pinned(build.upgrade.recoveryImage) } : build.upgrade;
+  const upgrade =
+    build.upgrade && !build.upgrade.channel
+      ? { ...build.upgrade, image: pinned(build.upgrade.image), recoveryImage: pinned(build.upgrade.recoveryImage) }
+      : build.upgrade;
   return { value: { ...build, from: { ...build.from, ref: digest }, ...(upgrade ? { upgrade } : {}) }, diagnostics: [] };
 }

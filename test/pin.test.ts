@@ -35,13 +35,19 @@ describe('build.pin: digest', () => {
     expect(pinned.text('Dockerfile')).toContain(`\nFROM reg.example.com/acme/up@${DIGEST}\n`);
     expect(pinned.c.value.from).toBe(`reg.example.com/acme/up@${DIGEST}`);
     // Asked by the upstream's build ID and tags: a record of another build is not this one.
-    expect(asked.at(-1)).toEqual({ name: 'up', buildId: pinned.c.value.upstream!.buildId, tags: ['reg.example.com/acme/up:1.0', 'reg.example.com/acme/up:latest'] });
+    expect(asked.at(-1)).toEqual({
+      name: 'up',
+      buildId: pinned.c.value.upstream!.buildId,
+      tags: ['reg.example.com/acme/up:1.0', 'reg.example.com/acme/up:latest'],
+    });
     const tagged = compiled('base: {derivative: up.yaml}\n');
     expect(tagged.text('Dockerfile')).toContain('\nFROM reg.example.com/acme/up:1.0\n');
     expect(tagged.c.value.buildId).not.toBe(pinned.c.value.buildId);
     // `tag` is the default, and asks for nothing.
     const before = asked.length;
-    expect(compiled('base: {derivative: up.yaml}\nbuild: {pin: tag}\n', { pins: pushed() }).text('Dockerfile')).toContain('\nFROM reg.example.com/acme/up:1.0\n');
+    expect(compiled('base: {derivative: up.yaml}\nbuild: {pin: tag}\n', { pins: pushed() }).text('Dockerfile')).toContain(
+      '\nFROM reg.example.com/acme/up:1.0\n',
+    );
     expect(asked.length).toBe(before);
   });
 
@@ -55,7 +61,9 @@ describe('build.pin: digest', () => {
     expect(own.text('Dockerfile')).toContain(`\nFROM reg.example.com/acme/up@${DIGEST}\n`);
 
     // A channel is not an image reference.
-    const channel = compiled('base: {derivative: up.yaml}\nbuild: {pin: digest}\nupgrade: {image: reg.example.com/acme/up, channel: true}\n', { pins: pushed() });
+    const channel = compiled('base: {derivative: up.yaml}\nbuild: {pin: digest}\nupgrade: {image: reg.example.com/acme/up, channel: true}\n', {
+      pins: pushed(),
+    });
     expect(channel.text('rootfs/etc/cos-upgrade-image')).toContain('UPGRADE_IMAGE="reg.example.com/acme/up:1.0"');
   });
 

@@ -25,7 +25,10 @@ const TOKEN = 'identity-token-XYZ123';
 const REGISTRY = 'registry.example.com:5000';
 
 /** A docker config with `auths` for REGISTRY (user `ci`, PASSWORD), as `docker login` writes it. */
-function dockerConfig(dir: string, config: unknown = { auths: { [REGISTRY]: { auth: Buffer.from(`ci:${PASSWORD}`).toString('base64') } } }): Record<string, string> {
+function dockerConfig(
+  dir: string,
+  config: unknown = { auths: { [REGISTRY]: { auth: Buffer.from(`ci:${PASSWORD}`).toString('base64') } } },
+): Record<string, string> {
   const config_dir = join(dir, 'docker-config');
   mkdirSync(config_dir, { recursive: true });
   writeFileSync(join(config_dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
@@ -62,7 +65,12 @@ describe('derivc build --push', () => {
       { ref: `${REGISTRY}/acme/os:latest`, auth: { serveraddress: REGISTRY, username: 'ci', password: PASSWORD } },
     ]);
     // Built first, then pushed.
-    expect(engine.log).toEqual([`start ${REGISTRY}/acme/os:1.0`, `end ${REGISTRY}/acme/os:1.0`, `push ${REGISTRY}/acme/os:1.0`, `push ${REGISTRY}/acme/os:latest`]);
+    expect(engine.log).toEqual([
+      `start ${REGISTRY}/acme/os:1.0`,
+      `end ${REGISTRY}/acme/os:1.0`,
+      `push ${REGISTRY}/acme/os:1.0`,
+      `push ${REGISTRY}/acme/os:latest`,
+    ]);
     const derivcJson = JSON.parse(readFileSync(join(out, 'derivc.json'), 'utf8')) as { buildId: string };
     const record = JSON.parse(readFileSync(join(out, 'derivc.pushed.json'), 'utf8')) as Record<string, unknown>;
     expect(record).toEqual({
@@ -152,7 +160,10 @@ describe('derivc build --push', () => {
     const dir = temp();
     const engine = new FakeEngine();
     const env = dockerConfig(dir, { auths: { [`https://${REGISTRY}/v1/`]: { identitytoken: TOKEN } } });
-    const r = await runCliAsync(['build', write(dir, 'acme', BASE + TAGS), '-o', join(dir, 'out'), '--push', '--target', 'none'], { docker: () => engine, env });
+    const r = await runCliAsync(['build', write(dir, 'acme', BASE + TAGS), '-o', join(dir, 'out'), '--push', '--target', 'none'], {
+      docker: () => engine,
+      env,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(engine.pushes[0]!.auth).toEqual({ serveraddress: REGISTRY, identitytoken: TOKEN });
     noCredentialIn(r.stdout, r.stderr);
@@ -167,7 +178,10 @@ describe('derivc build --push', () => {
     );
     const helperEnv = { ...dockerConfig(dir, { credHelpers: { [REGISTRY]: 'fake' } }), PATH: `${bin}:${process.env['PATH'] ?? ''}` };
     const engine2 = new FakeEngine();
-    const r2 = await runCliAsync(['build', join(dir, 'acme.yaml'), '-o', join(dir, 'out2'), '--push', '--target', 'none'], { docker: () => engine2, env: helperEnv });
+    const r2 = await runCliAsync(['build', join(dir, 'acme.yaml'), '-o', join(dir, 'out2'), '--push', '--target', 'none'], {
+      docker: () => engine2,
+      env: helperEnv,
+    });
     expect(r2.code, r2.stderr).toBe(0);
     expect(engine2.pushes[0]!.auth).toEqual({ serveraddress: REGISTRY, username: 'helper-user', password: PASSWORD });
     noCredentialIn(r2.stdout, r2.stderr);
@@ -185,10 +199,13 @@ describe('derivc build --push: refusals and failures', () => {
     expect(r.stderr).toContain('acme.yaml:3:');
     expect(engine.builds).toEqual([]);
 
-    const hub = await runCliAsync(['build', write(dir, 'hub', `${BASE}build:\n  tags: ["${REGISTRY}/ok:1", "acme/os:1"]\n`), '-o', join(dir, 'out'), '--push'], {
-      docker: () => engine,
-      env,
-    });
+    const hub = await runCliAsync(
+      ['build', write(dir, 'hub', `${BASE}build:\n  tags: ["${REGISTRY}/ok:1", "acme/os:1"]\n`), '-o', join(dir, 'out'), '--push'],
+      {
+        docker: () => engine,
+        env,
+      },
+    );
     expect(hub.code).toBe(1);
     expect(hub.stderr).toContain('error[build/push-no-registry]: `--push` cannot push `acme/os:1`: its first component is no registry host');
     expect(hub.stderr).toMatch(/hub\.yaml:7:44/);
@@ -220,7 +237,10 @@ describe('derivc build --push: refusals and failures', () => {
     const dir = temp();
     const path = write(dir, 'acme', BASE + TAGS);
     const engine = new FakeEngine();
-    engine.pushFailures.set(`${REGISTRY}/acme/os:1.0`, new PushError('unreachable', `Get "https://${REGISTRY}/v2/": dial tcp 10.0.0.1:5000: connect: connection refused`));
+    engine.pushFailures.set(
+      `${REGISTRY}/acme/os:1.0`,
+      new PushError('unreachable', `Get "https://${REGISTRY}/v2/": dial tcp 10.0.0.1:5000: connect: connection refused`),
+    );
     const r = await runCliAsync(['build', path, '-o', join(dir, 'out'), '--push', '--target', 'none'], { docker: () => engine, env: dockerConfig(dir) });
     expect(r.stderr).toContain(`error[build/push-unreachable]: the Docker Engine cannot reach the registry ${REGISTRY} to push`);
 
@@ -278,7 +298,9 @@ describe('build.pin: digest', () => {
     const r = await runCliAsync(['build', down, '-o', join(dir, 'out'), '--target', 'none'], { docker: () => engine, env: dockerConfig(dir) });
     rmSync('.derivc/pin-upstream', { recursive: true, force: true });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error\[build\/pin-unpushed\]: `build\.pin: digest` builds FROM the pushed digest of upstream `pin-upstream`, and no push of its build sha256:[0-9a-f]{12}… is recorded\n/);
+    expect(r.stderr).toMatch(
+      /error\[build\/pin-unpushed\]: `build\.pin: digest` builds FROM the pushed digest of upstream `pin-upstream`, and no push of its build sha256:[0-9a-f]{12}… is recorded\n/,
+    );
     expect(r.stderr).toMatch(/down\.yaml:7:8/);
     expect(engine.builds.map((b) => b.tags[0])).toEqual([`${REGISTRY}/acme/base:1.0`]);
 
@@ -289,7 +311,10 @@ describe('build.pin: digest', () => {
     expect(readFileSync(join(dir, 'ctx', 'Dockerfile'), 'utf8')).toContain(`\nFROM ${REGISTRY}/acme/base:1.0\n`);
 
     // Once the upstream is pushed (its record in .derivc/pin-upstream, where compile looks), compile pins too.
-    const pushed = await runCliAsync(['build', up, '-o', join(dir, '.derivc', 'pin-upstream'), '--push', '--target', 'none'], { docker: () => engine, env: dockerConfig(dir) });
+    const pushed = await runCliAsync(['build', up, '-o', join(dir, '.derivc', 'pin-upstream'), '--push', '--target', 'none'], {
+      docker: () => engine,
+      env: dockerConfig(dir),
+    });
     expect(pushed.code, pushed.stderr).toBe(0);
     const { reference } = JSON.parse(readFileSync(join(dir, '.derivc', 'pin-upstream', 'derivc.pushed.json'), 'utf8')) as { reference: string };
     const again = runCli(['compile', down, '-o', join(dir, 'ctx')], { cwd: dir });

@@ -53,7 +53,8 @@ export function parsePushRecord(text: string): PushRecord | undefined {
   }
   if (typeof doc !== 'object' || doc === null) return undefined;
   const { buildId, image, digest, reference, tags } = doc;
-  if (typeof buildId !== 'string' || typeof image !== 'string' || typeof digest !== 'string' || typeof reference !== 'string' || !Array.isArray(tags)) return undefined;
+  if (typeof buildId !== 'string' || typeof image !== 'string' || typeof digest !== 'string' || typeof reference !== 'string' || !Array.isArray(tags))
+    return undefined;
   if (!DIGEST.test(digest) || !DIGEST_REFERENCE.test(reference) || !reference.endsWith(`@${digest}`)) return undefined;
   if (!tags.every((t) => typeof t?.tag === 'string' && typeof t.digest === 'string' && DIGEST.test(t.digest))) return undefined;
   return { buildId, image, digest, reference, tags };

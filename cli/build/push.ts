@@ -92,7 +92,11 @@ export async function pushTags(v: ValidatedManifest, tags: readonly string[], o:
     } catch (err) {
       // A config file that is not JSON: the parser's message quotes the file, which holds credentials.
       const why = err instanceof SyntaxError ? 'the docker config file (DOCKER_CONFIG or ~/.docker/config.json) is not JSON' : (err as Error).message;
-      return fail('build/push-credentials', `cannot read the credentials for ${host}: ${why}`, 'check `docker login ' + host + '` works with the same DOCKER_CONFIG and PATH');
+      return fail(
+        'build/push-credentials',
+        `cannot read the credentials for ${host}: ${why}`,
+        'check `docker login ' + host + '` works with the same DOCKER_CONFIG and PATH',
+      );
     }
     const hide = redactor(creds ? [creds.secret, Buffer.from(`${creds.username}:${creds.secret}`).toString('base64')] : []);
     o.onStart?.(tag, host);
@@ -115,8 +119,16 @@ export async function pushTags(v: ValidatedManifest, tags: readonly string[], o:
         );
       }
       if (err.reason === 'unreachable')
-        return fail('build/push-unreachable', `the Docker Engine cannot reach the registry ${host} to push \`${tag}\`: ${said}`, `check \`docker push ${tag}\` works on this Engine`);
-      return fail('build/push-failed', `the push of \`${tag}\` to ${host} failed: ${said}`, 'the image is built and tagged: `derivc build --push` again pushes it without rebuilding');
+        return fail(
+          'build/push-unreachable',
+          `the Docker Engine cannot reach the registry ${host} to push \`${tag}\`: ${said}`,
+          `check \`docker push ${tag}\` works on this Engine`,
+        );
+      return fail(
+        'build/push-failed',
+        `the push of \`${tag}\` to ${host} failed: ${said}`,
+        'the image is built and tagged: `derivc build --push` again pushes it without rebuilding',
+      );
     }
   }
   return { pushed };

@@ -192,8 +192,14 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   }
   // --push: every tag of every image to build names a registry, said before anything is built.
   if (reached && args.push) {
-    const refused = buildable.filter((n) => !settled.has(n.key)).map((n) => [n, pushPreflight(n.manifest!)] as const).filter(([, d]) => d.length);
-    format(io, refused.flatMap(([, d]) => d));
+    const refused = buildable
+      .filter((n) => !settled.has(n.key))
+      .map((n) => [n, pushPreflight(n.manifest!)] as const)
+      .filter(([, d]) => d.length);
+    format(
+      io,
+      refused.flatMap(([, d]) => d),
+    );
     if (refused.length && !fleetMode) return EXIT.failed;
     for (const [n] of refused) settled.set(n.key, { status: 'failed', code: EXIT.failed });
   }
@@ -327,7 +333,13 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   }
 
   /** Pushes every tag of `result`, says so as the build's progress does, records the digests in DIR. */
-  async function pushImage(v: ValidatedManifest, result: BuiltImage, outDir: string, nio: CliIO, report: (d: Diagnostic[]) => void): Promise<BuiltImage['pushed']> {
+  async function pushImage(
+    v: ValidatedManifest,
+    result: BuiltImage,
+    outDir: string,
+    nio: CliIO,
+    report: (d: Diagnostic[]) => void,
+  ): Promise<BuiltImage['pushed']> {
     const text = progressMode === 'tty' || progressMode === 'plain';
     const outcome = await pushTags(v, result.tags, {
       engine: engine!,

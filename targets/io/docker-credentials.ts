@@ -41,7 +41,13 @@ function readConfig(env: Readonly<Record<string, string | undefined>>): DockerCo
 async function fromHelper(helper: string, server: string, env: Readonly<Record<string, string | undefined>>): Promise<RegistryCredentials | undefined> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(helper)) throw new Error(`credential helper name ${JSON.stringify(helper)} is not one the docker CLI would run`);
   // Found on the PATH of the environment derivc was handed (the process's own, but for tests), as the docker CLI finds it on its own.
-  const r = await execa(`docker-credential-${helper}`, ['get'], { input: server, reject: false, timeout: HELPER_TIMEOUT_MS, env: { ...env }, extendEnv: false });
+  const r = await execa(`docker-credential-${helper}`, ['get'], {
+    input: server,
+    reject: false,
+    timeout: HELPER_TIMEOUT_MS,
+    env: { ...env },
+    extendEnv: false,
+  });
   const stdout = String(r.stdout ?? '');
   if (r.exitCode !== 0) {
     if (/credentials not found/i.test(stdout)) return undefined;

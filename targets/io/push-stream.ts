@@ -19,7 +19,11 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** What a failed push's message means (the registry's and the Engine's words, as distribution and moby say them). */
 export function pushFailureReason(message: string): PushError['reason'] {
-  if (/unauthorized|authentication required|no basic auth credentials|access to the resource is denied|requested access to the resource is denied|denied:|status: 401|\b401 Unauthorized/i.test(message))
+  if (
+    /unauthorized|authentication required|no basic auth credentials|access to the resource is denied|requested access to the resource is denied|denied:|status: 401|\b401 Unauthorized/i.test(
+      message,
+    )
+  )
     return 'unauthorized';
   if (
     /connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|no route to host|server gave HTTP response to HTTPS client|x509:|tls: |certificate|TLS handshake|connection reset|EOF$/i.test(

@@ -1,0 +1,147 @@
+// derivc build --push through the real Engine to the loopback registry (infra.ts: TLS from a test
+// CA, htpasswd auth): a bare Debian derivative and a downstream pinned to it (`build.pin: digest`)
+// built and pushed in one run, credentials from a docker config of the test's own (`auths`, as
+// `docker login` writes them); the digest derivc recorded is the one the registry serves (pulled
+// back by digest, the same image), and the downstream is built FROM it. A second push of the
+// up-to-date image takes its credentials from a credential helper on PATH; a config without
+// credentials is refused by the registry and said so. No password reaches any output.
+// Gated like the other e2e tests: under DERIVC_E2E=1 a missing piece fails.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerodeEngine } from '../../targets/io/dockerode-engine.js';
+import type { DockerEngine } from '../../targets/io/engine.js';
+import type { PushRecord } from '../../cli/build/push-record.js';
+import { runCliAsync } from '../support/cli.js';
+import { ensureDebianBase } from './fixtures.js';
+import { makeTestCa, requireInfra, startRegistry, type TestCa, type TestRegistry } from './infra.js';
+import { e2eEngine } from './require.js';
+
+const engine = await e2eEngine();
+const ready = engine !== undefined && (await requireInfra(['ca', 'registry']));
+
+describe.skipIf(!ready)('derivc build --push to a registry with credentials, and build.pin: digest', () => {
+  let ca: TestCa;
+  let registry: TestRegistry;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'derivc-e2e-push-'));
+  const config = path.join(work, 'docker-config');
+  const run = `${process.pid}-${Date.now()}`;
+  const started = performance.now();
+  let upTag: string;
+  let downTag: string;
+  const cleanup: string[] = [];
+  let env: Record<string, string>;
+  let docker: () => DockerEngine;
+
+  beforeAll(async () => {
+    await ensureDebianBase(engine!);
+    ca = await makeTestCa();
+    registry = await startRegistry(ca);
+    fs.mkdirSync(config);
+    await registry.login(config);
+    upTag = `${registry.address}/derivc-e2e/push-up:${run}`;
+    downTag = `${registry.address}/derivc-e2e/push-down:${run}`;
+    const head = (name: string) => `apiVersion: derivc.dev/v1alpha1\nkind: Derivative\nmetadata: {name: ${name}, version: "1.0"}\n`;
+    fs.writeFileSync(
+      path.join(work, 'up.yaml'),
+      `${head('push-up')}base: {image: "local/debian:bookworm", family: debian}\nsystem: {hostname: push-up}\nbuild:\n  tags: ["${upTag}"]\n`,
+    );
+    fs.writeFileSync(
+      path.join(work, 'down.yaml'),
+      `${head('push-down')}base: {derivative: up.yaml}\nsystem: {hostname: push-down}\nbuild:\n  pin: digest\n  tags: ["${downTag}"]\n`,
+    );
+    fs.mkdirSync(path.join(work, '.git'));
+    // The Engine client with the same environment as the push: BuildKit resolves FROM with it too.
+    env = {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: work,
+      DOCKER_CONFIG: config,
+      ...(process.env['DOCKER_HOST'] ? { DOCKER_HOST: process.env['DOCKER_HOST'] } : {}),
+    };
+    const real = dockerodeEngine(env);
+    docker = () => real;
+  }, 600_000);
+
+  afterAll(async () => {
+    await execa('docker', ['image', 'rm', '-f', ...cleanup], { reject: false });
+    await registry?.stop();
+    ca?.remove();
+    fs.rmSync(work, { recursive: true, force: true });
+    console.log(`push e2e: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  const record = (dir: string): PushRecord => JSON.parse(fs.readFileSync(path.join(dir, 'derivc.pushed.json'), 'utf8')) as PushRecord;
+  let upPushed: PushRecord | undefined;
+
+  it('builds and pushes the upstream and then the downstream FROM its digest; the registry serves those digests', async () => {
+    const r = await runCliAsync(['build', path.join(work, 'down.yaml'), '-o', path.join(work, 'out-down'), '--push', '--target', 'none'], {
+      docker,
+      env,
+      cwd: work,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    for (const text of [r.stdout, r.stderr]) expect(text).not.toContain(registry.password);
+    // The upstream is not named: it went to .derivc/push-up relative to where derivc ran (this process's directory).
+    const upDir = path.join(process.cwd(), '.derivc', 'push-up');
+    const up = record(upDir);
+    upPushed = up;
+    fs.rmSync(upDir, { recursive: true, force: true });
+    const down = record(path.join(work, 'out-down'));
+    cleanup.push(upTag, downTag, up.reference, down.reference);
+    expect(up.reference).toBe(`${registry.address}/derivc-e2e/push-up@${up.digest}`);
+    expect(down.tags).toEqual([{ tag: downTag, digest: down.digest }]);
+    expect(r.stderr).toContain(`pushed ${down.reference}\n`);
+
+    // The downstream was built FROM the upstream's digest.
+    expect(fs.readFileSync(path.join(work, 'out-down', 'Dockerfile'), 'utf8')).toContain(`\nFROM ${up.reference}\n`);
+
+    // What the registry serves under that digest is the image built: removed here, pulled back by digest.
+    const imageId = (await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', downTag])).stdout.trim();
+    expect(down.image).toBe(imageId);
+    await execa('docker', ['image', 'rm', '-f', downTag, down.reference]);
+    expect((await execa('docker', ['image', 'inspect', imageId], { reject: false })).exitCode).not.toBe(0);
+    await execa('docker', ['--config', config, 'pull', down.reference]);
+    expect((await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', down.reference])).stdout.trim()).toBe(imageId);
+    expect(registry.logTail(400)).toMatch(new RegExp(`GET /v2/derivc-e2e/push-down/manifests/${down.digest}`));
+  }, 1_800_000);
+
+  it('pushes an up-to-date image with a credential helper’s credentials, to the same digest', async () => {
+    const bin = path.join(work, 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    // A helper as docker-credential-* helpers answer `get`: the server on stdin, JSON on stdout.
+    fs.writeFileSync(
+      path.join(bin, 'docker-credential-derivc-e2e'),
+      `#!/bin/sh\n[ "$1" = get ] || exit 1\nread server\n[ "$server" = "${registry.address}" ] || { echo "credentials not found in native keychain"; exit 1; }\nprintf '{"ServerURL":"%s","Username":"${registry.user}","Secret":"${registry.password}"}\\n' "$server"\n`,
+      { mode: 0o755 },
+    );
+    const helperConfig = path.join(work, 'helper-config');
+    fs.mkdirSync(helperConfig);
+    fs.writeFileSync(path.join(helperConfig, 'config.json'), JSON.stringify({ credHelpers: { [registry.address]: 'derivc-e2e' } }));
+    const out = path.join(work, 'out-up');
+    const helperEnv = { ...env, DOCKER_CONFIG: helperConfig, PATH: `${bin}:${env['PATH']}` };
+    const r = await runCliAsync(['build', path.join(work, 'up.yaml'), '-o', out, '--push', '--target', 'none'], { docker, env: helperEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^up to date: /m);
+    for (const text of [r.stdout, r.stderr]) expect(text).not.toContain(registry.password);
+    const again = record(out);
+    // The same image, pushed again: the registry has it under the same digest.
+    expect(again.reference).toBe(upPushed?.reference);
+    expect(registry.logTail(400)).toMatch(new RegExp(`PUT /v2/derivc-e2e/push-up/manifests/${run}`));
+  }, 600_000);
+
+  it('without credentials the registry refuses, and derivc says none were found', async () => {
+    const empty = path.join(work, 'empty-config');
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, 'config.json'), '{}');
+    const r = await runCliAsync(['build', path.join(work, 'up.yaml'), '-o', path.join(work, 'out-anon'), '--push', '--target', 'none'], {
+      docker,
+      env: { ...env, DOCKER_CONFIG: empty },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[build/push-unauthorized]: the registry ${registry.address} refused the push of \`${upTag}\``);
+    expect(r.stderr).toContain(`no credentials for ${registry.address} were found in the docker config`);
+  }, 600_000);
+});
