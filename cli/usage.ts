@@ -169,7 +169,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       builder,
       {
         flag: 'push',
-        text: "push every tag of each image built (upstreams first) with the docker CLI's credentials; digests go to DIR/derivc.pushed.json",
+        text: "push every tag of each manifest's image (and of upstreams pinned by digest) with the docker CLI's credentials; digests go to DIR/derivc.pushed.json",
       },
     ],
     details: [

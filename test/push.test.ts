@@ -290,6 +290,19 @@ describe('build.pin: digest', () => {
     expect(JSON.parse(readFileSync(join(out, 'derivc.json'), 'utf8')).from).toBe(upRecord.reference);
   });
 
+  it('pushes an upstream only when a pushed downstream pins it', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    // An upstream with derivc's placeholder tag: not pushed, so not refused.
+    write(dir, 'push-local-up', BASE);
+    const down = write(dir, 'down', `base: {derivative: push-local-up.yaml}\nbuild:\n  tags: ["${REGISTRY}/acme/edge:1.0"]\n`);
+    const r = await runCliAsync(['build', down, '-o', join(dir, 'out'), '--push', '--target', 'none'], { docker: () => engine, env: dockerConfig(dir) });
+    rmSync('.derivc/push-local-up', { recursive: true, force: true });
+    expect(r.code, r.stderr).toBe(0);
+    expect(engine.pushes.map((p) => p.ref)).toEqual([`${REGISTRY}/acme/edge:1.0`]);
+    expect(engine.builds.map((b) => b.tags[0])).toEqual(['derivc.local/push-local-up:1.0', `${REGISTRY}/acme/edge:1.0`]);
+  });
+
   it('refuses to build a pinned downstream whose upstream was never pushed; compile warns and uses the tag', async () => {
     const dir = temp();
     const engine = new FakeEngine();

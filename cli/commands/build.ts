@@ -10,9 +10,10 @@
 // to --jobs at a time (cli/fleet/schedule.ts), and summed up in a table at the end
 // (cli/fleet/summary.ts). One manifest builds exactly as it always did: no table, no labels.
 //
-// --push pushes every image the run builds (upstreams too: a downstream pinned with
-// `build.pin: digest` builds FROM its upstream's pushed digest) right after its own build,
-// and records the digests in DIR/derivc.pushed.json (cli/build/push.ts, cli/build/push-record.ts).
+// --push pushes the image of every manifest named, and of each upstream a pushed manifest pins
+// with `build.pin: digest` (it builds FROM that upstream's pushed digest), each right after its
+// own build, upstreams first, and records the digests in DIR/derivc.pushed.json
+// (cli/build/push.ts, cli/build/push-record.ts).
 
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -190,10 +191,18 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     if (refused.length && !fleetMode) return EXIT.failed;
     for (const [n] of refused) settled.set(n.key, { status: 'failed', code: EXIT.failed });
   }
-  // --push: every tag of every image to build names a registry, said before anything is built.
+  // --push: the manifests named, and each upstream one of them pins by digest (pinned only once pushed).
+  const pushed = new Set<FleetNode>();
+  const push = (n: FleetNode): void => {
+    if (pushed.has(n)) return;
+    pushed.add(n);
+    if (n.upstream && n.manifest?.manifest.build?.pin === 'digest') push(n.upstream);
+  };
+  if (args.push) for (const n of fleet.nodes) if (n.named) push(n);
+  // Every tag of every image to push names a registry, said before anything is built.
   if (reached && args.push) {
     const refused = buildable
-      .filter((n) => !settled.has(n.key))
+      .filter((n) => !settled.has(n.key) && pushed.has(n))
       .map((n) => [n, pushPreflight(n.manifest!)] as const)
       .filter(([, d]) => d.length);
     format(
@@ -290,10 +299,10 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
       row.result = result.built ? 'built' : 'up-to-date';
       // A record of another build of this directory names an image that is no longer this one.
       dropStalePushRecord(outDir, result.buildId);
-      if (args.push) {
-        const pushed = await pushImage(v, result, outDir, nio, report);
-        if (!pushed) return false;
-        result.pushed = pushed;
+      if (pushed.has(node)) {
+        const digests = await pushImage(v, result, outDir, nio, report);
+        if (!digests) return false;
+        result.pushed = digests;
       }
       // One manifest: the result of the one named, as before; several: of each.
       if (fleetMode || node.named) {
