@@ -109,6 +109,7 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
             jobs: str('jobs'),
             keepGoing: bool('keep-going'),
             builder: str('builder'),
+            push: bool('push'),
           },
           cli,
         ),

@@ -41,6 +41,7 @@ export const FLAGS = {
   'keep-going': { type: 'boolean' },
   affected: { type: 'boolean' },
   builder: { type: 'string' },
+  push: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -166,6 +167,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       { flag: 'keep-going', text: 'after a failure, go on with every manifest not built from the failed one' },
       ignore,
       builder,
+      {
+        flag: 'push',
+        text: "push every tag of each manifest's image (and of upstreams pinned by digest) with the docker CLI's credentials; digests go to DIR/derivc.pushed.json",
+      },
     ],
     details: [
       'PATH is a manifest (default ./derivative.yaml), a directory (every derivative.yaml below it, outside',

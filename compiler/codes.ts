@@ -625,6 +625,51 @@ const CATALOGUE = {
       '`at` says when a step runs: `after-packages` (before the toolkit), `after-toolkit`, `after-files` (the default: after files and overlay) — all before the initrd is built — or `final` (after every setting).',
     hint: 'use one of `after-packages`, `after-toolkit`, `after-files`, `final`',
   },
+  'build/invalid-pin': {
+    summary: 'unknown `build.pin`',
+    explanation:
+      "`build.pin` says how a derivative names its upstream derivative's image: `tag` (the default: `FROM` the upstream's first tag) or `digest` (`FROM repo@sha256:…`, the digest `derivc build --push` recorded when it pushed the upstream).",
+    hint: 'use `tag` or `digest`',
+  },
+  'build/pin-without-upstream': {
+    summary: '`build.pin: digest` in a manifest without an upstream derivative',
+    explanation:
+      '`build.pin: digest` pins the image of the upstream derivative (`base.derivative`) to the digest its push recorded. A manifest built from `base.image` has no such upstream; pin its base image in `base.image` itself (`repo@sha256:…`) and drop `build.pin`.',
+  },
+  'build/pin-unpushed': {
+    summary: "`build.pin: digest`, and the upstream's push is not recorded",
+    explanation:
+      "With `build.pin: digest` a downstream builds FROM the digest of its upstream as pushed: `derivc build --push` records it in the upstream's output directory (`derivc.pushed.json`, valid for one build ID). None is recorded for the upstream's current build — it was never pushed, or changed since. `derivc build` stops (an image built from a tag would not be what was asked for); `compile`, `plan` and `diff` use the upstream's tag and warn. Push the upstream first: `derivc build upstream.yaml --push`, or `derivc build --push` of both, which pushes the upstream before the downstream is compiled.",
+  },
+  'build/push-no-registry': {
+    summary: 'a tag to push names no registry',
+    explanation:
+      "`derivc build --push` pushes every tag of `build.tags` to the registry its first component names (`registry.example.com/acme/os:1`, `localhost:5000/os:1`, `docker.io/acme/os:1`). A tag without one (`acme/os:1`, which the docker CLI would send to Docker Hub unasked) or derivc's placeholder `derivc.local/…` (the default tag when neither `build.tags` nor `upgrade.image` is set) is refused before anything is built.",
+    hint: 'name the registry in `build.tags` (for Docker Hub: `docker.io/ORG/NAME:TAG`)',
+  },
+  'build/push-credentials': {
+    summary: "the registry's credentials cannot be read",
+    explanation:
+      'derivc finds registry credentials as the docker CLI does: $DOCKER_CONFIG/config.json (default ~/.docker), its `credHelpers` entry for the registry, else `credsStore`, else the `auths` entry. The config file could not be read, or the credential helper (`docker-credential-NAME` on PATH) failed. Nothing was pushed.',
+    hint: 'check `docker login REGISTRY` works with the same DOCKER_CONFIG and PATH',
+  },
+  'build/push-unauthorized': {
+    summary: 'the registry refused the push',
+    explanation:
+      "The registry answered that the credentials are missing, wrong, or not allowed to push to this repository. derivc sends the credentials the docker CLI would (from $DOCKER_CONFIG/config.json, a credential helper, or none); the message says which it found. Log in (`docker login REGISTRY`) or fix the helper's entry, and check the account may push to the repository.",
+    hint: 'log in with `docker login REGISTRY` (same DOCKER_CONFIG), or check the account may push to this repository',
+  },
+  'build/push-unreachable': {
+    summary: 'the Docker Engine cannot reach the registry',
+    explanation:
+      "The Engine, not derivc, talks to the registry: the registry host must resolve and answer from where the Engine runs, over TLS with a certificate the Engine trusts (/etc/docker/certs.d/HOST/ca.crt) unless it is listed in the daemon's `insecure-registries`.",
+    hint: 'check `docker push` of the same tag works on this Engine',
+  },
+  'build/push-failed': {
+    summary: 'the push of the image failed',
+    explanation:
+      'The Engine or the registry stopped the push for a reason other than credentials or reachability; the message is theirs. The image is built and tagged; `derivc build --push` again pushes it without rebuilding.',
+  },
   'build/duplicate-step': {
     summary: 'two build steps share a name',
     explanation: 'Build progress and failures name steps by `name`; each must be unique.',

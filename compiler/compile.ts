@@ -10,12 +10,15 @@ import type { CompileOutput } from './emit/types.js';
 import type { Host } from './host.js';
 import type { Build } from './normalize/build.js';
 import { normalize } from './normalize/index.js';
+import { pinUpstream, type PinOptions } from './pin.js';
 import { bootTestOf, targetsOf, type BootTestIR, type TargetsIR } from './normalize/targets.js';
 import type { ValidatedManifest } from './validate/index.js';
 
 export interface CompileOptions {
   /** derivc's version: part of the build ID and recorded in derivc.json. */
   version: string;
+  /** `build.pin: digest`: the upstreams' pushed digests (compiler/pin.ts). */
+  pins?: PinOptions;
 }
 
 /** What compile gives every later stage (plan, build, media, test): nothing normalizes again. */
@@ -56,15 +59,16 @@ export class Compiler {
   private compileOnce(v: ValidatedManifest): Result<Compiled> {
     const upstream = v.upstream ? this.compile(v.upstream) : undefined;
     const normalized = normalize(v, this.host);
+    const pinned = pinUpstream(v, normalized.value, upstream?.value, this.options.pins);
     const at = (pointer: string) => ({ file: v.path, pointer, range: v.source.locate(pointer, 'key') });
-    const draft = emit(normalized.value, { at });
+    const draft = emit(pinned.value, { at });
     const output = draft.value.files.map((f) => [f.path, f.content, f.mode]);
-    const id = buildIdOf({ ir: normalized.value, version: this.options.version, output, ...(upstream ? { upstreamBuildId: upstream.value.buildId } : {}) });
-    const sealed = seal(normalized.value, draft.value, id, this.options.version);
+    const id = buildIdOf({ ir: pinned.value, version: this.options.version, output, ...(upstream ? { upstreamBuildId: upstream.value.buildId } : {}) });
+    const sealed = seal(pinned.value, draft.value, id, this.options.version);
     // An upstream that does not compile cannot be built FROM: its problems are this build's too.
-    const diagnostics: Diagnostic[] = [...(upstream?.diagnostics ?? []), ...normalized.diagnostics, ...draft.diagnostics];
+    const diagnostics: Diagnostic[] = [...(upstream?.diagnostics ?? []), ...normalized.diagnostics, ...pinned.diagnostics, ...draft.diagnostics];
     return {
-      value: { ...sealed, build: normalized.value, targets: targetsOf(v), bootTest: bootTestOf(v), ...(upstream ? { upstream: upstream.value } : {}) },
+      value: { ...sealed, build: pinned.value, targets: targetsOf(v), bootTest: bootTestOf(v), ...(upstream ? { upstream: upstream.value } : {}) },
       diagnostics,
     };
   }

@@ -1,5 +1,5 @@
 // derivc build [PATH…] [-o DIR] [--quiet | --json] [--target iso,…|none] [--jobs N] [--keep-going]
-// [--builder auto|buildkit|classic]:
+// [--builder auto|buildkit|classic] [--push]:
 // validate, compile into DIR, then build the image through the Docker Engine API — upstream
 // derivatives first, nothing at all when an image with the same build ID exists — and check the
 // result against the derivative contract. Then each medium of the manifest's `targets` (or of
@@ -9,6 +9,11 @@
 // They and the upstreams they name are one graph (cli/fleet/graph.ts), built upstreams first, up
 // to --jobs at a time (cli/fleet/schedule.ts), and summed up in a table at the end
 // (cli/fleet/summary.ts). One manifest builds exactly as it always did: no table, no labels.
+//
+// --push pushes the image of every manifest named, and of each upstream a pushed manifest pins
+// with `build.pin: digest` (it builds FROM that upstream's pushed digest), each right after its
+// own build, upstreams first, and records the digests in DIR/derivc.pushed.json
+// (cli/build/push.ts, cli/build/push-record.ts).
 
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +26,10 @@ import type { ValidatedManifest, ValidationSession } from '../../compiler/valida
 import { contextStream } from '../../targets/io/build-context.js';
 import { EngineUnreachableError, type BuilderKind, type BuilderSupport, type DockerEngine, type EngineInfo } from '../../targets/io/engine.js';
 import { nodeTargetIO } from '../../targets/io/target-io.js';
+import { dockerCredentials } from '../../targets/io/docker-credentials.js';
+import type { PinOptions } from '../../compiler/pin.js';
+import { digestReference, pushPreflight, pushTags } from '../build/push.js';
+import { dropStalePushRecord, readPushRecord, writePushRecord, type PushRecord } from '../build/push-record.js';
 import type { TargetIO, TargetName } from '../../targets/target.js';
 import { buildFailure } from '../build/failure.js';
 import { builderPreflight, chooseBuilder, prepareBuild, requestedBuilder } from '../build/builder.js';
@@ -62,6 +71,8 @@ export interface BuildArgs {
   keepGoing?: boolean | undefined;
   /** `--builder auto|buildkit|classic` (cli/build/builder.ts). */
   builder?: string | undefined;
+  /** `--push`: push every tag of each image built, and record the digests (cli/build/push.ts). */
+  push?: boolean | undefined;
 }
 
 /** What a test replaces: the effects targets use (host tools, files). */
@@ -84,6 +95,8 @@ export interface BuiltImage {
   tags: string[];
   /** False when an image with the same build ID already existed. */
   built: boolean;
+  /** With --push: what the registry stored (also in DIR/derivc.pushed.json). */
+  pushed?: { digest: string; reference: string; tags: { tag: string; digest: string }[] };
 }
 
 /** A built (or up-to-date) image and what it was compiled from. */
@@ -178,6 +191,27 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     if (refused.length && !fleetMode) return EXIT.failed;
     for (const [n] of refused) settled.set(n.key, { status: 'failed', code: EXIT.failed });
   }
+  // --push: the manifests named, and each upstream one of them pins by digest (pinned only once pushed).
+  const pushed = new Set<FleetNode>();
+  const push = (n: FleetNode): void => {
+    if (pushed.has(n)) return;
+    pushed.add(n);
+    if (n.upstream && n.manifest?.manifest.build?.pin === 'digest') push(n.upstream);
+  };
+  if (args.push) for (const n of fleet.nodes) if (n.named) push(n);
+  // Every tag of every image to push names a registry, said before anything is built.
+  if (reached && args.push) {
+    const refused = buildable
+      .filter((n) => !settled.has(n.key) && pushed.has(n))
+      .map((n) => [n, pushPreflight(n.manifest!)] as const)
+      .filter(([, d]) => d.length);
+    format(
+      io,
+      refused.flatMap(([, d]) => d),
+    );
+    if (refused.length && !fleetMode) return EXIT.failed;
+    for (const [n] of refused) settled.set(n.key, { status: 'failed', code: EXIT.failed });
+  }
 
   const now = deps.now ?? Date.now;
   const rows = new Map<FleetNode, Omit<SummaryRow, 'result' | 'reason'> & { result?: 'built' | 'up-to-date' }>();
@@ -210,7 +244,17 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     }
   }
 
-  const builder = engine && new Builder(engine, io.host, progressMode, kind);
+  // `build.pin: digest`: an upstream's digest as pushed in this run, else as recorded in its output directory.
+  const pushedNow = new Map<string, string>();
+  const pins: PinOptions = {
+    required: true,
+    digestOf: ({ name, buildId }) => {
+      const dir = [...outDirs].find(([n]) => n.manifest?.manifest.metadata.name === name)?.[1] ?? defaultOutDir(name);
+      return pushedNow.get(buildId) ?? readPushRecord(dir, buildId)?.reference;
+    },
+  };
+  const credentials = dockerCredentials(io.env);
+  const builder = engine && new Builder(engine, io.host, progressMode, kind, pins);
   const tasks = fleet.nodes.map((n) => ({
     key: n.key,
     upstream: n.upstream?.key,
@@ -253,9 +297,17 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
       if (!done) return false;
       const result = done.image;
       row.result = result.built ? 'built' : 'up-to-date';
+      // A record of another build of this directory names an image that is no longer this one.
+      dropStalePushRecord(outDir, result.buildId);
+      if (pushed.has(node)) {
+        const digests = await pushImage(v, result, outDir, nio, report);
+        if (!digests) return false;
+        result.pushed = digests;
+      }
       // One manifest: the result of the one named, as before; several: of each.
       if (fleetMode || node.named) {
-        const summary = `${result.built ? 'built' : 'up to date:'} ${result.tags.join(', ')} (${result.image.replace(/^sha256:/, '').slice(0, 12)}, build ${result.buildId.slice(7, 19)})`;
+        const pushedAs = result.pushed ? `, pushed ${result.pushed.reference}` : '';
+        const summary = `${result.built ? 'built' : 'up to date:'} ${result.tags.join(', ')} (${result.image.replace(/^sha256:/, '').slice(0, 12)}, build ${result.buildId.slice(7, 19)})${pushedAs}`;
         if (progressMode === 'json') nio.stdout(JSON.stringify({ kind: 'result', ...result }) + '\n');
         else nio.stderr(`${summary}\n`);
       }
@@ -287,6 +339,50 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     } finally {
       out.close();
     }
+  }
+
+  /** Pushes every tag of `result`, says so as the build's progress does, records the digests in DIR. */
+  async function pushImage(
+    v: ValidatedManifest,
+    result: BuiltImage,
+    outDir: string,
+    nio: CliIO,
+    report: (d: Diagnostic[]) => void,
+  ): Promise<BuiltImage['pushed']> {
+    const text = progressMode === 'tty' || progressMode === 'plain';
+    const outcome = await pushTags(v, result.tags, {
+      engine: engine!,
+      credentials,
+      ...(io.signal ? { signal: io.signal } : {}),
+      onStart: (tag, host) => {
+        if (text) nio.stderr(`pushing ${shown(tag)} to ${shown(host)}\n`);
+        else if (progressMode === 'json') nio.stdout(JSON.stringify({ kind: 'push', tag }) + '\n');
+      },
+      // The finished layers only: the Engine's byte counts would be hundreds of lines.
+      onEvent: (tag, e) => {
+        if (!e.layer || /^(Pushing|Preparing|Waiting)$/.test(e.status)) return;
+        if (text) nio.stderr(`  ${shown(e.layer)}: ${shown(e.status)}\n`);
+        else if (progressMode === 'json') nio.stdout(JSON.stringify({ kind: 'push-layer', tag, layer: e.layer, status: e.status }) + '\n');
+      },
+    });
+    if ('cancelled' in outcome) {
+      nio.stderr('push cancelled\n');
+      return undefined;
+    }
+    if ('diagnostics' in outcome) return (report(outcome.diagnostics), undefined);
+    const first = outcome.pushed[0]!;
+    const record: PushRecord = {
+      buildId: result.buildId,
+      image: result.image,
+      digest: first.digest,
+      reference: digestReference(first.tag, first.digest),
+      tags: outcome.pushed,
+    };
+    writePushRecord(outDir, record);
+    pushedNow.set(result.buildId, record.reference);
+    if (progressMode === 'json') for (const p of outcome.pushed) nio.stdout(JSON.stringify({ kind: 'pushed', ...p }) + '\n');
+    else if (text) for (const p of outcome.pushed) nio.stderr(`pushed ${shown(p.tag)}: ${p.digest}\n`);
+    return { digest: record.digest, reference: record.reference, tags: record.tags };
   }
 
   const worst = Math.max(EXIT.ok, ...[...outcomes.values()].map((o) => (o.status === 'ok' ? EXIT.ok : o.code)));
@@ -383,8 +479,9 @@ class Builder {
     host: Host,
     private readonly mode: ProgressMode,
     private readonly kind: BuilderKind,
+    pins?: PinOptions,
   ) {
-    this.compiler = new Compiler(host, { version: VERSION });
+    this.compiler = new Compiler(host, { version: VERSION, ...(pins ? { pins } : {}) });
   }
 
   /** Opens (locks) an output directory, waiting while another derivc process uses it. */

@@ -3,7 +3,10 @@
 // the new state, never a mix) — or, with --check, writes nothing and exits 2 with a unified diff
 // when DIR is stale or holds files derivc did not write in its namespace.
 
+import { join } from 'node:path';
 import { compile } from '../../compiler/compile.js';
+import type { PinOptions } from '../../compiler/pin.js';
+import { recordedPins } from '../build/push-record.js';
 import { isFailing, sortDiagnostics, type Diagnostic } from '../../compiler/diagnostics.js';
 import type { CompileOutput } from '../../compiler/emit/types.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -33,7 +36,7 @@ export interface CompileArgs {
 export function compileToMemory(
   path: string,
   io: CliIO,
-  opts: { strict: boolean; format: string; paths?: ((file: string) => string) | undefined; ignore?: string[] | undefined },
+  opts: { strict: boolean; format: string; paths?: ((file: string) => string) | undefined; ignore?: string[] | undefined; pins?: PinOptions },
 ): CompileOutput | undefined {
   const format = checkFormat(opts.format);
   const ignore = ignoredCodes(opts.ignore);
@@ -42,7 +45,7 @@ export function compileToMemory(
   const found: Diagnostic[] = [...validated.diagnostics];
   let output: CompileOutput | undefined;
   if (validated.value.manifest) {
-    const compiled = compile(validated.value.manifest, io.host, { version: VERSION });
+    const compiled = compile(validated.value.manifest, io.host, { version: VERSION, ...(opts.pins ? { pins: opts.pins } : {}) });
     found.push(...compiled.diagnostics);
     output = compiled.value;
   }
@@ -65,7 +68,9 @@ export function compileCommand(args: CompileArgs, io: CliIO): number | Promise<n
   const out = args.out;
   const [path] = manifestPaths(args.files, io);
   const recording = recordInputs(io.host, () => path);
-  const output = compileToMemory(path!, { ...io, host: recording.host }, args);
+  // `build.pin: digest`: the upstream's push as `derivc build --push` recorded it (.derivc/NAME, build's default).
+  const pins = recordedPins((name) => join(io.cwd ?? process.cwd(), '.derivc', name));
+  const output = compileToMemory(path!, { ...io, host: recording.host }, { ...args, pins });
   if (!output) return EXIT.failed;
   const note = (line: string) => io.stderr(`derivc: ${shown(line)}\n`);
   checkGenerated(output.files); // a refused path: before anything is created

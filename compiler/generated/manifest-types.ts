@@ -1279,6 +1279,10 @@ export interface Build {
    */
   tags?: [string, ...string[]];
   /**
+   * How this derivative names its upstream derivative's image: tag (default: FROM the upstream's first tag) or digest (FROM the digest `derivc build --push` recorded for the upstream, repo@sha256:…).
+   */
+  pin?: "tag" | "digest";
+  /**
    * Dockerfile build arguments (ARG), name → value.
    */
   args?: {

@@ -38,9 +38,16 @@ function readConfig(env: Readonly<Record<string, string | undefined>>): DockerCo
   return parsed !== null && typeof parsed === 'object' ? (parsed as DockerConfig) : {};
 }
 
-async function fromHelper(helper: string, server: string): Promise<RegistryCredentials | undefined> {
+async function fromHelper(helper: string, server: string, env: Readonly<Record<string, string | undefined>>): Promise<RegistryCredentials | undefined> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(helper)) throw new Error(`credential helper name ${JSON.stringify(helper)} is not one the docker CLI would run`);
-  const r = await execa(`docker-credential-${helper}`, ['get'], { input: server, reject: false, timeout: HELPER_TIMEOUT_MS });
+  // Found on the PATH of the environment derivc was handed (the process's own, but for tests), as the docker CLI finds it on its own.
+  const r = await execa(`docker-credential-${helper}`, ['get'], {
+    input: server,
+    reject: false,
+    timeout: HELPER_TIMEOUT_MS,
+    env: { ...env },
+    extendEnv: false,
+  });
   const stdout = String(r.stdout ?? '');
   if (r.exitCode !== 0) {
     if (/credentials not found/i.test(stdout)) return undefined;
@@ -61,7 +68,7 @@ export function dockerCredentials(env: Readonly<Record<string, string | undefine
     const server = hub ? DOCKER_HUB : host;
     const same = (key: string) => (hub ? HUB_NAMES.has(hostname(key)) || key === DOCKER_HUB : hostname(key) === host);
     const helper = Object.entries(config.credHelpers ?? {}).find(([key]) => same(key))?.[1] ?? config.credsStore;
-    if (helper) return fromHelper(helper, server);
+    if (helper) return fromHelper(helper, server, env);
     const entry = Object.entries(config.auths ?? {}).find(([key]) => same(key))?.[1];
     if (!entry) return undefined;
     if (entry.identitytoken) return { username: '', secret: entry.identitytoken };

@@ -19,6 +19,7 @@ import { followBuild } from './build-follow.js';
 import { buildKitBuild } from './buildkit-build.js';
 import type { Dialer, RegistryCredentials } from './buildkit-session.js';
 import { dockerCredentials } from './docker-credentials.js';
+import { PushStreamParser } from './push-stream.js';
 import { cacheDirFromEnv, directoryEntriesCache, type EntriesCache } from './entries-cache.js';
 import { layerPath, locate, lookup, scanSavedImage, type LayerScan } from './image-layers.js';
 import {
@@ -30,6 +31,9 @@ import {
   type EngineInfo,
   type ImageEntry,
   type PathStat,
+  PushError,
+  type PushEvent,
+  type RegistryAuth,
 } from './engine.js';
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
@@ -674,6 +678,29 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
           }
         }
         return { imageId };
+      });
+    },
+
+    push(ref: string, auth: RegistryAuth | undefined, onEvent: (event: PushEvent) => void, signal?: AbortSignal) {
+      return use(async (d) => {
+        const { repo, tag } = splitTag(ref);
+        let response: IncomingMessage;
+        try {
+          // No credentials: `{}`, as the docker CLI sends them (anonymous; the registry decides).
+          const options = { tag, authconfig: auth ?? {}, ...(signal ? { abortSignal: signal } : {}) };
+          response = (await d.getImage(repo).push(options)) as unknown as IncomingMessage;
+        } catch (err) {
+          if (signal?.aborted) throw abortError(signal);
+          if (isConnectionFailure(err)) throw err;
+          const message = statusOf(err) === 404 ? `no image ${ref}` : engineMessage(err);
+          throw new PushError('failed', message);
+        }
+        try {
+          return (await followBuild(response, new PushStreamParser(onEvent), signal)).result();
+        } catch (err) {
+          if (signal?.aborted) throw abortError(signal);
+          throw err instanceof PushError ? err : new PushError('failed', (err as Error).message.replace(/the build ended/, 'the push ended'));
+        }
       });
     },
 

@@ -27,6 +27,34 @@ export interface BuildRequest {
   secrets?: ReadonlyMap<string, Uint8Array>;
 }
 
+/**
+ * Credentials for one registry as the Engine takes them (the X-Registry-Auth header): a user and
+ * password, or an identity token. Never printed, never logged.
+ */
+export interface RegistryAuth {
+  /** The registry as the credentials name it (`host:5000`; Docker Hub: `https://index.docker.io/v1/`). */
+  serveraddress: string;
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+}
+
+/** A line of a push's progress, as the Engine streams it (`Pushing`, `Pushed`, `Layer already exists`). */
+export interface PushEvent {
+  layer?: string;
+  status: string;
+}
+
+/** Why a push failed: the registry refused the credentials, could not be reached, or anything else. */
+export class PushError extends Error {
+  constructor(
+    readonly reason: 'unauthorized' | 'unreachable' | 'failed',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface PathStat {
   /** What the path is in the image (after following symlinks when `resolve` was asked). */
   kind: 'file' | 'directory' | 'symlink' | 'other';
@@ -91,6 +119,11 @@ export interface DockerEngine {
   imageLabels(ref: string): Promise<Record<string, string> | undefined>;
   /** Builds; resolves with the image ID, rejects with the build's error. Aborting cancels the build. */
   build(request: BuildRequest, onEvent: (event: BuildEvent) => void, signal?: AbortSignal): Promise<{ imageId: string }>;
+  /**
+   * Pushes one tag (`host/repo:tag`) of a local image to its registry; resolves with the digest the
+   * registry stored it under (`sha256:…`), rejects with a PushError. Aborting stops the push.
+   */
+  push?(ref: string, auth: RegistryAuth | undefined, onEvent: (event: PushEvent) => void, signal?: AbortSignal): Promise<{ digest: string }>;
   /** Stats of paths in an image's filesystem (without starting a container); undefined for missing paths. */
   statPaths(image: string, paths: readonly string[]): Promise<Map<string, PathStat | undefined>>;
   /** The content of a regular file in the image, or undefined when it is missing. */

@@ -22,6 +22,11 @@ export function lazyEngine(env: Readonly<Record<string, string | undefined>>): D
     },
     imageLabels: async (ref) => (await get()).imageLabels(ref),
     build: async (request, onEvent, signal) => (await get()).build(request, onEvent, signal),
+    push: async (ref, auth, onEvent, signal) => {
+      const real = await get();
+      if (!real.push) throw new Error('this Docker Engine client cannot push');
+      return real.push(ref, auth, onEvent, signal);
+    },
     statPaths: async (image, paths) => (await get()).statPaths(image, paths),
     readFile: async (image, path) => (await get()).readFile(image, path),
     readFiles: async (image, paths) => {

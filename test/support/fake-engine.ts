@@ -1,7 +1,8 @@
 // A recording fake of the Docker Engine port: what derivc asked for, and scripted answers.
 
-import type { BuilderSupport, BuildEvent, BuildRequest, DockerEngine, EngineInfo, PathStat } from '../../targets/io/engine.js';
-import { EngineUnreachableError } from '../../targets/io/engine.js';
+import { createHash } from 'node:crypto';
+import type { BuilderSupport, BuildEvent, BuildRequest, DockerEngine, EngineInfo, PathStat, PushEvent, RegistryAuth } from '../../targets/io/engine.js';
+import { EngineUnreachableError, PushError } from '../../targets/io/engine.js';
 
 export interface RecordedBuild {
   tags: string[];
@@ -101,6 +102,23 @@ export class FakeEngine implements DockerEngine {
       labels[m[1]!] = m[2]!;
     for (const tag of request.tags) this.images.set(tag, labels);
     return { imageId: id };
+  }
+
+  /** Every push asked for, with the credentials it carried. */
+  readonly pushes: { ref: string; auth: RegistryAuth | undefined }[] = [];
+  /** Scripted push failures, by tag. */
+  pushFailures = new Map<string, PushError>();
+
+  /** Pushes a tag the fake has; the digest is the image's labels' sha256 (the same for every tag of one image). */
+  async push(ref: string, auth: RegistryAuth | undefined, onEvent: (e: PushEvent) => void): Promise<{ digest: string }> {
+    this.log.push(`push ${ref}`);
+    this.pushes.push({ ref, auth });
+    const failure = this.pushFailures.get(ref);
+    if (failure) throw failure;
+    const labels = this.images.get(ref);
+    if (!labels) throw new PushError('failed', `no image ${ref}`);
+    onEvent({ layer: '0123456789ab', status: 'Pushed' });
+    return { digest: `sha256:${createHash('sha256').update(JSON.stringify(labels)).digest('hex')}` };
   }
 
   /** What imageSize answers (the Engine's `Size` of an image). */

@@ -288,5 +288,7 @@ export const DOWNSTREAM: Variant = {
     metadata: { name: 'acme-edge', version: '1.4.0' },
     base: { derivative: 'upstream/derivative.yaml' },
     system: { hostname: 'acme-edge' },
+    // `digest` would need a pushed upstream (compile warns without one): the sweep's `tag` reaches the same slot.
+    build: { pin: 'tag' },
   },
 };
