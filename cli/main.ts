@@ -109,6 +109,8 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
             jobs: str('jobs'),
             keepGoing: bool('keep-going'),
             builder: str('builder'),
+            cacheFrom: values['cache-from'] as string[] | undefined,
+            cacheTo: str('cache-to'),
           },
           cli,
         ),

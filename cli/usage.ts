@@ -41,6 +41,8 @@ export const FLAGS = {
   'keep-going': { type: 'boolean' },
   affected: { type: 'boolean' },
   builder: { type: 'string' },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -166,6 +168,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       { flag: 'keep-going', text: 'after a failure, go on with every manifest not built from the failed one' },
       ignore,
       builder,
+      {
+        flag: 'cache-from',
+        value: 'REF',
+        text: 'reuse the layers of image REF (its BuildKit inline cache, read from its registry; classic builder: only if on the Engine); repeatable',
+      },
+      {
+        flag: 'cache-to',
+        value: 'REF',
+        text: 'push the built image, with BuildKit inline cache, as REF (BuildKit only); a fresh Engine then builds with --cache-from REF',
+      },
     ],
     details: [
       'PATH is a manifest (default ./derivative.yaml), a directory (every derivative.yaml below it, outside',
@@ -175,6 +187,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'NAME-VERSION.<ext> + .sha256 into DIR. Several manifests end with a summary table; with --jobs N',
       'above 1 every line starts with [NAME]. Without --keep-going the first failure starts nothing new.',
       'DOCKER_HOST selects the Engine (default: its local socket).',
+      "REF may hold {name}, replaced by each manifest's metadata.name; with several manifests --cache-to needs it.",
+      "The cache flags change neither the compiled files nor the build ID; registry credentials are the docker CLI's.",
     ],
   },
   graph: {
