@@ -13,6 +13,7 @@ import { BUILD_ID_LABEL } from '../compiler/emit/dockerfile.js';
 import { cacheFor, checkCacheScope, parseCacheFlags } from '../cli/build/cache-refs.js';
 import { authConfig, PushStreamParser, registryHost, splitRef } from '../targets/io/registry-push.js';
 import type { BuildEvent } from '../targets/io/engine.js';
+import { lazyEngine } from '../targets/io/lazy-engine.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { runCliAsync } from './support/cli.js';
 
@@ -257,6 +258,14 @@ describe('fleets', () => {
 });
 
 describe('the push (targets/io/registry-push.ts)', () => {
+  it("is reached through the CLI's lazily loaded Engine client", async () => {
+    // Not a stub saying it cannot push: the real client, which finds no Engine at this socket.
+    const lazy = lazyEngine({ DOCKER_HOST: 'unix:///nonexistent/derivc-test.sock' });
+    await expect(lazy.tagAndPush!(`sha256:${'1'.repeat(64)}`, `${REG}/c:1`, () => {})).rejects.toThrow(
+      'cannot reach the Docker Engine at unix:///nonexistent/derivc-test.sock',
+    );
+  });
+
   it('finds the registry of a reference as docker does, and the tag', () => {
     expect(registryHost('127.0.0.1:5000/a/b:1')).toBe('127.0.0.1:5000');
     expect(registryHost('reg.example.com/a')).toBe('reg.example.com');

@@ -497,8 +497,8 @@ class Builder {
     report: (d: Diagnostic[]) => void,
     log: (text: string) => void,
   ): Promise<boolean> {
-    if (!this.engine.tagAndPush) throw new Error('this Docker Engine client cannot push');
     try {
+      if (!this.engine.tagAndPush) throw new Error('this Docker Engine client cannot push');
       const { digest } = await this.engine.tagAndPush(imageId, ref, (e) => log(e.kind === 'output' ? e.text : ''), io.signal);
       if (this.mode === 'json') io.stdout(JSON.stringify({ kind: 'cache', ref, ...(digest ? { digest } : {}) }) + '\n');
       else io.stderr(`cache: pushed ${ref}${digest ? ` (${digest.slice(0, 19)}…)` : ''}\n`);
