@@ -4,8 +4,9 @@
 // added with --keep-going fails, what is built from it is skipped, the rest stays up to date.
 // It runs dist/derivc.mjs as a user's shell would. Under DERIVC_E2E=1 a missing Engine fails it.
 //
-// Time (measured here, 2 shared cores, BuildKit): MEASURED. Every derivative rebuilds its initrd
-// (dracut, ~65 s), so the chain costs three initrds one after another; solo is base with another
+// Time (2 shared cores, BuildKit): not measured yet; expected ~2.5 min with the base's layers
+// cached, ~4 min cold. Every derivative rebuilds its initrd (dracut, ~65 s), so the chain costs
+// three initrds one after another; solo is base with another
 // hostname and name, so its package and initrd layers are base's, and it costs no extra time.
 // Nothing in the base carries a build argument of its own: after the first run its heavy layers
 // come from the Engine's cache. mid and leaf are built from a new base image each run (its
