@@ -12,8 +12,10 @@
 //     docker-registry with TLS from a test CA and htpasswd auth, test/e2e/infra.ts), the fresh
 //     engine builds without cache, everything it built is pruned, then it builds with
 //     `--cache-from`. Needs root (dockerd, bridges, iptables). Aim ≤ 0.30.
+// (c) Six derivatives of one shared base built by one `derivc build DIR --jobs 2` against six
+//     `derivc build` runs one by one (bench/fleet-jobs.mjs). Aim ≤ 0.7.
 //
-//   node bench/fleet.mjs [a|b]…   (no argument: every figure)
+//   node bench/fleet.mjs [a|b|c]…   (no argument: every figure)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Docker from 'dockerode';
+import { benchC, detailC, rowC } from './fleet-jobs.mjs';
 import { build as esbuild } from 'esbuild';
 
 const cli = resolve('dist/derivc.mjs');
@@ -144,10 +147,11 @@ async function benchB() {
 }
 
 const wanted = process.argv.slice(2);
-for (const f of wanted) if (!['a', 'b'].includes(f)) throw new Error(`unknown figure ${f}: a or b`);
+for (const f of wanted) if (!['a', 'b', 'c'].includes(f)) throw new Error(`unknown figure ${f}: a, b or c`);
 const runs = (f) => wanted.length === 0 || wanted.includes(f);
 const a = runs('a') ? await benchA() : undefined;
 const b = runs('b') ? await benchB() : undefined;
+const c = runs('c') ? await benchC() : undefined;
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 console.log(
   `derivc fleet bench — ${new Date().toISOString()}, node ${process.version}, Docker ${execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).trim()}`,
@@ -165,4 +169,8 @@ if (b) {
   console.log(
     `\n(b): the first engine's build with --cache-to and the push took ${(b.first / 1000).toFixed(1)} s; the cached build ${b.importedCache ? 'imported' : 'did NOT import'} the registry's cache manifest.`,
   );
+}
+if (c) {
+  console.log(rowC(c));
+  console.log(`\n${detailC(c)}`);
 }
