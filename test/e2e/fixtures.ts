@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import * as tar from 'tar-stream';
 import { debianPackageOf } from '../../cli/host-tools.js';
 import type { DockerEngine } from '../../targets/io/engine.js';
 
@@ -109,4 +110,14 @@ async function isAbandoned(lockDir: string): Promise<boolean> {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/** A one-file image, as a tar for `docker import`: nothing is built or pulled. */
+export async function tinyRootfs(text: string): Promise<Buffer> {
+  const pack = tar.pack();
+  pack.entry({ name: 'hello.txt', mode: 0o644, mtime: new Date(0) }, text);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -11,7 +11,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
-import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineAuth } from '../../cli/build/push.js';
 import { dockerCredentials } from '../../targets/io/docker-credentials.js';
@@ -20,7 +19,7 @@ import { dockerodeEngine } from '../../targets/io/dockerode-engine.js';
 import type { DockerEngine } from '../../targets/io/engine.js';
 import type { PushRecord } from '../../cli/build/push-record.js';
 import { runCliAsync } from '../support/cli.js';
-import { ensureDebianBase } from './fixtures.js';
+import { ensureDebianBase, tinyRootfs } from './fixtures.js';
 import { makeTestCa, requireInfra, startRegistry, type TestCa, type TestRegistry } from './infra.js';
 import { e2eEngine } from './require.js';
 
@@ -59,12 +58,7 @@ describe.skipIf(!ready)('derivc build --push to a registry with credentials, and
     );
     fs.mkdirSync(path.join(work, '.git'));
     // The Engine client with the same environment as the push: BuildKit resolves FROM with it too.
-    env = {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOME: work,
-      DOCKER_CONFIG: config,
-      ...(process.env['DOCKER_HOST'] ? { DOCKER_HOST: process.env['DOCKER_HOST'] } : {}),
-    };
+    env = pushEnv(work, config);
     const real = dockerodeEngine(env);
     docker = () => real;
   }, 600_000);
@@ -110,16 +104,6 @@ describe.skipIf(!ready)('derivc build --push to a registry with credentials, and
     expect(registry.logTail(400)).toMatch(new RegExp(`GET /v2/derivc-e2e/push-down/manifests/${down.digest}`));
   }, 1_800_000);
 });
-
-/** A one-file image, as a tar for `docker import`: nothing is built or pulled. */
-async function tinyRootfs(text: string): Promise<Buffer> {
-  const pack = tar.pack();
-  pack.entry({ name: 'hello.txt', mode: 0o644, mtime: new Date(0) }, text);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 // The Engine port alone, on a tiny imported image (no build: light enough to run anywhere the
 // registry fixture runs): the push's digest is the one the registry serves, and a wrong password
@@ -216,12 +200,7 @@ describe.skipIf(!ready)('derivc build --push of images found up to date', () => 
     );
     fs.writeFileSync(path.join(work, 'down.yaml'), `${head('pushlight-down')}base: {derivative: up.yaml}\nbuild:\n  pin: digest\n  tags: ["${downTag}"]\n`);
     fs.mkdirSync(path.join(work, '.git'));
-    env = {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOME: work,
-      DOCKER_CONFIG: config,
-      ...(process.env['DOCKER_HOST'] ? { DOCKER_HOST: process.env['DOCKER_HOST'] } : {}),
-    };
+    env = pushEnv(work, config);
     const real = dockerodeEngine(env);
     docker = () => real;
   }, 120_000);
@@ -296,3 +275,13 @@ describe.skipIf(!ready)('derivc build --push of images found up to date', () => 
     expect(anon.stderr).toContain(`no credentials for ${registry.address} were found in the docker config`);
   }, 300_000);
 });
+
+/** The environment of a push: the test's own HOME and docker config, the Engine the tests use. */
+function pushEnv(home: string, config: string): Record<string, string> {
+  return {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: home,
+    DOCKER_CONFIG: config,
+    ...(process.env['DOCKER_HOST'] ? { DOCKER_HOST: process.env['DOCKER_HOST'] } : {}),
+  };
+}

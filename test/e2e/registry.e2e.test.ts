@@ -8,23 +8,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
-import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpsStatus, makeTestCa, requireInfra, startRegistry, type TestCa, type TestRegistry } from './infra.js';
 import { e2eEngine } from './require.js';
+import { tinyRootfs } from './fixtures.js';
 
 const engine = await e2eEngine();
 const ready = engine !== undefined && (await requireInfra(['ca', 'registry']));
-
-/** A one-file image, as a tar for `docker import`: nothing is pulled from anywhere. */
-async function tinyRootfs(text: string): Promise<Buffer> {
-  const pack = tar.pack();
-  pack.entry({ name: 'hello.txt', mode: 0o644, mtime: new Date(0) }, text);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 describe.skipIf(!ready)('the loopback registry: TLS from a test CA, htpasswd auth, push and pull by digest', () => {
   let ca: TestCa;
