@@ -1012,6 +1012,24 @@ const CATALOGUE = {
       "`--builder buildkit` (or DOCKER_BUILDKIT=1) builds through the Engine's BuildKit: API build version 2 with a session, in Docker 18.09 (API 1.39) and later on Linux. This Engine is older or not Linux. `--builder auto` (the default) takes the classic builder there; BuildKit-only features (repository credentials) then cannot be used.",
     hint: 'use `--builder auto` or `--builder classic`, or point DOCKER_HOST at a newer Engine',
   },
+  'build/cache-to-needs-buildkit': {
+    summary: '--cache-to was given, the build uses the classic builder',
+    explanation:
+      "`--cache-to REF` pushes the built image to REF with BuildKit's inline cache metadata in it (the build argument BUILDKIT_INLINE_CACHE=1), so that a BuildKit build elsewhere given `--cache-from REF` pulls only the layers whose steps are unchanged. The classic builder writes no such metadata, so derivc stops before building anything rather than push an image no BuildKit build can use as cache. `--cache-from` works with both builders (the classic one only with images already on the Engine).",
+    hint: 'drop `--builder classic` (and DOCKER_BUILDKIT=0), or build on an Engine with BuildKit; --cache-from works with both builders',
+  },
+  'build/cache-from-not-local': {
+    summary: 'a --cache-from image is not on the Engine, and the classic builder reads no registry for cache',
+    explanation:
+      'The classic builder reuses the layers of `--cache-from` images only when those images are on the Engine already; it never pulls them, and an image that is missing is silently no cache at all. derivc says so for each one, and builds without it. BuildKit reads the inline cache of `--cache-from` images from their registry itself (with the credentials `docker login` stored).',
+    hint: 'pull the image first (`docker pull REF`), or build with BuildKit',
+  },
+  'build/cache-push-failed': {
+    summary: 'the image was built, its cache could not be pushed to the --cache-to image',
+    explanation:
+      "With `--cache-to REF` the built image, carrying BuildKit's inline cache, is tagged REF on the Engine and pushed there with the registry credentials the docker CLI would use (the docker config at $DOCKER_CONFIG or ~/.docker: `auths`, `credHelpers`, `credsStore`). The registry or the Engine refused the push: the message says why (no credentials, a user who may not push, a registry whose TLS certificate the Engine does not trust — /etc/docker/certs.d/HOST:PORT/ca.crt —, no network). The image itself is built and tagged; the build exits 1 because the cache it was asked to export is not there.",
+    hint: 'check that the registry is reachable and that `docker login` has credentials for it that may push',
+  },
   'build/secret-unavailable': {
     summary: "a repository's password cannot be read",
     explanation:

@@ -22,6 +22,7 @@ import { dockerCredentials } from './docker-credentials.js';
 import { PushStreamParser } from './push-stream.js';
 import { cacheDirFromEnv, directoryEntriesCache, type EntriesCache } from './entries-cache.js';
 import { layerPath, locate, lookup, scanSavedImage, type LayerScan } from './image-layers.js';
+import { tagAndPush } from './registry-push.js';
 import {
   EngineUnreachableError,
   type BuilderSupport,
@@ -360,6 +361,7 @@ async function classicBuild(d: Docker, request: BuildRequest, onEvent: (event: B
   const options: Record<string, unknown> = { rm: true, forcerm: true, buildargs: request.buildArgs, labels: request.labels };
   if (first !== undefined) options['t'] = first;
   if (request.platform !== '') options['platform'] = request.platform;
+  if (request.cacheFrom?.length) options['cachefrom'] = JSON.stringify(request.cacheFrom);
   if (signal) options['abortSignal'] = signal;
   const response = (await d.buildImage(request.context, options)) as unknown as IncomingMessage;
   const progress = await followBuild(response, new BuildStreamParser(onEvent), signal);
@@ -700,6 +702,17 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
         } catch (err) {
           if (signal?.aborted) throw abortError(signal);
           throw err instanceof PushError ? err : new PushError('failed', (err as Error).message.replace(/the build ended/, 'the push ended'));
+        }
+      });
+    },
+
+    tagAndPush(image, ref, onEvent, signal) {
+      return use(async (d) => {
+        try {
+          return await tagAndPush(d, image, ref, (credentials ??= dockerCredentials(env)), onEvent, signal);
+        } catch (err) {
+          if (signal?.aborted) throw abortError(signal);
+          throw failure(`cannot push ${ref}`, err);
         }
       });
     },

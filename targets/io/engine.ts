@@ -25,6 +25,8 @@ export interface BuildRequest {
   dockerfile?: string;
   /** What each secret mount (`RUN --mount=type=secret,id=…`) reads, by id: served to BuildKit over its session, written nowhere. */
   secrets?: ReadonlyMap<string, Uint8Array>;
+  /** Images whose layers the build may reuse (`cachefrom`): BuildKit reads their inline cache from the registry, the classic builder uses them only when they are on the Engine. */
+  cacheFrom?: readonly string[];
 }
 
 /**
@@ -140,6 +142,8 @@ export interface DockerEngine {
    * (empty /etc/hostname, /etc/hosts, /etc/resolv.conf, /.dockerenv, …), not the image's files there.
    */
   exportContainer?<T>(image: string, consume: (tar: NodeJS.ReadableStream) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** Tags `image` as `ref` and pushes `ref` with the docker CLI's credentials for its registry; resolves with the pushed digest. */
+  tagAndPush?(image: string, ref: string, onEvent: (event: BuildEvent) => void, signal?: AbortSignal): Promise<{ digest: string | undefined }>;
   /** Entries as the image's layers hold them, no symlink followed; undefined for paths the image lacks. Aborting `signal` stops the read. */
   readEntries?(image: string, paths: readonly string[], signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>>;
 }

@@ -45,6 +45,11 @@ export function lazyEngine(env: Readonly<Record<string, string | undefined>>): D
       if (!real.exportContainer) throw new Error('this Docker Engine client cannot export containers');
       return real.exportContainer(image, consume, signal);
     },
+    tagAndPush: async (image, ref, onEvent, signal) => {
+      const real = await get();
+      if (!real.tagAndPush) throw new Error('this Docker Engine client cannot push');
+      return real.tagAndPush(image, ref, onEvent, signal);
+    },
     readEntries: async (image, paths, signal) => {
       const real = await get();
       if (!real.readEntries) throw new Error('this Docker Engine client cannot read image entries');

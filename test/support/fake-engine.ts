@@ -14,6 +14,7 @@ export interface RecordedBuild {
   builder: BuildRequest['builder'];
   dockerfile: string | undefined;
   secrets: ReadonlyMap<string, Uint8Array> | undefined;
+  cacheFrom: readonly string[] | undefined;
 }
 
 export class FakeEngine implements DockerEngine {
@@ -85,6 +86,7 @@ export class FakeEngine implements DockerEngine {
       builder: request.builder,
       dockerfile: request.dockerfile,
       secrets: request.secrets,
+      cacheFrom: request.cacheFrom,
     });
     for (const e of this.scripts.get(request.tags[0]!) ?? this.script) {
       onEvent(e);
@@ -119,6 +121,20 @@ export class FakeEngine implements DockerEngine {
     if (!labels) throw new PushError('failed', `no image ${ref}`);
     onEvent({ layer: '0123456789ab', status: 'Pushed' });
     return { digest: `sha256:${createHash('sha256').update(JSON.stringify(labels)).digest('hex')}` };
+  }
+
+  /** Every tagAndPush: the image and the reference it was pushed as. */
+  readonly cachePushes: { image: string; ref: string }[] = [];
+  /** When set, tagAndPush fails with this message (as a registry refusing the push). */
+  pushError: string | undefined;
+
+  async tagAndPush(image: string, ref: string, onEvent: (e: BuildEvent) => void): Promise<{ digest: string | undefined }> {
+    this.log.push(`push ${ref}`);
+    if (this.pushError !== undefined) throw new Error(this.pushError);
+    onEvent({ kind: 'output', text: `${ref.split(':').pop()}: digest: sha256:${'d'.repeat(64)} size: 1234\n` });
+    this.cachePushes.push({ image, ref });
+    this.images.set(ref, this.images.get(image) ?? {});
+    return { digest: `sha256:${'d'.repeat(64)}` };
   }
 
   /** What imageSize answers (the Engine's `Size` of an image). */
