@@ -114,7 +114,7 @@ async function benchB() {
   let second;
   let cacheRef;
   try {
-    [registry, second] = await Promise.all([infra.startRegistry(ca), infra.startSecondEngine()]);
+    [registry, second] = await Promise.all([infra.startRegistry(ca, { byName: true }), infra.startSecondEngine()]);
     await second.loadImage('local/debian:bookworm');
     await registry.login(config);
     cacheRef = `${registry.address}/bench/cache:${run}`;

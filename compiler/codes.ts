@@ -1025,10 +1025,16 @@ const CATALOGUE = {
     hint: 'pull the image first (`docker pull REF`), or build with BuildKit',
   },
   'build/cache-push-failed': {
-    summary: 'the image was built, its cache could not be pushed to the --cache-to image',
+    summary: 'the image was built, the Engine could not tag it as the --cache-to image',
     explanation:
-      "With `--cache-to REF` the built image, carrying BuildKit's inline cache, is tagged REF on the Engine and pushed there with the registry credentials the docker CLI would use (the docker config at $DOCKER_CONFIG or ~/.docker: `auths`, `credHelpers`, `credsStore`). The registry or the Engine refused the push: the message says why (no credentials, a user who may not push, a registry whose TLS certificate the Engine does not trust — /etc/docker/certs.d/HOST:PORT/ca.crt —, no network). The image itself is built and tagged; the build exits 1 because the cache it was asked to export is not there.",
-    hint: 'check that the registry is reachable and that `docker login` has credentials for it that may push',
+      "With `--cache-to REF` the built image, carrying BuildKit's inline cache, is tagged REF on the Engine and then pushed there the way `--push` pushes a tag (the docker CLI's credentials; a refused push has --push's codes: build/push-unauthorized, build/push-unreachable, build/push-failed). Here the Engine refused the tag itself, so nothing was pushed; the message is the Engine's. The image is built; the build exits 1 because the cache it was asked to export is not there.",
+    hint: 'check the Docker Engine, then build again',
+  },
+  'build/cache-from-unused': {
+    summary: 'no step of a BuildKit build came from the --cache-from images',
+    explanation:
+      'BuildKit reads the inline cache of each `--cache-from` image from its registry and reuses the layers of the steps that match; when it cannot read an image, it says nothing and builds every step. derivc notes a build in which no step after FROM was reused, so a cache that silently does nothing is seen: the image may not exist yet (the first build of a branch), may have been built from other inputs (an earlier step changed, or it was pushed without `--cache-to`, so it carries no cache), or the Engine\'s BuildKit could not read it — credentials (`docker login` for the registry), TLS trust (/etc/docker/certs.d/HOST:PORT/ca.crt), or, on Docker 20.10, a registry named `localhost` or by a loopback IP, to which its BuildKit talks plain HTTP. The Engine\'s log says why with `dockerd --debug` ("error while importing cache manifest").',
+    hint: 'check that `docker pull REF` works on this Engine and that REF was pushed with `derivc build --cache-to`',
   },
   'build/secret-unavailable': {
     summary: "a repository's password cannot be read",

@@ -1,6 +1,7 @@
 // derivc build --cache-from REF… --cache-to REF: the request carries `cachefrom` and, for
 // --cache-to, BuildKit's inline cache argument; the built image is then tagged REF and pushed
-// (with the docker CLI's credentials, targets/io/registry-push.ts). Neither flag changes the
+// the way --push pushes a tag (cli/build/push.ts: the docker CLI's credentials, the same
+// failures). Neither flag changes the
 // compiled files or the build ID. The classic builder takes --cache-from (warning about images
 // not on the Engine) and refuses --cache-to. REF is checked before anything runs; `{name}` in it
 // gives each manifest of a fleet its own cache image.
@@ -11,8 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILD_ID_LABEL } from '../compiler/emit/dockerfile.js';
 import { cacheFor, checkCacheScope, parseCacheFlags } from '../cli/build/cache-refs.js';
-import { authConfig, PushStreamParser, registryHost, splitRef } from '../targets/io/registry-push.js';
-import type { BuildEvent } from '../targets/io/engine.js';
+import { PushError } from '../targets/io/engine.js';
 import { lazyEngine } from '../targets/io/lazy-engine.js';
 import { FakeEngine } from './support/fake-engine.js';
 import { runCliAsync } from './support/cli.js';
@@ -56,10 +56,11 @@ describe('--cache-from and --cache-to with BuildKit', () => {
     expect(b!.cacheFrom).toEqual([`${REG}/cache/acme:main`, `${REG}/cache/acme:pr`]);
     expect(b!.buildArgs['BUILDKIT_INLINE_CACHE']).toBe('1');
     // The image just built, as the REF: after the build, so a failed build pushes nothing.
-    expect(engine.cachePushes).toEqual([{ image: `sha256:${'1'.padStart(64, '0')}`, ref: `${REG}/cache/acme:pr` }]);
-    expect(engine.log).toEqual(['start derivc.local/acme:1.0', 'end derivc.local/acme:1.0', `push ${REG}/cache/acme:pr`]);
-    expect(r.stderr).toContain(`cache: pushed ${REG}/cache/acme:pr (sha256:dddddddddddd…)`);
-    expect(readFileSync(join(dir, 'out', 'build.log'), 'utf8')).toContain('pr: digest: sha256:');
+    expect(engine.tagged).toEqual([{ image: `sha256:${'1'.padStart(64, '0')}`, ref: `${REG}/cache/acme:pr` }]);
+    expect(engine.log).toEqual(['start derivc.local/acme:1.0', 'end derivc.local/acme:1.0', `tag ${REG}/cache/acme:pr`, `push ${REG}/cache/acme:pr`]);
+    expect(r.stderr).toMatch(/cache: pushed 127\.0\.0\.1:5000\/cache\/acme:pr \(sha256:[0-9a-f]{12}…\)/);
+    // The push's progress goes to the build log.
+    expect(readFileSync(join(dir, 'out', 'build.log'), 'utf8')).toContain('0123456789ab: Pushed\n');
   });
 
   it('change neither the compiled files nor the build ID', async () => {
@@ -76,7 +77,8 @@ describe('--cache-from and --cache-to with BuildKit', () => {
     // Without the flags: no cache in the request, nothing pushed.
     expect(e1.builds[0]!.cacheFrom).toBeUndefined();
     expect(e1.builds[0]!.buildArgs).not.toHaveProperty('BUILDKIT_INLINE_CACHE');
-    expect(e1.cachePushes).toEqual([]);
+    expect(e1.tagged).toEqual([]);
+    expect(e1.pushes).toEqual([]);
   });
 
   it('--cache-to builds an up-to-date image again (every step cached) so that what is pushed carries the cache; --cache-from alone leaves it alone', async () => {
@@ -90,7 +92,7 @@ describe('--cache-from and --cache-to with BuildKit', () => {
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(engine.builds).toHaveLength(2);
     expect(engine.builds[1]!.buildArgs['BUILDKIT_INLINE_CACHE']).toBe('1');
-    expect(engine.cachePushes.map((p) => p.ref)).toEqual([`${REG}/c:1`]);
+    expect(engine.pushes.map((p) => p.ref)).toEqual([`${REG}/c:1`]);
   });
 
   it('pushes a tag-less --cache-to REF as latest, and says the push as a JSON line with --json', async () => {
@@ -98,23 +100,84 @@ describe('--cache-from and --cache-to with BuildKit', () => {
     const engine = new FakeEngine();
     const r = await build(dir, engine, ['--json', '--cache-to', `${REG}/cache/acme`]);
     expect(r.code, r.stderr).toBe(0);
-    expect(engine.cachePushes.map((p) => p.ref)).toEqual([`${REG}/cache/acme:latest`]);
+    expect(engine.pushes.map((p) => p.ref)).toEqual([`${REG}/cache/acme:latest`]);
     const lines = r.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(lines).toContainEqual({ kind: 'cache', ref: `${REG}/cache/acme:latest`, digest: `sha256:${'d'.repeat(64)}` });
+    expect(lines).toContainEqual({ kind: 'cache', ref: `${REG}/cache/acme:latest`, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
   });
 
-  it('a refused push fails the build (exit 1) with build/cache-push-failed, the image built', async () => {
+  it('notes (build/cache-from-unused) a BuildKit build in which no step after FROM came from a cache', async () => {
     const dir = temp();
     const engine = new FakeEngine();
-    engine.pushError = 'cannot push 127.0.0.1:5000/c:1: unauthorized: authentication required';
+    engine.script = [
+      { kind: 'step', index: 1, total: 3, instruction: 'FROM local/debian:bookworm' },
+      { kind: 'cached' },
+      { kind: 'step', index: 2, total: 3, instruction: 'COPY /etc /etc' },
+      { kind: 'step', index: 3, total: 3, instruction: 'RUN true' },
+    ];
+    const r = await build(dir, engine, ['--cache-from', `${REG}/cache/acme:main`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `info[build/cache-from-unused]: no step of this build came from --cache-from ${REG}/cache/acme:main: that image does not exist yet, was built from other inputs, or the Engine's BuildKit could not read it`,
+    );
+    expect(r.stderr).toContain(`docker pull ${REG}/cache/acme:main`);
+  });
+
+  it('says nothing when a step came from the cache, or without --cache-from', async () => {
+    const engine = new FakeEngine();
+    engine.script = [
+      { kind: 'step', index: 1, total: 2, instruction: 'FROM local/debian:bookworm' },
+      { kind: 'step', index: 2, total: 2, instruction: 'RUN true' },
+      { kind: 'cached' },
+    ];
+    const used = await build(temp(), engine, ['--cache-from', `${REG}/cache/acme:main`]);
+    expect(used.code, used.stderr).toBe(0);
+    expect(used.stderr).not.toContain('cache-from-unused');
+    engine.script = [
+      { kind: 'step', index: 1, total: 2, instruction: 'FROM local/debian:bookworm' },
+      { kind: 'step', index: 2, total: 2, instruction: 'RUN true' },
+    ];
+    const without = await build(temp(), engine, []);
+    expect(without.code, without.stderr).toBe(0);
+    expect(without.stderr).not.toContain('cache-from-unused');
+  });
+
+  it('pushes with the credentials the docker config has for the registry, as --push does', async () => {
+    const dir = temp();
+    const config = join(dir, 'docker-config');
+    mkdirSync(config);
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [REG]: { auth: Buffer.from('ci:s3cret-pass').toString('base64') } } }));
+    const engine = new FakeEngine();
+    const r = await build(dir, engine, ['--cache-to', `${REG}/c:1`], { DOCKER_CONFIG: config });
+    expect(r.code, r.stderr).toBe(0);
+    expect(engine.pushes).toEqual([{ ref: `${REG}/c:1`, auth: { serveraddress: REG, username: 'ci', password: 's3cret-pass' } }]);
+    expect(r.stderr + readFileSync(join(dir, 'out', 'build.log'), 'utf8')).not.toContain('s3cret-pass');
+  });
+
+  it('a refused push fails the build (exit 1) with the code --push uses, the image built', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    engine.pushFailures.set(`${REG}/c:1`, new PushError('unauthorized', 'unauthorized: authentication required'));
     const r = await build(dir, engine, ['--cache-to', `${REG}/c:1`]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error[build/cache-push-failed]');
-    expect(r.stderr).toContain(`the image was built, but its cache could not be pushed to ${REG}/c:1: cannot push ${REG}/c:1: unauthorized`);
+    expect(r.stderr).toContain(
+      `error[build/push-unauthorized]: the image was built, but its cache could not be pushed: the registry ${REG} refused the push of \`${REG}/c:1\`: unauthorized: authentication required; no credentials for ${REG} were found in the docker config`,
+    );
+    expect(r.stderr).toContain(`docker login ${REG}`);
     expect(engine.builds).toHaveLength(1);
+  });
+
+  it('an unreachable registry is build/push-unreachable', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    engine.pushFailures.set(`${REG}/c:1`, new PushError('unreachable', `Get "https://${REG}/v2/": dial tcp ${REG}: connect: connection refused`));
+    const r = await build(dir, engine, ['--cache-to', `${REG}/c:1`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `error[build/push-unreachable]: the image was built, but its cache could not be pushed: the Docker Engine cannot reach the registry ${REG}`,
+    );
   });
 });
 
@@ -140,7 +203,7 @@ describe('--cache-from and --cache-to with the classic builder', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error[build/cache-to-needs-buildkit]: --cache-to ${REG}/c:1 exports BuildKit's inline cache`);
     expect(engine.builds).toEqual([]);
-    expect(engine.cachePushes).toEqual([]);
+    expect(engine.pushes).toEqual([]);
   });
 });
 
@@ -165,15 +228,26 @@ describe('REF', () => {
     expect(engine.builds).toEqual([]);
   });
 
+  it.each(['acme/cache:pr', 'cache', '{name}/cache:1'])('--cache-to %j names no registry: a usage error, nothing sent to Docker Hub unasked', async (ref) => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    const r = await build(dir, engine, ['--cache-to', ref]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`derivc: --cache-to ${ref} names no registry`);
+    expect(r.stderr).toContain('docker.io/ORG/NAME:TAG');
+    expect(engine.builds).toEqual([]);
+    expect(engine.pushes).toEqual([]);
+  });
+
   it('accepts what docker accepts: a host with a port, nested paths, a digest (--cache-from), {name}', () => {
     expect(
       parseCacheFlags(
         ['localhost:5000/a/b:tag', 'reg.example.com/x@sha256:' + 'a'.repeat(64), 'ubuntu', 'reg.example.com/cache/{name}'],
-        'reg/{name}-cache:v_1.2',
+        'localhost:5000/{name}-cache:v_1.2',
       ),
     ).toEqual({
       from: ['localhost:5000/a/b:tag', 'reg.example.com/x@sha256:' + 'a'.repeat(64), 'ubuntu', 'reg.example.com/cache/{name}'],
-      to: 'reg/{name}-cache:v_1.2',
+      to: 'localhost:5000/{name}-cache:v_1.2',
     });
     expect(() => parseCacheFlags(undefined, 'reg.example.com/x:{name}')).not.toThrow();
   });
@@ -241,7 +315,7 @@ describe('fleets', () => {
       'derivc.local/edge:1.0': [`${REG}/cache/edge:main`],
       'derivc.local/solo:1.0': [`${REG}/cache/solo:main`],
     });
-    expect(engine.cachePushes.map((p) => p.ref).sort()).toEqual([`${REG}/cache/base:pr`, `${REG}/cache/edge:pr`, `${REG}/cache/solo:pr`]);
+    expect(engine.pushes.map((p) => p.ref).sort()).toEqual([`${REG}/cache/base:pr`, `${REG}/cache/edge:pr`, `${REG}/cache/solo:pr`]);
   });
 
   it("one manifest with an upstream: a --cache-to without {name} is that manifest's; --cache-from serves both", async () => {
@@ -253,57 +327,15 @@ describe('fleets', () => {
       ['derivc.local/base:1.0', [`${REG}/cache:main`], undefined],
       ['derivc.local/edge:1.0', [`${REG}/cache:main`], '1'],
     ]);
-    expect(engine.cachePushes).toEqual([{ image: expect.stringMatching(/^sha256:0+2$/), ref: `${REG}/cache:pr` }]);
+    expect(engine.tagged).toEqual([{ image: expect.stringMatching(/^sha256:0+2$/), ref: `${REG}/cache:pr` }]);
+    expect(engine.pushes.map((p) => p.ref)).toEqual([`${REG}/cache:pr`]);
   });
 });
 
-describe('the push (targets/io/registry-push.ts)', () => {
+describe('the tag before the push', () => {
   it("is reached through the CLI's lazily loaded Engine client", async () => {
-    // Not a stub saying it cannot push: the real client, which finds no Engine at this socket.
+    // Not a stub saying it cannot tag: the real client, which finds no Engine at this socket.
     const lazy = lazyEngine({ DOCKER_HOST: 'unix:///nonexistent/derivc-test.sock' });
-    await expect(lazy.tagAndPush!(`sha256:${'1'.repeat(64)}`, `${REG}/c:1`, () => {})).rejects.toThrow(
-      'cannot reach the Docker Engine at unix:///nonexistent/derivc-test.sock',
-    );
-  });
-
-  it('finds the registry of a reference as docker does, and the tag', () => {
-    expect(registryHost('127.0.0.1:5000/a/b:1')).toBe('127.0.0.1:5000');
-    expect(registryHost('reg.example.com/a')).toBe('reg.example.com');
-    expect(registryHost('localhost/a')).toBe('localhost');
-    expect(registryHost('acme/os:1')).toBe('docker.io');
-    expect(registryHost('ubuntu')).toBe('docker.io');
-    expect(splitRef('127.0.0.1:5000/a/b:pr')).toEqual({ repo: '127.0.0.1:5000/a/b', tag: 'pr' });
-    expect(splitRef('127.0.0.1:5000/a/b')).toEqual({ repo: '127.0.0.1:5000/a/b', tag: 'latest' });
-  });
-
-  it('logs in as the docker config says: user and password, an identity token, or anonymous', () => {
-    expect(authConfig('127.0.0.1:5000', { username: 'u', secret: 'p' })).toEqual({ username: 'u', password: 'p', serveraddress: '127.0.0.1:5000' });
-    expect(authConfig('docker.io', { username: '', secret: 'tok' })).toEqual({ identitytoken: 'tok', serveraddress: 'https://index.docker.io/v1/' });
-    expect(authConfig('docker.io', undefined)).toEqual({});
-  });
-
-  it('reads the digest from the last line, and an error the Engine sends inside its 200 answer', () => {
-    const events: BuildEvent[] = [];
-    const ok = new PushStreamParser((e) => events.push(e));
-    ok.push(
-      '{"status":"The push refers to repository [127.0.0.1:5000/c]"}\n{"status":"Pushing","progressDetail":{},"progress":"[=>  ]","id":"abc"}\n{"status":"Pushed","id":"abc"}\n',
-    );
-    ok.push(
-      `{"status":"pr: digest: sha256:${'e'.repeat(64)} size: 528"}\n{"progressDetail":{},"aux":{"Tag":"pr","Digest":"sha256:${'e'.repeat(64)}","Size":528}}`,
-    );
-    ok.end();
-    expect(ok.error).toBeUndefined();
-    expect(ok.digest).toBe(`sha256:${'e'.repeat(64)}`);
-    expect(events.map((e) => (e.kind === 'output' ? e.text : e.kind))).toEqual([
-      'The push refers to repository [127.0.0.1:5000/c]\n',
-      'abc: Pushed\n',
-      `pr: digest: sha256:${'e'.repeat(64)} size: 528\n`,
-    ]);
-    const refused = new PushStreamParser(() => {});
-    refused.push(
-      '{"status":"The push refers to repository [127.0.0.1:5000/c]"}\n{"errorDetail":{"message":"unauthorized: authentication required"},"error":"unauthorized: authentication required"}\n',
-    );
-    refused.end();
-    expect(refused.error).toBe('unauthorized: authentication required');
+    await expect(lazy.tag!(`sha256:${'1'.repeat(64)}`, `${REG}/c:1`)).rejects.toThrow('cannot reach the Docker Engine at unix:///nonexistent/derivc-test.sock');
   });
 });

@@ -13,6 +13,7 @@
 // (upstreams built in the same run then export none).
 
 import { UsageError } from '../exit-codes.js';
+import { registryOf } from './push.js';
 
 /** The placeholder for the manifest's metadata.name. */
 export const NAME_PLACEHOLDER = '{name}';
@@ -51,7 +52,13 @@ function checkRef(flag: string, template: string, pattern: RegExp, expected: str
 /** --cache-from and --cache-to as given, checked; a malformed REF is a usage error. */
 export function parseCacheFlags(from: readonly string[] | undefined, to: string | undefined): CacheFlags {
   for (const ref of from ?? []) checkRef('--cache-from', ref, DIGESTED, '[registry[:port]/]repository[:tag][@sha256:digest]');
-  if (to !== undefined) checkRef('--cache-to', to, TAGGED, '[registry[:port]/]repository[:tag] (pushed to, so no digest)');
+  if (to !== undefined) {
+    checkRef('--cache-to', to, TAGGED, 'registry[:port]/repository[:tag] (pushed to, so no digest)');
+    if (registryOf(to) === undefined)
+      throw new UsageError(
+        `--cache-to ${to} names no registry, and derivc pushes to Docker Hub only when asked by name: put the registry first (e.g. \`registry.example.com/cache/${NAME_PLACEHOLDER}:buildcache\`; for Docker Hub \`docker.io/ORG/NAME:TAG\`)`,
+      );
+  }
   return { from: [...new Set(from ?? [])], to };
 }
 

@@ -28,7 +28,7 @@ import { EngineUnreachableError, type BuilderKind, type BuilderSupport, type Doc
 import { nodeTargetIO } from '../../targets/io/target-io.js';
 import { dockerCredentials } from '../../targets/io/docker-credentials.js';
 import type { PinOptions } from '../../compiler/pin.js';
-import { digestReference, pushPreflight, pushTags } from '../build/push.js';
+import { digestReference, pushPreflight, pushRef, pushTags, type PushOptions } from '../build/push.js';
 import { dropStalePushRecord, readPushRecord, writePushRecord, type PushRecord } from '../build/push-record.js';
 import type { TargetIO, TargetName } from '../../targets/target.js';
 import { buildFailure } from '../build/failure.js';
@@ -261,7 +261,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     },
   };
   const credentials = dockerCredentials(io.env);
-  const builder = engine && new Builder(engine, io.host, progressMode, kind, pins, cache);
+  const builder = engine && new Builder(engine, io.host, progressMode, kind, pins, cache, credentials);
   const tasks = fleet.nodes.map((n) => ({
     key: n.key,
     upstream: n.upstream?.key,
@@ -473,6 +473,19 @@ function sharedOutputDirs(outDirs: ReadonlyMap<FleetNode, string>, cwd: string):
   return { nodes, diagnostics };
 }
 
+/** BuildKit says nothing when it cannot read a --cache-from image: a build that reused no step is noted. */
+function cacheFromUnused(v: ValidatedManifest, refs: readonly string[]): Diagnostic {
+  const named = refs.join(', ');
+  return {
+    code: 'build/cache-from-unused',
+    severity: 'info',
+    message: `no step of this build came from --cache-from ${named}: ${refs.length > 1 ? 'those images do' : 'that image does'} not exist yet, ${refs.length > 1 ? 'were' : 'was'} built from other inputs, or the Engine's BuildKit could not read ${refs.length > 1 ? 'them' : 'it'}`,
+    file: v.path,
+    pointer: '',
+    hint: `check that \`docker pull ${refs[0]}\` works on this Engine and that it was pushed with \`derivc build --cache-to\`; \`derivc explain build/cache-from-unused\` lists the causes`,
+  };
+}
+
 /** Inline cache is BuildKit's: the classic builder cannot write it, so --cache-to would push an image no BuildKit build can use as cache. */
 function cacheToNeedsBuildKit(v: ValidatedManifest, ref: string): Diagnostic {
   return {
@@ -500,6 +513,7 @@ class Builder {
     private readonly kind: BuilderKind,
     pins?: PinOptions,
     private readonly cache: CacheFlags = { from: [], to: undefined },
+    private readonly credentials: PushOptions['credentials'] = async () => undefined,
   ) {
     this.compiler = new Compiler(host, { version: VERSION, ...(pins ? { pins } : {}) });
   }
@@ -541,6 +555,10 @@ class Builder {
     const logFile = createWriteStream(join(outDir, 'build.log'));
     const progress = new BuildProgress(io, this.mode, origins, (t) => logFile.write(t));
     let failedAt: number | undefined;
+    // Steps after FROM, and how many of them BuildKit answered from a cache (local or --cache-from).
+    let current = '';
+    let ranSteps = 0;
+    let cachedSteps = 0;
     try {
       const { imageId } = await this.engine.build(
         // Labels come from the Dockerfile (LABEL lines): labels passed through the API would add a step.
@@ -557,7 +575,11 @@ class Builder {
         },
         (event) => {
           const e = prepared.redact(event);
-          if (e.kind === 'step') failedAt = e.index;
+          if (e.kind === 'step') {
+            failedAt = e.index;
+            current = e.instruction;
+            if (!/^FROM\s/i.test(current)) ranSteps++;
+          } else if (e.kind === 'cached' && !/^FROM\s/i.test(current)) cachedSteps++;
           progress.event(e);
         },
         io.signal,
@@ -568,6 +590,7 @@ class Builder {
         report(contract);
         return undefined;
       }
+      if (this.kind === 'buildkit' && cache.from.length && ranSteps > 0 && cachedSteps === 0) report([cacheFromUnused(v, cache.from)]);
       if (cache.to !== undefined && !(await this.pushCache(v, imageId, cache.to, io, report, (t) => logFile.write(t)))) return undefined;
       return { image: { image: imageId, buildId: output.buildId, tags: output.tags, built: true }, compiled: output };
     } catch (err) {
@@ -585,7 +608,11 @@ class Builder {
     }
   }
 
-  /** --cache-to: the built image (with its inline cache) tagged as REF and pushed there. False after reporting a failure. */
+  /**
+   * --cache-to: the built image (with its inline cache) tagged as REF and pushed there, the way
+   * --push pushes a tag (cli/build/push.ts: the docker CLI's credentials, the same failures).
+   * False after reporting a failure.
+   */
   private async pushCache(
     v: ValidatedManifest,
     imageId: string,
@@ -594,29 +621,42 @@ class Builder {
     report: (d: Diagnostic[]) => void,
     log: (text: string) => void,
   ): Promise<boolean> {
-    try {
-      if (!this.engine.tagAndPush) throw new Error('this Docker Engine client cannot push');
-      const { digest } = await this.engine.tagAndPush(imageId, ref, (e) => log(e.kind === 'output' ? e.text : ''), io.signal);
-      if (this.mode === 'json') io.stdout(JSON.stringify({ kind: 'cache', ref, ...(digest ? { digest } : {}) }) + '\n');
-      else io.stderr(`cache: pushed ${ref}${digest ? ` (${digest.slice(0, 19)}…)` : ''}\n`);
-      return true;
-    } catch (err) {
-      if (io.signal?.aborted) {
-        io.stderr('build cancelled while the cache was pushed\n');
-        return false;
-      }
+    const failed = (code: Diagnostic['code'], message: string, hint: string | undefined): false => {
       report([
         {
-          code: 'build/cache-push-failed',
+          code,
           severity: 'error',
-          message: `the image was built, but its cache could not be pushed to ${ref}: ${(err as Error).message}`,
+          message: `the image was built, but its cache could not be pushed: ${message}`,
           file: v.path,
           pointer: '',
-          hint: 'check that the registry is reachable and that `docker login` (the docker config derivc reads: $DOCKER_CONFIG or ~/.docker) has credentials for it that may push',
+          ...(hint ? { hint } : {}),
         },
       ]);
       return false;
+    };
+    if (!this.engine.tag) throw new Error('this Docker Engine client cannot tag images');
+    try {
+      await this.engine.tag(imageId, ref);
+    } catch (err) {
+      return failed('build/cache-push-failed', (err as Error).message, 'check the Docker Engine, then build again');
     }
+    const r = await pushRef(ref, {
+      engine: this.engine,
+      credentials: this.credentials,
+      onEvent: (_, e) => log(`${e.layer ? `${e.layer}: ` : ''}${e.status}\n`),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+    if ('cancelled' in r) {
+      io.stderr('build cancelled while the cache was pushed\n');
+      return false;
+    }
+    if ('failure' in r) {
+      const hint = r.failure.code === 'build/push-failed' ? 'check `docker push ' + ref + '` works on this Engine, then build again' : r.failure.hint;
+      return failed(r.failure.code, r.failure.message, hint);
+    }
+    if (this.mode === 'json') io.stdout(JSON.stringify({ kind: 'cache', ref, digest: r.digest }) + '\n');
+    else if (this.mode !== 'quiet') io.stderr(`cache: pushed ${ref} (${r.digest.slice(0, 19)}…)\n`);
+    return true;
   }
 
   /** The classic builder reuses layers only of images on the Engine: each --cache-from REF that is not there is said, not silently skipped. */

@@ -22,7 +22,6 @@ import { dockerCredentials } from './docker-credentials.js';
 import { PushStreamParser } from './push-stream.js';
 import { cacheDirFromEnv, directoryEntriesCache, type EntriesCache } from './entries-cache.js';
 import { layerPath, locate, lookup, scanSavedImage, type LayerScan } from './image-layers.js';
-import { tagAndPush } from './registry-push.js';
 import {
   EngineUnreachableError,
   type BuilderSupport,
@@ -706,13 +705,12 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
       });
     },
 
-    tagAndPush(image, ref, onEvent, signal) {
+    tag(image, ref) {
       return use(async (d) => {
         try {
-          return await tagAndPush(d, image, ref, (credentials ??= dockerCredentials(env)), onEvent, signal);
+          await d.getImage(image).tag(splitTag(ref));
         } catch (err) {
-          if (signal?.aborted) throw abortError(signal);
-          throw failure(`cannot push ${ref}`, err);
+          throw failure(`cannot tag the image as ${ref}`, err);
         }
       });
     },

@@ -126,6 +126,8 @@ export interface DockerEngine {
    * registry stored it under (`sha256:…`), rejects with a PushError. Aborting stops the push.
    */
   push?(ref: string, auth: RegistryAuth | undefined, onEvent: (event: PushEvent) => void, signal?: AbortSignal): Promise<{ digest: string }>;
+  /** Gives the image (an ID or a reference) the tag `ref` (`[host/]repo[:tag]`), as `docker tag` does. */
+  tag?(image: string, ref: string): Promise<void>;
   /** Stats of paths in an image's filesystem (without starting a container); undefined for missing paths. */
   statPaths(image: string, paths: readonly string[]): Promise<Map<string, PathStat | undefined>>;
   /** The content of a regular file in the image, or undefined when it is missing. */
@@ -142,8 +144,6 @@ export interface DockerEngine {
    * (empty /etc/hostname, /etc/hosts, /etc/resolv.conf, /.dockerenv, …), not the image's files there.
    */
   exportContainer?<T>(image: string, consume: (tar: NodeJS.ReadableStream) => Promise<T>, signal?: AbortSignal): Promise<T>;
-  /** Tags `image` as `ref` and pushes `ref` with the docker CLI's credentials for its registry; resolves with the pushed digest. */
-  tagAndPush?(image: string, ref: string, onEvent: (event: BuildEvent) => void, signal?: AbortSignal): Promise<{ digest: string | undefined }>;
   /** Entries as the image's layers hold them, no symlink followed; undefined for paths the image lacks. Aborting `signal` stops the read. */
   readEntries?(image: string, paths: readonly string[], signal?: AbortSignal): Promise<Map<string, ImageEntry | undefined>>;
 }

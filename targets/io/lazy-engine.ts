@@ -27,6 +27,11 @@ export function lazyEngine(env: Readonly<Record<string, string | undefined>>): D
       if (!real.push) throw new Error('this Docker Engine client cannot push');
       return real.push(ref, auth, onEvent, signal);
     },
+    tag: async (image, ref) => {
+      const real = await get();
+      if (!real.tag) throw new Error('this Docker Engine client cannot tag images');
+      return real.tag(image, ref);
+    },
     statPaths: async (image, paths) => (await get()).statPaths(image, paths),
     readFile: async (image, path) => (await get()).readFile(image, path),
     readFiles: async (image, paths) => {
@@ -44,11 +49,6 @@ export function lazyEngine(env: Readonly<Record<string, string | undefined>>): D
       const real = await get();
       if (!real.exportContainer) throw new Error('this Docker Engine client cannot export containers');
       return real.exportContainer(image, consume, signal);
-    },
-    tagAndPush: async (image, ref, onEvent, signal) => {
-      const real = await get();
-      if (!real.tagAndPush) throw new Error('this Docker Engine client cannot push');
-      return real.tagAndPush(image, ref, onEvent, signal);
     },
     readEntries: async (image, paths, signal) => {
       const real = await get();

@@ -103,8 +103,12 @@ export class FakeEngine implements DockerEngine {
       .matchAll(/^LABEL "([^"]+)"="([^"]*)"$/gm))
       labels[m[1]!] = m[2]!;
     for (const tag of request.tags) this.images.set(tag, labels);
+    this.builtImages.set(id, labels);
     return { imageId: id };
   }
+
+  /** The labels of each image built, by ID. */
+  readonly builtImages = new Map<string, Record<string, string>>();
 
   /** Every push asked for, with the credentials it carried. */
   readonly pushes: { ref: string; auth: RegistryAuth | undefined }[] = [];
@@ -123,18 +127,15 @@ export class FakeEngine implements DockerEngine {
     return { digest: `sha256:${createHash('sha256').update(JSON.stringify(labels)).digest('hex')}` };
   }
 
-  /** Every tagAndPush: the image and the reference it was pushed as. */
-  readonly cachePushes: { image: string; ref: string }[] = [];
-  /** When set, tagAndPush fails with this message (as a registry refusing the push). */
-  pushError: string | undefined;
+  /** Every tag given after a build: the image (ID) and the new reference. */
+  readonly tagged: { image: string; ref: string }[] = [];
 
-  async tagAndPush(image: string, ref: string, onEvent: (e: BuildEvent) => void): Promise<{ digest: string | undefined }> {
-    this.log.push(`push ${ref}`);
-    if (this.pushError !== undefined) throw new Error(this.pushError);
-    onEvent({ kind: 'output', text: `${ref.split(':').pop()}: digest: sha256:${'d'.repeat(64)} size: 1234\n` });
-    this.cachePushes.push({ image, ref });
-    this.images.set(ref, this.images.get(image) ?? {});
-    return { digest: `sha256:${'d'.repeat(64)}` };
+  async tag(image: string, ref: string): Promise<void> {
+    this.log.push(`tag ${ref}`);
+    const labels = this.builtImages.get(image) ?? this.images.get(image);
+    if (!labels) throw new Error(`No such image: ${image}`);
+    this.tagged.push({ image, ref });
+    this.images.set(ref, labels);
   }
 
   /** What imageSize answers (the Engine's `Size` of an image). */
