@@ -110,6 +110,8 @@ function dispatch(argv: string[], io: CliIO, called: { command?: string }): numb
             keepGoing: bool('keep-going'),
             builder: str('builder'),
             push: bool('push'),
+            cacheFrom: values['cache-from'] as string[] | undefined,
+            cacheTo: str('cache-to'),
           },
           cli,
         ),

@@ -42,6 +42,8 @@ export const FLAGS = {
   affected: { type: 'boolean' },
   builder: { type: 'string' },
   push: { type: 'boolean' },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -171,6 +173,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
         flag: 'push',
         text: "push every tag of each manifest's image (and of upstreams pinned by digest) with the docker CLI's credentials; digests go to DIR/derivc.pushed.json",
       },
+      {
+        flag: 'cache-from',
+        value: 'REF',
+        text: 'reuse the layers of image REF (its BuildKit inline cache, read from its registry; classic builder: only if on the Engine); repeatable',
+      },
+      {
+        flag: 'cache-to',
+        value: 'REF',
+        text: 'push the built image, with BuildKit inline cache, as REF (BuildKit only); a fresh Engine then builds with --cache-from REF',
+      },
     ],
     details: [
       'PATH is a manifest (default ./derivative.yaml), a directory (every derivative.yaml below it, outside',
@@ -180,6 +192,8 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'NAME-VERSION.<ext> + .sha256 into DIR. Several manifests end with a summary table; with --jobs N',
       'above 1 every line starts with [NAME]. Without --keep-going the first failure starts nothing new.',
       'DOCKER_HOST selects the Engine (default: its local socket).',
+      "REF may hold {name}, replaced by each manifest's metadata.name; with several manifests --cache-to needs it.",
+      "The cache flags change neither the compiled files nor the build ID; registry credentials are the docker CLI's.",
     ],
   },
   graph: {

@@ -1012,6 +1012,30 @@ const CATALOGUE = {
       "`--builder buildkit` (or DOCKER_BUILDKIT=1) builds through the Engine's BuildKit: API build version 2 with a session, in Docker 18.09 (API 1.39) and later on Linux. This Engine is older or not Linux. `--builder auto` (the default) takes the classic builder there; BuildKit-only features (repository credentials) then cannot be used.",
     hint: 'use `--builder auto` or `--builder classic`, or point DOCKER_HOST at a newer Engine',
   },
+  'build/cache-to-needs-buildkit': {
+    summary: '--cache-to was given, the build uses the classic builder',
+    explanation:
+      "`--cache-to REF` pushes the built image to REF with BuildKit's inline cache metadata in it (the build argument BUILDKIT_INLINE_CACHE=1), so that a BuildKit build elsewhere given `--cache-from REF` pulls only the layers whose steps are unchanged. The classic builder writes no such metadata, so derivc stops before building anything rather than push an image no BuildKit build can use as cache. `--cache-from` works with both builders (the classic one only with images already on the Engine).",
+    hint: 'drop `--builder classic` (and DOCKER_BUILDKIT=0), or build on an Engine with BuildKit; --cache-from works with both builders',
+  },
+  'build/cache-from-not-local': {
+    summary: 'a --cache-from image is not on the Engine, and the classic builder reads no registry for cache',
+    explanation:
+      'The classic builder reuses the layers of `--cache-from` images only when those images are on the Engine already; it never pulls them, and an image that is missing is silently no cache at all. derivc says so for each one, and builds without it. BuildKit reads the inline cache of `--cache-from` images from their registry itself (with the credentials `docker login` stored).',
+    hint: 'pull the image first (`docker pull REF`), or build with BuildKit',
+  },
+  'build/cache-push-failed': {
+    summary: 'the image was built, the Engine could not tag it as the --cache-to image',
+    explanation:
+      "With `--cache-to REF` the built image, carrying BuildKit's inline cache, is tagged REF on the Engine and then pushed there the way `--push` pushes a tag (the docker CLI's credentials; a refused push has --push's codes: build/push-unauthorized, build/push-unreachable, build/push-failed). Here the Engine refused the tag itself, so nothing was pushed; the message is the Engine's. The image is built; the build exits 1 because the cache it was asked to export is not there.",
+    hint: 'check the Docker Engine, then build again',
+  },
+  'build/cache-from-unused': {
+    summary: 'no step of a BuildKit build came from the --cache-from images',
+    explanation:
+      'BuildKit reads the inline cache of each `--cache-from` image from its registry and reuses the layers of the steps that match; when it cannot read an image, it says nothing and builds every step. derivc notes a build in which no step after FROM was reused, so a cache that silently does nothing is seen: the image may not exist yet (the first build of a branch), may have been built from other inputs (an earlier step changed, or it was pushed without `--cache-to`, so it carries no cache), or the Engine\'s BuildKit could not read it — credentials (`docker login` for the registry), TLS trust (/etc/docker/certs.d/HOST:PORT/ca.crt), or, on Docker 20.10, a registry named `localhost` or by a loopback IP, to which its BuildKit talks plain HTTP. The Engine\'s log says why with `dockerd --debug` ("error while importing cache manifest").',
+    hint: 'check that `docker pull REF` works on this Engine and that REF was pushed with `derivc build --cache-to`',
+  },
   'build/secret-unavailable': {
     summary: "a repository's password cannot be read",
     explanation:

@@ -183,7 +183,7 @@ Exit codes: 0 ok, 1 problems found (errors; warnings too with --strict), 2 chang
     expect(runCli(['help'])).toEqual({ code: 0, stdout: usage, stderr: '' });
     for (const name of Object.keys(COMMANDS)) expect(usage).toContain(`\n  derivc ${name}`);
     expect(usage).toContain(
-      '  derivc build [PATH…] [-o DIR] [--quiet] [--json] [--target iso,raw,ova,packer,none] [-j N] [--keep-going] [--ignore CODE] [--builder auto|buildkit|classic] [--push]\n',
+      '  derivc build [PATH…] [-o DIR] [--quiet] [--json] [--target iso,raw,ova,packer,none] [-j N] [--keep-going] [--ignore CODE] [--builder auto|buildkit|classic] [--push] [--cache-from REF] [--cache-to REF]\n',
     );
     expect(usage).toContain('  derivc matrix [PATH…] --format github|gitlab|json [--affected] [--base GIT_REV]\n');
   });

@@ -76,60 +76,81 @@ export interface PushOptions {
 
 export type PushOutcome = { pushed: { tag: string; digest: string }[] } | { diagnostics: Diagnostic[] } | { cancelled: true };
 
-/** Pushes `tags` (those of `v`, in order); stops at the first failure. */
-export async function pushTags(v: ValidatedManifest, tags: readonly string[], o: PushOptions): Promise<PushOutcome> {
+/** Why one push failed, as a diagnostic says it (the caller knows where). */
+export type PushFailure = Pick<Diagnostic, 'code' | 'message' | 'hint'>;
+
+export type RefPushOutcome = { digest: string } | { failure: PushFailure } | { cancelled: true };
+
+/**
+ * Pushes one reference the Engine has, with the credentials the docker CLI would send for its
+ * registry: `--push` for each tag, `--cache-to` for the cache image. Credentials are masked in
+ * every message and progress line.
+ */
+export async function pushRef(ref: string, o: PushOptions): Promise<RefPushOutcome> {
   if (!o.engine.push) throw new Error('this Docker Engine client cannot push');
+  const host = registryOf(ref);
+  const fail = (code: Diagnostic['code'], message: string, hint: string): RefPushOutcome => ({ failure: { code, message, hint } });
+  if (host === undefined)
+    return fail(
+      'build/push-no-registry',
+      `cannot push \`${ref}\`: its first component is no registry host`,
+      'name the registry (for Docker Hub: `docker.io/ORG/NAME:TAG`)',
+    );
+  let creds: RegistryCredentials | undefined;
+  try {
+    creds = await o.credentials(host);
+  } catch (err) {
+    // A config file that is not JSON: the parser's message quotes the file, which holds credentials.
+    const why = err instanceof SyntaxError ? 'the docker config file (DOCKER_CONFIG or ~/.docker/config.json) is not JSON' : (err as Error).message;
+    return fail(
+      'build/push-credentials',
+      `cannot read the credentials for ${host}: ${why}`,
+      'check `docker login ' + host + '` works with the same DOCKER_CONFIG and PATH',
+    );
+  }
+  const hide = redactor(creds ? [creds.secret, Buffer.from(`${creds.username}:${creds.secret}`).toString('base64')] : []);
+  o.onStart?.(ref, host);
+  try {
+    return await o.engine.push(ref, creds && engineAuth(host, creds), (e) => o.onEvent?.(ref, { ...e, status: hide(e.status) }), o.signal);
+  } catch (err) {
+    if (o.signal?.aborted) return { cancelled: true };
+    if (err instanceof EngineUnreachableError) return fail('build/push-failed', hide(err.message), 'check the Docker Engine, then push again');
+    if (!(err instanceof PushError)) throw err;
+    const said = hide(err.message);
+    if (err.reason === 'unauthorized') {
+      const sent = creds
+        ? `derivc sent the credentials the docker config has for ${host}${creds.username ? ' (a user name and password)' : ' (an identity token)'}`
+        : `no credentials for ${host} were found in the docker config (DOCKER_CONFIG or ~/.docker/config.json), so none were sent`;
+      return fail(
+        'build/push-unauthorized',
+        `the registry ${host} refused the push of \`${ref}\`: ${said}; ${sent}`,
+        `log in with \`docker login ${host}\` (same DOCKER_CONFIG), or check the account may push to this repository`,
+      );
+    }
+    if (err.reason === 'unreachable')
+      return fail(
+        'build/push-unreachable',
+        `the Docker Engine cannot reach the registry ${host} to push \`${ref}\`: ${said}`,
+        `check \`docker push ${ref}\` works on this Engine`,
+      );
+    return fail(
+      'build/push-failed',
+      `the push of \`${ref}\` to ${host} failed: ${said}`,
+      'the image is built and tagged: `derivc build --push` again pushes it without rebuilding',
+    );
+  }
+}
+
+/** Pushes `tags` (those of `v`, in order); stops at the first failure, reported at the tag. */
+export async function pushTags(v: ValidatedManifest, tags: readonly string[], o: PushOptions): Promise<PushOutcome> {
   const pushed: { tag: string; digest: string }[] = [];
   for (const [i, tag] of tags.entries()) {
-    const host = registryOf(tag);
-    if (host === undefined) return { diagnostics: pushPreflight(v) }; // refused before building; here only if a caller skipped that
-    const fail = (code: Diagnostic['code'], message: string, hint: string): PushOutcome => ({
-      diagnostics: [{ code, severity: 'error', message, ...at(v, i), hint }],
-    });
-    let creds: RegistryCredentials | undefined;
-    try {
-      creds = await o.credentials(host);
-    } catch (err) {
-      // A config file that is not JSON: the parser's message quotes the file, which holds credentials.
-      const why = err instanceof SyntaxError ? 'the docker config file (DOCKER_CONFIG or ~/.docker/config.json) is not JSON' : (err as Error).message;
-      return fail(
-        'build/push-credentials',
-        `cannot read the credentials for ${host}: ${why}`,
-        'check `docker login ' + host + '` works with the same DOCKER_CONFIG and PATH',
-      );
-    }
-    const hide = redactor(creds ? [creds.secret, Buffer.from(`${creds.username}:${creds.secret}`).toString('base64')] : []);
-    o.onStart?.(tag, host);
-    try {
-      const { digest } = await o.engine.push(tag, creds && engineAuth(host, creds), (e) => o.onEvent?.(tag, { ...e, status: hide(e.status) }), o.signal);
-      pushed.push({ tag, digest });
-    } catch (err) {
-      if (o.signal?.aborted) return { cancelled: true };
-      if (err instanceof EngineUnreachableError) return fail('build/push-failed', hide(err.message), 'check the Docker Engine, then push again');
-      if (!(err instanceof PushError)) throw err;
-      const said = hide(err.message);
-      if (err.reason === 'unauthorized') {
-        const sent = creds
-          ? `derivc sent the credentials the docker config has for ${host}${creds.username ? ' (a user name and password)' : ' (an identity token)'}`
-          : `no credentials for ${host} were found in the docker config (DOCKER_CONFIG or ~/.docker/config.json), so none were sent`;
-        return fail(
-          'build/push-unauthorized',
-          `the registry ${host} refused the push of \`${tag}\`: ${said}; ${sent}`,
-          `log in with \`docker login ${host}\` (same DOCKER_CONFIG), or check the account may push to this repository`,
-        );
-      }
-      if (err.reason === 'unreachable')
-        return fail(
-          'build/push-unreachable',
-          `the Docker Engine cannot reach the registry ${host} to push \`${tag}\`: ${said}`,
-          `check \`docker push ${tag}\` works on this Engine`,
-        );
-      return fail(
-        'build/push-failed',
-        `the push of \`${tag}\` to ${host} failed: ${said}`,
-        'the image is built and tagged: `derivc build --push` again pushes it without rebuilding',
-      );
-    }
+    // Refused before building; here only if a caller skipped that.
+    if (registryOf(tag) === undefined) return { diagnostics: pushPreflight(v) };
+    const r = await pushRef(tag, o);
+    if ('cancelled' in r) return r;
+    if ('failure' in r) return { diagnostics: [{ ...r.failure, severity: 'error', ...at(v, i) }] };
+    pushed.push({ tag, digest: r.digest });
   }
   return { pushed };
 }

@@ -28,11 +28,12 @@ import { EngineUnreachableError, type BuilderKind, type BuilderSupport, type Doc
 import { nodeTargetIO } from '../../targets/io/target-io.js';
 import { dockerCredentials } from '../../targets/io/docker-credentials.js';
 import type { PinOptions } from '../../compiler/pin.js';
-import { digestReference, pushPreflight, pushTags } from '../build/push.js';
+import { digestReference, pushPreflight, pushRef, pushTags, type PushOptions } from '../build/push.js';
 import { dropStalePushRecord, readPushRecord, writePushRecord, type PushRecord } from '../build/push-record.js';
 import type { TargetIO, TargetName } from '../../targets/target.js';
 import { buildFailure } from '../build/failure.js';
 import { builderPreflight, chooseBuilder, prepareBuild, requestedBuilder } from '../build/builder.js';
+import { cacheFor, checkCacheScope, parseCacheFlags, type CacheFlags } from '../build/cache-refs.js';
 import { checkContract } from '../build/contract.js';
 import { makeMedia, parseTargets, sourceDateEpochFromEnv } from '../build/media.js';
 import { targetsOf } from '../../compiler/normalize/targets.js';
@@ -73,6 +74,9 @@ export interface BuildArgs {
   builder?: string | undefined;
   /** `--push`: push every tag of each image built, and record the digests (cli/build/push.ts). */
   push?: boolean | undefined;
+  /** `--cache-from REF` (repeatable) and `--cache-to REF` (cli/build/cache-refs.ts). */
+  cacheFrom?: string[] | undefined;
+  cacheTo?: string | undefined;
 }
 
 /** What a test replaces: the effects targets use (host tools, files). */
@@ -118,12 +122,14 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
   const jobs = parseJobs(args.jobs);
   const requested = parseTargets(args.target);
   const builderChoice = requestedBuilder(args.builder, cli.env);
+  const cache = parseCacheFlags(args.cacheFrom, args.cacheTo);
   const ignore = ignoredCodes(args.ignore);
   if (requested?.length) sourceDateEpochFromEnv(cli.env); // a bad value is a usage error before anything is built
   const cwd = cli.cwd ?? process.cwd();
   // Expanded through the plain host: what a walk looks at is not something a manifest reads.
   const paths = expandManifestPaths(args.files, cli.host, ['derivative.yaml']);
   const fleetMode = paths.length > 1;
+  checkCacheScope(cache, paths.length);
   // Everything the manifests read, so that no output directory holds any of it (cli/output-location.ts).
   const recording = deps.validated?.recording ?? recordInputs(cli.host, () => paths[0]);
   const inputsOf = (node: FleetNode): (() => InputPaths | undefined) => {
@@ -184,6 +190,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     const chosen = chooseBuilder(builderChoice, reached.info, reached.offered, reached.engine.endpoint, first.manifest!);
     if (!('kind' in chosen)) return (format(io, [chosen.diagnostic]), EXIT.failed);
     kind = chosen.kind;
+    if (kind === 'classic' && cache.to !== undefined) return (format(io, [cacheToNeedsBuildKit(first.manifest!, cache.to)]), EXIT.failed);
     // Each manifest's own credentials: an upstream in the graph is checked as itself, and what is built from it is skipped.
     const preflight = (n: FleetNode) => builderPreflight(n.manifest!, kind, io.env, io.host).filter((d) => !fleetMode || d.file === n.path);
     const refused = buildable.map((n) => [n, preflight(n)] as const).filter(([, d]) => d.length);
@@ -254,7 +261,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     },
   };
   const credentials = dockerCredentials(io.env);
-  const builder = engine && new Builder(engine, io.host, progressMode, kind, pins);
+  const builder = engine && new Builder(engine, io.host, progressMode, kind, pins, cache, credentials);
   const tasks = fleet.nodes.map((n) => ({
     key: n.key,
     upstream: n.upstream?.key,
@@ -293,7 +300,7 @@ export async function buildCommand(args: BuildArgs, cli: CliIO, deps: BuildDeps 
     // while the context is streamed, or drop build.log and media written meanwhile.
     const out = await builder!.open(outDir, nio, inputsOf(node));
     try {
-      const done = await builder!.build(v, out, nio, report);
+      const done = await builder!.build(v, out, nio, report, node.named);
       if (!done) return false;
       const result = done.image;
       row.result = result.built ? 'built' : 'up-to-date';
@@ -466,6 +473,31 @@ function sharedOutputDirs(outDirs: ReadonlyMap<FleetNode, string>, cwd: string):
   return { nodes, diagnostics };
 }
 
+/** BuildKit says nothing when it cannot read a --cache-from image: a build that reused no step is noted. */
+function cacheFromUnused(v: ValidatedManifest, refs: readonly string[]): Diagnostic {
+  const named = refs.join(', ');
+  return {
+    code: 'build/cache-from-unused',
+    severity: 'info',
+    message: `no step of this build came from --cache-from ${named}: ${refs.length > 1 ? 'those images do' : 'that image does'} not exist yet, ${refs.length > 1 ? 'were' : 'was'} built from other inputs, or the Engine's BuildKit could not read ${refs.length > 1 ? 'them' : 'it'}`,
+    file: v.path,
+    pointer: '',
+    hint: `check that \`docker pull ${refs[0]}\` works on this Engine and that it was pushed with \`derivc build --cache-to\`; \`derivc explain build/cache-from-unused\` lists the causes`,
+  };
+}
+
+/** Inline cache is BuildKit's: the classic builder cannot write it, so --cache-to would push an image no BuildKit build can use as cache. */
+function cacheToNeedsBuildKit(v: ValidatedManifest, ref: string): Diagnostic {
+  return {
+    code: 'build/cache-to-needs-buildkit',
+    severity: 'error',
+    message: `--cache-to ${ref} exports BuildKit's inline cache, and this build uses the classic builder, which writes none`,
+    file: v.path,
+    pointer: '',
+    hint: 'drop `--builder classic` (and DOCKER_BUILDKIT=0), or build on an Engine with BuildKit; --cache-from works with both builders',
+  };
+}
+
 function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${bytes} bytes`;
 }
@@ -480,6 +512,8 @@ class Builder {
     private readonly mode: ProgressMode,
     private readonly kind: BuilderKind,
     pins?: PinOptions,
+    private readonly cache: CacheFlags = { from: [], to: undefined },
+    private readonly credentials: PushOptions['credentials'] = async () => undefined,
   ) {
     this.compiler = new Compiler(host, { version: VERSION, ...(pins ? { pins } : {}) });
   }
@@ -491,7 +525,7 @@ class Builder {
   }
 
   /** Builds `v` (its upstream is built already) from `out`, or finds it already built. Undefined on failure (reported). */
-  async build(v: ValidatedManifest, out: OutputDir, io: CliIO, report: (d: Diagnostic[]) => void): Promise<Built | undefined> {
+  async build(v: ValidatedManifest, out: OutputDir, io: CliIO, report: (d: Diagnostic[]) => void, named = true): Promise<Built | undefined> {
     const outDir = out.label;
     const compiled = this.compiler.compile(v);
     if (compiled.diagnostics.length) report(compiled.diagnostics);
@@ -501,8 +535,11 @@ class Builder {
     // What was just written, from memory: a derivc.json edited since is not trusted.
     const listing = output.files.filter((f) => f.path !== MANIFEST_FILE).map(listedFileOf);
 
+    const cache = cacheFor(this.cache, v.manifest.metadata.name, named);
     const existing = await this.engine.imageLabels(output.tags[0]!);
-    if (existing?.[BUILD_ID_LABEL] === output.buildId) {
+    // With --cache-to an up-to-date image is built again (every step cached, seconds): whether it
+    // carries the inline cache metadata cannot be told from the Engine's inspect.
+    if (existing?.[BUILD_ID_LABEL] === output.buildId && cache.to === undefined) {
       return { image: { image: output.tags[0]!, buildId: output.buildId, tags: output.tags, built: false }, compiled: output };
     }
     const prepared = prepareBuild(v, output, this.kind, io.env, io.host);
@@ -512,24 +549,37 @@ class Builder {
         `building ${v.manifest.metadata.name} ${v.manifest.metadata.version} from ${output.from} with ${this.kind === 'buildkit' ? 'BuildKit' : 'the classic builder'} (context ${shown(outDir)})\n`,
       );
 
+    if (this.kind === 'classic' && cache.from.length) report(await this.classicCacheWarnings(v, cache.from));
+
     const origins = instructionOrigins(output);
     const logFile = createWriteStream(join(outDir, 'build.log'));
     const progress = new BuildProgress(io, this.mode, origins, (t) => logFile.write(t));
     let failedAt: number | undefined;
+    // Steps after FROM, and how many of them BuildKit answered from a cache (local or --cache-from).
+    let current = '';
+    let ranSteps = 0;
+    let cachedSteps = 0;
     try {
       const { imageId } = await this.engine.build(
         // Labels come from the Dockerfile (LABEL lines): labels passed through the API would add a step.
         {
           context: prepared.context(contextStream(outDir, { files: listing })),
           tags: output.tags,
-          buildArgs: output.args,
+          // BUILDKIT_INLINE_CACHE: the image carries the cache metadata --cache-to pushes. Neither
+          // it nor cachefrom is in the compiled outputs: the build ID is the same without them.
+          buildArgs: cache.to !== undefined ? { ...output.args, BUILDKIT_INLINE_CACHE: '1' } : output.args,
           platform: output.platform,
           labels: {},
+          ...(cache.from.length ? { cacheFrom: cache.from } : {}),
           ...prepared.request,
         },
         (event) => {
           const e = prepared.redact(event);
-          if (e.kind === 'step') failedAt = e.index;
+          if (e.kind === 'step') {
+            failedAt = e.index;
+            current = e.instruction;
+            if (!/^FROM\s/i.test(current)) ranSteps++;
+          } else if (e.kind === 'cached' && !/^FROM\s/i.test(current)) cachedSteps++;
           progress.event(e);
         },
         io.signal,
@@ -540,6 +590,8 @@ class Builder {
         report(contract);
         return undefined;
       }
+      if (this.kind === 'buildkit' && cache.from.length && ranSteps > 0 && cachedSteps === 0) report([cacheFromUnused(v, cache.from)]);
+      if (cache.to !== undefined && !(await this.pushCache(v, imageId, cache.to, io, report, (t) => logFile.write(t)))) return undefined;
       return { image: { image: imageId, buildId: output.buildId, tags: output.tags, built: true }, compiled: output };
     } catch (err) {
       progress.done();
@@ -554,5 +606,70 @@ class Builder {
     } finally {
       await new Promise<void>((resolve) => logFile.end(resolve));
     }
+  }
+
+  /**
+   * --cache-to: the built image (with its inline cache) tagged as REF and pushed there, the way
+   * --push pushes a tag (cli/build/push.ts: the docker CLI's credentials, the same failures).
+   * False after reporting a failure.
+   */
+  private async pushCache(
+    v: ValidatedManifest,
+    imageId: string,
+    ref: string,
+    io: CliIO,
+    report: (d: Diagnostic[]) => void,
+    log: (text: string) => void,
+  ): Promise<boolean> {
+    const failed = (code: Diagnostic['code'], message: string, hint: string | undefined): false => {
+      report([
+        {
+          code,
+          severity: 'error',
+          message: `the image was built, but its cache could not be pushed: ${message}`,
+          file: v.path,
+          pointer: '',
+          ...(hint ? { hint } : {}),
+        },
+      ]);
+      return false;
+    };
+    if (!this.engine.tag) throw new Error('this Docker Engine client cannot tag images');
+    try {
+      await this.engine.tag(imageId, ref);
+    } catch (err) {
+      return failed('build/cache-push-failed', (err as Error).message, 'check the Docker Engine, then build again');
+    }
+    const r = await pushRef(ref, {
+      engine: this.engine,
+      credentials: this.credentials,
+      onEvent: (_, e) => log(`${e.layer ? `${e.layer}: ` : ''}${e.status}\n`),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+    if ('cancelled' in r) {
+      io.stderr('build cancelled while the cache was pushed\n');
+      return false;
+    }
+    if ('failure' in r) {
+      const hint = r.failure.code === 'build/push-failed' ? 'check `docker push ' + ref + '` works on this Engine, then build again' : r.failure.hint;
+      return failed(r.failure.code, r.failure.message, hint);
+    }
+    if (this.mode === 'json') io.stdout(JSON.stringify({ kind: 'cache', ref, digest: r.digest }) + '\n');
+    else if (this.mode !== 'quiet') io.stderr(`cache: pushed ${ref} (${r.digest.slice(0, 19)}…)\n`);
+    return true;
+  }
+
+  /** The classic builder reuses layers only of images on the Engine: each --cache-from REF that is not there is said, not silently skipped. */
+  private async classicCacheWarnings(v: ValidatedManifest, refs: readonly string[]): Promise<Diagnostic[]> {
+    const missing: string[] = [];
+    for (const ref of refs) if ((await this.engine.imageLabels(ref)) === undefined) missing.push(ref);
+    return missing.map((ref) => ({
+      code: 'build/cache-from-not-local',
+      severity: 'warning',
+      message: `the classic builder reuses layers only of images on the Engine, and ${ref} is not there: it gives this build no cache`,
+      file: v.path,
+      pointer: '',
+      hint: `pull it first (\`docker pull ${ref}\`), or build with BuildKit, which reads the inline cache of --cache-from images from their registry`,
+    }));
   }
 }

@@ -45,6 +45,8 @@ export async function buildKitBuild(
     const [first] = request.tags;
     if (first !== undefined) query['t'] = first;
     if (request.platform !== '') query['platform'] = request.platform;
+    // A JSON list, as the Engine reads `cachefrom` (docker-modem would send an array as repeated keys).
+    if (request.cacheFrom?.length) query['cachefrom'] = JSON.stringify(request.cacheFrom);
     let response: IncomingMessage;
     try {
       response = await dial<IncomingMessage>(modem, {

@@ -360,6 +360,7 @@ async function classicBuild(d: Docker, request: BuildRequest, onEvent: (event: B
   const options: Record<string, unknown> = { rm: true, forcerm: true, buildargs: request.buildArgs, labels: request.labels };
   if (first !== undefined) options['t'] = first;
   if (request.platform !== '') options['platform'] = request.platform;
+  if (request.cacheFrom?.length) options['cachefrom'] = JSON.stringify(request.cacheFrom);
   if (signal) options['abortSignal'] = signal;
   const response = (await d.buildImage(request.context, options)) as unknown as IncomingMessage;
   const progress = await followBuild(response, new BuildStreamParser(onEvent), signal);
@@ -700,6 +701,16 @@ export function dockerodeEngine(env: Readonly<Record<string, string | undefined>
         } catch (err) {
           if (signal?.aborted) throw abortError(signal);
           throw err instanceof PushError ? err : new PushError('failed', (err as Error).message.replace(/the build ended/, 'the push ended'));
+        }
+      });
+    },
+
+    tag(image, ref) {
+      return use(async (d) => {
+        try {
+          await d.getImage(image).tag(splitTag(ref));
+        } catch (err) {
+          throw failure(`cannot tag the image as ${ref}`, err);
         }
       });
     },

@@ -25,6 +25,8 @@ export interface BuildRequest {
   dockerfile?: string;
   /** What each secret mount (`RUN --mount=type=secret,id=…`) reads, by id: served to BuildKit over its session, written nowhere. */
   secrets?: ReadonlyMap<string, Uint8Array>;
+  /** Images whose layers the build may reuse (`cachefrom`): BuildKit reads their inline cache from the registry, the classic builder uses them only when they are on the Engine. */
+  cacheFrom?: readonly string[];
 }
 
 /**
@@ -124,6 +126,8 @@ export interface DockerEngine {
    * registry stored it under (`sha256:…`), rejects with a PushError. Aborting stops the push.
    */
   push?(ref: string, auth: RegistryAuth | undefined, onEvent: (event: PushEvent) => void, signal?: AbortSignal): Promise<{ digest: string }>;
+  /** Gives the image (an ID or a reference) the tag `ref` (`[host/]repo[:tag]`), as `docker tag` does. */
+  tag?(image: string, ref: string): Promise<void>;
   /** Stats of paths in an image's filesystem (without starting a container); undefined for missing paths. */
   statPaths(image: string, paths: readonly string[]): Promise<Map<string, PathStat | undefined>>;
   /** The content of a regular file in the image, or undefined when it is missing. */

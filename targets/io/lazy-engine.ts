@@ -27,6 +27,11 @@ export function lazyEngine(env: Readonly<Record<string, string | undefined>>): D
       if (!real.push) throw new Error('this Docker Engine client cannot push');
       return real.push(ref, auth, onEvent, signal);
     },
+    tag: async (image, ref) => {
+      const real = await get();
+      if (!real.tag) throw new Error('this Docker Engine client cannot tag images');
+      return real.tag(image, ref);
+    },
     statPaths: async (image, paths) => (await get()).statPaths(image, paths),
     readFile: async (image, path) => (await get()).readFile(image, path),
     readFiles: async (image, paths) => {

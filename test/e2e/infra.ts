@@ -27,6 +27,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as dns from 'node:dns/promises';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -231,8 +232,8 @@ export interface TestCa {
   dir: string;
   /** The CA's certificate (PEM): what clients trust. */
   cert: string;
-  /** A leaf certificate and key signed by the CA, for 127.0.0.1 and localhost. */
-  issue(name: string, use: 'server' | 'client'): Promise<{ cert: string; key: string }>;
+  /** A leaf certificate and key signed by the CA, for 127.0.0.1, localhost and the `dns` names given. */
+  issue(name: string, use: 'server' | 'client', dns?: readonly string[]): Promise<{ cert: string; key: string }>;
   remove(): void;
 }
 
@@ -246,7 +247,7 @@ export async function makeTestCa(): Promise<TestCa> {
   return {
     dir,
     cert,
-    async issue(name, use) {
+    async issue(name, use, dns = []) {
       const leafCert = path.join(dir, `${name}.pem`);
       const key = path.join(dir, `${name}.key`);
       const csr = path.join(dir, `${name}.csr`);
@@ -254,7 +255,7 @@ export async function makeTestCa(): Promise<TestCa> {
       fs.writeFileSync(
         ext,
         use === 'server'
-          ? 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n'
+          ? `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...dns.map((d) => `DNS:${d}`)].join(',')}\n`
           : 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
       );
       await execa('openssl', ['req', '-new', ...ec, '-keyout', key, '-out', csr, '-subj', `/CN=${use === 'server' ? 'localhost' : 'derivc-e2e-client'}`]);
@@ -283,10 +284,10 @@ export async function makeTestCa(): Promise<TestCa> {
   };
 }
 
-/** An HTTPS GET to 127.0.0.1 trusting only `ca`: the status, or the TLS error's code. */
-export function httpsStatus(port: number, urlPath: string, ca: string | undefined, auth?: string): Promise<number | string> {
+/** An HTTPS GET to `host` (127.0.0.1) trusting only `ca`: the status, or the TLS error's code. */
+export function httpsStatus(port: number, urlPath: string, ca: string | undefined, auth?: string, host = '127.0.0.1'): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = https.get({ host: '127.0.0.1', port, path: urlPath, ca: ca === undefined ? undefined : fs.readFileSync(ca), auth, timeout: 5000 }, (res) => {
+    const req = https.get({ host, port, path: urlPath, ca: ca === undefined ? undefined : fs.readFileSync(ca), auth, timeout: 5000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -318,14 +319,38 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-/** Debian's docker-registry on 127.0.0.1 with TLS from `ca` and one htpasswd user. */
-export async function startRegistry(ca: TestCa): Promise<TestRegistry> {
+/**
+ * This machine's host name when it resolves to loopback addresses only (Debian's /etc/hosts maps
+ * it to 127.0.1.1; .ci/run makes sure it does), else undefined.
+ */
+export async function loopbackHostname(): Promise<{ name: string; address: string } | undefined> {
+  const name = os.hostname();
+  try {
+    const found = await dns.lookup(name, { all: true });
+    return found.length > 0 && found.every((a) => a.family === 4 && a.address.startsWith('127.')) ? { name, address: found[0]!.address } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Debian's docker-registry on 127.0.0.1 with TLS from `ca` and one htpasswd user. Named by its IP
+ * (`127.0.0.1:PORT`), or with `byName` by this machine's host name (`loopbackHostname()`): the
+ * BuildKit inside Docker 20.10 speaks plain HTTP to any registry named by a loopback IP or
+ * `localhost` (containerd's MatchLocalhost), so a BuildKit pull or cache import from a TLS
+ * registry needs a name that is neither — dockerd's own pushes and pulls use TLS either way.
+ */
+export async function startRegistry(ca: TestCa, opts: { byName?: boolean } = {}): Promise<TestRegistry> {
   const dir = tempDir('derivc-e2e-registry-');
   const port = await freePort();
-  const address = `127.0.0.1:${port}`;
+  const named = opts.byName ? await loopbackHostname() : { name: '127.0.0.1', address: '127.0.0.1' };
+  if (named === undefined)
+    throw new Error(`the registry fixture needs this machine's host name (${os.hostname()}) to resolve to 127.x.x.x only (add it to /etc/hosts)`);
+  const { name, address: ip } = named;
+  const address = `${name}:${port}`;
   const user = 'derivc';
   const password = randomBytes(12).toString('hex');
-  const tls = await ca.issue(`registry-${port}`, 'server');
+  const tls = await ca.issue(`registry-${port}`, 'server', opts.byName ? [name] : []);
   const htpasswd = path.join(dir, 'htpasswd');
   // -B: bcrypt, the only hash docker-registry accepts.
   await execa('htpasswd', ['-B', '-b', '-c', htpasswd, user, password]);
@@ -336,7 +361,7 @@ export async function startRegistry(ca: TestCa): Promise<TestRegistry> {
       version: 0.1,
       log: { level: 'info', fields: { service: 'registry' } },
       storage: { filesystem: { rootdirectory: path.join(dir, 'storage') }, delete: { enabled: true } },
-      http: { addr: address, secret: randomBytes(16).toString('hex'), tls: { certificate: tls.cert, key: tls.key } },
+      http: { addr: `${ip}:${port}`, secret: randomBytes(16).toString('hex'), tls: { certificate: tls.cert, key: tls.key } },
       auth: { htpasswd: { realm: 'derivc-e2e', path: htpasswd } },
     }),
   );
@@ -364,7 +389,7 @@ export async function startRegistry(ca: TestCa): Promise<TestRegistry> {
   );
   try {
     // 401 is the answer of a registry that is up and wants credentials.
-    await daemon.waitReady(async () => (await httpsStatus(port, '/v2/', ca.cert)) === 401, 30_000);
+    await daemon.waitReady(async () => (await httpsStatus(port, '/v2/', ca.cert, undefined, ip)) === 401, 30_000);
   } catch (err) {
     await stop();
     throw err;

@@ -14,6 +14,7 @@ export interface RecordedBuild {
   builder: BuildRequest['builder'];
   dockerfile: string | undefined;
   secrets: ReadonlyMap<string, Uint8Array> | undefined;
+  cacheFrom: readonly string[] | undefined;
 }
 
 export class FakeEngine implements DockerEngine {
@@ -85,6 +86,7 @@ export class FakeEngine implements DockerEngine {
       builder: request.builder,
       dockerfile: request.dockerfile,
       secrets: request.secrets,
+      cacheFrom: request.cacheFrom,
     });
     for (const e of this.scripts.get(request.tags[0]!) ?? this.script) {
       onEvent(e);
@@ -101,8 +103,12 @@ export class FakeEngine implements DockerEngine {
       .matchAll(/^LABEL "([^"]+)"="([^"]*)"$/gm))
       labels[m[1]!] = m[2]!;
     for (const tag of request.tags) this.images.set(tag, labels);
+    this.builtImages.set(id, labels);
     return { imageId: id };
   }
+
+  /** The labels of each image built, by ID. */
+  readonly builtImages = new Map<string, Record<string, string>>();
 
   /** Every push asked for, with the credentials it carried. */
   readonly pushes: { ref: string; auth: RegistryAuth | undefined }[] = [];
@@ -119,6 +125,17 @@ export class FakeEngine implements DockerEngine {
     if (!labels) throw new PushError('failed', `no image ${ref}`);
     onEvent({ layer: '0123456789ab', status: 'Pushed' });
     return { digest: `sha256:${createHash('sha256').update(JSON.stringify(labels)).digest('hex')}` };
+  }
+
+  /** Every tag given after a build: the image (ID) and the new reference. */
+  readonly tagged: { image: string; ref: string }[] = [];
+
+  async tag(image: string, ref: string): Promise<void> {
+    this.log.push(`tag ${ref}`);
+    const labels = this.builtImages.get(image) ?? this.images.get(image);
+    if (!labels) throw new Error(`No such image: ${image}`);
+    this.tagged.push({ image, ref });
+    this.images.set(ref, labels);
   }
 
   /** What imageSize answers (the Engine's `Size` of an image). */
