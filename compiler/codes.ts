@@ -1034,7 +1034,7 @@ const CATALOGUE = {
     summary: 'no step of a BuildKit build came from the --cache-from images',
     explanation:
       'BuildKit reads the inline cache of each `--cache-from` image from its registry and reuses the layers of the steps that match; when it cannot read an image, it says nothing and builds every step. derivc notes a build in which no step after FROM was reused, so a cache that silently does nothing is seen: the image may not exist yet (the first build of a branch), may have been built from other inputs (an earlier step changed, or it was pushed without `--cache-to`, so it carries no cache), or the Engine\'s BuildKit could not read it — credentials (`docker login` for the registry), TLS trust (/etc/docker/certs.d/HOST:PORT/ca.crt), or, on Docker 20.10, a registry named `localhost` or by a loopback IP, to which its BuildKit talks plain HTTP. The Engine\'s log says why with `dockerd --debug` ("error while importing cache manifest").',
-    hint: 'check that `docker pull REF` works on this Engine and that REF was pushed with `derivc build --cache-to`',
+    hint: 'check that REF was pushed with `derivc build --cache-to` and that the Engine can read it (`dockerd --debug` logs why it could not)',
   },
   'build/secret-unavailable': {
     summary: "a repository's password cannot be read",

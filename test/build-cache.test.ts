@@ -122,7 +122,22 @@ describe('--cache-from and --cache-to with BuildKit', () => {
     expect(r.stderr).toContain(
       `info[build/cache-from-unused]: no step of this build came from --cache-from ${REG}/cache/acme:main: that image does not exist yet, was built from other inputs, or the Engine's BuildKit could not read it`,
     );
-    expect(r.stderr).toContain(`docker pull ${REG}/cache/acme:main`);
+    expect(r.stderr).toContain('derivc explain build/cache-from-unused');
+  });
+
+  it('counts a cached event against the step it names: a FROM marked cached late is no reused step', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    // Multi-stage: the luet stage's FROM resolves late, after the main stage's COPY started.
+    engine.script = [
+      { kind: 'step', index: 1, total: 3, instruction: 'FROM quay.io/luet/base AS luet' },
+      { kind: 'step', index: 2, total: 3, instruction: 'FROM local/debian:bookworm' },
+      { kind: 'step', index: 3, total: 3, instruction: 'COPY /etc /etc' },
+      { kind: 'cached', index: 1 },
+    ];
+    const r = await build(dir, engine, ['--cache-from', `${REG}/cache/acme:main`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('info[build/cache-from-unused]');
   });
 
   it('says nothing when a step came from the cache, or without --cache-from', async () => {
@@ -167,6 +182,33 @@ describe('--cache-from and --cache-to with BuildKit', () => {
     );
     expect(r.stderr).toContain(`docker login ${REG}`);
     expect(engine.builds).toHaveLength(1);
+  });
+
+  it('an Engine refusing the tag is build/cache-push-failed, and nothing is pushed', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    engine.tagFailures.set(`${REG}/c:1`, 'Error response from daemon: no space left on device');
+    const r = await build(dir, engine, ['--cache-to', `${REG}/c:1`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'error[build/cache-push-failed]: the image was built, but its cache could not be pushed: Error response from daemon: no space left on device',
+    );
+    expect(engine.pushes).toEqual([]);
+  });
+
+  it('cancelled while the cache is pushed: said so, no step blamed, not a success', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    const controller = new AbortController();
+    engine.onPush = () => controller.abort();
+    const r = await runCliAsync(['build', manifest(dir), '-o', join(dir, 'out'), '--target', 'none', '--cache-to', `${REG}/c:1`], {
+      docker: () => engine,
+      signal: controller.signal,
+    });
+    expect(r.stderr).toContain('build cancelled while the cache was pushed');
+    // A step's failure would print its log's path.
+    expect(r.stderr).not.toContain('full log:');
+    expect(r.code).not.toBe(0);
   });
 
   it('an unreachable registry is build/push-unreachable', async () => {
@@ -228,6 +270,15 @@ describe('REF', () => {
     expect(engine.builds).toEqual([]);
   });
 
+  it('--cache-to derivc.local/… is a usage error: the placeholder registry is never pushed to', async () => {
+    const dir = temp();
+    const engine = new FakeEngine();
+    const r = await build(dir, engine, ['--cache-to', 'derivc.local/cache:1']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("derivc: --cache-to derivc.local/cache:1 names `derivc.local`, derivc's placeholder for images that are not pushed");
+    expect(engine.builds).toEqual([]);
+  });
+
   it.each(['acme/cache:pr', 'cache', '{name}/cache:1'])('--cache-to %j names no registry: a usage error, nothing sent to Docker Hub unasked', async (ref) => {
     const dir = temp();
     const engine = new FakeEngine();
@@ -254,10 +305,17 @@ describe('REF', () => {
 
   it("{name} is each manifest's name; a --cache-to without it is the named manifest's only", () => {
     const flags = parseCacheFlags(['r.example.com/c/{name}:main', 'r.example.com/shared:1'], 'r.example.com/c/{name}:pr');
-    expect(cacheFor(flags, 'edge', false)).toEqual({ from: ['r.example.com/c/edge:main', 'r.example.com/shared:1'], to: 'r.example.com/c/edge:pr' });
+    expect(cacheFor(flags, 'edge', false)).toEqual({
+      from: ['r.example.com/c/edge:main', 'r.example.com/shared:1'],
+      to: 'r.example.com/c/edge:pr',
+      noteUnused: true,
+    });
     const one = parseCacheFlags([], 'r.example.com/c:pr');
     expect(cacheFor(one, 'top', true).to).toBe('r.example.com/c:pr');
     expect(cacheFor(one, 'base', false).to).toBeUndefined();
+    // An upstream handed a shared --cache-from REF was not built into it: no note when it reuses nothing.
+    expect(cacheFor(parseCacheFlags(['r.example.com/shared:1'], undefined), 'base', false).noteUnused).toBe(false);
+    expect(cacheFor(parseCacheFlags(['r.example.com/shared:1'], undefined), 'top', true).noteUnused).toBe(true);
     expect(() => checkCacheScope(one, 1)).not.toThrow();
     expect(() => checkCacheScope(one, 2)).toThrow(/--cache-to r\.example\.com\/c:pr names one image, and this build has 2 manifests/);
     expect(() => checkCacheScope(flags, 2)).not.toThrow();

@@ -13,7 +13,7 @@
 // (upstreams built in the same run then export none).
 
 import { UsageError } from '../exit-codes.js';
-import { registryOf } from './push.js';
+import { PLACEHOLDER_REGISTRY, registryOf } from './push.js';
 
 /** The placeholder for the manifest's metadata.name. */
 export const NAME_PLACEHOLDER = '{name}';
@@ -39,6 +39,12 @@ export interface CacheFlags {
 export interface ManifestCache {
   from: string[];
   to: string | undefined;
+  /**
+   * Whether a build that reuses nothing from `from` is worth a note: for the manifests the command
+   * line names, and for every manifest when a --cache-from REF holds {name} (its own cache). An
+   * upstream handed a shared REF was not built into it, so it matches nothing there as a rule.
+   */
+  noteUnused: boolean;
 }
 
 function checkRef(flag: string, template: string, pattern: RegExp, expected: string): void {
@@ -54,6 +60,10 @@ export function parseCacheFlags(from: readonly string[] | undefined, to: string 
   for (const ref of from ?? []) checkRef('--cache-from', ref, DIGESTED, '[registry[:port]/]repository[:tag][@sha256:digest]');
   if (to !== undefined) {
     checkRef('--cache-to', to, TAGGED, 'registry[:port]/repository[:tag] (pushed to, so no digest)');
+    if (registryOf(to) === PLACEHOLDER_REGISTRY)
+      throw new UsageError(
+        `--cache-to ${to} names \`${PLACEHOLDER_REGISTRY}\`, derivc's placeholder for images that are not pushed: put the registry the cache goes to first (e.g. \`registry.example.com/cache/${NAME_PLACEHOLDER}:buildcache\`)`,
+      );
     if (registryOf(to) === undefined)
       throw new UsageError(
         `--cache-to ${to} names no registry, and derivc pushes to Docker Hub only when asked by name: put the registry first (e.g. \`registry.example.com/cache/${NAME_PLACEHOLDER}:buildcache\`; for Docker Hub \`docker.io/ORG/NAME:TAG\`)`,
@@ -92,5 +102,5 @@ function withTag(ref: string): string {
 export function cacheFor(flags: CacheFlags, name: string, named: boolean): ManifestCache {
   const fill = (ref: string) => ref.split(NAME_PLACEHOLDER).join(name);
   const to = flags.to !== undefined && (named || flags.to.includes(NAME_PLACEHOLDER)) ? withTag(fill(flags.to)) : undefined;
-  return { from: [...new Set(flags.from.map(fill))], to };
+  return { from: [...new Set(flags.from.map(fill))], to, noteUnused: named || flags.from.some((r) => r.includes(NAME_PLACEHOLDER)) };
 }

@@ -42,7 +42,8 @@ export class BuildProgress {
         return;
       }
       case 'cached':
-        if (this.step) this.step.cached = true;
+        // BuildKit may mark an earlier step cached later (a FROM whose image resolved): not the current one.
+        if (this.step && (e.index === undefined || e.index === this.step.index)) this.step.cached = true;
         this.log(' ---> Using cache\n');
         return;
       case 'output': {

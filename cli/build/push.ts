@@ -14,7 +14,7 @@ import { EngineUnreachableError, PushError, type DockerEngine, type PushEvent, t
 import { redactor } from './secrets.js';
 
 /** derivc's placeholder registry: the default tag when neither `build.tags` nor `upgrade.image` is set. */
-const PLACEHOLDER = 'derivc.local';
+export const PLACEHOLDER_REGISTRY = 'derivc.local';
 const HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 const HUB_SERVER = 'https://index.docker.io/v1/';
 
@@ -41,10 +41,10 @@ function at(v: ValidatedManifest, index: number): Pick<Diagnostic, 'file' | 'poi
 export function pushPreflight(v: ValidatedManifest): Diagnostic[] {
   return defaultTagsOf(v.manifest).flatMap((tag, i): Diagnostic[] => {
     const host = registryOf(tag);
-    if (host !== undefined && host !== PLACEHOLDER) return [];
+    if (host !== undefined && host !== PLACEHOLDER_REGISTRY) return [];
     const why =
-      host === PLACEHOLDER
-        ? `\`${PLACEHOLDER}\` is derivc's placeholder for an image that is not pushed (the default tag when neither \`build.tags\` nor \`upgrade.image\` is set)`
+      host === PLACEHOLDER_REGISTRY
+        ? `\`${PLACEHOLDER_REGISTRY}\` is derivc's placeholder for an image that is not pushed (the default tag when neither \`build.tags\` nor \`upgrade.image\` is set)`
         : 'its first component is no registry host, and derivc does not send images to Docker Hub unasked';
     return [
       {

@@ -473,6 +473,8 @@ function sharedOutputDirs(outDirs: ReadonlyMap<FleetNode, string>, cwd: string):
   return { nodes, diagnostics };
 }
 
+const isFrom = (instruction: string | undefined): boolean => instruction !== undefined && /^FROM\s/i.test(instruction);
+
 /** BuildKit says nothing when it cannot read a --cache-from image: a build that reused no step is noted. */
 function cacheFromUnused(v: ValidatedManifest, refs: readonly string[]): Diagnostic {
   const named = refs.join(', ');
@@ -482,7 +484,7 @@ function cacheFromUnused(v: ValidatedManifest, refs: readonly string[]): Diagnos
     message: `no step of this build came from --cache-from ${named}: ${refs.length > 1 ? 'those images do' : 'that image does'} not exist yet, ${refs.length > 1 ? 'were' : 'was'} built from other inputs, or the Engine's BuildKit could not read ${refs.length > 1 ? 'them' : 'it'}`,
     file: v.path,
     pointer: '',
-    hint: `check that \`docker pull ${refs[0]}\` works on this Engine and that it was pushed with \`derivc build --cache-to\`; \`derivc explain build/cache-from-unused\` lists the causes`,
+    hint: `\`derivc explain build/cache-from-unused\` lists the causes; the Engine's log says which one with \`dockerd --debug\` ("error while importing cache manifest")`,
   };
 }
 
@@ -555,10 +557,12 @@ class Builder {
     const logFile = createWriteStream(join(outDir, 'build.log'));
     const progress = new BuildProgress(io, this.mode, origins, (t) => logFile.write(t));
     let failedAt: number | undefined;
-    // Steps after FROM, and how many of them BuildKit answered from a cache (local or --cache-from).
-    let current = '';
-    let ranSteps = 0;
-    let cachedSteps = 0;
+    // Once the image is built, an unexpected error (pushing its cache) is no step's failure.
+    let built = false;
+    // Each step's instruction, and the steps after FROM that BuildKit answered from a cache (local
+    // or --cache-from); a `cached` event names its step (BuildKit marks a FROM cached late).
+    const instructions = new Map<number, string>();
+    const cachedSteps = new Set<number>();
     try {
       const { imageId } = await this.engine.build(
         // Labels come from the Dockerfile (LABEL lines): labels passed through the API would add a step.
@@ -577,9 +581,11 @@ class Builder {
           const e = prepared.redact(event);
           if (e.kind === 'step') {
             failedAt = e.index;
-            current = e.instruction;
-            if (!/^FROM\s/i.test(current)) ranSteps++;
-          } else if (e.kind === 'cached' && !/^FROM\s/i.test(current)) cachedSteps++;
+            instructions.set(e.index, e.instruction);
+          } else if (e.kind === 'cached') {
+            const index = e.index ?? failedAt;
+            if (index !== undefined && !isFrom(instructions.get(index))) cachedSteps.add(index);
+          }
           progress.event(e);
         },
         io.signal,
@@ -590,10 +596,13 @@ class Builder {
         report(contract);
         return undefined;
       }
-      if (this.kind === 'buildkit' && cache.from.length && ranSteps > 0 && cachedSteps === 0) report([cacheFromUnused(v, cache.from)]);
+      const ranSteps = [...instructions.values()].filter((i) => !isFrom(i)).length;
+      if (this.kind === 'buildkit' && cache.from.length && cache.noteUnused && ranSteps > 0 && cachedSteps.size === 0) report([cacheFromUnused(v, cache.from)]);
+      built = true;
       if (cache.to !== undefined && !(await this.pushCache(v, imageId, cache.to, io, report, (t) => logFile.write(t)))) return undefined;
       return { image: { image: imageId, buildId: output.buildId, tags: output.tags, built: true }, compiled: output };
     } catch (err) {
+      if (built) throw err;
       progress.done();
       if (io.signal?.aborted) {
         io.stderr('build cancelled; no image was tagged\n');
@@ -643,6 +652,9 @@ class Builder {
     const r = await pushRef(ref, {
       engine: this.engine,
       credentials: this.credentials,
+      onStart: (_, host) => {
+        if (this.mode !== 'quiet' && this.mode !== 'json') io.stderr(`pushing cache ${ref} to ${host}\n`);
+      },
       onEvent: (_, e) => log(`${e.layer ? `${e.layer}: ` : ''}${e.status}\n`),
       ...(io.signal ? { signal: io.signal } : {}),
     });

@@ -105,7 +105,7 @@ export class BuildKitStreamParser {
       if ((v.started || v.cached) && !state.announced) this.announce(v.digest, state);
       if (v.cached && !state.cached) {
         state.cached = true;
-        if (state.step) this.emit({ kind: 'cached' });
+        if (state.step) this.emit({ kind: 'cached', index: state.step.index });
       }
       if (v.error && !state.failed) {
         state.failed = true;

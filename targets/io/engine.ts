@@ -6,7 +6,8 @@ export type BuildEvent =
   | { kind: 'step'; index: number; total: number; instruction: string }
   /** Output as printed, newlines included; a chunk may end in the middle of a line. */
   | { kind: 'output'; text: string }
-  | { kind: 'cached' }
+  /** The step answered from a cache: BuildKit names it (its steps may finish out of order); the classic builder's is the current one. */
+  | { kind: 'cached'; index?: number }
   | { kind: 'error'; message: string; code?: number };
 
 /** Which of the Engine's builders builds: BuildKit (API build version 2, with a session) or the classic one. */

@@ -32,8 +32,9 @@ function steps(stdout: string): { index: number; instruction: string; cached: bo
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
     const e = JSON.parse(line) as { kind: string; index?: number; instruction?: string };
-    if (e.kind === 'step') out.push({ index: e.index!, instruction: e.instruction!, cached: false });
-    if (e.kind === 'cached' && out.length) out.at(-1)!.cached = true;
+    if (e.kind === 'step' && !out.some((s) => s.index === e.index)) out.push({ index: e.index!, instruction: e.instruction!, cached: false });
+    // BuildKit's `cached` names its step (a FROM may be marked cached after later steps started).
+    if (e.kind === 'cached') for (const s of out) if (s.index === e.index) s.cached = true;
   }
   return out;
 }

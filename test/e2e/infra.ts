@@ -92,12 +92,12 @@ export async function requireInfra(parts: readonly InfraPart[]): Promise<boolean
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-/** A TCP port on 127.0.0.1 nothing listens on right now. */
-export async function freePort(): Promise<number> {
+/** A TCP port on `host` (127.0.0.1) nothing listens on right now. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = net.createServer();
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
+    server.listen(0, host, () => resolve((server.address() as net.AddressInfo).port));
   });
   await new Promise((resolve) => server.close(resolve));
   return port;
@@ -232,8 +232,8 @@ export interface TestCa {
   dir: string;
   /** The CA's certificate (PEM): what clients trust. */
   cert: string;
-  /** A leaf certificate and key signed by the CA, for 127.0.0.1, localhost and the `dns` names given. */
-  issue(name: string, use: 'server' | 'client', dns?: readonly string[]): Promise<{ cert: string; key: string }>;
+  /** A leaf certificate and key signed by the CA, for 127.0.0.1, localhost and the DNS names and IPs given. */
+  issue(name: string, use: 'server' | 'client', dnsNames?: readonly string[], ips?: readonly string[]): Promise<{ cert: string; key: string }>;
   remove(): void;
 }
 
@@ -247,7 +247,7 @@ export async function makeTestCa(): Promise<TestCa> {
   return {
     dir,
     cert,
-    async issue(name, use, dns = []) {
+    async issue(name, use, dnsNames = [], ips = []) {
       const leafCert = path.join(dir, `${name}.pem`);
       const key = path.join(dir, `${name}.key`);
       const csr = path.join(dir, `${name}.csr`);
@@ -255,7 +255,7 @@ export async function makeTestCa(): Promise<TestCa> {
       fs.writeFileSync(
         ext,
         use === 'server'
-          ? `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${['IP:127.0.0.1', 'DNS:localhost', ...dns.map((d) => `DNS:${d}`)].join(',')}\n`
+          ? `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${['IP:127.0.0.1', ...ips.map((i) => `IP:${i}`), 'DNS:localhost', ...dnsNames.map((d) => `DNS:${d}`)].join(',')}\n`
           : 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
       );
       await execa('openssl', ['req', '-new', ...ec, '-keyout', key, '-out', csr, '-subj', `/CN=${use === 'server' ? 'localhost' : 'derivc-e2e-client'}`]);
@@ -320,14 +320,15 @@ export interface TestRegistry {
 }
 
 /**
- * This machine's host name when it resolves to loopback addresses only (Debian's /etc/hosts maps
- * it to 127.0.1.1; .ci/run makes sure it does), else undefined.
+ * This machine's host name and its address when it resolves to exactly one loopback address
+ * (Debian's /etc/hosts maps it to 127.0.1.1; .ci/run makes sure it does), else undefined: with
+ * several, Go's resolver (the engines') might pick another than the one the registry listens on.
  */
 export async function loopbackHostname(): Promise<{ name: string; address: string } | undefined> {
   const name = os.hostname();
   try {
-    const found = await dns.lookup(name, { all: true });
-    return found.length > 0 && found.every((a) => a.family === 4 && a.address.startsWith('127.')) ? { name, address: found[0]!.address } : undefined;
+    const addresses = [...new Set((await dns.lookup(name, { all: true })).map((a) => a.address))];
+    return addresses.length === 1 && addresses[0]!.startsWith('127.') ? { name, address: addresses[0]! } : undefined;
   } catch {
     return undefined;
   }
@@ -341,16 +342,17 @@ export async function loopbackHostname(): Promise<{ name: string; address: strin
  * registry needs a name that is neither — dockerd's own pushes and pulls use TLS either way.
  */
 export async function startRegistry(ca: TestCa, opts: { byName?: boolean } = {}): Promise<TestRegistry> {
-  const dir = tempDir('derivc-e2e-registry-');
-  const port = await freePort();
   const named = opts.byName ? await loopbackHostname() : { name: '127.0.0.1', address: '127.0.0.1' };
   if (named === undefined)
-    throw new Error(`the registry fixture needs this machine's host name (${os.hostname()}) to resolve to 127.x.x.x only (add it to /etc/hosts)`);
+    throw new Error(`the registry fixture needs this machine's host name (${os.hostname()}) to resolve to one 127.x.x.x address (add it to /etc/hosts)`);
   const { name, address: ip } = named;
+  const dir = tempDir('derivc-e2e-registry-');
+  const port = await freePort(ip);
   const address = `${name}:${port}`;
   const user = 'derivc';
   const password = randomBytes(12).toString('hex');
-  const tls = await ca.issue(`registry-${port}`, 'server', opts.byName ? [name] : []);
+  // Its address too: the readiness check below and the engines connect to it (127.0.1.1 on Debian).
+  const tls = await ca.issue(`registry-${port}`, 'server', opts.byName ? [name] : [], ip === '127.0.0.1' ? [] : [ip]);
   const htpasswd = path.join(dir, 'htpasswd');
   // -B: bcrypt, the only hash docker-registry accepts.
   await execa('htpasswd', ['-B', '-b', '-c', htpasswd, user, password]);
@@ -389,7 +391,8 @@ export async function startRegistry(ca: TestCa, opts: { byName?: boolean } = {})
   );
   try {
     // 401 is the answer of a registry that is up and wants credentials.
-    await daemon.waitReady(async () => (await httpsStatus(port, '/v2/', ca.cert, undefined, ip)) === 401, 30_000);
+    // Through the name the engines use, so a certificate without it fails here, not in a test.
+    await daemon.waitReady(async () => (await httpsStatus(port, '/v2/', ca.cert, undefined, name)) === 401, 30_000);
   } catch (err) {
     await stop();
     throw err;

@@ -116,9 +116,14 @@ export class FakeEngine implements DockerEngine {
   pushFailures = new Map<string, PushError>();
 
   /** Pushes a tag the fake has; the digest is the image's labels' sha256 (the same for every tag of one image). */
-  async push(ref: string, auth: RegistryAuth | undefined, onEvent: (e: PushEvent) => void): Promise<{ digest: string }> {
+  /** Called as each push starts (a test cancels there). */
+  onPush: ((ref: string) => void) | undefined;
+
+  async push(ref: string, auth: RegistryAuth | undefined, onEvent: (e: PushEvent) => void, signal?: AbortSignal): Promise<{ digest: string }> {
     this.log.push(`push ${ref}`);
     this.pushes.push({ ref, auth });
+    this.onPush?.(ref);
+    if (signal?.aborted) throw Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
     const failure = this.pushFailures.get(ref);
     if (failure) throw failure;
     const labels = this.images.get(ref);
@@ -129,9 +134,13 @@ export class FakeEngine implements DockerEngine {
 
   /** Every tag given after a build: the image (ID) and the new reference. */
   readonly tagged: { image: string; ref: string }[] = [];
+  /** Scripted tag failures (the Engine's message), by the new reference. */
+  tagFailures = new Map<string, string>();
 
   async tag(image: string, ref: string): Promise<void> {
     this.log.push(`tag ${ref}`);
+    const failure = this.tagFailures.get(ref);
+    if (failure !== undefined) throw new Error(failure);
     const labels = this.builtImages.get(image) ?? this.images.get(image);
     if (!labels) throw new Error(`No such image: ${image}`);
     this.tagged.push({ image, ref });

@@ -113,8 +113,8 @@ function base(name: string, toolkit: Record<string, unknown>, steps: Record<stri
       repositories: [
         {
           name: 'utilities',
-          url: 'https://download.opensuse.org/repositories/utilities/15.5/',
-          gpgKeyUrl: 'https://download.opensuse.org/repositories/utilities/15.5/repodata/repomd.xml.key',
+          url: 'https://packages.example.com/opensuse/utilities/15.5/',
+          gpgKeyUrl: 'https://packages.example.com/opensuse/utilities/15.5/repodata/repomd.xml.key',
           auth: { username: 'acme-ci', env: 'DERIVC_SECRET_UTILITIES' },
         },
       ],
