@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Docker from 'dockerode';
 import { benchC, detailC, rowC } from './fleet-jobs.mjs';
-import { build as esbuild } from 'esbuild';
+import { bundle } from './bundle.mjs';
 
 const cli = resolve('dist/derivc.mjs');
 const run = `${process.pid}-${Date.now()}`;
@@ -82,17 +82,9 @@ async function benchA() {
 async function loadInfra() {
   const dir = mkdtempSync(join(tmpdir(), 'derivc-bench-infra-'));
   const outfile = join(dir, 'infra.mjs');
-  await esbuild({
-    entryPoints: ['test/e2e/infra.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
+  await bundle('test/e2e/infra.ts', outfile, {
     external: ['*.node'],
-    banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
     define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
-    logLevel: 'warning',
   });
   try {
     return await import(pathToFileURL(outfile).href);

@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { bundle } from './bundle.mjs';
 
 const LARGEST = 'examples/opensuse-luet/derivative.yaml';
 const EXAMPLES = ['acme-downstream', 'debian-bare', 'fedora-elemental', 'opensuse-luet', 'ubuntu-kairos-framework'].map((e) => `examples/${e}/derivative.yaml`);
@@ -50,16 +50,7 @@ const nodeMs = median(baseline);
 const dir = mkdtempSync(join(tmpdir(), 'derivc-bench-'));
 try {
   const out = join(dir, 'throughput.mjs');
-  await build({
-    entryPoints: ['bench/throughput.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: out,
-    logLevel: 'warning',
-    banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
-  });
+  await bundle('bench/throughput.ts', out);
   const throughput = (seeds) => {
     const t = JSON.parse(execFileSync(process.execPath, [out, '1000', ...seeds], { encoding: 'utf8' }));
     if (t.errors !== 0) throw new Error(`the variants must be valid, got ${t.errors} errors`);

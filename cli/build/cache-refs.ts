@@ -12,18 +12,16 @@
 // with several manifests that is a usage error, with one manifest it is that manifest's cache
 // (upstreams built in the same run then export none).
 
+import manifestSchema from '../../schema/derivative.schema.json' with { type: 'json' };
 import { UsageError } from '../exit-codes.js';
 import { PLACEHOLDER_REGISTRY, registryOf } from './push.js';
 
 /** The placeholder for the manifest's metadata.name. */
 export const NAME_PLACEHOLDER = '{name}';
 
-// The distribution reference grammar, as the schema's buildTag and baseImageRef patterns spell it.
-const HOST = String.raw`(?:(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)(?::[0-9]{1,5})?|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?:[0-9]{1,5})`;
-const COMPONENT = String.raw`[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*`;
-const TAG = String.raw`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`;
-const TAGGED = new RegExp(String.raw`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*(?::${TAG})?$`);
-const DIGESTED = new RegExp(String.raw`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*(?::${TAG})?(?:@sha256:[a-f0-9]{64})?$`);
+// The distribution reference grammar: the schema's own patterns, so a REF is read as a tag or base image is.
+const TAGGED = new RegExp(manifestSchema.definitions.buildTag.pattern);
+const DIGESTED = new RegExp(manifestSchema.definitions.baseImageRef.pattern);
 const MAX_LENGTH = 512;
 
 /** The shortest and the longest metadata.name: a template is valid when both fill it into a valid reference. */
@@ -70,11 +68,6 @@ export function parseCacheFlags(from: readonly string[] | undefined, to: string 
       );
   }
   return { from: [...new Set(from ?? [])], to };
-}
-
-/** Whether any cache flag was given. */
-export function hasCache(flags: CacheFlags): boolean {
-  return flags.from.length > 0 || flags.to !== undefined;
 }
 
 /**
